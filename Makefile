@@ -1,0 +1,51 @@
+# Two commands on a fresh machine: `make run` and `make test` (see README.md).
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+WORKERS ?= 2
+export FLASK_APP := wsgi.py
+
+.PHONY: run test check migrate serve seed bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+# Reinstall only when a requirements file changes.
+$(VENV)/.installed: requirements.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $(VENV)/.installed $@
+
+migrate: $(VENV)/.installed
+	mkdir -p instance
+	$(BIN)/alembic -c credit_service/migrations/alembic.ini upgrade head
+
+seed: migrate
+	$(BIN)/flask catalogs load
+	$(BIN)/flask demo seed --entities 2000
+	$(BIN)/flask demo account
+
+serve: $(VENV)/.installed
+	$(BIN)/gunicorn --workers $(WORKERS) --bind $(HOST):$(PORT) --access-logfile - wsgi:app
+
+run: seed serve
+
+test: $(VENV)/.installed-dev
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+check: $(VENV)/.installed-dev
+	$(BIN)/ruff check credit_service schedulers tests benchmarks wsgi.py
+	$(BIN)/bandit -q -c pyproject.toml -r credit_service schedulers
+	$(BIN)/pip-audit -r requirements.txt --progress-spinner off
+
+bench: $(VENV)/.installed-dev
+	$(BIN)/python benchmarks/import.py
+
+clean:
+	rm -rf instance $(VENV)

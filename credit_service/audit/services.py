@@ -1,0 +1,195 @@
+"""Audit trail use cases: append inside the caller's transaction, verify, purge."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from credit_service.access import Actor
+from credit_service.audit.models import AuditChainHead, AuditEvent
+from credit_service.audit.rules import row_digest
+from credit_service.errors import InvalidInput
+
+MIN_RETENTION_DAYS = 180
+
+
+def append(
+    session: Session,
+    *,
+    actor: Actor,
+    action: str,
+    now: datetime,
+    object_type: str | None = None,
+    object_id: str | int | None = None,
+    outcome: str = "success",
+    details: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """Append one event in the caller's transaction; it commits or rolls back with the act."""
+    head = _locked_head(session)
+    details = json.loads(json.dumps(details or {}, ensure_ascii=False, default=str))
+    values = dict(
+        seq=head.last_seq + 1,
+        occurred_at=now,
+        actor=actor.username,
+        role=actor.role,
+        source_ip=actor.source_ip,
+        action=action,
+        object_type=object_type,
+        object_id=None if object_id is None else str(object_id),
+        outcome=outcome,
+        details=details,
+        prev_hash=head.last_hash,
+    )
+    event = AuditEvent(**values, row_hash=row_digest(**values))
+    session.add(event)
+    head.last_seq, head.last_hash = event.seq, event.row_hash
+    session.flush()
+    return event
+
+
+def append_alone(session_factory: sessionmaker, **kwargs: Any) -> None:
+    """Append in a transaction of its own: for acts whose own transaction failed or
+    that write nothing else (a refused sign-in, a denied request)."""
+    with session_factory.begin() as session:
+        append(session, **kwargs)
+
+
+def _locked_head(session: Session) -> AuditChainHead:
+    head = session.execute(
+        select(AuditChainHead).where(AuditChainHead.id == 1).with_for_update()
+    ).scalar_one_or_none()
+    if head is None:
+        head = AuditChainHead(id=1)
+        session.add(head)
+        session.flush()
+    return head
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    """Outcome of a chain verification: where it broke and how, if it did."""
+
+    ok: bool
+    checked: int
+    bad_seq: int | None = None
+    bad_id: int | None = None
+    problem: str | None = None
+
+
+def verify_chain(session_factory: sessionmaker, *, batch: int = 5_000) -> ChainReport:
+    """Recompute every hash and check the links; name the first row that fails."""
+    with session_factory() as session:
+        head = session.get(AuditChainHead, 1) or AuditChainHead(id=1)
+        expected_seq, expected_prev = head.purged_through_seq + 1, head.purged_through_hash
+        checked = 0
+        for row in _rows_in_order(session, batch):
+            problem = _row_problem(row, expected_seq, expected_prev)
+            if problem:
+                return ChainReport(False, checked, row.seq, row.id, problem)
+            checked += 1
+            expected_seq, expected_prev = row.seq + 1, row.row_hash
+        if expected_seq - 1 != head.last_seq or expected_prev != head.last_hash:
+            return ChainReport(
+                False,
+                checked,
+                head.last_seq,
+                None,
+                f"chain ends at seq {expected_seq - 1} but the head records seq "
+                f"{head.last_seq}: newest rows were deleted or the head was altered",
+            )
+        return ChainReport(True, checked)
+
+
+def _rows_in_order(session: Session, batch: int) -> Iterator[AuditEvent]:
+    last = -1
+    while True:
+        rows = (
+            session.execute(
+                select(AuditEvent)
+                .where(AuditEvent.seq > last)
+                .order_by(AuditEvent.seq)
+                .limit(batch)
+            )
+            .scalars()
+            .all()
+        )
+        if not rows:
+            return
+        yield from rows
+        last = rows[-1].seq
+        session.expunge_all()
+
+
+def _row_problem(row: AuditEvent, expected_seq: int, expected_prev: str) -> str | None:
+    if row.seq != expected_seq:
+        return f"seq {row.seq} found where {expected_seq} was expected: rows deleted or inserted"
+    if row.prev_hash != expected_prev:
+        return f"row seq {row.seq} (id {row.id}) does not link to the previous row"
+    digest = row_digest(
+        seq=row.seq,
+        occurred_at=row.occurred_at,
+        actor=row.actor,
+        role=row.role,
+        source_ip=row.source_ip,
+        action=row.action,
+        object_type=row.object_type,
+        object_id=row.object_id,
+        outcome=row.outcome,
+        details=row.details,
+        prev_hash=row.prev_hash,
+    )
+    if digest != row.row_hash:
+        return f"row seq {row.seq} (id {row.id}) was altered: its content does not match its hash"
+    return None
+
+
+def purge(
+    session_factory: sessionmaker, *, now: datetime, retention_days: int, actor: Actor
+) -> int:
+    """Delete rows older than the retention period (never under 180 days), keeping the
+    chain verifiable from the first remaining row."""
+    if retention_days < MIN_RETENTION_DAYS:
+        raise InvalidInput(
+            f"retention must be at least {MIN_RETENTION_DAYS} days; 审计日志至少保存180天",
+            errors={"retention_days": [f"must be >= {MIN_RETENTION_DAYS}"]},
+        )
+    cutoff = now - timedelta(days=retention_days)
+    with session_factory.begin() as session:
+        head = _locked_head(session)
+        through = _purgeable_through(session, head, cutoff)
+        if through is None:
+            return 0
+        deleted = session.execute(delete(AuditEvent).where(AuditEvent.seq <= through.seq)).rowcount
+        head.purged_through_seq, head.purged_through_hash = through.seq, through.row_hash
+        session.flush()
+        append(
+            session,
+            actor=actor,
+            action="audit.purge",
+            now=now,
+            details={
+                "deleted": deleted,
+                "through_seq": through.seq,
+                "retention_days": retention_days,
+            },
+        )
+        return deleted
+
+
+def _purgeable_through(
+    session: Session, head: AuditChainHead, cutoff: datetime
+) -> AuditEvent | None:
+    """The newest row such that it and every row before it are older than ``cutoff``."""
+    first_young = session.execute(
+        select(func.min(AuditEvent.seq)).where(AuditEvent.occurred_at >= cutoff)
+    ).scalar_one()
+    through_seq = head.last_seq if first_young is None else first_young - 1
+    if through_seq <= head.purged_through_seq:
+        return None
+    return session.execute(select(AuditEvent).where(AuditEvent.seq == through_seq)).scalar_one()

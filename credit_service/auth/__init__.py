@@ -1,0 +1,1 @@
+"""Auth: accounts, passwords and API tokens."""

@@ -1,0 +1,267 @@
+"""Accounts and API tokens: create, authenticate, revoke."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select, update
+
+from credit_service import identifiers
+from credit_service.access import ROLES, Actor
+from credit_service.audit import services as audit
+from credit_service.auth.models import ApiToken, User
+from credit_service.auth.passwords import hash_password
+from credit_service.context import Context
+from credit_service.errors import Conflict, InvalidInput, NotFound, Unauthenticated
+
+TOKEN_PREFIX = "cst"
+DEFAULT_SCOPES = {
+    "admin": ("read", "write", "admin"),
+    "regulator": ("read", "write"),
+    "viewer": ("read",),
+    "checker": ("credit-check",),
+    "enterprise": ("read", "write"),
+    "sync": ("sync",),
+    "auditor": ("read", "audit"),
+}
+ALL_SCOPES = frozenset(s for scopes in DEFAULT_SCOPES.values() for s in scopes)
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
+def actor_for(
+    ctx: Context, user: User, *, scopes: frozenset[str], via: str, source_ip: str | None
+) -> Actor:
+    """The Actor a user acts as: role, region scope, own USCC, token scopes."""
+    return Actor(
+        role=user.role,
+        username=user.username,
+        user_id=user.id,
+        region_code=user.region_code,
+        city_code=ctx.catalogs.city.code,
+        uscc=user.uscc,
+        scopes=scopes,
+        source_ip=source_ip,
+        via=via,
+    )
+
+
+def validate_account(
+    ctx: Context, *, role: str, region_code: str | None, uscc: str | None
+) -> tuple[str | None, str | None]:
+    """Check the role's scope fields; returns (region_code, normalised uscc).
+
+    :raises InvalidInput:
+    """
+    errors: dict[str, list[str]] = {}
+    if role not in ROLES:
+        errors["role"] = [f"must be one of {', '.join(ROLES)}"]
+    if role in ("regulator", "viewer") and region_code not in ctx.catalogs.region_codes:
+        errors["region_code"] = ["regulators and viewers need the city or a district code"]
+    if role == "enterprise":
+        try:
+            uscc = identifiers.normalize_uscc(uscc or "")
+        except identifiers.InvalidIdentifier as exc:
+            errors["uscc"] = [exc.detail]
+    elif uscc:
+        errors["uscc"] = ["only enterprise accounts are bound to a USCC"]
+    if errors:
+        raise InvalidInput("account data is invalid; 账号信息有误", errors=errors)
+    return (region_code if role in ("regulator", "viewer") else None), uscc
+
+
+def create_user(
+    ctx: Context,
+    actor: Actor,
+    *,
+    username: str,
+    display_name: str,
+    role: str,
+    region_code: str | None = None,
+    uscc: str | None = None,
+    password: str | None = None,
+) -> User:
+    """Create an account (admins, and the CLI as the system actor).
+
+    :raises InvalidInput, Conflict:
+    """
+    region_code, uscc = validate_account(ctx, role=role, region_code=region_code, uscc=uscc)
+    with ctx.session_factory.begin() as session:
+        if session.execute(select(User).where(User.username == username)).first():
+            raise Conflict(f"user '{username}' exists; 用户名已存在", code="user-exists")
+        now = ctx.now()
+        user = User(
+            username=username,
+            display_name=display_name,
+            role=role,
+            region_code=region_code,
+            uscc=uscc,
+            created_at=now,
+            updated_at=now,
+            password_hash=hash_password(password) if password else None,
+        )
+        session.add(user)
+        session.flush()
+        audit.append(
+            session,
+            actor=actor,
+            action="user.create",
+            now=now,
+            object_type="user",
+            object_id=user.id,
+            details={"role": role, "region_code": region_code},
+        )
+        return user
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    """A new token: ``secret`` is shown once and never stored."""
+
+    secret: str
+    token_id: int
+    prefix: str
+    expires_at: datetime
+    scopes: tuple[str, ...]
+
+
+def create_token(
+    ctx: Context,
+    actor: Actor,
+    *,
+    username: str,
+    name: str,
+    scopes: list[str] | None = None,
+    days: int | None = None,
+) -> IssuedToken:
+    """Issue a bearer token for a user; only its SHA-256 is kept.
+
+    :raises NotFound, InvalidInput:
+    """
+    with ctx.session_factory.begin() as session:
+        user = session.execute(select(User).where(User.username == username)).scalar_one_or_none()
+        if user is None:
+            raise NotFound(f"no user '{username}'; 用户不存在", code="user-not-found")
+        chosen = tuple(scopes or DEFAULT_SCOPES[user.role])
+        allowed = set(DEFAULT_SCOPES[user.role])
+        if not set(chosen) <= allowed:
+            raise InvalidInput(
+                "scopes beyond the user's role; 权限范围超出角色",
+                errors={"scopes": [f"allowed: {', '.join(sorted(allowed))}"]},
+            )
+        prefix, secret = secrets.token_hex(6), secrets.token_urlsafe(32)
+        now = ctx.now()
+        token = ApiToken(
+            user_id=user.id,
+            name=name,
+            prefix=prefix,
+            token_hash=_digest(secret),
+            scopes=list(chosen),
+            created_at=now,
+            expires_at=now + timedelta(days=days or ctx.settings.token_default_days),
+        )
+        session.add(token)
+        session.flush()
+        audit.append(
+            session,
+            actor=actor,
+            action="token.create",
+            now=now,
+            object_type="token",
+            object_id=token.id,
+            details={"user": username, "scopes": list(chosen)},
+        )
+        return IssuedToken(
+            f"{TOKEN_PREFIX}_{prefix}_{secret}", token.id, prefix, token.expires_at, chosen
+        )
+
+
+def authenticate_token(ctx: Context, raw: str, *, source_ip: str | None) -> Actor:
+    """The Actor behind a bearer token.
+
+    :raises Unauthenticated: for a malformed, unknown, expired or revoked token, or a
+        disabled account (one message for all: no oracle for token guessing).
+    """
+    parts = raw.split("_", 2)
+    if len(parts) != 3 or parts[0] != TOKEN_PREFIX:
+        raise _bad_token()
+    _, prefix, secret = parts
+    now = ctx.now()
+    with ctx.read_session_factory() as session:
+        found = session.execute(
+            select(ApiToken, User)
+            .join(User, User.id == ApiToken.user_id)
+            .where(ApiToken.prefix == prefix)
+        ).first()
+        if found is None:
+            raise _bad_token()
+        token, user = found
+    if not _usable(token, user, secret, now):
+        raise _bad_token()
+    _touch(ctx, token, now)
+    return actor_for(ctx, user, scopes=frozenset(token.scopes), via="token", source_ip=source_ip)
+
+
+def _usable(token: ApiToken, user: User, secret: str, now: datetime) -> bool:
+    return (
+        hmac.compare_digest(token.token_hash, _digest(secret))
+        and token.revoked_at is None
+        and token.expires_at > now
+        and user.is_active
+    )
+
+
+def _touch(ctx: Context, token: ApiToken, now: datetime) -> None:
+    """Note the last use, at most once a minute, so reads do not become writes."""
+    if token.last_used_at and now - token.last_used_at < LAST_USED_RESOLUTION:
+        return
+    with ctx.session_factory.begin() as session:
+        session.execute(update(ApiToken).where(ApiToken.id == token.id).values(last_used_at=now))
+
+
+def revoke_token(ctx: Context, actor: Actor, token_id: int) -> None:
+    """Revoke a token at once.
+
+    :raises NotFound:
+    """
+    with ctx.session_factory.begin() as session:
+        token = session.get(ApiToken, token_id)
+        if token is None:
+            raise NotFound(f"no token {token_id}; 令牌不存在", code="token-not-found")
+        if token.revoked_at is None:
+            token.revoked_at = ctx.now()
+            audit.append(
+                session,
+                actor=actor,
+                action="token.revoke",
+                now=ctx.now(),
+                object_type="token",
+                object_id=token_id,
+            )
+
+
+def _digest(secret: str) -> str:
+    # Tokens carry 256 bits of randomness, so a fast hash is as safe as a slow one here.
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+def _bad_token() -> Unauthenticated:
+    return Unauthenticated(
+        "the token is invalid, expired or revoked; 令牌无效、已过期或已撤销", code="invalid-token"
+    )
+
+
+def user_view(user: User) -> dict[str, Any]:
+    return {
+        "id": user.id,
+        "username": user.username,
+        "display_name": user.display_name,
+        "role": user.role,
+        "region_code": user.region_code,
+        "uscc": user.uscc,
+        "is_active": user.is_active,
+    }

@@ -1,0 +1,96 @@
+"""The service context: settings, sessions, clock, catalogs and calendar in one object.
+
+Entry points (web, CLI, scheduler, tests) build one Context and pass it to services,
+as Cosmic Python's bootstrap injects its dependencies.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import sessionmaker
+
+from credit_service.catalogs.definitions import CatalogItem, CatalogSet
+from credit_service.catalogs.loader import load_catalog_set
+from credit_service.clock import Clock, SystemClock
+from credit_service.config import Settings
+from credit_service.db import make_engine, make_session_factory
+from credit_service.workdays import WorkdayCalendar
+
+
+@dataclass
+class Context:
+    """Everything a service needs besides its arguments.
+
+    ``session_factory`` writes; ``read_session_factory`` reads the primary without taking
+    SQLite's write lock; ``replica_session_factory`` may lag (a PostgreSQL replica) and
+    serves only public reads where a second of staleness is acceptable.
+    """
+
+    settings: Settings
+    engine: Engine
+    session_factory: sessionmaker
+    read_session_factory: sessionmaker
+    replica_session_factory: sessionmaker
+    clock: Clock
+    catalogs: CatalogSet
+    calendar: WorkdayCalendar
+    item_cache: dict[int, CatalogItem] = field(default_factory=dict)
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.settings.timezone)
+
+    def now(self) -> datetime:
+        return self.clock.now()
+
+    def today(self) -> date:
+        """Today in the office's time zone: every deadline counts in local days."""
+        return self.clock.now().astimezone(self.tz).date()
+
+
+def build_context(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    session_factory: sessionmaker | None = None,
+    read_session_factory: sessionmaker | None = None,
+    catalogs: CatalogSet | None = None,
+) -> Context:
+    """Build engines and load the catalog files; tests may inject sessions and a clock."""
+    replica_session_factory = None
+    if session_factory is None:
+        engine = make_engine(settings.database_url, busy_timeout_ms=settings.sqlite_busy_timeout_ms)
+        session_factory = make_session_factory(engine)
+        read_session_factory = make_session_factory(_read_engine(settings, engine))
+        if settings.database_replica_url:
+            replica_session_factory = make_session_factory(
+                make_engine(settings.database_replica_url)
+            )
+    engine = session_factory.kw["bind"]
+    read_session_factory = read_session_factory or session_factory
+    catalogs = catalogs or load_catalog_set(settings.catalogs_dir)
+    return Context(
+        settings=settings,
+        engine=engine,
+        session_factory=session_factory,
+        read_session_factory=read_session_factory,
+        replica_session_factory=replica_session_factory or read_session_factory,
+        clock=clock or SystemClock(),
+        catalogs=catalogs,
+        calendar=WorkdayCalendar(settings.catalogs_dir / "holidays"),
+    )
+
+
+def _read_engine(settings: Settings, writer: Engine) -> Engine:
+    """Read-only transactions on SQLite begin without taking the write lock."""
+    if settings.is_sqlite:
+        return make_engine(
+            settings.database_url, writer=False, busy_timeout_ms=settings.sqlite_busy_timeout_ms
+        )
+    return writer

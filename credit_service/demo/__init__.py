@@ -1,0 +1,1 @@
+"""Demo: a deterministic synthetic Xuancheng data set."""

@@ -1,0 +1,1 @@
+"""Entities: the registry of market entities."""

@@ -1,0 +1,186 @@
+"""Entity rules: validate and normalise registry input; mask personal data. Pure."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from datetime import date
+from typing import Any
+
+from credit_service import identifiers
+from credit_service.catalogs.definitions import CatalogSet
+from credit_service.entities.models import AGENCY_TYPES, ENTITY_KINDS, ENTITY_STATUSES
+from credit_service.errors import InvalidInput
+
+# What each kind of entity is identified by (D13).
+IDENTIFIER_KIND = {
+    "organisation": "uscc",
+    "agency": "uscc",
+    "individual_business": "uscc",
+    "natural_person": "resident_id",
+}
+TEXT_LIMITS = {
+    "name": 200,
+    "address": 300,
+    "legal_representative": 100,
+    "phone": 30,
+    "agency_licence_no": 64,
+}
+EDITABLE = (
+    "name",
+    "former_names",
+    "region_code",
+    "industry",
+    "address",
+    "legal_representative",
+    "phone",
+    "agency_type",
+    "agency_licence_no",
+    "status",
+)
+HASHED = ("kind", "identifier", *EDITABLE)
+
+
+def normalise_identifier(kind: str, value: str, *, today: date | None = None) -> str:
+    """The canonical identifier of an entity of ``kind``."""
+    if IDENTIFIER_KIND[kind] == "uscc":
+        return identifiers.normalize_uscc(value)
+    return identifiers.normalize_resident_id(value, today=today)
+
+
+def lookup_key(value: str) -> str:
+    """Normalise an identifier typed by a user, whichever kind it is, for lookups."""
+    for normalise in (identifiers.normalize_uscc, identifiers.normalize_resident_id):
+        try:
+            return normalise(value)
+        except identifiers.InvalidIdentifier:
+            continue
+    return value.strip().upper()
+
+
+def validate_entity(
+    data: Mapping[str, Any], catalogs: CatalogSet, *, today: date
+) -> dict[str, Any]:
+    """Check a complete entity and return it normalised.
+
+    :raises InvalidInput: with one message per faulty field.
+    """
+    errors: dict[str, list[str]] = {}
+    out: dict[str, Any] = {}
+    kind = data.get("kind")
+    if kind not in ENTITY_KINDS:
+        errors["kind"] = [f"must be one of {', '.join(ENTITY_KINDS)}"]
+    else:
+        out["kind"] = kind
+        _take_identifier(data, kind, today, out, errors)
+    _take_common(data, catalogs, out, errors)
+    if kind == "agency":
+        _take_agency(data, out, errors)
+    else:
+        for key in ("agency_type", "agency_licence_no"):
+            if data.get(key):
+                errors[key] = ["only IP agencies carry agency details"]
+            out[key] = None
+    if errors:
+        raise InvalidInput("entity data is invalid; 主体信息有误", errors=errors)
+    return out
+
+
+def apply_changes(
+    current: Mapping[str, Any], changes: Mapping[str, Any], catalogs: CatalogSet, *, today: date
+) -> dict[str, Any]:
+    """Merge ``changes`` into ``current`` and validate; a new name keeps the old one."""
+    merged = {**current, **changes}
+    if "name" in changes and changes["name"] != current["name"]:
+        former = [n for n in current.get("former_names") or [] if n != changes["name"]]
+        merged["former_names"] = [*former, current["name"]]
+    return validate_entity(merged, catalogs, today=today)
+
+
+def _take_identifier(
+    data: Mapping[str, Any],
+    kind: str,
+    today: date,
+    out: dict[str, Any],
+    errors: dict[str, list[str]],
+) -> None:
+    raw = data.get("identifier")
+    if not raw:
+        errors["identifier"] = ["required"]
+        return
+    try:
+        out["identifier"] = normalise_identifier(kind, str(raw), today=today)
+    except identifiers.InvalidIdentifier as exc:
+        errors["identifier"] = [exc.detail]
+
+
+def _take_common(
+    data: Mapping[str, Any],
+    catalogs: CatalogSet,
+    out: dict[str, Any],
+    errors: dict[str, list[str]],
+) -> None:
+    for key, limit in TEXT_LIMITS.items():
+        value = _clean_text(data.get(key))
+        if value and len(value) > limit:
+            errors[key] = [f"at most {limit} characters"]
+        out[key] = value
+    if not out.get("name"):
+        errors["name"] = ["required"]
+    former = data.get("former_names") or []
+    if not isinstance(former, list) or not all(isinstance(n, str) for n in former):
+        errors["former_names"] = ["must be a list of names"]
+    else:
+        out["former_names"] = [n.strip() for n in former if n and n.strip()]
+    region = data.get("region_code")
+    if region not in catalogs.region_codes:
+        errors["region_code"] = [f"must be one of {', '.join(sorted(catalogs.region_codes))}"]
+    out["region_code"] = region
+    industry = (data.get("industry") or None) and str(data["industry"]).strip().upper()
+    if industry is not None and industry not in catalogs.industries:
+        errors["industry"] = ["must be a GB/T 4754 section letter A–T"]
+    out["industry"] = industry
+    status = data.get("status") or "active"
+    if status not in ENTITY_STATUSES:
+        errors["status"] = [f"must be one of {', '.join(ENTITY_STATUSES)}"]
+    out["status"] = status
+
+
+def _take_agency(
+    data: Mapping[str, Any], out: dict[str, Any], errors: dict[str, list[str]]
+) -> None:
+    agency_type = data.get("agency_type")
+    if agency_type not in AGENCY_TYPES:
+        errors["agency_type"] = [f"an agency needs agency_type: {' or '.join(AGENCY_TYPES)}"]
+    out["agency_type"] = agency_type
+    if not out.get("agency_licence_no"):
+        errors["agency_licence_no"] = ["an agency needs its filing or licence number"]
+
+
+def _clean_text(value: Any) -> str | None:
+    if value is None:
+        return None
+    text = " ".join(str(value).split())
+    return text or None
+
+
+def content_hash(data: Mapping[str, Any]) -> str:
+    """Digest of the registry fields: an unchanged re-import is recognised by it."""
+    canonical = json.dumps({k: data.get(k) for k in HASHED}, ensure_ascii=False, sort_keys=True)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def masked_view(data: Mapping[str, Any]) -> dict[str, Any]:
+    """An entity with a natural person's personal data masked (D12)."""
+    view = dict(data)
+    if view.get("kind") != "natural_person":
+        return view
+    view["identifier"] = identifiers.mask_resident_id(view["identifier"])
+    view["name"] = identifiers.mask_person_name(view["name"])
+    view["former_names"] = [identifiers.mask_person_name(n) for n in view.get("former_names", [])]
+    if view.get("phone"):
+        view["phone"] = identifiers.mask_phone(view["phone"])
+    if view.get("address"):
+        view["address"] = identifiers.mask_address(view["address"])
+    return view

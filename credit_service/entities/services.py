@@ -1,0 +1,186 @@
+"""Entity registry use cases: register, update, read, search."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from credit_service.access import Actor
+from credit_service.audit import services as audit
+from credit_service.context import Context
+from credit_service.entities import repository, rules
+from credit_service.entities.models import Entity
+from credit_service.errors import Conflict, Forbidden, InvalidInput
+from credit_service.pagination import Page, cursor_int, page_by_id
+
+UNMASK_ROLES = frozenset({"admin", "regulator"})
+
+
+def entity_view(entity: Entity, *, unmask: bool) -> dict[str, Any]:
+    """The API view of an entity; a natural person's data is masked unless ``unmask``."""
+    view = {
+        "id": entity.id,
+        "kind": entity.kind,
+        "identifier": entity.identifier,
+        "name": entity.name,
+        "former_names": list(entity.former_names or []),
+        "region_code": entity.region_code,
+        "industry": entity.industry,
+        "address": entity.address,
+        "legal_representative": entity.legal_representative,
+        "phone": entity.phone,
+        "agency_type": entity.agency_type,
+        "agency_licence_no": entity.agency_licence_no,
+        "status": entity.status,
+        "created_at": entity.created_at,
+        "updated_at": entity.updated_at,
+        "masked": False,
+    }
+    if entity.is_natural_person and not unmask:
+        view = {**rules.masked_view(view), "masked": True}
+    return view
+
+
+def register_entity(ctx: Context, actor: Actor, data: dict[str, Any]) -> dict[str, Any]:
+    """Add an entity to the registry.
+
+    :raises InvalidInput: for invalid data; :raises Conflict: if the identifier exists.
+    """
+    values = rules.validate_entity(data, ctx.catalogs, today=ctx.today())
+    actor.ensure_region(values["region_code"])
+    with ctx.session_factory.begin() as session:
+        if repository.find_entity(session=session, identifier=values["identifier"]):
+            raise Conflict(
+                "an entity with this identifier is already registered; 主体已存在",
+                code="entity-exists",
+                identifier=values["identifier"],
+            )
+        now = ctx.now()
+        entity = Entity(
+            **values, content_hash=rules.content_hash(values), created_at=now, updated_at=now
+        )
+        session.add(entity)
+        session.flush()
+        audit.append(
+            session,
+            actor=actor,
+            action="entity.create",
+            now=now,
+            object_type="entity",
+            object_id=entity.id,
+        )
+        return entity_view(entity, unmask=actor.role in UNMASK_ROLES)
+
+
+def update_entity(
+    ctx: Context, actor: Actor, identifier: str, changes: dict[str, Any]
+) -> dict[str, Any]:
+    """Change registry fields; a changed name is kept among the former names.
+
+    :raises NotFound, Forbidden, InvalidInput:
+    """
+    forbidden = set(changes) - set(rules.EDITABLE)
+    if forbidden:
+        raise InvalidInput(
+            "these fields cannot be changed; 字段不可修改",
+            errors={name: ["cannot be changed"] for name in sorted(forbidden)},
+        )
+    with ctx.session_factory.begin() as session:
+        entity = entity_in_scope(session, actor, identifier)
+        current = {k: getattr(entity, k) for k in rules.HASHED}
+        values = rules.apply_changes(current, changes, ctx.catalogs, today=ctx.today())
+        actor.ensure_region(values["region_code"])
+        changed = sorted(k for k in rules.HASHED if values[k] != current[k])
+        for key in changed:
+            setattr(entity, key, values[key])
+        if changed:
+            entity.content_hash = rules.content_hash(values)
+            entity.updated_at = ctx.now()
+            audit.append(
+                session,
+                actor=actor,
+                action="entity.update",
+                now=ctx.now(),
+                object_type="entity",
+                object_id=entity.id,
+                details={"changed": changed},
+            )
+        session.flush()
+        return entity_view(entity, unmask=actor.role in UNMASK_ROLES)
+
+
+def read_entity(
+    ctx: Context, actor: Actor, identifier: str, *, unmask: bool = False
+) -> dict[str, Any]:
+    """One entity; unmasked personal data only for roles allowed it, and audited (D12).
+
+    :raises NotFound, Forbidden:
+    """
+    if unmask and actor.role not in UNMASK_ROLES:
+        raise Forbidden(
+            "your role may not see unmasked personal data; 无权查看完整个人信息",
+            code="unmask-forbidden",
+        )
+    with ctx.session_factory.begin() as session:
+        entity = entity_in_scope(session, actor, identifier)
+        if unmask and entity.is_natural_person:
+            audit.append(
+                session,
+                actor=actor,
+                action="entity.read_personal_data",
+                now=ctx.now(),
+                object_type="entity",
+                object_id=entity.id,
+            )
+        return entity_view(entity, unmask=unmask)
+
+
+def search_entities(
+    ctx: Context,
+    actor: Actor,
+    *,
+    q: str | None = None,
+    region: str | None = None,
+    kind: str | None = None,
+    cursor: str | None = None,
+    limit: int = 50,
+) -> Page[dict[str, Any]]:
+    """Entities by name substring or exact identifier, within the caller's region scope."""
+    regions = _search_regions(ctx, actor, region)
+    identifier = rules.lookup_key(q) if q else None
+    with ctx.read_session_factory() as session:
+        rows = repository.list_entities(
+            session=session,
+            q=q.strip() if q else None,
+            identifier=identifier,
+            regions=regions,
+            kind=kind,
+            after=cursor_int(cursor),
+            limit=limit,
+        )
+        page = page_by_id(rows, limit, lambda e: e.id)
+        return Page([entity_view(e, unmask=False) for e in page.items], page.next_cursor)
+
+
+def _search_regions(ctx: Context, actor: Actor, region: str | None) -> list[str] | None:
+    """The regions a search may cover: the requested one, if the caller's scope allows."""
+    if region is not None:
+        actor.ensure_region(region)
+        if region == ctx.catalogs.city.code:
+            return None
+        return [region]
+    if actor.covers_region(ctx.catalogs.city.code):
+        return None
+    return [actor.region_code] if actor.region_code else []
+
+
+def entity_in_scope(session: Session, actor: Actor, identifier: str) -> Entity:
+    """Load an entity the actor may touch: in its region scope, or its own (enterprise).
+
+    :raises NotFound, Forbidden:
+    """
+    entity = repository.get_entity(session=session, identifier=rules.lookup_key(identifier))
+    actor.ensure_region(entity.region_code)
+    actor.ensure_own_entity(entity.identifier)
+    return entity

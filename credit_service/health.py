@@ -1,0 +1,51 @@
+"""Readiness: can this process serve? Database, schema version, catalogs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+
+from credit_service.catalogs import services as catalog_services
+from credit_service.context import Context
+
+MIGRATIONS_INI = Path(__file__).resolve().parent / "migrations" / "alembic.ini"
+
+
+def alembic_config(database_url: str | None = None) -> Config:
+    """The Alembic configuration; the URL comes from settings, never from the ini file."""
+    config = Config(str(MIGRATIONS_INI))
+    config.set_main_option("script_location", str(MIGRATIONS_INI.parent))
+    if database_url:
+        config.attributes["database_url"] = database_url
+    return config
+
+
+def head_revision() -> str | None:
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+def readiness(ctx: Context) -> dict[str, str]:
+    """One entry per check: 'ok' or the reason it failed."""
+    checks = {"database": "ok", "migrations": "ok", "catalogs": "ok"}
+    try:
+        with ctx.engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+            current = MigrationContext.configure(connection).get_current_revision()
+    except SQLAlchemyError as exc:
+        reason = f"unreachable: {type(exc).__name__}"
+        return {"database": reason, "migrations": "unknown", "catalogs": "unknown"}
+    head = head_revision()
+    if current != head:
+        checks["migrations"] = f"at {current or 'none'}, head is {head}: run make migrate"
+        checks["catalogs"] = "unknown"
+        return checks
+    with ctx.read_session_factory() as session:
+        missing = catalog_services.unloaded_domains(session, ctx)
+    if missing:
+        checks["catalogs"] = f"not loaded: {', '.join(missing)} (run flask catalogs load)"
+    return checks

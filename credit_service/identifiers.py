@@ -1,0 +1,419 @@
+"""Chinese identifiers (USCC, resident ID, patent and trademark numbers): checks and masking."""
+
+from __future__ import annotations
+
+import re
+import string
+from collections.abc import Callable
+from datetime import date, datetime
+from itertools import cycle
+
+from stdnum.cn import ric as stdnum_ric
+from stdnum.cn import uscc as stdnum_uscc
+
+from credit_service.clock import SHANGHAI
+from credit_service.errors import InvalidInput
+
+USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+
+
+def _canonical_char_table() -> dict[int, int]:
+    """Full-width ASCII (U+FF01–U+FF5E) and the ideographic space onto ASCII, lowercase onto
+    uppercase: people paste codes from Chinese documents typed with an IME, in either case."""
+    half_width = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)} | {0x3000: ord(" ")}
+    upper = {code: ord(chr(target).upper()) for code, target in half_width.items()}
+    return upper | str.maketrans(string.ascii_lowercase, string.ascii_uppercase)
+
+
+_CANONICAL_CHARS = _canonical_char_table()
+
+_LABELS = {
+    "uscc": "USCC (统一社会信用代码)",
+    "resident_id": "resident ID (公民身份号码)",
+    "patent_application_no": "patent application number (专利申请号)",
+    "trademark_no": "trademark registration number (商标注册号)",
+}
+
+# A value shaped like a resident ID (18 or first-generation 15 digits) is masked in messages
+# whatever field it was typed into, since clerks do paste ID numbers into the USCC field.
+_RESIDENT_ID_SHAPE = re.compile(r"[0-9]{15}|[0-9]{17}[0-9X]")
+_MAX_SHOWN = 64
+
+_DIGITS = re.compile(r"[0-9]+")
+
+# GB 11714 organisation-code check (nested in USCC positions 9–17).
+_ORG_CODE_WEIGHTS = (3, 7, 9, 10, 5, 8, 4, 2)
+
+# First-level codes of GB/T 2260 (provinces, Taiwan, Hong Kong, Macao) plus 83, used by
+# residence permits of Taiwan residents; unlike county codes
+# these have not changed since Chongqing (50) was created in 1997.
+_PROVINCE_CODES = frozenset(
+    {"11", "12", "13", "14", "15", "21", "22", "23", "31", "32", "33", "34", "35", "36", "37"}
+    | {"41", "42", "43", "44", "45", "46", "50", "51", "52", "53", "54", "61", "62", "63"}
+    | {"64", "65", "71", "81", "82", "83"}
+)
+_EARLIEST_BIRTH_YEAR = 1900
+
+_PATENT_PREFIXES = ("CN", "ZL")
+_PATENT_SHAPE = re.compile(r"([0-9]{12}|[0-9]{8})\.?([0-9X])")
+_PATENT_TYPES = {
+    "1": "invention",
+    "2": "utility_model",
+    "3": "design",
+    "8": "pct_invention",
+    "9": "pct_utility_model",
+}
+
+_TRADEMARK_SHAPE = re.compile(r"[0-9]{1,8}|G[0-9]{6,7}")
+
+# fmt: off
+COMPOUND_SURNAMES = frozenset(
+    {
+        "欧阳", "司马", "上官", "诸葛", "东方", "皇甫", "尉迟", "公孙", "慕容", "长孙",
+        "宇文", "司徒", "夏侯", "轩辕", "令狐", "端木", "南宫", "独孤", "闻人", "澹台",
+        "申屠", "太史", "百里", "呼延", "万俟", "钟离", "宗政", "濮阳", "单于", "左丘",
+        "东郭", "西门", "第五", "赫连", "拓跋", "淳于", "鲜于", "闾丘", "司空", "公冶",
+        "公羊", "太叔", "仲孙", "漆雕", "巫马", "颛孙", "壤驷", "谷梁", "宰父", "夹谷",
+        "羊舌", "微生", "子车", "亓官", "司寇", "公西", "公良", "东门", "南门", "达奚",
+    }
+)
+# fmt: on
+
+_ADDRESS_MARKERS = frozenset("县区市")
+_ADDRESS_MARKER_FROM = 2  # a marker in the first two characters is part of a place name
+_MASK = "****"
+
+
+class InvalidIdentifier(InvalidInput):
+    """An identifier that breaks its national standard; the detail never holds a full ID."""
+
+    code = "invalid-identifier"
+    title = "Invalid identifier"
+
+    def __init__(self, kind: str, value: str, reason: str) -> None:
+        shown = _shown_value(kind, value)
+        label = _LABELS.get(kind, kind)
+        super().__init__(f"invalid {label} '{shown}': {reason}")
+        self.kind = kind
+        self.value = shown  # masked like the detail, so logging the exception leaks nothing
+        self.reason = reason
+
+
+def _shown_value(kind: str, value: str) -> str:
+    """The value as it may appear in a message: resident IDs masked, long pastes cut short."""
+    if kind == "resident_id" or _RESIDENT_ID_SHAPE.fullmatch(_clean(value)):
+        return mask_resident_id(value)
+    return value if len(value) <= _MAX_SHOWN else value[:_MAX_SHOWN] + "…"
+
+
+def _clean(value: str) -> str:
+    """Half-width, uppercase and without any whitespace: the form every rule below reads."""
+    return "".join(value.translate(_CANONICAL_CHARS).split())
+
+
+# --- USCC (GB 32100-2015) -------------------------------------------------------------------
+
+
+def _check_uscc_alphabet(chars: str) -> None:
+    """Reject characters outside the 31-symbol alphabet (no I, O, Z, S, V), naming the first."""
+    for position, char in enumerate(chars, start=1):
+        if char not in USCC_ALPHABET:
+            raise InvalidIdentifier(
+                "uscc", chars, f"character '{char}' at position {position} is not allowed"
+            )
+
+
+def uscc_check_char(first17: str) -> str:
+    """The GB 32100 check character for the first 17 characters.
+
+    stdnum computes it correctly for letter authority codes too, but raises a bare ValueError
+    on foreign characters, so the alphabet is checked here first.
+    """
+    if len(first17) != 17:
+        raise InvalidIdentifier("uscc", first17, f"need 17 characters, got {len(first17)}")
+    _check_uscc_alphabet(first17)
+    return stdnum_uscc.calc_check_digit(first17)
+
+
+def _org_code_check_char(org_body: str) -> str:
+    """The GB 11714 check character over the 8-character organisation code body."""
+    total = sum(
+        int(char, 36) * weight for char, weight in zip(org_body, _ORG_CODE_WEIGHTS, strict=True)
+    )
+    remainder = 11 - total % 11
+    return {10: "X", 11: "0"}.get(remainder, str(remainder))
+
+
+def normalize_uscc(value: str, *, strict_org_code: bool = False) -> str:
+    """The canonical USCC, or InvalidIdentifier.
+
+    Own format checks rather than stdnum's validate, which demands digits in positions 1–2
+    and so rejects real codes of letter-coded registering authorities such as 'Y'. The nested
+    GB 11714 organisation-code check is opt-in: under D13 the USCC's own check character
+    decides validity, and the inner code is the issuing registry's business.
+    """
+    code = _clean(value)
+    if len(code) != 18:
+        raise InvalidIdentifier("uscc", code, f"should be 18 characters, got {len(code)}")
+    _check_uscc_alphabet(code)
+    if not code[2:8].isdigit():
+        raise InvalidIdentifier(
+            "uscc", code, "positions 3–8 (administrative division code) must be digits"
+        )
+    expected = stdnum_uscc.calc_check_digit(code[:17])
+    if code[17] != expected:
+        raise InvalidIdentifier("uscc", code, f"check character should be '{expected}'")
+    if strict_org_code and code[16] != (org_check := _org_code_check_char(code[8:16])):
+        raise InvalidIdentifier(
+            "uscc", code, f"organisation code check character should be '{org_check}'"
+        )
+    return code
+
+
+def is_valid_uscc(value: str) -> bool:
+    """Whether the value is a valid USCC under the default (non-strict) rules."""
+    try:
+        normalize_uscc(value)
+    except InvalidIdentifier:
+        return False
+    return True
+
+
+def uscc_division_code(uscc: str) -> str:
+    """The 6-digit administrative division code of the registering authority (positions 3–8)."""
+    return normalize_uscc(uscc)[2:8]
+
+
+def make_uscc(first17: str) -> str:
+    """A complete, validated USCC for the first 17 characters (demo data, tests)."""
+    return normalize_uscc(first17 + uscc_check_char(first17))
+
+
+# --- Resident ID (GB 11643-1999) -----------------------------------------------------------
+
+
+def _resident_id_check_char(first17: str) -> str:
+    """The ISO 7064 MOD 11-2 check character.
+
+    stdnum's calc_check_digit wants the full 18 characters and ignores the last one; it parses
+    in base 13, so callers must have checked the 17 characters are ASCII digits.
+    """
+    return stdnum_ric.calc_check_digit(first17 + "0")
+
+
+def _birth_date(number: str) -> date:
+    """The YYYYMMDD birth date in positions 7–14; ValueError when no such calendar day exists."""
+    return date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
+
+
+def normalize_resident_id(value: str, *, today: date | None = None) -> str:
+    """The canonical resident ID (uppercase 'X'), or InvalidIdentifier.
+
+    Not stdnum's ric.validate: it checks the 6-digit birth place against a dated county table,
+    so it rejects people born before their county code was created (e.g. 110119 延庆区, 2015)
+    and crashes with KeyError on some codes. Only the province part is checked here.
+    """
+    number = _clean(value)
+    if len(number) != 18:
+        raise InvalidIdentifier(
+            "resident_id", number, f"should be 18 characters, got {len(number)}"
+        )
+    if not (_DIGITS.fullmatch(number[:17]) and number[17] in "0123456789X"):
+        raise InvalidIdentifier(
+            "resident_id", number, "should be 17 digits followed by a digit or 'X'"
+        )
+    if number[:2] not in _PROVINCE_CODES:
+        raise InvalidIdentifier("resident_id", number, "positions 1–2 are not a province code")
+    _check_birth_date(number, today or datetime.now(SHANGHAI).date())
+    expected = _resident_id_check_char(number[:17])
+    if number[17] != expected:
+        raise InvalidIdentifier("resident_id", number, f"check character should be '{expected}'")
+    return number
+
+
+def _check_birth_date(number: str, today: date) -> None:
+    """Reject impossible, pre-1900 and future birth dates; the reason names only the problem."""
+    try:
+        born = _birth_date(number)
+    except ValueError:
+        raise InvalidIdentifier(
+            "resident_id", number, "birth date is not a calendar date"
+        ) from None
+    if born.year < _EARLIEST_BIRTH_YEAR:
+        reason = f"birth year is before {_EARLIEST_BIRTH_YEAR}"
+    elif born > today:
+        reason = "birth date is in the future"
+    else:
+        return
+    raise InvalidIdentifier("resident_id", number, reason)
+
+
+def is_valid_resident_id(value: str) -> bool:
+    """Whether the value is a valid resident ID as of today (Asia/Shanghai)."""
+    try:
+        normalize_resident_id(value)
+    except InvalidIdentifier:
+        return False
+    return True
+
+
+def resident_id_birth_date(value: str) -> date:
+    """The birth date encoded in a valid resident ID."""
+    return _birth_date(normalize_resident_id(value))
+
+
+def make_resident_id(first17: str) -> str:
+    """A complete, validated resident ID for the first 17 digits (demo data, tests)."""
+    if not (len(first17) == 17 and _DIGITS.fullmatch(first17)):
+        raise InvalidIdentifier("resident_id", first17, "need 17 digits")
+    return normalize_resident_id(first17 + _resident_id_check_char(first17))
+
+
+# --- Patent application number ---------------------------------------------------------------
+
+
+def patent_check_char(digits: str) -> str:
+    """The CNIPA check character: weights 2–9 cycling over the digits, sum mod 11, 10 as 'X'."""
+    if not (len(digits) in (8, 12) and _DIGITS.fullmatch(digits)):
+        raise InvalidIdentifier("patent_application_no", digits, "need 8 or 12 digits")
+    remainder = sum(int(d) * w for d, w in zip(digits, cycle(range(2, 10)))) % 11
+    return "X" if remainder == 10 else str(remainder)
+
+
+def normalize_patent_application_no(value: str) -> str:
+    """The canonical 'digits.check' form without 'CN'/'ZL' prefix, or InvalidIdentifier.
+
+    Both the 12-digit form (since October 2003: YYYY, type, 7-digit serial) and the older
+    8-digit form (YY, type, 5-digit serial) are still cited on certificates, so both count.
+    """
+    cleaned = _clean(value)
+    number = cleaned[2:] if cleaned[:2] in _PATENT_PREFIXES else cleaned
+    shape = _PATENT_SHAPE.fullmatch(number)
+    if shape is None:
+        raise InvalidIdentifier(
+            "patent_application_no", cleaned, "should be 12 or 8 digits plus a check character"
+        )
+    digits, check = shape.groups()
+    type_digit = _patent_type_digit(digits)
+    if type_digit not in _PATENT_TYPES:
+        raise InvalidIdentifier(
+            "patent_application_no", cleaned, f"type digit '{type_digit}' is not one of 1,2,3,8,9"
+        )
+    expected = patent_check_char(digits)
+    if check != expected:
+        raise InvalidIdentifier(
+            "patent_application_no", cleaned, f"check character should be '{expected}'"
+        )
+    return f"{digits}.{check}"
+
+
+def _patent_type_digit(digits: str) -> str:
+    """The type digit follows the year: 4 year digits in the new form, 2 in the old."""
+    return digits[4] if len(digits) == 12 else digits[2]
+
+
+def patent_type(value: str) -> str:
+    """The kind of patent right applied for, read from the type digit of a valid number."""
+    return _PATENT_TYPES[_patent_type_digit(normalize_patent_application_no(value).split(".")[0])]
+
+
+# --- Trademark registration number -----------------------------------------------------------
+
+
+def normalize_trademark_no(value: str) -> str:
+    """The trademark number without whitespace and with an uppercase Madrid 'G', or
+    InvalidIdentifier. Leading zeros are kept: they are part of the number as registered."""
+    number = _clean(value)
+    if not _TRADEMARK_SHAPE.fullmatch(number):
+        raise InvalidIdentifier(
+            "trademark_no", number, "should be 1–8 digits, or 'G' and 6–7 digits (Madrid)"
+        )
+    return number
+
+
+_NORMALIZERS: dict[str, Callable[[str], str]] = {
+    "uscc": normalize_uscc,
+    "resident_id": normalize_resident_id,
+    "patent_application_no": normalize_patent_application_no,
+    "trademark_no": normalize_trademark_no,
+}
+
+
+def normalize(kind: str, value: str) -> str:
+    """Normalise a value of the named kind; an unknown kind is a programming error."""
+    try:
+        normalizer = _NORMALIZERS[kind]
+    except KeyError:
+        raise ValueError(f"unknown identifier kind {kind!r}") from None
+    return normalizer(value)
+
+
+# --- Masking for public output (D12) ---------------------------------------------------------
+
+
+def mask_person_name(name: str) -> str:
+    """Surname plus one '*' per remaining character, as public pages show natural persons.
+
+    Two-character names never take a compound surname: the person must have a given name.
+    Latin-script names (with a space) keep the first word and mask the letters of the rest.
+    """
+    name = name.strip()
+    words = name.split()
+    if len(words) > 1:
+        return " ".join([words[0], *(_mask_letters(word) for word in words[1:])])
+    surname_length = 2 if len(name) > 2 and name[:2] in COMPOUND_SURNAMES else 1
+    return name[:surname_length] + "*" * len(name[surname_length:])
+
+
+def _mask_letters(word: str) -> str:
+    """Letters become '*'; hyphens and apostrophes stay so the shape still reads as a name."""
+    return "".join("*" if char.isalpha() else char for char in word)
+
+
+def mask_resident_id(value: str) -> str:
+    """First 6 (region) + 8 '*' + last 4, for regulators without the right to full values.
+
+    A shorter value shows no tail, so a partial ID never reveals more than its region code.
+    """
+    number = _clean(value)
+    tail = number[-4:] if len(number) >= 18 else ""
+    return number[:6] + "*" * 8 + tail
+
+
+def mask_phone(value: str) -> str:
+    """A mobile number keeps its first 3 and last 4 digits; any other number its last 2."""
+    digits = _national_number("".join(_DIGITS.findall(_clean(value))))
+    if _is_mobile(digits):
+        return digits[:3] + "*" * 4 + digits[-4:]
+    if len(digits) <= 2:
+        return "*" * len(digits)
+    return "*" * (len(digits) - 2) + digits[-2:]
+
+
+def _national_number(digits: str) -> str:
+    """Drop a +86 or 0086 country code, but only in front of a mobile number."""
+    for country_code in ("0086", "86"):
+        national = digits.removeprefix(country_code)
+        if national != digits and _is_mobile(national):
+            return national
+    return digits
+
+
+def _is_mobile(digits: str) -> bool:
+    """Mainland mobile numbers are 11 digits starting with 1."""
+    return len(digits) == 11 and digits.startswith("1")
+
+
+def mask_address(value: str) -> str:
+    """Keep the address up to its first 县/区/市 from the third character on, mask the rest.
+
+    '****' is always appended so the output does not tell whether anything followed; an
+    address without a marker becomes '****' and an empty one stays empty.
+    """
+    address = value.strip()
+    if not address:
+        return ""
+    for index in range(_ADDRESS_MARKER_FROM, len(address)):
+        if address[index] in _ADDRESS_MARKERS:
+            return address[: index + 1] + _MASK
+    return _MASK

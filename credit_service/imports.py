@@ -1,0 +1,106 @@
+"""CSV import plumbing shared by the entity and record importers.
+
+Rows are streamed and handled in batches, so memory does not grow with the file; each
+batch is its own transaction (the deliberate exception to one-service-one-transaction,
+as bulk loads must make progress) and each is idempotent, so a re-run is safe.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from itertools import islice
+from typing import IO, Any
+
+from credit_service.errors import InvalidInput
+
+MAX_REPORTED_ERRORS = 1_000
+
+
+@dataclass(frozen=True)
+class RowError:
+    """One problem with one row: its line in the file, the column, and why."""
+
+    line: int
+    column: str | None
+    reason: str
+
+
+@dataclass
+class ImportReport:
+    """Counts of what an import did and the first errors it found."""
+
+    rows: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    invalid: int = 0
+    errors: list[RowError] = field(default_factory=list)
+
+    def add_errors(self, line: int, errors: dict[str, Any]) -> None:
+        """Record a row's field errors (one invalid row, possibly several columns)."""
+        self.invalid += 1
+        for column, messages in errors.items():
+            for message in messages if isinstance(messages, list) else [messages]:
+                if len(self.errors) < MAX_REPORTED_ERRORS:
+                    self.errors.append(RowError(line, column, str(message)))
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "rows": self.rows,
+            "created": self.created,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "invalid": self.invalid,
+            "errors": [e.__dict__ for e in self.errors],
+            "errors_truncated": self.invalid > 0 and len(self.errors) >= MAX_REPORTED_ERRORS,
+        }
+
+
+def counted_lines(stream: IO[str], progress: Callable[[int], None] | None) -> Iterator[str]:
+    """Yield the stream's lines, reporting the bytes read to ``progress``."""
+    for line in stream:
+        if progress:
+            progress(len(line.encode("utf-8")))
+        yield line
+
+
+def open_csv(
+    stream: IO[str], *, progress: Callable[[int], None] | None = None
+) -> tuple[list[str], Iterator[tuple[int, dict[str, str]]]]:
+    """The header of a UTF-8 CSV (BOM tolerated) and an iterator of (line number, row)."""
+    reader = csv.DictReader(counted_lines(stream, progress))
+    header = [(name or "").lstrip("\ufeff").strip() for name in (reader.fieldnames or [])]
+    reader.fieldnames = header
+
+    def rows() -> Iterator[tuple[int, dict[str, str]]]:
+        for row in reader:
+            extra = row.pop(None, None)
+            if extra:
+                yield reader.line_num, {"__extra__": "; ".join(extra)}
+                continue
+            yield reader.line_num, {k: (v or "").strip() for k, v in row.items()}
+
+    return header, rows()
+
+
+def check_header(header: list[str], *, allowed: Iterable[str], required: Iterable[str]) -> None:
+    """:raises InvalidInput: when the header has unknown or missing columns."""
+    errors = {}
+    unknown = [h for h in header if h not in set(allowed)]
+    if unknown:
+        errors["header"] = [f"unknown columns: {', '.join(unknown)}"]
+    missing = sorted(set(required) - set(header))
+    if missing:
+        errors.setdefault("header", []).append(f"missing columns: {', '.join(missing)}")
+    if errors:
+        raise InvalidInput(
+            "the CSV header does not fit this import; 表头不符合导入格式", errors=errors
+        )
+
+
+def batched(rows: Iterable[Any], size: int) -> Iterator[list[Any]]:
+    iterator = iter(rows)
+    while batch := list(islice(iterator, size)):
+        yield batch

@@ -1,0 +1,1 @@
+"""Records: credit records filed under catalog items."""

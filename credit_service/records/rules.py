@@ -1,0 +1,335 @@
+"""Record rules: validate fields against the item, derive severity and publicity dates.
+
+Pure functions: the caller passes the item, the publicity rules, the calendar and dates.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from credit_service import identifiers
+from credit_service.catalogs.definitions import CatalogItem, FieldSpec, PublicityRules
+from credit_service.errors import InvalidInput
+from credit_service.workdays import (
+    WorkdayCalendar,
+    add_months,
+    parse_period,
+    period_end,
+    period_passed_on,
+)
+
+DEFAULT_MAX_LENGTH = {"string": 500, "text": 10_000}
+TRUE_WORDS = {"true", "1", "y", "yes", "是"}
+FALSE_WORDS = {"false", "0", "n", "no", "否"}
+LIST_SEPARATORS = re.compile(r"[;；、,，]")
+DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y%m%d", "%Y.%m.%d")
+
+
+class FieldError(ValueError):
+    """One field's value is wrong; the message says why."""
+
+
+def validate_fields(item: CatalogItem, raw: Mapping[str, Any]) -> dict[str, Any]:
+    """Check ``raw`` against the item's field list and return JSON-ready values.
+
+    :raises InvalidInput: with ``errors`` keyed ``fields.<name>``.
+    """
+    specs = item.field_map
+    errors: dict[str, list[str]] = {
+        f"fields.{name}": [f"unknown field for item {item.code}"]
+        for name in raw
+        if name not in specs
+    }
+    values: dict[str, Any] = {}
+    for name, spec in specs.items():
+        value = raw.get(name)
+        if _is_blank(value):
+            continue
+        try:
+            values[name] = convert_value(spec, value)
+        except FieldError as exc:
+            errors[f"fields.{name}"] = [str(exc)]
+    for name, spec in specs.items():
+        if name not in values and _is_required(spec, values):
+            errors.setdefault(f"fields.{name}", []).append(f"required ({spec.label})")
+    if errors:
+        raise InvalidInput(
+            f"record fields do not fit item {item.code}; 记录字段与目录不符", errors=errors
+        )
+    return values
+
+
+def _is_blank(value: Any) -> bool:
+    return (
+        value is None
+        or (isinstance(value, str | list) and len(value) == 0)
+        or (isinstance(value, str) and not value.strip())
+    )
+
+
+def _is_required(spec: FieldSpec, values: Mapping[str, Any]) -> bool:
+    if spec.required:
+        return True
+    if not spec.required_if:
+        return False
+    present = values.get(spec.required_if["field"])
+    present_set = set(present) if isinstance(present, list) else {present}
+    return bool(present_set & set(spec.required_if["contains"]))
+
+
+def convert_value(spec: FieldSpec, value: Any) -> Any:
+    """Convert one raw value (JSON or CSV text) to its stored form, or raise FieldError."""
+    converter = _CONVERTERS[spec.type]
+    return converter(spec, value)
+
+
+def _to_text(spec: FieldSpec, value: Any) -> str:
+    if not isinstance(value, str | int | float) or isinstance(value, bool):
+        raise FieldError("must be text")
+    text = str(value).strip()
+    limit = spec.max_length or DEFAULT_MAX_LENGTH.get(spec.type, 500)
+    if len(text) > limit:
+        raise FieldError(f"at most {limit} characters")
+    return _check_format(spec, text)
+
+
+def _check_format(spec: FieldSpec, text: str) -> str:
+    if not spec.format:
+        return text
+    if spec.format.startswith("regex:"):
+        if not re.fullmatch(spec.format[len("regex:") :], text):
+            raise FieldError(f"does not match the required pattern {spec.format[6:]}")
+        return text
+    try:
+        return identifiers.normalize(spec.format, text)
+    except identifiers.InvalidIdentifier as exc:
+        raise FieldError(exc.detail) from exc
+
+
+def _to_date(spec: FieldSpec, value: Any) -> str:
+    if isinstance(value, datetime):
+        raise FieldError("must be a date without time")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, str):
+        for fmt in DATE_FORMATS:
+            try:
+                return datetime.strptime(value.strip(), fmt).date().isoformat()
+            except ValueError:
+                continue
+    raise FieldError("must be a date YYYY-MM-DD")
+
+
+def _to_decimal(spec: FieldSpec, value: Any) -> str:
+    if isinstance(value, bool):
+        raise FieldError("must be a number")
+    try:
+        number = Decimal(str(value).strip().replace(",", ""))
+    except InvalidOperation as exc:
+        raise FieldError("must be a number") from exc
+    if not number.is_finite():
+        raise FieldError("must be a finite number")
+    _check_bounds(spec, number)
+    return format(number.normalize(), "f")
+
+
+def _to_integer(spec: FieldSpec, value: Any) -> int:
+    if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
+        raise FieldError("must be a whole number")
+    try:
+        number = int(str(value).strip())
+    except ValueError as exc:
+        raise FieldError("must be a whole number") from exc
+    _check_bounds(spec, Decimal(number))
+    return number
+
+
+def _check_bounds(spec: FieldSpec, number: Decimal) -> None:
+    if spec.min is not None and number < Decimal(spec.min):
+        raise FieldError(f"must be at least {spec.min}")
+    if spec.max is not None and number > Decimal(spec.max):
+        raise FieldError(f"must be at most {spec.max}")
+
+
+def _to_boolean(spec: FieldSpec, value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    word = str(value).strip().lower()
+    if word in TRUE_WORDS:
+        return True
+    if word in FALSE_WORDS:
+        return False
+    raise FieldError("must be true or false (是/否)")
+
+
+def _to_enum(spec: FieldSpec, value: Any) -> str:
+    text = str(value).strip()
+    if text not in (spec.values or ()):
+        raise FieldError(f"must be one of: {', '.join(spec.values or ())}")
+    return text
+
+
+def _split(value: Any) -> list[str]:
+    if isinstance(value, str):
+        parts = LIST_SEPARATORS.split(value)
+    elif isinstance(value, list):
+        parts = value
+    else:
+        raise FieldError("must be a list")
+    if not all(isinstance(p, str | int) and not isinstance(p, bool) for p in parts):
+        raise FieldError("must be a list of text values")
+    return list(dict.fromkeys(str(p).strip() for p in parts if str(p).strip()))
+
+
+def _to_enum_list(spec: FieldSpec, value: Any) -> list[str]:
+    items = _split(value)
+    wrong = [v for v in items if v not in (spec.values or ())]
+    if wrong:
+        raise FieldError(
+            f"not allowed: {', '.join(wrong)}; allowed: {', '.join(spec.values or ())}"
+        )
+    return items
+
+
+def _to_string_list(spec: FieldSpec, value: Any) -> list[str]:
+    return [
+        _to_text(FieldSpec(spec.name, spec.label, "string", format=spec.format), v)
+        for v in _split(value)
+    ]
+
+
+_CONVERTERS = {
+    "string": _to_text,
+    "text": _to_text,
+    "date": _to_date,
+    "decimal": _to_decimal,
+    "integer": _to_integer,
+    "boolean": _to_boolean,
+    "enum": _to_enum,
+    "enum_list": _to_enum_list,
+    "string_list": _to_string_list,
+}
+
+
+@dataclass(frozen=True)
+class Envelope:
+    """The identity of a record: who decided, which document, on which date."""
+
+    source_authority: str
+    source_ref: str
+    decision_date: date
+
+
+def envelope_of(item: CatalogItem, values: Mapping[str, Any]) -> Envelope:
+    """Read the envelope fields the item names (they are required, so present)."""
+    return Envelope(
+        source_authority=str(values[item.envelope.source_authority]),
+        source_ref=str(values[item.envelope.source_ref]),
+        decision_date=date.fromisoformat(values[item.envelope.decision_date]),
+    )
+
+
+def penalty_types(values: Mapping[str, Any]) -> frozenset[str]:
+    return frozenset(values.get("CF_CFLB") or ())
+
+
+def severity_of(item: CatalogItem, values: Mapping[str, Any], rules: PublicityRules) -> str | None:
+    """The record's severity: the item's, or for ``by_penalty`` items derived from the
+    penalty (warning or criticism only: minor; heavy type or heavier penalty: severe)."""
+    if item.severity != "by_penalty":
+        return item.severity
+    types = penalty_types(values)
+    if types <= rules.never_published_penalty_types | rules.minor_penalty_types:
+        return "minor"
+    if types & rules.heavy_penalty_types or values.get("heavier_penalty") is True:
+        return "severe"
+    return "general"
+
+
+def is_heavier_penalty(item: CatalogItem, values: Mapping[str, Any], rules: PublicityRules) -> bool:
+    """Whether the record is a heavier administrative penalty (D4 condition 1)."""
+    if item.heavier_penalty:
+        return True
+    if item.record_type != "penalty":
+        return False
+    return bool(penalty_types(values) & rules.heavy_penalty_types) or (
+        values.get("heavier_penalty") is True
+    )
+
+
+@dataclass(frozen=True)
+class PublicityDates:
+    """When a record stops being public, when repair may be asked, how long it is kept."""
+
+    publicity_end: date | None
+    repair_from: date | None
+    retention_end: date
+    early_stop_allowed: bool
+
+
+def publicity_dates(
+    item: CatalogItem,
+    severity: str | None,
+    values: Mapping[str, Any],
+    decision_date: date,
+    rules: PublicityRules,
+    calendar: WorkdayCalendar,
+) -> PublicityDates:
+    """Derive the publicity dates from the item and the bands in force on the decision date.
+
+    Periods count from the day after the decision (D15); the record is public through
+    ``publicity_end``; repair may be asked from ``repair_from`` (the day after the
+    minimum period ends). ``publicity_end`` is None for a record never published.
+    """
+    lo, hi = _period_months(item, severity, decision_date, rules)
+    roll = {"roll_forward": rules.roll_forward_past_holidays, "calendar": calendar}
+    never = item.disclosure != "public" or (
+        item.record_type == "penalty"
+        and penalty_types(values) <= rules.never_published_penalty_types
+    )
+    retention_months = (
+        parse_period(item.retention) if item.retention else (rules.default_retention_months)
+    )
+    retention_end = add_months(decision_date, retention_months)
+    if hi is None and item.category != "dishonest" and not never:
+        hi = retention_months  # D16: an item with no period is kept at most the retention
+    publicity_end = None if never or hi is None else period_end(decision_date, hi, **roll)
+    early_stop = item.repairable and not (penalty_types(values) & rules.no_early_stop_penalty_types)
+    repair_from = None
+    if early_stop and publicity_end is not None:
+        repair_from = period_passed_on(decision_date, lo, **roll) if lo else decision_date
+    if publicity_end is not None and publicity_end > retention_end:
+        retention_end = publicity_end
+    return PublicityDates(publicity_end, repair_from, retention_end, early_stop)
+
+
+def _period_months(
+    item: CatalogItem, severity: str | None, decision_date: date, rules: PublicityRules
+) -> tuple[int | None, int | None]:
+    if item.has_publicity:
+        return item.publicity_months()
+    if severity in ("minor", "general", "severe"):
+        return rules.bands_for(decision_date).bands[severity]
+    return None, None
+
+
+def effective_status(status: str, publicity_end: date | None, today: date) -> str:
+    """An active record whose publicity ended yesterday or earlier reads as expired."""
+    if status == "active" and publicity_end is not None and publicity_end < today:
+        return "expired"
+    return status
+
+
+def content_hash(item_code: str, values: Mapping[str, Any]) -> str:
+    """Digest of a record's content: filing the same content twice is recognised by it."""
+    canonical = json.dumps(
+        {"item": item_code, "fields": values}, ensure_ascii=False, sort_keys=True
+    )
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()

@@ -1,0 +1,307 @@
+"""Credit-record use cases: file, correct, read."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from credit_service import identifiers
+from credit_service.access import Actor
+from credit_service.audit import services as audit
+from credit_service.catalogs import services as catalog_services
+from credit_service.catalogs.definitions import CatalogItem
+from credit_service.context import Context
+from credit_service.entities import services as entity_services
+from credit_service.entities.models import Entity
+from credit_service.errors import Conflict, InvalidInput
+from credit_service.pagination import Page, cursor_int, page_by_id
+from credit_service.records import repository, rules
+from credit_service.records.models import CreditRecord, CreditRecordRevision
+
+
+@dataclass(frozen=True)
+class PreparedRecord:
+    """A record's fields validated and its derived columns computed, before writing."""
+
+    item_row_id: int
+    item: CatalogItem
+    values: dict[str, Any]
+    envelope: rules.Envelope
+    severity: str | None
+    heavier_penalty: bool
+    dates: rules.PublicityDates
+    content_hash: str
+
+    def columns(self) -> dict[str, Any]:
+        """The derived columns of ``credit_records`` (shared by filing and correcting)."""
+        return {
+            "catalog_item_id": self.item_row_id,
+            "item_code": self.item.code,
+            "domain": self.item.domain,
+            "category": self.item.category,
+            "severity": self.severity,
+            "heavier_penalty": self.heavier_penalty,
+            "disclosure": self.item.disclosure,
+            "source_authority": self.envelope.source_authority,
+            "source_ref": self.envelope.source_ref,
+            "decision_date": self.envelope.decision_date,
+            "publicity_end": self.dates.publicity_end,
+            "repair_from": self.dates.repair_from,
+            "retention_end": self.dates.retention_end,
+            "early_stop_allowed": self.dates.early_stop_allowed,
+            "fields": self.values,
+            "content_hash": self.content_hash,
+        }
+
+
+def prepare_record(
+    ctx: Context, item_row_id: int, item: CatalogItem, raw: dict[str, Any]
+) -> PreparedRecord:
+    """Validate ``raw`` against the item and compute severity and publicity dates."""
+    values = rules.validate_fields(item, raw)
+    envelope = rules.envelope_of(item, values)
+    publicity = ctx.catalogs.publicity
+    severity = rules.severity_of(item, values, publicity)
+    dates = rules.publicity_dates(
+        item, severity, values, envelope.decision_date, publicity, ctx.calendar
+    )
+    return PreparedRecord(
+        item_row_id=item_row_id,
+        item=item,
+        values=values,
+        envelope=envelope,
+        severity=severity,
+        heavier_penalty=rules.is_heavier_penalty(item, values, publicity),
+        dates=dates,
+        content_hash=rules.content_hash(item.code, values),
+    )
+
+
+def file_record(
+    ctx: Context, actor: Actor, *, entity: str, item_code: str, fields: dict[str, Any]
+) -> tuple[dict[str, Any], bool]:
+    """File a record; the same record filed again returns the existing one.
+
+    :returns: (record view, created?)
+    :raises InvalidInput: fields that do not fit the item, or an unknown item (D16).
+    :raises Conflict: the source reference exists with other content (file a correction).
+    """
+    with ctx.session_factory.begin() as session:
+        owner = entity_services.entity_in_scope(session, actor, entity)
+        item_row_id, item = catalog_services.current_item(session, ctx, item_code)
+        prepared = prepare_record(ctx, item_row_id, item, fields)
+        existing = repository.find_by_source(
+            session=session,
+            source_authority=prepared.envelope.source_authority,
+            source_ref=prepared.envelope.source_ref,
+        )
+        if existing is not None:
+            _ensure_same(existing, owner, prepared)
+            return record_view(ctx, existing, owner), False
+        record = add_record(session, ctx, actor, owner, prepared, reason="filed")
+        return record_view(ctx, record, owner), True
+
+
+def add_record(
+    session: Session,
+    ctx: Context,
+    actor: Actor,
+    owner: Entity,
+    prepared: PreparedRecord,
+    *,
+    reason: str,
+) -> CreditRecord:
+    """Insert a new record and its first revision, audited (inside the caller's transaction)."""
+    now = ctx.now()
+    record = CreditRecord(
+        entity_id=owner.id,
+        **prepared.columns(),
+        revision_reason=reason,
+        filed_at=now,
+        filed_by=actor.username,
+        updated_at=now,
+        updated_by=actor.username,
+    )
+    session.add(record)
+    session.flush()
+    audit.append(
+        session,
+        actor=actor,
+        action="record.file",
+        now=now,
+        object_type="record",
+        object_id=record.id,
+        details={"item": record.item_code, "source_ref": record.source_ref},
+    )
+    return record
+
+
+def _ensure_same(existing: CreditRecord, owner: Entity, prepared: PreparedRecord) -> None:
+    if existing.entity_id == owner.id and existing.content_hash == prepared.content_hash:
+        return
+    raise Conflict(
+        f"record {existing.id} already has this authority and document number with other "
+        f"content; file a correction instead; 该文书号已存在且内容不同，请提交更正",
+        code="record-exists-different",
+        record_id=existing.id,
+    )
+
+
+def correct_record(
+    ctx: Context, actor: Actor, record_id: int, *, fields: dict[str, Any], reason: str
+) -> dict[str, Any]:
+    """Make a new revision of a record; earlier revisions stay readable.
+
+    :raises NotFound, Forbidden, InvalidInput, Conflict:
+    """
+    with ctx.session_factory.begin() as session:
+        record = repository.get_record(session=session, record_id=record_id, for_update=True)
+        owner = _owner_in_scope(session, actor, record)
+        item_row_id, item = catalog_services.current_item(session, ctx, record.item_code)
+        prepared = prepare_record(ctx, item_row_id, item, fields)
+        if (prepared.envelope.source_authority, prepared.envelope.source_ref) != (
+            record.source_authority,
+            record.source_ref,
+        ):
+            raise InvalidInput(
+                "a correction keeps the authority and document number; 更正不得改变文书号",
+                errors={"fields": ["authority and document number must stay the same"]},
+            )
+        if prepared.content_hash == record.content_hash:
+            return record_view(ctx, record, owner)
+        apply_revision(session, ctx, actor, record, prepared, reason=reason)
+        return record_view(ctx, record, owner)
+
+
+def apply_revision(
+    session: Session,
+    ctx: Context,
+    actor: Actor,
+    record: CreditRecord,
+    prepared: PreparedRecord,
+    *,
+    reason: str,
+) -> None:
+    """Keep the current revision in the history, then overwrite it with the correction."""
+    now = ctx.now()
+    _keep_revision(session, record)
+    for key, value in prepared.columns().items():
+        setattr(record, key, value)
+    record.revision += 1
+    record.revision_reason = reason
+    record.updated_at, record.updated_by = now, actor.username
+    session.flush()
+    audit.append(
+        session,
+        actor=actor,
+        action="record.correct",
+        now=now,
+        object_type="record",
+        object_id=record.id,
+        details={"revision": record.revision, "reason": reason},
+    )
+
+
+def _keep_revision(session: Session, record: CreditRecord) -> None:
+    session.add(
+        CreditRecordRevision(
+            record_id=record.id,
+            revision=record.revision,
+            catalog_item_id=record.catalog_item_id,
+            decision_date=record.decision_date,
+            publicity_end=record.publicity_end,
+            severity=record.severity,
+            fields=record.fields,
+            reason=record.revision_reason,
+            made_at=record.updated_at,
+            made_by=record.updated_by,
+        )
+    )
+
+
+def read_record(ctx: Context, actor: Actor, record_id: int) -> dict[str, Any]:
+    """One record with its revision history.
+
+    :raises NotFound, Forbidden:
+    """
+    with ctx.read_session_factory() as session:
+        record = repository.get_record(session=session, record_id=record_id)
+        owner = _owner_in_scope(session, actor, record)
+        view = record_view(ctx, record, owner)
+        history = [*repository.list_revisions(session=session, record_id=record.id), record]
+        view["revisions"] = [_revision_view(session, r) for r in history]
+        return view
+
+
+def _revision_view(session: Session, r: CreditRecordRevision | CreditRecord) -> dict[str, Any]:
+    current = isinstance(r, CreditRecord)
+    return {
+        "revision": r.revision,
+        "current": current,
+        "reason": r.revision_reason if current else r.reason,
+        "made_at": r.updated_at if current else r.made_at,
+        "made_by": r.updated_by if current else r.made_by,
+        "decision_date": r.decision_date,
+        "publicity_end": r.publicity_end,
+        "severity": r.severity,
+        "fields": r.fields,
+        "catalog_version": catalog_services.version_label_of_item(session, r.catalog_item_id),
+    }
+
+
+def list_entity_records(
+    ctx: Context, actor: Actor, identifier: str, *, cursor: str | None = None, limit: int = 50
+) -> Page[dict[str, Any]]:
+    """An entity's records, oldest first, within the caller's scope."""
+    with ctx.read_session_factory() as session:
+        owner = entity_services.entity_in_scope(session, actor, identifier)
+        rows = repository.list_entity_records(
+            session=session, entity_id=owner.id, after=cursor_int(cursor), limit=limit
+        )
+        page = page_by_id(rows, limit, lambda r: r.id)
+        return Page([record_view(ctx, r, owner) for r in page.items], page.next_cursor)
+
+
+def _owner_in_scope(session: Session, actor: Actor, record: CreditRecord) -> Entity:
+    owner = session.get(Entity, record.entity_id)
+    return entity_services.entity_in_scope(session, actor, owner.identifier)
+
+
+def record_view(
+    ctx: Context, record: CreditRecord, owner: Entity, *, today: date | None = None
+) -> dict[str, Any]:
+    """The API view of a record; a natural person's name and ID are always masked here
+    (the full values are read, audited, through the entity endpoint only)."""
+    person = owner.is_natural_person
+    return {
+        "id": record.id,
+        "entity": {
+            "identifier": identifiers.mask_resident_id(owner.identifier)
+            if person
+            else owner.identifier,
+            "name": identifiers.mask_person_name(owner.name) if person else owner.name,
+            "kind": owner.kind,
+            "region_code": owner.region_code,
+        },
+        "item_code": record.item_code,
+        "domain": record.domain,
+        "category": record.category,
+        "severity": record.severity,
+        "heavier_penalty": record.heavier_penalty,
+        "source_authority": record.source_authority,
+        "source_ref": record.source_ref,
+        "decision_date": record.decision_date,
+        "publicity_end": record.publicity_end,
+        "repair_from": record.repair_from,
+        "retention_end": record.retention_end,
+        "early_stop_allowed": record.early_stop_allowed,
+        "status": rules.effective_status(record.status, record.publicity_end, today or ctx.today()),
+        "status_reason": record.status_reason,
+        "revision": record.revision,
+        "fields": record.fields,
+        "filed_at": record.filed_at,
+        "updated_at": record.updated_at,
+    }

@@ -1,0 +1,80 @@
+"""The web application: the only part of the service that imports Flask."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask
+from flask_smorest import Api
+
+from credit_service import health as readiness
+from credit_service.catalogs import services as catalog_services
+from credit_service.config import Settings
+from credit_service.context import Context, build_context
+from credit_service.web import access, docs, errors, hardening
+from credit_service.web.api import catalogs, entities, health, records
+from credit_service.web.cli import register_cli
+
+BLUEPRINTS = (health.bp, catalogs.bp, entities.bp, records.bp)
+logger = logging.getLogger(__name__)
+
+
+class ProblemApi(Api):
+    """flask-smorest with our problem+json handlers instead of its JSON error bodies."""
+
+    ERROR_SCHEMA = errors.ProblemSchema
+
+    def _register_error_handlers(self) -> None:
+        errors.register_error_handlers(self._app)
+
+
+def create_app(settings: Settings | None = None, *, context: Context | None = None) -> Flask:
+    """Build the app; a bad catalog file raises CatalogError here and stops start-up."""
+    settings = settings or (context.settings if context else Settings.from_env())
+    logging.basicConfig(level=settings.log_level)
+    app = Flask(__name__)
+    app.config.update(_flask_config(settings))
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    ctx = context or build_context(settings)
+    app.extensions["credit_service"] = ctx
+    if settings.catalogs_autoload:
+        _autoload_catalogs(ctx)
+    api = ProblemApi(app)
+    for blueprint in BLUEPRINTS:
+        api.register_blueprint(blueprint)
+    docs.register(app)
+    app.before_request(hardening.check_content_type)
+    app.before_request(access.enforce_access)
+    app.after_request(hardening.security_headers)
+    register_cli(app)
+    return app
+
+
+def _flask_config(settings: Settings) -> dict[str, object]:
+    return {
+        "SECRET_KEY": settings.secret_key,
+        "MAX_CONTENT_LENGTH": settings.max_content_length,
+        "API_TITLE": "IP credit-supervision service (知识产权信用监管服务)",
+        "API_VERSION": "v1",
+        "OPENAPI_VERSION": "3.0.3",
+        "OPENAPI_URL_PREFIX": "/api",
+        "OPENAPI_JSON_PATH": "openapi.json",
+        "API_SPEC_OPTIONS": {
+            "info": {"description": "REST API. Errors are RFC 9457 problem+json."},
+            "components": {"securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}}},
+        },
+    }
+
+
+def _autoload_catalogs(ctx: Context) -> None:
+    """Register changed catalog files as versions, when the schema is at head."""
+    checks = readiness.readiness(ctx)
+    if checks["migrations"] != "ok":
+        logger.warning("catalogs not registered: %s", checks["migrations"])
+        return
+    for result in catalog_services.register_catalogs(ctx):
+        if result.outcome != "unchanged":
+            logger.info("catalog %s: %s version %s", result.domain, result.outcome, result.label)
+
+
+__all__ = ["create_app"]

@@ -1,0 +1,146 @@
+"""Who may call each endpoint: one declaration per view, enforced before every request.
+
+An endpoint without a declaration is refused (default deny), and the route × role test
+walks the URL map so that a new endpoint without one fails the build.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from flask import Flask, current_app, g, request
+
+from credit_service.access import PUBLIC, ROLES, Actor
+from credit_service.audit import services as audit
+from credit_service.auth import services as auth_services
+from credit_service.errors import Forbidden, Unauthenticated
+
+logger = logging.getLogger(__name__)
+F = TypeVar("F", bound=Callable[..., Any])
+ACCESS_ATTR = "_access_rule"
+
+
+@dataclass(frozen=True)
+class AccessRule:
+    """The roles that may call a view; public views say why they are public."""
+
+    roles: frozenset[str]
+    public_reason: str | None = None
+    scope: str | None = None
+
+    @property
+    def is_public(self) -> bool:
+        return self.public_reason is not None
+
+
+def allow(*roles: str, scope: str | None = None) -> Callable[[F], F]:
+    """Declare the roles that may call the decorated view (and a token scope, if any)."""
+    unknown = set(roles) - set(ROLES)
+    if unknown or not roles:
+        raise ValueError(f"unknown or no roles: {sorted(unknown)}")
+
+    def decorate(view: F) -> F:
+        setattr(view, ACCESS_ATTR, AccessRule(frozenset(roles), scope=scope))
+        return view
+
+    return decorate
+
+
+def public(reason: str) -> Callable[[F], F]:
+    """Declare a view open to anyone, with the reason it is open on purpose."""
+
+    def decorate(view: F) -> F:
+        setattr(view, ACCESS_ATTR, AccessRule(frozenset(), public_reason=reason))
+        return view
+
+    return decorate
+
+
+# Framework endpoints have no view function of ours to decorate.
+FRAMEWORK_PUBLIC = {
+    "static": "static assets of the public pages",
+    "api-docs.openapi_json": "the API description is public documentation",
+}
+
+
+def rule_for(app: Flask, endpoint: str | None, method: str) -> AccessRule | None:
+    """The declaration that governs ``method`` on ``endpoint``, or None if there is none."""
+    if endpoint in FRAMEWORK_PUBLIC:
+        return AccessRule(frozenset(), public_reason=FRAMEWORK_PUBLIC[endpoint])
+    view = app.view_functions.get(endpoint or "")
+    if view is None:
+        return None
+    view_class = getattr(view, "view_class", None)
+    if view_class is not None:
+        name = "get" if method == "HEAD" else method.lower()
+        view = getattr(view_class, name, None)
+    return getattr(view, ACCESS_ATTR, None)
+
+
+def enforce_access() -> None:
+    """Before every request: resolve the caller and check the endpoint's declaration."""
+    if request.routing_exception is not None or request.method == "OPTIONS":
+        g.actor = PUBLIC
+        return
+    rule = rule_for(current_app, request.endpoint, request.method)
+    g.actor = _resolve_actor()
+    if rule is None:
+        logger.error("endpoint %s has no access declaration: refused", request.endpoint)
+        raise Forbidden(
+            "this endpoint declares no access rule; 未声明访问规则", code="undeclared-endpoint"
+        )
+    if rule.is_public:
+        return
+    if g.actor.is_anonymous:
+        _deny(Unauthenticated("sign in or send a valid bearer token; 请先登录或提供有效令牌"))
+    if g.actor.role not in rule.roles:
+        _deny(
+            Forbidden(
+                f"role '{g.actor.role}' may not call this endpoint; 当前角色无权访问",
+                code="role-forbidden",
+            )
+        )
+    if rule.scope and g.actor.via == "token" and rule.scope not in g.actor.scopes:
+        _deny(
+            Forbidden(
+                f"the token lacks scope '{rule.scope}'; 令牌权限范围不足", code="scope-forbidden"
+            )
+        )
+
+
+def _deny(exc: Unauthenticated | Forbidden) -> None:
+    """Audit the refusal (in its own transaction), then raise it."""
+    ctx = current_app.extensions["credit_service"]
+    audit.append_alone(
+        ctx.session_factory,
+        actor=g.actor,
+        action="access.denied",
+        now=ctx.now(),
+        object_type="endpoint",
+        object_id=f"{request.method} {request.path}"[:100],
+        outcome="denied",
+        details={"reason": exc.code},
+    )
+    raise exc
+
+
+def _resolve_actor() -> Actor:
+    """The caller: a bearer token's user, or the anonymous public."""
+    ctx = current_app.extensions["credit_service"]
+    header = request.headers.get("Authorization", "")
+    if not header:
+        return PUBLIC
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthenticated(
+            "use 'Authorization: Bearer <token>'; 令牌格式有误", code="bad-authorization"
+        )
+    return auth_services.authenticate_token(ctx, token.strip(), source_ip=request.remote_addr)
+
+
+def current_actor() -> Actor:
+    """The caller of the current request (set before the view runs)."""
+    return g.actor

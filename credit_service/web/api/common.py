@@ -1,0 +1,80 @@
+"""What every API blueprint shares: the strict blueprint class, context access, schemas."""
+
+from __future__ import annotations
+
+import io
+from typing import IO
+
+import marshmallow as ma
+from flask import current_app, request
+from flask_smorest import Blueprint as SmorestBlueprint
+from webargs.flaskparser import FlaskParser
+
+from credit_service.context import Context
+from credit_service.errors import InvalidInput
+
+
+class StrictParser(FlaskParser):
+    """Reject unknown query parameters too (webargs excludes them by default)."""
+
+    DEFAULT_UNKNOWN_BY_LOCATION = {
+        **FlaskParser.DEFAULT_UNKNOWN_BY_LOCATION,
+        "query": ma.RAISE,
+        "querystring": ma.RAISE,
+    }
+
+
+class Blueprint(SmorestBlueprint):
+    ARGUMENTS_PARSER = StrictParser()
+
+
+def service_context() -> Context:
+    return current_app.extensions["credit_service"]
+
+
+ACCEPTS_ATTR = "_accepts"
+
+
+def accepts(*mimetypes: str):  # type: ignore[no-untyped-def]
+    """Declare the body media types a view takes (default: application/json)."""
+
+    def decorate(view):  # type: ignore[no-untyped-def]
+        setattr(view, ACCEPTS_ATTR, frozenset(mimetypes))
+        return view
+
+    return decorate
+
+
+def uploaded_csv() -> IO[str]:
+    """The CSV of an import request: a ``file`` part of a form, or a text/csv body."""
+    if request.mimetype == "multipart/form-data":
+        upload = request.files.get("file")
+        if upload is None:
+            raise InvalidInput(
+                "send the CSV as the form part 'file'; 缺少文件", errors={"file": ["required"]}
+            )
+        raw = upload.stream
+    else:
+        raw = request.stream
+    return io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
+
+
+class CursorArgsSchema(ma.Schema):
+    cursor = ma.fields.String(metadata={"description": "Opaque cursor from next_cursor"})
+    limit = ma.fields.Integer(load_default=50, validate=ma.validate.Range(min=1, max=500))
+
+
+class RowErrorSchema(ma.Schema):
+    line = ma.fields.Integer()
+    column = ma.fields.String(allow_none=True)
+    reason = ma.fields.String()
+
+
+class ImportReportSchema(ma.Schema):
+    rows = ma.fields.Integer()
+    created = ma.fields.Integer()
+    updated = ma.fields.Integer()
+    unchanged = ma.fields.Integer()
+    invalid = ma.fields.Integer()
+    errors = ma.fields.List(ma.fields.Nested(RowErrorSchema))
+    errors_truncated = ma.fields.Boolean()

@@ -1,0 +1,241 @@
+"""Command-line entry points (`flask …`): the same services the API calls."""
+
+from __future__ import annotations
+
+import getpass
+import os
+import secrets
+import sys
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+from tqdm import tqdm
+
+from credit_service.access import Actor
+from credit_service.audit import services as audit_services
+from credit_service.auth import services as auth_services
+from credit_service.catalogs import services as catalog_services
+from credit_service.catalogs.loader import load_catalog_set
+from credit_service.context import Context
+from credit_service.demo import seed as demo_seed
+from credit_service.entities import importer as entity_importer
+from credit_service.errors import CreditServiceError
+from credit_service.records import importer as record_importer
+
+catalogs_cli = AppGroup("catalogs", help="Check and load the catalog files.")
+users_cli = AppGroup("users", help="Manage accounts.")
+tokens_cli = AppGroup("tokens", help="Manage API tokens.")
+entities_cli = AppGroup("entities", help="Entity registry.")
+records_cli = AppGroup("records", help="Credit records.")
+demo_cli = AppGroup("demo", help="Synthetic demonstration data.")
+audit_cli = AppGroup("audit", help="The audit trail.")
+
+
+def _ctx() -> Context:
+    return current_app.extensions["credit_service"]
+
+
+def _cli_actor() -> Actor:
+    """The operator at the console: audited as cli:<login name>."""
+    return Actor(role="admin", username=f"cli:{getpass.getuser()}"[:100], via="cli")
+
+
+def _fail(exc: CreditServiceError) -> None:
+    click.echo(f"error: {exc.detail}", err=True)
+    for field, messages in (exc.errors or {}).items():
+        click.echo(f"  {field}: {messages}", err=True)
+    sys.exit(1)
+
+
+@catalogs_cli.command("check")
+@click.option(
+    "--dir",
+    "directory",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Folder to check (default: CATALOGS_DIR).",
+)
+def catalogs_check(directory: Path | None) -> None:
+    """Validate the catalog files without loading them."""
+    try:
+        catalog_set = load_catalog_set(directory or _ctx().settings.catalogs_dir)
+    except CreditServiceError as exc:
+        _fail(exc)
+    for catalog in catalog_set.catalogs.values():
+        click.echo(
+            f"{catalog.domain}: {len(catalog.items)} items, edition {catalog.edition}, "
+            f"hash {catalog.content_hash[:12]}"
+        )
+
+
+@catalogs_cli.command("load")
+def catalogs_load() -> None:
+    """Register changed catalog files as new current versions."""
+    for result in catalog_services.register_catalogs(_ctx()):
+        click.echo(f"{result.domain}: {result.outcome} ({result.label})")
+
+
+@users_cli.command("create")
+@click.argument("username")
+@click.option("--role", required=True)
+@click.option("--name", "display_name", default=None)
+@click.option("--region", "region_code", default=None)
+@click.option("--uscc", default=None)
+@click.option("--password", default=None, help="Omit to be prompted; omit for machine users.")
+@click.option("--prompt-password/--no-password", default=True)
+def users_create(
+    username: str,
+    role: str,
+    display_name: str | None,
+    region_code: str | None,
+    uscc: str | None,
+    password: str | None,
+    prompt_password: bool,
+) -> None:
+    """Create an account."""
+    if password is None and prompt_password:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        user = auth_services.create_user(
+            _ctx(),
+            _cli_actor(),
+            username=username,
+            display_name=display_name or username,
+            role=role,
+            region_code=region_code,
+            uscc=uscc,
+            password=password,
+        )
+    except CreditServiceError as exc:
+        _fail(exc)
+    click.echo(f"created user {user.username} ({user.role})")
+
+
+@tokens_cli.command("create")
+@click.argument("username")
+@click.option("--name", default="cli", help="What the token is for.")
+@click.option("--scope", "scopes", multiple=True, help="Repeat for several scopes.")
+@click.option("--days", type=int, default=None)
+def tokens_create(username: str, name: str, scopes: tuple[str, ...], days: int | None) -> None:
+    """Issue an API token; it is printed once and stored only as a hash."""
+    try:
+        issued = auth_services.create_token(
+            _ctx(),
+            _cli_actor(),
+            username=username,
+            name=name,
+            scopes=list(scopes) or None,
+            days=days,
+        )
+    except CreditServiceError as exc:
+        _fail(exc)
+    click.echo(issued.secret)
+    click.echo(
+        f"(token {issued.token_id}, scopes {','.join(issued.scopes)}, "
+        f"expires {issued.expires_at:%Y-%m-%d})",
+        err=True,
+    )
+
+
+@tokens_cli.command("revoke")
+@click.argument("token_id", type=int)
+def tokens_revoke(token_id: int) -> None:
+    """Revoke a token at once."""
+    try:
+        auth_services.revoke_token(_ctx(), _cli_actor(), token_id)
+    except CreditServiceError as exc:
+        _fail(exc)
+    click.echo(f"revoked token {token_id}")
+
+
+def _import(path: Path, run) -> None:  # type: ignore[no-untyped-def]
+    with (
+        open(path, encoding="utf-8-sig", newline="") as stream,
+        tqdm(total=os.path.getsize(path), unit="B", unit_scale=True, disable=None) as bar,
+    ):
+        try:
+            report = run(_ctx(), _cli_actor(), stream, progress=bar.update)
+        except CreditServiceError as exc:
+            _fail(exc)
+    summary = report.as_dict()
+    click.echo(
+        f"rows {report.rows}: created {report.created}, updated {report.updated}, "
+        f"unchanged {report.unchanged}, invalid {report.invalid}"
+    )
+    for error in summary["errors"][:50]:
+        click.echo(f"  line {error['line']}, {error['column']}: {error['reason']}")
+    if report.invalid > 50:
+        click.echo(f"  … {report.invalid - 50} more invalid rows")
+
+
+@entities_cli.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def entities_import(path: Path) -> None:
+    """Import entities from a CSV file (see docs/import-formats.md)."""
+    _import(path, entity_importer.import_entities)
+
+
+@records_cli.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def records_import(path: Path) -> None:
+    """Import records from a CSV file (双公示 current/older layout, or ours)."""
+    _import(path, record_importer.import_records)
+
+
+@demo_cli.command("seed")
+@click.option("--entities", "entity_count", type=int, default=2_000, show_default=True)
+@click.option("--seed", type=int, default=20261125, show_default=True)
+def demo_seed_command(entity_count: int, seed: int) -> None:
+    """Seed the deterministic demo data set once (a second run adds nothing)."""
+    result = demo_seed.seed(_ctx(), _cli_actor(), entities=entity_count, seed=seed)
+    click.echo(result)
+
+
+@demo_cli.command("account")
+def demo_account() -> None:
+    """Create the demo regulator once and print its credentials (kept in instance/)."""
+    ctx = _ctx()
+    path = ctx.settings.data_dir.parent / "demo-credentials.txt"
+    if not path.exists():
+        password = secrets.token_urlsafe(12)
+        demo_seed.ensure_demo_regulator(ctx, _cli_actor(), password)
+        token = auth_services.create_token(
+            ctx, _cli_actor(), username=demo_seed.DEMO_REGULATOR, name="demo", days=365
+        )
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(
+            f"username: {demo_seed.DEMO_REGULATOR}\npassword: {password}\ntoken: {token.secret}\n",
+            encoding="utf-8",
+        )
+        path.chmod(0o600)
+    click.echo(f"Demo regulator account (city scope), from {path}:")
+    click.echo(path.read_text(encoding="utf-8"))
+
+
+@audit_cli.command("verify")
+def audit_verify() -> None:
+    """Check the audit trail's hash chain; exit 1 and name the row if it was altered."""
+    report = audit_services.verify_chain(_ctx().read_session_factory)
+    if report.ok:
+        click.echo(f"audit chain intact: {report.checked} rows verified")
+        return
+    click.echo(
+        f"AUDIT CHAIN BROKEN at seq {report.bad_seq} (id {report.bad_id}): {report.problem}",
+        err=True,
+    )
+    sys.exit(1)
+
+
+def register_cli(app: Flask) -> None:
+    for group in (
+        catalogs_cli,
+        users_cli,
+        tokens_cli,
+        entities_cli,
+        records_cli,
+        demo_cli,
+        audit_cli,
+    ):
+        app.cli.add_command(group)

@@ -1,0 +1,3 @@
+from credit_service.web import create_app
+
+app = create_app()
