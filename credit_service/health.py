@@ -33,7 +33,10 @@ def readiness(ctx: Context) -> dict[str, str]:
     """One entry per check: 'ok' or the reason it failed."""
     checks = {"database": "ok", "migrations": "ok", "catalogs": "ok"}
     try:
-        with ctx.engine.connect() as connection:
+        # A read session: on SQLite the writer engine's BEGIN IMMEDIATE would wait for the
+        # write lock (busy timeout) during any long write and report the database down.
+        with ctx.read_session_factory() as session:
+            connection = session.connection()
             connection.execute(text("SELECT 1"))
             current = MigrationContext.configure(connection).get_current_revision()
     except SQLAlchemyError as exc:

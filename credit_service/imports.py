@@ -70,17 +70,16 @@ def open_csv(
     stream: IO[str], *, progress: Callable[[int], None] | None = None
 ) -> tuple[list[str], Iterator[tuple[int, dict[str, str]]]]:
     """The header of a UTF-8 CSV (BOM tolerated) and an iterator of (line number, row)."""
-    reader = csv.DictReader(counted_lines(stream, progress))
-    header = [(name or "").lstrip("\ufeff").strip() for name in (reader.fieldnames or [])]
-    reader.fieldnames = header
+    reader = csv.reader(counted_lines(stream, progress))
+    header = [name.lstrip("\ufeff").strip() for name in next(reader, [])]
+    width = len(header)
 
     def rows() -> Iterator[tuple[int, dict[str, str]]]:
-        for row in reader:
-            extra = row.pop(None, None)
-            if extra:
-                yield reader.line_num, {"__extra__": "; ".join(extra)}
-                continue
-            yield reader.line_num, {k: (v or "").strip() for k, v in row.items()}
+        for values in reader:
+            if len(values) > width:
+                yield reader.line_num, {"__extra__": "; ".join(values[width:])}
+            elif values:
+                yield reader.line_num, dict(zip(header, (v.strip() for v in values), strict=False))
 
     return header, rows()
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
+from functools import cached_property
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -92,9 +93,17 @@ class CatalogItem:
         """Whether a record under it can support a severe-list proposal (D4)."""
         return bool(self.listing_grounds) or self.heavier_penalty or self.record_type == "penalty"
 
-    @property
+    @cached_property
     def field_map(self) -> dict[str, FieldSpec]:
+        """Fields by name (computed once: record validation runs per imported row)."""
         return {f.name: f for f in self.fields}
+
+    @cached_property
+    def required_fields(self) -> tuple[FieldSpec, ...]:
+        """Fields always required, then those required only under a condition."""
+        return tuple(f for f in self.fields if f.required) + tuple(
+            f for f in self.fields if not f.required and f.required_if
+        )
 
     def publicity_months(self) -> tuple[int | None, int | None]:
         """(minimum, maximum) publicity in months from the item itself, if it sets them."""

@@ -283,7 +283,7 @@ def _read_yaml(path: Path) -> Any:
             return yaml.safe_load(handle)
     except FileNotFoundError as exc:
         raise CatalogError(f"{path}: file not found.") from exc
-    except yaml.YAMLError as exc:
+    except (yaml.YAMLError, ValueError) as exc:  # ValueError: an impossible date, 2026-13-01
         raise CatalogError(f"{path}: not valid YAML: {exc}") from exc
 
 

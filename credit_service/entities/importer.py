@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from credit_service.access import Actor
 from credit_service.audit import services as audit
+from credit_service.bulk import bulk_insert
 from credit_service.context import Context
 from credit_service.entities import rules
 from credit_service.entities.models import Entity
@@ -51,10 +52,11 @@ def import_entities(
     header, rows = open_csv(stream, progress=progress)
     check_header(header, allowed=COLUMNS, required=REQUIRED_COLUMNS)
     for batch in batched(rows, ctx.settings.import_batch_size):
-        valid = _validate_batch(ctx, actor, batch, today, report)
+        lines: dict[str, int] = {}
+        valid = _validate_batch(ctx, actor, batch, today, report, lines)
         if valid:
             with ctx.session_factory.begin() as session:
-                _write_batch(session, ctx, actor, valid, report)
+                _write_batch(session, ctx, actor, valid, report, lines)
     return report
 
 
@@ -64,6 +66,7 @@ def _validate_batch(
     batch: list[tuple[int, dict[str, str]]],
     today: date,
     report: ImportReport,
+    lines: dict[str, int],
 ) -> dict[str, dict[str, Any]]:
     """Valid rows by identifier; a later row for the same identifier wins, as in a replay."""
     valid: dict[str, dict[str, Any]] = {}
@@ -83,6 +86,7 @@ def _validate_batch(
             continue
         values["content_hash"] = rules.content_hash(values)
         valid[values["identifier"]] = values
+        lines[values["identifier"]] = line
     return valid
 
 
@@ -99,12 +103,21 @@ def _write_batch(
     actor: Actor,
     valid: dict[str, dict[str, Any]],
     report: ImportReport,
+    lines: dict[str, int],
 ) -> None:
-    existing = dict(
-        session.execute(
-            select(Entity.identifier, Entity.content_hash).where(Entity.identifier.in_(list(valid)))
-        ).all()
-    )
+    found = session.execute(
+        select(Entity.identifier, Entity.content_hash, Entity.region_code).where(
+            Entity.identifier.in_(list(valid))
+        )
+    ).all()
+    for identifier, _, region_code in found:  # an existing entity must be in scope too
+        if not actor.covers_region(region_code):
+            del valid[identifier]
+            report.add_errors(
+                lines[identifier],
+                {"identifier": ["registered outside your region scope; 超出本账号的辖区范围"]},
+            )
+    existing = {i: content_hash for i, content_hash, _ in found if i in valid}
     now = ctx.now()
     new_rows = [
         {**values, "created_at": now, "updated_at": now}
@@ -113,7 +126,7 @@ def _write_batch(
     ]
     changed = [v for i, v in valid.items() if i in existing and existing[i] != v["content_hash"]]
     if new_rows:
-        session.execute(Entity.__table__.insert(), new_rows)
+        bulk_insert(session, Entity.__table__, new_rows)
     for values in changed:
         session.execute(
             update(Entity)

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from credit_service.access import Actor
 from credit_service.audit import services as audit
+from credit_service.bulk import bulk_insert
 from credit_service.catalogs import services as catalog_services
 from credit_service.catalogs.definitions import CatalogItem
 from credit_service.context import Context
@@ -27,6 +28,7 @@ from credit_service.records import services as record_services
 from credit_service.records.models import CreditRecord
 
 ItemMap = dict[str, tuple[int, CatalogItem]]
+Owner = Any  # a (identifier, id, region_code) row
 
 
 @dataclass(frozen=True)
@@ -58,8 +60,9 @@ def import_records(
     )
     by_violation = {vt: code for code, (_, item) in items.items() for vt in item.violation_types}
     mapper = layouts.MAPPERS[layout]
+    memo: dict[tuple[Any, ...], Any] = {}
     for batch in batched(rows, ctx.settings.import_batch_size):
-        prepared = _prepare_batch(ctx, batch, mapper, items, by_violation, report)
+        prepared = _prepare_batch(ctx, batch, mapper, items, by_violation, report, memo)
         with ctx.session_factory.begin() as session:
             _write_batch(session, ctx, actor, prepared, report)
     return report
@@ -87,6 +90,7 @@ def _prepare_batch(
     items: ItemMap,
     by_violation: dict[str, str],
     report: ImportReport,
+    memo: dict[tuple[Any, ...], Any],
 ) -> list[_Row]:
     prepared: list[_Row] = []
     for line, raw in batch:
@@ -102,7 +106,7 @@ def _prepare_batch(
             continue
         row_id, item = items[code]
         try:
-            record = record_services.prepare_record(ctx, row_id, item, mapped.fields)
+            record = record_services.prepare_record(ctx, row_id, item, mapped.fields, memo=memo)
         except InvalidInput as exc:
             errors = {k.removeprefix("fields."): v for k, v in (exc.errors or {}).items()}
             report.add_errors(line, errors)
@@ -123,19 +127,9 @@ def _write_batch(
     for key, row in latest.items():
         owner = owners[row.identifier]
         if key not in existing:
-            new_rows.append(
-                {
-                    "entity_id": owner.id,
-                    **row.prepared.columns(),
-                    "revision": 1,
-                    "revision_reason": "imported",
-                    "status": "active",
-                    "filed_at": now,
-                    "filed_by": actor.username,
-                    "updated_at": now,
-                    "updated_by": actor.username,
-                }
-            )
+            columns = row.prepared.columns()
+            columns["fields"] = row.prepared.fields_json
+            new_rows.append({"entity_id": owner.id, **columns})
         elif existing[key][1] != owner.id:
             clashes += 1
             report.add_errors(
@@ -148,8 +142,21 @@ def _write_batch(
             )
         elif existing[key][2] != row.prepared.content_hash:
             changed.append((existing[key][0], row))
-    if new_rows:
-        session.execute(CreditRecord.__table__.insert(), new_rows)
+    bulk_insert(
+        session,
+        CreditRecord.__table__,
+        new_rows,
+        preserialized=("fields",),
+        constants={
+            "revision": 1,
+            "revision_reason": "imported",
+            "status": "active",
+            "filed_at": now,
+            "filed_by": actor.username,
+            "updated_at": now,
+            "updated_by": actor.username,
+        },
+    )
     for record_id, row in changed:
         record = repository.get_record(session=session, record_id=record_id, for_update=True)
         record_services.apply_revision(
@@ -171,15 +178,17 @@ def _write_batch(
 
 def _owners(
     session: Session, actor: Actor, rows: list[_Row], report: ImportReport
-) -> dict[str, Entity]:
+) -> dict[str, Owner]:
     """The entities the rows name, within the importer's scope; others are row errors."""
-    wanted = {r.identifier for r in rows}
+    wanted = list({r.identifier for r in rows})
     found = (
         {
-            e.identifier: e
-            for e in session.execute(
-                select(Entity).where(Entity.identifier.in_(list(wanted)))
-            ).scalars()
+            row.identifier: row
+            for row in session.execute(
+                select(Entity.identifier, Entity.id, Entity.region_code).where(
+                    Entity.identifier.in_(wanted)
+                )
+            )
         }
         if wanted
         else {}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from credit_service.errors import NotFound
@@ -60,18 +60,24 @@ def list_entity_records(
 def map_existing_sources(
     *, session: Session, keys: Iterable[tuple[str, str]]
 ) -> dict[tuple[str, str], tuple[int, int, str, int]]:
-    """(authority, ref) -> (record id, entity id, content hash, revision) for known keys."""
-    wanted = list(set(keys))
-    if not wanted:
-        return {}
-    rows = session.execute(
-        select(
-            CreditRecord.source_authority,
-            CreditRecord.source_ref,
-            CreditRecord.id,
-            CreditRecord.entity_id,
-            CreditRecord.content_hash,
-            CreditRecord.revision,
-        ).where(tuple_(CreditRecord.source_authority, CreditRecord.source_ref).in_(wanted))
-    ).all()
-    return {(a, r): (i, e, h, v) for a, r, i, e, h, v in rows}
+    """(authority, ref) -> (record id, entity id, content hash, revision) for known keys.
+
+    One query per authority (a batch rarely has more than a few), so that the unique
+    index on (source_authority, source_ref) serves it on both databases.
+    """
+    refs_by_authority: dict[str, list[str]] = {}
+    for authority, ref in set(keys):
+        refs_by_authority.setdefault(authority, []).append(ref)
+    found: dict[tuple[str, str], tuple[int, int, str, int]] = {}
+    for authority, refs in refs_by_authority.items():
+        rows = session.execute(
+            select(
+                CreditRecord.source_ref,
+                CreditRecord.id,
+                CreditRecord.entity_id,
+                CreditRecord.content_hash,
+                CreditRecord.revision,
+            ).where(CreditRecord.source_authority == authority, CreditRecord.source_ref.in_(refs))
+        ).all()
+        found.update({(authority, r): (i, e, h, v) for r, i, e, h, v in rows})
+    return found

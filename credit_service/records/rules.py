@@ -42,23 +42,21 @@ def validate_fields(item: CatalogItem, raw: Mapping[str, Any]) -> dict[str, Any]
     :raises InvalidInput: with ``errors`` keyed ``fields.<name>``.
     """
     specs = item.field_map
-    errors: dict[str, list[str]] = {
-        f"fields.{name}": [f"unknown field for item {item.code}"]
-        for name in raw
-        if name not in specs
-    }
+    errors: dict[str, list[str]] = {}
     values: dict[str, Any] = {}
-    for name, spec in specs.items():
-        value = raw.get(name)
-        if _is_blank(value):
-            continue
-        try:
-            values[name] = convert_value(spec, value)
-        except FieldError as exc:
-            errors[f"fields.{name}"] = [str(exc)]
-    for name, spec in specs.items():
-        if name not in values and _is_required(spec, values):
-            errors.setdefault(f"fields.{name}", []).append(f"required ({spec.label})")
+    for name, value in raw.items():
+        spec = specs.get(name)
+        if spec is None:
+            errors[f"fields.{name}"] = [f"unknown field for item {item.code}"]
+        elif not _is_blank(value):
+            try:
+                values[name] = _CONVERTERS[spec.type](spec, value)
+            except FieldError as exc:
+                errors[f"fields.{name}"] = [str(exc)]
+    for spec in item.required_fields:
+        key = f"fields.{spec.name}"  # a value given but invalid already has its error
+        if spec.name not in values and key not in errors and _is_required(spec, values):
+            errors[key] = [f"required ({spec.label})"]
     if errors:
         raise InvalidInput(
             f"record fields do not fit item {item.code}; 记录字段与目录不符", errors=errors
@@ -67,11 +65,11 @@ def validate_fields(item: CatalogItem, raw: Mapping[str, Any]) -> dict[str, Any]
 
 
 def _is_blank(value: Any) -> bool:
-    return (
-        value is None
-        or (isinstance(value, str | list) and len(value) == 0)
-        or (isinstance(value, str) and not value.strip())
-    )
+    if value is None:
+        return True
+    if isinstance(value, str):
+        return not value or value.isspace()
+    return isinstance(value, list) and not value
 
 
 def _is_required(spec: FieldSpec, values: Mapping[str, Any]) -> bool:
@@ -119,9 +117,15 @@ def _to_date(spec: FieldSpec, value: Any) -> str:
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, str):
+        text = value.strip()
+        if len(text) == 10 and text[4] == "-":
+            try:
+                return date.fromisoformat(text).isoformat()
+            except ValueError:
+                pass
         for fmt in DATE_FORMATS:
             try:
-                return datetime.strptime(value.strip(), fmt).date().isoformat()
+                return datetime.strptime(text, fmt).date().isoformat()
             except ValueError:
                 continue
     raise FieldError("must be a date YYYY-MM-DD")
@@ -144,7 +148,7 @@ def _to_integer(spec: FieldSpec, value: Any) -> int:
     if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
         raise FieldError("must be a whole number")
     try:
-        number = int(str(value).strip())
+        number = int(value) if isinstance(value, float) else int(str(value).strip())
     except ValueError as exc:
         raise FieldError("must be a whole number") from exc
     _check_bounds(spec, Decimal(number))
@@ -327,9 +331,11 @@ def effective_status(status: str, publicity_end: date | None, today: date) -> st
     return status
 
 
-def content_hash(item_code: str, values: Mapping[str, Any]) -> str:
+def canonical_fields(values: Mapping[str, Any]) -> str:
+    """The stored JSON text of a record's fields: sorted keys, so equal content is equal text."""
+    return json.dumps(values, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+def content_hash(item_code: str, fields_json: str) -> str:
     """Digest of a record's content: filing the same content twice is recognised by it."""
-    canonical = json.dumps(
-        {"item": item_code, "fields": values}, ensure_ascii=False, sort_keys=True
-    )
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+    return hashlib.sha256(f"{item_code}\n{fields_json}".encode()).hexdigest()

@@ -33,6 +33,7 @@ class PreparedRecord:
     severity: str | None
     heavier_penalty: bool
     dates: rules.PublicityDates
+    fields_json: str
     content_hash: str
 
     def columns(self) -> dict[str, Any]:
@@ -58,16 +59,31 @@ class PreparedRecord:
 
 
 def prepare_record(
-    ctx: Context, item_row_id: int, item: CatalogItem, raw: dict[str, Any]
+    ctx: Context,
+    item_row_id: int,
+    item: CatalogItem,
+    raw: dict[str, Any],
+    *,
+    memo: dict[tuple[Any, ...], rules.PublicityDates] | None = None,
 ) -> PreparedRecord:
-    """Validate ``raw`` against the item and compute severity and publicity dates."""
+    """Validate ``raw`` against the item and compute severity and publicity dates.
+
+    ``memo`` lets a bulk import reuse dates computed for the same item, severity, date
+    and penalty types (they repeat across thousands of rows).
+    """
     values = rules.validate_fields(item, raw)
     envelope = rules.envelope_of(item, values)
     publicity = ctx.catalogs.publicity
     severity = rules.severity_of(item, values, publicity)
-    dates = rules.publicity_dates(
-        item, severity, values, envelope.decision_date, publicity, ctx.calendar
-    )
+    key = (item_row_id, severity, envelope.decision_date, rules.penalty_types(values))
+    dates = memo.get(key) if memo is not None else None
+    if dates is None:
+        dates = rules.publicity_dates(
+            item, severity, values, envelope.decision_date, publicity, ctx.calendar
+        )
+        if memo is not None:
+            memo[key] = dates
+    fields_json = rules.canonical_fields(values)
     return PreparedRecord(
         item_row_id=item_row_id,
         item=item,
@@ -76,7 +92,8 @@ def prepare_record(
         severity=severity,
         heavier_penalty=rules.is_heavier_penalty(item, values, publicity),
         dates=dates,
-        content_hash=rules.content_hash(item.code, values),
+        fields_json=fields_json,
+        content_hash=rules.content_hash(item.code, fields_json),
     )
 
 

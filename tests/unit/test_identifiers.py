@@ -8,6 +8,7 @@ from datetime import date
 import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
+from stdnum.cn import uscc as stdnum_uscc
 
 from credit_service.errors import InvalidInput
 from credit_service.identifiers import (
@@ -35,7 +36,7 @@ from credit_service.identifiers import (
 )
 
 # Independent oracles written from the standards' weight tables, so the tests do not merely
-# repeat python-stdnum, which the module delegates to.
+# repeat python-stdnum.
 USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
 RIC_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 
@@ -458,3 +459,8 @@ def test_mask_phone(raw: str, masked: str) -> None:
 )
 def test_mask_address(raw: str, masked: str) -> None:
     assert mask_address(raw) == masked
+
+
+@given(st.text(alphabet=USCC_ALPHABET, min_size=17, max_size=17))
+def test_uscc_check_char_agrees_with_python_stdnum(first17):
+    assert uscc_check_char(first17) == stdnum_uscc.calc_check_digit(first17)

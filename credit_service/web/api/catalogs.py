@@ -35,6 +35,12 @@ class FieldSpecSchema(ma.Schema):
     max = ma.fields.String()
     required_if = ma.fields.Dict()
 
+    def get_attribute(self, obj, attr, default):  # type: ignore[no-untyped-def]
+        # Field specs are dicts: a spec without "values" must not dump the dict.values method.
+        if isinstance(obj, dict):
+            return obj.get(attr, default)
+        return super().get_attribute(obj, attr, default)
+
 
 class PeriodSchema(ma.Schema):
     min = ma.fields.String(allow_none=True)

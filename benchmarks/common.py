@@ -1,0 +1,135 @@
+"""Benchmark helpers: fresh databases, data-set files, timing and peak memory."""
+
+from __future__ import annotations
+
+import csv
+import os
+import resource
+import secrets
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy import text
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from alembic import command  # noqa: E402
+
+from credit_service.access import Actor  # noqa: E402
+from credit_service.catalogs import services as catalog_services  # noqa: E402
+from credit_service.catalogs.loader import load_catalog_set  # noqa: E402
+from credit_service.config import Settings  # noqa: E402
+from credit_service.context import Context, build_context  # noqa: E402
+from credit_service.db import make_engine  # noqa: E402
+from credit_service.demo import generator  # noqa: E402
+from credit_service.entities import importer as entity_importer  # noqa: E402
+from credit_service.health import alembic_config  # noqa: E402
+from credit_service.records import layouts  # noqa: E402
+
+OUT = ROOT / "benchmarks" / "out"
+PG_URL = os.environ.get("BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
+ACTOR = Actor(role="admin", username="benchmark", via="cli")
+
+
+def peak_rss_mb() -> float:
+    """Peak resident memory of this process so far, in MB (Linux reports KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+@contextmanager
+def fresh_database(kind: str) -> Iterator[str]:
+    """A migrated, empty database (a new SQLite file or PostgreSQL schema), removed after."""
+    OUT.mkdir(parents=True, exist_ok=True)
+    if kind == "sqlite":
+        path = OUT / f"bench-{secrets.token_hex(4)}.db"
+        url = f"sqlite:///{path}"
+        _migrate(url)
+        try:
+            yield url
+        finally:
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{path}{suffix}").unlink(missing_ok=True)
+        return
+    schema = f"bench_{secrets.token_hex(4)}"
+    admin = make_engine(PG_URL)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    url = f"{PG_URL}?options=-csearch_path%3D{schema}"
+    try:
+        _migrate(url)
+        yield url
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+def _migrate(url: str) -> None:
+    engine = make_engine(url)
+    with engine.begin() as connection:
+        config = alembic_config()
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+    engine.dispose()
+
+
+def context_for(url: str, **overrides: object) -> Context:
+    settings = Settings(database_url=url, catalogs_autoload=False, **overrides)
+    ctx = build_context(settings)
+    catalog_services.register_catalogs(ctx)
+    return ctx
+
+
+def write_dataset(entities: int, records: int, seed: int = 42) -> tuple[Path, Path]:
+    """Entity CSV and 双公示 penalty CSV of the stated sizes (cached by size and seed)."""
+    OUT.mkdir(parents=True, exist_ok=True)
+    entity_path = OUT / f"entities-{entities}-{seed}.csv"
+    record_path = OUT / f"records-{records}-{seed}.csv"
+    if entity_path.exists() and record_path.exists():
+        return entity_path, record_path
+    catalogs = load_catalog_set(ROOT / "catalogs")
+    rows = list(generator.generate_entities(entities, seed, catalogs))
+    with open(entity_path, "w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=entity_importer.COLUMNS)
+        writer.writeheader()
+        writer.writerows(e.row for e in rows)
+    penalty_items = [
+        i for c in catalogs.catalogs.values() for i in c.items if i.record_type == "penalty"
+    ]
+    with open(record_path, "w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=layouts.DSGS_COLUMNS)
+        writer.writeheader()
+        for record in generator.generate_records(rows, records, seed, penalty_items):
+            writer.writerow(dsgs_row(record))
+    return entity_path, record_path
+
+
+def dsgs_row(record: dict) -> dict[str, str]:
+    party = record["party"]
+    natural = party["kind"] == "natural_person"
+    row = {
+        "CF_XDR_MC": party["name"],
+        "CF_XDR_LB": "自然人"
+        if natural
+        else ("个体工商户" if party["kind"] == "individual_business" else "法人及非法人组织"),
+        "CF_XDR_SHXYM": "" if natural else party["identifier"],
+        "CF_XDR_ZJHM": party["identifier"] if natural else "",
+        "CF_FRDB": party.get("legal_representative", ""),
+        "ITEM_CODE": record["item_code"],
+    }
+    for key, value in record["fields"].items():
+        row[key] = ";".join(value) if isinstance(value, list) else str(value)
+    return row
+
+
+class Timer:
+    def __enter__(self) -> Timer:
+        self.start = time.perf_counter()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.seconds = time.perf_counter() - self.start
