@@ -7,6 +7,7 @@ import os
 import resource
 import secrets
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -36,8 +37,20 @@ ACTOR = Actor(role="admin", username="benchmark", via="cli")
 
 
 def peak_rss_mb() -> float:
-    """Peak resident memory of this process so far, in MB (Linux reports KiB)."""
+    """Peak resident memory of this process so far, in MB.
+
+    Read from /proc (VmHWM) rather than getrusage: ru_maxrss survives fork and exec, so a
+    child would report its parent's peak.
+    """
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def peak_child_rss_mb() -> float:
+    """Peak resident memory of the largest finished child process (import workers), in MB."""
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
 
 
 @contextmanager
@@ -124,6 +137,47 @@ def dsgs_row(record: dict) -> dict[str, str]:
     for key, value in record["fields"].items():
         row[key] = ";".join(value) if isinstance(value, list) else str(value)
     return row
+
+
+class MemorySampler:
+    """Samples the resident memory of this process and its children (import workers) in a
+    background thread; ``peak_total_mb`` is the largest sum seen."""
+
+    def __init__(self, interval: float = 0.2) -> None:
+        self.interval, self.peak_total_mb = interval, 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> MemorySampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            pids = [os.getpid(), *_children(os.getpid())]
+            self.peak_total_mb = max(self.peak_total_mb, sum(_rss_mb(p) for p in pids))
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        text = Path(f"/proc/{pid}/task/{pid}/children").read_text()
+    except OSError:
+        return []
+    return [int(p) for p in text.split()]
+
+
+def _rss_mb(pid: int) -> float:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
 
 
 class Timer:

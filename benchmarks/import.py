@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from common import (
     ACTOR,
     ROOT,
+    MemorySampler,
     Timer,
     context_for,
     fresh_database,
@@ -28,8 +29,8 @@ from common import (
 )
 
 from credit_service.bulk import bulk_insert
-from credit_service.entities.models import Entity
 from credit_service.entities.importer import import_entities
+from credit_service.entities.models import Entity
 from credit_service.records.importer import import_records
 from credit_service.records.models import CreditRecord
 
@@ -40,14 +41,15 @@ TARGET_RSS_MB = 300
 
 def run_import(kind: str, entity_csv: str, record_csv: str) -> dict:
     """The service's importers, exactly as `flask entities import` / `records import`."""
-    with fresh_database(kind) as url:
+    with fresh_database(kind) as url, MemorySampler() as memory:
         ctx = context_for(url)
         with open(entity_csv, encoding="utf-8", newline="") as stream, Timer() as t_entities:
             entity_report = import_entities(ctx, ACTOR, stream)
+        workers = ctx.settings.import_workers
         with open(record_csv, encoding="utf-8", newline="") as stream, Timer() as t_records:
-            record_report = import_records(ctx, ACTOR, stream)
+            record_report = import_records(ctx, ACTOR, stream, workers=workers)
         with open(record_csv, encoding="utf-8", newline="") as stream, Timer() as t_again:
-            again = import_records(ctx, ACTOR, stream)
+            again = import_records(ctx, ACTOR, stream, workers=workers)
         ctx.engine.dispose()
     assert entity_report.invalid == 0 and record_report.invalid == 0, "benchmark data invalid"
     assert again.created == 0 and again.updated == 0, "re-import changed something"
@@ -58,6 +60,8 @@ def run_import(kind: str, entity_csv: str, record_csv: str) -> dict:
         "records_s": t_records.seconds,
         "reimport_s": t_again.seconds,
         "peak_rss_mb": peak_rss_mb(),
+        "peak_total_mb": memory.peak_total_mb,
+        "workers": workers,
     }
 
 
@@ -148,22 +152,11 @@ def _insert(ctx, model, rows: list[dict]) -> int:
 
 def _child(mode: str, kind: str, entity_csv: str, record_csv: str) -> dict:
     completed = subprocess.run(
-        [
-            sys.executable,
-            __file__,
-            "--child",
-            mode,
-            "--db",
-            kind,
-            "--files",
-            entity_csv,
-            record_csv,
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-        cwd=ROOT,
+        [sys.executable, __file__, "--child", mode, "--db", kind, "--files", entity_csv,
+         record_csv], capture_output=True, text=True, cwd=ROOT,
     )
+    if completed.returncode != 0:
+        sys.exit(f"{mode} run on {kind} failed:\n{completed.stderr}")
     return json.loads(completed.stdout.strip().splitlines()[-1])
 
 
@@ -223,10 +216,11 @@ def _report(kind: str, measured: dict, limit: dict) -> None:
         f"({rate / bare_rate / TARGET_RATIO:.2f}x)"
     )
     print(f"  re-import of the same records: {measured['reimport_s']:.1f} s, nothing changed")
+    total = max(measured["peak_total_mb"], measured["peak_rss_mb"])
     print(
-        f"  peak RSS {measured['peak_rss_mb']:.0f} MB; limit {TARGET_RSS_MB} MB "
-        f"({measured['peak_rss_mb'] / TARGET_RSS_MB:.2f} of it); bare insert run "
-        f"{limit['peak_rss_mb']:.0f} MB"
+        f"  peak RSS {measured['peak_rss_mb']:.0f} MB importer; with its "
+        f"{measured['workers']} validating worker(s) {total:.0f} MB; limit {TARGET_RSS_MB} MB "
+        f"({total / TARGET_RSS_MB:.2f} of it); bare insert run {limit['peak_rss_mb']:.0f} MB"
     )
 
 

@@ -7,10 +7,12 @@ driver in one call, so values are stored exactly as the ORM would store them.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Table
+from sqlalchemy import String, Table, any_, bindparam, func, select, text
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 
@@ -68,3 +70,35 @@ def _send(connection: Any, table: str, names: list[str], values: list[tuple[Any,
 def _processor(column: Any, dialect: Any) -> Callable[[Any], Any] | None:
     """The column's bind processor for this dialect (variants and decorators included)."""
     return column.type.dialect_impl(dialect).bind_processor(dialect)
+
+
+class StatisticsRefresher:
+    """ANALYZE a growing table now and then during a bulk import (PostgreSQL only).
+
+    PostgreSQL plans from table statistics; a table that grows from empty within one import
+    would keep its "tiny table" plan and be scanned sequentially by every batch's lookups.
+    Refreshing at geometrically spaced sizes keeps the cost of ANALYZE itself small.
+    """
+
+    def __init__(self, table: Table, first: int = 1_000, factor: int = 4) -> None:
+        self.table, self.next_at, self.factor, self.inserted = table, first, factor, 0
+
+    def note(self, session: Session, inserted: int) -> None:
+        self.inserted += inserted
+        if self.inserted < self.next_at or session.connection().dialect.name != "postgresql":
+            return
+        session.execute(text(f"ANALYZE {self.table.name}"))  # nosec B608: our own table name
+        self.next_at = self.inserted * self.factor
+
+
+def in_list(session: Session, column: Any, keys: Sequence[str]) -> Any:
+    """``column IN (keys)`` as one parameter, whatever the number of keys.
+
+    A plain IN with thousands of values makes SQLAlchemy render (and the database plan)
+    a new statement for every batch; an array (PostgreSQL) or a JSON list (SQLite) keeps
+    one cached statement.
+    """
+    if session.connection().dialect.name == "postgresql":
+        return column == any_(bindparam("keys", list(keys), type_=ARRAY(String)))
+    values = func.json_each(bindparam("keys", json.dumps(list(keys)))).table_valued("value")
+    return column.in_(select(values.c.value))

@@ -88,6 +88,12 @@ class Settings:
     import_batch_size: int = _setting(
         "IMPORT_BATCH_SIZE", 2_000, "Rows committed per batch by the CSV importers.", int
     )
+    import_workers: int = _setting(
+        "IMPORT_WORKERS",
+        1,
+        "Worker processes validating record rows while the CLI importer writes (0: none).",
+        int,
+    )
     token_default_days: int = _setting(
         "TOKEN_DEFAULT_DAYS", 90, "Default lifetime of a new API token, in days.", int
     )

@@ -66,20 +66,30 @@ def counted_lines(stream: IO[str], progress: Callable[[int], None] | None) -> It
         yield line
 
 
+def read_csv(
+    stream: IO[str], *, progress: Callable[[int], None] | None = None
+) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
+    """The header of a UTF-8 CSV (BOM tolerated) and an iterator of (line number, values)."""
+    reader = csv.reader(counted_lines(stream, progress))
+    header = [name.lstrip("\ufeff").strip() for name in next(reader, [])]
+    rows = ((reader.line_num, values) for values in reader if values)
+    return header, rows
+
+
 def open_csv(
     stream: IO[str], *, progress: Callable[[int], None] | None = None
 ) -> tuple[list[str], Iterator[tuple[int, dict[str, str]]]]:
-    """The header of a UTF-8 CSV (BOM tolerated) and an iterator of (line number, row)."""
-    reader = csv.reader(counted_lines(stream, progress))
-    header = [name.lstrip("\ufeff").strip() for name in next(reader, [])]
+    """Like ``read_csv`` but with rows as dicts; a row with too many values comes as
+    ``{"__extra__": …}`` so that the importer can report it."""
+    header, raw = read_csv(stream, progress=progress)
     width = len(header)
 
     def rows() -> Iterator[tuple[int, dict[str, str]]]:
-        for values in reader:
+        for line, values in raw:
             if len(values) > width:
-                yield reader.line_num, {"__extra__": "; ".join(values[width:])}
-            elif values:
-                yield reader.line_num, dict(zip(header, (v.strip() for v in values), strict=False))
+                yield line, {"__extra__": "; ".join(values[width:])}
+            else:
+                yield line, dict(zip(header, (v.strip() for v in values), strict=False))
 
     return header, rows()
 

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from credit_service.access import Actor
 from credit_service.audit import services as audit
-from credit_service.bulk import bulk_insert
+from credit_service.bulk import StatisticsRefresher, bulk_insert, in_list
 from credit_service.context import Context
 from credit_service.entities import rules
 from credit_service.entities.models import Entity
@@ -51,12 +51,14 @@ def import_entities(
     today = ctx.today()
     header, rows = open_csv(stream, progress=progress)
     check_header(header, allowed=COLUMNS, required=REQUIRED_COLUMNS)
+    statistics = StatisticsRefresher(Entity.__table__)
     for batch in batched(rows, ctx.settings.import_batch_size):
         lines: dict[str, int] = {}
         valid = _validate_batch(ctx, actor, batch, today, report, lines)
         if valid:
             with ctx.session_factory.begin() as session:
-                _write_batch(session, ctx, actor, valid, report, lines)
+                created = _write_batch(session, ctx, actor, valid, report, lines)
+                statistics.note(session, created)
     return report
 
 
@@ -104,10 +106,10 @@ def _write_batch(
     valid: dict[str, dict[str, Any]],
     report: ImportReport,
     lines: dict[str, int],
-) -> None:
+) -> int:
     found = session.execute(
         select(Entity.identifier, Entity.content_hash, Entity.region_code).where(
-            Entity.identifier.in_(list(valid))
+            in_list(session, Entity.identifier, list(valid))
         )
     ).all()
     for identifier, _, region_code in found:  # an existing entity must be in scope too
@@ -125,8 +127,7 @@ def _write_batch(
         if identifier not in existing
     ]
     changed = [v for i, v in valid.items() if i in existing and existing[i] != v["content_hash"]]
-    if new_rows:
-        bulk_insert(session, Entity.__table__, new_rows)
+    bulk_insert(session, Entity.__table__, new_rows)
     for values in changed:
         session.execute(
             update(Entity)
@@ -145,3 +146,4 @@ def _write_batch(
             object_type="entity",
             details={"created": len(new_rows), "updated": len(changed)},
         )
+    return len(new_rows)

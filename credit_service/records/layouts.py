@@ -6,8 +6,10 @@ fields); validation against the catalog item happens afterwards, the same for al
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 
 # The party block (行政相对人): it identifies the entity and is not stored in the record's
 # fields, which the registry already holds.
@@ -86,6 +88,12 @@ LEGACY_TO_CURRENT = {
     "BZ": "BZ",
     "heavier_penalty": "heavier_penalty",
 }
+AMOUNT_PATTERNS = {
+    "CF_NR_FK": re.compile(r"罚款(?:人民币)?\s*([0-9]+(?:\.[0-9]+)?)\s*(万)?元"),
+    "CF_NR_WFFF": re.compile(
+        r"没收(?:违法所得|非法财物)(?:人民币)?\s*([0-9]+(?:\.[0-9]+)?)\s*(万)?元"
+    ),
+}
 GENERIC_BASE = ("entity", "item_code")
 NATURAL_PERSON_TYPES = {"自然人", "natural_person"}
 
@@ -125,7 +133,24 @@ def map_legacy(row: Mapping[str, str]) -> MappedRow:
     kinds = [row[c] for c in ("CF_CFLB1", "CF_CFLB2") if row.get(c)]
     if kinds:
         fields["CF_CFLB"] = ";".join(kinds)
+    fields.update(amounts_from_result(row.get("CF_JG", "")))
     return MappedRow(identifier, row.get("ITEM_CODE") or None, fields.get("CF_WFXW"), fields)
+
+
+def amounts_from_result(text: str) -> dict[str, str]:
+    """Fine and confiscation amounts (万元) read from the older layout's result text.
+
+    The older layout had no amount columns; its 处罚结果 (CF_JG) states them in words such
+    as "罚款人民币5万元，没收违法所得3200元". Amounts not written in Arabic digits are not
+    read, and the row is then refused for the missing amount.
+    """
+    amounts = {}
+    for field, pattern in AMOUNT_PATTERNS.items():
+        match = pattern.search(text)
+        if match:
+            value = Decimal(match.group(1))
+            amounts[field] = str(value if match.group(2) else value / 10_000)
+    return amounts
 
 
 def map_generic(row: Mapping[str, str]) -> MappedRow:

@@ -26,7 +26,7 @@ class CreditRecord(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     entity_id: int = Field(foreign_key="entities.id")
     catalog_item_id: int = Field(foreign_key="catalog_items.id")
-    item_code: str = Field(max_length=64, index=True)
+    item_code: str = Field(max_length=64)
     domain: str = Field(max_length=40)
     category: str = Field(max_length=20)
     severity: str | None = Field(default=None, max_length=20)

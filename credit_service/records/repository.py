@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from credit_service.bulk import in_list
 from credit_service.errors import NotFound
 from credit_service.records.models import CreditRecord, CreditRecordRevision
 
@@ -77,7 +78,10 @@ def map_existing_sources(
                 CreditRecord.entity_id,
                 CreditRecord.content_hash,
                 CreditRecord.revision,
-            ).where(CreditRecord.source_authority == authority, CreditRecord.source_ref.in_(refs))
+            ).where(
+                CreditRecord.source_authority == authority,
+                in_list(session, CreditRecord.source_ref, refs),
+            )
         ).all()
         found.update({(authority, r): (i, e, h, v) for r, i, e, h, v in rows})
     return found

@@ -193,13 +193,15 @@ def _split(value: Any) -> list[str]:
 
 
 def _to_enum_list(spec: FieldSpec, value: Any) -> list[str]:
+    """Members in the catalog's order: the same set written in any order is the same value."""
     items = _split(value)
     wrong = [v for v in items if v not in (spec.values or ())]
     if wrong:
         raise FieldError(
             f"not allowed: {', '.join(wrong)}; allowed: {', '.join(spec.values or ())}"
         )
-    return items
+    order = {v: n for n, v in enumerate(spec.values or ())}
+    return sorted(items, key=order.__getitem__)
 
 
 def _to_string_list(spec: FieldSpec, value: Any) -> list[str]:

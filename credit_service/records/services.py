@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -18,82 +17,17 @@ from credit_service.entities import services as entity_services
 from credit_service.entities.models import Entity
 from credit_service.errors import Conflict, InvalidInput
 from credit_service.pagination import Page, cursor_int, page_by_id
-from credit_service.records import repository, rules
+from credit_service.records import preparation, repository, rules
 from credit_service.records.models import CreditRecord, CreditRecordRevision
-
-
-@dataclass(frozen=True)
-class PreparedRecord:
-    """A record's fields validated and its derived columns computed, before writing."""
-
-    item_row_id: int
-    item: CatalogItem
-    values: dict[str, Any]
-    envelope: rules.Envelope
-    severity: str | None
-    heavier_penalty: bool
-    dates: rules.PublicityDates
-    fields_json: str
-    content_hash: str
-
-    def columns(self) -> dict[str, Any]:
-        """The derived columns of ``credit_records`` (shared by filing and correcting)."""
-        return {
-            "catalog_item_id": self.item_row_id,
-            "item_code": self.item.code,
-            "domain": self.item.domain,
-            "category": self.item.category,
-            "severity": self.severity,
-            "heavier_penalty": self.heavier_penalty,
-            "disclosure": self.item.disclosure,
-            "source_authority": self.envelope.source_authority,
-            "source_ref": self.envelope.source_ref,
-            "decision_date": self.envelope.decision_date,
-            "publicity_end": self.dates.publicity_end,
-            "repair_from": self.dates.repair_from,
-            "retention_end": self.dates.retention_end,
-            "early_stop_allowed": self.dates.early_stop_allowed,
-            "fields": self.values,
-            "content_hash": self.content_hash,
-        }
+from credit_service.records.preparation import PreparedRecord
 
 
 def prepare_record(
-    ctx: Context,
-    item_row_id: int,
-    item: CatalogItem,
-    raw: dict[str, Any],
-    *,
-    memo: dict[tuple[Any, ...], rules.PublicityDates] | None = None,
+    ctx: Context, item_row_id: int, item: CatalogItem, raw: dict[str, Any]
 ) -> PreparedRecord:
-    """Validate ``raw`` against the item and compute severity and publicity dates.
-
-    ``memo`` lets a bulk import reuse dates computed for the same item, severity, date
-    and penalty types (they repeat across thousands of rows).
-    """
-    values = rules.validate_fields(item, raw)
-    envelope = rules.envelope_of(item, values)
-    publicity = ctx.catalogs.publicity
-    severity = rules.severity_of(item, values, publicity)
-    key = (item_row_id, severity, envelope.decision_date, rules.penalty_types(values))
-    dates = memo.get(key) if memo is not None else None
-    if dates is None:
-        dates = rules.publicity_dates(
-            item, severity, values, envelope.decision_date, publicity, ctx.calendar
-        )
-        if memo is not None:
-            memo[key] = dates
-    fields_json = rules.canonical_fields(values)
-    return PreparedRecord(
-        item_row_id=item_row_id,
-        item=item,
-        values=values,
-        envelope=envelope,
-        severity=severity,
-        heavier_penalty=rules.is_heavier_penalty(item, values, publicity),
-        dates=dates,
-        fields_json=fields_json,
-        content_hash=rules.content_hash(item.code, fields_json),
+    """Validate ``raw`` against the item with the context's publicity rules and calendar."""
+    return preparation.prepare_record(
+        item_row_id, item, raw, publicity=ctx.catalogs.publicity, calendar=ctx.calendar
     )
 
 
@@ -189,7 +123,7 @@ def correct_record(
             )
         if prepared.content_hash == record.content_hash:
             return record_view(ctx, record, owner)
-        apply_revision(session, ctx, actor, record, prepared, reason=reason)
+        apply_revision(session, ctx, actor, record, prepared.columns(), reason=reason)
         return record_view(ctx, record, owner)
 
 
@@ -198,14 +132,14 @@ def apply_revision(
     ctx: Context,
     actor: Actor,
     record: CreditRecord,
-    prepared: PreparedRecord,
+    columns: dict[str, Any],
     *,
     reason: str,
 ) -> None:
-    """Keep the current revision in the history, then overwrite it with the correction."""
+    """Keep the current revision in the history, then overwrite it with ``columns``."""
     now = ctx.now()
     _keep_revision(session, record)
-    for key, value in prepared.columns().items():
+    for key, value in columns.items():
         setattr(record, key, value)
     record.revision += 1
     record.revision_reason = reason

@@ -181,7 +181,8 @@ def entities_import(path: Path) -> None:
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def records_import(path: Path) -> None:
     """Import records from a CSV file (双公示 current/older layout, or ours)."""
-    _import(path, record_importer.import_records)
+    workers = _ctx().settings.import_workers
+    _import(path, lambda *args, **kw: record_importer.import_records(*args, **kw, workers=workers))
 
 
 @demo_cli.command("seed")

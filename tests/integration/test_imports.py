@@ -520,7 +520,7 @@ def test_legacy_layout_rows_are_mapped_to_the_current_fields(ctx):
     assert record.source_authority == "宣城市知识产权局"
     assert record.decision_date.isoformat() == "2018-06-01"
     assert record.fields["CF_WFXW"] == "假冒专利"
-    assert record.fields["CF_CFLB"] == ["责令停产停业", "通报批评"]
+    assert record.fields["CF_CFLB"] == ["通报批评", "责令停产停业"]  # in catalog order
     assert record.fields["CF_NR"] == "责令停产停业三个月并通报批评"
     assert record.severity == "severe"
     assert not {"CF_ZT", "DFBM", "SJC", "CF_FR"} & set(record.fields)

@@ -22,6 +22,7 @@ from credit_service.records.rules import (
     PublicityDates,
     canonical_fields,
     content_hash,
+    convert_value,
     effective_status,
     envelope_of,
     is_heavier_penalty,
@@ -154,7 +155,7 @@ def test_a_complete_penalty_validates_to_json_ready_values(item):
         # enum_list from CSV-like text or a list, duplicates dropped, order kept
         (PENALTY, "CF_CFLB", "罚款;没收违法所得", ["罚款", "没收违法所得"]),
         (PENALTY, "CF_CFLB", "罚款、没收违法所得", ["罚款", "没收违法所得"]),
-        (PENALTY, "CF_CFLB", "没收违法所得；罚款", ["没收违法所得", "罚款"]),
+        (PENALTY, "CF_CFLB", "没收违法所得；罚款", ["罚款", "没收违法所得"]),  # catalog order
         (PENALTY, "CF_CFLB", ["罚款", "罚款"], ["罚款"]),
         # string_list with a format: each member normalised
         (PENALTY, "patent_numbers", f"CN{PATENT_DIGITS}{PATENT_NO[-1]}", [PATENT_NO]),
@@ -559,3 +560,8 @@ def test_content_hash_is_equal_for_equal_content_in_any_key_order():
 )
 def test_content_hash_differs_for_different_content_or_item(code, values):
     assert digest(code, values) != digest(PENALTY, REFERENCE)
+
+
+def test_penalty_types_in_any_order_are_the_same_value(catalog_set):
+    spec = catalog_set.item("PAT-PEN-COUNTERFEIT").field_map["CF_CFLB"]
+    assert convert_value(spec, "没收违法所得;罚款") == convert_value(spec, ["罚款", "没收违法所得"])

@@ -248,9 +248,6 @@ def upgrade() -> None:
         batch_op.create_index(
             "ix_credit_records_entity_status", ["entity_id", "status"], unique=False
         )
-        batch_op.create_index(
-            batch_op.f("ix_credit_records_item_code"), ["item_code"], unique=False
-        )
         batch_op.create_index("ix_credit_records_publicity_end", ["publicity_end"], unique=False)
 
     op.create_table(
@@ -298,7 +295,6 @@ def downgrade() -> None:
     op.drop_table("credit_record_revisions")
     with op.batch_alter_table("credit_records", schema=None) as batch_op:
         batch_op.drop_index("ix_credit_records_publicity_end")
-        batch_op.drop_index(batch_op.f("ix_credit_records_item_code"))
         batch_op.drop_index("ix_credit_records_entity_status")
 
     op.drop_table("credit_records")
