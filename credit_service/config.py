@@ -45,7 +45,7 @@ class Settings:
     database_replica_url: str | None = _setting(
         "DATABASE_REPLICA_URL",
         None,
-        "Optional read replica for read-only queries (PostgreSQL streaming replica).",
+        "Optional PostgreSQL read replica, used only for public reads that may lag.",
     )
     secret_key: str = _setting(
         "SECRET_KEY",
@@ -96,6 +96,64 @@ class Settings:
     )
     token_default_days: int = _setting(
         "TOKEN_DEFAULT_DAYS", 90, "Default lifetime of a new API token, in days.", int
+    )
+    session_idle_minutes: int = _setting(
+        "SESSION_IDLE_MINUTES", 30, "A web session ends after this long without a request.", int
+    )
+    session_max_hours: int = _setting(
+        "SESSION_MAX_HOURS",
+        12,
+        "A web session ends this long after sign-in, whatever happens.",
+        int,
+    )
+    session_cookie_secure: bool = _setting(
+        "SESSION_COOKIE_SECURE",
+        True,
+        "Send the session cookie over HTTPS only (browsers also allow it on localhost).",
+        _bool,
+    )
+    login_max_failures: int = _setting(
+        "LOGIN_MAX_FAILURES", 5, "Failed sign-ins within the window that lock an account.", int
+    )
+    login_failure_window_minutes: int = _setting(
+        "LOGIN_FAILURE_WINDOW_MINUTES", 15, "Window in which failed sign-ins are counted.", int
+    )
+    login_lock_minutes: int = _setting(
+        "LOGIN_LOCK_MINUTES", 30, "How long a locked account stays locked.", int
+    )
+    password_profile: str = _setting(
+        "PASSWORD_PROFILE",
+        "MLPS",
+        "Password rules: MLPS (等保 2.0) or ASVS (see docs/security.md).",
+    )
+    password_expiry_days: int = _setting(
+        "PASSWORD_EXPIRY_DAYS", 90, "Days after which a password must be changed (0: never).", int
+    )
+    password_history: int = _setting(
+        "PASSWORD_HISTORY", 5, "How many earlier passwords may not be reused.", int
+    )
+    ratelimit_storage_uri: str = _setting(
+        "RATELIMIT_STORAGE_URI",
+        "memory://",
+        "flask-limiter storage; use redis://… when several workers or hosts serve.",
+    )
+    ratelimit_signin: str = _setting(
+        "RATELIMIT_SIGNIN", "10 per minute", "Rate limit on sign-in per client address."
+    )
+    ratelimit_public: str = _setting(
+        "RATELIMIT_PUBLIC", "300 per minute", "Rate limit on public endpoints per client address."
+    )
+    audit_retention_days: int = _setting(
+        "AUDIT_RETENTION_DAYS",
+        365,
+        "Audit rows older than this may be purged (never under 180).",
+        int,
+    )
+    proxy_hops: int = _setting(
+        "PROXY_HOPS",
+        0,
+        "Reverse proxies in front of the service whose X-Forwarded-For is trusted.",
+        int,
     )
     log_level: str = _setting("LOG_LEVEL", "INFO", "Python logging level.")
 

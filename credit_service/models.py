@@ -1,13 +1,20 @@
 """Every table model, imported in one place so the metadata is complete (Alembic, tests)."""
 
 from credit_service.audit.models import AuditChainHead, AuditEvent
-from credit_service.auth.models import ApiToken, User
+from credit_service.auth.models import (
+    ActivationCode,
+    ApiToken,
+    PasswordHistory,
+    User,
+    WebSession,
+)
 from credit_service.catalogs.models import CatalogItemRow, CatalogVersion
 from credit_service.db import metadata
 from credit_service.entities.models import Entity
 from credit_service.records.models import CreditRecord, CreditRecordRevision
 
 __all__ = [
+    "ActivationCode",
     "ApiToken",
     "AuditChainHead",
     "AuditEvent",
@@ -16,6 +23,8 @@ __all__ = [
     "CreditRecord",
     "CreditRecordRevision",
     "Entity",
+    "PasswordHistory",
     "User",
+    "WebSession",
     "metadata",
 ]

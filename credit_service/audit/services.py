@@ -193,3 +193,81 @@ def _purgeable_through(
     if through_seq <= head.purged_through_seq:
         return None
     return session.execute(select(AuditEvent).where(AuditEvent.seq == through_seq)).scalar_one()
+
+
+def query_events(
+    session: Session,
+    *,
+    actor: str | None = None,
+    action: str | None = None,
+    object_type: str | None = None,
+    object_id: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    after_seq: int | None = None,
+    limit: int | None = None,
+) -> list[AuditEvent]:
+    """Audit events matching the filters, oldest first (``seq`` is the keyset)."""
+    query = select(AuditEvent).order_by(AuditEvent.seq)
+    filters = {
+        AuditEvent.actor: actor,
+        AuditEvent.action: action,
+        AuditEvent.object_type: object_type,
+        AuditEvent.object_id: object_id,
+    }
+    for column, value in filters.items():
+        if value is not None:
+            query = query.where(column == value)
+    if since is not None:
+        query = query.where(AuditEvent.occurred_at >= since)
+    if until is not None:
+        query = query.where(AuditEvent.occurred_at < until)
+    if after_seq is not None:
+        query = query.where(AuditEvent.seq > after_seq)
+    if limit is not None:
+        query = query.limit(limit)
+    return list(session.execute(query).scalars())
+
+
+EXPORT_COLUMNS = (
+    "seq",
+    "occurred_at",
+    "actor",
+    "role",
+    "source_ip",
+    "action",
+    "object_type",
+    "object_id",
+    "outcome",
+    "details",
+    "prev_hash",
+    "row_hash",
+)
+
+
+def export_rows(
+    session_factory: sessionmaker, *, batch: int = 2_000, **filters: Any
+) -> Iterator[list[str]]:
+    """Rows for a CSV export, streamed in batches so a large trail never sits in memory."""
+    after = None
+    while True:
+        with session_factory() as session:
+            events = query_events(session, after_seq=after, limit=batch, **filters)
+        if not events:
+            return
+        for e in events:
+            yield [
+                str(e.seq),
+                e.occurred_at.isoformat(),
+                e.actor,
+                e.role,
+                e.source_ip or "",
+                e.action,
+                e.object_type or "",
+                e.object_id or "",
+                e.outcome,
+                json.dumps(e.details, ensure_ascii=False, sort_keys=True),
+                e.prev_hash,
+                e.row_hash,
+            ]
+        after = events[-1].seq

@@ -22,9 +22,56 @@ class User(SQLModel, table=True):
     region_code: str | None = Field(default=None, max_length=6)
     uscc: str | None = Field(default=None, max_length=18, index=True)
     password_hash: str | None = Field(default=None, max_length=255)
+    password_changed_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
     is_active: bool = True
+    # Enterprise accounts: pending until a regulator approves the binding to the USCC.
+    binding_status: str = Field(default="approved", max_length=20)
+    contact: str | None = Field(default=None, max_length=200)
+    failed_logins: int = 0
+    first_failed_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    locked_until: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
     created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     updated_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class PasswordHistory(SQLModel, table=True):
+    """Earlier password hashes of a user, so that recent ones are not reused."""
+
+    __tablename__ = "password_history"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="users.id", index=True)
+    password_hash: str = Field(max_length=255)
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class WebSession(SQLModel, table=True):
+    """A server-side sign-in session; the cookie holds a random id, only its hash is kept."""
+
+    __tablename__ = "web_sessions"
+
+    id: int | None = Field(default=None, primary_key=True)
+    session_hash: str = Field(max_length=64, unique=True)
+    user_id: int = Field(foreign_key="users.id", index=True)
+    csrf_token: str = Field(max_length=64)
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    last_seen_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    ended_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    source_ip: str | None = Field(default=None, max_length=64)
+
+
+class ActivationCode(SQLModel, table=True):
+    """A one-time code a regulator issues so that an enterprise can activate its account."""
+
+    __tablename__ = "activation_codes"
+
+    id: int | None = Field(default=None, primary_key=True)
+    uscc: str = Field(max_length=18, index=True)
+    code_hash: str = Field(max_length=64, unique=True)
+    issued_by: str = Field(max_length=100)
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    expires_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    used_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
 
 
 class ApiToken(SQLModel, table=True):

@@ -1,12 +1,42 @@
-"""Password hashing with argon2id: memory-hard, salted, parameters kept in the hash."""
+"""Passwords: argon2id hashing and the two password-policy profiles (MLPS and ASVS).
+
+MLPS (等保 2.0 level 3 practice): at least 8 characters from at least 3 of the 4 classes,
+not a common password, none of the last N reused, changed every N days. ASVS (OWASP ASVS
+4.0 §2.1): length over composition — at least 12 characters, any characters, checked
+against common passwords, no forced rotation. docs/security.md compares them.
+"""
 
 from __future__ import annotations
+
+import string
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 # RFC 9106 "second recommended" profile: 64 MiB, 3 passes, 4 lanes.
 _HASHER = PasswordHasher(time_cost=3, memory_cost=64 * 1024, parallelism=4)
+COMMON_PASSWORDS_FILE = Path(__file__).with_name("common_passwords.txt")
+MAX_LENGTH = 128
+
+
+@dataclass(frozen=True)
+class PasswordProfile:
+    """The rules one profile applies to a new password."""
+
+    name: str
+    min_length: int
+    min_classes: int
+    history: bool
+    expires: bool
+
+
+PROFILES = {
+    "MLPS": PasswordProfile("MLPS", min_length=8, min_classes=3, history=True, expires=True),
+    "ASVS": PasswordProfile("ASVS", min_length=12, min_classes=0, history=False, expires=False),
+}
 
 
 def hash_password(password: str) -> str:
@@ -26,3 +56,41 @@ def verify_password(password_hash: str | None, password: str) -> bool:
 
 def needs_rehash(password_hash: str) -> bool:
     return _HASHER.check_needs_rehash(password_hash)
+
+
+@cache
+def common_passwords() -> frozenset[str]:
+    lines = COMMON_PASSWORDS_FILE.read_text(encoding="utf-8").splitlines()
+    return frozenset(line.strip().lower() for line in lines if line and not line.startswith("#"))
+
+
+def character_classes(password: str) -> int:
+    """How many of lower case, upper case, digits and other characters appear."""
+    return sum(
+        (
+            any(c in string.ascii_lowercase for c in password),
+            any(c in string.ascii_uppercase for c in password),
+            any(c.isdigit() for c in password),
+            any(not c.isascii() or not c.isalnum() for c in password),
+        )
+    )
+
+
+def policy_problems(password: str, profile: PasswordProfile, *, username: str) -> list[str]:
+    """What is wrong with a new password under ``profile`` (empty when acceptable)."""
+    problems = []
+    if len(password) < profile.min_length:
+        problems.append(f"at least {profile.min_length} characters; 至少{profile.min_length}位")
+    if len(password) > MAX_LENGTH:
+        problems.append(f"at most {MAX_LENGTH} characters")
+    if character_classes(password) < profile.min_classes:
+        problems.append(
+            f"at least {profile.min_classes} of: lower case, upper case, digits, symbols; "
+            f"须包含大写、小写、数字、符号中的至少{profile.min_classes}类"
+        )
+    lowered = password.lower()
+    if lowered in common_passwords():
+        problems.append("too common; 密码过于常见")
+    if username and username.lower() in lowered:
+        problems.append("must not contain the user name; 不得包含用户名")
+    return problems

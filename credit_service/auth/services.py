@@ -10,12 +10,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select, update
+from sqlalchemy.orm import Session
 
 from credit_service import identifiers
 from credit_service.access import ROLES, Actor
 from credit_service.audit import services as audit
-from credit_service.auth.models import ApiToken, User
-from credit_service.auth.passwords import hash_password
+from credit_service.auth import passwords
+from credit_service.auth.models import ApiToken, PasswordHistory, User
 from credit_service.context import Context
 from credit_service.errors import Conflict, InvalidInput, NotFound, Unauthenticated
 
@@ -84,38 +85,98 @@ def create_user(
     region_code: str | None = None,
     uscc: str | None = None,
     password: str | None = None,
+    binding_status: str = "approved",
+    contact: str | None = None,
 ) -> User:
-    """Create an account (admins, and the CLI as the system actor).
+    """Create an account; a password must pass the configured policy.
 
     :raises InvalidInput, Conflict:
     """
-    region_code, uscc = validate_account(ctx, role=role, region_code=region_code, uscc=uscc)
     with ctx.session_factory.begin() as session:
-        if session.execute(select(User).where(User.username == username)).first():
-            raise Conflict(f"user '{username}' exists; 用户名已存在", code="user-exists")
-        now = ctx.now()
-        user = User(
+        return add_user(
+            session,
+            ctx,
+            actor,
             username=username,
             display_name=display_name,
             role=role,
             region_code=region_code,
             uscc=uscc,
-            created_at=now,
-            updated_at=now,
-            password_hash=hash_password(password) if password else None,
+            password=password,
+            binding_status=binding_status,
+            contact=contact,
         )
-        session.add(user)
-        session.flush()
-        audit.append(
-            session,
-            actor=actor,
-            action="user.create",
-            now=now,
-            object_type="user",
-            object_id=user.id,
-            details={"role": role, "region_code": region_code},
+
+
+def add_user(
+    session: Session,
+    ctx: Context,
+    actor: Actor,
+    *,
+    username: str,
+    display_name: str,
+    role: str,
+    region_code: str | None,
+    uscc: str | None,
+    password: str | None,
+    binding_status: str,
+    contact: str | None,
+) -> User:
+    """Insert an account inside the caller's transaction (see create_user)."""
+    region_code, uscc = validate_account(ctx, role=role, region_code=region_code, uscc=uscc)
+    if password is not None:
+        ensure_password_policy(ctx, password, username=username)
+    if session.execute(select(User).where(User.username == username)).first():
+        raise Conflict(f"user '{username}' exists; 用户名已存在", code="user-exists")
+    now = ctx.now()
+    user = User(
+        username=username,
+        display_name=display_name,
+        role=role,
+        region_code=region_code,
+        uscc=uscc,
+        binding_status=binding_status,
+        contact=contact,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(user)
+    session.flush()
+    if password is not None:
+        store_password(session, user, password, now)
+    audit.append(
+        session,
+        actor=actor,
+        action="user.create",
+        now=now,
+        object_type="user",
+        object_id=user.id,
+        details={"role": role, "region_code": region_code, "binding_status": binding_status},
+    )
+    return user
+
+
+def ensure_password_policy(ctx: Context, password: str, *, username: str) -> None:
+    """:raises InvalidInput: naming every rule the password breaks."""
+    profile = passwords.PROFILES[ctx.settings.password_profile]
+    problems = passwords.policy_problems(password, profile, username=username)
+    if problems:
+        raise InvalidInput(
+            f"the password does not meet the {profile.name} policy; 密码不符合要求",
+            code="weak-password",
+            errors={"password": problems},
         )
-        return user
+
+
+def store_password(session: Session, user: User, password: str, now: datetime) -> None:
+    """Set a new password, keeping the old hash in the history (for the reuse rule)."""
+    if user.password_hash:
+        session.add(
+            PasswordHistory(user_id=user.id, password_hash=user.password_hash, created_at=now)
+        )
+    user.password_hash = passwords.hash_password(password)
+    user.password_changed_at = now
+    user.updated_at = now
 
 
 @dataclass(frozen=True)
@@ -256,6 +317,7 @@ def _bad_token() -> Unauthenticated:
 
 
 def user_view(user: User) -> dict[str, Any]:
+    """An account as admins see it (never its password hash)."""
     return {
         "id": user.id,
         "username": user.username,
@@ -264,4 +326,7 @@ def user_view(user: User) -> dict[str, Any]:
         "region_code": user.region_code,
         "uscc": user.uscc,
         "is_active": user.is_active,
+        "binding_status": user.binding_status,
+        "locked_until": user.locked_until,
+        "password_changed_at": user.password_changed_at,
     }

@@ -3,19 +3,25 @@
 from __future__ import annotations
 
 import logging
+import secrets
 
 from flask import Flask
 from flask_smorest import Api
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from credit_service import health as readiness
 from credit_service.catalogs import services as catalog_services
 from credit_service.config import Settings
 from credit_service.context import Context, build_context
-from credit_service.web import access, docs, errors, hardening
-from credit_service.web.api import catalogs, entities, health, records
+from credit_service.web import access, docs, errors, hardening, i18n
+from credit_service.web.api import accounts, admin, catalogs, entities, health, records
 from credit_service.web.cli import register_cli
+from credit_service.web.pages import auth as auth_pages
+from credit_service.web.pages import forms
+from credit_service.web.ratelimit import init_rate_limits
 
-BLUEPRINTS = (health.bp, catalogs.bp, entities.bp, records.bp)
+BLUEPRINTS = (health.bp, catalogs.bp, entities.bp, records.bp, accounts.bp, admin.bp)
+PAGES = (auth_pages.bp,)
 logger = logging.getLogger(__name__)
 
 
@@ -39,10 +45,20 @@ def create_app(settings: Settings | None = None, *, context: Context | None = No
     app.extensions["credit_service"] = ctx
     if settings.catalogs_autoload:
         _autoload_catalogs(ctx)
+    if settings.proxy_hops:
+        app.wsgi_app = ProxyFix(
+            app.wsgi_app,
+            x_for=settings.proxy_hops,  # type: ignore[method-assign]
+            x_proto=settings.proxy_hops,
+        )
     api = ProblemApi(app)
     for blueprint in BLUEPRINTS:
         api.register_blueprint(blueprint)
+    for page in PAGES:
+        app.register_blueprint(page)
     docs.register(app)
+    app.jinja_env.globals.update(t=i18n.translate, csrf_token=forms.csrf_token)
+    app.extensions["limiter"] = init_rate_limits(app, settings)
     app.before_request(hardening.check_content_type)
     app.before_request(access.enforce_access)
     app.after_request(hardening.security_headers)
@@ -52,7 +68,7 @@ def create_app(settings: Settings | None = None, *, context: Context | None = No
 
 def _flask_config(settings: Settings) -> dict[str, object]:
     return {
-        "SECRET_KEY": settings.secret_key,
+        "SECRET_KEY": settings.secret_key or secrets.token_hex(32),
         "MAX_CONTENT_LENGTH": settings.max_content_length,
         "API_TITLE": "IP credit-supervision service (知识产权信用监管服务)",
         "API_VERSION": "v1",

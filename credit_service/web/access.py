@@ -6,6 +6,7 @@ walks the URL map so that a new endpoint without one fails the build.
 
 from __future__ import annotations
 
+import hmac
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -16,11 +17,16 @@ from flask import Flask, current_app, g, request
 from credit_service.access import PUBLIC, ROLES, Actor
 from credit_service.audit import services as audit
 from credit_service.auth import services as auth_services
+from credit_service.auth import sessions
 from credit_service.errors import Forbidden, Unauthenticated
 
 logger = logging.getLogger(__name__)
 F = TypeVar("F", bound=Callable[..., Any])
 ACCESS_ATTR = "_access_rule"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+SESSION_COOKIE = "cs_session"
+CSRF_FIELD = "csrf_token"
+CSRF_HEADER = "X-CSRF-Token"
 
 
 @dataclass(frozen=True)
@@ -29,21 +35,22 @@ class AccessRule:
 
     roles: frozenset[str]
     public_reason: str | None = None
-    scope: str | None = None
+    scopes: tuple[str, ...] = ()
 
     @property
     def is_public(self) -> bool:
         return self.public_reason is not None
 
 
-def allow(*roles: str, scope: str | None = None) -> Callable[[F], F]:
-    """Declare the roles that may call the decorated view (and a token scope, if any)."""
+def allow(*roles: str, scopes: tuple[str, ...] = ()) -> Callable[[F], F]:
+    """Declare the roles that may call the decorated view, and the token scopes it needs
+    when they are not simply 'read' (safe methods) or 'write' (the others)."""
     unknown = set(roles) - set(ROLES)
     if unknown or not roles:
         raise ValueError(f"unknown or no roles: {sorted(unknown)}")
 
     def decorate(view: F) -> F:
-        setattr(view, ACCESS_ATTR, AccessRule(frozenset(roles), scope=scope))
+        setattr(view, ACCESS_ATTR, AccessRule(frozenset(roles), scopes=scopes))
         return view
 
     return decorate
@@ -82,11 +89,14 @@ def rule_for(app: Flask, endpoint: str | None, method: str) -> AccessRule | None
 
 def enforce_access() -> None:
     """Before every request: resolve the caller and check the endpoint's declaration."""
+    g.actor, g.csrf_token = PUBLIC, None
     if request.routing_exception is not None or request.method == "OPTIONS":
-        g.actor = PUBLIC
         return
     rule = rule_for(current_app, request.endpoint, request.method)
-    g.actor = _resolve_actor()
+    try:
+        _authenticate()
+    except Unauthenticated as exc:
+        _deny(exc)
     if rule is None:
         logger.error("endpoint %s has no access declaration: refused", request.endpoint)
         raise Forbidden(
@@ -103,12 +113,32 @@ def enforce_access() -> None:
                 code="role-forbidden",
             )
         )
-    if rule.scope and g.actor.via == "token" and rule.scope not in g.actor.scopes:
+    _check_scope(rule)
+    _check_csrf()
+
+
+def _check_scope(rule: AccessRule) -> None:
+    """A token acts only within its scopes: reads need 'read', writes 'write', unless the
+    endpoint names its own scopes (credit checks, sync, audit, administration)."""
+    if g.actor.via != "token":
+        return
+    wanted = rule.scopes or (("read",) if request.method in SAFE_METHODS else ("write",))
+    if not set(wanted) & g.actor.scopes:
         _deny(
             Forbidden(
-                f"the token lacks scope '{rule.scope}'; 令牌权限范围不足", code="scope-forbidden"
+                f"the token lacks scope {' or '.join(wanted)}; 令牌权限范围不足",
+                code="scope-forbidden",
             )
         )
+
+
+def _check_csrf() -> None:
+    """Unsafe requests made with a session cookie must echo the session's CSRF token."""
+    if g.actor.via != "session" or request.method in SAFE_METHODS:
+        return
+    sent = request.headers.get(CSRF_HEADER) or request.form.get(CSRF_FIELD, "")
+    if not sent or not hmac.compare_digest(sent, g.csrf_token or ""):
+        _deny(Forbidden("missing or wrong CSRF token; 表单已失效，请刷新后重试", code="csrf"))
 
 
 def _deny(exc: Unauthenticated | Forbidden) -> None:
@@ -127,18 +157,29 @@ def _deny(exc: Unauthenticated | Forbidden) -> None:
     raise exc
 
 
-def _resolve_actor() -> Actor:
-    """The caller: a bearer token's user, or the anonymous public."""
+def _authenticate() -> None:
+    """Set the caller from a bearer token, else from the session cookie, else the public.
+
+    :raises Unauthenticated: for a malformed or invalid token.
+    """
     ctx = current_app.extensions["credit_service"]
     header = request.headers.get("Authorization", "")
-    if not header:
-        return PUBLIC
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        raise Unauthenticated(
-            "use 'Authorization: Bearer <token>'; 令牌格式有误", code="bad-authorization"
+    if header:
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise Unauthenticated(
+                "use 'Authorization: Bearer <token>'; 令牌格式有误", code="bad-authorization"
+            )
+        g.actor = auth_services.authenticate_token(
+            ctx, token.strip(), source_ip=request.remote_addr
         )
-    return auth_services.authenticate_token(ctx, token.strip(), source_ip=request.remote_addr)
+        return
+    cookie = request.cookies.get(SESSION_COOKIE)
+    active = (
+        sessions.resolve_session(ctx, cookie, source_ip=request.remote_addr) if cookie else None
+    )
+    if active is not None:
+        g.actor, g.csrf_token = active.actor, active.csrf_token
 
 
 def current_actor() -> Actor:

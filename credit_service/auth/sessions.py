@@ -1,0 +1,215 @@
+"""Web sign-in: server-side sessions, lockout after repeated failures, every attempt audited.
+
+The cookie carries a random session id; the database keeps only its SHA-256, the CSRF
+token, and the times that decide the idle and absolute timeouts.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from credit_service.access import Actor
+from credit_service.audit import services as audit
+from credit_service.auth import passwords
+from credit_service.auth.models import User, WebSession
+from credit_service.auth.services import DEFAULT_SCOPES, actor_for
+from credit_service.context import Context
+from credit_service.errors import Unauthenticated
+
+SIGN_IN_FAILED = (
+    "wrong user name or password, or the account is locked; 用户名或密码错误，或账号已锁定"
+)
+TOUCH_RESOLUTION = timedelta(minutes=1)
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    """A new session: the cookie value (shown once) and its CSRF token."""
+
+    session_id: str
+    csrf_token: str
+    actor: Actor
+    password_expired: bool
+
+
+def sign_in(
+    ctx: Context,
+    username: str,
+    password: str,
+    *,
+    source_ip: str | None,
+    previous_session: str | None = None,
+) -> SignedIn:
+    """Check the password and open a new session (a new id: no session fixation).
+
+    :raises Unauthenticated: one message for an unknown user, a wrong password, a locked,
+        disabled or not yet approved account.
+    """
+    now = ctx.now()
+    attempt = Actor(role="public", username=username[:100], source_ip=source_ip, via="session")
+    with ctx.session_factory.begin() as session:
+        user = session.execute(select(User).where(User.username == username)).scalar_one_or_none()
+        outcome = _check(ctx, session, user, password, now)
+        audit.append(
+            session,
+            actor=attempt,
+            action="auth.sign_in",
+            now=now,
+            object_type="user",
+            object_id=user.id if user else None,
+            outcome=outcome,
+        )
+        if outcome != "success":
+            signed_in = None
+        else:
+            if previous_session:
+                _end(session, previous_session, now)
+            signed_in = _open_session(ctx, session, user, now, source_ip)
+    if signed_in is None:
+        raise Unauthenticated(SIGN_IN_FAILED, code="sign-in-failed")
+    return signed_in
+
+
+def _check(ctx: Context, session: Session, user: User | None, password: str, now: datetime) -> str:
+    """'success', or why not (kept in the audit trail only, never shown)."""
+    if user is None:
+        passwords.verify_password(None, password)
+        return "unknown-user"
+    if user.locked_until and user.locked_until > now:
+        passwords.verify_password(None, password)
+        return "locked"
+    if not passwords.verify_password(user.password_hash, password):
+        _count_failure(ctx, user, now)
+        return "wrong-password"
+    if not user.is_active or user.binding_status != "approved":
+        return "inactive"
+    user.failed_logins, user.first_failed_at, user.locked_until = 0, None, None
+    return "success"
+
+
+def _count_failure(ctx: Context, user: User, now: datetime) -> None:
+    window = timedelta(minutes=ctx.settings.login_failure_window_minutes)
+    if user.first_failed_at is None or now - user.first_failed_at > window:
+        user.failed_logins, user.first_failed_at = 0, now
+    user.failed_logins += 1
+    if user.failed_logins >= ctx.settings.login_max_failures:
+        user.locked_until = now + timedelta(minutes=ctx.settings.login_lock_minutes)
+        user.failed_logins, user.first_failed_at = 0, None
+
+
+def _open_session(
+    ctx: Context, session: Session, user: User, now: datetime, source_ip: str | None
+) -> SignedIn:
+    raw = secrets.token_urlsafe(32)
+    web_session = WebSession(
+        session_hash=_digest(raw),
+        user_id=user.id,
+        csrf_token=secrets.token_urlsafe(32),
+        created_at=now,
+        last_seen_at=now,
+        source_ip=source_ip,
+    )
+    session.add(web_session)
+    session.flush()
+    return SignedIn(
+        raw, web_session.csrf_token, _actor(ctx, user, source_ip), _password_expired(ctx, user, now)
+    )
+
+
+def _password_expired(ctx: Context, user: User, now: datetime) -> bool:
+    profile = passwords.PROFILES[ctx.settings.password_profile]
+    days = ctx.settings.password_expiry_days
+    if not profile.expires or days <= 0 or user.password_changed_at is None:
+        return False
+    return now - user.password_changed_at > timedelta(days=days)
+
+
+@dataclass(frozen=True)
+class ActiveSession:
+    """The caller behind a session cookie, and the CSRF token forms must carry."""
+
+    actor: Actor
+    csrf_token: str
+
+
+def resolve_session(ctx: Context, raw: str, *, source_ip: str | None) -> ActiveSession | None:
+    """The session's actor, or None when it ended, timed out, or its account was disabled."""
+    now = ctx.now()
+    with ctx.read_session_factory() as session:
+        found = session.execute(
+            select(WebSession, User)
+            .join(User, User.id == WebSession.user_id)
+            .where(WebSession.session_hash == _digest(raw))
+        ).first()
+    if found is None or found[0].ended_at is not None:
+        return None
+    web_session, user = found
+    if _expired(ctx, web_session, user, now):
+        with ctx.session_factory.begin() as session:
+            _end(session, raw, now)
+        return None
+    if now - web_session.last_seen_at >= TOUCH_RESOLUTION:
+        with ctx.session_factory.begin() as session:
+            session.execute(
+                update(WebSession).where(WebSession.id == web_session.id).values(last_seen_at=now)
+            )
+    return ActiveSession(_actor(ctx, user, source_ip), web_session.csrf_token)
+
+
+def _expired(ctx: Context, web_session: WebSession, user: User, now: datetime) -> bool:
+    idle = timedelta(minutes=ctx.settings.session_idle_minutes)
+    lifetime = timedelta(hours=ctx.settings.session_max_hours)
+    return (
+        now - web_session.last_seen_at > idle
+        or now - web_session.created_at > lifetime
+        or not user.is_active
+    )
+
+
+def sign_out(ctx: Context, raw: str, actor: Actor) -> None:
+    """End the session at once."""
+    now = ctx.now()
+    with ctx.session_factory.begin() as session:
+        if _end(session, raw, now):
+            audit.append(
+                session,
+                actor=actor,
+                action="auth.sign_out",
+                now=now,
+                object_type="user",
+                object_id=actor.user_id,
+            )
+
+
+def _end(session: Session, raw: str, now: datetime) -> bool:
+    result = session.execute(
+        update(WebSession)
+        .where(WebSession.session_hash == _digest(raw), WebSession.ended_at.is_(None))
+        .values(ended_at=now)
+    )
+    return bool(result.rowcount)
+
+
+def end_user_sessions(session: Session, user_id: int, now: datetime) -> None:
+    """End every open session of a user (disabling, password change)."""
+    session.execute(
+        update(WebSession)
+        .where(WebSession.user_id == user_id, WebSession.ended_at.is_(None))
+        .values(ended_at=now)
+    )
+
+
+def _actor(ctx: Context, user: User, source_ip: str | None) -> Actor:
+    return actor_for(
+        ctx, user, scopes=frozenset(DEFAULT_SCOPES[user.role]), via="session", source_ip=source_ip
+    )
+
+
+def _digest(raw: str) -> str:
+    return hashlib.sha256(raw.encode("utf-8")).hexdigest()

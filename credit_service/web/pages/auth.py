@@ -1,0 +1,156 @@
+"""Sign-in, sign-out, password change and enterprise self-registration pages."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, current_app, g, redirect, render_template, request, url_for
+
+from credit_service.auth import accounts, sessions
+from credit_service.errors import CreditServiceError, Unauthenticated
+from credit_service.web.access import SESSION_COOKIE, allow, current_actor, public
+from credit_service.web.pages import forms
+
+bp = Blueprint("auth_pages", __name__)
+SIGNED_IN_ROLES = ("admin", "regulator", "viewer", "checker", "enterprise", "sync", "auditor")
+
+
+def _ctx():  # type: ignore[no-untyped-def]
+    return current_app.extensions["credit_service"]
+
+
+def _page(template: str, status: int = 200, **values: object) -> Response:
+    response = Response(render_template(template, **values), status=status)
+    return forms.set_anonymous_csrf_cookie(response, secure=_ctx().settings.session_cookie_secure)
+
+
+@bp.route("/sign-in", methods=["GET", "POST"])
+@public("anyone may sign in")
+def sign_in() -> Response:
+    """Show the sign-in form; on post, check the password and open a session."""
+    if request.method == "GET":
+        return _page(
+            "auth/sign_in.html",
+            next=request.args.get("next", ""),
+            notice=request.args.get("notice"),
+        )
+    if not forms.anonymous_csrf_ok():
+        return _page("auth/sign_in.html", 400, error="form.csrf", next="")
+    username = request.form.get("username", "").strip()
+    try:
+        signed_in = sessions.sign_in(
+            _ctx(),
+            username,
+            request.form.get("password", ""),
+            source_ip=request.remote_addr,
+            previous_session=request.cookies.get(SESSION_COOKIE),
+        )
+    except Unauthenticated:
+        return _page(
+            "auth/sign_in.html",
+            401,
+            error="sign_in.failed",
+            username=username,
+            next=request.form.get("next", ""),
+        )
+    target = (
+        url_for("auth_pages.change_password", notice="sign_in.expired")
+        if signed_in.password_expired
+        else forms.safe_next(request.form.get("next"), url_for("auth_pages.console"))
+    )
+    response = redirect(target, code=303)
+    _set_session_cookie(response, signed_in.session_id)
+    return response
+
+
+def _set_session_cookie(response: Response, session_id: str) -> None:
+    settings = _ctx().settings
+    response.set_cookie(
+        SESSION_COOKIE,
+        session_id,
+        httponly=True,
+        secure=settings.session_cookie_secure,
+        samesite="Lax",
+        path="/",
+        max_age=settings.session_max_hours * 3600,
+    )
+
+
+@bp.post("/sign-out")
+@allow(*SIGNED_IN_ROLES)
+def sign_out() -> Response:
+    """End the session and forget the cookie."""
+    sessions.sign_out(_ctx(), request.cookies.get(SESSION_COOKIE, ""), current_actor())
+    response = redirect(url_for("auth_pages.sign_in", notice="sign_in.signed_out"), code=303)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@allow(*SIGNED_IN_ROLES)
+def change_password() -> Response:
+    """Change one's own password (required when it has expired)."""
+    rules = f"password.rules.{_ctx().settings.password_profile}"
+    if request.method == "GET":
+        return _page("auth/password.html", rules=rules, notice=request.args.get("notice"))
+    new, repeat = request.form.get("new_password", ""), request.form.get("repeat_password", "")
+    if new != repeat:
+        return _page("auth/password.html", 422, rules=rules, error="password.mismatch")
+    try:
+        accounts.change_password(
+            _ctx(),
+            current_actor(),
+            current_password=request.form.get("current_password", ""),
+            new_password=new,
+        )
+    except CreditServiceError as exc:
+        return _page(
+            "auth/password.html",
+            422,
+            rules=rules,
+            error="form.error",
+            field_errors=exc.errors or {"current_password": [exc.detail]},
+        )
+    response = redirect(url_for("auth_pages.sign_in", notice="password.changed"), code=303)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+@bp.route("/enterprise/register", methods=["GET", "POST"])
+@public("enterprises register their own accounts; binding needs a regulator or a code")
+def register_enterprise() -> Response:
+    """Self-registration of an enterprise account."""
+    rules = f"password.rules.{_ctx().settings.password_profile}"
+    if request.method == "GET":
+        return _page("auth/register.html", rules=rules, values={})
+    values = {
+        k: request.form.get(k, "").strip()
+        for k in ("username", "display_name", "uscc", "contact", "activation_code")
+    }
+    if not forms.anonymous_csrf_ok():
+        return _page("auth/register.html", 400, rules=rules, values=values, error="form.csrf")
+    try:
+        user = accounts.register_enterprise(
+            _ctx(),
+            password=request.form.get("password", ""),
+            source_ip=request.remote_addr,
+            **{**values, "activation_code": values["activation_code"] or None},
+        )
+    except CreditServiceError as exc:
+        return _page(
+            "auth/register.html",
+            422,
+            rules=rules,
+            values=values,
+            error="form.error",
+            field_errors=exc.errors or {"username": [exc.detail]},
+        )
+    notice = (
+        "register.done_active" if user["binding_status"] == "approved" else "register.done_pending"
+    )
+    return redirect(url_for("auth_pages.sign_in", notice=notice), code=303)
+
+
+@bp.get("/console")
+@allow("admin", "regulator", "viewer", "auditor", "enterprise")
+def console() -> str:
+    """The signed-in landing page."""
+    return render_template("console/index.html", actor=g.actor)

@@ -1,0 +1,44 @@
+"""Rate limits (flask-limiter): sign-in and public endpoints, per client address.
+
+Answered with 429 problem+json and Retry-After. The default storage is per process;
+several workers or hosts need a shared store (RATELIMIT_STORAGE_URI=redis://…).
+"""
+
+from __future__ import annotations
+
+from flask import Flask, current_app, request
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+
+from credit_service.config import Settings
+from credit_service.web.access import rule_for
+
+SIGN_IN_ENDPOINTS = (
+    "auth_pages.sign_in",
+    "accounts.EnterpriseRegistration",
+    "auth_pages.register_enterprise",
+)
+
+
+def _not_public() -> bool:
+    rule = rule_for(current_app, request.endpoint, request.method)
+    return rule is None or not rule.is_public
+
+
+def init_rate_limits(app: Flask, settings: Settings) -> Limiter:
+    """Limit every public endpoint, and sign-in more tightly (only its POSTs count)."""
+    limiter = Limiter(
+        key_func=get_remote_address,
+        app=app,
+        storage_uri=settings.ratelimit_storage_uri,
+        default_limits=[settings.ratelimit_public],
+        default_limits_exempt_when=_not_public,
+        headers_enabled=True,
+        strategy="fixed-window",
+    )
+    for endpoint in SIGN_IN_ENDPOINTS:
+        view = app.view_functions[endpoint]
+        app.view_functions[endpoint] = limiter.limit(settings.ratelimit_signin, methods=["POST"])(
+            view
+        )
+    return limiter
