@@ -19,6 +19,7 @@ from credit_service.catalogs.loader import load_catalog_set
 from credit_service.clock import Clock, SystemClock
 from credit_service.config import Settings
 from credit_service.db import make_engine, make_session_factory
+from credit_service.tiers.definitions import RuleSet, load_rule_set
 from credit_service.workdays import WorkdayCalendar
 
 
@@ -39,6 +40,7 @@ class Context:
     clock: Clock
     catalogs: CatalogSet
     calendar: WorkdayCalendar
+    tier_rules: RuleSet
     item_cache: dict[int, CatalogItem] = field(default_factory=dict)
     extras: dict[str, Any] = field(default_factory=dict)
 
@@ -84,6 +86,7 @@ def build_context(
         clock=clock or SystemClock(),
         catalogs=catalogs,
         calendar=WorkdayCalendar(settings.catalogs_dir / "holidays"),
+        tier_rules=load_rule_set(settings.catalogs_dir / "tiers.yaml"),
     )
 
 

@@ -59,11 +59,29 @@ class ImportReport:
 
 
 def counted_lines(stream: IO[str], progress: Callable[[int], None] | None) -> Iterator[str]:
-    """Yield the stream's lines, reporting the bytes read to ``progress``."""
-    for line in stream:
-        if progress:
-            progress(len(line.encode("utf-8")))
-        yield line
+    """Yield the stream's lines, reporting the bytes read to ``progress``.
+
+    :raises InvalidInput: when the file is not UTF-8 text.
+    """
+    read = 0
+    try:
+        for line in stream:
+            read += 1
+            if "\x00" in line:
+                raise InvalidInput(
+                    "the file contains NUL characters (UTF-16?); 文件含空字符，请存为 UTF-8",
+                    code="nul-character",
+                    errors={"file": [f"NUL character in line {read}"]},
+                )
+            if progress:
+                progress(len(line.encode("utf-8")))
+            yield line
+    except UnicodeDecodeError as exc:
+        raise InvalidInput(
+            "the file is not UTF-8 text; 文件须为 UTF-8 编码",
+            code="not-utf8",
+            errors={"file": [f"bytes that are not UTF-8 after line {read}"]},
+        ) from exc
 
 
 def read_csv(

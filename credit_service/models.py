@@ -10,20 +10,50 @@ from credit_service.auth.models import (
 )
 from credit_service.catalogs.models import CatalogItemRow, CatalogVersion
 from credit_service.db import metadata
+from credit_service.dishonesty.models import (
+    CaseDocument,
+    CaseStep,
+    DishonestyCase,
+    DocumentSequence,
+)
 from credit_service.entities.models import Entity
+from credit_service.inspections.models import (
+    InspectionItem,
+    InspectionPlan,
+    Inspector,
+    InspectorConflict,
+)
 from credit_service.records.models import CreditRecord, CreditRecordRevision
+from credit_service.tiers.models import (
+    TierAssignment,
+    TierChange,
+    TierOverride,
+    TierRuleSetVersion,
+)
 
 __all__ = [
     "ActivationCode",
     "ApiToken",
     "AuditChainHead",
     "AuditEvent",
+    "CaseDocument",
+    "CaseStep",
     "CatalogItemRow",
     "CatalogVersion",
     "CreditRecord",
     "CreditRecordRevision",
+    "DishonestyCase",
+    "DocumentSequence",
     "Entity",
+    "InspectionItem",
+    "InspectionPlan",
+    "Inspector",
+    "InspectorConflict",
     "PasswordHistory",
+    "TierAssignment",
+    "TierChange",
+    "TierOverride",
+    "TierRuleSetVersion",
     "User",
     "WebSession",
     "metadata",

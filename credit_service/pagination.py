@@ -11,6 +11,7 @@ from credit_service.errors import InvalidInput
 
 T = TypeVar("T")
 MAX_LIMIT = 500
+MAX_ID = 2**31 - 1  # ids and sequence numbers are 32-bit integer columns
 
 
 @dataclass(frozen=True)
@@ -51,7 +52,7 @@ def cursor_int(cursor: str | None, key: str = "after") -> int | None:
     if position is None:
         return None
     value = position.get(key)
-    if not isinstance(value, int) or isinstance(value, bool):
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= MAX_ID:
         raise InvalidInput("invalid cursor; 游标无效", errors={"cursor": ["not a valid cursor"]})
     return value
 

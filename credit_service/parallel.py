@@ -24,7 +24,8 @@ def _install(func: Callable[[Any], Any]) -> None:
 
 
 def _call(item: Any) -> Any:
-    assert _installed is not None, "worker started without a function"  # nosec B101
+    if _installed is None:
+        raise RuntimeError("worker started without a function")
     return _installed(item)
 
 

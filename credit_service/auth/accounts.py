@@ -43,7 +43,7 @@ def get_user(session: Session, username: str, *, for_update: bool = False) -> Us
 def change_password(
     ctx: Context, actor: Actor, *, current_password: str, new_password: str
 ) -> None:
-    """Change the caller's own password; other sessions of the account end.
+    """Change the caller's own password; every session of the account ends (sign in again).
 
     :raises Forbidden: wrong current password; :raises InvalidInput: policy or reuse.
     """

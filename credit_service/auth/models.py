@@ -27,8 +27,10 @@ class User(SQLModel, table=True):
     # Enterprise accounts: pending until a regulator approves the binding to the USCC.
     binding_status: str = Field(default="approved", max_length=20)
     contact: str | None = Field(default=None, max_length=200)
-    failed_logins: int = 0
-    first_failed_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    # Times of the recent failed sign-ins (ISO strings), for a sliding lockout window.
+    failure_times: list[str] = Field(
+        default_factory=list, sa_column=Column(JSONType, nullable=False, server_default="[]")
+    )
     locked_until: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
     created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     updated_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))

@@ -89,18 +89,19 @@ def _check(ctx: Context, session: Session, user: User | None, password: str, now
         return "wrong-password"
     if not user.is_active or user.binding_status != "approved":
         return "inactive"
-    user.failed_logins, user.first_failed_at, user.locked_until = 0, None, None
+    user.failure_times, user.locked_until = [], None
     return "success"
 
 
 def _count_failure(ctx: Context, user: User, now: datetime) -> None:
+    """Lock after N failures within any window of the configured length (sliding)."""
     window = timedelta(minutes=ctx.settings.login_failure_window_minutes)
-    if user.first_failed_at is None or now - user.first_failed_at > window:
-        user.failed_logins, user.first_failed_at = 0, now
-    user.failed_logins += 1
-    if user.failed_logins >= ctx.settings.login_max_failures:
+    recent = [t for t in user.failure_times if now - datetime.fromisoformat(t) < window]
+    recent.append(now.isoformat())
+    if len(recent) >= ctx.settings.login_max_failures:
         user.locked_until = now + timedelta(minutes=ctx.settings.login_lock_minutes)
-        user.failed_logins, user.first_failed_at = 0, None
+        recent = []
+    user.failure_times = recent
 
 
 def _open_session(
@@ -132,10 +133,12 @@ def _password_expired(ctx: Context, user: User, now: datetime) -> bool:
 
 @dataclass(frozen=True)
 class ActiveSession:
-    """The caller behind a session cookie, and the CSRF token forms must carry."""
+    """The caller behind a session cookie, the CSRF token forms must carry, and whether
+    the password has expired (then only the password page may be used)."""
 
     actor: Actor
     csrf_token: str
+    password_expired: bool = False
 
 
 def resolve_session(ctx: Context, raw: str, *, source_ip: str | None) -> ActiveSession | None:
@@ -159,7 +162,9 @@ def resolve_session(ctx: Context, raw: str, *, source_ip: str | None) -> ActiveS
             session.execute(
                 update(WebSession).where(WebSession.id == web_session.id).values(last_seen_at=now)
             )
-    return ActiveSession(_actor(ctx, user, source_ip), web_session.csrf_token)
+    return ActiveSession(
+        _actor(ctx, user, source_ip), web_session.csrf_token, _password_expired(ctx, user, now)
+    )
 
 
 def _expired(ctx: Context, web_session: WebSession, user: User, now: datetime) -> bool:

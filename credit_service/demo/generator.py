@@ -118,7 +118,8 @@ class DemoEntity:
 
 
 def generate_entities(count: int, seed: int, catalogs: CatalogSet) -> Iterator[DemoEntity]:
-    rng = random.Random(seed)
+    # Reproducible demo data, not security: a seeded PRNG is what is wanted.
+    rng = random.Random(seed)  # nosec B311
     regions = [r.code for r in catalogs.regions]
     used: set[str] = set()
     for index in range(count):
@@ -210,7 +211,7 @@ def generate_records(
     authority: str = "宣城市市场监督管理局",
 ) -> Iterator[dict[str, Any]]:
     """Records as (entity, item_code, fields) rows with fields valid for their item."""
-    rng = random.Random(seed + 1)
+    rng = random.Random(seed + 1)  # nosec B311
     if not entities or not items:
         return
     for index in range(count):

@@ -17,6 +17,8 @@ from credit_service.entities import rules
 from credit_service.entities.models import Entity
 from credit_service.errors import Forbidden, InvalidInput
 from credit_service.imports import ImportReport, batched, check_header, open_csv
+from credit_service.tiers import recompute as tier_recompute
+from credit_service.tiers.models import TierAssignment
 
 COLUMNS = (
     "kind",
@@ -59,6 +61,7 @@ def import_entities(
             with ctx.session_factory.begin() as session:
                 created = _write_batch(session, ctx, actor, valid, report, lines)
                 statistics.note(session, created)
+                _recompute_new_tiers(session, ctx, list(valid))
     return report
 
 
@@ -147,3 +150,18 @@ def _write_batch(
             details={"created": len(new_rows), "updated": len(changed)},
         )
     return len(new_rows)
+
+
+def _recompute_new_tiers(session: Session, ctx: Context, identifiers: list[str]) -> None:
+    """Entities that have no tier yet get one in the batch that registers them."""
+    new_ids = (
+        session.execute(
+            select(Entity.id).where(
+                in_list(session, Entity.identifier, identifiers),
+                Entity.id.not_in(select(TierAssignment.entity_id)),
+            )
+        )
+        .scalars()
+        .all()
+    )
+    tier_recompute.recompute_entities(session, ctx, new_ids, cause="entities imported")

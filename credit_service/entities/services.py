@@ -13,6 +13,7 @@ from credit_service.entities import repository, rules
 from credit_service.entities.models import Entity
 from credit_service.errors import Conflict, Forbidden, InvalidInput
 from credit_service.pagination import Page, cursor_int, page_by_id
+from credit_service.tiers import recompute as tier_recompute
 
 UNMASK_ROLES = frozenset({"admin", "regulator"})
 
@@ -62,6 +63,7 @@ def register_entity(ctx: Context, actor: Actor, data: dict[str, Any]) -> dict[st
         )
         session.add(entity)
         session.flush()
+        tier_recompute.recompute_entities(session, ctx, [entity.id], cause="entity registered")
         audit.append(
             session,
             actor=actor,
@@ -147,7 +149,7 @@ def search_entities(
     limit: int = 50,
 ) -> Page[dict[str, Any]]:
     """Entities by name substring or exact identifier, within the caller's region scope."""
-    regions = _search_regions(ctx, actor, region)
+    regions = scope_regions(ctx, actor, region)
     identifier = rules.lookup_key(q) if q else None
     with ctx.read_session_factory() as session:
         rows = repository.list_entities(
@@ -163,8 +165,12 @@ def search_entities(
         return Page([entity_view(e, unmask=False) for e in page.items], page.next_cursor)
 
 
-def _search_regions(ctx: Context, actor: Actor, region: str | None) -> list[str] | None:
-    """The regions a search may cover: the requested one, if the caller's scope allows."""
+def scope_regions(ctx: Context, actor: Actor, region: str | None) -> list[str] | None:
+    """The regions a query may cover (None: all): the requested one, if the caller's scope
+    allows it, else the caller's own scope.
+
+    :raises Forbidden: a requested region outside the caller's scope.
+    """
     if region is not None:
         actor.ensure_region(region)
         if region == ctx.catalogs.city.code:

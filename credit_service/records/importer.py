@@ -25,6 +25,7 @@ from credit_service.records import layouts, repository
 from credit_service.records import services as record_services
 from credit_service.records.models import CreditRecord
 from credit_service.records.preparation import BatchPreparer, ItemMap
+from credit_service.tiers import recompute as tier_recompute
 
 Prepared = tuple[int, str, dict[str, Any]]  # line, entity identifier, record columns
 CLASH = "document number already filed for another entity; 文书号已用于其他主体"
@@ -118,6 +119,8 @@ def _write_batch(
         record_services.apply_revision(
             session, ctx, actor, record, columns, reason="import correction"
         )
+    touched = {row["entity_id"] for row in new_rows}  # corrections recompute their own
+    tier_recompute.recompute_entities(session, ctx, sorted(touched), cause="records imported")
     report.created += len(new_rows)
     report.updated += len(changed)
     report.unchanged += len(latest) - len(new_rows) - len(changed) - clashes

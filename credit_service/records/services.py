@@ -20,6 +20,7 @@ from credit_service.pagination import Page, cursor_int, page_by_id
 from credit_service.records import preparation, repository, rules
 from credit_service.records.models import CreditRecord, CreditRecordRevision
 from credit_service.records.preparation import PreparedRecord
+from credit_service.tiers import recompute as tier_recompute
 
 
 def prepare_record(
@@ -42,18 +43,32 @@ def file_record(
     """
     with ctx.session_factory.begin() as session:
         owner = entity_services.entity_in_scope(session, actor, entity)
-        item_row_id, item = catalog_services.current_item(session, ctx, item_code)
-        prepared = prepare_record(ctx, item_row_id, item, fields)
-        existing = repository.find_by_source(
-            session=session,
-            source_authority=prepared.envelope.source_authority,
-            source_ref=prepared.envelope.source_ref,
-        )
-        if existing is not None:
-            _ensure_same(existing, owner, prepared)
-            return record_view(ctx, existing, owner), False
-        record = add_record(session, ctx, actor, owner, prepared, reason="filed")
-        return record_view(ctx, record, owner), True
+        record, created = file_record_for(session, ctx, actor, owner, item_code, fields)
+        return record_view(ctx, record, owner), created
+
+
+def file_record_for(
+    session: Session,
+    ctx: Context,
+    actor: Actor,
+    owner: Entity,
+    item_code: str,
+    fields: dict[str, Any],
+    *,
+    reason: str = "filed",
+) -> tuple[CreditRecord, bool]:
+    """File a record about ``owner`` inside the caller's transaction (see file_record)."""
+    item_row_id, item = catalog_services.current_item(session, ctx, item_code)
+    prepared = prepare_record(ctx, item_row_id, item, fields)
+    existing = repository.find_by_source(
+        session=session,
+        source_authority=prepared.envelope.source_authority,
+        source_ref=prepared.envelope.source_ref,
+    )
+    if existing is not None:
+        _ensure_same(existing, owner, prepared)
+        return existing, False
+    return add_record(session, ctx, actor, owner, prepared, reason=reason), True
 
 
 def add_record(
@@ -78,6 +93,7 @@ def add_record(
     )
     session.add(record)
     session.flush()
+    tier_recompute.recompute_entities(session, ctx, [owner.id], cause=f"record {record.id} filed")
     audit.append(
         session,
         actor=actor,
@@ -145,6 +161,9 @@ def apply_revision(
     record.revision_reason = reason
     record.updated_at, record.updated_by = now, actor.username
     session.flush()
+    tier_recompute.recompute_entities(
+        session, ctx, [record.entity_id], cause=f"record {record.id} corrected"
+    )
     audit.append(
         session,
         actor=actor,

@@ -8,19 +8,39 @@ import secrets
 from flask import Flask
 from flask_smorest import Api
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter
 
 from credit_service import health as readiness
 from credit_service.catalogs import services as catalog_services
 from credit_service.config import Settings
 from credit_service.context import Context, build_context
+from credit_service.pagination import MAX_ID
 from credit_service.web import access, docs, errors, hardening, i18n
-from credit_service.web.api import accounts, admin, catalogs, entities, health, records
+from credit_service.web.api import (
+    accounts,
+    admin,
+    catalogs,
+    entities,
+    health,
+    inspections,
+    records,
+    tiers,
+)
 from credit_service.web.cli import register_cli
 from credit_service.web.pages import auth as auth_pages
 from credit_service.web.pages import forms
 from credit_service.web.ratelimit import init_rate_limits
 
-BLUEPRINTS = (health.bp, catalogs.bp, entities.bp, records.bp, accounts.bp, admin.bp)
+BLUEPRINTS = (
+    health.bp,
+    catalogs.bp,
+    entities.bp,
+    records.bp,
+    tiers.bp,
+    inspections.bp,
+    accounts.bp,
+    admin.bp,
+)
 PAGES = (auth_pages.bp,)
 logger = logging.getLogger(__name__)
 
@@ -33,12 +53,31 @@ class ProblemApi(Api):
     def _register_error_handlers(self) -> None:
         errors.register_error_handlers(self._app)
 
+    def _register_responses(self) -> None:
+        """Document the error responses in the media type they are sent in; success
+        responses keep DEFAULT_RESPONSE_CONTENT_TYPE (application/json)."""
+        self.DEFAULT_RESPONSE_CONTENT_TYPE = errors.PROBLEM_JSON
+        try:
+            super()._register_responses()
+        finally:
+            del self.DEFAULT_RESPONSE_CONTENT_TYPE
+
+
+class IdConverter(IntegerConverter):
+    """``<int:…>`` in our routes: ids are 32-bit integer columns, so a larger number is
+    no such resource (404) rather than a database error."""
+
+    def __init__(self, map, *args, **kwargs):  # type: ignore[no-untyped-def]
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(map, *args, **kwargs)
+
 
 def create_app(settings: Settings | None = None, *, context: Context | None = None) -> Flask:
     """Build the app; a bad catalog file raises CatalogError here and stops start-up."""
     settings = settings or (context.settings if context else Settings.from_env())
     logging.basicConfig(level=settings.log_level)
     app = Flask(__name__)
+    app.url_map.converters["int"] = IdConverter
     app.config.update(_flask_config(settings))
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     ctx = context or build_context(settings)
@@ -60,6 +99,7 @@ def create_app(settings: Settings | None = None, *, context: Context | None = No
     app.jinja_env.globals.update(t=i18n.translate, csrf_token=forms.csrf_token)
     app.extensions["limiter"] = init_rate_limits(app, settings)
     app.before_request(hardening.check_content_type)
+    app.before_request(hardening.check_input_text)
     app.before_request(access.enforce_access)
     app.after_request(hardening.security_headers)
     register_cli(app)

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from flask import Flask, current_app, g, request
+from flask import Flask, Response, current_app, g, redirect, request, url_for
 
 from credit_service.access import PUBLIC, ROLES, Actor
 from credit_service.audit import services as audit
@@ -27,6 +27,9 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 SESSION_COOKIE = "cs_session"
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "X-CSRF-Token"
+PASSWORD_PAGES = frozenset(
+    {"auth_pages.change_password", "auth_pages.sign_out", "accounts.MyPassword", "static"}
+)
 
 
 @dataclass(frozen=True)
@@ -87,11 +90,11 @@ def rule_for(app: Flask, endpoint: str | None, method: str) -> AccessRule | None
     return getattr(view, ACCESS_ATTR, None)
 
 
-def enforce_access() -> None:
+def enforce_access() -> Response | None:
     """Before every request: resolve the caller and check the endpoint's declaration."""
-    g.actor, g.csrf_token = PUBLIC, None
+    g.actor, g.csrf_token, g.password_expired = PUBLIC, None, False
     if request.routing_exception is not None or request.method == "OPTIONS":
-        return
+        return None
     rule = rule_for(current_app, request.endpoint, request.method)
     try:
         _authenticate()
@@ -103,7 +106,7 @@ def enforce_access() -> None:
             "this endpoint declares no access rule; 未声明访问规则", code="undeclared-endpoint"
         )
     if rule.is_public:
-        return
+        return None
     if g.actor.is_anonymous:
         _deny(Unauthenticated("sign in or send a valid bearer token; 请先登录或提供有效令牌"))
     if g.actor.role not in rule.roles:
@@ -115,6 +118,19 @@ def enforce_access() -> None:
         )
     _check_scope(rule)
     _check_csrf()
+    return _expired_password_gate()
+
+
+def _expired_password_gate() -> Response | None:
+    """With an expired password a session may only change it or sign out (MLPS)."""
+    if not g.get("password_expired") or request.endpoint in PASSWORD_PAGES:
+        return None
+    if request.method == "GET" and not request.path.startswith("/api/"):
+        return redirect(url_for("auth_pages.change_password", notice="sign_in.expired"))
+    raise Forbidden(
+        "your password has expired: change it first; 密码已过期，请先修改密码",
+        code="password-expired",
+    )
 
 
 def _check_scope(rule: AccessRule) -> None:
@@ -180,6 +196,7 @@ def _authenticate() -> None:
     )
     if active is not None:
         g.actor, g.csrf_token = active.actor, active.csrf_token
+        g.password_expired = active.password_expired
 
 
 def current_actor() -> Actor:

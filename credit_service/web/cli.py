@@ -23,6 +23,7 @@ from credit_service.demo import seed as demo_seed
 from credit_service.entities import importer as entity_importer
 from credit_service.errors import CreditServiceError
 from credit_service.records import importer as record_importer
+from credit_service.tiers import services as tier_services
 
 catalogs_cli = AppGroup("catalogs", help="Check and load the catalog files.")
 users_cli = AppGroup("users", help="Manage accounts.")
@@ -31,6 +32,7 @@ entities_cli = AppGroup("entities", help="Entity registry.")
 records_cli = AppGroup("records", help="Credit records.")
 demo_cli = AppGroup("demo", help="Synthetic demonstration data.")
 audit_cli = AppGroup("audit", help="The audit trail.")
+tiers_cli = AppGroup("tiers", help="Graded supervision tiers (分级分类监管).")
 
 
 def _ctx() -> Context:
@@ -229,6 +231,52 @@ def audit_verify() -> None:
     sys.exit(1)
 
 
+@tiers_cli.command("preview")
+def tiers_preview() -> None:
+    """Show who would move between tiers under catalogs/tiers.yaml, without writing."""
+    try:
+        preview = tier_services.preview_rule_set(_ctx())
+    except CreditServiceError as exc:
+        _fail(exc)
+    click.echo(
+        f"rule set {preview.rule_set} as of {preview.as_of}: "
+        f"{preview.total_moving} entities would change tier"
+    )
+    for move in preview.moves:
+        click.echo(
+            f"  {move['region_code']} {move['industry'] or '-'}: "
+            f"{move['old']} -> {move['new']}: {move['count']}"
+        )
+
+
+@tiers_cli.command("apply")
+def tiers_apply() -> None:
+    """Make catalogs/tiers.yaml the current rule set and recompute every tier."""
+    try:
+        result = tier_services.apply_rule_set(_ctx(), _cli_actor())
+    except CreditServiceError as exc:
+        _fail(exc)
+    click.echo(f"rule set {result.rule_set} applied: {result.changed} tiers changed")
+
+
+@tiers_cli.command("recompute")
+@click.option(
+    "--since",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="Only entities whose time-based inputs changed after this date.",
+)
+def tiers_recompute(since) -> None:  # type: ignore[no-untyped-def]
+    """Recompute tiers with the current rule set (all entities, or --since a date)."""
+    try:
+        result = tier_services.recompute_tiers(
+            _ctx(), _cli_actor(), since=since.date() if since else None
+        )
+    except CreditServiceError as exc:
+        _fail(exc)
+    click.echo(f"{result.changed} tiers changed as of {result.as_of} ({result.rule_set})")
+
+
 def register_cli(app: Flask) -> None:
     for group in (
         catalogs_cli,
@@ -238,5 +286,6 @@ def register_cli(app: Flask) -> None:
         records_cli,
         demo_cli,
         audit_cli,
+        tiers_cli,
     ):
         app.cli.add_command(group)

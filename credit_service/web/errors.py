@@ -14,6 +14,7 @@ from credit_service import errors
 logger = logging.getLogger(__name__)
 
 PROBLEM_TYPE_BASE = "https://credit-service.example/problems/"
+PROBLEM_JSON = "application/problem+json"
 STATUS_FOR: dict[type[errors.CreditServiceError], int] = {
     errors.NotFound: 404,
     errors.Conflict: 409,
@@ -53,6 +54,9 @@ DETAILS = {
 class ProblemSchema(ma.Schema):
     """RFC 9457 problem details (documentation of every error response)."""
 
+    class Meta:
+        unknown = ma.INCLUDE  # extension members (RFC 9457 §3.2), e.g. a conflict's record_id
+
     type = ma.fields.String(metadata={"description": "URI identifying the problem type"})
     title = ma.fields.String()
     status = ma.fields.Integer()
@@ -84,9 +88,7 @@ def problem(
     if errors:
         body["errors"] = errors
     body.update({k: v for k, v in extensions.items() if v is not None})
-    response = Response(
-        json.dumps(body, ensure_ascii=False), status=status, mimetype="application/problem+json"
-    )
+    response = Response(json.dumps(body, ensure_ascii=False), status=status, mimetype=PROBLEM_JSON)
     for name, value in (headers or {}).items():
         response.headers[name] = value
     return response

@@ -33,6 +33,53 @@ def check_content_type() -> Response | None:
     return None
 
 
+def check_input_text() -> Response | None:
+    """Answer 422 when the path, query, a form field or a JSON body carries a NUL
+    character (PostgreSQL cannot store one in text, and no field of ours holds one), and
+    400 for a JSON body nested too deep to parse. CSV uploads are checked as they are read.
+    """
+    if request.routing_exception is not None:
+        return None
+    texts: list[tuple[str, object]] = [
+        ("path", request.path),
+        ("authorization", request.headers.get("Authorization", "")),
+        *((f"query.{k}", k + v) for k, v in request.args.items(multi=True)),
+    ]
+    if request.mimetype == "application/x-www-form-urlencoded":
+        texts.extend((k, k + v) for k, v in request.form.items(multi=True))
+    elif request.is_json and request.method in BODY_METHODS:
+        try:
+            texts.append(("body", request.get_json(silent=True)))
+        except RecursionError:
+            return problem(
+                400, detail="the JSON body nests too deeply; 请求体嵌套过深", code="json-too-deep"
+            )
+    bad = sorted({where for where, value in texts if _has_nul(value)})
+    if bad:
+        return problem(
+            422,
+            detail="NUL characters are not allowed; 不允许包含空字符",
+            code="nul-character",
+            errors={where: ["contains a NUL character"] for where in bad},
+        )
+    return None
+
+
+def _has_nul(value: object) -> bool:
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return True
+        elif isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+    return False
+
+
 def _accepted(endpoint: str | None, method: str) -> frozenset[str]:
     view = current_app.view_functions.get(endpoint or "")
     view_class = getattr(view, "view_class", None)

@@ -34,9 +34,24 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_audit_chain_head")),
     )
     # The chain's single head row exists from the start, so appenders only ever lock it.
-    op.execute(
-        "INSERT INTO audit_chain_head (id, last_seq, last_hash, purged_through_seq, "
-        "purged_through_hash) VALUES (1, 0, '" + "0" * 64 + "', 0, '" + "0" * 64 + "')"
+    op.bulk_insert(
+        sa.table(
+            "audit_chain_head",
+            sa.column("id", sa.Integer()),
+            sa.column("last_seq", sa.Integer()),
+            sa.column("last_hash", sa.String()),
+            sa.column("purged_through_seq", sa.Integer()),
+            sa.column("purged_through_hash", sa.String()),
+        ),
+        [
+            {
+                "id": 1,
+                "last_seq": 0,
+                "last_hash": "0" * 64,
+                "purged_through_seq": 0,
+                "purged_through_hash": "0" * 64,
+            }
+        ],
     )
     op.create_table(
         "audit_events",

@@ -67,7 +67,7 @@ class MyPassword(MethodView):
     @bp.arguments(PasswordChangeSchema)
     @bp.response(204)
     def post(self, data):
-        """Change one's own password; the account's other sessions end."""
+        """Change one's own password; every session of the account ends."""
         accounts.change_password(service_context(), current_actor(), **data)
 
 

@@ -9,6 +9,7 @@ from credit_service.access import ROLES
 from credit_service.audit import services as audit
 from credit_service.auth import accounts
 from credit_service.auth import services as auth_services
+from credit_service.pagination import MAX_ID
 from credit_service.web.access import allow, current_actor
 from credit_service.web.api.common import Blueprint, csv_response, service_context
 
@@ -86,7 +87,7 @@ class AuditQueryArgsSchema(ma.Schema):
 
 
 class AuditPageArgsSchema(AuditQueryArgsSchema):
-    after_seq = ma.fields.Integer(validate=ma.validate.Range(min=0))
+    after_seq = ma.fields.Integer(validate=ma.validate.Range(min=0, max=MAX_ID))
     limit = ma.fields.Integer(load_default=100, validate=ma.validate.Range(min=1, max=1000))
 
 

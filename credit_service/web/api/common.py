@@ -47,6 +47,23 @@ def accepts(*mimetypes: str):  # type: ignore[no-untyped-def]
     return decorate
 
 
+CSV_UPLOAD_DOC = {  # the request body of the import endpoints, for the OpenAPI description
+    "requestBody": {
+        "required": True,
+        "content": {
+            "text/csv": {"schema": {"type": "string"}},
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "properties": {"file": {"type": "string", "format": "binary"}},
+                    "required": ["file"],
+                }
+            },
+        },
+    }
+}
+
+
 def uploaded_csv() -> IO[str]:
     """The CSV of an import request: a ``file`` part of a form, or a text/csv body."""
     if request.mimetype == "multipart/form-data":

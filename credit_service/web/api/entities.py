@@ -9,6 +9,7 @@ from credit_service.entities import importer, services
 from credit_service.entities.models import AGENCY_TYPES, ENTITY_KINDS, ENTITY_STATUSES
 from credit_service.web.access import allow, current_actor
 from credit_service.web.api.common import (
+    CSV_UPLOAD_DOC,
     Blueprint,
     CursorArgsSchema,
     ImportReportSchema,
@@ -125,6 +126,7 @@ class EntityByIdentifier(MethodView):
 class EntityImports(MethodView):
     @allow("admin", "regulator")
     @accepts("text/csv", "multipart/form-data")
+    @bp.doc(**CSV_UPLOAD_DOC)
     @bp.response(200, ImportReportSchema)
     def post(self):
         """Import entities from CSV (text/csv body or form part 'file'); idempotent."""

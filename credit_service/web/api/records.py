@@ -8,6 +8,7 @@ from flask.views import MethodView
 from credit_service.records import importer, services
 from credit_service.web.access import allow, current_actor
 from credit_service.web.api.common import (
+    CSV_UPLOAD_DOC,
     Blueprint,
     CursorArgsSchema,
     ImportReportSchema,
@@ -145,6 +146,7 @@ class EntityRecords(MethodView):
 class RecordImports(MethodView):
     @allow("admin", "regulator")
     @accepts("text/csv", "multipart/form-data")
+    @bp.doc(**CSV_UPLOAD_DOC)
     @bp.response(200, ImportReportSchema)
     def post(self):
         """Import records from CSV (双公示 current or older layout, or ours); idempotent."""

@@ -7,10 +7,12 @@ from flask import Blueprint, Response, current_app, g, redirect, render_template
 from credit_service.auth import accounts, sessions
 from credit_service.errors import CreditServiceError, Unauthenticated
 from credit_service.web.access import SESSION_COOKIE, allow, current_actor, public
+from credit_service.web.api.common import accepts
 from credit_service.web.pages import forms
 
 bp = Blueprint("auth_pages", __name__)
 SIGNED_IN_ROLES = ("admin", "regulator", "viewer", "checker", "enterprise", "sync", "auditor")
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
 def _ctx():  # type: ignore[no-untyped-def]
@@ -24,6 +26,7 @@ def _page(template: str, status: int = 200, **values: object) -> Response:
 
 @bp.route("/sign-in", methods=["GET", "POST"])
 @public("anyone may sign in")
+@accepts(*FORM_TYPES)
 def sign_in() -> Response:
     """Show the sign-in form; on post, check the password and open a session."""
     if request.method == "GET":
@@ -61,6 +64,16 @@ def sign_in() -> Response:
     return response
 
 
+def _forget_session_cookie(response: Response) -> None:
+    response.delete_cookie(
+        SESSION_COOKIE,
+        path="/",
+        httponly=True,
+        samesite="Lax",
+        secure=_ctx().settings.session_cookie_secure,
+    )
+
+
 def _set_session_cookie(response: Response, session_id: str) -> None:
     settings = _ctx().settings
     response.set_cookie(
@@ -76,16 +89,18 @@ def _set_session_cookie(response: Response, session_id: str) -> None:
 
 @bp.post("/sign-out")
 @allow(*SIGNED_IN_ROLES)
+@accepts(*FORM_TYPES)
 def sign_out() -> Response:
     """End the session and forget the cookie."""
     sessions.sign_out(_ctx(), request.cookies.get(SESSION_COOKIE, ""), current_actor())
     response = redirect(url_for("auth_pages.sign_in", notice="sign_in.signed_out"), code=303)
-    response.delete_cookie(SESSION_COOKIE, path="/")
+    _forget_session_cookie(response)
     return response
 
 
 @bp.route("/account/password", methods=["GET", "POST"])
 @allow(*SIGNED_IN_ROLES)
+@accepts(*FORM_TYPES)
 def change_password() -> Response:
     """Change one's own password (required when it has expired)."""
     rules = f"password.rules.{_ctx().settings.password_profile}"
@@ -110,12 +125,13 @@ def change_password() -> Response:
             field_errors=exc.errors or {"current_password": [exc.detail]},
         )
     response = redirect(url_for("auth_pages.sign_in", notice="password.changed"), code=303)
-    response.delete_cookie(SESSION_COOKIE, path="/")
+    _forget_session_cookie(response)
     return response
 
 
 @bp.route("/enterprise/register", methods=["GET", "POST"])
 @public("enterprises register their own accounts; binding needs a regulator or a code")
+@accepts(*FORM_TYPES)
 def register_enterprise() -> Response:
     """Self-registration of an enterprise account."""
     rules = f"password.rules.{_ctx().settings.password_profile}"

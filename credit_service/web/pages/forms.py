@@ -31,10 +31,11 @@ def set_anonymous_csrf_cookie(response: Response, *, secure: bool) -> Response:
 
 
 def anonymous_csrf_ok() -> bool:
-    """Whether an anonymous form post echoes its cookie's token."""
-    cookie = request.cookies.get(ANON_CSRF_COOKIE, "")
+    """Whether a post of a public form echoes its token: the anonymous cookie's, or the
+    session's when the caller is signed in (csrf_token() puts that one in the form)."""
     sent = request.form.get(CSRF_FIELD, "")
-    return bool(cookie) and hmac.compare_digest(cookie, sent)
+    expected = [t for t in (request.cookies.get(ANON_CSRF_COOKIE), g.get("csrf_token")) if t]
+    return bool(sent) and any(hmac.compare_digest(t, sent) for t in expected)
 
 
 def csrf_token() -> str:

@@ -1,0 +1,392 @@
+"""Inspection use cases: the inspector roster, seeded plans per tier, results."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterator, Sequence
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from credit_service.access import Actor
+from credit_service.audit import services as audit
+from credit_service.context import Context
+from credit_service.entities import rules as entity_rules
+from credit_service.entities import services as entity_services
+from credit_service.entities.models import Entity
+from credit_service.errors import Conflict, InvalidInput, NotFound
+from credit_service.inspections import rules
+from credit_service.inspections.models import (
+    OUTCOMES,
+    InspectionItem,
+    InspectionPlan,
+    Inspector,
+    InspectorConflict,
+)
+from credit_service.records import services as record_services
+from credit_service.records.models import CreditRecord
+from credit_service.tiers import services as tier_services
+from credit_service.tiers.models import TierAssignment
+
+
+def add_inspector(
+    ctx: Context, actor: Actor, *, badge_no: str, name: str, office_region: str
+) -> dict[str, Any]:
+    """Add an inspector to the roster.
+
+    :raises InvalidInput: unknown office region; :raises Conflict: badge number taken.
+    """
+    if office_region not in ctx.catalogs.region_codes:
+        raise InvalidInput(
+            "unknown office region; 未知的执法机构辖区",
+            errors={"office_region": ["not a configured region"]},
+        )
+    actor.ensure_region(office_region)
+    with ctx.session_factory.begin() as session:
+        if session.execute(select(Inspector).where(Inspector.badge_no == badge_no)).first():
+            raise Conflict(
+                "an inspector has this badge number; 执法证号已存在", code="inspector-exists"
+            )
+        inspector = Inspector(
+            badge_no=badge_no, name=name, office_region=office_region, created_at=ctx.now()
+        )
+        session.add(inspector)
+        session.flush()
+        audit.append(
+            session,
+            actor=actor,
+            action="inspector.create",
+            now=ctx.now(),
+            object_type="inspector",
+            object_id=inspector.id,
+        )
+        return inspector_view(inspector)
+
+
+def set_inspector_active(
+    ctx: Context, actor: Actor, inspector_id: int, *, active: bool
+) -> dict[str, Any]:
+    with ctx.session_factory.begin() as session:
+        inspector = _inspector(session, inspector_id)
+        actor.ensure_region(inspector.office_region)
+        inspector.active = active
+        audit.append(
+            session,
+            actor=actor,
+            action="inspector.update",
+            now=ctx.now(),
+            object_type="inspector",
+            object_id=inspector.id,
+            details={"active": active},
+        )
+        return inspector_view(inspector)
+
+
+def add_conflict(
+    ctx: Context, actor: Actor, inspector_id: int, *, entity: str, reason: str
+) -> dict[str, Any]:
+    """Declare that an inspector must never be drawn for an entity."""
+    with ctx.session_factory.begin() as session:
+        _inspector(session, inspector_id)
+        owner = entity_services.entity_in_scope(session, actor, entity)
+        conflict = InspectorConflict(
+            inspector_id=inspector_id, entity_id=owner.id, reason=reason, created_at=ctx.now()
+        )
+        session.add(conflict)
+        session.flush()
+        audit.append(
+            session,
+            actor=actor,
+            action="inspector.conflict",
+            now=ctx.now(),
+            object_type="inspector",
+            object_id=inspector_id,
+            details={"entity_id": owner.id},
+        )
+        return {"inspector_id": inspector_id, "entity": owner.identifier, "reason": reason}
+
+
+def list_inspectors(ctx: Context, actor: Actor) -> list[dict[str, Any]]:
+    with ctx.read_session_factory() as session:
+        rows = session.execute(select(Inspector).order_by(Inspector.id)).scalars()
+        return [inspector_view(i) for i in rows if actor.covers_region(i.office_region)]
+
+
+def inspector_view(inspector: Inspector) -> dict[str, Any]:
+    return {
+        "id": inspector.id,
+        "badge_no": inspector.badge_no,
+        "name": inspector.name,
+        "office_region": inspector.office_region,
+        "active": inspector.active,
+    }
+
+
+def _inspector(session: Session, inspector_id: int) -> Inspector:
+    inspector = session.get(Inspector, inspector_id)
+    if inspector is None:
+        raise NotFound(f"no inspector {inspector_id}", code="inspector-not-found")
+    return inspector
+
+
+def create_plan(
+    ctx: Context,
+    actor: Actor,
+    *,
+    region: str,
+    period_start: date,
+    period_end: date,
+    seed: str | None = None,
+    domain: str | None = None,
+    triggered: Sequence[str] = (),
+) -> dict[str, Any]:
+    """Draw a plan: entities per tier at the tier's ratio, two inspectors each.
+
+    :raises InvalidInput: a bad period; :raises Forbidden: a region outside the scope.
+    """
+    if period_end < period_start:
+        raise InvalidInput(
+            "the period ends before it starts; 检查期间有误",
+            errors={"period_end": ["before period_start"]},
+        )
+    regions = entity_services.scope_regions(ctx, actor, region)
+    seed = seed or secrets.token_hex(8)
+    with ctx.session_factory.begin() as session:
+        current = tier_services.current_rule_set(session, ctx)
+        if current is None:
+            raise NotFound("no tier rule set applied yet", code="no-tier-rules")
+        candidates = _population(session, regions, domain)
+        triggered_ids = _triggered_ids(session, triggered)
+        drawn = rules.draw_entities(
+            candidates,
+            current[1].measures,
+            seed=seed,
+            fraction=rules.period_fraction(period_start, period_end),
+            triggered=triggered_ids,
+        )
+        plan = InspectionPlan(
+            region_code=region,
+            period_start=period_start,
+            period_end=period_end,
+            seed=seed,
+            domain=domain,
+            rule_set_id=current[0],
+            created_by=actor.username,
+            created_at=ctx.now(),
+            population_digest=rules.population_digest(candidates),
+            parameters={
+                "triggered": sorted(triggered_ids),
+                "population": len(candidates),
+                "measures": {t: m.__dict__ for t, m in current[1].measures.items()},
+            },
+        )
+        session.add(plan)
+        session.flush()
+        _add_items(session, plan, drawn, seed)
+        audit.append(
+            session,
+            actor=actor,
+            action="inspection.plan",
+            now=ctx.now(),
+            object_type="inspection_plan",
+            object_id=plan.id,
+            details={"items": len(drawn), "seed": seed},
+        )
+        return _plan_view(session, plan)
+
+
+def _population(
+    session: Session, regions: list[str] | None, domain: str | None
+) -> list[rules.Candidate]:
+    query = (
+        select(Entity.id, TierAssignment.tier, Entity.region_code)
+        .join(TierAssignment, TierAssignment.entity_id == Entity.id)
+        .where(Entity.status == "active")
+    )
+    if regions is not None:
+        query = query.where(Entity.region_code.in_(regions))
+    if domain:
+        query = query.where(
+            Entity.id.in_(select(CreditRecord.entity_id).where(CreditRecord.domain == domain))
+        )
+    return [rules.Candidate(i, t, r) for i, t, r in session.execute(query)]
+
+
+def _triggered_ids(session: Session, triggered: Sequence[str]) -> frozenset[int]:
+    keys = [entity_rules.lookup_key(t) for t in triggered]
+    if not keys:
+        return frozenset()
+    return frozenset(
+        session.execute(select(Entity.id).where(Entity.identifier.in_(keys))).scalars()
+    )
+
+
+def _add_items(
+    session: Session, plan: InspectionPlan, drawn: list[tuple[rules.Candidate, bool]], seed: str
+) -> None:
+    officers = [
+        rules.Officer(i.id, i.office_region)
+        for i in session.execute(select(Inspector).where(Inspector.active)).scalars()
+    ]
+    conflicts: dict[int, set[int]] = {}
+    for inspector_id, entity_id in session.execute(
+        select(InspectorConflict.inspector_id, InspectorConflict.entity_id)
+    ):
+        conflicts.setdefault(entity_id, set()).add(inspector_id)
+    for position, (candidate, was_triggered) in enumerate(drawn, start=1):
+        inspectors = rules.draw_inspectors(
+            candidate, officers, frozenset(conflicts.get(candidate.entity_id, ())), seed=seed
+        )
+        session.add(
+            InspectionItem(
+                plan_id=plan.id,
+                position=position,
+                entity_id=candidate.entity_id,
+                tier=candidate.tier,
+                triggered=was_triggered,
+                inspector_ids=inspectors,
+            )
+        )
+    session.flush()
+
+
+def get_plan(ctx: Context, actor: Actor, plan_id: int) -> dict[str, Any]:
+    with ctx.read_session_factory() as session:
+        plan = _plan_in_scope(session, actor, plan_id)
+        return _plan_view(session, plan)
+
+
+def _plan_in_scope(session: Session, actor: Actor, plan_id: int) -> InspectionPlan:
+    plan = session.get(InspectionPlan, plan_id)
+    if plan is None:
+        raise NotFound(f"no inspection plan {plan_id}", code="plan-not-found")
+    actor.ensure_region(plan.region_code)
+    return plan
+
+
+def _plan_view(session: Session, plan: InspectionPlan) -> dict[str, Any]:
+    return {
+        "id": plan.id,
+        "region_code": plan.region_code,
+        "period_start": plan.period_start,
+        "period_end": plan.period_end,
+        "seed": plan.seed,
+        "domain": plan.domain,
+        "population": plan.parameters["population"],
+        "population_digest": plan.population_digest,
+        "created_by": plan.created_by,
+        "created_at": plan.created_at,
+        "items": list(_item_views(session, plan.id)),
+    }
+
+
+def _item_views(session: Session, plan_id: int) -> Iterator[dict[str, Any]]:
+    names = dict(session.execute(select(Inspector.id, Inspector.name)).all())
+    rows = session.execute(
+        select(InspectionItem, Entity)
+        .join(Entity, Entity.id == InspectionItem.entity_id)
+        .where(InspectionItem.plan_id == plan_id)
+        .order_by(InspectionItem.position)
+    ).all()
+    for item, entity in rows:
+        ref = tier_services.entity_ref(entity)
+        yield {
+            "id": item.id,
+            "position": item.position,
+            "entity": ref,
+            "tier": item.tier,
+            "triggered": item.triggered,
+            "inspectors": [{"id": i, "name": names.get(i)} for i in item.inspector_ids],
+            "outcome": item.outcome,
+            "note": item.note,
+            "result_at": item.result_at,
+            "record_id": item.record_id,
+        }
+
+
+EXPORT_COLUMNS = (
+    "position",
+    "identifier",
+    "name",
+    "region_code",
+    "tier",
+    "triggered",
+    "inspector_1",
+    "inspector_2",
+    "outcome",
+)
+
+
+def export_rows(ctx: Context, actor: Actor, plan_id: int) -> list[list[Any]]:
+    plan = get_plan(ctx, actor, plan_id)
+    return [
+        [
+            i["position"],
+            i["entity"]["identifier"],
+            i["entity"]["name"],
+            i["entity"]["region_code"],
+            i["tier"],
+            "是" if i["triggered"] else "否",
+            *[(x["name"] or "") for x in i["inspectors"]][:2],
+            *[""] * (2 - len(i["inspectors"][:2])),
+            i["outcome"] or "",
+        ]
+        for i in plan["items"]
+    ]
+
+
+def record_result(
+    ctx: Context,
+    actor: Actor,
+    plan_id: int,
+    item_id: int,
+    *,
+    outcome: str,
+    note: str,
+    record: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Record an inspection's result; with problems found it may file a credit record
+    (same transaction: both or neither).
+
+    :raises InvalidInput: unknown outcome, or a record without problems found.
+    """
+    if outcome not in OUTCOMES:
+        raise InvalidInput("unknown outcome", errors={"outcome": [f"one of {OUTCOMES}"]})
+    if record and outcome != "problems_found":
+        raise InvalidInput(
+            "only an inspection with problems found files a record",
+            errors={"record": ["only with outcome problems_found"]},
+        )
+    with ctx.session_factory.begin() as session:
+        _plan_in_scope(session, actor, plan_id)
+        item = session.get(InspectionItem, item_id)
+        if item is None or item.plan_id != plan_id:
+            raise NotFound(f"no item {item_id} in plan {plan_id}", code="item-not-found")
+        owner = session.get(Entity, item.entity_id)
+        actor.ensure_region(owner.region_code)
+        if record:
+            filed, _ = record_services.file_record_for(
+                session,
+                ctx,
+                actor,
+                owner,
+                record["item_code"],
+                record["fields"],
+                reason=f"inspection plan {plan_id} item {item_id}",
+            )
+            item.record_id = filed.id
+        item.outcome, item.note = outcome, note
+        item.result_at, item.result_by = ctx.now(), actor.username
+        audit.append(
+            session,
+            actor=actor,
+            action="inspection.result",
+            now=ctx.now(),
+            object_type="inspection_item",
+            object_id=item.id,
+            details={"outcome": outcome, "record_id": item.record_id},
+        )
+        session.flush()
+        return next(v for v in _item_views(session, plan_id) if v["id"] == item_id)
