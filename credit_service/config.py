@@ -155,6 +155,12 @@ class Settings:
         "Reverse proxies in front of the service whose X-Forwarded-For is trusted.",
         int,
     )
+    pdf_font_path: str | None = _setting(
+        "PDF_FONT_PATH",
+        None,
+        "A CJK TrueType font (.ttf/.ttc) to embed in generated PDFs; common system fonts "
+        "are found without it.",
+    )
     log_level: str = _setting("LOG_LEVEL", "INFO", "Python logging level.")
 
     @classmethod

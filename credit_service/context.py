@@ -19,6 +19,7 @@ from credit_service.catalogs.loader import load_catalog_set
 from credit_service.clock import Clock, SystemClock
 from credit_service.config import Settings
 from credit_service.db import make_engine, make_session_factory
+from credit_service.dishonesty.definitions import ListRules, load_list_rules
 from credit_service.tiers.definitions import RuleSet, load_rule_set
 from credit_service.workdays import WorkdayCalendar
 
@@ -41,6 +42,7 @@ class Context:
     catalogs: CatalogSet
     calendar: WorkdayCalendar
     tier_rules: RuleSet
+    list_rules: ListRules
     item_cache: dict[int, CatalogItem] = field(default_factory=dict)
     extras: dict[str, Any] = field(default_factory=dict)
 
@@ -87,6 +89,9 @@ def build_context(
         catalogs=catalogs,
         calendar=WorkdayCalendar(settings.catalogs_dir / "holidays"),
         tier_rules=load_rule_set(settings.catalogs_dir / "tiers.yaml"),
+        list_rules=load_list_rules(
+            settings.catalogs_dir / "dishonesty.yaml", known_measures=frozenset(catalogs.measures)
+        ),
     )
 
 

@@ -8,7 +8,7 @@ SQLite gets WAL, a busy timeout and foreign keys on every connection, and real
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import JSON, DateTime, Engine, MetaData, TypeDecorator, create_engine, event
@@ -43,11 +43,22 @@ def is_sqlite(engine_or_url: Engine | str) -> bool:
     return url.startswith("sqlite")
 
 
+def _json_text(value: Any) -> str:
+    """JSON columns keep Chinese readable and store dates as ISO text."""
+    return json.dumps(value, ensure_ascii=False, default=_json_default)
+
+
+def _json_default(value: Any) -> str:
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
 def make_engine(url: str, *, busy_timeout_ms: int = 10_000, writer: bool = True) -> Engine:
     """Build an engine; a SQLite ``writer`` takes the write lock at BEGIN (no upgrade deadlocks)."""
     url = normalize_url(url)
     kwargs: dict[str, Any] = {
-        "json_serializer": lambda obj: json.dumps(obj, ensure_ascii=False),
+        "json_serializer": _json_text,
     }
     if is_sqlite(url):
         kwargs["connect_args"] = {"check_same_thread": False, "timeout": busy_timeout_ms / 1000}

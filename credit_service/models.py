@@ -15,6 +15,7 @@ from credit_service.dishonesty.models import (
     CaseStep,
     DishonestyCase,
     DocumentSequence,
+    ListChange,
 )
 from credit_service.entities.models import Entity
 from credit_service.inspections.models import (
@@ -24,6 +25,7 @@ from credit_service.inspections.models import (
     InspectorConflict,
 )
 from credit_service.records.models import CreditRecord, CreditRecordRevision
+from credit_service.sync.models import OutboxEvent
 from credit_service.tiers.models import (
     TierAssignment,
     TierChange,
@@ -49,6 +51,8 @@ __all__ = [
     "InspectionPlan",
     "Inspector",
     "InspectorConflict",
+    "ListChange",
+    "OutboxEvent",
     "PasswordHistory",
     "TierAssignment",
     "TierChange",

@@ -93,3 +93,16 @@ class DocumentSequence(SQLModel, table=True):
     prefix: str = Field(max_length=40)
     year: int
     last_number: int = 0
+
+
+class ListChange(SQLModel, table=True):
+    """An addition to or removal from the published list: the public change feed."""
+
+    __tablename__ = "dishonesty_list_changes"
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="dishonesty_cases.id", index=True)
+    kind: str = Field(max_length=10)  # added | removed
+    reason: str | None = Field(default=None, max_length=40)
+    effective_on: date
+    at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False, index=True))

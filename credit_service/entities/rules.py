@@ -184,3 +184,13 @@ def masked_view(data: Mapping[str, Any]) -> dict[str, Any]:
     if view.get("address"):
         view["address"] = identifiers.mask_address(view["address"])
     return view
+
+
+def masked_identity(entity: Any) -> dict[str, str]:
+    """Identifier and name for views that never show a natural person unmasked (D12)."""
+    if entity.kind == "natural_person":
+        return {
+            "identifier": identifiers.mask_resident_id(entity.identifier),
+            "name": identifiers.mask_person_name(entity.name),
+        }
+    return {"identifier": entity.identifier, "name": entity.name}

@@ -190,3 +190,8 @@ def entity_in_scope(session: Session, actor: Actor, identifier: str) -> Entity:
     actor.ensure_region(entity.region_code)
     actor.ensure_own_entity(entity.identifier)
     return entity
+
+
+def find_entity(session: Session, identifier: str) -> Entity | None:
+    """An entity by identifier as a user typed it (no scope check: callers decide)."""
+    return repository.find_entity(session=session, identifier=rules.lookup_key(identifier))

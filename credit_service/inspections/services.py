@@ -91,6 +91,14 @@ def add_conflict(
     with ctx.session_factory.begin() as session:
         _inspector(session, inspector_id)
         owner = entity_services.entity_in_scope(session, actor, entity)
+        declared = select(InspectorConflict.id).where(
+            InspectorConflict.inspector_id == inspector_id, InspectorConflict.entity_id == owner.id
+        )
+        if session.execute(declared).first():
+            raise Conflict(
+                "this conflict of interest is already declared; 该回避关系已申报",
+                code="conflict-exists",
+            )
         conflict = InspectorConflict(
             inspector_id=inspector_id, entity_id=owner.id, reason=reason, created_at=ctx.now()
         )

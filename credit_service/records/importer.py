@@ -7,6 +7,7 @@ can run in worker processes (``workers``) while this process writes.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from typing import IO, Any
 
@@ -21,10 +22,11 @@ from credit_service.context import Context
 from credit_service.entities.models import Entity
 from credit_service.imports import ImportReport, batched, check_header, read_csv
 from credit_service.parallel import ordered_map
-from credit_service.records import layouts, repository
+from credit_service.records import exchange, layouts, repository
 from credit_service.records import services as record_services
 from credit_service.records.models import CreditRecord
 from credit_service.records.preparation import BatchPreparer, ItemMap
+from credit_service.sync.models import OutboxEvent
 from credit_service.tiers import recompute as tier_recompute
 
 Prepared = tuple[int, str, dict[str, Any]]  # line, entity identifier, record columns
@@ -81,6 +83,7 @@ def _write_batch(
 ) -> int:
     """Insert new records, correct changed ones, skip unchanged; returns the number inserted."""
     owners = _owners(session, actor, rows, report)
+    owners_by_id = _entities(session, set(owners.values()))
     latest = {  # a later row for the same document wins
         (c["source_authority"], c["source_ref"]): (line, identifier, c)
         for line, identifier, c in rows
@@ -91,7 +94,14 @@ def _write_batch(
     for key, (line, identifier, columns) in latest.items():
         entity_id = owners[identifier]
         if key not in existing:
-            new_rows.append({**columns, "entity_id": entity_id, "fields": columns["fields_json"]})
+            new_rows.append(
+                {
+                    **columns,
+                    "entity_id": entity_id,
+                    "fields": columns["fields_json"],
+                    "fields_dict": columns["fields"],
+                }
+            )
         elif existing[key][1] != entity_id:
             clashes += 1
             report.add_errors(line, {"CF_WSH": [CLASH]})
@@ -120,6 +130,7 @@ def _write_batch(
             session, ctx, actor, record, columns, reason="import correction"
         )
     touched = {row["entity_id"] for row in new_rows}  # corrections recompute their own
+    _emit_filed(session, ctx, new_rows, owners_by_id)
     tier_recompute.recompute_entities(session, ctx, sorted(touched), cause="records imported")
     report.created += len(new_rows)
     report.updated += len(changed)
@@ -164,3 +175,39 @@ def _owners(
             )
             report.add_errors(line, {"party": [reason]})
     return owners
+
+
+def _entities(session: Session, ids: set[int]) -> dict[int, Entity]:
+    if not ids:
+        return {}
+    return {
+        e.id: e
+        for e in session.execute(
+            select(Entity).where(in_list(session, Entity.id, [str(i) for i in ids]))
+        ).scalars()
+    }
+
+
+def _emit_filed(
+    session: Session, ctx: Context, new_rows: list[dict[str, Any]], entities: dict[int, Entity]
+) -> None:
+    """One record.filed outbox event per new record, written with the batch (bulk)."""
+    now = ctx.now()
+    events = []
+    for row in new_rows:
+        entity = entities[row["entity_id"]]
+        payload = exchange.record_payload({**row, "fields": row["fields_dict"]}, entity)
+        events.append(
+            {
+                "event_id": str(uuid.uuid4()),
+                "subject": entity.identifier,
+                "aggregate_id": payload["record_key"],
+                "payload": payload,
+            }
+        )
+    bulk_insert(
+        session,
+        OutboxEvent.__table__,
+        events,
+        constants={"event_type": "record.filed", "aggregate_type": "record", "occurred_at": now},
+    )

@@ -13,13 +13,15 @@ from credit_service.audit import services as audit
 from credit_service.catalogs import services as catalog_services
 from credit_service.catalogs.definitions import CatalogItem
 from credit_service.context import Context
+from credit_service.dishonesty import services as dishonesty_services
 from credit_service.entities import services as entity_services
 from credit_service.entities.models import Entity
 from credit_service.errors import Conflict, InvalidInput
 from credit_service.pagination import Page, cursor_int, page_by_id
-from credit_service.records import preparation, repository, rules
+from credit_service.records import exchange, preparation, repository, rules
 from credit_service.records.models import CreditRecord, CreditRecordRevision
 from credit_service.records.preparation import PreparedRecord
+from credit_service.sync import outbox
 from credit_service.tiers import recompute as tier_recompute
 
 
@@ -94,6 +96,7 @@ def add_record(
     session.add(record)
     session.flush()
     tier_recompute.recompute_entities(session, ctx, [owner.id], cause=f"record {record.id} filed")
+    _emit(session, ctx, "record.filed", record, owner)
     audit.append(
         session,
         actor=actor,
@@ -164,6 +167,7 @@ def apply_revision(
     tier_recompute.recompute_entities(
         session, ctx, [record.entity_id], cause=f"record {record.id} corrected"
     )
+    _emit(session, ctx, "record.corrected", record, session.get(Entity, record.entity_id))
     audit.append(
         session,
         actor=actor,
@@ -172,6 +176,56 @@ def apply_revision(
         object_type="record",
         object_id=record.id,
         details={"revision": record.revision, "reason": reason},
+    )
+
+
+def revoke_record(
+    ctx: Context, actor: Actor, record_id: int, *, reason: str, on: date | None = None
+) -> dict[str, Any]:
+    """Record that the decision behind a record was revoked, varied or declared void: it
+    leaves publication, and any listing resting on it comes down in the same transaction
+    (D11).
+
+    :raises NotFound, Forbidden, Conflict:
+    """
+    on = on or ctx.today()
+    with ctx.session_factory.begin() as session:
+        record = repository.get_record(session=session, record_id=record_id, for_update=True)
+        owner = _owner_in_scope(session, actor, record)
+        if record.status == "revoked":
+            raise Conflict("the record is already revoked; 该记录已撤销", code="already-revoked")
+        record.status, record.status_reason = "revoked", reason
+        record.status_changed_at = record.updated_at = ctx.now()
+        record.updated_by = actor.username
+        session.flush()
+        dishonesty_services.on_record_revoked(session, ctx, actor, record, on)
+        tier_recompute.recompute_entities(
+            session, ctx, [owner.id], cause=f"record {record.id} revoked"
+        )
+        _emit(session, ctx, "record.revoked", record, owner)
+        audit.append(
+            session,
+            actor=actor,
+            action="record.revoke",
+            now=ctx.now(),
+            object_type="record",
+            object_id=record.id,
+            details={"reason": reason},
+        )
+        return record_view(ctx, record, owner)
+
+
+def _emit(
+    session: Session, ctx: Context, event_type: str, record: CreditRecord, owner: Entity
+) -> None:
+    outbox.emit(
+        session,
+        event_type=event_type,
+        subject=owner.identifier,
+        aggregate_type="record",
+        aggregate_id=record.id,
+        now=ctx.now(),
+        payload=exchange.record_payload(exchange.record_values(record), owner),
     )
 
 

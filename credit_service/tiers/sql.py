@@ -100,7 +100,7 @@ def _listed(as_of: date) -> Any:
         DishonestyCase.entity_id == Entity.id,
         DishonestyCase.published_on.is_not(None),
         DishonestyCase.published_on <= as_of,
-        DishonestyCase.term_ends_on >= as_of,
+        or_(DishonestyCase.term_ends_on.is_(None), DishonestyCase.term_ends_on >= as_of),
         or_(DishonestyCase.removed_on.is_(None), DishonestyCase.removed_on > as_of),
     )
 

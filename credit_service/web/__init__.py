@@ -20,28 +20,33 @@ from credit_service.web.api import (
     accounts,
     admin,
     catalogs,
+    dishonesty,
     entities,
     health,
     inspections,
+    public_list,
     records,
     tiers,
 )
 from credit_service.web.cli import register_cli
 from credit_service.web.pages import auth as auth_pages
 from credit_service.web.pages import forms
+from credit_service.web.pages import public as public_pages
 from credit_service.web.ratelimit import init_rate_limits
 
 BLUEPRINTS = (
     health.bp,
     catalogs.bp,
+    public_list.bp,
     entities.bp,
     records.bp,
     tiers.bp,
     inspections.bp,
+    dishonesty.bp,
     accounts.bp,
     admin.bp,
 )
-PAGES = (auth_pages.bp,)
+PAGES = (auth_pages.bp, public_pages.bp)
 logger = logging.getLogger(__name__)
 
 

@@ -27,6 +27,7 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 SESSION_COOKIE = "cs_session"
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "X-CSRF-Token"
+ANY_SCOPE = tuple(sorted(auth_services.ALL_SCOPES))  # one's own account: any token of it
 PASSWORD_PAGES = frozenset(
     {"auth_pages.change_password", "auth_pages.sign_out", "accounts.MyPassword", "static"}
 )

@@ -8,7 +8,7 @@ from flask.views import MethodView
 
 from credit_service.access import ROLES
 from credit_service.auth import accounts
-from credit_service.web.access import allow, current_actor, public
+from credit_service.web.access import ANY_SCOPE, allow, current_actor, public
 from credit_service.web.api.admin import UserSchema
 from credit_service.web.api.common import Blueprint, service_context
 
@@ -53,7 +53,7 @@ class ActivationCodeSchema(ma.Schema):
 
 @bp.route("/accounts/me")
 class Me(MethodView):
-    @allow(*ROLES)
+    @allow(*ROLES, scopes=ANY_SCOPE)
     @bp.response(200, MeSchema)
     def get(self):
         """Who the caller is."""
@@ -63,7 +63,7 @@ class Me(MethodView):
 
 @bp.route("/accounts/me/password")
 class MyPassword(MethodView):
-    @allow("admin", "regulator", "viewer", "enterprise", "auditor", "checker")
+    @allow("admin", "regulator", "viewer", "enterprise", "auditor", "checker", scopes=ANY_SCOPE)
     @bp.arguments(PasswordChangeSchema)
     @bp.response(204)
     def post(self, data):

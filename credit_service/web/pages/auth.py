@@ -6,7 +6,7 @@ from flask import Blueprint, Response, current_app, g, redirect, render_template
 
 from credit_service.auth import accounts, sessions
 from credit_service.errors import CreditServiceError, Unauthenticated
-from credit_service.web.access import SESSION_COOKIE, allow, current_actor, public
+from credit_service.web.access import ANY_SCOPE, SESSION_COOKIE, allow, current_actor, public
 from credit_service.web.api.common import accepts
 from credit_service.web.pages import forms
 
@@ -88,7 +88,7 @@ def _set_session_cookie(response: Response, session_id: str) -> None:
 
 
 @bp.post("/sign-out")
-@allow(*SIGNED_IN_ROLES)
+@allow(*SIGNED_IN_ROLES, scopes=ANY_SCOPE)
 @accepts(*FORM_TYPES)
 def sign_out() -> Response:
     """End the session and forget the cookie."""
@@ -99,7 +99,7 @@ def sign_out() -> Response:
 
 
 @bp.route("/account/password", methods=["GET", "POST"])
-@allow(*SIGNED_IN_ROLES)
+@allow(*SIGNED_IN_ROLES, scopes=ANY_SCOPE)
 @accepts(*FORM_TYPES)
 def change_password() -> Response:
     """Change one's own password (required when it has expired)."""

@@ -1,0 +1,237 @@
+"""Credit checks for other departments: is the entity listed or under measures, and what
+does that mean for the purpose at hand ("strict review" or "not eligible"), until when.
+
+Every check is audited with who asked, about whom and for what purpose.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from credit_service.access import Actor
+from credit_service.audit import services as audit
+from credit_service.catalogs import services as catalog_services
+from credit_service.context import Context
+from credit_service.dishonesty.models import DishonestyCase
+from credit_service.dishonesty.public import in_force
+from credit_service.entities import services as entity_services
+from credit_service.entities.models import Entity
+from credit_service.entities.rules import masked_identity
+from credit_service.errors import InvalidInput
+from credit_service.records.models import CreditRecord
+from credit_service.workdays import parse_period, period_end
+
+BATCH_LIMIT = 1_000
+EFFECT_ORDER = {"not_eligible": 2, "strict_review": 1}
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A dishonest record's decision date and the measures-term rule of its item."""
+
+    decision_date: date
+    base_months: int
+    max_months: int
+
+
+def measures_until(findings: Sequence[Finding], as_of: date) -> date | None:
+    """When CNIPA measures end (D9): a base term from identification, extended by each new
+    finding inside the term, never beyond the cap from the first finding of the chain."""
+    end: date | None = None
+    chain_start: date | None = None
+    for f in sorted(findings, key=lambda f: f.decision_date):
+        if end is None or f.decision_date > end:
+            chain_start = f.decision_date
+            cap = period_end(chain_start, f.max_months)
+        end = min(period_end(f.decision_date, f.base_months), cap)
+    return end if end is not None and end >= as_of else None
+
+
+def _validate_purpose(ctx: Context, purpose: str) -> None:
+    if purpose not in ctx.catalogs.purposes:
+        raise InvalidInput(
+            "unknown purpose; 查询用途无效",
+            errors={"purpose": [f"one of {', '.join(ctx.catalogs.purposes)}"]},
+        )
+
+
+def credit_check(ctx: Context, actor: Actor, identifier: str, purpose: str) -> dict[str, Any]:
+    """Check one entity for a purpose (audited).
+
+    :raises InvalidInput: unknown purpose; :raises NotFound, Forbidden:
+    """
+    return credit_check_batch(ctx, actor, [identifier], purpose, single=True)[0]
+
+
+def credit_check_batch(
+    ctx: Context, actor: Actor, wanted: Sequence[str], purpose: str, *, single: bool = False
+) -> list[dict[str, Any]]:
+    """Check up to 1,000 entities; unknown or out-of-scope ones are reported per item."""
+    _validate_purpose(ctx, purpose)
+    if len(wanted) > BATCH_LIMIT:
+        raise InvalidInput(
+            f"at most {BATCH_LIMIT} identifiers; 单次最多{BATCH_LIMIT}个",
+            errors={"identifiers": [f"at most {BATCH_LIMIT}"]},
+        )
+    today, now = ctx.today(), ctx.now()
+    results = []
+    with ctx.session_factory.begin() as session:
+        for raw in wanted:
+            result = _check_one(session, ctx, actor, raw, purpose, today, single)
+            results.append(result)
+            if result.get("found"):
+                audit.append(
+                    session,
+                    actor=actor,
+                    action="credit.check",
+                    now=now,
+                    object_type="entity",
+                    object_id=result.pop("_entity_id"),
+                    details={"purpose": purpose, "conclusion": result["conclusion"]},
+                )
+    return results
+
+
+def _check_one(
+    session: Session, ctx: Context, actor: Actor, raw: str, purpose: str, today: date, single: bool
+) -> dict[str, Any]:
+    if single:
+        entity = entity_services.entity_in_scope(session, actor, raw)
+    else:
+        entity = entity_services.find_entity(session, raw)
+    if entity is None or not actor.covers_region(entity.region_code):
+        return {
+            "identifier": raw,
+            "found": False,
+            "error": "not found; 未找到该主体" if entity is None else "outside your region",
+        }
+    return {
+        "identifier": raw,
+        "found": True,
+        "_entity_id": entity.id,
+        **_assessment(session, ctx, entity, purpose, today),
+    }
+
+
+def _assessment(
+    session: Session, ctx: Context, entity: Entity, purpose: str, today: date
+) -> dict[str, Any]:
+    listing = (
+        session.execute(
+            select(DishonestyCase).where(DishonestyCase.entity_id == entity.id, in_force(today))
+        )
+        .scalars()
+        .first()
+    )
+    records = (
+        session.execute(
+            select(CreditRecord).where(
+                CreditRecord.entity_id == entity.id,
+                CreditRecord.category == "dishonest",
+                CreditRecord.status == "active",
+                CreditRecord.publicity_end >= today,
+            )
+        )
+        .scalars()
+        .all()
+    )
+    measures = _listing_measures(ctx, listing) + _record_measures(session, ctx, records, today)
+    applicable = [m for m in measures if purpose in m["purposes"]]
+    conclusion = max(
+        (m["effect"] for m in applicable),
+        key=lambda e: EFFECT_ORDER.get(e, 0),
+        default="no_restriction",
+    )
+    return {
+        "entity": {
+            **masked_identity(entity),
+            "kind": entity.kind,
+            "region_code": entity.region_code,
+        },
+        "purpose": purpose,
+        "purpose_name": ctx.catalogs.purposes[purpose],
+        "checked_on": today,
+        "listed": listing is not None,
+        "listing": None
+        if listing is None
+        else {
+            "decision_no": listing.decision_no,
+            "decided_on": listing.decided_on,
+            "term_ends_on": listing.term_ends_on,
+            "grounds": listing.grounds,
+        },
+        "dishonest_records": [
+            {
+                "item_code": r.item_code,
+                "severity": r.severity,
+                "source_ref": r.source_ref,
+                "decision_date": r.decision_date,
+                "publicity_end": r.publicity_end,
+            }
+            for r in records
+        ],
+        "measures": [{k: v for k, v in m.items() if k != "purposes"} for m in applicable],
+        "conclusion": conclusion if conclusion in EFFECT_ORDER else "no_restriction",
+    }
+
+
+def _listing_measures(ctx: Context, listing: DishonestyCase | None) -> list[dict[str, Any]]:
+    if listing is None:
+        return []
+    return [
+        _measure(ctx, code, f"listing {listing.decision_no}", listing.term_ends_on)
+        for code in listing.measures
+        if code in ctx.catalogs.measures
+    ]
+
+
+def _record_measures(
+    session: Session, ctx: Context, records: Sequence[CreditRecord], today: date
+) -> list[dict[str, Any]]:
+    """Measures of active dishonest records: until the end of publicity, or for CNIPA
+    findings until the end of the entity's chain of findings (D9)."""
+    items = {
+        r.id: catalog_services.item_definition(session, ctx, r.catalog_item_id) for r in records
+    }
+    findings = [
+        Finding(
+            r.decision_date,
+            parse_period(items[r.id].measures_term["base"]),
+            parse_period(items[r.id].measures_term["max"]),
+        )
+        for r in records
+        if items[r.id].measures_term
+    ]
+    chain_end = measures_until(findings, today)
+    out = []
+    for record in records:
+        item = items[record.id]
+        until = chain_end if item.measures_term else record.publicity_end
+        if until is None:
+            continue
+        out.extend(
+            _measure(ctx, code, f"record {record.source_ref}", until)
+            for code in item.measures
+            if code in ctx.catalogs.measures
+        )
+    return out
+
+
+def _measure(ctx: Context, code: str, source: str, until: date | None) -> dict[str, Any]:
+    measure = ctx.catalogs.measures[code]
+    basis = "、".join(f"《{b['instrument']}》{b['article']}" for b in measure.legal_basis)
+    return {
+        "code": code,
+        "name": measure.name,
+        "effect": measure.effect,
+        "basis": basis,
+        "source": source,
+        "until": until,
+        "purposes": measure.purposes,
+    }

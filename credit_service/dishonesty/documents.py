@@ -1,0 +1,138 @@
+"""Listing documents: the notice (告知书) and decision (决定书) as printable HTML and PDF.
+
+Both renderings come from one content model, so the PDF says what the HTML says. Numbers
+come from a yearly sequence per office prefix (宣市监信列〔2026〕12号). The PDF embeds a
+CJK TrueType font when one is found (setting PDF_FONT_PATH, or a common system font);
+otherwise it uses the standard Adobe-GB1 font STSong-Light, which PDF readers supply.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from dataclasses import dataclass
+from datetime import date
+from functools import cache
+from pathlib import Path
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from credit_service.dishonesty.models import DocumentSequence
+
+FONT_CANDIDATES = (
+    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
+    "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
+    "/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf",
+    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
+)
+_ENV = Environment(
+    loader=PackageLoader("credit_service.dishonesty", "templates"),
+    autoescape=select_autoescape(["html"]),
+)
+
+
+@dataclass(frozen=True)
+class DocumentContent:
+    """What a listing document says, independent of HTML or PDF."""
+
+    kind: str  # notice | decision | removal
+    title: str
+    number: str
+    addressee: str
+    paragraphs: tuple[str, ...]
+    authority: str
+    issued_on: date
+
+
+def next_number(session: Session, prefix: str, year: int) -> str:
+    """The next number of the office's yearly sequence (row-locked: no two alike)."""
+    sequence = session.execute(
+        select(DocumentSequence)
+        .where(DocumentSequence.prefix == prefix, DocumentSequence.year == year)
+        .with_for_update()
+    ).scalar_one_or_none()
+    if sequence is None:
+        sequence = DocumentSequence(prefix=prefix, year=year, last_number=0)
+        session.add(sequence)
+    sequence.last_number += 1
+    session.flush()
+    return f"{prefix}〔{year}〕{sequence.last_number}号"
+
+
+def render_html(content: DocumentContent) -> str:
+    """A printable HTML page of the document (no script, print stylesheet inline-free)."""
+    return _ENV.get_template("document.html").render(doc=content)
+
+
+def render_pdf(content: DocumentContent, *, font_path: str | None = None) -> bytes:
+    """The document as an A4 PDF with Chinese glyphs."""
+    font = _font(font_path or "")
+    body = ParagraphStyle(
+        "body", fontName=font, fontSize=12, leading=20, firstLineIndent=24, wordWrap="CJK"
+    )
+    title = ParagraphStyle(
+        "title", parent=body, fontSize=18, leading=28, alignment=1, firstLineIndent=0
+    )
+    plain = ParagraphStyle("plain", parent=body, firstLineIndent=0)
+    right = ParagraphStyle("right", parent=plain, alignment=2)
+    story = [
+        Paragraph(_escape(content.title), title),
+        Paragraph(_escape(content.number), ParagraphStyle("no", parent=plain, alignment=1)),
+        Spacer(1, 6 * mm),
+        Paragraph(_escape(content.addressee) + "：", plain),
+    ]
+    story += [Paragraph(_escape(p), body) for p in content.paragraphs]
+    story += [
+        Spacer(1, 12 * mm),
+        Paragraph(_escape(content.authority), right),
+        Paragraph(
+            f"{content.issued_on.year}年{content.issued_on.month}月{content.issued_on.day}日", right
+        ),
+    ]
+    buffer = io.BytesIO()
+    SimpleDocTemplate(
+        buffer,
+        pagesize=A4,
+        title=content.title,
+        author=content.authority,
+        leftMargin=28 * mm,
+        rightMargin=26 * mm,
+        topMargin=37 * mm,
+        bottomMargin=35 * mm,
+        invariant=1,
+    ).build(story)
+    return buffer.getvalue()
+
+
+@cache
+def _font(configured: str) -> str:
+    """Register the CJK font once; its name for reportlab."""
+    for path in ([configured] if configured else []) + list(FONT_CANDIDATES):
+        if path and Path(path).exists():
+            pdfmetrics.registerFont(TTFont("CJK", path, subfontIndex=0))
+            return "CJK"
+    pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
+    return "STSong-Light"
+
+
+def font_embedded(configured: str | None = None) -> bool:
+    """Whether PDFs embed a TrueType CJK font (rather than naming a standard one)."""
+    return _font(configured or "") == "CJK"
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def sha256(data: bytes | str) -> str:
+    raw = data.encode("utf-8") if isinstance(data, str) else data
+    return hashlib.sha256(raw).hexdigest()

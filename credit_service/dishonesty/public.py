@@ -1,0 +1,282 @@
+"""The published list as the public sees it: search, entries, downloads, change feed.
+
+An entry is shown from its publication day through the last day of its term and not a
+day longer, whether or not the expiry job has run; a removal hides it at once. A natural
+person appears as surname plus '*', with no identifier and no other personal data (D12).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy.orm import Session
+
+from credit_service.context import Context
+from credit_service.dishonesty.models import DishonestyCase, ListChange
+from credit_service.entities.models import Entity
+from credit_service.entities.rules import masked_identity
+from credit_service.errors import InvalidInput, NotFound
+from credit_service.pagination import Page, decode_cursor, encode_cursor
+from credit_service.records.models import CreditRecord
+
+DOWNLOAD_COLUMNS = (
+    "id",
+    "name",
+    "uscc",
+    "region",
+    "grounds",
+    "decision_no",
+    "authority",
+    "decided_on",
+    "published_on",
+    "term_ends_on",
+    "measures",
+    "penalty_refs",
+)
+
+
+def in_force(as_of: date) -> Any:
+    """SQL condition: the case is on the public list on ``as_of``."""
+    return and_(
+        DishonestyCase.state == "published",
+        DishonestyCase.published_on <= as_of,
+        DishonestyCase.term_ends_on >= as_of,
+        DishonestyCase.removed_on.is_(None),
+    )
+
+
+@dataclass(frozen=True)
+class Filters:
+    q: str | None = None
+    uscc: str | None = None
+    region: str | None = None
+    domain: str | None = None
+    ground: str | None = None
+
+
+def _filtered(session: Session, filters: Filters, as_of: date) -> Any:
+    query = (
+        select(DishonestyCase, Entity)
+        .join(Entity, Entity.id == DishonestyCase.entity_id)
+        .where(in_force(as_of))
+    )
+    if filters.q:
+        # Natural persons are never found by name: that would confirm a full name.
+        query = query.where(
+            Entity.kind != "natural_person", Entity.name.contains(filters.q, autoescape=True)
+        )
+    if filters.uscc:
+        query = query.where(
+            Entity.identifier == filters.uscc.strip().upper(), Entity.kind != "natural_person"
+        )
+    if filters.region:
+        query = query.where(DishonestyCase.region_code == filters.region)
+    if filters.domain:
+        query = query.where(DishonestyCase.domain == filters.domain)
+    if filters.ground:
+        query = query.where(_has_ground(session, filters.ground))
+    return query
+
+
+def _has_ground(session: Session, ground: str) -> Any:
+    if session.connection().dialect.name == "postgresql":
+        return DishonestyCase.grounds.op("@>")(func.jsonb_build_array(ground))
+    values = func.json_each(DishonestyCase.grounds).table_valued("value")
+    return exists(select(values.c.value).where(values.c.value == ground))
+
+
+def search(
+    ctx: Context, filters: Filters, *, cursor: str | None = None, limit: int = 20
+) -> Page[dict[str, Any]]:
+    """Entries in force, newest publication first (keyset pages)."""
+    today = ctx.today()
+    with ctx.replica_session_factory() as session:
+        query = (
+            _filtered(session, filters, today)
+            .order_by(DishonestyCase.published_on.desc(), DishonestyCase.id.desc())
+            .limit(limit + 1)
+        )
+        position = decode_cursor(cursor)
+        if position is not None:
+            query = query.where(_after(position))
+        rows = session.execute(query).all()
+        more = len(rows) > limit
+        rows = rows[:limit]
+        entries = [entry_view(ctx, session, case, entity) for case, entity in rows]
+    next_cursor = None
+    if more and rows:
+        last = rows[-1][0]
+        next_cursor = encode_cursor({"p": last.published_on.isoformat(), "id": last.id})
+    return Page(entries, next_cursor)
+
+
+def _after(position: dict[str, Any]) -> Any:
+    try:
+        published, case_id = date.fromisoformat(position["p"]), int(position["id"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise InvalidInput("invalid cursor; 游标无效", errors={"cursor": ["not valid"]}) from exc
+    return or_(
+        DishonestyCase.published_on < published,
+        and_(DishonestyCase.published_on == published, DishonestyCase.id < case_id),
+    )
+
+
+def get_entry(ctx: Context, case_id: int) -> dict[str, Any]:
+    """One entry in force.
+
+    :raises NotFound: unknown, not yet published, expired or removed.
+    """
+    with ctx.replica_session_factory() as session:
+        row = session.execute(
+            select(DishonestyCase, Entity)
+            .join(Entity, Entity.id == DishonestyCase.entity_id)
+            .where(DishonestyCase.id == case_id, in_force(ctx.today()))
+        ).first()
+        if row is None:
+            raise NotFound("no such entry on the list; 名单中无此条目", code="entry-not-found")
+        return entry_view(ctx, session, *row)
+
+
+def entry_view(
+    ctx: Context, session: Session, case: DishonestyCase, entity: Entity
+) -> dict[str, Any]:
+    """The public fields of an entry (nothing of a natural person but the masked name)."""
+    identity = masked_identity(entity)
+    person = entity.kind == "natural_person"
+    measures = [ctx.catalogs.measures[m] for m in case.measures if m in ctx.catalogs.measures]
+    refs = session.execute(
+        select(CreditRecord.source_ref).where(
+            CreditRecord.id.in_(case.record_ids), CreditRecord.status != "revoked"
+        )
+    ).scalars()
+    return {
+        "id": case.id,
+        "name": identity["name"],
+        "kind": entity.kind,
+        "uscc": None if person else entity.identifier,
+        "region_code": case.region_code,
+        "region": ctx.catalogs.region_name(case.region_code),
+        "grounds": [{"code": g, "name": ctx.list_rules.grounds.get(g, g)} for g in case.grounds],
+        "basis": [f"《{b['instrument']}》{b['article']}" for b in ctx.list_rules.basis],
+        "decision_no": case.decision_no,
+        "authority": ctx.list_rules.office_name,
+        "decided_on": case.decided_on,
+        "published_on": case.published_on,
+        "term_ends_on": case.term_ends_on,
+        "measures": [{"code": m.code, "name": m.name, "effect": m.effect} for m in measures],
+        "penalty_refs": list(refs),
+    }
+
+
+def download_rows(
+    ctx: Context, filters: Filters, *, batch: int = 1_000
+) -> Iterator[dict[str, Any]]:
+    """Every entry in force, in id order, read in batches (streamed downloads)."""
+    today, after = ctx.today(), 0
+    while True:
+        with ctx.replica_session_factory() as session:
+            rows = session.execute(
+                _filtered(session, filters, today)
+                .where(DishonestyCase.id > after)
+                .order_by(DishonestyCase.id)
+                .limit(batch)
+            ).all()
+            entries = [entry_view(ctx, session, case, entity) for case, entity in rows]
+        if not entries:
+            return
+        yield from entries
+        after = entries[-1]["id"]
+
+
+def csv_row(entry: dict[str, Any]) -> list[Any]:
+    return [
+        entry["id"],
+        entry["name"],
+        entry["uscc"] or "",
+        entry["region"] or "",
+        "；".join(g["name"] for g in entry["grounds"]),
+        entry["decision_no"],
+        entry["authority"],
+        entry["decided_on"],
+        entry["published_on"],
+        entry["term_ends_on"],
+        "；".join(m["name"] for m in entry["measures"]),
+        "；".join(entry["penalty_refs"]),
+    ]
+
+
+def changes(ctx: Context, *, since: str | None = None, limit: int = 500) -> dict[str, Any]:
+    """Additions and removals after a cursor (or from a date), with each removal's reason."""
+    after_id, from_day = _since(since)
+    with ctx.replica_session_factory() as session:
+        query = (
+            select(ListChange, DishonestyCase, Entity)
+            .join(DishonestyCase, DishonestyCase.id == ListChange.case_id)
+            .join(Entity, Entity.id == DishonestyCase.entity_id)
+            .where(ListChange.id > after_id)
+            .order_by(ListChange.id)
+            .limit(limit + 1)
+        )
+        if from_day is not None:
+            query = query.where(ListChange.effective_on >= from_day)
+        rows = session.execute(query).all()
+    more = len(rows) > limit
+    rows = rows[:limit]
+    items = [_change_view(ctx, change, case, entity) for change, case, entity in rows]
+    last_id = rows[-1][0].id if rows else after_id
+    return {"items": items, "next": encode_cursor({"after": last_id}), "more": more}
+
+
+def _since(since: str | None) -> tuple[int, date | None]:
+    if not since:
+        return 0, None
+    try:
+        return 0, date.fromisoformat(since[:10])
+    except ValueError:
+        position = decode_cursor(since) or {}
+    after = position.get("after")
+    if not isinstance(after, int):
+        raise InvalidInput(
+            "since must be a date or a cursor from 'next'; 参数无效",
+            errors={"since": ["not a date or cursor"]},
+        )
+    return after, None
+
+
+def _change_view(
+    ctx: Context, change: ListChange, case: DishonestyCase, entity: Entity
+) -> dict[str, Any]:
+    person = entity.kind == "natural_person"
+    return {
+        "entry_id": case.id,
+        "kind": change.kind,
+        "effective_on": change.effective_on,
+        "at": change.at,
+        "reason": change.reason,
+        "reason_text": ctx.list_rules.removal_reasons.get(change.reason or "", None),
+        "name": masked_identity(entity)["name"],
+        "uscc": None if person else entity.identifier,
+        "decision_no": case.decision_no,
+    }
+
+
+@dataclass(frozen=True)
+class ListVersion:
+    """What the list's validators are made of: the last change, and the day."""
+
+    last_change_id: int
+    last_change_at: datetime | None
+    day: date
+
+
+def list_version(ctx: Context) -> ListVersion:
+    """Cheap: two indexed aggregates. The day matters because terms end at midnight."""
+    with ctx.replica_session_factory() as session:
+        last_id, last_at = session.execute(
+            select(func.max(ListChange.id), func.max(ListChange.at))
+        ).one()
+    return ListVersion(last_id or 0, last_at, ctx.today())

@@ -1,0 +1,663 @@
+"""Listing-case use cases: propose, notice, statement, decision, publication, removal.
+
+Every step is one transaction that records who did what and when, refuses a step out of
+order (naming the steps allowed), and — for publication and removal — writes the public
+change feed, the outbox event and the recomputed tier in the same transaction.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from credit_service.access import Actor
+from credit_service.audit import services as audit
+from credit_service.catalogs import services as catalog_services
+from credit_service.context import Context
+from credit_service.dishonesty import documents, rules
+from credit_service.dishonesty.models import CaseDocument, CaseStep, DishonestyCase, ListChange
+from credit_service.entities import services as entity_services
+from credit_service.entities.models import Entity
+from credit_service.entities.rules import masked_identity
+from credit_service.errors import Conflict, InvalidInput, NotFound
+from credit_service.records.models import CreditRecord
+from credit_service.sync import outbox
+from credit_service.tiers import recompute as tier_recompute
+
+
+def propose(
+    ctx: Context, actor: Actor, *, entity: str, record_ids: list[int], reason: str
+) -> dict[str, Any]:
+    """Open a case; the records must meet the listing grounds (D4).
+
+    :raises InvalidInput: naming each missing condition.
+    """
+    with ctx.session_factory.begin() as session:
+        owner = entity_services.entity_in_scope(session, actor, entity)
+        records = _ground_records(session, ctx, record_ids)
+        missing = rules.missing_conditions(records, owner.id)
+        if len(records) != len(set(record_ids)):
+            missing.insert(0, "unknown record ids; 记录不存在")
+        if missing:
+            raise InvalidInput(
+                "the records do not meet the listing grounds; 不符合列入条件",
+                code="listing-grounds-missing",
+                errors={"record_ids": missing},
+            )
+        now = ctx.now()
+        case = DishonestyCase(
+            entity_id=owner.id,
+            region_code=owner.region_code,
+            state="proposed",
+            grounds=rules.grounds_of(records),
+            record_ids=sorted(set(record_ids)),
+            proposal_reason=reason,
+            domain=_domain(session, record_ids),
+            created_at=now,
+            updated_at=now,
+        )
+        session.add(case)
+        session.flush()
+        _log(session, ctx, actor, case, "propose", reason, ctx.today())
+        return case_view(session, ctx, case)
+
+
+def _ground_records(
+    session: Session, ctx: Context, record_ids: list[int]
+) -> list[rules.GroundRecord]:
+    rows = session.execute(select(CreditRecord).where(CreditRecord.id.in_(record_ids))).scalars()
+    out = []
+    for record in rows:
+        item = catalog_services.item_definition(session, ctx, record.catalog_item_id)
+        out.append(
+            rules.GroundRecord(
+                record.id,
+                record.heavier_penalty,
+                item.listing_grounds,
+                record.status,
+                record.entity_id,
+            )
+        )
+    return out
+
+
+def _domain(session: Session, record_ids: list[int]) -> str | None:
+    domains = set(
+        session.execute(
+            select(CreditRecord.domain).where(CreditRecord.id.in_(record_ids))
+        ).scalars()
+    )
+    return domains.pop() if len(domains) == 1 else None
+
+
+def advance(
+    ctx: Context,
+    actor: Actor,
+    case_id: int,
+    step: str,
+    *,
+    on: date | None = None,
+    reason: str = "",
+    **details: Any,
+) -> dict[str, Any]:
+    """Take one procedural step.
+
+    :raises Conflict: a step out of order (with the allowed next steps named).
+    :raises InvalidInput: a date in the future, a decision inside the statement window.
+    """
+    on = on or ctx.today()
+    if on > ctx.today():
+        raise InvalidInput(
+            "a step cannot be dated in the future; 日期不能晚于今天",
+            errors={"on": ["in the future"]},
+        )
+    with ctx.session_factory.begin() as session:
+        case = _case_for_update(session, actor, case_id)
+        after = rules.next_state(case.state, step) if step in rules.STEPS else None
+        if after is None:
+            raise Conflict(
+                f"step '{step}' is not allowed in state '{case.state}'; 当前环节不允许此操作",
+                code="step-out-of-order",
+                state=case.state,
+                allowed_steps=rules.allowed_steps(case.state),
+            )
+        STEP_HANDLERS[step](session, ctx, actor, case, on, reason, details)
+        case.state, case.version, case.updated_at = after, case.version + 1, ctx.now()
+        _log(session, ctx, actor, case, step, reason, on, details)
+        return case_view(session, ctx, case)
+
+
+def _serve_notice(
+    session: Session,
+    ctx: Context,
+    actor: Actor,
+    case: DishonestyCase,
+    on: date,
+    reason: str,
+    details: dict[str, Any],
+) -> None:
+    list_rules = ctx.list_rules
+    deadline = rules.statement_deadline(list_rules, ctx.calendar, on)
+    case.notice_no = documents.next_number(session, list_rules.notice_prefix, on.year)
+    case.notice_served_on, case.statement_deadline = on, deadline.due
+    case.statement_deadline_provisional = deadline.provisional
+    _store_document(session, ctx, case, "notice", case.notice_no, _notice(session, ctx, case, on))
+
+
+def _receive_statement(
+    session: Session,
+    ctx: Context,
+    actor: Actor,
+    case: DishonestyCase,
+    on: date,
+    reason: str,
+    details: dict[str, Any],
+) -> None:
+    case.statement_received_on = on
+
+
+def _waive(
+    session: Session,
+    ctx: Context,
+    actor: Actor,
+    case: DishonestyCase,
+    on: date,
+    reason: str,
+    details: dict[str, Any],
+) -> None:
+    case.statement_waived = True
+
+
+def _close_window(
+    session: Session,
+    ctx: Context,
+    actor: Actor,
+    case: DishonestyCase,
+    on: date,
+    reason: str,
+    details: dict[str, Any],
+) -> None:
+    _ensure_window_closed(case, on)
+
+
+def _ensure_window_closed(case: DishonestyCase, on: date) -> None:
+    if case.statement_deadline_provisional and not case.statement_waived:
+        raise Conflict(
+            f"the statement deadline {case.statement_deadline} is provisional until that "
+            f"year's holiday calendar is loaded; 陈述申辩期限尚为暂定",
+            code="provisional-deadline",
+        )
+    if not rules.window_closed(
+        waived=case.statement_waived, deadline=case.statement_deadline, on=on
+    ):
+        raise InvalidInput(
+            f"the statement window runs until {case.statement_deadline}; a decision may be "
+            f"recorded from the day after, unless the party waived in writing; 陈述申辩期未满",
+            code="statement-window-open",
+            errors={"on": ["inside the statement window"]},
+        )
+
+
+def _decide_list(
+    session: Session,
+    ctx: Context,
+    actor: Actor,
+    case: DishonestyCase,
+    on: date,
+    reason: str,
+    details: dict[str, Any],
+) -> None:
+    _ensure_window_closed(case, on)
+    missing = rules.missing_conditions(
+        _ground_records(session, ctx, case.record_ids), case.entity_id
+    )
+    if missing:
+        raise InvalidInput(
+            "the records no longer meet the listing grounds; 已不符合列入条件",
+            code="listing-grounds-missing",
+            errors={"record_ids": missing},
+        )
+    list_rules = ctx.list_rules
+    deadline = rules.publication_deadline(list_rules, ctx.calendar, on)
+    case.decision_no = documents.next_number(session, list_rules.decision_prefix, on.year)
+    case.decided_on, case.publication_deadline = on, deadline.due
+    case.publication_deadline_provisional = deadline.provisional
+    case.term_ends_on = rules.term_end(list_rules, on)
+    case.measures = list(list_rules.measures)
+    _store_document(
+        session, ctx, case, "decision", case.decision_no, _decision(session, ctx, case, on, reason)
+    )
+
+
+def _decide_not_list(
+    session: Session,
+    ctx: Context,
+    actor: Actor,
+    case: DishonestyCase,
+    on: date,
+    reason: str,
+    details: dict[str, Any],
+) -> None:
+    if not reason:
+        raise InvalidInput(
+            "say why the entity is not listed; 请说明不予列入的理由",
+            errors={"reason": ["required"]},
+        )
+    case.decided_on = on
+
+
+def _publish(
+    session: Session,
+    ctx: Context,
+    actor: Actor,
+    case: DishonestyCase,
+    on: date,
+    reason: str,
+    details: dict[str, Any],
+) -> None:
+    if on < case.decided_on:
+        raise InvalidInput(
+            "publication cannot precede the decision; 公示日期早于决定日期",
+            errors={"on": ["before the decision"]},
+        )
+    details["late"] = bool(case.publication_deadline and on > case.publication_deadline)
+    case.published_on = on
+    _changed(session, ctx, case, "added", None, on)
+
+
+def _remove(
+    session: Session,
+    ctx: Context,
+    actor: Actor,
+    case: DishonestyCase,
+    on: date,
+    reason: str,
+    details: dict[str, Any],
+) -> None:
+    why = details.get("removal_reason")
+    if why not in ctx.list_rules.removal_reasons:
+        raise InvalidInput(
+            "unknown removal reason; 移出原因有误",
+            errors={"removal_reason": [f"one of {', '.join(ctx.list_rules.removal_reasons)}"]},
+        )
+    case.removed_on, case.removal_reason = on, why
+    case.removal_note = reason or ctx.list_rules.removal_reasons[why]
+    _changed(session, ctx, case, "removed", why, on)
+
+
+def _withdraw(
+    session: Session,
+    ctx: Context,
+    actor: Actor,
+    case: DishonestyCase,
+    on: date,
+    reason: str,
+    details: dict[str, Any],
+) -> None:
+    case.removal_note = reason
+
+
+STEP_HANDLERS = {
+    "serve_notice": _serve_notice,
+    "receive_statement": _receive_statement,
+    "waive": _waive,
+    "close_window": _close_window,
+    "decide_list": _decide_list,
+    "decide_not_list": _decide_not_list,
+    "publish": _publish,
+    "remove": _remove,
+    "withdraw": _withdraw,
+}
+
+
+def _changed(
+    session: Session, ctx: Context, case: DishonestyCase, kind: str, reason: str | None, on: date
+) -> None:
+    """A list change: the feed row, the outbox event and the tier, all in this transaction."""
+    session.add(
+        ListChange(case_id=case.id, kind=kind, reason=reason, effective_on=on, at=ctx.now())
+    )
+    entity = session.get(Entity, case.entity_id)
+    session.flush()
+    tier_recompute.recompute_entities(
+        session, ctx, [case.entity_id], cause=f"listing {case.id} {kind}"
+    )
+    outbox.emit(
+        session,
+        event_type="listing.published" if kind == "added" else "listing.removed",
+        subject=entity.identifier,
+        aggregate_type="listing",
+        aggregate_id=case.id,
+        now=ctx.now(),
+        payload={
+            "case_id": case.id,
+            "decision_no": case.decision_no,
+            "decided_on": case.decided_on,
+            "published_on": case.published_on,
+            "term_ends_on": case.term_ends_on,
+            "removed_on": case.removed_on,
+            "removal_reason": reason,
+            "grounds": case.grounds,
+        },
+    )
+
+
+def expire_listings(ctx: Context, actor: Actor, *, as_of: date | None = None) -> int:
+    """Remove every listing whose term ended before ``as_of`` (the daily job, D6)."""
+    as_of = as_of or ctx.today()
+    with ctx.session_factory.begin() as session:
+        due = (
+            session.execute(
+                select(DishonestyCase)
+                .where(DishonestyCase.state == "published", DishonestyCase.term_ends_on < as_of)
+                .with_for_update()
+            )
+            .scalars()
+            .all()
+        )
+        for case in due:
+            on = case.term_ends_on + timedelta(days=1)
+            _remove(session, ctx, actor, case, on, "", {"removal_reason": "expired"})
+            case.state, case.version, case.updated_at = "removed", case.version + 1, ctx.now()
+            _log(
+                session,
+                ctx,
+                actor,
+                case,
+                "remove",
+                "公示期届满，自动移出",
+                on,
+                {"removal_reason": "expired"},
+            )
+        return len(due)
+
+
+def on_record_revoked(
+    session: Session, ctx: Context, actor: Actor, record: CreditRecord, on: date
+) -> list[int]:
+    """A revoked penalty takes down every listing that rests on it (D11), in the same
+    transaction as the revocation; cases not yet published are withdrawn."""
+    cases = (
+        session.execute(
+            select(DishonestyCase)
+            .where(DishonestyCase.entity_id == record.entity_id)
+            .with_for_update()
+        )
+        .scalars()
+        .all()
+    )
+    touched = []
+    for case in cases:
+        if record.id not in case.record_ids:
+            continue
+        if case.state == "published":
+            _remove(
+                session,
+                ctx,
+                actor,
+                case,
+                on,
+                "所依据的行政处罚决定被撤销",
+                {"removal_reason": "revoked"},
+            )
+            step, case.state = "remove", "removed"
+        elif rules.next_state(case.state, "withdraw"):
+            step, case.state = "withdraw", "withdrawn"
+            case.removal_note = "所依据的行政处罚决定被撤销"
+        else:
+            continue
+        case.version, case.updated_at = case.version + 1, ctx.now()
+        _log(
+            session,
+            ctx,
+            actor,
+            case,
+            step,
+            f"record {record.id} revoked",
+            on,
+            {"removal_reason": "revoked"},
+        )
+        touched.append(case.id)
+    return touched
+
+
+def _case_for_update(session: Session, actor: Actor, case_id: int) -> DishonestyCase:
+    case = session.execute(
+        select(DishonestyCase).where(DishonestyCase.id == case_id).with_for_update()
+    ).scalar_one_or_none()
+    if case is None:
+        raise NotFound(f"no listing case {case_id}; 未找到该案件", code="case-not-found")
+    actor.ensure_region(case.region_code)
+    return case
+
+
+def _log(
+    session: Session,
+    ctx: Context,
+    actor: Actor,
+    case: DishonestyCase,
+    step: str,
+    reason: str,
+    on: date,
+    details: dict[str, Any] | None = None,
+) -> None:
+    session.add(
+        CaseStep(
+            case_id=case.id,
+            step=step,
+            state_after=case.state,
+            actor=actor.username,
+            at=ctx.now(),
+            effective_on=on,
+            reason=reason,
+            details={k: str(v) for k, v in (details or {}).items()},
+        )
+    )
+    audit.append(
+        session,
+        actor=actor,
+        action=f"dishonesty.{step}",
+        now=ctx.now(),
+        object_type="dishonesty_case",
+        object_id=case.id,
+        details={"state": case.state, "on": on},
+    )
+
+
+def _store_document(
+    session: Session,
+    ctx: Context,
+    case: DishonestyCase,
+    kind: str,
+    number: str,
+    content: documents.DocumentContent,
+) -> None:
+    html = documents.render_html(content)
+    pdf = documents.render_pdf(content, font_path=ctx.settings.pdf_font_path)
+    folder = ctx.settings.data_dir / "documents"
+    folder.mkdir(parents=True, exist_ok=True)
+    pdf_hash = documents.sha256(pdf)
+    path = folder / f"{pdf_hash}.pdf"
+    path.write_bytes(pdf)
+    session.add(
+        CaseDocument(
+            case_id=case.id,
+            kind=kind,
+            number=number,
+            html=html,
+            sha256=documents.sha256(html),
+            pdf_path=str(path),
+            pdf_sha256=pdf_hash,
+            created_at=ctx.now(),
+        )
+    )
+
+
+def _party(session: Session, case: DishonestyCase) -> Entity:
+    return session.get(Entity, case.entity_id)
+
+
+def _facts(session: Session, case: DishonestyCase) -> str:
+    refs = session.execute(
+        select(CreditRecord.source_ref, CreditRecord.source_authority).where(
+            CreditRecord.id.in_(case.record_ids)
+        )
+    ).all()
+    return "、".join(f"{authority}《{ref}》" for ref, authority in refs)
+
+
+def _notice(
+    session: Session, ctx: Context, case: DishonestyCase, on: date
+) -> documents.DocumentContent:
+    list_rules = ctx.list_rules
+    grounds = "；".join(list_rules.grounds[g] for g in case.grounds)
+    basis = "、".join(f"《{b['instrument']}》{b['article']}" for b in list_rules.basis)
+    return documents.DocumentContent(
+        kind="notice",
+        title="列入严重失信主体名单告知书",
+        number=case.notice_no or "",
+        addressee=_party(session, case).name,
+        paragraphs=(
+            f"经查，你（单位）因{_facts(session, case)}所认定的违法行为，属于{grounds}的情形。",
+            f"依据{basis}，本机关拟将你（单位）列入严重失信主体名单，公示期为自列入决定之日起"
+            f"{list_rules.term_months // 12}年，公示期间将依法采取相应管理措施。",
+            f"你（单位）有权进行陈述和申辩。请于{case.statement_deadline}前（自本告知书送达之日起"
+            f"{list_rules.statement_window_workdays}个工作日内）向本机关提出书面陈述、申辩意见；"
+            f"逾期未提出的，视为放弃陈述、申辩的权利。你（单位）如能证明不存在主观故意，"
+            f"本机关将依法不予列入。",
+        ),
+        authority=list_rules.office_name,
+        issued_on=on,
+    )
+
+
+def _decision(
+    session: Session, ctx: Context, case: DishonestyCase, on: date, reason: str
+) -> documents.DocumentContent:
+    list_rules = ctx.list_rules
+    grounds = "；".join(list_rules.grounds[g] for g in case.grounds)
+    measures = "、".join(ctx.catalogs.measures[m].name for m in case.measures)
+    return documents.DocumentContent(
+        kind="decision",
+        title="列入严重失信主体名单决定书",
+        number=case.decision_no or "",
+        addressee=_party(session, case).name,
+        paragraphs=(
+            f"本机关于{case.notice_served_on}向你（单位）送达了《列入严重失信主体名单告知书》"
+            f"（{case.notice_no}）。{reason or '经审查，你（单位）的陈述、申辩理由不成立。'}",
+            f"你（单位）因{_facts(session, case)}所认定的违法行为，属于{grounds}的情形，"
+            f"本机关决定将你（单位）列入严重失信主体名单。",
+            f"公示期自{on}起至{case.term_ends_on}止。公示期间，对你（单位）采取以下管理措施：{measures}。",
+            f"列入满{list_rules.early_removal_months // 12}年且已履行行政处罚决定规定的义务、"
+            f"主动消除危害后果和不良影响、未再受到较重行政处罚的，可以申请提前移出。",
+            "如不服本决定，可以依法申请行政复议或者提起行政诉讼。",
+        ),
+        authority=list_rules.office_name,
+        issued_on=on,
+    )
+
+
+def get_case(ctx: Context, actor: Actor, case_id: int) -> dict[str, Any]:
+    with ctx.read_session_factory() as session:
+        case = session.get(DishonestyCase, case_id)
+        if case is None:
+            raise NotFound(f"no listing case {case_id}; 未找到该案件", code="case-not-found")
+        actor.ensure_region(case.region_code)
+        return case_view(session, ctx, case)
+
+
+def list_cases(
+    ctx: Context, actor: Actor, *, state: str | None = None, limit: int = 200
+) -> list[dict[str, Any]]:
+    """Cases in the caller's region, newest first (the console's pipeline)."""
+    regions = entity_services.scope_regions(ctx, actor, None)
+    with ctx.read_session_factory() as session:
+        query = select(DishonestyCase).order_by(DishonestyCase.id.desc()).limit(limit)
+        if regions is not None:
+            query = query.where(DishonestyCase.region_code.in_(regions))
+        if state:
+            query = query.where(DishonestyCase.state == state)
+        return [
+            case_view(session, ctx, c, with_history=False) for c in session.execute(query).scalars()
+        ]
+
+
+def case_view(
+    session: Session, ctx: Context, case: DishonestyCase, *, with_history: bool = True
+) -> dict[str, Any]:
+    entity = session.get(Entity, case.entity_id)
+    view = {
+        "id": case.id,
+        "state": case.state,
+        "allowed_steps": rules.allowed_steps(case.state),
+        "entity": {**masked_identity(entity), "region_code": entity.region_code},
+        "grounds": case.grounds,
+        "record_ids": case.record_ids,
+        "domain": case.domain,
+        "proposal_reason": case.proposal_reason,
+        "notice_no": case.notice_no,
+        "notice_served_on": case.notice_served_on,
+        "statement_deadline": case.statement_deadline,
+        "statement_deadline_provisional": case.statement_deadline_provisional,
+        "statement_waived": case.statement_waived,
+        "statement_received_on": case.statement_received_on,
+        "decision_no": case.decision_no,
+        "decided_on": case.decided_on,
+        "publication_deadline": case.publication_deadline,
+        "publication_deadline_provisional": case.publication_deadline_provisional,
+        "published_on": case.published_on,
+        "term_ends_on": case.term_ends_on,
+        "removed_on": case.removed_on,
+        "removal_reason": case.removal_reason,
+        "removal_note": case.removal_note,
+        "measures": case.measures,
+        "version": case.version,
+    }
+    if with_history:
+        view["steps"] = [
+            {
+                "step": s.step,
+                "state_after": s.state_after,
+                "actor": s.actor,
+                "at": s.at,
+                "effective_on": s.effective_on,
+                "reason": s.reason,
+                "details": s.details,
+            }
+            for s in session.execute(
+                select(CaseStep).where(CaseStep.case_id == case.id).order_by(CaseStep.id)
+            ).scalars()
+        ]
+        view["documents"] = [
+            {
+                "id": d.id,
+                "kind": d.kind,
+                "number": d.number,
+                "sha256": d.sha256,
+                "pdf_sha256": d.pdf_sha256,
+                "created_at": d.created_at,
+            }
+            for d in session.execute(
+                select(CaseDocument)
+                .where(CaseDocument.case_id == case.id)
+                .order_by(CaseDocument.id)
+            ).scalars()
+        ]
+    return view
+
+
+def get_document(ctx: Context, actor: Actor, document_id: int) -> CaseDocument:
+    """A generated document (regulators of the case's region).
+
+    :raises NotFound:
+    """
+    with ctx.read_session_factory() as session:
+        document = session.get(CaseDocument, document_id)
+        if document is None:
+            raise NotFound(f"no document {document_id}", code="document-not-found")
+        case = session.get(DishonestyCase, document.case_id)
+        actor.ensure_region(case.region_code)
+        return document

@@ -1,0 +1,79 @@
+"""Records in the exchange format (D17): the 双公示 field set for penalties, with the
+party block rebuilt from the registry; other items carry their own fields."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from typing import Any
+
+from credit_service.entities.models import Entity
+
+PARTY_TYPE = {"natural_person": "自然人", "individual_business": "个体工商户"}
+
+
+def party_block(entity: Entity) -> dict[str, Any]:
+    """The 行政相对人 fields; a natural person's ID number is share-only (never public)."""
+    if entity.kind == "natural_person":
+        return {
+            "CF_XDR_MC": entity.name,
+            "CF_XDR_LB": "自然人",
+            "CF_XDR_ZJLX": "身份证",
+            "CF_XDR_ZJHM": entity.identifier,
+        }
+    return {
+        "CF_XDR_MC": entity.name,
+        "CF_XDR_LB": PARTY_TYPE.get(entity.kind, "法人及非法人组织"),
+        "CF_XDR_SHXYM": entity.identifier,
+        "CF_FRDB": entity.legal_representative or "",
+    }
+
+
+def record_key(source_authority: str, source_ref: str) -> str:
+    """A record's stable exchange key: the same on every platform, whatever its local id."""
+    return hashlib.sha1(
+        f"{source_authority}|{source_ref}".encode(), usedforsecurity=False
+    ).hexdigest()
+
+
+def record_payload(values: Mapping[str, Any], entity: Entity) -> dict[str, Any]:
+    """What a record event carries: identity, item, dates, status, party and fields."""
+    return {
+        "record_key": record_key(values["source_authority"], values["source_ref"]),
+        "record_id": values.get("id"),
+        "item_code": values["item_code"],
+        "domain": values["domain"],
+        "source_authority": values["source_authority"],
+        "source_ref": values["source_ref"],
+        "decision_date": _text(values["decision_date"]),
+        "publicity_end": _text(values.get("publicity_end")),
+        "severity": values.get("severity"),
+        "status": values.get("status", "active"),
+        "revision": values.get("revision", 1),
+        "party": party_block(entity),
+        "fields": dict(values.get("fields") or {}),
+    }
+
+
+def record_values(record: Any) -> dict[str, Any]:
+    """The payload inputs of a stored record."""
+    return {
+        name: getattr(record, name)
+        for name in (
+            "id",
+            "item_code",
+            "domain",
+            "source_authority",
+            "source_ref",
+            "decision_date",
+            "publicity_end",
+            "severity",
+            "status",
+            "revision",
+            "fields",
+        )
+    }
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None else str(value)

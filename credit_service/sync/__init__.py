@@ -1,0 +1,1 @@
+"""Sync: the transactional outbox and the exchange with provincial credit platforms."""

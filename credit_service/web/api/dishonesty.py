@@ -1,0 +1,278 @@
+"""Listing cases (regulators act, viewers read), their documents, record revocation, and
+credit checks for other departments."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from base64 import b64encode
+from pathlib import Path
+
+import marshmallow as ma
+from flask import Response, send_file
+from flask.views import MethodView
+
+from credit_service.dishonesty import checks, rules, services
+from credit_service.dishonesty.definitions import REMOVAL_REASONS
+from credit_service.records import services as record_services
+from credit_service.web.access import allow, current_actor
+from credit_service.web.api.common import Blueprint, service_context
+from credit_service.web.api.records import RecordSchema
+
+bp = Blueprint(
+    "dishonesty",
+    __name__,
+    url_prefix="/api/v1",
+    description="Severe-dishonesty listing cases and credit checks",
+)
+ACTORS = ("admin", "regulator")
+READERS = ("admin", "regulator", "viewer")
+CHECKERS = ("admin", "regulator", "viewer", "checker")
+STEPS = tuple(rules.STEPS)
+
+
+class CaseEntitySchema(ma.Schema):
+    identifier = ma.fields.String()
+    name = ma.fields.String()
+    region_code = ma.fields.String()
+
+
+class CaseStepSchema(ma.Schema):
+    step = ma.fields.String()
+    state_after = ma.fields.String()
+    actor = ma.fields.String()
+    at = ma.fields.DateTime()
+    effective_on = ma.fields.Date()
+    reason = ma.fields.String()
+    details = ma.fields.Dict()
+
+
+class CaseDocumentSchema(ma.Schema):
+    id = ma.fields.Integer()
+    kind = ma.fields.String()
+    number = ma.fields.String()
+    sha256 = ma.fields.String()
+    pdf_sha256 = ma.fields.String(allow_none=True)
+    created_at = ma.fields.DateTime()
+
+
+class CaseSchema(ma.Schema):
+    id = ma.fields.Integer()
+    state = ma.fields.String()
+    allowed_steps = ma.fields.List(ma.fields.String())
+    entity = ma.fields.Nested(CaseEntitySchema)
+    grounds = ma.fields.List(ma.fields.String())
+    record_ids = ma.fields.List(ma.fields.Integer())
+    domain = ma.fields.String(allow_none=True)
+    proposal_reason = ma.fields.String()
+    notice_no = ma.fields.String(allow_none=True)
+    notice_served_on = ma.fields.Date(allow_none=True)
+    statement_deadline = ma.fields.Date(allow_none=True)
+    statement_deadline_provisional = ma.fields.Boolean()
+    statement_waived = ma.fields.Boolean()
+    statement_received_on = ma.fields.Date(allow_none=True)
+    decision_no = ma.fields.String(allow_none=True)
+    decided_on = ma.fields.Date(allow_none=True)
+    publication_deadline = ma.fields.Date(allow_none=True)
+    publication_deadline_provisional = ma.fields.Boolean()
+    published_on = ma.fields.Date(allow_none=True)
+    term_ends_on = ma.fields.Date(allow_none=True)
+    removed_on = ma.fields.Date(allow_none=True)
+    removal_reason = ma.fields.String(allow_none=True)
+    removal_note = ma.fields.String(allow_none=True)
+    measures = ma.fields.List(ma.fields.String())
+    version = ma.fields.Integer()
+    steps = ma.fields.List(ma.fields.Nested(CaseStepSchema))
+    documents = ma.fields.List(ma.fields.Nested(CaseDocumentSchema))
+
+
+class ProposalSchema(ma.Schema):
+    entity = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=40))
+    record_ids = ma.fields.List(
+        ma.fields.Integer(), required=True, validate=ma.validate.Length(min=1, max=50)
+    )
+    reason = ma.fields.String(required=True, validate=ma.validate.Length(min=4, max=2000))
+
+
+class StepSchema(ma.Schema):
+    on = ma.fields.Date(metadata={"description": "effective date (default today)"})
+    reason = ma.fields.String(load_default="", validate=ma.validate.Length(max=2000))
+    removal_reason = ma.fields.String(validate=ma.validate.OneOf(REMOVAL_REASONS))
+
+
+class CaseQueryArgsSchema(ma.Schema):
+    state = ma.fields.String(validate=ma.validate.OneOf(rules.STATES))
+
+
+class RevocationSchema(ma.Schema):
+    reason = ma.fields.String(required=True, validate=ma.validate.Length(min=4, max=500))
+    on = ma.fields.Date()
+
+
+class CheckArgsSchema(ma.Schema):
+    purpose = ma.fields.String(required=True, validate=ma.validate.Length(max=40))
+
+
+class BatchCheckSchema(ma.Schema):
+    purpose = ma.fields.String(required=True, validate=ma.validate.Length(max=40))
+    identifiers = ma.fields.List(
+        ma.fields.String(validate=ma.validate.Length(min=1, max=40)),
+        required=True,
+        validate=ma.validate.Length(min=1, max=checks.BATCH_LIMIT),
+    )
+
+
+class CheckMeasureSchema(ma.Schema):
+    code = ma.fields.String()
+    name = ma.fields.String()
+    effect = ma.fields.String(metadata={"description": "strict_review or not_eligible"})
+    basis = ma.fields.String()
+    source = ma.fields.String()
+    until = ma.fields.Date(allow_none=True)
+
+
+class CheckListingSchema(ma.Schema):
+    decision_no = ma.fields.String(allow_none=True)
+    decided_on = ma.fields.Date(allow_none=True)
+    term_ends_on = ma.fields.Date(allow_none=True)
+    grounds = ma.fields.List(ma.fields.String())
+
+
+class CheckRecordSchema(ma.Schema):
+    item_code = ma.fields.String()
+    severity = ma.fields.String(allow_none=True)
+    source_ref = ma.fields.String()
+    decision_date = ma.fields.Date()
+    publicity_end = ma.fields.Date(allow_none=True)
+
+
+class CheckEntitySchema(ma.Schema):
+    identifier = ma.fields.String()
+    name = ma.fields.String()
+    kind = ma.fields.String()
+    region_code = ma.fields.String()
+
+
+class CheckSchema(ma.Schema):
+    identifier = ma.fields.String()
+    found = ma.fields.Boolean()
+    error = ma.fields.String()
+    entity = ma.fields.Nested(CheckEntitySchema)
+    purpose = ma.fields.String()
+    purpose_name = ma.fields.String()
+    checked_on = ma.fields.Date()
+    listed = ma.fields.Boolean()
+    listing = ma.fields.Nested(CheckListingSchema, allow_none=True)
+    dishonest_records = ma.fields.List(ma.fields.Nested(CheckRecordSchema))
+    measures = ma.fields.List(ma.fields.Nested(CheckMeasureSchema))
+    conclusion = ma.fields.String(
+        metadata={"description": "not_eligible, strict_review or no_restriction"}
+    )
+
+
+class BatchCheckResultSchema(ma.Schema):
+    items = ma.fields.List(ma.fields.Nested(CheckSchema))
+
+
+@bp.route("/dishonesty-cases")
+class Cases(MethodView):
+    @allow(*READERS)
+    @bp.arguments(CaseQueryArgsSchema, location="query")
+    @bp.response(200, CaseSchema(many=True))
+    def get(self, args):
+        """Listing cases in the caller's region, newest first."""
+        return services.list_cases(service_context(), current_actor(), **args)
+
+    @allow(*ACTORS)
+    @bp.arguments(ProposalSchema)
+    @bp.response(201, CaseSchema)
+    def post(self, data):
+        """Propose a listing; the records must meet the grounds (D4)."""
+        return services.propose(service_context(), current_actor(), **data)
+
+
+@bp.route("/dishonesty-cases/<int:case_id>")
+class CaseById(MethodView):
+    @allow(*READERS)
+    @bp.response(200, CaseSchema)
+    def get(self, case_id: int):
+        """A case with its steps and documents."""
+        return services.get_case(service_context(), current_actor(), case_id)
+
+
+@bp.route("/dishonesty-cases/<int:case_id>/steps/<string:step>")
+class CaseStep(MethodView):
+    @allow(*ACTORS)
+    @bp.arguments(StepSchema)
+    @bp.response(200, CaseSchema)
+    def post(self, data, case_id: int, step: str):
+        """Take a step: serve_notice, receive_statement, waive, close_window, decide_list,
+        decide_not_list, publish, remove, withdraw (409 when out of order)."""
+        return services.advance(service_context(), current_actor(), case_id, step, **data)
+
+
+@bp.route("/dishonesty-documents/<int:document_id>.html")
+class DocumentHtml(MethodView):
+    @allow(*READERS)
+    @bp.response(200, description="Printable HTML of the notice or decision")
+    def get(self, document_id: int):
+        """A generated document as printable HTML."""
+        document = services.get_document(service_context(), current_actor(), document_id)
+        response = Response(document.html, mimetype="text/html")
+        response.headers["Content-Security-Policy"] = _document_csp(document.html)
+        return response
+
+
+@bp.route("/dishonesty-documents/<int:document_id>.pdf")
+class DocumentPdf(MethodView):
+    @allow(*READERS)
+    @bp.response(200, description="The document as PDF")
+    def get(self, document_id: int):
+        """A generated document as PDF."""
+        document = services.get_document(service_context(), current_actor(), document_id)
+        return send_file(
+            Path(document.pdf_path),
+            mimetype="application/pdf",
+            download_name=f"{document.number}.pdf",
+        )
+
+
+def _document_csp(html: str) -> str:
+    """The stored document carries its print style inline; allow exactly that style."""
+    match = re.search(r"<style>(.*?)</style>", html, re.S)
+    digest = b64encode(hashlib.sha256((match.group(1) if match else "").encode()).digest())
+    return f"default-src 'none'; style-src 'sha256-{digest.decode()}'; frame-ancestors 'none'"
+
+
+@bp.route("/records/<int:record_id>/revocation")
+class RecordRevocation(MethodView):
+    @allow(*ACTORS)
+    @bp.arguments(RevocationSchema)
+    @bp.response(200, RecordSchema)
+    def post(self, data, record_id: int):
+        """Record that the decision behind a record was revoked; listings on it come down."""
+        return record_services.revoke_record(service_context(), current_actor(), record_id, **data)
+
+
+@bp.route("/credit-checks/<string:identifier>")
+class CreditCheck(MethodView):
+    @allow(*CHECKERS, scopes=("credit-check", "read"))
+    @bp.arguments(CheckArgsSchema, location="query")
+    @bp.response(200, CheckSchema)
+    def get(self, args, identifier: str):
+        """Check an entity for a purpose: listed? measures? strict review or not eligible?"""
+        return checks.credit_check(service_context(), current_actor(), identifier, args["purpose"])
+
+
+@bp.route("/credit-checks")
+class CreditCheckBatch(MethodView):
+    @allow(*CHECKERS, scopes=("credit-check", "read"))
+    @bp.arguments(BatchCheckSchema)
+    @bp.response(200, BatchCheckResultSchema)
+    def post(self, data):
+        """Check up to 1,000 entities for one purpose."""
+        return {
+            "items": checks.credit_check_batch(
+                service_context(), current_actor(), data["identifiers"], data["purpose"]
+            )
+        }

@@ -1,0 +1,230 @@
+"""The public severe-dishonesty list: search, entries, downloads, change feed (no sign-in).
+
+Responses carry ETag, Last-Modified and Cache-Control; a conditional request that still
+matches is answered 304 from two indexed aggregates, without running the search.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator
+from datetime import datetime, time
+
+import marshmallow as ma
+from flask import Response, request, stream_with_context
+from flask.views import MethodView
+
+from credit_service.catalogs.schema import DOMAINS, LISTING_GROUNDS
+from credit_service.dishonesty import public
+from credit_service.web.access import public as public_endpoint
+from credit_service.web.api.common import Blueprint, csv_response, service_context
+
+bp = Blueprint(
+    "public_list",
+    __name__,
+    url_prefix="/api/v1/public/dishonesty-list",
+    description="The published severe-dishonesty list (严重失信主体名单)",
+)
+REASON = "the severe-dishonesty list is published to the public by law"
+MAX_AGE = 60
+
+
+class EntryGroundSchema(ma.Schema):
+    code = ma.fields.String()
+    name = ma.fields.String()
+
+
+class EntryMeasureSchema(ma.Schema):
+    code = ma.fields.String()
+    name = ma.fields.String()
+    effect = ma.fields.String()
+
+
+class EntrySchema(ma.Schema):
+    id = ma.fields.Integer()
+    name = ma.fields.String(metadata={"description": "natural persons: surname + *"})
+    kind = ma.fields.String()
+    uscc = ma.fields.String(allow_none=True, metadata={"description": "organisations only"})
+    region_code = ma.fields.String()
+    region = ma.fields.String(allow_none=True)
+    grounds = ma.fields.List(ma.fields.Nested(EntryGroundSchema))
+    basis = ma.fields.List(ma.fields.String())
+    decision_no = ma.fields.String()
+    authority = ma.fields.String()
+    decided_on = ma.fields.Date()
+    published_on = ma.fields.Date()
+    term_ends_on = ma.fields.Date(metadata={"description": "last day of publication"})
+    measures = ma.fields.List(ma.fields.Nested(EntryMeasureSchema))
+    penalty_refs = ma.fields.List(ma.fields.String())
+
+
+class SearchArgsSchema(ma.Schema):
+    q = ma.fields.String(
+        validate=ma.validate.Length(min=1, max=100),
+        metadata={"description": "name substring (organisations)"},
+    )
+    uscc = ma.fields.String(validate=ma.validate.Length(min=18, max=18))
+    region = ma.fields.String(validate=ma.validate.Length(equal=6))
+    domain = ma.fields.String(validate=ma.validate.OneOf(DOMAINS))
+    ground = ma.fields.String(validate=ma.validate.OneOf(LISTING_GROUNDS))
+    cursor = ma.fields.String()
+    limit = ma.fields.Integer(load_default=20, validate=ma.validate.Range(min=1, max=100))
+
+
+class DownloadArgsSchema(ma.Schema):
+    region = ma.fields.String(validate=ma.validate.Length(equal=6))
+    domain = ma.fields.String(validate=ma.validate.OneOf(DOMAINS))
+    ground = ma.fields.String(validate=ma.validate.OneOf(LISTING_GROUNDS))
+
+
+class EntryPageSchema(ma.Schema):
+    items = ma.fields.List(ma.fields.Nested(EntrySchema))
+    next_cursor = ma.fields.String(allow_none=True)
+
+
+class ChangeArgsSchema(ma.Schema):
+    since = ma.fields.String(
+        validate=ma.validate.Length(max=200),
+        metadata={"description": "a date (YYYY-MM-DD) or 'next'"},
+    )
+
+
+class ListChangeSchema(ma.Schema):
+    entry_id = ma.fields.Integer()
+    kind = ma.fields.String(metadata={"description": "added or removed"})
+    effective_on = ma.fields.Date()
+    at = ma.fields.DateTime()
+    reason = ma.fields.String(
+        allow_none=True, metadata={"description": "expired, repaired, revoked, corrected"}
+    )
+    reason_text = ma.fields.String(allow_none=True)
+    name = ma.fields.String()
+    uscc = ma.fields.String(allow_none=True)
+    decision_no = ma.fields.String(allow_none=True)
+
+
+class ChangePageSchema(ma.Schema):
+    items = ma.fields.List(ma.fields.Nested(ListChangeSchema))
+    next = ma.fields.String()
+    more = ma.fields.Boolean()
+
+
+def _validators() -> tuple[str, datetime]:
+    """ETag value and Last-Modified of the list as it stands today, for this request."""
+    ctx = service_context()
+    version = public.list_version(ctx)
+    midnight = datetime.combine(version.day, time(), tzinfo=ctx.tz)
+    last = max(filter(None, (version.last_change_at, midnight))).replace(microsecond=0)
+    seed = f"{version.last_change_id}|{version.day}|{request.full_path}"
+    return hashlib.sha256(seed.encode()).hexdigest()[:32], last
+
+
+def _not_modified() -> Response | None:
+    """304 when the client's copy is current (If-None-Match first, then the date)."""
+    etag, last = _validators()
+    if request.if_none_match:
+        fresh = request.if_none_match.contains_weak(etag)
+    else:
+        fresh = bool(request.if_modified_since and request.if_modified_since >= last)
+    return _decorate(Response(status=304), etag, last) if fresh else None
+
+
+def _decorate(
+    response: Response, etag: str | None = None, last: datetime | None = None
+) -> Response:
+    if etag is None or last is None:
+        etag, last = _validators()
+    response.set_etag(etag, weak=True)
+    response.last_modified = last
+    response.headers["Cache-Control"] = f"public, max-age={MAX_AGE}"
+    return response
+
+
+@bp.route("")
+class PublicList(MethodView):
+    @public_endpoint(REASON)
+    @bp.arguments(SearchArgsSchema, location="query")
+    @bp.response(200, EntryPageSchema)
+    @bp.alt_response(304, description="Not modified since the client's copy")
+    def get(self, args):
+        """Search the list (name, USCC, region, domain, ground); newest first."""
+        cached = _not_modified()
+        if cached is not None:
+            return cached
+        cursor, limit = args.pop("cursor", None), args.pop("limit")
+        page = public.search(service_context(), public.Filters(**args), cursor=cursor, limit=limit)
+        body = EntryPageSchema().dump({"items": page.items, "next_cursor": page.next_cursor})
+        return _json(body)
+
+
+@bp.route("/<int:entry_id>")
+class PublicEntry(MethodView):
+    @public_endpoint(REASON)
+    @bp.response(200, EntrySchema)
+    @bp.alt_response(304, description="Not modified since the client's copy")
+    def get(self, entry_id: int):
+        """One entry of the list."""
+        cached = _not_modified()
+        if cached is not None:
+            return cached
+        return _json(EntrySchema().dump(public.get_entry(service_context(), entry_id)))
+
+
+@bp.route("/export.csv")
+class PublicCsv(MethodView):
+    @public_endpoint(REASON)
+    @bp.arguments(DownloadArgsSchema, location="query")
+    @bp.response(200, description="The whole list as CSV (UTF-8 with BOM), streamed")
+    @bp.alt_response(304, description="Not modified since the client's copy")
+    def get(self, args):
+        """Download the whole list as CSV."""
+        cached = _not_modified()
+        if cached is not None:
+            return cached
+        rows = (
+            public.csv_row(e)
+            for e in public.download_rows(service_context(), public.Filters(**args))
+        )
+        return _decorate(csv_response("dishonesty-list.csv", public.DOWNLOAD_COLUMNS, rows))
+
+
+@bp.route("/export.json")
+class PublicJson(MethodView):
+    @public_endpoint(REASON)
+    @bp.arguments(DownloadArgsSchema, location="query")
+    @bp.response(
+        200, EntrySchema(many=True), description="The whole list as a JSON array, streamed"
+    )
+    @bp.alt_response(304, description="Not modified since the client's copy")
+    def get(self, args):
+        """Download the whole list as JSON."""
+        cached = _not_modified()
+        if cached is not None:
+            return cached
+        entries = public.download_rows(service_context(), public.Filters(**args))
+        response = Response(stream_with_context(_json_array(entries)), mimetype="application/json")
+        response.headers["Content-Disposition"] = "attachment; filename=dishonesty-list.json"
+        return _decorate(response)
+
+
+@bp.route("/changes")
+class PublicChanges(MethodView):
+    @public_endpoint(REASON)
+    @bp.arguments(ChangeArgsSchema, location="query")
+    @bp.response(200, ChangePageSchema)
+    def get(self, args):
+        """Additions and removals (with the reason for each removal) after a cursor."""
+        return public.changes(service_context(), since=args.get("since"))
+
+
+def _json(body: object) -> Response:
+    return _decorate(Response(json.dumps(body, ensure_ascii=False), mimetype="application/json"))
+
+
+def _json_array(entries: Iterator[dict]) -> Iterator[str]:
+    schema = EntrySchema()
+    yield "["
+    for n, entry in enumerate(entries):
+        yield ("," if n else "") + json.dumps(schema.dump(entry), ensure_ascii=False)
+    yield "]"
