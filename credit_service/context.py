@@ -20,6 +20,7 @@ from credit_service.clock import Clock, SystemClock
 from credit_service.config import Settings
 from credit_service.db import make_engine, make_session_factory
 from credit_service.dishonesty.definitions import ListRules, load_list_rules
+from credit_service.repair.definitions import RepairRules, load_repair_rules
 from credit_service.tiers.definitions import RuleSet, load_rule_set
 from credit_service.workdays import WorkdayCalendar
 
@@ -43,6 +44,7 @@ class Context:
     calendar: WorkdayCalendar
     tier_rules: RuleSet
     list_rules: ListRules
+    repair_rules: RepairRules
     item_cache: dict[int, CatalogItem] = field(default_factory=dict)
     extras: dict[str, Any] = field(default_factory=dict)
 
@@ -92,6 +94,7 @@ def build_context(
         list_rules=load_list_rules(
             settings.catalogs_dir / "dishonesty.yaml", known_measures=frozenset(catalogs.measures)
         ),
+        repair_rules=load_repair_rules(settings.catalogs_dir / "repair.yaml"),
     )
 
 

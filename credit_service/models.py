@@ -25,6 +25,7 @@ from credit_service.inspections.models import (
     InspectorConflict,
 )
 from credit_service.records.models import CreditRecord, CreditRecordRevision
+from credit_service.repair.models import RepairApplication, RepairEvidence, RepairStep
 from credit_service.sync.models import OutboxEvent
 from credit_service.tiers.models import (
     TierAssignment,
@@ -54,6 +55,9 @@ __all__ = [
     "ListChange",
     "OutboxEvent",
     "PasswordHistory",
+    "RepairApplication",
+    "RepairEvidence",
+    "RepairStep",
     "TierAssignment",
     "TierChange",
     "TierOverride",

@@ -23,6 +23,7 @@ from credit_service.errors import InvalidInput, NotFound
 from credit_service.pagination import Page, decode_cursor, encode_cursor
 from credit_service.records.models import CreditRecord
 
+REASON_TEXTS = {"repair_revoked": "信用修复决定被撤销，恢复公示，公示期重新计算"}
 DOWNLOAD_COLUMNS = (
     "id",
     "name",
@@ -257,7 +258,8 @@ def _change_view(
         "effective_on": change.effective_on,
         "at": change.at,
         "reason": change.reason,
-        "reason_text": ctx.list_rules.removal_reasons.get(change.reason or "", None),
+        "reason_text": REASON_TEXTS.get(change.reason or "")
+        or ctx.list_rules.removal_reasons.get(change.reason or ""),
         "name": masked_identity(entity)["name"],
         "uscc": None if person else entity.identifier,
         "decision_no": case.decision_no,

@@ -27,6 +27,8 @@ from credit_service.records.models import CreditRecord
 from credit_service.sync import outbox
 from credit_service.tiers import recompute as tier_recompute
 
+RESTORED = "repair_revoked"  # the feed's reason when a revoked repair restores a listing
+
 
 def propose(
     ctx: Context, actor: Actor, *, entity: str, record_ids: list[int], reason: str
@@ -661,3 +663,40 @@ def get_document(ctx: Context, actor: Actor, document_id: int) -> CaseDocument:
         case = session.get(DishonestyCase, document.case_id)
         actor.ensure_region(case.region_code)
         return document
+
+
+def remove_for_repair(
+    session: Session, ctx: Context, actor: Actor, case_id: int, on: date, note: str
+) -> None:
+    """Early removal after a granted repair, inside the repair's transaction (D7, D11)."""
+    case = _case_for_update(session, actor, case_id)
+    if case.state != "published":
+        raise Conflict(
+            "the listing is no longer published; 该主体已不在名单中",
+            code="step-out-of-order",
+            state=case.state,
+            allowed_steps=rules.allowed_steps(case.state),
+        )
+    _remove(session, ctx, actor, case, on, note, {"removal_reason": "repaired"})
+    case.state, case.version, case.updated_at = "removed", case.version + 1, ctx.now()
+    _log(session, ctx, actor, case, "remove", note, on, {"removal_reason": "repaired"})
+
+
+def restore_after_revoked_repair(
+    session: Session, ctx: Context, actor: Actor, case_id: int, on: date, reason: str
+) -> None:
+    """A removal obtained with false materials is undone: the listing is published again
+    and its term restarts from the restoration date (D7); the feed says why."""
+    case = _case_for_update(session, actor, case_id)
+    if case.state != "removed" or case.removal_reason != "repaired":
+        raise Conflict(
+            "the listing was not removed by repair; 该名单非经修复移出",
+            code="step-out-of-order",
+            state=case.state,
+        )
+    case.state, case.removed_on, case.removal_reason = "published", None, None
+    case.published_on, case.term_ends_on = on, rules.term_end(ctx.list_rules, on)
+    case.removal_note = f"信用修复决定被撤销：{reason}"
+    case.version, case.updated_at = case.version + 1, ctx.now()
+    _changed(session, ctx, case, "added", RESTORED, on)
+    _log(session, ctx, actor, case, "restore", reason, on)

@@ -195,3 +195,8 @@ def entity_in_scope(session: Session, actor: Actor, identifier: str) -> Entity:
 def find_entity(session: Session, identifier: str) -> Entity | None:
     """An entity by identifier as a user typed it (no scope check: callers decide)."""
     return repository.find_entity(session=session, identifier=rules.lookup_key(identifier))
+
+
+def entity_summary(entity: Entity) -> dict[str, Any]:
+    """Identifier, name (a natural person masked), kind and region: for other areas' views."""
+    return {**rules.masked_identity(entity), "kind": entity.kind, "region_code": entity.region_code}

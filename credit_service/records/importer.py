@@ -181,10 +181,7 @@ def _entities(session: Session, ids: set[int]) -> dict[int, Entity]:
     if not ids:
         return {}
     return {
-        e.id: e
-        for e in session.execute(
-            select(Entity).where(in_list(session, Entity.id, [str(i) for i in ids]))
-        ).scalars()
+        e.id: e for e in session.execute(select(Entity).where(Entity.id.in_(sorted(ids)))).scalars()
     }
 
 

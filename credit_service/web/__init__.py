@@ -26,6 +26,7 @@ from credit_service.web.api import (
     inspections,
     public_list,
     records,
+    repair,
     tiers,
 )
 from credit_service.web.cli import register_cli
@@ -43,6 +44,7 @@ BLUEPRINTS = (
     tiers.bp,
     inspections.bp,
     dishonesty.bp,
+    repair.bp,
     accounts.bp,
     admin.bp,
 )

@@ -1,0 +1,94 @@
+"""The repair rules (catalogs/repair.yaml): deadlines, cool-down, commitment, materials."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+from marshmallow import Schema, ValidationError, fields, validate
+
+from credit_service.catalogs.schema import LegalBasisSchema, Period
+from credit_service.errors import CatalogError
+from credit_service.workdays import parse_period
+
+EVIDENCE_TYPES = ("application/pdf", "image/jpeg", "image/png")
+
+
+class DeadlinesSchema(Schema):
+    acceptance_workdays = fields.Integer(required=True, validate=validate.Range(min=1))
+    decision_workdays = fields.Integer(required=True, validate=validate.Range(min=1))
+    listing_decision_workdays = fields.Integer(required=True, validate=validate.Range(min=1))
+    due_soon_workdays = fields.Integer(required=True, validate=validate.Range(min=0))
+
+
+class CommitmentSchema(Schema):
+    version = fields.String(required=True)
+    text = fields.String(required=True, validate=validate.Length(min=10))
+
+
+class MaterialsSchema(Schema):
+    record = fields.List(fields.String(), required=True)
+    listing = fields.List(fields.String(), required=True)
+
+
+class EvidenceSchema(Schema):
+    max_files = fields.Integer(required=True, validate=validate.Range(min=1, max=100))
+    max_bytes = fields.Integer(required=True, validate=validate.Range(min=1))
+    types = fields.List(fields.String(validate=validate.OneOf(EVIDENCE_TYPES)), required=True)
+
+
+class RepairRulesSchema(Schema):
+    edition = fields.String(required=True)
+    basis = fields.List(fields.Nested(LegalBasisSchema), required=True)
+    deadlines = fields.Nested(DeadlinesSchema, required=True)
+    cooldown = Period(required=True)
+    commitment = fields.Nested(CommitmentSchema, required=True)
+    materials = fields.Nested(MaterialsSchema, required=True)
+    evidence = fields.Nested(EvidenceSchema, required=True)
+
+
+@dataclass(frozen=True)
+class RepairRules:
+    edition: str
+    acceptance_workdays: int
+    decision_workdays: int
+    listing_decision_workdays: int
+    due_soon_workdays: int
+    cooldown_months: int
+    commitment_version: str
+    commitment_text: str
+    materials: dict[str, tuple[str, ...]]
+    max_files: int
+    max_bytes: int
+    evidence_types: frozenset[str]
+
+
+def load_repair_rules(path: Path) -> RepairRules:
+    """Load and validate repair.yaml.
+
+    :raises CatalogError: naming the file and the key.
+    """
+    try:
+        raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+        data = RepairRulesSchema().load(raw if isinstance(raw, dict) else {})
+    except (OSError, yaml.YAMLError) as exc:
+        raise CatalogError(f"{path}: cannot be read as YAML: {exc}") from exc
+    except ValidationError as exc:
+        key, message = next(iter(exc.messages.items()))
+        raise CatalogError(f"{path}: key '{key}': {message}") from exc
+    deadlines, evidence = data["deadlines"], data["evidence"]
+    return RepairRules(
+        edition=data["edition"],
+        acceptance_workdays=deadlines["acceptance_workdays"],
+        decision_workdays=deadlines["decision_workdays"],
+        listing_decision_workdays=deadlines["listing_decision_workdays"],
+        due_soon_workdays=deadlines["due_soon_workdays"],
+        cooldown_months=parse_period(data["cooldown"]),
+        commitment_version=data["commitment"]["version"],
+        commitment_text=" ".join(data["commitment"]["text"].split()),
+        materials={k: tuple(v) for k, v in data["materials"].items()},
+        max_files=evidence["max_files"],
+        max_bytes=evidence["max_bytes"],
+        evidence_types=frozenset(evidence["types"]),
+    )

@@ -1,0 +1,100 @@
+"""Credit-repair applications, their evidence files and their review steps."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Column, Index, UniqueConstraint, text
+from sqlmodel import Field, SQLModel
+
+from credit_service.db import JSONType, UTCDateTime
+
+OPEN_STATES = ("submitted", "accepted", "supplement_requested")
+STATES = (*OPEN_STATES, "not_accepted", "granted", "refused", "revoked")
+
+
+class RepairApplication(SQLModel, table=True):
+    """An enterprise's application to repair one record or one listing."""
+
+    __tablename__ = "repair_applications"
+    __table_args__ = (
+        # One open application per target: a partial unique index on both databases.
+        Index(
+            "uq_repair_applications_open_target",
+            "target_type",
+            "target_id",
+            unique=True,
+            sqlite_where=text("state IN ('submitted', 'accepted', 'supplement_requested')"),
+            postgresql_where=text("state IN ('submitted', 'accepted', 'supplement_requested')"),
+        ),
+        UniqueConstraint("applicant", "idempotency_key"),
+        Index("ix_repair_applications_region_state", "region_code", "state"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    target_type: str = Field(max_length=10)  # record | listing
+    target_id: int
+    entity_id: int = Field(foreign_key="entities.id", index=True)
+    region_code: str = Field(max_length=6)
+    state: str = Field(max_length=30)
+    reason: str = Field(max_length=2000)
+    measures_taken: str = Field(max_length=4000)
+    obligations_performed: bool = False
+    commitment_version: str = Field(max_length=40)
+    commitment_text: str = Field(max_length=2000)
+    committed_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    contact: str = Field(max_length=200)
+    applicant: str = Field(max_length=100)
+    idempotency_key: str | None = Field(default=None, max_length=100)
+    submitted_on: date
+    acceptance_due: date | None = None
+    accepted_on: date | None = None
+    decision_due: date | None = None
+    due_provisional: bool = False
+    paused_on: date | None = None
+    paused_remaining: int | None = None
+    paused_phase: str | None = Field(default=None, max_length=20)
+    decided_on: date | None = None
+    decision_reasons: str | None = Field(default=None, max_length=4000)
+    decided_by: str | None = Field(default=None, max_length=100)
+    revoked_on: date | None = None
+    due_soon: bool = False
+    overdue: bool = False
+    version: int = 1
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    updated_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class RepairEvidence(SQLModel, table=True):
+    """An uploaded evidence file: stored outside any served folder under a generated name."""
+
+    __tablename__ = "repair_evidence"
+
+    id: int | None = Field(default=None, primary_key=True)
+    application_id: int = Field(foreign_key="repair_applications.id", index=True)
+    original_name: str = Field(max_length=200)
+    stored_name: str = Field(max_length=80, unique=True)
+    content_type: str = Field(max_length=40)
+    size: int
+    sha256: str = Field(max_length=64)
+    uploaded_by: str = Field(max_length=100)
+    uploaded_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class RepairStep(SQLModel, table=True):
+    """One step of an application's review: who, when, what, why."""
+
+    __tablename__ = "repair_steps"
+
+    id: int | None = Field(default=None, primary_key=True)
+    application_id: int = Field(foreign_key="repair_applications.id", index=True)
+    step: str = Field(max_length=40)
+    state_after: str = Field(max_length=30)
+    actor: str = Field(max_length=100)
+    at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    effective_on: date
+    reason: str = Field(max_length=4000)
+    details: dict[str, Any] = Field(
+        default_factory=dict, sa_column=Column(JSONType, nullable=False)
+    )
