@@ -182,10 +182,15 @@ def _close_window(
     reason: str,
     details: dict[str, Any],
 ) -> None:
-    _ensure_window_closed(case, on)
+    _ensure_window_closed(ctx, case, on)
 
 
-def _ensure_window_closed(case: DishonestyCase, on: date) -> None:
+def _ensure_window_closed(ctx: Context, case: DishonestyCase, on: date) -> None:
+    if case.statement_deadline_provisional and not case.statement_waived:
+        # The year's calendar may have been loaded since the notice was served (D14).
+        deadline = rules.statement_deadline(ctx.list_rules, ctx.calendar, case.notice_served_on)
+        case.statement_deadline = deadline.due
+        case.statement_deadline_provisional = deadline.provisional
     if case.statement_deadline_provisional and not case.statement_waived:
         raise Conflict(
             f"the statement deadline {case.statement_deadline} is provisional until that "
@@ -212,7 +217,7 @@ def _decide_list(
     reason: str,
     details: dict[str, Any],
 ) -> None:
-    _ensure_window_closed(case, on)
+    _ensure_window_closed(ctx, case, on)
     missing = rules.missing_conditions(
         _ground_records(session, ctx, case.record_ids), case.entity_id
     )

@@ -7,7 +7,7 @@ from collections.abc import Iterator, Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, true
 from sqlalchemy.orm import Session
 
 from credit_service.access import Actor
@@ -166,7 +166,7 @@ def create_plan(
         if current is None:
             raise NotFound("no tier rule set applied yet", code="no-tier-rules")
         candidates = _population(session, regions, domain)
-        triggered_ids = _triggered_ids(session, triggered)
+        triggered_ids = _triggered_ids(session, triggered, regions)
         drawn = rules.draw_entities(
             candidates,
             current[1].measures,
@@ -222,13 +222,28 @@ def _population(
     return [rules.Candidate(i, t, r) for i, t, r in session.execute(query)]
 
 
-def _triggered_ids(session: Session, triggered: Sequence[str]) -> frozenset[int]:
-    keys = [entity_rules.lookup_key(t) for t in triggered]
+def _triggered_ids(
+    session: Session, triggered: Sequence[str], regions: list[str] | None
+) -> frozenset[int]:
+    """The triggered entities' ids; one unknown or outside the plan's region is an error,
+    never silently dropped (a complaint must not go uninspected unnoticed)."""
+    keys = {entity_rules.lookup_key(t): t for t in triggered}
     if not keys:
         return frozenset()
-    return frozenset(
-        session.execute(select(Entity.id).where(Entity.identifier.in_(keys))).scalars()
+    found = dict(
+        session.execute(
+            select(Entity.identifier, Entity.id)
+            .where(Entity.identifier.in_(list(keys)))
+            .where(Entity.region_code.in_(regions) if regions is not None else true())
+        ).all()
     )
+    missing = [raw for key, raw in keys.items() if key not in found]
+    if missing:
+        raise InvalidInput(
+            "triggered entities not found in the plan's region; 触发检查的主体不在本辖区",
+            errors={"triggered": missing},
+        )
+    return frozenset(found.values())
 
 
 def _add_items(
@@ -311,6 +326,7 @@ def _item_views(session: Session, plan_id: int) -> Iterator[dict[str, Any]]:
             "note": item.note,
             "result_at": item.result_at,
             "record_id": item.record_id,
+            "inspector_shortage": len(item.inspector_ids) < 2,
         }
 
 
@@ -385,6 +401,11 @@ def record_result(
                 reason=f"inspection plan {plan_id} item {item_id}",
             )
             item.record_id = filed.id
+        if item.outcome is not None:
+            raise Conflict(
+                f"a result was already recorded ({item.outcome}); 检查结果已登记",
+                code="result-exists",
+            )
         item.outcome, item.note = outcome, note
         item.result_at, item.result_by = ctx.now(), actor.username
         audit.append(

@@ -84,6 +84,9 @@ class PlanItemSchema(ma.Schema):
     note = ma.fields.String(allow_none=True)
     result_at = ma.fields.DateTime(allow_none=True)
     record_id = ma.fields.Integer(allow_none=True)
+    inspector_shortage = ma.fields.Boolean(
+        metadata={"description": "fewer than two eligible inspectors could be drawn"}
+    )
 
 
 class PlanSchema(ma.Schema):
