@@ -155,6 +155,18 @@ class Settings:
         "Reverse proxies in front of the service whose X-Forwarded-For is trusted.",
         int,
     )
+    sync_platforms_file: Path = _setting(
+        "SYNC_PLATFORMS_FILE",
+        PROJECT_ROOT / "instance" / "platforms.yaml",
+        "The provincial platforms to sync with (see docs/sync-protocol.md); none if absent.",
+        _path,
+    )
+    scheduler_lease_seconds: int = _setting(
+        "SCHEDULER_LEASE_SECONDS",
+        90,
+        "How long a scheduler's leadership lasts without renewal (another may take over).",
+        int,
+    )
     pdf_font_path: str | None = _setting(
         "PDF_FONT_PATH",
         None,
@@ -182,6 +194,15 @@ class Settings:
             default = f.default if f.default is not dataclasses.MISSING else ""
             rows.append((f.metadata["env"], str(default), f.metadata["doc"]))
         return rows
+
+    @classmethod
+    def markdown_table(cls) -> str:
+        """The README's configuration table (paths shown relative to the project)."""
+        rows = ["| Variable | Default | Meaning |", "|---|---|---|"]
+        for env, default, doc in cls.documented():
+            shown = default.replace(f"{PROJECT_ROOT}/", "")
+            rows.append(f"| `{env}` | `{'none' if shown == 'None' else shown}` | {doc} |")
+        return "\n".join(rows)
 
     def replace(self, **changes: Any) -> Settings:
         """A copy with some fields changed (tests and CLI overrides)."""

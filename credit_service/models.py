@@ -24,9 +24,19 @@ from credit_service.inspections.models import (
     Inspector,
     InspectorConflict,
 )
+from credit_service.jobs.models import JobRun, SchedulerLease
 from credit_service.records.models import CreditRecord, CreditRecordRevision
 from credit_service.repair.models import RepairApplication, RepairEvidence, RepairStep
-from credit_service.sync.models import OutboxEvent
+from credit_service.sync.models import (
+    DeadLetter,
+    OutboxEvent,
+    PullState,
+    QuarantinedRow,
+    Reconciliation,
+    Requeued,
+    SyncBatch,
+    SyncPosition,
+)
 from credit_service.tiers.models import (
     TierAssignment,
     TierChange,
@@ -52,6 +62,15 @@ __all__ = [
     "InspectionPlan",
     "Inspector",
     "InspectorConflict",
+    "JobRun",
+    "SchedulerLease",
+    "DeadLetter",
+    "PullState",
+    "QuarantinedRow",
+    "Reconciliation",
+    "Requeued",
+    "SyncBatch",
+    "SyncPosition",
     "ListChange",
     "OutboxEvent",
     "PasswordHistory",

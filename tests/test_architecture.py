@@ -61,6 +61,12 @@ def test_migrations_at_head_match_the_models(tmp_path):
     engine.dispose()
 
 
+def test_the_readme_shows_the_current_settings_table():
+    """Regenerate with: python -c 'from credit_service.config import Settings;
+    print(Settings.markdown_table())'"""
+    assert Settings.markdown_table() in (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
+
+
 def test_every_setting_is_documented_in_the_readme():
     readme = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
     missing = [env for env, _, _ in Settings.documented() if f"`{env}`" not in readme]

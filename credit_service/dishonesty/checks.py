@@ -199,15 +199,7 @@ def _record_measures(
     items = {
         r.id: catalog_services.item_definition(session, ctx, r.catalog_item_id) for r in records
     }
-    findings = [
-        Finding(
-            r.decision_date,
-            parse_period(items[r.id].measures_term["base"]),
-            parse_period(items[r.id].measures_term["max"]),
-        )
-        for r in records
-        if items[r.id].measures_term
-    ]
+    findings = _findings(session, ctx, records[0].entity_id) if records else []
     chain_end = measures_until(findings, today)
     out = []
     for record in records:
@@ -220,6 +212,25 @@ def _record_measures(
             for code in item.measures
             if code in ctx.catalogs.measures
         )
+    return out
+
+
+def _findings(session: Session, ctx: Context, entity_id: int) -> list[Finding]:
+    """The entity's standing CNIPA findings, in publicity or not: a chain's cap counts from
+    its first finding, which may have left publicity already (D9)."""
+    rows = session.execute(
+        select(CreditRecord).where(
+            CreditRecord.entity_id == entity_id,
+            CreditRecord.category == "dishonest",
+            CreditRecord.status.in_(("active", "expired")),
+        )
+    ).scalars()
+    out = []
+    for record in rows:
+        term = catalog_services.item_definition(session, ctx, record.catalog_item_id).measures_term
+        if term:
+            base, cap = parse_period(term["base"]), parse_period(term["max"])
+            out.append(Finding(record.decision_date, base, cap))
     return out
 
 

@@ -223,6 +223,8 @@ def changes(ctx: Context, *, since: str | None = None, limit: int = 500) -> dict
             .limit(limit + 1)
         )
         if from_day is not None:
+            # nothing from that day yet: the next page starts after what exists now
+            after_id = session.execute(select(func.max(ListChange.id))).scalar() or 0
             query = query.where(ListChange.effective_on >= from_day)
         rows = session.execute(query).all()
     more = len(rows) > limit

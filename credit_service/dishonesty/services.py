@@ -158,6 +158,7 @@ def _receive_statement(
     reason: str,
     details: dict[str, Any],
 ) -> None:
+    _ensure_after_notice(case, on)
     case.statement_received_on = on
 
 
@@ -170,6 +171,7 @@ def _waive(
     reason: str,
     details: dict[str, Any],
 ) -> None:
+    _ensure_after_notice(case, on)
     case.statement_waived = True
 
 
@@ -185,7 +187,17 @@ def _close_window(
     _ensure_window_closed(ctx, case, on)
 
 
+def _ensure_after_notice(case: DishonestyCase, on: date) -> None:
+    if case.notice_served_on is not None and on < case.notice_served_on:
+        raise InvalidInput(
+            f"the notice was served on {case.notice_served_on}; this step cannot precede it; "
+            f"日期早于告知书送达日期",
+            errors={"on": ["before the notice was served"]},
+        )
+
+
 def _ensure_window_closed(ctx: Context, case: DishonestyCase, on: date) -> None:
+    _ensure_after_notice(case, on)
     if case.statement_deadline_provisional and not case.statement_waived:
         # The year's calendar may have been loaded since the notice was served (D14).
         deadline = rules.statement_deadline(ctx.list_rules, ctx.calendar, case.notice_served_on)
@@ -272,7 +284,7 @@ def _publish(
         )
     details["late"] = bool(case.publication_deadline and on > case.publication_deadline)
     case.published_on = on
-    _changed(session, ctx, case, "added", None, on)
+    _changed(session, ctx, actor, case, "added", None, on)
 
 
 def _remove(
@@ -292,7 +304,7 @@ def _remove(
         )
     case.removed_on, case.removal_reason = on, why
     case.removal_note = reason or ctx.list_rules.removal_reasons[why]
-    _changed(session, ctx, case, "removed", why, on)
+    _changed(session, ctx, actor, case, "removed", why, on)
 
 
 def _withdraw(
@@ -321,7 +333,13 @@ STEP_HANDLERS = {
 
 
 def _changed(
-    session: Session, ctx: Context, case: DishonestyCase, kind: str, reason: str | None, on: date
+    session: Session,
+    ctx: Context,
+    actor: Actor,
+    case: DishonestyCase,
+    kind: str,
+    reason: str | None,
+    on: date,
 ) -> None:
     """A list change: the feed row, the outbox event and the tier, all in this transaction."""
     session.add(
@@ -332,6 +350,8 @@ def _changed(
     tier_recompute.recompute_entities(
         session, ctx, [case.entity_id], cause=f"listing {case.id} {kind}"
     )
+    if not outbox.leaves_the_city(actor):
+        return  # a platform told us: it is not sent back
     outbox.emit(
         session,
         event_type="listing.published" if kind == "added" else "listing.removed",
@@ -703,5 +723,38 @@ def restore_after_revoked_repair(
     case.published_on, case.term_ends_on = on, rules.term_end(ctx.list_rules, on)
     case.removal_note = f"信用修复决定被撤销：{reason}"
     case.version, case.updated_at = case.version + 1, ctx.now()
-    _changed(session, ctx, case, "added", RESTORED, on)
+    _changed(session, ctx, actor, case, "added", RESTORED, on)
     _log(session, ctx, actor, case, "restore", reason, on)
+
+
+def refresh_provisional_deadlines(ctx: Context) -> int:
+    """Recompute provisional statement and publication deadlines once the year's holiday
+    file exists (D14); returns how many became final."""
+    final = 0
+    with ctx.session_factory.begin() as session:
+        cases = (
+            session.execute(
+                select(DishonestyCase).where(
+                    (DishonestyCase.statement_deadline_provisional)
+                    | (DishonestyCase.publication_deadline_provisional)
+                )
+            )
+            .scalars()
+            .all()
+        )
+        for case in cases:
+            if case.statement_deadline_provisional and case.notice_served_on:
+                due = rules.statement_deadline(ctx.list_rules, ctx.calendar, case.notice_served_on)
+                case.statement_deadline, case.statement_deadline_provisional = (
+                    due.due,
+                    due.provisional,
+                )
+                final += not due.provisional
+            if case.publication_deadline_provisional and case.decided_on:
+                due = rules.publication_deadline(ctx.list_rules, ctx.calendar, case.decided_on)
+                case.publication_deadline, case.publication_deadline_provisional = (
+                    due.due,
+                    due.provisional,
+                )
+                final += not due.provisional
+    return final

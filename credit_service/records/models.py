@@ -43,6 +43,8 @@ class CreditRecord(SQLModel, table=True):
     status_reason: str | None = Field(default=None, max_length=500)
     status_changed_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
     revision: int = 1
+    # The revision a platform gave a record it sent us: an older one arriving late is ignored.
+    source_revision: int | None = None
     revision_reason: str = Field(default="filed", max_length=500)
     fields: dict[str, Any] = Field(sa_column=Column(JSONType, nullable=False))
     content_hash: str = Field(max_length=64)

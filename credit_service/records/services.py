@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from credit_service import identifiers
@@ -58,8 +59,13 @@ def file_record_for(
     fields: dict[str, Any],
     *,
     reason: str = "filed",
+    tolerate_changes: bool = False,
 ) -> tuple[CreditRecord, bool]:
-    """File a record about ``owner`` inside the caller's transaction (see file_record)."""
+    """File a record about ``owner`` inside the caller's transaction (see file_record).
+
+    With ``tolerate_changes`` an existing record of the same owner is returned even when
+    its content differs (the caller decides whether to correct it).
+    """
     item_row_id, item = catalog_services.current_item(session, ctx, item_code)
     prepared = prepare_record(ctx, item_row_id, item, fields)
     existing = repository.find_by_source(
@@ -68,7 +74,8 @@ def file_record_for(
         source_ref=prepared.envelope.source_ref,
     )
     if existing is not None:
-        _ensure_same(existing, owner, prepared)
+        if not (tolerate_changes and existing.entity_id == owner.id):
+            _ensure_same(existing, owner, prepared)
         return existing, False
     return add_record(session, ctx, actor, owner, prepared, reason=reason), True
 
@@ -96,7 +103,7 @@ def add_record(
     session.add(record)
     session.flush()
     tier_recompute.recompute_entities(session, ctx, [owner.id], cause=f"record {record.id} filed")
-    _emit(session, ctx, "record.filed", record, owner)
+    _emit(session, ctx, actor, "record.filed", record, owner)
     audit.append(
         session,
         actor=actor,
@@ -167,7 +174,7 @@ def apply_revision(
     tier_recompute.recompute_entities(
         session, ctx, [record.entity_id], cause=f"record {record.id} corrected"
     )
-    _emit(session, ctx, "record.corrected", record, session.get(Entity, record.entity_id))
+    _emit(session, ctx, actor, "record.corrected", record, session.get(Entity, record.entity_id))
     audit.append(
         session,
         actor=actor,
@@ -192,32 +199,55 @@ def revoke_record(
     with ctx.session_factory.begin() as session:
         record = repository.get_record(session=session, record_id=record_id, for_update=True)
         owner = _owner_in_scope(session, actor, record)
-        if record.status == "revoked":
-            raise Conflict("the record is already revoked; 该记录已撤销", code="already-revoked")
-        record.status, record.status_reason = "revoked", reason
-        record.status_changed_at = record.updated_at = ctx.now()
-        record.updated_by = actor.username
-        session.flush()
-        dishonesty_services.on_record_revoked(session, ctx, actor, record, on)
-        tier_recompute.recompute_entities(
-            session, ctx, [owner.id], cause=f"record {record.id} revoked"
-        )
-        _emit(session, ctx, "record.revoked", record, owner)
-        audit.append(
-            session,
-            actor=actor,
-            action="record.revoke",
-            now=ctx.now(),
-            object_type="record",
-            object_id=record.id,
-            details={"reason": reason},
-        )
+        revoke_in(session, ctx, actor, record, owner, reason=reason, on=on)
         return record_view(ctx, record, owner)
 
 
-def _emit(
-    session: Session, ctx: Context, event_type: str, record: CreditRecord, owner: Entity
+def revoke_in(
+    session: Session,
+    ctx: Context,
+    actor: Actor,
+    record: CreditRecord,
+    owner: Entity,
+    *,
+    reason: str,
+    on: date,
 ) -> None:
+    """Revoke inside the caller's transaction (see revoke_record).
+
+    :raises Conflict: already revoked.
+    """
+    if record.status == "revoked":
+        raise Conflict("the record is already revoked; 该记录已撤销", code="already-revoked")
+    record.status, record.status_reason = "revoked", reason
+    record.status_changed_at = record.updated_at = ctx.now()
+    record.updated_by = actor.username
+    session.flush()
+    dishonesty_services.on_record_revoked(session, ctx, actor, record, on)
+    tier_recompute.recompute_entities(session, ctx, [owner.id], cause=f"record {record.id} revoked")
+    _emit(session, ctx, actor, "record.revoked", record, owner)
+    audit.append(
+        session,
+        actor=actor,
+        action="record.revoke",
+        now=ctx.now(),
+        object_type="record",
+        object_id=record.id,
+        details={"reason": reason},
+    )
+
+
+def _emit(
+    session: Session,
+    ctx: Context,
+    actor: Actor,
+    event_type: str,
+    record: CreditRecord,
+    owner: Entity,
+) -> None:
+    """The record's outbox event; changes pulled from a platform are not sent back."""
+    if not outbox.leaves_the_city(actor):
+        return
     outbox.emit(
         session,
         event_type=event_type,
@@ -329,3 +359,30 @@ def record_view(
         "filed_at": record.filed_at,
         "updated_at": record.updated_at,
     }
+
+
+def end_publications(ctx: Context, actor: Actor) -> int:
+    """Records whose publicity period has ended become 'expired', each with its
+    record.publication_ended event for the platforms (the nightly job; idempotent)."""
+    today = ctx.today()
+    with ctx.session_factory.begin() as session:
+        ended = session.execute(
+            select(CreditRecord, Entity)
+            .join(Entity, Entity.id == CreditRecord.entity_id)
+            .where(CreditRecord.status == "active", CreditRecord.publicity_end < today)
+            .with_for_update()
+        ).all()
+        for record, owner in ended:
+            record.status, record.status_changed_at = "expired", ctx.now()
+            record.status_reason = f"publicity ended on {record.publicity_end}"
+            _emit(session, ctx, actor, "record.publication_ended", record, owner)
+        if ended:
+            audit.append(
+                session,
+                actor=actor,
+                action="record.end_publication",
+                now=ctx.now(),
+                object_type="record",
+                details={"count": len(ended)},
+            )
+        return len(ended)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Column
@@ -34,3 +34,99 @@ class OutboxEvent(SQLModel, table=True):
     aggregate_id: str = Field(max_length=64)
     payload: dict[str, Any] = Field(sa_column=Column(JSONType, nullable=False))
     occurred_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class SyncPosition(SQLModel, table=True):
+    """How far a platform's push has come through the outbox, and its health."""
+
+    __tablename__ = "sync_positions"
+
+    platform_id: str = Field(max_length=40, primary_key=True)
+    last_event_id: int = 0
+    last_success_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    last_attempt_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    last_error: str | None = Field(default=None, max_length=500)
+    consecutive_failures: int = 0
+
+
+class SyncBatch(SQLModel, table=True):
+    """A batch being pushed: its idempotency key and events stay the same on every retry."""
+
+    __tablename__ = "sync_batches"
+
+    id: int | None = Field(default=None, primary_key=True)
+    platform_id: str = Field(max_length=40, unique=True)  # one batch in flight per platform
+    batch_key: str = Field(max_length=36, unique=True)
+    first_event_id: int
+    last_event_id: int
+    event_ids: list[int] = Field(sa_column=Column(JSONType, nullable=False))
+    attempts: int = 0
+    next_attempt_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    last_error: str | None = Field(default=None, max_length=500)
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class DeadLetter(SQLModel, table=True):
+    """An event a platform rejected for good, with the reason; re-queued after correction."""
+
+    __tablename__ = "sync_dead_letters"
+
+    id: int | None = Field(default=None, primary_key=True)
+    platform_id: str = Field(max_length=40, index=True)
+    event_id: int = Field(foreign_key="outbox_events.id")
+    reason: str = Field(max_length=1000)
+    at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    requeued_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+
+
+class Requeued(SQLModel, table=True):
+    """A dead letter sent again: pushed before the outbox position moves on."""
+
+    __tablename__ = "sync_requeued"
+
+    id: int | None = Field(default=None, primary_key=True)
+    platform_id: str = Field(max_length=40, index=True)
+    event_id: int = Field(foreign_key="outbox_events.id")
+    queued_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class PullState(SQLModel, table=True):
+    """A platform's pull cursor (committed with the records of the page it covers)."""
+
+    __tablename__ = "sync_pull_state"
+
+    platform_id: str = Field(max_length=40, primary_key=True)
+    cursor: str | None = Field(default=None, max_length=500)
+    pulled: int = 0
+    last_success_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    last_error: str | None = Field(default=None, max_length=500)
+
+
+class QuarantinedRow(SQLModel, table=True):
+    """A pulled row that could not be filed, with why: never dropped silently."""
+
+    __tablename__ = "sync_quarantine"
+
+    id: int | None = Field(default=None, primary_key=True)
+    platform_id: str = Field(max_length=40, index=True)
+    change_id: str = Field(max_length=100)
+    reason: str = Field(max_length=1000)
+    row: dict[str, Any] = Field(sa_column=Column(JSONType, nullable=False))
+    received_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    resolved_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+
+
+class Reconciliation(SQLModel, table=True):
+    """A day's comparison of what the city pushed and what the platform holds."""
+
+    __tablename__ = "sync_reconciliations"
+
+    id: int | None = Field(default=None, primary_key=True)
+    platform_id: str = Field(max_length=40, index=True)
+    day: date
+    local_count: int
+    local_digest: str = Field(max_length=64)
+    remote_count: int | None = None
+    remote_digest: str | None = Field(default=None, max_length=64)
+    matches: bool
+    at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))

@@ -12,7 +12,14 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from credit_service.access import Actor
 from credit_service.sync.models import EVENT_TYPES, OutboxEvent
+
+
+def leaves_the_city(actor: Actor) -> bool:
+    """Whether a change by ``actor`` must be sent out: what a platform sent us is not
+    sent back to the platforms."""
+    return actor.role != "sync"
 
 
 def emit(

@@ -27,6 +27,7 @@ from credit_service.web.api import (
     public_list,
     records,
     repair,
+    sync_admin,
     tiers,
 )
 from credit_service.web.cli import register_cli
@@ -47,6 +48,7 @@ BLUEPRINTS = (
     repair.bp,
     accounts.bp,
     admin.bp,
+    sync_admin.bp,
 )
 PAGES = (auth_pages.bp, public_pages.bp)
 logger = logging.getLogger(__name__)

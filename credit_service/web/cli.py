@@ -23,6 +23,10 @@ from credit_service.demo import seed as demo_seed
 from credit_service.entities import importer as entity_importer
 from credit_service.errors import CreditServiceError
 from credit_service.records import importer as record_importer
+from credit_service.sync import push
+from credit_service.sync import services as sync_services
+from credit_service.sync.client import PlatformClient, SimulatorControl
+from credit_service.sync.platforms import load_platforms
 from credit_service.tiers import services as tier_services
 
 catalogs_cli = AppGroup("catalogs", help="Check and load the catalog files.")
@@ -33,6 +37,7 @@ records_cli = AppGroup("records", help="Credit records.")
 demo_cli = AppGroup("demo", help="Synthetic demonstration data.")
 audit_cli = AppGroup("audit", help="The audit trail.")
 tiers_cli = AppGroup("tiers", help="Graded supervision tiers (分级分类监管).")
+sync_cli = AppGroup("sync", help="Provincial platform sync.")
 
 
 def _ctx() -> Context:
@@ -277,6 +282,57 @@ def tiers_recompute(since) -> None:  # type: ignore[no-untyped-def]
     click.echo(f"{result.changed} tiers changed as of {result.as_of} ({result.rule_set})")
 
 
+def _platforms() -> dict:
+    return load_platforms(_ctx().settings.sync_platforms_file)
+
+
+@sync_cli.command("push")
+def sync_push() -> None:
+    """Push pending outbox events to every push platform now."""
+    for platform in _platforms().values():
+        if platform.pushes:
+            summary = push.push_pending(_ctx(), platform, PlatformClient(platform))
+            click.echo(f"{platform.id}: {summary.__dict__}")
+
+
+@sync_cli.command("pull")
+def sync_pull() -> None:
+    """Pull changes from every pull platform now."""
+    for platform in _platforms().values():
+        if platform.pulls:
+            outcomes = sync_services.pull_changes(_ctx(), platform, PlatformClient(platform))
+            click.echo(f"{platform.id}: {dict(outcomes)}")
+
+
+@sync_cli.command("status")
+def sync_status() -> None:
+    """Per platform: pending, dead letters, quarantine, last success."""
+    for row in sync_services.sync_status(_ctx(), _platforms()):
+        click.echo(row)
+
+
+@sync_cli.command("demo-platform")
+@click.option("--port", type=int, default=8700, show_default=True)
+def sync_demo_platform(port: int) -> None:
+    """Write a platforms file for the local simulator (once; a random shared secret)."""
+    path = _ctx().settings.sync_platforms_file
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(demo_seed.platforms_file(port, secrets.token_urlsafe(24)), encoding="utf-8")
+        path.chmod(0o600)
+    click.echo(f"platforms file: {path}")
+
+
+@sync_cli.command("demo-feed")
+def sync_demo_feed() -> None:
+    """Give the simulator changes to serve: penalties decided elsewhere about demo
+    entities, and one about an unknown entity (it will be quarantined)."""
+    for platform in _platforms().values():
+        changes = demo_seed.provincial_changes(_ctx())
+        total = SimulatorControl(platform.base_url).add_changes(changes)
+        click.echo(f"{platform.id}: {total} changes to serve")
+
+
 def register_cli(app: Flask) -> None:
     for group in (
         catalogs_cli,
@@ -287,5 +343,6 @@ def register_cli(app: Flask) -> None:
         demo_cli,
         audit_cli,
         tiers_cli,
+        sync_cli,
     ):
         app.cli.add_command(group)

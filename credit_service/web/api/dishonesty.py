@@ -89,7 +89,9 @@ class CaseSchema(ma.Schema):
 class ProposalSchema(ma.Schema):
     entity = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=40))
     record_ids = ma.fields.List(
-        ma.fields.Integer(), required=True, validate=ma.validate.Length(min=1, max=50)
+        ma.fields.Integer(validate=ma.validate.Range(min=1, max=2**31 - 1)),
+        required=True,
+        validate=ma.validate.Length(min=1, max=50),
     )
     reason = ma.fields.String(required=True, validate=ma.validate.Length(min=4, max=2000))
 

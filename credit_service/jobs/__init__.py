@@ -1,0 +1,1 @@
+"""Jobs: the leader lease and the record of every scheduled run."""

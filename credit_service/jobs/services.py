@@ -1,0 +1,69 @@
+"""Running scheduled jobs safely with several scheduler processes: a leader lease in the
+database, and a unique (job, scheduled time) row per run so a duplicate fire is a no-op."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+
+from credit_service.context import Context
+from credit_service.jobs.models import JobRun, SchedulerLease
+
+logger = logging.getLogger(__name__)
+LEASE_NAME = "scheduler"
+
+
+def hold_lease(ctx: Context, holder: str, *, seconds: int) -> bool:
+    """Take or renew the leader lease; False while another holder's lease is unexpired."""
+    now = ctx.now()
+    try:
+        with ctx.session_factory.begin() as session:
+            lease = session.get(SchedulerLease, LEASE_NAME, with_for_update=True)
+            if lease is None:
+                session.add(
+                    SchedulerLease(
+                        name=LEASE_NAME, holder=holder, expires_at=now + timedelta(seconds=seconds)
+                    )
+                )
+                return True
+            if lease.holder != holder and lease.expires_at > now:
+                return False
+            lease.holder, lease.expires_at = holder, now + timedelta(seconds=seconds)
+            return True
+    except IntegrityError:
+        return False  # another process created the lease at the same moment
+
+
+def release_lease(ctx: Context, holder: str) -> None:
+    with ctx.session_factory.begin() as session:
+        lease = session.get(SchedulerLease, LEASE_NAME, with_for_update=True)
+        if lease is not None and lease.holder == holder:
+            session.delete(lease)
+
+
+def run_recorded(
+    ctx: Context, job_id: str, scheduled_for: datetime, host: str, work: Callable[[], Any]
+) -> str:
+    """Run ``work`` once for (job, scheduled time): 'succeeded', 'failed' or 'duplicate'."""
+    try:
+        with ctx.session_factory.begin() as session:
+            run = JobRun(
+                job_id=job_id, scheduled_for=scheduled_for, started_at=ctx.now(), host=host
+            )
+            session.add(run)
+    except IntegrityError:
+        logger.info("job %s for %s already ran elsewhere", job_id, scheduled_for)
+        return "duplicate"
+    try:
+        detail, outcome = str(work())[:2000], "succeeded"
+    except Exception as exc:  # a failed job is recorded, and the scheduler keeps running
+        logger.exception("job %s failed", job_id)
+        detail, outcome = f"{type(exc).__name__}: {exc}"[:2000], "failed"
+    with ctx.session_factory.begin() as session:
+        stored = session.get(JobRun, run.id)
+        stored.finished_at, stored.outcome, stored.detail = ctx.now(), outcome, detail
+    return outcome

@@ -1,0 +1,165 @@
+"""Applying changes pulled from a platform: records, revocations and repairs decided
+elsewhere. What cannot be applied goes to the quarantine with the reason — never dropped.
+
+Everything here runs inside the pull's page transaction and acts as the platform's sync
+actor, so nothing it changes is sent back out.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from credit_service.access import Actor
+from credit_service.catalogs import services as catalog_services
+from credit_service.context import Context
+from credit_service.dishonesty import services as dishonesty_services
+from credit_service.dishonesty.models import DishonestyCase
+from credit_service.entities import services as entity_services
+from credit_service.entities.models import Entity
+from credit_service.errors import CreditServiceError
+from credit_service.records import repository as record_repository
+from credit_service.records import services as record_services
+from credit_service.records.models import CreditRecord
+from credit_service.sync.models import QuarantinedRow
+from credit_service.tiers import recompute as tier_recompute
+
+KINDS = ("record", "revocation", "repair")
+
+
+class Refused(Exception):
+    """A change this city cannot apply; the message is the quarantine reason."""
+
+
+def apply_change(session: Session, ctx: Context, platform_id: str, change: dict[str, Any]) -> str:
+    """Apply one change; returns filed, corrected, unchanged, stale, revoked, repaired or
+    quarantined. A refused change is quarantined in a savepoint, so the page goes on."""
+    actor = Actor(role="sync", username=f"sync:{platform_id}", via="sync")
+    try:
+        with session.begin_nested():
+            return _apply(session, ctx, actor, change)
+    except (Refused, CreditServiceError) as exc:
+        reason = exc.detail if isinstance(exc, CreditServiceError) else str(exc)
+        if isinstance(exc, CreditServiceError) and exc.errors:
+            reason = f"{reason}: {exc.errors}"
+        session.add(
+            QuarantinedRow(
+                platform_id=platform_id,
+                reason=reason[:1000],
+                row=change,
+                change_id=str(change.get("change_id", ""))[:100],
+                received_at=ctx.now(),
+            )
+        )
+        return "quarantined"
+
+
+def _apply(session: Session, ctx: Context, actor: Actor, change: dict[str, Any]) -> str:
+    kind = change.get("kind")
+    if kind not in KINDS:
+        raise Refused(f"unknown change kind {kind!r}")
+    if kind == "record":
+        return _record(session, ctx, actor, change)
+    record = _existing(session, change)
+    on = date.fromisoformat(str(change.get("decided_on") or ctx.today()))
+    if kind == "revocation":
+        if record.status == "revoked":
+            return "unchanged"
+        owner = session.get(Entity, record.entity_id)
+        record_services.revoke_in(
+            session,
+            ctx,
+            actor,
+            record,
+            owner,
+            reason=str(change.get("reason") or "revoked elsewhere"),
+            on=on,
+        )
+        return "revoked"
+    return _repair(session, ctx, actor, record, change, on)
+
+
+def _record(session: Session, ctx: Context, actor: Actor, change: dict[str, Any]) -> str:
+    body = change.get("record") or {}
+    party = body.get("party") or {}
+    identifier = party.get("CF_XDR_SHXYM") or party.get("CF_XDR_ZJHM") or ""
+    owner = entity_services.find_entity(session, identifier) if identifier else None
+    if owner is None:
+        raise Refused("the party is not in this city's registry; 主体未登记")
+    revision = int(change.get("revision") or 1)
+    record, created = record_services.file_record_for(
+        session,
+        ctx,
+        actor,
+        owner,
+        str(body.get("item_code", "")),
+        dict(body.get("fields") or {}),
+        reason="pulled",
+        tolerate_changes=True,
+    )
+    if created:
+        record.source_revision = revision
+        return "filed"
+    if record.source_revision is not None and revision <= record.source_revision:
+        return "stale"
+    prepared = record_services.prepare_record(
+        ctx,
+        *catalog_services.current_item(session, ctx, str(body["item_code"])),
+        dict(body.get("fields") or {}),
+    )
+    if prepared.content_hash != record.content_hash:
+        record_services.apply_revision(
+            session, ctx, actor, record, prepared.columns(), reason="pulled correction"
+        )
+        record.source_revision = revision
+        return "corrected"
+    record.source_revision = revision
+    return "unchanged"
+
+
+def _existing(session: Session, change: dict[str, Any]) -> CreditRecord:
+    record = record_repository.find_by_source(
+        session=session,
+        source_authority=str(change.get("source_authority", "")),
+        source_ref=str(change.get("source_ref", "")),
+    )
+    if record is None:
+        raise Refused("no record with this authority and document number; 未找到对应记录")
+    return record
+
+
+def _repair(
+    session: Session,
+    ctx: Context,
+    actor: Actor,
+    record: CreditRecord,
+    change: dict[str, Any],
+    on: date,
+) -> str:
+    """A repair decided elsewhere: the record leaves publication, a listing on it too."""
+    if record.status != "active":
+        return "unchanged"
+    record.status, record.status_reason = "repaired", "repaired elsewhere"
+    record.status_changed_at = record.updated_at = ctx.now()
+    session.flush()
+    listings = (
+        session.execute(
+            select(DishonestyCase).where(
+                DishonestyCase.entity_id == record.entity_id, DishonestyCase.state == "published"
+            )
+        )
+        .scalars()
+        .all()
+    )
+    for case in listings:
+        if record.id in case.record_ids:
+            dishonesty_services.remove_for_repair(
+                session, ctx, actor, case.id, on, "经其他部门信用修复，提前移出"
+            )
+    tier_recompute.recompute_entities(
+        session, ctx, [record.entity_id], cause=f"record {record.id} repaired elsewhere"
+    )
+    return "repaired"

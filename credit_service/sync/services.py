@@ -1,0 +1,291 @@
+"""Sync use cases: pull, reconcile, and what admins see and do (health, dead letters,
+quarantine). Pushing is in ``push.py``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+
+from credit_service.access import Actor
+from credit_service.audit import services as audit
+from credit_service.context import Context
+from credit_service.errors import NotFound, UpstreamError
+from credit_service.jobs.models import JobRun
+from credit_service.sync import incoming
+from credit_service.sync.client import PlatformClient
+from credit_service.sync.models import (
+    DeadLetter,
+    OutboxEvent,
+    PullState,
+    QuarantinedRow,
+    Reconciliation,
+    Requeued,
+    SyncBatch,
+    SyncPosition,
+)
+from credit_service.sync.platforms import Platform
+
+PULL_PAGE = 200
+
+
+def pull_changes(
+    ctx: Context, platform: Platform, client: PlatformClient, *, max_pages: int = 50
+) -> Counter[str]:
+    """Fetch pages after the stored cursor. Each page's changes and the new cursor commit
+    together, so a crash repeats at most one page, and every change is idempotent."""
+    outcomes: Counter[str] = Counter()
+    for _ in range(max_pages):
+        with ctx.read_session_factory() as session:
+            state = session.get(PullState, platform.id)
+            cursor = state.cursor if state else None
+        try:
+            page = client.pull(cursor, PULL_PAGE)
+        except UpstreamError as exc:
+            _pull_failed(ctx, platform, exc.detail)
+            break
+        with ctx.session_factory.begin() as session:
+            for change in page.changes:
+                outcomes[incoming.apply_change(session, ctx, platform.id, change)] += 1
+            state = session.get(PullState, platform.id, with_for_update=True) or PullState(
+                platform_id=platform.id
+            )
+            session.add(state)
+            state.cursor = page.next_cursor or state.cursor
+            state.pulled += len(page.changes)
+            state.last_success_at, state.last_error = ctx.now(), None
+        if not page.has_more or not page.changes:
+            break
+    return outcomes
+
+
+def _pull_failed(ctx: Context, platform: Platform, detail: str) -> None:
+    with ctx.session_factory.begin() as session:
+        state = session.get(PullState, platform.id) or PullState(platform_id=platform.id)
+        session.add(state)
+        state.last_error = detail[:500]
+
+
+def day_digest(event_ids: list[str]) -> str:
+    """The digest both sides compute over a day's event ids (sorted, one per line)."""
+    return hashlib.sha256("\n".join(sorted(event_ids)).encode("utf-8")).hexdigest()
+
+
+def local_day(ctx: Context, platform: Platform, day: date) -> tuple[int, str]:
+    """How many events of ``day`` this city delivered to the platform, and their digest."""
+    start = datetime.combine(day, time(), tzinfo=ctx.tz)
+    with ctx.read_session_factory() as session:
+        position = session.get(SyncPosition, platform.id)
+        last = position.last_event_id if position else 0
+        dead = select(DeadLetter.event_id).where(
+            DeadLetter.platform_id == platform.id, DeadLetter.requeued_at.is_(None)
+        )
+        ids = (
+            session.execute(
+                select(OutboxEvent.event_id).where(
+                    OutboxEvent.id <= last,
+                    OutboxEvent.event_type.in_(platform.event_types),
+                    OutboxEvent.occurred_at >= start,
+                    OutboxEvent.occurred_at < start + timedelta(1),
+                    OutboxEvent.id.not_in(dead),
+                )
+            )
+            .scalars()
+            .all()
+        )
+    return len(ids), day_digest(list(ids))
+
+
+def reconcile(
+    ctx: Context, platform: Platform, client: PlatformClient, day: date, actor: Actor
+) -> dict[str, Any]:
+    """Compare a day with the platform and record the result (the daily job)."""
+    count, digest = local_day(ctx, platform, day)
+    try:
+        remote = client.reconciliation(day)
+        remote_count, remote_digest = int(remote.get("count", -1)), str(remote.get("digest"))
+    except UpstreamError:
+        remote_count, remote_digest = None, None
+    matches = (remote_count, remote_digest) == (count, digest)
+    with ctx.session_factory.begin() as session:
+        session.add(
+            Reconciliation(
+                platform_id=platform.id,
+                day=day,
+                local_count=count,
+                local_digest=digest,
+                remote_count=remote_count,
+                remote_digest=remote_digest,
+                matches=matches,
+                at=ctx.now(),
+            )
+        )
+        audit.append(
+            session,
+            actor=actor,
+            action="sync.reconcile",
+            now=ctx.now(),
+            object_type="platform",
+            object_id=platform.id,
+            details={"day": day, "matches": matches},
+        )
+    return {
+        "platform": platform.id,
+        "day": day,
+        "local_count": count,
+        "remote_count": remote_count,
+        "matches": matches,
+    }
+
+
+def sync_status(ctx: Context, platforms: dict[str, Platform]) -> list[dict[str, Any]]:
+    """Per platform: last success, pending count and age, dead letters, quarantine,
+    the last reconciliation."""
+    now = ctx.now()
+    out = []
+    with ctx.read_session_factory() as session:
+        for platform in platforms.values():
+            position = session.get(SyncPosition, platform.id) or SyncPosition(
+                platform_id=platform.id
+            )
+            oldest, pending = session.execute(
+                select(func.min(OutboxEvent.occurred_at), func.count()).where(
+                    OutboxEvent.id > position.last_event_id,
+                    OutboxEvent.event_type.in_(platform.event_types),
+                )
+            ).one()
+            pull = session.get(PullState, platform.id)
+            last_check = session.execute(
+                select(Reconciliation)
+                .where(Reconciliation.platform_id == platform.id)
+                .order_by(Reconciliation.id.desc())
+                .limit(1)
+            ).scalar_one_or_none()
+            batch = session.execute(
+                select(SyncBatch).where(SyncBatch.platform_id == platform.id)
+            ).scalar_one_or_none()
+            out.append(
+                {
+                    "platform": platform.id,
+                    "name": platform.name,
+                    "direction": platform.direction,
+                    "last_push_success_at": position.last_success_at,
+                    "last_push_error": position.last_error,
+                    "consecutive_failures": position.consecutive_failures,
+                    "pending": pending,
+                    "oldest_pending_age_seconds": (now - oldest).total_seconds() if oldest else 0,
+                    "in_flight_attempts": batch.attempts if batch else 0,
+                    "next_attempt_at": batch.next_attempt_at if batch else None,
+                    "dead_letters": _count(
+                        session, DeadLetter, platform.id, DeadLetter.requeued_at.is_(None)
+                    ),
+                    "quarantined": _count(
+                        session, QuarantinedRow, platform.id, QuarantinedRow.resolved_at.is_(None)
+                    ),
+                    "last_pull_success_at": pull.last_success_at if pull else None,
+                    "last_pull_error": pull.last_error if pull else None,
+                    "last_reconciliation": None
+                    if last_check is None
+                    else {
+                        "day": last_check.day,
+                        "matches": last_check.matches,
+                        "local_count": last_check.local_count,
+                        "remote_count": last_check.remote_count,
+                    },
+                }
+            )
+    return out
+
+
+def _count(session: Any, model: Any, platform_id: str, *conditions: Any) -> int:
+    return session.execute(
+        select(func.count()).select_from(model).where(model.platform_id == platform_id, *conditions)
+    ).scalar_one()
+
+
+def list_dead_letters(ctx: Context) -> list[dict[str, Any]]:
+    with ctx.read_session_factory() as session:
+        rows = session.execute(
+            select(DeadLetter, OutboxEvent)
+            .join(OutboxEvent, OutboxEvent.id == DeadLetter.event_id)
+            .where(DeadLetter.requeued_at.is_(None))
+            .order_by(DeadLetter.id)
+        ).all()
+        return [
+            {
+                "id": d.id,
+                "platform": d.platform_id,
+                "event_id": e.event_id,
+                "event_type": e.event_type,
+                "subject": e.subject,
+                "reason": d.reason,
+                "at": d.at,
+            }
+            for d, e in rows
+        ]
+
+
+def requeue_dead_letter(ctx: Context, actor: Actor, dead_letter_id: int) -> None:
+    """Send a rejected event again (after its cause was corrected).
+
+    :raises NotFound:
+    """
+    with ctx.session_factory.begin() as session:
+        dead = session.get(DeadLetter, dead_letter_id, with_for_update=True)
+        if dead is None or dead.requeued_at is not None:
+            raise NotFound(
+                f"no dead letter {dead_letter_id} to re-queue", code="dead-letter-not-found"
+            )
+        dead.requeued_at = ctx.now()
+        session.add(
+            Requeued(platform_id=dead.platform_id, event_id=dead.event_id, queued_at=ctx.now())
+        )
+        audit.append(
+            session,
+            actor=actor,
+            action="sync.requeue",
+            now=ctx.now(),
+            object_type="dead_letter",
+            object_id=dead.id,
+        )
+
+
+def list_quarantine(ctx: Context) -> list[dict[str, Any]]:
+    with ctx.read_session_factory() as session:
+        rows = session.execute(
+            select(QuarantinedRow)
+            .where(QuarantinedRow.resolved_at.is_(None))
+            .order_by(QuarantinedRow.id)
+        ).scalars()
+        return [
+            {
+                "id": q.id,
+                "platform": q.platform_id,
+                "change_id": q.change_id,
+                "reason": q.reason,
+                "row": q.row,
+                "received_at": q.received_at,
+            }
+            for q in rows
+        ]
+
+
+def recent_job_runs(ctx: Context, limit: int = 200) -> list[dict[str, Any]]:
+    with ctx.read_session_factory() as session:
+        rows = session.execute(select(JobRun).order_by(JobRun.id.desc()).limit(limit)).scalars()
+        return [
+            {
+                "job_id": r.job_id,
+                "scheduled_for": r.scheduled_for,
+                "started_at": r.started_at,
+                "finished_at": r.finished_at,
+                "outcome": r.outcome,
+                "detail": r.detail,
+                "host": r.host,
+            }
+            for r in rows
+        ]

@@ -1,0 +1,1 @@
+"""The scheduler process: every periodic job of the service, run by one leader."""
