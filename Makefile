@@ -26,13 +26,22 @@ migrate: $(VENV)/.installed
 	mkdir -p instance
 	$(BIN)/alembic -c credit_service/migrations/alembic.ini upgrade head
 
+SIM_PORT ?= 8700
+
 seed: migrate
 	$(BIN)/flask catalogs load
 	$(BIN)/flask tiers apply
 	$(BIN)/flask demo seed --entities 2000
+	$(BIN)/flask sync demo-platform --port $(SIM_PORT)
 	$(BIN)/flask demo account
 
+# The service (gunicorn), the provincial-platform simulator and the scheduler, together;
+# Ctrl-C stops all three.
 serve: $(VENV)/.installed
+	@trap 'kill $$SIM $$SCHED 2>/dev/null' EXIT INT TERM; \
+	$(BIN)/python -m credit_service.simulator --platforms-file instance/platforms.yaml & SIM=$$!; \
+	sleep 1; $(BIN)/flask sync demo-feed || true; \
+	$(BIN)/python -m schedulers & SCHED=$$!; \
 	$(BIN)/gunicorn --workers $(WORKERS) --bind $(HOST):$(PORT) --access-logfile - wsgi:app
 
 run: seed serve

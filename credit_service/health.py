@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from alembic.config import Config
@@ -14,6 +15,8 @@ from credit_service.catalogs import services as catalog_services
 from credit_service.context import Context
 
 MIGRATIONS_INI = Path(__file__).resolve().parent / "migrations" / "alembic.ini"
+# Readiness asks Alembic for the schema version on every probe: keep its INFO lines quiet.
+logging.getLogger("alembic.runtime.migration").setLevel(logging.WARNING)
 
 
 def alembic_config(database_url: str | None = None) -> Config:
