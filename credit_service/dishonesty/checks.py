@@ -23,7 +23,8 @@ from credit_service.dishonesty.public import in_force
 from credit_service.entities import services as entity_services
 from credit_service.entities.models import Entity
 from credit_service.entities.rules import masked_identity
-from credit_service.errors import InvalidInput
+from credit_service.errors import Forbidden, InvalidInput, NotFound
+from credit_service.identifiers import is_valid_resident_id, mask_resident_id
 from credit_service.records.models import CreditRecord
 from credit_service.workdays import parse_period, period_end
 
@@ -53,6 +54,12 @@ def measures_until(findings: Sequence[Finding], as_of: date) -> date | None:
     return end if end is not None and end >= as_of else None
 
 
+def shown(identifier: str) -> str:
+    """An identifier as the audit trail keeps it: a resident ID masked (D12)."""
+    value = identifier.strip()
+    return mask_resident_id(value) if is_valid_resident_id(value) else value[:40]
+
+
 def _validate_purpose(ctx: Context, purpose: str) -> None:
     if purpose not in ctx.catalogs.purposes:
         raise InvalidInput(
@@ -66,7 +73,20 @@ def credit_check(ctx: Context, actor: Actor, identifier: str, purpose: str) -> d
 
     :raises InvalidInput: unknown purpose; :raises NotFound, Forbidden:
     """
-    return credit_check_batch(ctx, actor, [identifier], purpose, single=True)[0]
+    try:
+        return credit_check_batch(ctx, actor, [identifier], purpose, single=True)[0]
+    except (NotFound, Forbidden) as exc:
+        # A check that finds nothing (or is refused) is still a check someone made.
+        audit.append_alone(
+            ctx.session_factory,
+            actor=actor,
+            action="credit.check",
+            now=ctx.now(),
+            object_type="entity",
+            outcome="denied",
+            details={"purpose": purpose, "identifier": shown(identifier), "conclusion": exc.code},
+        )
+        raise
 
 
 def credit_check_batch(
@@ -85,16 +105,21 @@ def credit_check_batch(
         for raw in wanted:
             result = _check_one(session, ctx, actor, raw, purpose, today, single)
             results.append(result)
-            if result.get("found"):
-                audit.append(
-                    session,
-                    actor=actor,
-                    action="credit.check",
-                    now=now,
-                    object_type="entity",
-                    object_id=result.pop("_entity_id"),
-                    details={"purpose": purpose, "conclusion": result["conclusion"]},
-                )
+            found = result.get("found")
+            audit.append(
+                session,
+                actor=actor,
+                action="credit.check",
+                now=now,
+                object_type="entity",
+                object_id=result.pop("_entity_id", None),
+                outcome="success" if found else "not_found",
+                details={
+                    "purpose": purpose,
+                    "conclusion": result["conclusion"] if found else result["error"],
+                    **({} if found else {"identifier": shown(raw)}),
+                },
+            )
     return results
 
 

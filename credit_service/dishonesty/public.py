@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, exists, func, or_, select
@@ -270,17 +270,38 @@ def _change_view(
 
 @dataclass(frozen=True)
 class ListVersion:
-    """What the list's validators are made of: the last change, and the day."""
+    """What the list's validators are made of: the last change, the newest update of a
+    listed entity (a rename must not be answered 304), and the day (terms end at midnight)."""
 
     last_change_id: int
     last_change_at: datetime | None
+    entities_updated_at: datetime | None
     day: date
+
+    @property
+    def last_modified(self) -> datetime | None:
+        return max(filter(None, (self.last_change_at, self.entities_updated_at)), default=None)
+
+
+VERSION_TTL = timedelta(seconds=1)
 
 
 def list_version(ctx: Context) -> ListVersion:
-    """Cheap: two indexed aggregates. The day matters because terms end at midnight."""
+    """Two aggregates, kept for a second per process: conditional requests (304) are the
+    most frequent public call, and public answers may be cached for a minute anyway."""
+    now = ctx.now()
+    cached = ctx.extras.get("list_version")
+    if cached is not None and timedelta(0) <= now - cached[0] < VERSION_TTL:
+        return cached[1]
     with ctx.replica_session_factory() as session:
         last_id, last_at = session.execute(
             select(func.max(ListChange.id), func.max(ListChange.at))
         ).one()
-    return ListVersion(last_id or 0, last_at, ctx.today())
+        updated = session.execute(
+            select(func.max(Entity.updated_at))
+            .join(DishonestyCase, DishonestyCase.entity_id == Entity.id)
+            .where(DishonestyCase.state == "published")
+        ).scalar_one()
+    version = ListVersion(last_id or 0, last_at, updated, ctx.today())
+    ctx.extras["list_version"] = (now, version)
+    return version

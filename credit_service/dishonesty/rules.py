@@ -70,8 +70,9 @@ class GroundRecord:
 def missing_conditions(records: Sequence[GroundRecord], entity_id: int) -> list[str]:
     """Why the records cannot ground a listing (D4); empty when they can.
 
-    A listing needs a heavier administrative penalty and one of the IP grounds; a revoked
-    record grounds nothing, and every record must be about the proposed entity.
+    A listing needs a heavier administrative penalty for one of the IP grounds (the same
+    decision); a revoked record grounds nothing, and every record must be about the
+    proposed entity.
     """
     problems = []
     usable = [r for r in records if r.status != "revoked"]
@@ -85,6 +86,13 @@ def missing_conditions(records: Sequence[GroundRecord], entity_id: int) -> list[
         problems.append(
             "no IP listing ground (intentional infringement, abnormal or bad-faith "
             "application, serious illegal agency); 缺少知识产权领域列入情形"
+        )
+    if not problems and not any(r.heavier_penalty and r.listing_grounds for r in usable):
+        # Order 44 lists a party whose IP violation drew the heavier penalty: both
+        # conditions must be met by the same decision, not by two unrelated ones.
+        problems.append(
+            "no single record is both a heavier penalty and an IP ground; "
+            "较重行政处罚须针对知识产权领域违法行为作出"
         )
     return problems
 

@@ -43,6 +43,7 @@ def propose(
         missing = rules.missing_conditions(records, owner.id)
         if len(records) != len(set(record_ids)):
             missing.insert(0, "unknown record ids; 记录不存在")
+        _ensure_no_other_case(session, owner.id, record_ids)
         if missing:
             raise InvalidInput(
                 "the records do not meet the listing grounds; 不符合列入条件",
@@ -65,6 +66,25 @@ def propose(
         session.flush()
         _log(session, ctx, actor, case, "propose", reason, ctx.today())
         return case_view(session, ctx, case)
+
+
+def _ensure_no_other_case(session: Session, entity_id: int, record_ids: list[int]) -> None:
+    """One penalty grounds one listing: refuse while another case on it is open or
+    published (naming it)."""
+    closed = ("decided_not_list", "removed", "withdrawn")
+    for case in session.execute(
+        select(DishonestyCase).where(
+            DishonestyCase.entity_id == entity_id, DishonestyCase.state.not_in(closed)
+        )
+    ).scalars():
+        shared = sorted(set(case.record_ids) & set(record_ids))
+        if shared:
+            raise Conflict(
+                f"case {case.id} ({case.state}) already rests on records {shared}; "
+                f"该处罚已有进行中或已公示的列入案件",
+                code="case-exists",
+                case_id=case.id,
+            )
 
 
 def _ground_records(

@@ -115,8 +115,10 @@ def _validators() -> tuple[str, datetime]:
     ctx = service_context()
     version = public.list_version(ctx)
     midnight = datetime.combine(version.day, time(), tzinfo=ctx.tz)
-    last = max(filter(None, (version.last_change_at, midnight))).replace(microsecond=0)
-    seed = f"{version.last_change_id}|{version.day}|{request.full_path}"
+    last = max(filter(None, (version.last_modified, midnight))).replace(microsecond=0)
+    seed = (
+        f"{version.last_change_id}|{version.entities_updated_at}|{version.day}|{request.full_path}"
+    )
     return hashlib.sha256(seed.encode()).hexdigest()[:32], last
 
 

@@ -1,0 +1,548 @@
+"""Severe-dishonesty listing cases against a real database (SQLite and PostgreSQL): the
+lawful procedure with the clock (D4–D6), the documents and their numbers, publication and
+the public list, expiry, revocation (D11), order, scope and provisional deadlines (D14)."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from datetime import date
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from credit_service.access import SYSTEM, Actor
+from credit_service.clock import local_noon
+from credit_service.config import PROJECT_ROOT
+from credit_service.dishonesty import public, services
+from credit_service.dishonesty.models import CaseDocument
+from credit_service.errors import Conflict, Forbidden, InvalidInput, NotFound
+from credit_service.records import services as record_services
+from credit_service.sync.models import OutboxEvent
+from credit_service.tiers import services as tier_services
+from credit_service.tiers.models import TierAssignment
+from credit_service.workdays import WorkdayCalendar, load_holiday_file
+from tests.factories import CITY, LANGXI, XUANZHOU, create_entity, file_penalty
+
+try:  # optional: only to read the PDF's text
+    import pypdf
+except ImportError:  # pragma: no cover - pypdf is in requirements-dev.txt
+    pypdf = None
+
+TODAY = date(2026, 11, 25)  # Wednesday, the fixtures' start
+HEAVIER = ["罚款", "责令停产停业"]
+REASON = "当事人故意假冒他人专利，受到责令停产停业的较重行政处罚"
+CITY_REGULATOR = Actor(role="regulator", username="r-city", region_code=CITY, city_code=CITY)
+XUANZHOU_REGULATOR = Actor(
+    role="regulator", username="r-xuanzhou", region_code=XUANZHOU, city_code=CITY
+)
+LANGXI_REGULATOR = Actor(role="regulator", username="r-langxi", region_code=LANGXI, city_code=CITY)
+NOTICE_NO = re.compile(r"宣市监信告〔(\d{4})〕(\d+)号")
+DECISION_NO = re.compile(r"宣市监信列〔(\d{4})〕(\d+)号")
+FIXTURE_2027 = PROJECT_ROOT / "tests" / "fixtures" / "holidays" / "2027.yaml"
+
+
+class Boom(Exception):
+    """Raised inside a transaction to roll it back."""
+
+
+# --- helpers ----------------------------------------------------------------------------------
+
+
+def on(clock, day: date) -> None:
+    clock.set(local_noon(day))
+
+
+def heavier_penalty(ctx, **entity) -> tuple[dict, dict]:
+    owner = create_entity(ctx, **entity)
+    return owner, file_penalty(ctx, owner["identifier"], CF_CFLB=HEAVIER)
+
+
+def propose(ctx, owner: dict, *records: dict, actor: Actor = CITY_REGULATOR) -> dict:
+    return services.propose(
+        ctx, actor, entity=owner["identifier"], record_ids=[r["id"] for r in records], reason=REASON
+    )
+
+
+def step(ctx, case: dict, name: str, actor: Actor = CITY_REGULATOR, **kwargs) -> dict:
+    return services.advance(ctx, actor, case["id"], name, **kwargs)
+
+
+def decided_case(ctx, **entity) -> tuple[dict, dict, dict]:
+    """A case proposed, served, waived and decided today."""
+    owner, record = heavier_penalty(ctx, **entity)
+    case = propose(ctx, owner, record)
+    step(ctx, case, "serve_notice")
+    step(ctx, case, "waive", reason="当事人书面放弃陈述、申辩")
+    return owner, record, step(ctx, case, "decide_list")
+
+
+def published_case(ctx, **entity) -> tuple[dict, dict, dict]:
+    owner, record, case = decided_case(ctx, **entity)
+    return owner, record, step(ctx, case, "publish")
+
+
+def tier_of(ctx, entity_id: int) -> tuple[str, str] | None:
+    with ctx.session_factory() as session:
+        found = session.get(TierAssignment, entity_id)
+        return (found.tier, found.rule_id) if found else None
+
+
+def documents_of(ctx, case_id: int) -> list[CaseDocument]:
+    with ctx.session_factory() as session:
+        return list(
+            session.execute(
+                select(CaseDocument)
+                .where(CaseDocument.case_id == case_id)
+                .order_by(CaseDocument.id)
+            ).scalars()
+        )
+
+
+def outbox_count(ctx, event_type: str, case_id: int) -> int:
+    with ctx.session_factory() as session:
+        return session.execute(
+            select(func.count())
+            .select_from(OutboxEvent)
+            .where(OutboxEvent.event_type == event_type, OutboxEvent.aggregate_id == str(case_id))
+        ).scalar_one()
+
+
+def feed_for(ctx, case_id: int) -> list[dict]:
+    return [c for c in public.changes(ctx)["items"] if c["entry_id"] == case_id]
+
+
+def searched_ids(ctx, **filters) -> list[int]:
+    return [e["id"] for e in public.search(ctx, public.Filters(**filters)).items]
+
+
+def sequence_number(pattern: re.Pattern[str], number: str) -> tuple[int, int]:
+    match = pattern.fullmatch(number)
+    assert match, number
+    return int(match.group(1)), int(match.group(2))
+
+
+@pytest.fixture
+def tiers(ctx):  # type: ignore[no-untyped-def]
+    return tier_services.apply_rule_set(ctx, SYSTEM)
+
+
+@pytest.fixture
+def no_2027_calendar(ctx):  # type: ignore[no-untyped-def]
+    """Only chinese_calendar's years (to 2026): every day of 2027 is provisional."""
+    ctx.calendar = WorkdayCalendar.from_years([])
+    return ctx.calendar
+
+
+# --- the full lifecycle -----------------------------------------------------------------------
+
+
+def test_the_full_lifecycle_from_proposal_to_expiry(ctx, clock, tiers):
+    owner, record = heavier_penalty(ctx)
+    assert record["heavier_penalty"] is True
+    assert tier_of(ctx, owner["id"]) == ("D", "severe-record")
+
+    case = propose(ctx, owner, record)
+    assert case["state"] == "proposed"
+    assert case["grounds"] == ["intentional_infringement"]
+    assert case["domain"] == "patent" and case["version"] == 1
+    assert case["allowed_steps"] == ["serve_notice", "decide_not_list", "withdraw"]
+
+    # the notice: numbered, stored as HTML with its hash, and as a PDF
+    served = step(ctx, case, "serve_notice")
+    assert served["state"] == "notice_served"
+    assert sequence_number(NOTICE_NO, served["notice_no"])[0] == 2026
+    assert served["notice_served_on"] == TODAY
+    assert served["statement_deadline"] == date(2026, 12, 2)  # Thu Fri Mon Tue Wed
+    assert served["statement_deadline_provisional"] is False
+    (notice,) = documents_of(ctx, case["id"])
+    assert (notice.kind, notice.number) == ("notice", served["notice_no"])
+    assert notice.sha256 == hashlib.sha256(notice.html.encode("utf-8")).hexdigest()
+    assert owner["name"] in notice.html and served["notice_no"] in notice.html
+    assert "<script" not in notice.html.lower()
+    pdf = Path(notice.pdf_path)
+    assert pdf.is_file()
+    content = pdf.read_bytes()
+    assert content.startswith(b"%PDF")
+    assert notice.pdf_sha256 == hashlib.sha256(content).hexdigest()
+    if pypdf is not None:
+        text = "".join(page.extract_text() for page in pypdf.PdfReader(str(pdf)).pages)
+        assert owner["name"] in text
+
+    # inside the window (the deadline day included) no decision may be recorded
+    for day in (TODAY, date(2026, 12, 2)):
+        on(clock, day)
+        with pytest.raises(InvalidInput) as refused:
+            step(ctx, case, "decide_list")
+        assert refused.value.code == "statement-window-open"
+        assert "on" in refused.value.errors
+
+    on(clock, date(2026, 12, 3))
+    decided = step(ctx, case, "decide_list")
+    assert decided["state"] == "decided_list"
+    assert sequence_number(DECISION_NO, decided["decision_no"])[0] == 2026
+    assert decided["decided_on"] == date(2026, 12, 3)
+    assert decided["term_ends_on"] == date(2029, 12, 3)
+    assert decided["publication_deadline"] == date(2026, 12, 31)
+    assert decided["publication_deadline_provisional"] is False
+    assert decided["measures"] == list(ctx.list_rules.measures)
+    assert [d.kind for d in documents_of(ctx, case["id"])] == ["notice", "decision"]
+    assert searched_ids(ctx, uscc=owner["identifier"]) == []  # decided is not yet published
+
+    on(clock, date(2026, 12, 4))
+    published = step(ctx, case, "publish")
+    assert published["state"] == "published" and published["published_on"] == date(2026, 12, 4)
+    assert published["allowed_steps"] == ["remove"]
+    assert published["version"] == 4
+    assert searched_ids(ctx, uscc=owner["identifier"]) == [case["id"]]
+    entry = public.get_entry(ctx, case["id"])
+    assert entry["name"] == owner["name"] and entry["uscc"] == owner["identifier"]
+    assert entry["decision_no"] == decided["decision_no"]
+    assert entry["penalty_refs"] == [record["source_ref"]]
+    assert case["id"] in [e["id"] for e in public.download_rows(ctx, public.Filters())]
+    assert [(c["kind"], c["reason"]) for c in feed_for(ctx, case["id"])] == [("added", None)]
+    assert tier_of(ctx, owner["id"]) == ("D", "severe-list")
+    assert outbox_count(ctx, "listing.published", case["id"]) == 1
+
+    # the last day of the term it is still shown; the next day it is gone, job or not
+    on(clock, date(2029, 12, 3))
+    assert public.get_entry(ctx, case["id"])["term_ends_on"] == date(2029, 12, 3)
+    assert searched_ids(ctx, uscc=owner["identifier"]) == [case["id"]]
+    on(clock, date(2029, 12, 4))
+    with pytest.raises(NotFound):
+        public.get_entry(ctx, case["id"])
+    assert searched_ids(ctx, uscc=owner["identifier"]) == []
+    assert case["id"] not in [e["id"] for e in public.download_rows(ctx, public.Filters())]
+
+    assert services.expire_listings(ctx, SYSTEM) == 1
+    removed = services.get_case(ctx, SYSTEM, case["id"])
+    assert removed["state"] == "removed"
+    assert removed["removal_reason"] == "expired"
+    assert removed["removed_on"] == date(2029, 12, 4)
+    assert removed["removal_note"] == "公示期届满移出"
+    assert removed["version"] == 5
+    changes = feed_for(ctx, case["id"])
+    assert [(c["kind"], c["reason"]) for c in changes] == [("added", None), ("removed", "expired")]
+    assert changes[-1]["reason_text"] == "公示期届满移出"
+    assert changes[-1]["effective_on"] == date(2029, 12, 4)
+    # the penalty's own publicity ended 2029-03-15: nothing keeps the entity in D
+    assert tier_of(ctx, owner["id"]) == ("B", "default")
+    assert outbox_count(ctx, "listing.removed", case["id"]) == 1
+
+    assert services.expire_listings(ctx, SYSTEM) == 0
+    assert outbox_count(ctx, "listing.removed", case["id"]) == 1
+    assert len(feed_for(ctx, case["id"])) == 2
+
+
+def test_expiry_removes_only_listings_whose_term_has_ended(ctx, clock):
+    _, _, first = published_case(ctx)
+    on(clock, date(2027, 3, 1))
+    ctx.calendar = WorkdayCalendar.from_years([load_holiday_file(FIXTURE_2027)])
+    _, _, second = published_case(ctx)
+    on(clock, date(2029, 11, 26))  # first's term ended 2029-11-25; second's runs to 2030
+    assert services.expire_listings(ctx, SYSTEM) == 1
+    assert services.get_case(ctx, SYSTEM, first["id"])["state"] == "removed"
+    assert services.get_case(ctx, SYSTEM, second["id"])["state"] == "published"
+    assert searched_ids(ctx) == [second["id"]]
+
+
+# --- document numbers -------------------------------------------------------------------------
+
+
+def test_decision_numbers_follow_one_yearly_sequence(ctx, clock, no_2027_calendar):
+    _, _, first = decided_case(ctx)
+    _, _, second = decided_case(ctx)
+    year, n = sequence_number(DECISION_NO, first["decision_no"])
+    assert sequence_number(DECISION_NO, second["decision_no"]) == (year, n + 1) == (2026, n + 1)
+    assert sequence_number(NOTICE_NO, second["notice_no"])[1] == (
+        sequence_number(NOTICE_NO, first["notice_no"])[1] + 1
+    )
+
+    # a case served in 2026 and decided in 2027 takes the first number of 2027
+    owner, record = heavier_penalty(ctx)
+    case = propose(ctx, owner, record)
+    step(ctx, case, "serve_notice")
+    step(ctx, case, "waive")
+    on(clock, date(2027, 1, 4))
+    later = step(ctx, case, "decide_list")
+    assert later["decision_no"] == "宣市监信列〔2027〕1号"
+    assert later["publication_deadline_provisional"] is True
+    assert sequence_number(DECISION_NO, decided_case(ctx)[2]["decision_no"]) == (2027, 2)
+
+
+# --- waiver, not listing, grounds ---------------------------------------------------------------
+
+
+def test_a_written_waiver_allows_an_immediate_decision(ctx):
+    owner, record = heavier_penalty(ctx)
+    case = propose(ctx, owner, record)
+    step(ctx, case, "serve_notice")
+    waived = step(ctx, case, "waive", reason="当事人书面放弃陈述、申辩权利")
+    assert waived["state"] == "window_closed" and waived["statement_waived"] is True
+    decided = step(ctx, case, "decide_list")
+    assert decided["state"] == "decided_list" and decided["decided_on"] == TODAY
+    assert [s["step"] for s in decided["steps"]] == [
+        "propose",
+        "serve_notice",
+        "waive",
+        "decide_list",
+    ]
+    assert decided["steps"][2]["reason"] == "当事人书面放弃陈述、申辩权利"
+
+
+def test_not_listing_needs_a_reason(ctx, clock):
+    owner, record = heavier_penalty(ctx)
+    case = propose(ctx, owner, record)
+    step(ctx, case, "serve_notice")
+    on(clock, date(2026, 11, 27))
+    step(ctx, case, "receive_statement", reason="当事人提交书面申辩及证据")
+    with pytest.raises(InvalidInput) as refused:
+        step(ctx, case, "decide_not_list")
+    assert "reason" in refused.value.errors
+
+    why = "当事人证明不存在主观故意，依法不予列入"
+    decided = step(ctx, case, "decide_not_list", reason=why)
+    assert decided["state"] == "decided_not_list"
+    assert decided["allowed_steps"] == []
+    assert decided["decided_on"] == date(2026, 11, 27)
+    assert decided["decision_no"] is None
+    assert decided["steps"][-1]["reason"] == why
+    assert searched_ids(ctx, uscc=owner["identifier"]) == []
+    assert feed_for(ctx, case["id"]) == []
+
+
+def test_a_proposal_without_a_heavier_penalty_names_the_missing_condition(ctx):
+    owner = create_entity(ctx)
+    fine = file_penalty(ctx, owner["identifier"])  # a fine only
+    assert fine["heavier_penalty"] is False
+    with pytest.raises(InvalidInput) as refused:
+        propose(ctx, owner, fine)
+    assert refused.value.code == "listing-grounds-missing"
+    (problem,) = refused.value.errors["record_ids"]
+    assert "较重行政处罚" in problem
+
+
+def test_the_heavier_penalty_field_also_grounds_a_proposal(ctx):
+    owner = create_entity(ctx)
+    record = file_penalty(ctx, owner["identifier"], heavier_penalty="是")
+    assert record["heavier_penalty"] is True
+    assert propose(ctx, owner, record)["state"] == "proposed"
+
+
+def test_a_proposal_on_another_entitys_or_unknown_records_is_refused(ctx):
+    owner, record = heavier_penalty(ctx)
+    other, theirs = heavier_penalty(ctx)
+    with pytest.raises(InvalidInput) as refused:
+        propose(ctx, owner, record, theirs)
+    assert any("another entity" in p for p in refused.value.errors["record_ids"])
+    with pytest.raises(InvalidInput) as unknown:
+        propose(ctx, owner, record, {"id": 999_999_999})
+    assert any("unknown record" in p for p in unknown.value.errors["record_ids"])
+
+
+# --- revocation (D11) -------------------------------------------------------------------------
+
+
+def test_revoking_the_penalty_takes_a_published_listing_down_at_once(ctx, clock, tiers):
+    owner, record, case = published_case(ctx)
+    assert searched_ids(ctx, uscc=owner["identifier"]) == [case["id"]]
+    on(clock, date(2027, 2, 1))
+
+    record_services.revoke_record(ctx, CITY_REGULATOR, record["id"], reason="复议决定撤销原处罚")
+
+    removed = services.get_case(ctx, SYSTEM, case["id"])
+    assert removed["state"] == "removed"
+    assert removed["removal_reason"] == "revoked"
+    assert removed["removed_on"] == date(2027, 2, 1)
+    assert searched_ids(ctx, uscc=owner["identifier"]) == []
+    with pytest.raises(NotFound):
+        public.get_entry(ctx, case["id"])
+    assert [(c["kind"], c["reason"]) for c in feed_for(ctx, case["id"])] == [
+        ("added", None),
+        ("removed", "revoked"),
+    ]
+    assert outbox_count(ctx, "listing.removed", case["id"]) == 1
+    assert tier_of(ctx, owner["id"]) == ("B", "default")
+
+
+def test_revocation_and_removal_share_one_transaction(ctx, monkeypatch):
+    owner, record, case = published_case(ctx)
+
+    def fail(*args, **kwargs):
+        raise Boom
+
+    monkeypatch.setattr(record_services, "_emit", fail)  # fails after the listing came down
+    with pytest.raises(Boom):
+        record_services.revoke_record(ctx, CITY_REGULATOR, record["id"], reason="复议撤销处罚")
+
+    assert services.get_case(ctx, SYSTEM, case["id"])["state"] == "published"
+    assert searched_ids(ctx, uscc=owner["identifier"]) == [case["id"]]
+    assert len(feed_for(ctx, case["id"])) == 1
+
+
+def test_revoking_the_penalty_withdraws_a_case_in_progress(ctx):
+    owner, record = heavier_penalty(ctx)
+    case = propose(ctx, owner, record)
+    step(ctx, case, "serve_notice")
+
+    record_services.revoke_record(ctx, CITY_REGULATOR, record["id"], reason="复议撤销处罚决定")
+
+    withdrawn = services.get_case(ctx, SYSTEM, case["id"])
+    assert withdrawn["state"] == "withdrawn"
+    assert "撤销" in withdrawn["removal_note"]
+    assert withdrawn["steps"][-1]["step"] == "withdraw"
+    assert feed_for(ctx, case["id"]) == []
+
+
+# --- order, concurrency, scope ------------------------------------------------------------------
+
+
+def test_a_step_out_of_order_names_the_allowed_steps(ctx):
+    owner, record = heavier_penalty(ctx)
+    case = propose(ctx, owner, record)
+    with pytest.raises(Conflict) as refused:
+        step(ctx, case, "publish")
+    assert refused.value.code == "step-out-of-order"
+    assert refused.value.extensions["state"] == "proposed"
+    assert refused.value.extensions["allowed_steps"] == [
+        "serve_notice",
+        "decide_not_list",
+        "withdraw",
+    ]
+    with pytest.raises(Conflict) as unknown:
+        step(ctx, case, "approve")
+    assert unknown.value.extensions["allowed_steps"] == refused.value.extensions["allowed_steps"]
+    assert services.get_case(ctx, SYSTEM, case["id"])["version"] == 1
+
+
+def test_a_published_listing_only_comes_down(ctx):
+    _, _, case = published_case(ctx)
+    for name in ("decide_list", "publish", "withdraw", "serve_notice"):
+        with pytest.raises(Conflict) as refused:
+            step(ctx, case, name)
+        assert refused.value.extensions["allowed_steps"] == ["remove"]
+
+
+def test_the_same_step_sent_twice_is_taken_once(ctx):
+    """Two officers see version 1 and both serve the notice: the row lock serialises them
+    and the second finds the state moved on — one notice, one number, one version step."""
+    owner, record = heavier_penalty(ctx)
+    case = propose(ctx, owner, record)
+    seen_by_both = services.get_case(ctx, SYSTEM, case["id"])
+    assert seen_by_both["version"] == 1
+
+    first = step(ctx, seen_by_both, "serve_notice")
+    with pytest.raises(Conflict) as second:
+        step(ctx, seen_by_both, "serve_notice", actor=XUANZHOU_REGULATOR)
+
+    assert first["version"] == 2
+    assert second.value.extensions["state"] == "notice_served"
+    after = services.get_case(ctx, SYSTEM, case["id"])
+    assert after["version"] == 2 and after["notice_no"] == first["notice_no"]
+    assert [d.kind for d in documents_of(ctx, case["id"])] == ["notice"]
+    assert [s["step"] for s in after["steps"]] == ["propose", "serve_notice"]
+
+
+def test_each_step_increments_the_version_once(ctx):
+    owner, record = heavier_penalty(ctx)
+    case = propose(ctx, owner, record)
+    versions = [case["version"]]
+    for name in ("serve_notice", "waive", "decide_list", "publish"):
+        versions.append(step(ctx, case, name)["version"])
+    assert versions == [1, 2, 3, 4, 5]
+
+
+def test_a_county_regulator_cannot_act_on_another_countys_case(ctx):
+    owner, record = heavier_penalty(ctx, region_code=XUANZHOU)
+    with pytest.raises(Forbidden):
+        propose(ctx, owner, record, actor=LANGXI_REGULATOR)
+    case = propose(ctx, owner, record, actor=XUANZHOU_REGULATOR)
+    with pytest.raises(Forbidden):
+        step(ctx, case, "serve_notice", actor=LANGXI_REGULATOR)
+    with pytest.raises(Forbidden):
+        services.get_case(ctx, LANGXI_REGULATOR, case["id"])
+    assert case["id"] not in [c["id"] for c in services.list_cases(ctx, LANGXI_REGULATOR)]
+    assert step(ctx, case, "serve_notice", actor=XUANZHOU_REGULATOR)["version"] == 2
+
+
+# --- provisional deadlines (D14) ----------------------------------------------------------------
+
+
+def test_a_provisional_statement_deadline_blocks_closing_the_window(ctx, clock, no_2027_calendar):
+    on(clock, date(2026, 12, 28))
+    owner, record = heavier_penalty(ctx)
+    case = propose(ctx, owner, record)
+    served = step(ctx, case, "serve_notice")
+    assert served["statement_deadline"] == date(2027, 1, 5)
+    assert served["statement_deadline_provisional"] is True
+
+    on(clock, date(2027, 1, 6))
+    for name in ("close_window", "decide_list"):
+        with pytest.raises(Conflict) as refused:
+            step(ctx, case, name)
+        assert refused.value.code == "provisional-deadline"
+
+    step(ctx, case, "waive", reason="当事人书面放弃陈述、申辩")
+    decided = step(ctx, case, "decide_list")
+    assert decided["state"] == "decided_list" and decided["decided_on"] == date(2027, 1, 6)
+
+
+def test_once_the_years_calendar_exists_the_window_can_close(ctx, clock, no_2027_calendar):
+    on(clock, date(2026, 12, 28))
+    owner, record = heavier_penalty(ctx)
+    case = propose(ctx, owner, record)
+    assert step(ctx, case, "serve_notice")["statement_deadline_provisional"] is True
+
+    ctx.calendar = WorkdayCalendar.from_years([load_holiday_file(FIXTURE_2027)])
+    on(clock, date(2027, 1, 5))  # the recomputed deadline day: still in time
+    with pytest.raises(InvalidInput):
+        step(ctx, case, "close_window")
+    on(clock, date(2027, 1, 6))
+    closed = step(ctx, case, "close_window")
+    assert closed["state"] == "window_closed"
+    assert closed["statement_deadline"] == date(2027, 1, 5)
+    assert closed["statement_deadline_provisional"] is False
+
+
+def test_a_decision_cannot_be_dated_before_the_notice_was_served(ctx, clock):
+    owner, record = heavier_penalty(ctx)
+    case = propose(ctx, owner, record)
+    step(ctx, case, "serve_notice")
+    with pytest.raises(InvalidInput):
+        step(ctx, case, "waive", on=date(2026, 11, 24))
+    step(ctx, case, "waive")
+    with pytest.raises(InvalidInput) as refused:
+        step(ctx, case, "decide_list", on=date(2026, 11, 24))
+    assert "on" in refused.value.errors
+    assert step(ctx, case, "decide_list", on=TODAY)["decided_on"] == TODAY
+
+
+# --- the HTTP face of the procedure -------------------------------------------------------------
+
+
+def test_over_http_out_of_order_is_409_and_an_early_decision_422(ctx, client, auth):
+    owner, record = heavier_penalty(ctx)
+    case = propose(ctx, owner, record)
+    regulator = auth("regulator")
+    url = f"/api/v1/dishonesty-cases/{case['id']}/steps"
+
+    early = client.post(f"{url}/publish", json={}, headers=regulator)
+    assert early.status_code == 409
+    body = early.get_json()
+    assert body["code"] == "step-out-of-order"
+    assert body["allowed_steps"] == ["serve_notice", "decide_not_list", "withdraw"]
+
+    assert client.post(f"{url}/serve_notice", json={}, headers=regulator).status_code == 200
+    inside = client.post(f"{url}/decide_list", json={}, headers=regulator)
+    assert inside.status_code == 422
+    assert inside.get_json()["code"] == "statement-window-open"
+    county = auth("regulator", region=LANGXI)
+    assert client.post(f"{url}/waive", json={}, headers=county).status_code == 403
+
+
+def test_one_penalty_cannot_ground_two_open_cases(ctx):
+    owner, record = heavier_penalty(ctx)
+    propose(ctx, owner, record)
+    with pytest.raises(Conflict):
+        propose(ctx, owner, record)
