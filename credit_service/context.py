@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -90,12 +91,22 @@ def build_context(
         clock=clock or SystemClock(),
         catalogs=catalogs,
         calendar=WorkdayCalendar(settings.catalogs_dir / "holidays"),
-        tier_rules=load_rule_set(settings.catalogs_dir / "tiers.yaml"),
-        list_rules=load_list_rules(
-            settings.catalogs_dir / "dishonesty.yaml", known_measures=frozenset(catalogs.measures)
-        ),
-        repair_rules=load_repair_rules(settings.catalogs_dir / "repair.yaml"),
+        **load_rules(settings.catalogs_dir, catalogs),
     )
+
+
+def load_rules(directory: Path, catalogs: CatalogSet) -> dict[str, Any]:
+    """The rule files beside the catalogs (tiers, the list, repair), validated.
+
+    :raises CatalogError: naming the file and the key at fault.
+    """
+    return {
+        "tier_rules": load_rule_set(directory / "tiers.yaml"),
+        "list_rules": load_list_rules(
+            directory / "dishonesty.yaml", known_measures=frozenset(catalogs.measures)
+        ),
+        "repair_rules": load_repair_rules(directory / "repair.yaml"),
+    }
 
 
 def _read_engine(settings: Settings, writer: Engine) -> Engine:

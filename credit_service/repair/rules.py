@@ -19,7 +19,7 @@ MAGIC = (
     (b"\xff\xd8\xff", "image/jpeg"),
     (b"\x89PNG\r\n\x1a\n", "image/png"),
 )
-SAFE_NAME = re.compile(r"^[^/\\\x00-\x1f]{1,200}$")
+SAFE_NAME = re.compile(r"[^/\\\x00-\x1f\x7f]{1,200}")
 
 
 @dataclass(frozen=True)
@@ -163,7 +163,7 @@ def sniff(head: bytes) -> str | None:
 
 def name_problem(name: str) -> str | None:
     """Why an uploaded file name is refused (paths, control characters), or None."""
-    if not SAFE_NAME.match(name or "") or name in {".", ".."} or ".." in name:
+    if not SAFE_NAME.fullmatch(name or "") or name in {".", ".."} or ".." in name:
         return "the file name must be a plain name without paths; 文件名不得包含路径"
     return None
 

@@ -45,16 +45,31 @@ def apply_change(session: Session, ctx: Context, platform_id: str, change: dict[
         reason = exc.detail if isinstance(exc, CreditServiceError) else str(exc)
         if isinstance(exc, CreditServiceError) and exc.errors:
             reason = f"{reason}: {exc.errors}"
-        session.add(
-            QuarantinedRow(
-                platform_id=platform_id,
-                reason=reason[:1000],
-                row=change,
-                change_id=str(change.get("change_id", ""))[:100],
-                received_at=ctx.now(),
+        change_id = str(change.get("change_id", ""))[:100]
+        if not _quarantined_already(session, platform_id, change_id):  # a repeated page
+            session.add(
+                QuarantinedRow(
+                    platform_id=platform_id,
+                    reason=reason[:1000],
+                    row=change,
+                    change_id=change_id,
+                    received_at=ctx.now(),
+                )
             )
-        )
         return "quarantined"
+
+
+def _quarantined_already(session: Session, platform_id: str, change_id: str) -> bool:
+    if not change_id:
+        return False
+    found = session.execute(
+        select(QuarantinedRow.id).where(
+            QuarantinedRow.platform_id == platform_id,
+            QuarantinedRow.change_id == change_id,
+            QuarantinedRow.resolved_at.is_(None),
+        )
+    ).first()
+    return found is not None
 
 
 def _apply(session: Session, ctx: Context, actor: Actor, change: dict[str, Any]) -> str:

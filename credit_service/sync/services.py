@@ -49,7 +49,9 @@ def pull_changes(
             _pull_failed(ctx, platform, exc.detail)
             break
         with ctx.session_factory.begin() as session:
-            for change in page.changes:
+            # in the platform's order (a page may come shuffled): a record before its
+            # revocation; sorted() is stable, so ties keep the page's order
+            for change in sorted(page.changes, key=lambda c: str(c.get("updated_at") or "")):
                 outcomes[incoming.apply_change(session, ctx, platform.id, change)] += 1
             state = session.get(PullState, platform.id, with_for_update=True) or PullState(
                 platform_id=platform.id

@@ -46,10 +46,54 @@ class WithinSchema(Schema):
     period = Period(required=True)
 
 
+def _hundredths(value: float) -> bool:
+    return abs(value * 100 - round(value * 100)) < 1e-9
+
+
+class DecayStepSchema(Schema):
+    within = Period(required=True)
+    factor = fields.Float(required=True, validate=validate.Range(min=0, max=1))
+
+    @validates_schema
+    def _check(self, data, **kwargs):  # type: ignore[no-untyped-def]
+        if not _hundredths(data["factor"]):
+            raise ValidationError("must have at most two decimal places.", "factor")
+
+
+WEIGHT_KEY = validate.Regexp(
+    rf"^({'|'.join(CATEGORIES)})(\.({'|'.join(SEVERITIES)}))?$",
+    error="must be a category or category.severity, e.g. dishonest.severe.",
+)
+
+
+class ScoringSchema(Schema):
+    weights = fields.Dict(
+        keys=fields.String(validate=WEIGHT_KEY),
+        values=fields.Integer(strict=True, validate=validate.Range(min=-1000, max=1000)),
+        required=True,
+        validate=validate.Length(min=1),
+    )
+    decay = fields.List(
+        fields.Nested(DecayStepSchema), required=True, validate=validate.Length(min=1)
+    )
+
+    @validates_schema
+    def _check(self, data, **kwargs):  # type: ignore[no-untyped-def]
+        months = [parse_period(step["within"]) for step in data["decay"]]
+        if months != sorted(set(months)):
+            raise ValidationError("steps must be in strictly increasing periods.", "decay")
+
+
 class ConditionSchema(Schema):
     listed = fields.Boolean()
     active_record = fields.Nested(RecordMatchSchema)
     no_record_within = fields.Nested(WithinSchema)
+    score_at_least = fields.Float(validate=validate.Range(min=-100000, max=100000))
+
+    @validates_schema
+    def _check(self, data, **kwargs):  # type: ignore[no-untyped-def]
+        if "score_at_least" in data and not _hundredths(data["score_at_least"]):
+            raise ValidationError("must have at most two decimal places.", "score_at_least")
 
 
 class RuleSchema(Schema):
@@ -63,6 +107,7 @@ class RuleSetSchema(Schema):
     edition = fields.String(required=True)
     basis = fields.List(fields.Nested(LegalBasisSchema), required=True)
     tiers = fields.List(fields.Nested(TierSchema), required=True)
+    scoring = fields.Nested(ScoringSchema)
     rules = fields.List(fields.Nested(RuleSchema), required=True, validate=validate.Length(min=1))
 
     @validates_schema
@@ -75,6 +120,12 @@ class RuleSetSchema(Schema):
             raise ValidationError("rule ids must be unique.", "rules")
         if data["rules"][-1]["when"]:
             raise ValidationError("the last rule must have no conditions (the default).", "rules")
+        scored = [r["id"] for r in data["rules"] if "score_at_least" in r["when"]]
+        if scored and "scoring" not in data:
+            raise ValidationError(
+                f"rule '{scored[0]}' uses score_at_least but there is no scoring section.",
+                "rules",
+            )
 
 
 @dataclass(frozen=True)
@@ -85,6 +136,30 @@ class Condition:
     active_record: dict[str, str] | None = None
     within_category: str | None = None
     within_months: int | None = None
+    min_score: int | None = None  # in hundredths of a point
+
+
+@dataclass(frozen=True)
+class Scoring:
+    """Points per record by category (and severity), scaled down as the record ages.
+
+    Kept in hundredths of a point so Python and SQL add exact integers and always agree.
+    ``steps`` are (months, factor in hundredths), shortest period first: a record decided
+    within the first period counts at its factor, and so on; older records count nothing.
+    """
+
+    weights: dict[str, int]
+    steps: tuple[tuple[int, int], ...]
+
+    def weight(self, category: str, severity: str | None) -> int:
+        return self.weights.get(f"{category}.{severity}", self.weights.get(category, 0))
+
+    def weight_keys(self) -> list[tuple[str, str | None, int]]:
+        """(category, severity or None, weight), the specific keys before the general."""
+        keys = [
+            (*k.split(".", 1), w) if "." in k else (k, None, w) for k, w in self.weights.items()
+        ]
+        return sorted(keys, key=lambda key: (key[1] is None, key[0], key[1] or ""))
 
 
 @dataclass(frozen=True)
@@ -111,6 +186,7 @@ class RuleSet:
     measures: dict[str, TierMeasures]
     rules: tuple[Rule, ...]
     document: dict[str, Any]
+    scoring: Scoring | None = None
 
     @property
     def content_hash(self) -> str:
@@ -123,6 +199,14 @@ class RuleSet:
 
     def rule(self, rule_id: str) -> Rule | None:
         return next((r for r in self.rules if r.id == rule_id), None)
+
+    def window_months(self) -> set[int]:
+        """Periods after which a record's age changes a rule's outcome: the look-backs
+        and, when a rule scores, the decay steps."""
+        months = {r.when.within_months for r in self.rules if r.when.within_months}
+        if self.scoring and any(r.when.min_score is not None for r in self.rules):
+            months.update(m for m, _ in self.scoring.steps)
+        return months
 
 
 def load_rule_set(path: Path) -> RuleSet:
@@ -153,7 +237,17 @@ def rule_set_from_document(doc: dict[str, Any]) -> RuleSet:
         measures={t["code"]: TierMeasures(**t["measures"]) for t in doc["tiers"]},
         rules=rules,
         document=doc,
+        scoring=_scoring(doc.get("scoring")),
     )
+
+
+def _scoring(section: dict[str, Any] | None) -> Scoring | None:
+    if not section:
+        return None
+    steps = tuple(
+        (parse_period(step["within"]), round(step["factor"] * 100)) for step in section["decay"]
+    )
+    return Scoring(weights=dict(section["weights"]), steps=steps)
 
 
 def _condition(when: dict[str, Any]) -> Condition:
@@ -163,6 +257,7 @@ def _condition(when: dict[str, Any]) -> Condition:
         active_record=dict(when["active_record"]) if "active_record" in when else None,
         within_category=within["category"] if within else None,
         within_months=parse_period(within["period"]) if within else None,
+        min_score=round(when["score_at_least"] * 100) if "score_at_least" in when else None,
     )
 
 

@@ -9,11 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
-from credit_service.tiers.definitions import Condition, Rule, RuleSet
+from credit_service.tiers.definitions import Condition, Rule, RuleSet, Scoring
 from credit_service.workdays import add_months
 
 ONE_DAY = timedelta(days=1)
 OVERRIDE_RULE = "override"
+UNSCORED_STATUSES = ("revoked", "repaired")
 
 
 @dataclass(frozen=True)
@@ -88,6 +89,7 @@ class Reason:
     description: str
     record_ids: tuple[int, ...] = ()
     listing_ids: tuple[int, ...] = ()
+    score: float | None = None
 
 
 @dataclass(frozen=True)
@@ -100,8 +102,8 @@ class Decision:
 def decide(rule_set: RuleSet, facts: EntityFacts, as_of: date) -> Decision:
     """The tier on ``as_of``: an override in force, else the first rule that holds."""
     override = next((o for o in facts.overrides if o.in_force(as_of)), None)
-    fired = next(r for r in rule_set.rules if _holds(r.when, facts, as_of))
-    reason = _reason(fired, facts, as_of)
+    fired = next(r for r in rule_set.rules if _holds(r.when, rule_set, facts, as_of))
+    reason = _reason(fired, rule_set, facts, as_of)
     if override is not None:
         note = Reason(
             OVERRIDE_RULE,
@@ -111,14 +113,44 @@ def decide(rule_set: RuleSet, facts: EntityFacts, as_of: date) -> Decision:
     return Decision(fired.tier, fired.id, (reason,))
 
 
-def _holds(condition: Condition, facts: EntityFacts, as_of: date) -> bool:
+def _holds(condition: Condition, rule_set: RuleSet, facts: EntityFacts, as_of: date) -> bool:
     if condition.listed is not None and condition.listed != bool(_listings(facts, as_of)):
         return False
     if condition.active_record is not None and not _active_matches(condition, facts, as_of):
         return False
     if condition.within_category is not None and _recent(condition, facts, as_of):
         return False
+    if condition.min_score is not None:
+        total, _ = score(rule_set.scoring, facts.records, as_of)
+        return total >= condition.min_score
     return True
+
+
+def score(
+    scoring: Scoring | None, records: tuple[RecordFact, ...], as_of: date
+) -> tuple[int, tuple[int, ...]]:
+    """The entity's points on ``as_of`` in hundredths, and the records that contributed.
+
+    Revoked and repaired records count nothing: a repair restores the entity's credit.
+    """
+    if scoring is None:
+        return 0, ()
+    total, contributing = 0, []
+    for r in records:
+        points = 0 if r.status in UNSCORED_STATUSES else record_points(scoring, r, as_of)
+        if points:
+            total += points
+            contributing.append(r.id)
+    return total, tuple(contributing)
+
+
+def record_points(scoring: Scoring, record: RecordFact, as_of: date) -> int:
+    """Weight times the factor of the first decay step whose period still holds it."""
+    weight = scoring.weight(record.category, record.severity)
+    for months, factor in scoring.steps:
+        if record.decision_date >= within_cutoff(as_of, months):
+            return weight * factor
+    return 0
 
 
 def _listings(facts: EntityFacts, as_of: date) -> list[ListingFact]:
@@ -154,14 +186,20 @@ def _recent(condition: Condition, facts: EntityFacts, as_of: date) -> list[Recor
     ]
 
 
-def _reason(rule: Rule, facts: EntityFacts, as_of: date) -> Reason:
-    records = _active_matches(rule.when, facts, as_of) if rule.when.active_record else []
+def _reason(rule: Rule, rule_set: RuleSet, facts: EntityFacts, as_of: date) -> Reason:
+    records = (
+        [r.id for r in _active_matches(rule.when, facts, as_of)] if rule.when.active_record else []
+    )
     listings = _listings(facts, as_of) if rule.when.listed else []
+    if rule.when.min_score is None:
+        return Reason(rule.id, rule.description, tuple(records), tuple(x.id for x in listings))
+    total, scored = score(rule_set.scoring, facts.records, as_of)
     return Reason(
         rule.id,
-        rule.description,
-        tuple(r.id for r in records),
-        tuple(listing.id for listing in listings),
+        f"{rule.description}（分值{total / 100:g}，不低于{rule.when.min_score / 100:g}）",
+        tuple(dict.fromkeys([*records, *scored])),
+        tuple(x.id for x in listings),
+        score=total / 100,
     )
 
 
@@ -216,13 +254,16 @@ def _turning_points(rule_set: RuleSet, facts: EntityFacts, as_of: date) -> dict[
     for o in facts.overrides:
         if o.in_force(as_of):
             points.setdefault(o.expires_on + ONE_DAY, "人工调整到期")
-    months = {r.when.within_months for r in rule_set.rules if r.when.within_months}
     for r in facts.records:
-        for m in months:
+        for m in rule_set.window_months():
             day = add_months(r.decision_date, m) + ONE_DAY
             if day > as_of:
-                points.setdefault(day, f"记录{r.id}已满{m // 12}年")
+                points.setdefault(day, f"记录{r.id}已满{_age(m)}")
     return points
+
+
+def _age(months: int) -> str:
+    return f"{months // 12}年" if months % 12 == 0 else f"{months}个月"
 
 
 def _repair_changes(

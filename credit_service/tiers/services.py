@@ -118,7 +118,7 @@ def _time_event_entities(
     session: Session, rule_set: RuleSet, since: date, as_of: date
 ) -> list[int]:
     ids = set(repository.entities_with_time_events(session=session, since=since, until=as_of))
-    for months in {r.when.within_months for r in rule_set.rules if r.when.within_months}:
+    for months in rule_set.window_months():
         ids.update(
             repository.entities_with_records_decided_between(
                 session=session,

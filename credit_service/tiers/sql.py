@@ -17,9 +17,11 @@ from sqlalchemy import Select, and_, case, exists, func, literal, or_, select, t
 from credit_service.dishonesty.models import DishonestyCase
 from credit_service.entities.models import Entity
 from credit_service.records.models import CreditRecord
-from credit_service.tiers.definitions import Condition, RuleSet
+from credit_service.tiers.definitions import Condition, RuleSet, Scoring
 from credit_service.tiers.models import TierOverride
-from credit_service.tiers.rules import OVERRIDE_RULE, within_cutoff
+from credit_service.tiers.rules import OVERRIDE_RULE, UNSCORED_STATUSES, within_cutoff
+
+SCORE = "score"
 
 
 def computed_tiers(
@@ -58,6 +60,9 @@ def _record_flags(
             if key not in names:
                 names[key] = f"f{len(names)}"
                 columns.append(func.max(case((expression, 1), else_=0)).label(names[key]))
+    if rule_set.scoring and any(r.when.min_score is not None for r in rule_set.rules):
+        names[SCORE] = SCORE
+        columns.append(func.sum(_points(rule_set.scoring, as_of)).label(SCORE))
     query = select(CreditRecord.entity_id, *columns).group_by(CreditRecord.entity_id)
     if entity_ids is not None:
         query = query.where(CreditRecord.entity_id.in_(list(entity_ids)))
@@ -84,6 +89,21 @@ def _record_clauses(condition: Condition, as_of: date) -> dict[str, Any]:
     return clauses
 
 
+def _points(scoring: Scoring, as_of: date) -> Any:
+    """A record's points in hundredths (rules.record_points as one CASE): the first decay
+    step that holds the record, the most specific weight key."""
+    whens = []
+    for months, factor in scoring.steps:
+        recent = CreditRecord.decision_date >= within_cutoff(as_of, months)
+        for category, severity, weight in scoring.weight_keys():
+            match = [CreditRecord.category == category]
+            if severity is not None:
+                match.append(CreditRecord.severity == severity)
+            whens.append((and_(recent, *match), weight * factor))
+    counted = CreditRecord.status.not_in(UNSCORED_STATUSES)
+    return case((~counted, 0), *whens, else_=0)
+
+
 def _condition(condition: Condition, flags: dict[str, Any], listed: Any, as_of: date) -> Any:
     """All clauses of a rule; a rule without clauses (the default) always holds."""
     parts = [true()]
@@ -92,6 +112,8 @@ def _condition(condition: Condition, flags: dict[str, Any], listed: Any, as_of: 
     for key in _record_clauses(condition, as_of):
         flag = func.coalesce(flags[key], 0)
         parts.append(flag == 1 if key.startswith("active:") else flag == 0)
+    if condition.min_score is not None:
+        parts.append(func.coalesce(flags[SCORE], 0) >= condition.min_score)
     return and_(*parts)
 
 

@@ -18,7 +18,7 @@ from credit_service.audit import services as audit_services
 from credit_service.auth import services as auth_services
 from credit_service.catalogs import services as catalog_services
 from credit_service.catalogs.loader import load_catalog_set
-from credit_service.context import Context
+from credit_service.context import Context, load_rules
 from credit_service.demo import seed as demo_seed
 from credit_service.entities import importer as entity_importer
 from credit_service.errors import CreditServiceError
@@ -65,9 +65,11 @@ def _fail(exc: CreditServiceError) -> None:
     help="Folder to check (default: CATALOGS_DIR).",
 )
 def catalogs_check(directory: Path | None) -> None:
-    """Validate the catalog files without loading them."""
+    """Validate the catalog and rule files without loading them into the database."""
+    directory = directory or _ctx().settings.catalogs_dir
     try:
-        catalog_set = load_catalog_set(directory or _ctx().settings.catalogs_dir)
+        catalog_set = load_catalog_set(directory)
+        rules = load_rules(directory, catalog_set)
     except CreditServiceError as exc:
         _fail(exc)
     for catalog in catalog_set.catalogs.values():
@@ -75,6 +77,9 @@ def catalogs_check(directory: Path | None) -> None:
             f"{catalog.domain}: {len(catalog.items)} items, edition {catalog.edition}, "
             f"hash {catalog.content_hash[:12]}"
         )
+    click.echo(f"tiers: rule set {rules['tier_rules'].label}")
+    click.echo(f"dishonesty: edition {rules['list_rules'].edition}")
+    click.echo(f"repair: edition {rules['repair_rules'].edition}")
 
 
 @catalogs_cli.command("load")

@@ -85,6 +85,22 @@ def test_cli_catalogs_check_passes_the_project_catalogs(app):
         assert re.search(rf"^{domain}: \d+ items", result.stdout, re.MULTILINE), result.stdout
 
 
+    assert re.search(r"^tiers: rule set 2026年版\+[0-9a-f]{12}$", result.stdout, re.MULTILINE)
+
+
+def test_cli_catalogs_check_also_checks_the_rule_files(app, tmp_path):
+    directory = tmp_path / "catalogs"
+    shutil.copytree(PROJECT_ROOT / "catalogs", directory)
+    tiers = directory / "tiers.yaml"
+    tiers.write_text(
+        tiers.read_text(encoding="utf-8").replace("when: {listed: true}", "when: {listd: true}"),
+        encoding="utf-8",
+    )
+    result = app.test_cli_runner().invoke(args=["catalogs", "check", "--dir", str(directory)])
+    assert result.exit_code == 1, result.output
+    assert "tiers.yaml" in result.output and "rules.0.when.listd" in result.output
+
+
 def cli_user_and_token(app, role: str = "regulator", *extra: str) -> tuple[str, str]:
     """Create a user and a token through the CLI; returns (token secret, stderr note)."""
     runner = app.test_cli_runner()

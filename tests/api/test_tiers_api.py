@@ -136,6 +136,7 @@ def test_an_entitys_tier_with_reasons_changes_and_measures(client, ctx, regulato
             "description": "有公示期内的失信信息",
             "record_ids": [record["id"]],
             "listing_ids": [],
+            "score": None,
         }
     ]
     changes = {c["kind"]: c for c in body["would_change"]}

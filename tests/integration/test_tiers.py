@@ -388,6 +388,33 @@ def test_set_based_sql_agrees_with_the_python_rules(ctx, applied):
     """The tier and rule written by the set-based recompute equal rules.decide over the
     entity's facts, for random entities and for every boundary case, on two days (one of
     them a leap day, where the three-year look-back cutoff is shifted)."""
+    assert_sql_agrees(ctx, applied[1])
+
+
+def test_set_based_sql_agrees_with_the_python_rules_when_a_rule_scores(ctx, tmp_path):
+    """The same with the optional scoring section and a score rule: the points, summed in
+    SQL over every decay step and weight key, decide exactly as in Python."""
+
+    def add_scoring(document) -> None:  # type: ignore[no-untyped-def]
+        document["scoring"] = {
+            "weights": {"dishonest.severe": 10, "dishonest": 4, "trustworthy": -2},
+            "decay": [
+                {"within": "P1Y", "factor": 1.0},
+                {"within": "P2Y", "factor": 0.5},
+                {"within": "P3Y", "factor": 0.25},
+            ],
+        }
+        document["rules"].insert(
+            len(document["rules"]) - 1,
+            {"id": "repeat", "tier": "C", "description": "累计分值", "when": {"score_at_least": 6}},
+        )
+
+    scored = candidate_rule_set(tmp_path, add_scoring)
+    tier_services.apply_rule_set(ctx, SYSTEM, candidate=scored)
+    assert_sql_agrees(ctx, scored, extra=build_score_edges)
+
+
+def assert_sql_agrees(ctx, rule_set: RuleSet, extra=None) -> None:  # type: ignore[no-untyped-def]
     rng = random.Random(20261125)
     codes = (
         PENALTY_ITEM,
@@ -400,8 +427,9 @@ def test_set_based_sql_agrees_with_the_python_rules(ctx, applied):
     ids = build_random_population(ctx, rng, items, size=60)
     ids += build_listing_edges(ctx)
     ids += build_look_back_and_override_edges(ctx, items)
+    if extra is not None:
+        ids += extra(ctx, items)
 
-    rule_set = applied[1]
     seen_tiers: set[str] = set()
     seen_rules: set[str] = set()
     for as_of in AGREEMENT_DAYS:
@@ -604,6 +632,34 @@ def build_look_back_and_override_edges(ctx, items) -> list[int]:  # type: ignore
                         )
                     )
                     session.flush()
+    return ids
+
+
+def build_score_edges(ctx, items) -> list[int]:  # type: ignore[no-untyped-def]
+    """Entities whose expired dishonest records sit on each side of the decay steps, so
+    the score is one step above, at or below the threshold on the evaluated days."""
+    now = ctx.now()
+    ids = []
+    with ctx.session_factory.begin() as session:
+        for focus in AGREEMENT_DAYS:
+            steps = [rules.within_cutoff(focus, m) for m in (12, 24)]
+            for first, second in itertools.product(steps, repeat=2):
+                for shift in (-DAY, timedelta(0), DAY):
+                    entity = bare_row(session, now)
+                    ids.append(entity.id)
+                    for n, decided in enumerate((first + shift, second)):
+                        session.add(
+                            make_record(
+                                items["TM-DIS-BAD-FAITH-APPLICATION"],
+                                entity.id,
+                                f"{entity.id}-s{n}",
+                                now,
+                                severity="general",
+                                decided=decided,
+                                publicity_end=decided + DAY,
+                                status="expired",
+                            )
+                        )
     return ids
 
 
@@ -819,6 +875,7 @@ def test_the_view_explains_the_tier_and_what_would_change_it(ctx, applied):
             "description": "有公示期内的失信信息",
             "record_ids": (record["id"],),
             "listing_ids": (),
+            "score": None,
         }
     ]
     changes = {c["kind"]: c for c in view["would_change"]}

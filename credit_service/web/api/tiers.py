@@ -31,6 +31,9 @@ class ReasonSchema(ma.Schema):
     description = ma.fields.String()
     record_ids = ma.fields.List(ma.fields.Integer())
     listing_ids = ma.fields.List(ma.fields.Integer())
+    score = ma.fields.Float(
+        allow_none=True, metadata={"description": "points, when the rule scores records"}
+    )
 
 
 class ChangeSchema(ma.Schema):
