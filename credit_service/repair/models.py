@@ -49,6 +49,10 @@ class RepairApplication(SQLModel, table=True):
     idempotency_key: str | None = Field(default=None, max_length=100)
     submitted_on: date
     acceptance_due: date | None = None
+    # The running phase's clock: its due date is clock_workdays working days after
+    # clock_from (kept so a provisional due date can be recomputed, pauses included).
+    clock_from: date | None = None
+    clock_workdays: int | None = None
     accepted_on: date | None = None
     decision_due: date | None = None
     due_provisional: bool = False

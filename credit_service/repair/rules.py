@@ -142,8 +142,12 @@ def acceptance_due(rules: RepairRules, calendar: WorkdayCalendar, submitted: dat
 def decision_due(
     rules: RepairRules, calendar: WorkdayCalendar, accepted: date, kind: str
 ) -> Deadline:
-    days = rules.listing_decision_workdays if kind == "listing" else rules.decision_workdays
-    return calendar.add_workdays(accepted, days)
+    return calendar.add_workdays(accepted, decision_workdays(rules, kind))
+
+
+def decision_workdays(rules: RepairRules, kind: str) -> int:
+    """Working days to decide: longer for an early removal from the list (D7)."""
+    return rules.listing_decision_workdays if kind == "listing" else rules.decision_workdays
 
 
 def remaining_workdays(calendar: WorkdayCalendar, paused: date, due: date) -> int:
@@ -153,7 +157,12 @@ def remaining_workdays(calendar: WorkdayCalendar, paused: date, due: date) -> in
 
 def resumed_due(calendar: WorkdayCalendar, resumed: date, remaining: int) -> Deadline:
     """The new due date once materials arrive on ``resumed`` (at least one working day)."""
-    return calendar.add_workdays(resumed, max(remaining, 1))
+    return calendar.add_workdays(resumed, resumed_workdays(remaining))
+
+
+def resumed_workdays(remaining: int) -> int:
+    """A resumed clock always leaves the reviewer at least one working day."""
+    return max(remaining, 1)
 
 
 def sniff(head: bytes) -> str | None:

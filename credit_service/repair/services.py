@@ -10,9 +10,10 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import date
+from pathlib import Path
 from typing import IO, Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -108,11 +109,26 @@ def _listing_facts(session: Session, ctx: Context, case: DishonestyCase) -> rule
         ),
         repairable=True,
         decided_on=case.decided_on,
-        minimum_passes_on=period_passed_on(case.decided_on, ctx.list_rules.early_removal_months),
+        minimum_passes_on=period_passed_on(
+            _term_started(session, case), ctx.list_rules.early_removal_months
+        ),
         restriction_until=rules.restriction_end(
             list(fields), ctx.catalogs.publicity.no_early_stop_penalty_types
         ),
     )
+
+
+def _term_started(session: Session, case: DishonestyCase) -> date:
+    """The listing decision, or the day a repair obtained with false materials was
+    revoked: the term, and with it the year before early removal, restarts then (D7)."""
+    restarted = session.execute(
+        select(func.max(RepairApplication.revoked_on)).where(
+            RepairApplication.target_type == "listing",
+            RepairApplication.target_id == case.id,
+            RepairApplication.state == "revoked",
+        )
+    ).scalar_one()
+    return max(d for d in (case.decided_on, restarted) if d is not None)
 
 
 def _applicant_facts(
@@ -126,9 +142,11 @@ def _applicant_facts(
             CreditRecord.id != (exclude_record or 0),
         )
     ).scalars()
+    # a repair later revoked for false materials was completed too: it starts the cooldown
     last = session.execute(
         select(func.max(RepairApplication.decided_on)).where(
-            RepairApplication.entity_id == entity_id, RepairApplication.state == "granted"
+            RepairApplication.entity_id == entity_id,
+            RepairApplication.state.in_(("granted", "revoked")),
         )
     ).scalar_one()
     return rules.ApplicantFacts(tuple(penalties), last)
@@ -181,11 +199,11 @@ def apply(
         a commitment to another text version.
     :raises Conflict: an open application for the same target exists (named).
     """
+    kind, target_id = parse_target(target)
     if idempotency_key:
         existing = _by_key(ctx, actor, idempotency_key)
         if existing is not None:
-            return existing, False
-    kind, target_id = parse_target(target)
+            return _same_target(existing, f"{kind}:{target_id}"), False
     _check_commitment(ctx, commitment_version, obligations_performed)
     try:
         with ctx.session_factory.begin() as session:
@@ -205,8 +223,20 @@ def apply(
         # Lost a race: a double click, or another open application for the target.
         existing = _by_key(ctx, actor, idempotency_key) if idempotency_key else None
         if existing is not None:
-            return existing, False
+            return _same_target(existing, f"{kind}:{target_id}"), False
         raise _open_conflict(ctx, kind, target_id) from None
+
+
+def _same_target(existing: dict[str, Any], target: str) -> dict[str, Any]:
+    """A repeated Idempotency-Key must repeat the same application, not start another."""
+    if existing["target"] != target:
+        raise InvalidInput(
+            f"this Idempotency-Key was used for application {existing['id']} "
+            f"({existing['target']}); 该幂等键已用于另一申请",
+            code="idempotency-key-reused",
+            errors={"Idempotency-Key": ["already used for another target"]},
+        )
+    return existing
 
 
 def _check_commitment(ctx: Context, version: str, obligations_performed: bool) -> None:
@@ -265,6 +295,8 @@ def _submit(
         submitted_on=today,
         acceptance_due=due.due,
         due_provisional=due.provisional,
+        clock_from=today,
+        clock_workdays=ctx.repair_rules.acceptance_workdays,
         created_at=now,
         updated_at=now,
         **values,
@@ -332,20 +364,46 @@ def add_evidence(
             code="file-type",
             errors={"file": ["not a PDF, JPEG or PNG file"]},
         )
-    with ctx.session_factory.begin() as session:
-        application = _application_for_update(session, actor, application_id)
-        _ensure_applicant(actor, application)
-        count = session.execute(
-            select(func.count()).where(RepairEvidence.application_id == application.id)
-        ).scalar_one()
-        if count >= ctx.repair_rules.max_files:
-            raise InvalidInput(
-                f"at most {ctx.repair_rules.max_files} files; 最多上传10个文件",
-                code="too-many-files",
-                errors={"file": ["too many files"]},
-            )
-        evidence = _store(session, ctx, actor, application, filename, kind, data)
-        return _evidence_view(evidence)
+    stored = secrets.token_hex(16)
+    path = _evidence_folder(ctx) / stored
+    try:
+        with ctx.session_factory.begin() as session:
+            application = _application_for_update(session, actor, application_id)
+            _ensure_applicant(actor, application)
+            _ensure_open(application)
+            _check_count(ctx, session, application)
+            evidence = _store(session, ctx, actor, application, filename, kind, data, path)
+            return _evidence_view(evidence)
+    except BaseException:
+        path.unlink(missing_ok=True)  # the row was rolled back: leave no orphan file
+        raise
+
+
+def _ensure_open(application: RepairApplication) -> None:
+    if application.state not in OPEN_STATES:
+        raise Conflict(
+            f"the application is '{application.state}': no more evidence; 申请已办结",
+            code="application-closed",
+            state=application.state,
+        )
+
+
+def _check_count(ctx: Context, session: Session, application: RepairApplication) -> None:
+    count = session.execute(
+        select(func.count()).where(RepairEvidence.application_id == application.id)
+    ).scalar_one()
+    if count >= ctx.repair_rules.max_files:
+        raise InvalidInput(
+            f"at most {ctx.repair_rules.max_files} files; 最多上传10个文件",
+            code="too-many-files",
+            errors={"file": ["too many files"]},
+        )
+
+
+def _evidence_folder(ctx: Context) -> Path:
+    folder = ctx.settings.data_dir / "evidence"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
 
 
 def _store(
@@ -356,14 +414,12 @@ def _store(
     filename: str,
     kind: str,
     data: bytes,
+    path: Path,
 ) -> RepairEvidence:
-    folder = ctx.settings.data_dir / "evidence"
-    folder.mkdir(parents=True, exist_ok=True)
-    stored = secrets.token_hex(16)
     evidence = RepairEvidence(
         application_id=application.id,
         original_name=filename,
-        stored_name=stored,
+        stored_name=path.name,
         content_type=kind,
         size=len(data),
         sha256=hashlib.sha256(data).hexdigest(),
@@ -372,7 +428,7 @@ def _store(
     )
     session.add(evidence)
     session.flush()
-    (folder / stored).write_bytes(data)
+    path.write_bytes(data)
     audit.append(
         session,
         actor=actor,
@@ -392,11 +448,12 @@ def get_evidence(
     with ctx.read_session_factory() as session:
         application = _application(session, actor, application_id)
         _ensure_applicant_or_reviewer(actor, application)
+        if actor.role not in ("enterprise", "admin", "regulator"):  # e.g. a viewer
+            raise Forbidden("only the applicant and the reviewers; 仅限申请人和审核人员")
         evidence = session.get(RepairEvidence, evidence_id)
         if evidence is None or evidence.application_id != application.id:
             raise NotFound("no such evidence file", code="evidence-not-found")
-    path = ctx.settings.data_dir / "evidence" / evidence.stored_name
-    return evidence, path.read_bytes()
+    return evidence, (_evidence_folder(ctx) / evidence.stored_name).read_bytes()
 
 
 def _ensure_applicant(actor: Actor, application: RepairApplication) -> None:
@@ -486,11 +543,29 @@ def review(
                 state=application.state,
                 version=application.version,
             )
+        _check_step_date(ctx, application, on)
         handler(session, ctx, actor, application, on, reason)
         application.version += 1
         application.updated_at = ctx.now()
         _log(session, ctx, actor, application, step, reason, on)
         return application_view(session, ctx, application)
+
+
+def _check_step_date(ctx: Context, a: RepairApplication, on: date) -> None:
+    """A step is dated between the application's last event and today: deadlines count
+    from it, so a mistyped date must not move them."""
+    latest = max(d for d in (a.submitted_on, a.accepted_on, a.clock_from, a.decided_on) if d)
+    if on > ctx.today():
+        raise InvalidInput(
+            "a step cannot be dated in the future; 日期不能晚于今天",
+            errors={"on": ["in the future"]},
+        )
+    if on < latest:
+        raise InvalidInput(
+            f"a step cannot be dated before {latest}, the application's last step; "
+            "日期不能早于上一环节",
+            errors={"on": [f"before {latest}"]},
+        )
 
 
 def _accept(
@@ -503,6 +578,8 @@ def _accept(
         due.due,
         due.provisional,
     )
+    a.clock_from = on
+    a.clock_workdays = rules.decision_workdays(ctx.repair_rules, a.target_type)
 
 
 def _not_accept(
@@ -540,6 +617,8 @@ def supplement_received(ctx: Context, actor: Actor, application_id: int) -> dict
                 state=a.state,
             )
         due = rules.resumed_due(ctx.calendar, today, a.paused_remaining or 0)
+        a.clock_from = today
+        a.clock_workdays = rules.resumed_workdays(a.paused_remaining or 0)
         if a.paused_phase == "decision":
             a.state, a.decision_due = "accepted", due.due
         else:
@@ -556,6 +635,7 @@ def _grant(
     session: Session, ctx: Context, actor: Actor, a: RepairApplication, on: date, reason: str
 ) -> None:
     """Everything a grant changes, in this transaction (D11)."""
+    _ensure_still_eligible(session, ctx, actor, a, on)
     entity = session.get(Entity, a.entity_id)
     if a.target_type == "record":
         record = session.get(CreditRecord, a.target_id)
@@ -584,6 +664,27 @@ def _grant(
             "decided_on": on,
         },
     )
+
+
+def _ensure_still_eligible(
+    session: Session, ctx: Context, actor: Actor, a: RepairApplication, on: date
+) -> None:
+    """What changed since the application (a new heavier penalty, a restriction, the
+    publicity ended) is checked again before the grant: such a case must be refused."""
+    _, facts = _target(session, ctx, actor, a.target_type, a.target_id)
+    result = rules.eligibility(
+        facts,
+        _applicant_facts(session, a.entity_id, a.target_id if a.target_type == "record" else None),
+        ctx.repair_rules,
+        on,
+    )
+    if not result.eligible:
+        raise Conflict(
+            "the conditions for repair no longer hold; refuse with reasons instead; "
+            "已不符合信用修复条件，请作出不予修复决定",
+            code="no-longer-eligible",
+            unmet=[c.label for c in result.conditions if c.state == "not_met"],
+        )
 
 
 def _refuse(
@@ -643,6 +744,15 @@ def flag_deadlines(ctx: Context) -> dict[str, int]:
             a.overdue, a.due_soon = overdue, soon
             counts["overdue"] += overdue
             counts["due_soon"] += soon
+        # a paused or closed application has no running deadline: clear old flags
+        session.execute(
+            update(RepairApplication)
+            .where(
+                RepairApplication.state.not_in(("submitted", "accepted")),
+                RepairApplication.overdue | RepairApplication.due_soon,
+            )
+            .values(overdue=False, due_soon=False)
+        )
     return counts
 
 
@@ -656,13 +766,11 @@ def refresh_provisional_deadlines(ctx: Context) -> int:
                 RepairApplication.state.in_(("submitted", "accepted")),
             )
         ).scalars():
+            # the phase's own clock, so a resumed pause keeps the days it had left
+            due = ctx.calendar.add_workdays(a.clock_from, a.clock_workdays)
             if a.state == "submitted":
-                due = rules.acceptance_due(ctx.repair_rules, ctx.calendar, a.submitted_on)
                 a.acceptance_due = due.due
             else:
-                due = rules.decision_due(
-                    ctx.repair_rules, ctx.calendar, a.accepted_on, a.target_type
-                )
                 a.decision_due = due.due
             a.due_provisional = due.provisional
             changed += not due.provisional

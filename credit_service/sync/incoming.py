@@ -76,6 +76,7 @@ def _apply(session: Session, ctx: Context, actor: Actor, change: dict[str, Any])
     kind = change.get("kind")
     if kind not in KINDS:
         raise Refused(f"unknown change kind {kind!r}")
+    _check_values(change)
     if kind == "record":
         return _record(session, ctx, actor, change)
     record = _existing(session, change)
@@ -95,6 +96,24 @@ def _apply(session: Session, ctx: Context, actor: Actor, change: dict[str, Any])
         )
         return "revoked"
     return _repair(session, ctx, actor, record, change, on)
+
+
+def _check_values(change: dict[str, Any]) -> None:
+    """Refuse malformed values with a reason: an exception would roll the whole page
+    back, and every later pull would stop at the same page."""
+    try:
+        int(change.get("revision") or 1)
+        if change.get("decided_on"):
+            date.fromisoformat(str(change["decided_on"]))
+    except (TypeError, ValueError) as exc:
+        raise Refused(f"malformed change: {exc}") from exc
+    body = change.get("record") or {}
+    if change.get("kind") == "record" and not (
+        isinstance(body, dict)
+        and isinstance(body.get("party") or {}, dict)
+        and isinstance(body.get("fields") or {}, dict)
+    ):
+        raise Refused("malformed change: record, party and fields must be objects")
 
 
 def _record(session: Session, ctx: Context, actor: Actor, change: dict[str, Any]) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import date
 from typing import Any
 
 import marshmallow as ma
@@ -87,7 +88,9 @@ def problem(
     }
     if errors:
         body["errors"] = errors
-    body.update({k: v for k, v in extensions.items() if v is not None})
+    extra = {k: v for k, v in extensions.items() if v is not None}
+    # dates in ISO 8601 like every other body (Flask's default would write an HTTP date)
+    body.update({k: v.isoformat() if isinstance(v, date) else v for k, v in extra.items()})
     response = Response(json.dumps(body, ensure_ascii=False), status=status, mimetype=PROBLEM_JSON)
     for name, value in (headers or {}).items():
         response.headers[name] = value
