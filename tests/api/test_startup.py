@@ -84,7 +84,6 @@ def test_cli_catalogs_check_passes_the_project_catalogs(app):
     for domain in ("patent", "trademark", "geographical_indication"):
         assert re.search(rf"^{domain}: \d+ items", result.stdout, re.MULTILINE), result.stdout
 
-
     assert re.search(r"^tiers: rule set 2026年版\+[0-9a-f]{12}$", result.stdout, re.MULTILINE)
 
 
