@@ -1,0 +1,188 @@
+"""The scheduler: several processes, one leader, one recorded run per job and slot.
+
+Two real ``python -m schedulers`` processes run the push job every two seconds against
+the same database; a job run by hand is recorded too; the lease and the unique run key
+are checked in process with a FixedClock."""
+
+from __future__ import annotations
+
+import dataclasses
+import signal
+import subprocess
+import sys
+import time
+from datetime import timedelta
+
+import pytest
+import requests
+from sqlalchemy import func, select
+
+from credit_service.config import PROJECT_ROOT
+from credit_service.jobs import services as job_services
+from credit_service.jobs.models import JobRun, SchedulerLease
+from schedulers.__main__ import scheduled_slot
+
+pytestmark = pytest.mark.slow
+
+SCHEDULER = [
+    sys.executable,
+    "-m",
+    "schedulers",
+    "--only",
+    "sync.push",
+    "--interval-seconds",
+    "2",
+]
+
+
+def job_runs(ctx) -> list[JobRun]:
+    with ctx.read_session_factory() as session:
+        return list(session.execute(select(JobRun).order_by(JobRun.scheduled_for)).scalars())
+
+
+def stop(process: subprocess.Popen) -> None:
+    """Ctrl-C (the scheduler releases its lease), then SIGKILL if it lingers."""
+    if process.poll() is None:
+        process.send_signal(signal.SIGINT)
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=10)
+
+
+def test_two_schedulers_run_each_slot_once_under_one_leader(
+    live_ctx, simulator, add_events, subprocess_env, save_platform, tmp_path, count_rows
+):
+    platform, control, _ = simulator
+    save_platform(dataclasses.replace(platform, batch_size=10))
+    produced = add_events(30)
+    logs = [(tmp_path / f"scheduler-{i}.log").open("wb") for i in range(2)]
+    processes = [
+        subprocess.Popen(SCHEDULER, cwd=PROJECT_ROOT, env=subprocess_env, stdout=log, stderr=log)
+        for log in logs
+    ]
+    try:
+        started, deadline = time.monotonic(), time.monotonic() + 40
+        while time.monotonic() - started < 9 or len(job_runs(live_ctx)) < 3:
+            assert time.monotonic() < deadline, "fewer than 3 runs in 40 s"
+            assert all(p.poll() is None for p in processes), "a scheduler exited"
+            time.sleep(0.25)
+    finally:
+        for process in processes:
+            stop(process)
+        for log in logs:
+            log.close()
+
+    runs = job_runs(live_ctx)
+    assert len(runs) >= 3
+    assert {r.job_id for r in runs} == {"sync.push"}
+    with live_ctx.read_session_factory() as session:
+        per_slot = session.execute(
+            select(JobRun.job_id, JobRun.scheduled_for, func.count()).group_by(
+                JobRun.job_id, JobRun.scheduled_for
+            )
+        ).all()
+    assert {n for _, _, n in per_slot} == {1}  # the unique key: one run per slot
+    slots = [r.scheduled_for for r in runs]
+    gaps = [later - earlier for earlier, later in zip(slots, slots[1:], strict=False)]
+    assert all(gap >= timedelta(seconds=2) for gap in gaps)
+    assert all(s == scheduled_slot(s, timedelta(seconds=2)) for s in slots)
+    hosts = {r.host for r in runs}
+    assert len(hosts) == 1, hosts  # the lease: one leader ran every job
+    finished = [r for r in runs if r.outcome != "running"]  # the last may have been cut short
+    assert len(finished) >= len(runs) - 1
+    assert {r.outcome for r in finished} == {"succeeded"}, [r.detail for r in finished]
+    assert "anhui" in finished[0].detail
+    assert count_rows(SchedulerLease) == 0  # released on Ctrl-C
+    assert control.stats()["distinct_events"] == len(produced)
+    assert requests.get(f"{platform.base_url}/sim/events", timeout=10).json() == sorted(produced)
+
+
+def test_a_job_run_by_hand_is_recorded(live_ctx, simulator, add_events, subprocess_env):
+    platform, control, _ = simulator
+    produced = add_events(12)
+
+    finished = subprocess.run(
+        [sys.executable, "-m", "schedulers", "run", "sync.push"],
+        cwd=PROJECT_ROOT,
+        env=subprocess_env,
+        capture_output=True,
+        timeout=120,
+    )
+
+    assert finished.returncode == 0, finished.stderr.decode()[-2000:]
+    [run] = job_runs(live_ctx)
+    assert (run.job_id, run.outcome) == ("sync.push", "succeeded")
+    assert run.scheduled_for.microsecond == 0
+    assert run.finished_at >= run.started_at
+    assert "'accepted': 12" in run.detail
+    assert control.stats()["distinct_events"] == len(produced)
+
+    unknown = subprocess.run(
+        [sys.executable, "-m", "schedulers", "run", "no.such.job"],
+        cwd=PROJECT_ROOT,
+        env=subprocess_env,
+        capture_output=True,
+        timeout=60,
+    )
+    assert unknown.returncode == 2 and b"unknown job" in unknown.stderr
+
+
+# --- in process -------------------------------------------------------------------------------
+
+
+def test_a_slot_runs_once_and_a_second_fire_is_a_duplicate(ctx, clock):
+    slot = scheduled_slot(ctx.now(), timedelta(minutes=1))
+    calls = []
+
+    assert job_services.run_recorded(ctx, "t.job", slot, "a:1", lambda: calls.append(1)) == (
+        "succeeded"
+    )
+    assert job_services.run_recorded(ctx, "t.job", slot, "b:2", lambda: calls.append(2)) == (
+        "duplicate"
+    )
+    assert calls == [1]
+    clock.advance(minutes=1)
+    next_slot = scheduled_slot(ctx.now(), timedelta(minutes=1))
+    assert job_services.run_recorded(ctx, "t.job", next_slot, "b:2", lambda: 1) == "succeeded"
+    assert job_services.run_recorded(ctx, "t.other", slot, "b:2", lambda: 1) == "succeeded"
+
+    def boom():
+        raise RuntimeError("platform file unreadable")
+
+    clock.advance(minutes=1)
+    failing_slot = scheduled_slot(ctx.now(), timedelta(minutes=1))
+    assert job_services.run_recorded(ctx, "t.job", failing_slot, "a:1", boom) == "failed"
+    with ctx.session_factory() as session:
+        failed = session.execute(
+            select(JobRun).where(JobRun.scheduled_for == failing_slot)
+        ).scalar_one()
+    assert failed.outcome == "failed"
+    assert failed.detail == "RuntimeError: platform file unreadable"
+    assert failed.finished_at == ctx.now()
+
+
+def test_the_lease_has_one_holder_until_it_expires(ctx, clock):
+    assert job_services.hold_lease(ctx, "a:1", seconds=90)
+    assert not job_services.hold_lease(ctx, "b:2", seconds=90)
+    clock.advance(seconds=60)
+    assert job_services.hold_lease(ctx, "a:1", seconds=90)  # renewed: 90 s from now
+    clock.advance(seconds=60)
+    assert not job_services.hold_lease(ctx, "b:2", seconds=90)
+    clock.advance(seconds=31)
+    assert job_services.hold_lease(ctx, "b:2", seconds=90)  # expired: taken over
+    assert not job_services.hold_lease(ctx, "a:1", seconds=90)
+
+    job_services.release_lease(ctx, "a:1")  # not the holder: nothing happens
+    assert not job_services.hold_lease(ctx, "a:1", seconds=90)
+    job_services.release_lease(ctx, "b:2")
+    assert job_services.hold_lease(ctx, "a:1", seconds=90)
+
+
+def test_slots_are_shared_by_processes_firing_at_nearly_the_same_moment(clock):
+    period = timedelta(minutes=5)
+    first = clock.now().replace(minute=10, second=0, microsecond=300)
+    assert scheduled_slot(first, period) == scheduled_slot(first + timedelta(seconds=3), period)
+    assert scheduled_slot(first, period) != scheduled_slot(first + period, period)
+    assert scheduled_slot(first, period) == first.replace(microsecond=0)
