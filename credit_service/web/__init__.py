@@ -32,6 +32,9 @@ from credit_service.web.api import (
 )
 from credit_service.web.cli import register_cli
 from credit_service.web.pages import auth as auth_pages
+from credit_service.web.pages import common as page_common
+from credit_service.web.pages import console as console_pages
+from credit_service.web.pages import enterprise as enterprise_pages
 from credit_service.web.pages import forms
 from credit_service.web.pages import public as public_pages
 from credit_service.web.ratelimit import init_rate_limits
@@ -50,7 +53,7 @@ BLUEPRINTS = (
     admin.bp,
     sync_admin.bp,
 )
-PAGES = (auth_pages.bp, public_pages.bp)
+PAGES = (auth_pages.bp, public_pages.bp, enterprise_pages.bp, console_pages.bp)
 logger = logging.getLogger(__name__)
 
 
@@ -106,6 +109,7 @@ def create_app(settings: Settings | None = None, *, context: Context | None = No
         app.register_blueprint(page)
     docs.register(app)
     app.jinja_env.globals.update(t=i18n.translate, csrf_token=forms.csrf_token)
+    page_common.install(app)
     app.extensions["limiter"] = init_rate_limits(app, settings)
     app.before_request(hardening.check_content_type)
     app.before_request(hardening.check_input_text)

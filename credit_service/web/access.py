@@ -23,6 +23,7 @@ from credit_service.errors import Forbidden, Unauthenticated
 logger = logging.getLogger(__name__)
 F = TypeVar("F", bound=Callable[..., Any])
 ACCESS_ATTR = "_access_rule"
+BODY_LIMIT_ATTR = "_body_limit"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 SESSION_COOKIE = "cs_session"
 CSRF_FIELD = "csrf_token"
@@ -77,18 +78,39 @@ FRAMEWORK_PUBLIC = {
 }
 
 
-def rule_for(app: Flask, endpoint: str | None, method: str) -> AccessRule | None:
-    """The declaration that governs ``method`` on ``endpoint``, or None if there is none."""
-    if endpoint in FRAMEWORK_PUBLIC:
-        return AccessRule(frozenset(), public_reason=FRAMEWORK_PUBLIC[endpoint])
+def body_limit(limit: Callable[[Any], int]) -> Callable[[F], F]:
+    """Declare a larger request body than MAX_CONTENT_LENGTH for an upload view; the
+    limit (a function of the service context) applies before anything reads the body,
+    the CSRF check of a form included."""
+
+    def decorate(view: F) -> F:
+        setattr(view, BODY_LIMIT_ATTR, limit)
+        return view
+
+    return decorate
+
+
+def _view(app: Flask, endpoint: str | None, method: str) -> Callable[..., Any] | None:
+    """The function that serves ``method`` on ``endpoint`` (a method of a MethodView)."""
     view = app.view_functions.get(endpoint or "")
-    if view is None:
-        return None
     view_class = getattr(view, "view_class", None)
     if view_class is not None:
         name = "get" if method == "HEAD" else method.lower()
         view = getattr(view_class, name, None)
-    return getattr(view, ACCESS_ATTR, None)
+    return view
+
+
+def rule_for(app: Flask, endpoint: str | None, method: str) -> AccessRule | None:
+    """The declaration that governs ``method`` on ``endpoint``, or None if there is none."""
+    if endpoint in FRAMEWORK_PUBLIC:
+        return AccessRule(frozenset(), public_reason=FRAMEWORK_PUBLIC[endpoint])
+    return getattr(_view(app, endpoint, method), ACCESS_ATTR, None)
+
+
+def _apply_body_limit() -> None:
+    limit = getattr(_view(current_app, request.endpoint, request.method), BODY_LIMIT_ATTR, None)
+    if limit is not None:
+        request.max_content_length = limit(current_app.extensions["credit_service"])
 
 
 def enforce_access() -> Response | None:
@@ -118,6 +140,7 @@ def enforce_access() -> Response | None:
             )
         )
     _check_scope(rule)
+    _apply_body_limit()
     _check_csrf()
     return _expired_password_gate()
 

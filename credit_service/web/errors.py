@@ -1,13 +1,17 @@
-"""Every error as RFC 9457 problem+json, mapped in one table; no traceback leaves."""
+"""Every error as RFC 9457 problem+json, mapped in one table; no traceback leaves.
+
+Browsers asking for a page get the same problem as an HTML page."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import date
+from functools import wraps
 from typing import Any
 
 import marshmallow as ma
-from flask import Flask, Response, json, request
+from flask import Flask, Response, json, redirect, render_template, request, url_for
 from werkzeug.exceptions import HTTPException
 
 from credit_service import errors
@@ -143,7 +147,30 @@ def handle_unexpected(exc: Exception) -> Response:
     return problem(500)
 
 
+def for_browsers(handler: Callable[[Any], Response]) -> Callable[[Any], Response]:
+    """A browser asking for a page gets an HTML page instead of problem+json, and one that
+    must sign in is sent to the sign-in page (which brings it back afterwards)."""
+
+    @wraps(handler)
+    def negotiate(exc: Any) -> Response:
+        response = handler(exc)
+        if not isinstance(response, Response) or not wants_page():
+            return response
+        if response.status_code == 401 and request.method == "GET":
+            return redirect(url_for("auth_pages.sign_in", next=request.full_path.rstrip("?")))
+        body = json.loads(response.get_data())
+        page = render_template("error.html", problem=body, status=response.status_code)
+        return Response(page, status=response.status_code, mimetype="text/html")
+
+    return negotiate
+
+
+def wants_page() -> bool:
+    """A page request (not /api/) from a client that names HTML in its Accept header."""
+    return not request.path.startswith("/api/") and "text/html" in request.headers.get("Accept", "")
+
+
 def register_error_handlers(app: Flask) -> None:
-    app.register_error_handler(errors.CreditServiceError, handle_domain_error)
-    app.register_error_handler(HTTPException, handle_http_exception)
-    app.register_error_handler(Exception, handle_unexpected)
+    app.register_error_handler(errors.CreditServiceError, for_browsers(handle_domain_error))
+    app.register_error_handler(HTTPException, for_browsers(handle_http_exception))
+    app.register_error_handler(Exception, for_browsers(handle_unexpected))

@@ -179,7 +179,7 @@ def test_sign_in_sets_a_secure_httponly_lax_session_cookie(ctx, client):
     response = sign_in(client, username)
 
     assert response.status_code == 303
-    assert response.headers["Location"] == "/console"
+    assert response.headers["Location"] == "/start"
     cookie = set_cookie_header(response, SESSION)
     attributes = {part.strip().split("=")[0] for part in cookie.split(";")[1:]}
     assert {"Secure", "HttpOnly", "SameSite", "Path"} <= attributes
@@ -187,6 +187,8 @@ def test_sign_in_sets_a_secure_httponly_lax_session_cookie(ctx, client):
     assert "Max-Age=43200" in cookie  # no longer than the absolute lifetime
     raw = session_id(client)
     assert raw and len(raw) >= 40
+    start = client.get("/start")
+    assert (start.status_code, start.headers["Location"]) == (303, "/console")
     console = client.get("/console")
     assert console.status_code == 200
     assert username in console.get_data(as_text=True)
@@ -264,7 +266,7 @@ def test_next_redirects_only_within_the_site(ctx, client):
     outside = client.post("/sign-in", data={**data, "next": "//evil.example/steal"})
 
     assert inside.headers["Location"] == "/api/v1/accounts/me"
-    assert outside.headers["Location"] == "/console"
+    assert outside.headers["Location"] == "/start"
 
 
 # --- failed sign-ins ------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from flask.views import MethodView
 
 from credit_service.errors import InvalidInput
 from credit_service.repair import services
-from credit_service.web.access import allow, current_actor
+from credit_service.web.access import allow, body_limit, current_actor
 from credit_service.web.api.common import Blueprint, accepts, service_context
 
 bp = Blueprint(
@@ -22,6 +22,11 @@ bp = Blueprint(
 REVIEWERS = ("admin", "regulator")
 READERS = ("admin", "regulator", "viewer", "enterprise")
 UPLOAD_OVERHEAD = 64 * 1024  # multipart framing around a file of the maximum size
+
+
+def evidence_body_limit(ctx) -> int:  # type: ignore[no-untyped-def]
+    """An evidence upload may carry one file of the largest allowed size."""
+    return ctx.repair_rules.max_bytes + UPLOAD_OVERHEAD
 
 
 class ConditionSchema(ma.Schema):
@@ -179,12 +184,12 @@ class ApplicationById(MethodView):
 @bp.route("/repair-applications/<int:application_id>/evidence")
 class Evidence(MethodView):
     @allow("enterprise")
+    @body_limit(evidence_body_limit)
     @accepts("multipart/form-data")
     @bp.response(201, EvidenceSchema)
     def post(self, application_id: int):
         """Upload one evidence file (form part 'file'): PDF, JPEG or PNG, at most 10 MiB."""
         ctx = service_context()
-        request.max_content_length = ctx.repair_rules.max_bytes + UPLOAD_OVERHEAD
         upload = request.files.get("file")
         if upload is None:
             raise InvalidInput(

@@ -8,7 +8,7 @@ from credit_service.auth import accounts, sessions
 from credit_service.errors import CreditServiceError, Unauthenticated
 from credit_service.web.access import ANY_SCOPE, SESSION_COOKIE, allow, current_actor, public
 from credit_service.web.api.common import accepts
-from credit_service.web.pages import forms
+from credit_service.web.pages import forms, navigation
 
 bp = Blueprint("auth_pages", __name__)
 SIGNED_IN_ROLES = ("admin", "regulator", "viewer", "checker", "enterprise", "sync", "auditor")
@@ -57,7 +57,7 @@ def sign_in() -> Response:
     target = (
         url_for("auth_pages.change_password", notice="sign_in.expired")
         if signed_in.password_expired
-        else forms.safe_next(request.form.get("next"), url_for("auth_pages.console"))
+        else forms.safe_next(request.form.get("next"), url_for("auth_pages.start"))
     )
     response = redirect(target, code=303)
     _set_session_cookie(response, signed_in.session_id)
@@ -165,8 +165,15 @@ def register_enterprise() -> Response:
     return redirect(url_for("auth_pages.sign_in", notice=notice), code=303)
 
 
-@bp.get("/console")
-@allow("admin", "regulator", "viewer", "auditor", "enterprise")
-def console() -> str:
-    """The signed-in landing page."""
-    return render_template("console/index.html", actor=g.actor)
+@bp.get("/start")
+@allow(*SIGNED_IN_ROLES, scopes=ANY_SCOPE)
+def start() -> Response:
+    """After sign-in: the first page of the caller's portal or console."""
+    return redirect(navigation.landing_url(), code=303)
+
+
+@bp.get("/account")
+@allow(*SIGNED_IN_ROLES, scopes=ANY_SCOPE)
+def account() -> str:
+    """One's own account: name, role, region."""
+    return render_template("auth/account.html", actor=g.actor)

@@ -39,6 +39,13 @@ def _filters() -> tuple[public.Filters, dict[str, str], dict[str, list[str]]]:
     return public.Filters(**usable), values, errors
 
 
+@bp.get("/")
+@public_endpoint("the home page explains the list and credit repair to everyone")
+def home() -> str:
+    """What the list is, how to search it, and how credit repair works."""
+    return render_template("public/home.html")
+
+
 @bp.get("/list")
 @public_endpoint(REASON)
 def list_page() -> str:

@@ -1,0 +1,72 @@
+"""The menus of the three audiences, and where each role lands after signing in.
+
+An entry shows only when its page exists and the caller's role may open it (the same
+access declaration that guards the page), so a menu never offers a page that would
+answer 403.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import current_app, g, request, url_for
+
+from credit_service.access import Actor
+from credit_service.web.access import rule_for
+
+MENUS: dict[str, tuple[tuple[str, str], ...]] = {
+    "public": (
+        ("public_pages.home", "nav.home"),
+        ("public_pages.list_page", "nav.list"),
+        ("public_pages.notices_page", "nav.notices"),
+        ("public_pages.catalogs_page", "nav.catalogs"),
+        ("public_pages.statistics_page", "nav.statistics"),
+    ),
+    "enterprise": (
+        ("enterprise_pages.overview", "nav.enterprise.overview"),
+        ("enterprise_pages.applications", "nav.enterprise.applications"),
+    ),
+    "console": (
+        ("console_pages.dashboard", "nav.console.dashboard"),
+        ("console_pages.entities", "nav.console.entities"),
+        ("console_pages.cases", "nav.console.cases"),
+        ("console_pages.repairs", "nav.console.repairs"),
+        ("console_pages.inspections", "nav.console.inspections"),
+        ("console_pages.sync", "nav.console.sync"),
+    ),
+}
+
+
+@dataclass(frozen=True)
+class MenuItem:
+    url: str
+    label: str
+    current: bool
+
+
+def menu(area: str) -> list[MenuItem]:
+    """The entries of a menu that the current caller may open."""
+    actor: Actor = g.actor
+    items = []
+    for endpoint, label in MENUS[area]:
+        rule = rule_for(current_app, endpoint, "GET")
+        if rule is None or not (rule.is_public or actor.role in rule.roles):
+            continue
+        items.append(MenuItem(url_for(endpoint), label, request.endpoint == endpoint))
+    return items
+
+
+def signed_in_area() -> str | None:
+    """Which signed-in menu the caller has: the enterprise portal or the console."""
+    actor: Actor = g.actor
+    if actor.is_anonymous:
+        return None
+    return "enterprise" if actor.role == "enterprise" else "console"
+
+
+def landing_url() -> str:
+    """Where the caller starts: an enterprise in its portal, staff on the console's first
+    page they may open, any other role on its account page."""
+    area = signed_in_area()
+    allowed = menu(area) if area else []
+    return allowed[0].url if allowed else url_for("auth_pages.account")
