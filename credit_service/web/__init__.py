@@ -36,6 +36,7 @@ from credit_service.web.pages import common as page_common
 from credit_service.web.pages import console as console_pages
 from credit_service.web.pages import enterprise as enterprise_pages
 from credit_service.web.pages import forms
+from credit_service.web.pages import operations as operations_pages
 from credit_service.web.pages import public as public_pages
 from credit_service.web.ratelimit import init_rate_limits
 
@@ -53,7 +54,13 @@ BLUEPRINTS = (
     admin.bp,
     sync_admin.bp,
 )
-PAGES = (auth_pages.bp, public_pages.bp, enterprise_pages.bp, console_pages.bp)
+PAGES = (
+    auth_pages.bp,
+    public_pages.bp,
+    enterprise_pages.bp,
+    console_pages.bp,
+    operations_pages.bp,
+)
 logger = logging.getLogger(__name__)
 
 

@@ -30,9 +30,9 @@ MENUS: dict[str, tuple[tuple[str, str], ...]] = {
         ("console_pages.dashboard", "nav.console.dashboard"),
         ("console_pages.entities", "nav.console.entities"),
         ("console_pages.cases", "nav.console.cases"),
-        ("console_pages.repairs", "nav.console.repairs"),
-        ("console_pages.inspections", "nav.console.inspections"),
-        ("console_pages.sync", "nav.console.sync"),
+        ("operations_pages.repairs", "nav.console.repairs"),
+        ("operations_pages.inspections", "nav.console.inspections"),
+        ("operations_pages.sync", "nav.console.sync"),
     ),
 }
 
