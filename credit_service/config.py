@@ -161,6 +161,12 @@ class Settings:
         "The provincial platforms to sync with (see docs/sync-protocol.md); none if absent.",
         _path,
     )
+    sync_confirm_workdays: int = _setting(
+        "SYNC_CONFIRM_WORKDAYS",
+        3,
+        "Working days a platform has to confirm a pushed event before it is flagged (D11).",
+        int,
+    )
     scheduler_lease_seconds: int = _setting(
         "SCHEDULER_LEASE_SECONDS",
         90,

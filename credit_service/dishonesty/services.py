@@ -304,7 +304,7 @@ def _publish(
         )
     details["late"] = bool(case.publication_deadline and on > case.publication_deadline)
     case.published_on = on
-    _changed(session, ctx, actor, case, "added", None, on)
+    _changed(session, ctx, case, "added", None, on)
 
 
 def _remove(
@@ -324,7 +324,7 @@ def _remove(
         )
     case.removed_on, case.removal_reason = on, why
     case.removal_note = reason or ctx.list_rules.removal_reasons[why]
-    _changed(session, ctx, actor, case, "removed", why, on)
+    _changed(session, ctx, case, "removed", why, on)
 
 
 def _withdraw(
@@ -355,7 +355,6 @@ STEP_HANDLERS = {
 def _changed(
     session: Session,
     ctx: Context,
-    actor: Actor,
     case: DishonestyCase,
     kind: str,
     reason: str | None,
@@ -370,8 +369,8 @@ def _changed(
     tier_recompute.recompute_entities(
         session, ctx, [case.entity_id], cause=f"listing {case.id} {kind}"
     )
-    if not outbox.leaves_the_city(actor):
-        return  # a platform told us: it is not sent back
+    # Always sent, whoever the actor: a listing is this city's own decision, even when a
+    # change pulled from a platform (a revoked penalty, a repair elsewhere) caused it.
     outbox.emit(
         session,
         event_type="listing.published" if kind == "added" else "listing.removed",
@@ -743,7 +742,7 @@ def restore_after_revoked_repair(
     case.published_on, case.term_ends_on = on, rules.term_end(ctx.list_rules, on)
     case.removal_note = f"信用修复决定被撤销：{reason}"
     case.version, case.updated_at = case.version + 1, ctx.now()
-    _changed(session, ctx, actor, case, "added", RESTORED, on)
+    _changed(session, ctx, case, "added", RESTORED, on)
     _log(session, ctx, actor, case, "restore", reason, on)
 
 

@@ -8,7 +8,9 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from credit_service.context import Context
 from credit_service.jobs.models import JobRun, SchedulerLease
@@ -38,6 +40,30 @@ def hold_lease(ctx: Context, holder: str, *, seconds: int) -> bool:
         return False  # another process created the lease at the same moment
 
 
+def _close_interrupted(session: Session, ctx: Context, job_id: str, host: str) -> None:
+    """Earlier runs of the job still marked running whose process is gone: started more
+    than a lease period ago by someone who does not hold the leader lease now (a killed
+    or partitioned scheduler). Without this they would show as running forever."""
+    now = ctx.now()
+    lease = session.get(SchedulerLease, LEASE_NAME)
+    alive = lease.holder if lease is not None and lease.expires_at > now else None
+    session.execute(
+        update(JobRun)
+        .where(
+            JobRun.job_id == job_id,
+            JobRun.finished_at.is_(None),
+            JobRun.host != host,
+            JobRun.host != (alive or ""),
+            JobRun.started_at < now - timedelta(seconds=ctx.settings.scheduler_lease_seconds),
+        )
+        .values(
+            outcome="interrupted",
+            finished_at=now,
+            detail="the process running it stopped before it finished; 任务进程中断",
+        )
+    )
+
+
 def release_lease(ctx: Context, holder: str) -> None:
     with ctx.session_factory.begin() as session:
         lease = session.get(SchedulerLease, LEASE_NAME, with_for_update=True)
@@ -51,6 +77,7 @@ def run_recorded(
     """Run ``work`` once for (job, scheduled time): 'succeeded', 'failed' or 'duplicate'."""
     try:
         with ctx.session_factory.begin() as session:
+            _close_interrupted(session, ctx, job_id, host)
             run = JobRun(
                 job_id=job_id, scheduled_for=scheduled_for, started_at=ctx.now(), host=host
             )

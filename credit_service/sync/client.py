@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 import requests
@@ -117,8 +118,18 @@ def _answer(response: requests.Response) -> dict:
 
 
 def _retry_after(response: requests.Response) -> float | None:
-    value = response.headers.get("Retry-After", "")
-    return float(value) if value.replace(".", "", 1).isdigit() else None
+    """Retry-After in seconds, or as an HTTP date (RFC 9110 §10.2.3) turned into the
+    seconds left until it; None when absent or unreadable."""
+    value = response.headers.get("Retry-After", "").strip()
+    if value.replace(".", "", 1).isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        return None
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
 class SimulatorControl:

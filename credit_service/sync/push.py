@@ -28,6 +28,7 @@ from credit_service.sync.platforms import Platform
 
 BACKOFF_BASE_SECONDS = 1.0
 BACKOFF_CAP_SECONDS = 300.0
+RETRY_AFTER_CAP_SECONDS = 3600.0  # a platform asking for longer is tried again after an hour
 
 
 @dataclass
@@ -250,7 +251,7 @@ def _defer(
             return
         stored.attempts += 1
         wait = (
-            exc.retry_after
+            min(exc.retry_after, RETRY_AFTER_CAP_SECONDS)
             if exc.retry_after is not None
             else backoff_seconds(stored.attempts, rng)
         )

@@ -83,17 +83,14 @@ def local_day(ctx: Context, platform: Platform, day: date) -> tuple[int, str]:
     with ctx.read_session_factory() as session:
         position = session.get(SyncPosition, platform.id)
         last = position.last_event_id if position else 0
-        dead = select(DeadLetter.event_id).where(
-            DeadLetter.platform_id == platform.id, DeadLetter.requeued_at.is_(None)
-        )
         ids = (
             session.execute(
                 select(OutboxEvent.event_id).where(
-                    OutboxEvent.id <= last,
-                    OutboxEvent.event_type.in_(platform.event_types),
                     OutboxEvent.occurred_at >= start,
                     OutboxEvent.occurred_at < start + timedelta(1),
-                    OutboxEvent.id.not_in(dead),
+                    ~_unconfirmed(platform, last),
+                    OutboxEvent.event_type.in_(platform.event_types),
+                    ~_dead(platform),
                 )
             )
             .scalars()
@@ -148,18 +145,24 @@ def sync_status(ctx: Context, platforms: dict[str, Platform]) -> list[dict[str, 
     """Per platform: last success, pending count and age, dead letters, quarantine,
     the last reconciliation."""
     now = ctx.now()
+    confirm_cutoff = _confirmation_cutoff(ctx)
     out = []
     with ctx.read_session_factory() as session:
         for platform in platforms.values():
             position = session.get(SyncPosition, platform.id) or SyncPosition(
                 platform_id=platform.id
             )
+            waiting = _unconfirmed(platform, position.last_event_id)
             oldest, pending = session.execute(
                 select(func.min(OutboxEvent.occurred_at), func.count()).where(
-                    OutboxEvent.id > position.last_event_id,
-                    OutboxEvent.event_type.in_(platform.event_types),
+                    waiting, ~_dead(platform)
                 )
             ).one()
+            overdue = session.execute(
+                select(func.count()).where(
+                    waiting | _dead(platform), OutboxEvent.occurred_at < confirm_cutoff
+                )
+            ).scalar_one()
             pull = session.get(PullState, platform.id)
             last_check = session.execute(
                 select(Reconciliation)
@@ -180,6 +183,7 @@ def sync_status(ctx: Context, platforms: dict[str, Platform]) -> list[dict[str, 
                     "consecutive_failures": position.consecutive_failures,
                     "pending": pending,
                     "oldest_pending_age_seconds": (now - oldest).total_seconds() if oldest else 0,
+                    "unconfirmed_overdue": overdue,
                     "in_flight_attempts": batch.attempts if batch else 0,
                     "next_attempt_at": batch.next_attempt_at if batch else None,
                     "dead_letters": _count(
@@ -201,6 +205,37 @@ def sync_status(ctx: Context, platforms: dict[str, Platform]) -> list[dict[str, 
                 }
             )
     return out
+
+
+def _unconfirmed(platform: Platform, last_event_id: int) -> Any:
+    """Events of the platform's types it has not confirmed: beyond its position, or sent
+    again after a correction (re-queued)."""
+    requeued = select(Requeued.event_id).where(Requeued.platform_id == platform.id)
+    return OutboxEvent.event_type.in_(platform.event_types) & (
+        (OutboxEvent.id > last_event_id) | OutboxEvent.id.in_(requeued)
+    )
+
+
+def _dead(platform: Platform) -> Any:
+    """Events the platform refused that nobody has re-queued yet."""
+    return OutboxEvent.id.in_(
+        select(DeadLetter.event_id).where(
+            DeadLetter.platform_id == platform.id, DeadLetter.requeued_at.is_(None)
+        )
+    )
+
+
+def _confirmation_cutoff(ctx: Context) -> datetime:
+    """Events that occurred before this instant are past the confirmation deadline (D11:
+    confirmed within N working days, counted from the day after the event)."""
+    today = ctx.today()
+    day = today
+    while (
+        ctx.calendar.add_workdays(day - timedelta(1), ctx.settings.sync_confirm_workdays).due
+        >= today
+    ):
+        day -= timedelta(1)
+    return datetime.combine(day, time(), tzinfo=ctx.tz)
 
 
 def _count(session: Any, model: Any, platform_id: str, *conditions: Any) -> int:

@@ -3,12 +3,13 @@ and their re-queueing, quarantined rows, job runs. Admins only; no simulator nee
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import select
 
 from credit_service.audit.models import AuditEvent
+from credit_service.clock import local_noon
 from credit_service.demo.seed import platforms_file
 from credit_service.jobs import services as job_services
 from credit_service.sync import outbox
@@ -77,6 +78,35 @@ def test_the_status_counts_pending_events_from_the_outbox(ctx, client, auth, clo
     with ctx.session_factory.begin() as session:  # pushed up to the one before the newest
         session.add(SyncPosition(platform_id="anhui", last_event_id=newest - 1))
     assert client.get("/api/v1/admin/sync", headers=admin).get_json()[0]["pending"] == 1
+
+
+@pytest.mark.parametrize(
+    ("occurred", "in_time_through"),
+    [
+        (date(2026, 11, 20), date(2026, 11, 25)),  # Friday: Mon 23, Tue 24, Wed 25
+        (date(2026, 9, 30), date(2026, 10, 10)),  # National Day; Saturday 10-10 is a make-up day
+        (date(2026, 12, 30), date(2027, 1, 5)),  # across the year end (2027 provisional)
+    ],
+)
+def test_events_unconfirmed_after_three_working_days_are_flagged(
+    ctx, client, auth, clock, occurred, in_time_through
+):
+    admin = auth("admin")
+    clock.set(local_noon(occurred))
+    pending, refused = emit(ctx), emit(ctx)
+    with ctx.session_factory.begin() as session:  # the second was pushed and refused
+        session.add(SyncPosition(platform_id="anhui", last_event_id=refused))
+    dead_letter(ctx, refused)
+    clock.set(local_noon(in_time_through))
+    [status] = client.get("/api/v1/admin/sync", headers=admin).get_json()
+    assert (status["pending"], status["unconfirmed_overdue"]) == (0, 0)
+    with ctx.session_factory.begin() as session:
+        session.get(SyncPosition, "anhui").last_event_id = pending - 1
+    [status] = client.get("/api/v1/admin/sync", headers=admin).get_json()
+    assert (status["pending"], status["unconfirmed_overdue"]) == (1, 0)
+    clock.set(local_noon(in_time_through + timedelta(days=1)))
+    [status] = client.get("/api/v1/admin/sync", headers=admin).get_json()
+    assert (status["pending"], status["unconfirmed_overdue"]) == (1, 2)  # the refused one too
 
 
 def test_without_a_platforms_file_there_is_nothing_to_show(ctx, client, auth, tmp_path):

@@ -266,6 +266,13 @@ def test_a_pulled_revocation_takes_down_the_listing_resting_on_the_record(live_c
 
     removed = dishonesty_services.get_case(live_ctx, REGULATOR, case["id"])
     assert (removed["state"], removed["removal_reason"]) == ("removed", "revoked")
+    # the listing is the city's own: the province hears it came down, though the
+    # revocation itself (the province's news) is not sent back
+    with live_ctx.read_session_factory() as session:
+        sent = session.execute(
+            select(OutboxEvent.event_type).where(OutboxEvent.subject == owner["identifier"])
+        ).scalars()
+        assert sorted(sent) == ["listing.published", "listing.removed"]
 
 
 def test_a_repeated_page_does_not_quarantine_a_change_twice(live_ctx, simulator):

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 from typing import Any
 
 import pytest
@@ -19,6 +20,7 @@ from sqlalchemy import select
 
 from credit_service.access import SYSTEM
 from credit_service.errors import NotFound
+from credit_service.sync import client as client_module
 from credit_service.sync import push, signing
 from credit_service.sync import services as sync_services
 from credit_service.sync.client import CHANGES_PATH, EVENTS_PATH, PlatformClient
@@ -242,6 +244,33 @@ def test_retry_after_sets_the_next_attempt(live_ctx, simulator, add_events):
     wait = in_flight(live_ctx, platform).next_attempt_at - live_ctx.now()
     assert timedelta(seconds=3500) < wait <= timedelta(seconds=3601)
 
+    # a platform asking for two days is tried again after an hour
+    control.set_faults(outage_until=time.time() + 3600, retry_after_seconds=172_800)
+    live_ctx.clock.advance(seconds=3601)
+    push.push_pending(live_ctx, platform, client)
+    wait = in_flight(live_ctx, platform).next_attempt_at - live_ctx.now()
+    assert wait == timedelta(seconds=push.RETRY_AFTER_CAP_SECONDS)
+
+
+@pytest.mark.parametrize(
+    ("header", "seconds"),
+    [("120", 120.0), ("1.5", 1.5), ("soon", None), ("", None), ("in-the-past", 0.0)],
+)
+def test_retry_after_is_read_as_seconds_or_as_an_http_date(header, seconds):
+    response = requests.Response()
+    response.status_code = 503
+    if header == "in-the-past":
+        header = "Wed, 21 Oct 2015 07:28:00 GMT"
+    response.headers["Retry-After"] = header
+    assert client_module._retry_after(response) == seconds
+
+
+def test_an_http_date_retry_after_counts_the_seconds_until_it():
+    response = requests.Response()
+    when = datetime.now(UTC) + timedelta(minutes=10)
+    response.headers["Retry-After"] = format_datetime(when, usegmt=True)
+    assert 590 <= client_module._retry_after(response) <= 600
+
 
 def test_without_retry_after_the_wait_is_a_full_jitter_backoff(
     live_ctx, simulator, add_events, past
@@ -335,6 +364,12 @@ def test_reconciliation_agrees_on_what_was_delivered_and_finds_a_gap(
 
     assert agreed["matches"]  # dead letters are not counted as delivered
     assert agreed["local_count"] == agreed["remote_count"] == len(delivered)
+    [first_dead, *_] = sync_services.list_dead_letters(live_ctx)
+    sync_services.requeue_dead_letter(live_ctx, SYSTEM, first_dead["id"])
+    waiting = sync_services.reconcile(live_ctx, platform, client, day, SYSTEM)
+    assert waiting["matches"]  # re-queued is not delivered yet either
+    status = sync_services.sync_status(live_ctx, {platform.id: platform})[0]
+    assert (status["pending"], status["dead_letters"]) == (1, 4)
 
     add_events(1)  # as if an event had been lost on the way: the position passed it
     with live_ctx.session_factory.begin() as session:

@@ -99,24 +99,28 @@ def test_two_schedulers_run_each_slot_once_under_one_leader(
     assert requests.get(f"{platform.base_url}/sim/events", timeout=10).json() == sorted(produced)
 
 
-def test_a_job_run_by_hand_is_recorded(live_ctx, simulator, add_events, subprocess_env):
+def test_jobs_run_by_hand_are_recorded_each_time(live_ctx, simulator, add_events, subprocess_env):
     platform, control, _ = simulator
     produced = add_events(12)
 
-    finished = subprocess.run(
-        [sys.executable, "-m", "schedulers", "run", "sync.push"],
-        cwd=PROJECT_ROOT,
-        env=subprocess_env,
-        capture_output=True,
-        timeout=120,
-    )
+    def run_by_hand() -> None:
+        finished = subprocess.run(
+            [sys.executable, "-m", "schedulers", "run", "sync.push"],
+            cwd=PROJECT_ROOT,
+            env=subprocess_env,
+            capture_output=True,
+            timeout=120,
+        )
+        assert finished.returncode == 0, finished.stderr.decode()[-2000:]
 
-    assert finished.returncode == 0, finished.stderr.decode()[-2000:]
-    [run] = job_runs(live_ctx)
-    assert (run.job_id, run.outcome) == ("sync.push", "succeeded")
-    assert run.scheduled_for.microsecond == 0
-    assert run.finished_at >= run.started_at
-    assert "'accepted': 12" in run.detail
+    run_by_hand()
+    run_by_hand()  # at once again: its own run, not a "duplicate" of the first
+
+    first, second = job_runs(live_ctx)
+    assert (first.job_id, first.outcome, second.outcome) == ("sync.push", "succeeded", "succeeded")
+    assert first.scheduled_for < second.scheduled_for
+    assert first.finished_at >= first.started_at
+    assert "'accepted': 12" in first.detail and "'accepted': 0" in second.detail
     assert control.stats()["distinct_events"] == len(produced)
 
     unknown = subprocess.run(
@@ -161,6 +165,42 @@ def test_a_slot_runs_once_and_a_second_fire_is_a_duplicate(ctx, clock):
     assert failed.outcome == "failed"
     assert failed.detail == "RuntimeError: platform file unreadable"
     assert failed.finished_at == ctx.now()
+
+
+def test_a_run_left_running_by_a_dead_process_is_closed_as_interrupted(ctx, clock):
+    """A killed scheduler leaves its run 'running'; the next run of the job closes it,
+    but not a run of the live leader or one younger than a lease period."""
+    lease = ctx.settings.scheduler_lease_seconds
+    started = ctx.now()
+    with ctx.session_factory.begin() as session:
+        for n, (host, job) in enumerate(
+            (("dead:1", "t.job"), ("leader:2", "t.job"), ("dead:1", "t.other"))
+        ):
+            slot = started - timedelta(minutes=n)
+            session.add(JobRun(job_id=job, scheduled_for=slot, started_at=started, host=host))
+    assert job_services.hold_lease(ctx, "leader:2", seconds=lease * 3)
+    clock.advance(seconds=lease - 1)
+    assert job_services.run_recorded(ctx, "t.job", ctx.now(), "new:3", lambda: 1) == "succeeded"
+    assert outcomes(ctx) == {
+        ("t.job", "dead:1"): "running",  # younger than a lease period: maybe still alive
+        ("t.job", "leader:2"): "running",
+        ("t.other", "dead:1"): "running",
+        ("t.job", "new:3"): "succeeded",
+    }
+    clock.advance(seconds=2)
+    assert job_services.run_recorded(ctx, "t.job", ctx.now(), "new:3", lambda: 1) == "succeeded"
+    result = outcomes(ctx)
+    assert result[("t.job", "dead:1")] == "interrupted"
+    assert result[("t.job", "leader:2")] == "running"  # the leader is alive
+    assert result[("t.other", "dead:1")] == "running"  # another job: closed by its own next run
+
+
+def outcomes(ctx) -> dict[tuple[str, str], str]:
+    with ctx.session_factory() as session:
+        return {
+            (r.job_id, r.host): r.outcome
+            for r in session.execute(select(JobRun).order_by(JobRun.id)).scalars()
+        }
 
 
 def test_the_lease_has_one_holder_until_it_expires(ctx, clock):

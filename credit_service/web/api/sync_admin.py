@@ -35,6 +35,12 @@ class PlatformStatusSchema(ma.Schema):
     consecutive_failures = ma.fields.Integer()
     pending = ma.fields.Integer()
     oldest_pending_age_seconds = ma.fields.Float()
+    unconfirmed_overdue = ma.fields.Integer(
+        metadata={
+            "description": "events (pending or refused) not confirmed within "
+            "SYNC_CONFIRM_WORKDAYS working days of occurring (D11)"
+        }
+    )
     in_flight_attempts = ma.fields.Integer()
     next_attempt_at = ma.fields.DateTime(allow_none=True)
     dead_letters = ma.fields.Integer()
