@@ -107,7 +107,8 @@ def search(
         rows = session.execute(query).all()
         more = len(rows) > limit
         rows = rows[:limit]
-        entries = [entry_view(ctx, session, case, entity) for case, entity in rows]
+        refs = penalty_refs(session, [case for case, _ in rows])
+        entries = [entry_view(ctx, case, entity, refs[case.id]) for case, entity in rows]
     next_cursor = None
     if more and rows:
         last = rows[-1][0]
@@ -139,21 +140,32 @@ def get_entry(ctx: Context, case_id: int) -> dict[str, Any]:
         ).first()
         if row is None:
             raise NotFound("no such entry on the list; 名单中无此条目", code="entry-not-found")
-        return entry_view(ctx, session, *row)
+        case, entity = row
+        return entry_view(ctx, case, entity, penalty_refs(session, [case])[case.id])
+
+
+def penalty_refs(session: Session, cases: list[DishonestyCase]) -> dict[int, list[str]]:
+    """The document numbers of the penalties each case rests on (revoked ones left out),
+    for a whole page of cases in one query."""
+    owner = {record_id: case.id for case in cases for record_id in case.record_ids}
+    refs: dict[int, list[str]] = {case.id: [] for case in cases}
+    if owner:
+        for record_id, ref in session.execute(
+            select(CreditRecord.id, CreditRecord.source_ref)
+            .where(CreditRecord.id.in_(list(owner)), CreditRecord.status != "revoked")
+            .order_by(CreditRecord.id)
+        ):
+            refs[owner[record_id]].append(ref)
+    return refs
 
 
 def entry_view(
-    ctx: Context, session: Session, case: DishonestyCase, entity: Entity
+    ctx: Context, case: DishonestyCase, entity: Entity, refs: list[str]
 ) -> dict[str, Any]:
     """The public fields of an entry (nothing of a natural person but the masked name)."""
     identity = masked_identity(entity)
     person = entity.kind == "natural_person"
     measures = [ctx.catalogs.measures[m] for m in case.measures if m in ctx.catalogs.measures]
-    refs = session.execute(
-        select(CreditRecord.source_ref).where(
-            CreditRecord.id.in_(case.record_ids), CreditRecord.status != "revoked"
-        )
-    ).scalars()
     return {
         "id": case.id,
         "name": identity["name"],
@@ -186,7 +198,8 @@ def download_rows(
                 .order_by(DishonestyCase.id)
                 .limit(batch)
             ).all()
-            entries = [entry_view(ctx, session, case, entity) for case, entity in rows]
+            refs = penalty_refs(session, [case for case, _ in rows])
+            entries = [entry_view(ctx, case, entity, refs[case.id]) for case, entity in rows]
         if not entries:
             return
         yield from entries

@@ -322,6 +322,28 @@ def test_a_new_publication_changes_the_validators(ctx, clock, client, listed):
     assert client.get(LIST, headers={"If-None-Match": changed.headers["ETag"]}).status_code == 304
 
 
+def test_answers_are_rendered_once_per_version_and_renamed_entities_show_at_once(
+    ctx, app, clock, client, listed
+):
+    """Answers are kept by their ETag: the same request under the same version is the
+    same body without a second rendering; a change of a listed entity is a new version."""
+    first = ok(client.get(LIST, query_string={"region": XUANZHOU}))
+    answers = ctx.extras["public_answers"]
+    kept = len(answers)
+    again = ok(client.get(LIST, query_string={"region": XUANZHOU}))
+    assert again.get_data() == first.get_data() and len(answers) == kept
+    missing = client.get(f"{LIST}/999999")
+    assert missing.status_code == 404 and len(answers) == kept  # errors are not kept
+
+    clock.advance(seconds=2)
+    entity_services.update_entity(
+        ctx, REGULATOR, listed["star"]["identifier"], {"name": "宣城星河光电股份有限公司"}
+    )
+    renamed = ok(client.get(LIST, query_string={"region": XUANZHOU}))
+    assert renamed.headers["ETag"] != first.headers["ETag"]
+    assert "宣城星河光电股份有限公司" in renamed.get_data(as_text=True)
+
+
 def test_the_next_day_changes_the_validators(clock, client, listed):
     """Terms end at midnight: yesterday's copy may hold an entry that is gone today."""
     etag = ok(client.get(LIST)).headers["ETag"]
@@ -488,9 +510,11 @@ def unlimited_client(ctx):  # type: ignore[no-untyped-def]
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(person=people())
-def test_no_public_response_reveals_a_natural_persons_data(ctx, unlimited_client, person):
-    """Examples share one database transaction: each adds a person to the same list."""
+def test_no_public_response_reveals_a_natural_persons_data(ctx, unlimited_client, clock, person):
+    """Examples share one database transaction: each adds a person to the same list (a
+    second apart: the list's version is kept for a second, and answers by version)."""
     client = unlimited_client
+    clock.advance(seconds=2)
     registered = ctx.extras.setdefault("people", {})
     # a replayed example finds its person registered; another person with the same ID
     # number cannot be registered and is not an example

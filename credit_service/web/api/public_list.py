@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime, time
 
 import marshmallow as ma
@@ -19,6 +19,7 @@ from credit_service.catalogs.schema import DOMAINS, LISTING_GROUNDS
 from credit_service.dishonesty import public
 from credit_service.web.access import public as public_endpoint
 from credit_service.web.api.common import Blueprint, csv_response, service_context
+from credit_service.web.cache import AnswerCache
 
 bp = Blueprint(
     "public_list",
@@ -155,9 +156,14 @@ class PublicList(MethodView):
         if cached is not None:
             return cached
         cursor, limit = args.pop("cursor", None), args.pop("limit")
-        page = public.search(service_context(), public.Filters(**args), cursor=cursor, limit=limit)
-        body = EntryPageSchema().dump({"items": page.items, "next_cursor": page.next_cursor})
-        return _json(body)
+
+        def render() -> object:
+            page = public.search(
+                service_context(), public.Filters(**args), cursor=cursor, limit=limit
+            )
+            return EntryPageSchema().dump({"items": page.items, "next_cursor": page.next_cursor})
+
+        return _json(render)
 
 
 @bp.route("/<int:entry_id>")
@@ -170,7 +176,7 @@ class PublicEntry(MethodView):
         cached = _not_modified()
         if cached is not None:
             return cached
-        return _json(EntrySchema().dump(public.get_entry(service_context(), entry_id)))
+        return _json(lambda: EntrySchema().dump(public.get_entry(service_context(), entry_id)))
 
 
 @bp.route("/export.csv")
@@ -220,8 +226,12 @@ class PublicChanges(MethodView):
         return public.changes(service_context(), since=args.get("since"))
 
 
-def _json(body: object) -> Response:
-    return _decorate(Response(json.dumps(body, ensure_ascii=False), mimetype="application/json"))
+def _json(render: Callable[[], object]) -> Response:
+    """The JSON answer to this request, rendered once per version of the list."""
+    etag, last = _validators()
+    cache = service_context().extras.setdefault("public_answers", AnswerCache())
+    body = cache.get_or_render(etag, lambda: json.dumps(render(), ensure_ascii=False).encode())
+    return _decorate(Response(body, mimetype="application/json"), etag, last)
 
 
 def _json_array(entries: Iterator[dict]) -> Iterator[str]:

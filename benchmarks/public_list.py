@@ -1,0 +1,157 @@
+"""Public list benchmark: search, conditional requests and full downloads under gunicorn.
+
+    .venv/bin/python benchmarks/public_list.py           # 6,000 published among 300,000
+    .venv/bin/python benchmarks/public_list.py --entities 30000 --published 1000 --db sqlite
+
+For each database: import the entities (and penalty records for the listings to rest on),
+publish one listing per chosen organisation (written in bulk: the benchmark measures the
+read path, not the procedure), then serve with gunicorn (2 workers) and drive it with wrk
+at 16 connections: the constant endpoint /healthz (the framework limit), the search API
+and the search page over a cycle of filters, and the list answered 304 to a conditional
+request; then time full CSV and JSON downloads. Targets: search page >= 40 % of the
+constant endpoint, 304 answers >= 80 %.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import time
+from datetime import date, timedelta
+from urllib.parse import quote
+from urllib.request import Request, urlopen
+
+from common import ACTOR, Timer, context_for, fresh_database, write_dataset
+from serving import describe, gunicorn, lua_cycle, wrk
+from sqlalchemy import func, select
+
+from credit_service.bulk import bulk_insert
+from credit_service.dishonesty.models import DishonestyCase, ListChange
+from credit_service.entities.importer import import_entities
+from credit_service.entities.models import Entity
+from credit_service.records.importer import import_records
+from credit_service.records.models import CreditRecord
+
+TARGET_PAGE = 0.40
+TARGET_304 = 0.80
+DOWNLOADS = 5
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--entities", type=int, default=300_000)
+    parser.add_argument("--records", type=int, default=20_000)
+    parser.add_argument("--published", type=int, default=6_000)
+    parser.add_argument("--db", default="sqlite,postgresql")
+    parser.add_argument("--seconds", type=int, default=15)
+    args = parser.parse_args()
+    entity_csv, record_csv = write_dataset(args.entities, args.records)
+    print(f"data set: {args.entities:,} entities, {args.published:,} published listings")
+    for kind in args.db.split(","):
+        with fresh_database(kind) as url:
+            _run(kind, url, entity_csv, record_csv, args.published, args.seconds)
+
+
+def _run(kind: str, url: str, entity_csv, record_csv, published: int, seconds: int) -> None:
+    ctx = context_for(url)
+    with open(entity_csv, encoding="utf-8", newline="") as stream:
+        import_entities(ctx, ACTOR, stream)
+    with open(record_csv, encoding="utf-8", newline="") as stream:
+        import_records(ctx, ACTOR, stream, workers=ctx.settings.import_workers)
+    listed = _publish(ctx, published)
+    ctx.engine.dispose()
+    print(f"\n[{kind}] {len(listed):,} listings published")
+    env = {"DATABASE_URL": url, "RATELIMIT_PUBLIC": "100000000 per minute",
+           "LOG_LEVEL": "WARNING"}
+    filters = _filters(listed)
+    with gunicorn(env) as base:
+        wrk(f"{base}/healthz", seconds=3)  # warm-up
+        constant = wrk(f"{base}/healthz", seconds=seconds)
+        api = wrk(base, seconds=seconds, script=lua_cycle(
+            "GET", [f"/api/v1/public/dishonesty-list{f}" for f in filters]))
+        page = wrk(base, seconds=seconds, script=lua_cycle("GET", [f"/list{f}" for f in filters]))
+        etag = _etag(f"{base}/api/v1/public/dishonesty-list")
+        conditional = wrk(f"{base}/api/v1/public/dishonesty-list", seconds=seconds,
+                          headers={"If-None-Match": etag})
+        csv_times, csv_size = _downloads(f"{base}/api/v1/public/dishonesty-list/export.csv")
+        json_times, json_size = _downloads(f"{base}/api/v1/public/dishonesty-list/export.json")
+    print(describe("constant endpoint /healthz", constant))
+    print(describe("search API (5 filters)", api, constant))
+    print(describe("search page /list (5 filters)", page, constant))
+    print(describe("conditional request (304)", conditional, constant))
+    print(f"  full CSV download ({csv_size / 1e6:.1f} MB): median {statistics.median(csv_times):.0f}"
+          f" ms of {DOWNLOADS}; JSON ({json_size / 1e6:.1f} MB): median "
+          f"{statistics.median(json_times):.0f} ms; a constant request takes "
+          f"{constant.p50_ms:.2f} ms (p50)")
+    page_ratio = page.requests_per_s / constant.requests_per_s
+    ratio_304 = conditional.requests_per_s / constant.requests_per_s
+    print(f"  search page: {page_ratio:.0%} of the constant endpoint (target >= "
+          f"{TARGET_PAGE:.0%}: {page_ratio / TARGET_PAGE:.2f}x); 304: {ratio_304:.0%} "
+          f"(target >= {TARGET_304:.0%}: {ratio_304 / TARGET_304:.2f}x)")
+
+
+def _publish(ctx, wanted: int) -> list[tuple[str, str, str]]:  # type: ignore[no-untyped-def]
+    """One published listing for each of ``wanted`` organisations with a penalty record,
+    with its feed row: (identifier, name, region) of each listed entity."""
+    rng = random.Random(11)  # nosec B311
+    today = ctx.today()
+    with ctx.session_factory.begin() as session:
+        chosen = session.execute(
+            select(Entity.id, Entity.identifier, Entity.name, Entity.region_code,
+                   func.min(CreditRecord.id), func.min(CreditRecord.domain))
+            .join(CreditRecord, CreditRecord.entity_id == Entity.id)
+            .where(Entity.kind == "organisation")
+            .group_by(Entity.id, Entity.identifier, Entity.name, Entity.region_code)
+            .order_by(Entity.id)
+            .limit(wanted)
+        ).all()
+        now, measures = ctx.now(), list(ctx.list_rules.measures)
+        cases = []
+        for n, (entity_id, _, _, region, record_id, domain) in enumerate(chosen, 1):
+            decided = today - timedelta(days=rng.randrange(30, 1000))
+            cases.append({
+                "entity_id": entity_id, "region_code": region, "state": "published",
+                "grounds": ["intentional_infringement"], "record_ids": [record_id],
+                "domain": domain, "proposal_reason": "基准测试数据",
+                "decision_no": f"宣市监信列〔{decided.year}〕{n}号", "decided_on": decided,
+                "published_on": decided + timedelta(days=10),
+                "term_ends_on": date(decided.year + 3, decided.month, min(decided.day, 28)),
+                "measures": measures, "created_at": now, "updated_at": now,
+                "statement_deadline_provisional": False, "statement_waived": True,
+                "publication_deadline_provisional": False, "version": 1,
+            })
+        bulk_insert(session, DishonestyCase.__table__, cases)
+        ids = session.execute(select(DishonestyCase.id, DishonestyCase.published_on)).all()
+        bulk_insert(session, ListChange.__table__, [
+            {"case_id": case_id, "kind": "added", "effective_on": on, "at": now}
+            for case_id, on in ids
+        ])
+    return [(identifier, name, region) for _, identifier, name, region, _, _ in chosen]
+
+
+def _filters(listed: list[tuple[str, str, str]]) -> list[str]:
+    """A cycle of searches the public makes: the first page, by district, by domain, by a
+    name fragment and by an exact code."""
+    identifier, name, region = listed[len(listed) // 2]
+    return ["", f"?region={region}", "?domain=patent", f"?q={quote(name[2:5])}",
+            f"?uscc={identifier}"]
+
+
+def _etag(url: str) -> str:
+    with urlopen(url, timeout=30) as response:  # nosec B310: loopback
+        return response.headers["ETag"]
+
+
+def _downloads(url: str) -> tuple[list[float], int]:
+    times, size = [], 0
+    for _ in range(DOWNLOADS):
+        with Timer() as timer, urlopen(Request(url), timeout=120) as response:  # nosec B310
+            size = len(response.read())
+        times.append(timer.seconds * 1000)
+        time.sleep(0.2)
+    return times, size
+
+
+if __name__ == "__main__":
+    main()
