@@ -21,6 +21,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session
 
+from credit_service.access import SYSTEM
 from credit_service.catalogs import services as catalog_services
 from credit_service.catalogs.definitions import CatalogSet
 from credit_service.catalogs.loader import load_catalog_set
@@ -29,6 +30,7 @@ from credit_service.config import PROJECT_ROOT, Settings
 from credit_service.context import Context, build_context
 from credit_service.db import make_engine
 from credit_service.health import alembic_config
+from credit_service.tiers import services as tier_services
 
 TEST_START = datetime(2026, 11, 25, 10, 0, tzinfo=SHANGHAI)  # a Wednesday
 SCHEMA_PREFIX = "cs_test_"
@@ -190,3 +192,44 @@ def auth(ctx: Context):  # type: ignore[no-untyped-def]
         return bearer_for(ctx, role, **kwargs)
 
     return make
+
+
+# --- a committed database per test ------------------------------------------------------------
+
+
+@pytest.fixture
+def live_ctx(db_kind: str, catalog_set: CatalogSet, tmp_path: Path) -> Iterator[Context]:
+    """A context on a fresh, migrated database whose commits are real (no savepoints).
+
+    The clock is a FixedClock (``live_ctx.clock``) starting at the suite's TEST_START;
+    ``live_ctx.settings.database_url`` is the URL a subprocess must use (on PostgreSQL it
+    carries the schema's search_path).
+    """
+    admin, schema = None, None
+    if db_kind == "sqlite":
+        url = f"sqlite:///{tmp_path / 'live.db'}"
+    else:
+        base = os.environ["TEST_DATABASE_URL"]
+        # The name starts with the time, so conftest's stale-schema cleanup removes the
+        # schema of a run that was killed before its teardown.
+        schema = f"{SCHEMA_PREFIX}{int(time.time())}_{secrets.token_hex(3)}"
+        admin = make_engine(base)
+        with admin.begin() as conn:
+            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+        url = with_search_path(base, schema)
+    context = None
+    try:
+        _migrate(url)
+        settings = make_settings(url, tmp_path, sync_platforms_file=tmp_path / "platforms.yaml")
+        context = build_context(settings, clock=FixedClock(TEST_START), catalogs=catalog_set)
+        catalog_services.register_catalogs(context)
+        tier_services.apply_rule_set(context, SYSTEM)
+        yield context
+    finally:
+        if context is not None:
+            context.read_session_factory.kw["bind"].dispose()
+            context.engine.dispose()
+        if admin is not None:
+            with admin.begin() as conn:
+                conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+            admin.dispose()

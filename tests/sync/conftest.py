@@ -25,65 +25,18 @@ from typing import Any
 import pytest
 import requests
 import yaml
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 
-from credit_service.access import SYSTEM
 from credit_service.bulk import bulk_insert
-from credit_service.catalogs import services as catalog_services
-from credit_service.catalogs.definitions import CatalogSet
 from credit_service.clock import FixedClock
 from credit_service.config import PROJECT_ROOT
-from credit_service.context import Context, build_context
-from credit_service.db import make_engine
+from credit_service.context import Context
 from credit_service.demo.seed import platforms_file
 from credit_service.sync.client import PlatformClient, SimulatorControl
 from credit_service.sync.models import OutboxEvent
 from credit_service.sync.platforms import Platform, load_platforms
-from credit_service.tiers import services as tier_services
-from tests.conftest import SCHEMA_PREFIX, TEST_START, _migrate, make_settings, with_search_path
 
 SIMULATOR_START_SECONDS = 20.0
-
-
-# --- a committed database per test ------------------------------------------------------------
-
-
-@pytest.fixture
-def live_ctx(db_kind: str, catalog_set: CatalogSet, tmp_path: Path) -> Iterator[Context]:
-    """A context on a fresh, migrated database whose commits are real (no savepoints).
-
-    The clock is a FixedClock (``live_ctx.clock``) starting at the suite's TEST_START;
-    ``live_ctx.settings.database_url`` is the URL a subprocess must use (on PostgreSQL it
-    carries the schema's search_path).
-    """
-    admin, schema = None, None
-    if db_kind == "sqlite":
-        url = f"sqlite:///{tmp_path / 'live.db'}"
-    else:
-        base = os.environ["TEST_DATABASE_URL"]
-        # The name starts with the time, so conftest's stale-schema cleanup removes the
-        # schema of a run that was killed before its teardown.
-        schema = f"{SCHEMA_PREFIX}{int(time.time())}_{secrets.token_hex(3)}"
-        admin = make_engine(base)
-        with admin.begin() as conn:
-            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-        url = with_search_path(base, schema)
-    context = None
-    try:
-        _migrate(url)
-        settings = make_settings(url, tmp_path, sync_platforms_file=tmp_path / "platforms.yaml")
-        context = build_context(settings, clock=FixedClock(TEST_START), catalogs=catalog_set)
-        catalog_services.register_catalogs(context)
-        tier_services.apply_rule_set(context, SYSTEM)
-        yield context
-    finally:
-        if context is not None:
-            context.read_session_factory.kw["bind"].dispose()
-            context.engine.dispose()
-        if admin is not None:
-            with admin.begin() as conn:
-                conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-            admin.dispose()
 
 
 @pytest.fixture

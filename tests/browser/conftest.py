@@ -1,0 +1,86 @@
+"""Browser tests: Debian's Chromium, headless, against the service on a loopback port.
+
+The service runs in a thread of the test process (a real HTTP server over the test's
+committed database, ``live_ctx``), so a test sets the clock and builds data through the
+services, then drives the pages like a user. Without Chromium and its driver these tests
+are skipped with the reason (``-ra`` prints it); they are never passed silently.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import make_server
+
+from credit_service.config import PROJECT_ROOT
+from credit_service.context import Context
+from credit_service.web import create_app
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMEDRIVER = shutil.which("chromedriver")
+SCREENSHOTS = Path(os.environ.get("SCREENSHOT_DIR", PROJECT_ROOT / "docs" / "screenshots"))
+DESKTOP = (1280, 900)
+PHONE = (375, 812)
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="session")
+def chromium_paths() -> tuple[str, str]:
+    if not (CHROMIUM and CHROMEDRIVER):
+        pytest.skip(
+            "browser tests need Debian's chromium and chromium-driver "
+            "(apt-get install chromium chromium-driver); .ci/run installs them"
+        )
+    return CHROMIUM, CHROMEDRIVER
+
+
+@pytest.fixture
+def live_server(live_ctx: Context) -> Iterator[str]:
+    """The app over ``live_ctx`` on a free loopback port; yields its base URL."""
+    live_ctx.settings = live_ctx.settings.replace(
+        session_cookie_secure=False,  # plain http on loopback
+        ratelimit_public="100000 per minute",
+        ratelimit_signin="1000 per minute",
+    )
+    app = create_app(context=live_ctx)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+
+
+@pytest.fixture
+def browser(chromium_paths: tuple[str, str]):  # type: ignore[no-untyped-def]
+    """A headless Chromium that keeps its console log (checked for errors)."""
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    binary, driver_path = chromium_paths
+    options = webdriver.ChromeOptions()
+    options.binary_location = binary
+    for argument in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-dev-shm-usage",
+        "--disable-gpu",
+        "--lang=zh-CN",
+        f"--window-size={DESKTOP[0]},{DESKTOP[1]}",
+    ):
+        options.add_argument(argument)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(service=Service(driver_path), options=options)
+    driver.implicitly_wait(2)
+    try:
+        yield driver
+    finally:
+        driver.quit()
