@@ -42,15 +42,21 @@ def create_simulator(*, app_key: str, secret: str, state: PlatformState | None =
 
     @app.get("/exchange/v1/changes")
     def serve_changes() -> Response:
-        limit = min(int(request.args.get("limit", 200)), 1000)
+        limit = request.args.get("limit", "200")
+        if not limit.isdigit() or not 1 <= int(limit) <= 1000:
+            return _error(400, "limit must be a whole number from 1 to 1000")
         try:
-            return jsonify(platform.page(request.args.get("cursor"), limit))
+            return jsonify(platform.page(request.args.get("cursor"), int(limit)))
         except (ValueError, TypeError):
             return _error(400, "bad cursor")
 
     @app.get("/exchange/v1/reconciliation")
     def reconciliation() -> Response:
-        return jsonify(platform.day(date.fromisoformat(request.args["date"])))
+        try:
+            day = date.fromisoformat(request.args.get("date", ""))
+        except ValueError:
+            return _error(400, "date must be YYYY-MM-DD")
+        return jsonify(platform.day(day))
 
     _control_routes(app, platform)
     return app
