@@ -32,6 +32,7 @@ seed: migrate
 	$(BIN)/flask catalogs load
 	$(BIN)/flask tiers apply
 	$(BIN)/flask demo seed --entities 2000
+	$(BIN)/flask demo stories
 	$(BIN)/flask sync demo-platform --port $(SIM_PORT)
 	$(BIN)/flask demo account
 

@@ -20,6 +20,7 @@ from credit_service.catalogs import services as catalog_services
 from credit_service.catalogs.loader import load_catalog_set
 from credit_service.context import Context, load_rules
 from credit_service.demo import seed as demo_seed
+from credit_service.demo import stories
 from credit_service.entities import importer as entity_importer
 from credit_service.errors import CreditServiceError
 from credit_service.records import importer as record_importer
@@ -206,25 +207,60 @@ def demo_seed_command(entity_count: int, seed: int) -> None:
     click.echo(result)
 
 
+@demo_cli.command("stories")
+def demo_stories() -> None:
+    """Play a year of listings, repairs and inspections through the services, once, and
+    create the demo administrator and enterprise accounts."""
+    ctx = _ctx()
+    regulator = Actor(
+        role="regulator",
+        username=demo_seed.DEMO_REGULATOR,
+        region_code=ctx.catalogs.city.code,
+        city_code=ctx.catalogs.city.code,
+    )
+    try:
+        accounts = stories.seed_stories(ctx, regulator)
+    except CreditServiceError as exc:
+        _fail(exc)
+    if accounts is None:
+        click.echo("demo stories: already played")
+        return
+    _remember(ctx, [f"{name} password: {secret}" for name, secret in accounts.items()])
+    click.echo(f"demo stories played; accounts {', '.join(accounts)} created")
+
+
 @demo_cli.command("account")
 def demo_account() -> None:
-    """Create the demo regulator once and print its credentials (kept in instance/)."""
+    """Create the demo regulator once, then print every demo credential (kept in instance/)."""
     ctx = _ctx()
-    path = ctx.settings.data_dir.parent / "demo-credentials.txt"
-    if not path.exists():
-        password = secrets.token_urlsafe(12)
-        demo_seed.ensure_demo_regulator(ctx, _cli_actor(), password)
+    password = stories.password()
+    if demo_seed.ensure_demo_regulator(ctx, _cli_actor(), password):
         token = auth_services.create_token(
             ctx, _cli_actor(), username=demo_seed.DEMO_REGULATOR, name="demo", days=365
         )
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(
-            f"username: {demo_seed.DEMO_REGULATOR}\npassword: {password}\ntoken: {token.secret}\n",
-            encoding="utf-8",
+        _remember(
+            ctx,
+            [
+                f"{demo_seed.DEMO_REGULATOR} password: {password}",
+                f"{demo_seed.DEMO_REGULATOR} API token: {token.secret}",
+            ],
         )
-        path.chmod(0o600)
-    click.echo(f"Demo regulator account (city scope), from {path}:")
-    click.echo(path.read_text(encoding="utf-8"))
+    path = _credentials_file(ctx)
+    click.echo(f"Demo accounts (sign in at /sign-in), from {path}:")
+    click.echo(path.read_text(encoding="utf-8") if path.exists() else "(none)")
+
+
+def _credentials_file(ctx: Context) -> Path:
+    return ctx.settings.data_dir.parent / "demo-credentials.txt"
+
+
+def _remember(ctx: Context, lines: list[str]) -> None:
+    """Add demo credentials to the file only its owner can read."""
+    path = _credentials_file(ctx)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a", encoding="utf-8") as handle:
+        handle.write("\n".join(lines) + "\n")
+    path.chmod(0o600)
 
 
 @audit_cli.command("verify")
