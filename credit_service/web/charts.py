@@ -104,9 +104,10 @@ def bar_chart(
         else max((s.values[i] for s in series), default=0)
         for i in range(len(categories))
     ]
-    top = nice_ceiling(max(totals, default=0))
+    whole = all(float(v).is_integer() for s in series for v in s.values)
+    top = max(nice_ceiling(max(totals, default=0)), 4 if whole else 0)
     layout = _horizontal if horizontal else _vertical
-    width, height, bars, labels, grid = layout(categories, series, top, stacked)
+    width, height, bars, labels, grid = layout(categories, series, top, stacked, whole)
     colors = tuple(PALETTE[i % len(PALETTE)] for i in range(len(series)))
     return BarChart(
         id=chart_id,
@@ -124,8 +125,11 @@ def bar_chart(
     )
 
 
-def _ticks(top: float) -> list[float]:
-    return [top * k / 4 for k in range(5)]
+def _ticks(top: float, whole: bool) -> list[float]:
+    """Gridline values from 0 to ``top``: four steps, or five when four would put a
+    fraction on an axis of whole numbers (counts are never 2.5)."""
+    steps = 5 if whole and (top / 4) != int(top / 4) else 4
+    return [top * k / steps for k in range(steps + 1)]
 
 
 def _fmt(value: float) -> str:
@@ -145,13 +149,13 @@ def _segments(series: Sequence[Series], i: int, stacked: bool, slot: float):  # 
         yield k, 0.0, slot * 0.1 + k * thickness, thickness
 
 
-def _vertical(categories, series, top, stacked):  # type: ignore[no-untyped-def]
+def _vertical(categories, series, top, stacked, whole):  # type: ignore[no-untyped-def]
     height = 260
     plot_w = WIDTH - VALUE_AXIS - 8
     plot_h = height - PLOT_TOP - CATEGORY_ROOM
     slot = plot_w / max(len(categories), 1)
     bars, labels, grid = [], [], []
-    for tick in _ticks(top):
+    for tick in _ticks(top, whole):
         y = PLOT_TOP + plot_h - plot_h * tick / top
         grid.append(GridLine(VALUE_AXIS, y, WIDTH - 8, y))
         labels.append(Label(VALUE_AXIS - 6, y + 4, _fmt(tick), "end"))
@@ -175,12 +179,12 @@ def _vertical(categories, series, top, stacked):  # type: ignore[no-untyped-def]
     return WIDTH, height, bars, labels, grid
 
 
-def _horizontal(categories, series, top, stacked):  # type: ignore[no-untyped-def]
+def _horizontal(categories, series, top, stacked, whole):  # type: ignore[no-untyped-def]
     height = PLOT_TOP + ROW * max(len(categories), 1) + 24
     plot_w = WIDTH - HORIZONTAL_LABEL - 16
     plot_bottom = height - 24
     bars, labels, grid = [], [], []
-    for tick in _ticks(top):
+    for tick in _ticks(top, whole):
         x = HORIZONTAL_LABEL + plot_w * tick / top
         grid.append(GridLine(x, PLOT_TOP, x, plot_bottom))
         labels.append(Label(x, height - 8, _fmt(tick)))

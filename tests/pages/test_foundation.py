@@ -95,6 +95,23 @@ def test_bars_are_proportional_to_their_values_and_stack():
     assert "A最高为宣州区（3）" in stacked.summary
 
 
+@pytest.mark.parametrize(
+    ("values", "ticks"),
+    [
+        ((1, 3), ["0", "1", "2", "3", "4", "5"]),  # small counts: whole steps
+        ((7, 2), ["0", "2", "4", "6", "8", "10"]),  # 10 / 4 would be 2.5
+        ((19,), ["0", "5", "10", "15", "20"]),
+        ((0.3, 0.1), ["0", "0.125", "0.25", "0.375", "0.5"]),  # fractions stay fractions
+    ],
+)
+def test_axes_of_counts_have_whole_gridlines(values, ticks):
+    chart = charts.bar_chart(
+        "t", "计数", [str(n) for n in range(len(values))], [charts.Series("数", values)]
+    )
+    axis = [label.text for label in chart.labels if label.anchor == "end"]
+    assert axis == ticks
+
+
 def test_horizontal_bars_grow_along_x():
     chart = charts.bar_chart(
         "h",
