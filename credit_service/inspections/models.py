@@ -43,8 +43,11 @@ class InspectionPlan(SQLModel, table=True):
     """A reproducible draw: same seed and inputs give the same plan."""
 
     __tablename__ = "inspection_plans"
+    # A repeated request (a double click, a retried call) finds the plan it drew.
+    __table_args__ = (UniqueConstraint("created_by", "request_key"),)
 
     id: int | None = Field(default=None, primary_key=True)
+    request_key: str | None = Field(default=None, max_length=100)
     region_code: str = Field(max_length=6)
     period_start: date
     period_end: date

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import secrets
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select, true
+from sqlalchemy import func, select, true
 from sqlalchemy.orm import Session
 
 from credit_service.access import Actor
@@ -149,8 +150,10 @@ def create_plan(
     seed: str | None = None,
     domain: str | None = None,
     triggered: Sequence[str] = (),
+    request_key: str | None = None,
 ) -> dict[str, Any]:
-    """Draw a plan: entities per tier at the tier's ratio, two inspectors each.
+    """Draw a plan: entities per tier at the tier's ratio, two inspectors each. The same
+    ``request_key`` from the same person again returns the plan already drawn.
 
     :raises InvalidInput: a bad period; :raises Forbidden: a region outside the scope.
     """
@@ -162,6 +165,9 @@ def create_plan(
     regions = entity_services.scope_regions(ctx, actor, region)
     seed = seed or secrets.token_hex(8)
     with ctx.session_factory.begin() as session:
+        drawn = _drawn_for(session, actor, request_key)
+        if drawn is not None:
+            return _plan_view(session, drawn)
         current = tier_services.current_rule_set(session, ctx)
         if current is None:
             raise NotFound("no tier rule set applied yet", code="no-tier-rules")
@@ -184,9 +190,11 @@ def create_plan(
             created_by=actor.username,
             created_at=ctx.now(),
             population_digest=rules.population_digest(candidates),
+            request_key=request_key,
             parameters={
                 "triggered": sorted(triggered_ids),
                 "population": len(candidates),
+                "population_by_tier": dict(sorted(Counter(c.tier for c in candidates).items())),
                 "measures": {t: m.__dict__ for t, m in current[1].measures.items()},
             },
         )
@@ -203,6 +211,17 @@ def create_plan(
             details={"items": len(drawn), "seed": seed},
         )
         return _plan_view(session, plan)
+
+
+def _drawn_for(session: Session, actor: Actor, request_key: str | None) -> InspectionPlan | None:
+    if request_key is None:
+        return None
+    return session.execute(
+        select(InspectionPlan).where(
+            InspectionPlan.created_by == actor.username,
+            InspectionPlan.request_key == request_key,
+        )
+    ).scalar_one_or_none()
 
 
 def _population(
@@ -275,6 +294,50 @@ def _add_items(
     session.flush()
 
 
+def list_plans(ctx: Context, actor: Actor, *, limit: int = 100) -> list[dict[str, Any]]:
+    """The plans the caller may open, newest first, each with its progress (items drawn,
+    results recorded) counted in the database, so a list of plans loads no items.
+
+    The scope is the one ``get_plan`` enforces: a county account sees its county's plans
+    only, not a city-wide plan, which covers other counties' entities too.
+    """
+    regions = entity_services.scope_regions(ctx, actor, None)
+    progress = (
+        select(
+            InspectionItem.plan_id,
+            func.count().label("drawn"),
+            func.count(InspectionItem.outcome).label("recorded"),
+        )
+        .group_by(InspectionItem.plan_id)
+        .subquery()
+    )
+    query = (
+        select(InspectionPlan, progress.c.drawn, progress.c.recorded)
+        .outerjoin(progress, progress.c.plan_id == InspectionPlan.id)
+        .order_by(InspectionPlan.id.desc())
+        .limit(limit)
+    )
+    if regions is not None:
+        query = query.where(InspectionPlan.region_code.in_(regions))
+    with ctx.read_session_factory() as session:
+        return [
+            {
+                "id": plan.id,
+                "region_code": plan.region_code,
+                "period_start": plan.period_start,
+                "period_end": plan.period_end,
+                "seed": plan.seed,
+                "domain": plan.domain,
+                "population": plan.parameters["population"],
+                "items": items or 0,
+                "results": results or 0,
+                "created_by": plan.created_by,
+                "created_at": plan.created_at,
+            }
+            for plan, items, results in session.execute(query)
+        ]
+
+
 def get_plan(ctx: Context, actor: Actor, plan_id: int) -> dict[str, Any]:
     with ctx.read_session_factory() as session:
         plan = _plan_in_scope(session, actor, plan_id)
@@ -298,6 +361,7 @@ def _plan_view(session: Session, plan: InspectionPlan) -> dict[str, Any]:
         "seed": plan.seed,
         "domain": plan.domain,
         "population": plan.parameters["population"],
+        "population_by_tier": plan.parameters.get("population_by_tier", {}),
         "population_digest": plan.population_digest,
         "created_by": plan.created_by,
         "created_at": plan.created_at,

@@ -426,19 +426,23 @@ def test_an_inspection_plan_through_the_api(client, ctx, auth, applied):
     )
     assert problem(duplicate, 409)["code"] == "inspector-exists"
 
-    created = client.post(
-        "/api/v1/inspection-plans",
-        json={
-            "region": LANGXI,
-            "period_start": "2027-01-01",
-            "period_end": "2027-12-31",
-            "seed": "api-2027",
-            "triggered": [flagged],
-        },
-        headers=county,
-    )
+    body = {
+        "region": LANGXI,
+        "period_start": "2027-01-01",
+        "period_end": "2027-12-31",
+        "seed": "api-2027",
+        "triggered": [flagged],
+    }
+    keyed = {**county, "Idempotency-Key": "plan-2027-langxi"}
+    created = client.post("/api/v1/inspection-plans", json=body, headers=keyed)
+    retried = client.post("/api/v1/inspection-plans", json=body, headers=keyed)
 
     assert created.status_code == 201, created.get_data(as_text=True)
+    assert retried.get_json() == created.get_json()  # the same plan, not a second draw
+    too_long = client.post(
+        "/api/v1/inspection-plans", json=body, headers={**county, "Idempotency-Key": "k" * 101}
+    )
+    assert problem(too_long, 422)["errors"] == {"Idempotency-Key": ["1–100 characters"]}
     plan = created.get_json()
     assert plan["seed"] == "api-2027" and len(plan["population_digest"]) == 64
     assert len(plan["items"]) == 3  # the triggered B entity and the two D entities

@@ -319,6 +319,18 @@ def test_the_same_seed_and_inputs_give_the_same_plan(ctx, rule_set_id):
     assert first["population_digest"] == second["population_digest"] == other["population_digest"]
 
 
+def test_a_repeated_request_key_returns_the_plan_already_drawn(ctx, rule_set_id):
+    tiered_population(ctx, rule_set_id, JINGDE, {"A": 3, "B": 10, "D": 2})
+    first = plan(ctx, JINGDE, request_key="form-1")
+    again = plan(ctx, JINGDE, request_key="form-1")
+    someone_else = plan(ctx, JINGDE, actor=CITY_REGULATOR, request_key="form-1")
+
+    assert again == first and someone_else["id"] != first["id"]
+    assert first["population_by_tier"] == {"A": 3, "B": 10, "D": 2}
+    with ctx.session_factory() as session:
+        assert session.execute(select(func.count()).select_from(InspectionPlan)).scalar_one() == 2
+
+
 def test_a_plan_without_a_seed_gets_one_and_a_changed_population_a_new_digest(ctx, rule_set_id):
     tiered_population(ctx, rule_set_id, JINGDE, {"B": 10, "D": 2})
     first = plan(ctx, JINGDE)
@@ -439,6 +451,43 @@ def test_a_plan_stays_within_the_region_and_the_callers_scope(ctx, rule_set_id):
     with pytest.raises(Forbidden):
         inspections.get_plan(ctx, LANGXI_REGULATOR, whole_city["id"])
     assert inspections.get_plan(ctx, LANGXI_REGULATOR, county["id"]) == county
+
+
+def test_plans_are_listed_newest_first_within_the_callers_scope_with_their_progress(
+    ctx, rule_set_id
+):
+    tiered_population(ctx, rule_set_id, LANGXI, {"D": 3})
+    tiered_population(ctx, rule_set_id, XUANZHOU, {"D": 2})
+    county = plan(ctx, LANGXI, actor=LANGXI_REGULATOR, seed="list")
+    whole_city = plan(ctx, CITY, actor=CITY_REGULATOR, seed="list")
+    empty = plan(ctx, JINGXIAN, actor=CITY_REGULATOR, seed="list")
+    first = county["items"][0]["id"]
+    inspections.record_result(ctx, LANGXI_REGULATOR, county["id"], first, outcome="passed", note="")
+
+    listed = inspections.list_plans(ctx, CITY_REGULATOR)
+
+    assert [p["id"] for p in listed] == [empty["id"], whole_city["id"], county["id"]]
+    assert [(p["items"], p["results"], p["population"]) for p in listed] == [
+        (0, 0, 0),
+        (5, 0, 5),
+        (3, 1, 3),
+    ]
+    assert listed[2] | {"created_at": None} == {
+        "id": county["id"],
+        "region_code": LANGXI,
+        "period_start": YEAR[0],
+        "period_end": YEAR[1],
+        "seed": "list",
+        "domain": None,
+        "population": 3,
+        "items": 3,
+        "results": 1,
+        "created_by": LANGXI_REGULATOR.username,
+        "created_at": None,
+    }
+    # a county sees its own plans, not the city-wide one (get_plan refuses it too)
+    assert [p["id"] for p in inspections.list_plans(ctx, LANGXI_REGULATOR)] == [county["id"]]
+    assert [p["id"] for p in inspections.list_plans(ctx, CITY_REGULATOR, limit=1)] == [empty["id"]]
 
 
 def test_a_plan_needs_a_period_and_an_applied_rule_set(ctx):

@@ -37,6 +37,21 @@ def service_context() -> Context:
 ACCEPTS_ATTR = "_accepts"
 
 
+def idempotency_key() -> str | None:
+    """The request's Idempotency-Key header, if any: a repeated request with the same key
+    returns what the first one created instead of creating it again.
+
+    :raises InvalidInput: a key that is empty or longer than 100 characters.
+    """
+    key = request.headers.get("Idempotency-Key")
+    if key is not None and not 1 <= len(key) <= 100:
+        raise InvalidInput(
+            "Idempotency-Key must be 1–100 characters",
+            errors={"Idempotency-Key": ["1–100 characters"]},
+        )
+    return key
+
+
 def accepts(*mimetypes: str):  # type: ignore[no-untyped-def]
     """Declare the body media types a view takes (default: application/json)."""
 

@@ -9,7 +9,7 @@ from credit_service.catalogs.schema import DOMAINS
 from credit_service.inspections import services
 from credit_service.inspections.models import OUTCOMES
 from credit_service.web.access import allow, current_actor
-from credit_service.web.api.common import Blueprint, csv_response, service_context
+from credit_service.web.api.common import Blueprint, csv_response, idempotency_key, service_context
 from credit_service.web.api.tiers import EntityRefSchema
 
 bp = Blueprint(
@@ -97,6 +97,9 @@ class PlanSchema(ma.Schema):
     seed = ma.fields.String()
     domain = ma.fields.String(allow_none=True)
     population = ma.fields.Integer()
+    population_by_tier = ma.fields.Dict(
+        keys=ma.fields.String(), values=ma.fields.Integer(), metadata={"description": "per tier"}
+    )
     population_digest = ma.fields.String()
     created_by = ma.fields.String()
     created_at = ma.fields.DateTime()
@@ -160,8 +163,10 @@ class InspectionPlans(MethodView):
     @bp.arguments(PlanCreateSchema)
     @bp.response(201, PlanSchema)
     def post(self, data):
-        """Draw a plan: entities per tier at the configured ratios, two inspectors each."""
-        return services.create_plan(service_context(), current_actor(), **data)
+        """Draw a plan: entities per tier at the configured ratios, two inspectors each.
+        Send an Idempotency-Key header: the same key again returns the plan drawn."""
+        key = idempotency_key()
+        return services.create_plan(service_context(), current_actor(), request_key=key, **data)
 
 
 @bp.route("/inspection-plans/<int:plan_id>")

@@ -11,7 +11,7 @@ from flask.views import MethodView
 from credit_service.errors import InvalidInput
 from credit_service.repair import services
 from credit_service.web.access import allow, body_limit, current_actor
-from credit_service.web.api.common import Blueprint, accepts, service_context
+from credit_service.web.api.common import Blueprint, accepts, idempotency_key, service_context
 
 bp = Blueprint(
     "repair",
@@ -160,14 +160,8 @@ class Applications(MethodView):
     )
     def post(self, data):
         """Apply for repair (send an Idempotency-Key header: a double click applies once)."""
-        key = request.headers.get("Idempotency-Key")
-        if key is not None and not 1 <= len(key) <= 100:
-            raise InvalidInput(
-                "Idempotency-Key must be 1–100 characters",
-                errors={"Idempotency-Key": ["1–100 characters"]},
-            )
         view, created = services.apply(
-            service_context(), current_actor(), idempotency_key=key, **data
+            service_context(), current_actor(), idempotency_key=idempotency_key(), **data
         )
         return view, 201 if created else 200
 
