@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -86,9 +87,19 @@ def load_repair_rules(path: Path) -> RepairRules:
         due_soon_workdays=deadlines["due_soon_workdays"],
         cooldown_months=parse_period(data["cooldown"]),
         commitment_version=data["commitment"]["version"],
-        commitment_text=" ".join(data["commitment"]["text"].split()),
+        commitment_text=_unfold(data["commitment"]["text"]),
         materials={k: tuple(v) for k, v in data["materials"].items()},
         max_files=evidence["max_files"],
         max_bytes=evidence["max_bytes"],
         evidence_types=frozenset(evidence["types"]),
     )
+
+
+CJK = r"[\u3000-\u303f\u3400-\u9fff\uff00-\uffef]"
+_BETWEEN_CJK = re.compile(rf"(?<={CJK})\s+(?={CJK})")
+
+
+def _unfold(text: str) -> str:
+    """One line of text from a folded YAML block: Chinese needs no space where a line
+    was broken (YAML puts one there), other text keeps single spaces."""
+    return _BETWEEN_CJK.sub("", " ".join(text.split()))

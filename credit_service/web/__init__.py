@@ -121,6 +121,7 @@ def create_app(settings: Settings | None = None, *, context: Context | None = No
     app.before_request(hardening.check_content_type)
     app.before_request(hardening.check_input_text)
     app.before_request(access.enforce_access)
+    app.before_request(hardening.check_upload_text)
     app.after_request(hardening.security_headers)
     register_cli(app)
     return app

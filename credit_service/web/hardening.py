@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Response, current_app, request
 
+from credit_service.errors import InvalidInput
 from credit_service.web.api.common import ACCEPTS_ATTR
 from credit_service.web.errors import problem
 
@@ -54,15 +55,28 @@ def check_input_text() -> Response | None:
             return problem(
                 400, detail="the JSON body nests too deeply; 请求体嵌套过深", code="json-too-deep"
             )
+    _refuse_nul(texts)
+    return None
+
+
+def check_upload_text() -> None:
+    """The same for the text fields of a multipart form (an upload with its form). Runs
+    after access control, which sets an upload view's size limit before the body is read,
+    so an anonymous caller never makes the service parse a large upload."""
+    if request.routing_exception is not None or request.mimetype != "multipart/form-data":
+        return None
+    _refuse_nul([(k, k + v) for k, v in request.form.items(multi=True)])
+
+
+def _refuse_nul(texts: list[tuple[str, object]]) -> None:
+    """:raises InvalidInput: naming every place with a NUL (a page for a browser)."""
     bad = sorted({where for where, value in texts if _has_nul(value)})
     if bad:
-        return problem(
-            422,
-            detail="NUL characters are not allowed; 不允许包含空字符",
+        raise InvalidInput(
+            "NUL characters are not allowed; 不允许包含空字符",
             code="nul-character",
             errors={where: ["contains a NUL character"] for where in bad},
         )
-    return None
 
 
 def _has_nul(value: object) -> bool:

@@ -27,6 +27,7 @@ and response_headers_conformance. Left out on purpose:
 
 from __future__ import annotations
 
+import io
 import re
 from collections.abc import Callable
 
@@ -241,6 +242,25 @@ def test_a_nul_character_is_422_not_500(client, auth, method, path, body, role):
     response = client.open(path, method=method, json=body, headers=headers)
     assert response.status_code == 422, response.get_data(as_text=True)
     assert response.get_json()["code"] == "nul-character"
+
+
+def test_a_nul_character_in_an_upload_forms_text_field_is_422(client, auth, ctx):
+    """A multipart form (evidence upload) is checked too, once the caller is known."""
+    owner = create_entity(ctx)
+    response = client.post(
+        "/api/v1/repair-applications/1/evidence",
+        data={"note": "a\x00b", "file": (io.BytesIO(b"%PDF-1.4"), "a.pdf")},
+        content_type="multipart/form-data",
+        headers=auth("enterprise", uscc=owner["identifier"]),
+    )
+    assert response.status_code == 422, response.get_data(as_text=True)
+    assert response.get_json()["errors"] == {"note": ["contains a NUL character"]}
+    anonymous = client.post(
+        "/api/v1/repair-applications/1/evidence",
+        data={"note": "a\x00b"},
+        content_type="multipart/form-data",
+    )
+    assert anonymous.status_code == 401  # refused before the body is read
 
 
 def test_a_nul_character_in_a_csv_is_422(client, auth):

@@ -18,7 +18,7 @@ import pytest
 
 from credit_service.config import PROJECT_ROOT
 from credit_service.repair import rules
-from credit_service.repair.definitions import load_repair_rules
+from credit_service.repair.definitions import _unfold, load_repair_rules
 from credit_service.repair.rules import ApplicantFacts, TargetFacts
 from credit_service.workdays import WorkdayCalendar, load_holiday_file
 
@@ -420,3 +420,19 @@ def test_restriction_end_is_the_latest_validity_of_restricting_penalties():
     assert rules.restriction_end(fields, restricting) == D("2028-02-29")
     assert rules.restriction_end(fields[:1], restricting) is None
     assert rules.restriction_end([], restricting) is None
+
+
+@pytest.mark.parametrize(
+    ("folded", "text"),
+    [
+        ("本单位郑重承诺：材料真实、\n 准确、完整", "本单位郑重承诺：材料真实、准确、完整"),
+        ("遵守《Credit Act》\n  第三条", "遵守《Credit Act》第三条"),
+        ("version 2026\n  edition", "version 2026 edition"),
+    ],
+)
+def test_a_folded_commitment_keeps_no_space_between_chinese_characters(folded, text):
+    assert _unfold(folded) == text
+
+
+def test_the_shipped_commitment_has_no_stray_spaces():
+    assert not any(ch.isspace() for ch in RULES.commitment_text)
