@@ -14,7 +14,8 @@ const h1 = document.querySelectorAll('h1').length;
 if (h1 !== 1) problems.push(h1 + ' h1 headings');
 for (const el of document.querySelectorAll('input, select, textarea')) {
   if (['hidden', 'submit', 'button', 'reset', 'image'].includes(el.type)) continue;
-  const named = el.labels.length || el.getAttribute('aria-label') || el.getAttribute('aria-labelledby');
+  const named = el.labels.length || el.getAttribute('aria-label')
+    || el.getAttribute('aria-labelledby');
   if (!named) problems.push('unlabelled field ' + (el.name || el.id));
 }
 for (const img of document.querySelectorAll('img')) {
@@ -24,7 +25,9 @@ for (const svg of document.querySelectorAll('svg[role=img]')) {
   if (!svg.querySelector('title')) problems.push('chart without a title');
 }
 for (const button of document.querySelectorAll('button, a')) {
-  if (!button.textContent.trim() && !button.getAttribute('aria-label')) problems.push('empty ' + button.tagName);
+  if (!button.textContent.trim() && !button.getAttribute('aria-label')) {
+    problems.push('empty ' + button.tagName);
+  }
 }
 return problems;
 """

@@ -1,21 +1,366 @@
-"""The regulator console (regulators, viewers and administrators, within their region).
+"""The regulator console (regulators, viewers and administrators, within their region): the
+dashboard, entity lookup with tiers and records, and the listing cases with their next
+procedural steps as forms.
 
-Views call the same services as the API; they only gather what a page shows.
+Views call the same services as the API, declare the same roles as the endpoints they
+stand for and check their forms with the API's own schemas, so a page accepts exactly
+what the API accepts. They only gather what a page shows; a step the service refuses comes
+back as the page with the message and what the user typed.
 """
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, g
+from collections.abc import Mapping, Sequence
+from typing import Any
 
+import marshmallow as ma
+from flask import Blueprint, Response, g, redirect, request, url_for
+
+from credit_service import identifiers
+from credit_service.dishonesty import pipeline, rules
+from credit_service.dishonesty import services as dishonesty_services
+from credit_service.entities import rules as entity_rules
+from credit_service.entities import services as entity_services
+from credit_service.errors import Conflict, CreditServiceError, InvalidInput, NotFound
+from credit_service.records import services as record_services
+from credit_service.tiers import services as tier_services
+from credit_service.tiers import statistics
+from credit_service.tiers.definitions import TIER_CODES
+from credit_service.web import charts
 from credit_service.web.access import allow
-from credit_service.web.pages.common import page
+from credit_service.web.api import dishonesty as dishonesty_api
+from credit_service.web.api.common import accepts
+from credit_service.web.errors import STATUS_FOR
+from credit_service.web.i18n import translate
+from credit_service.web.pages.auth import FORM_TYPES
+from credit_service.web.pages.common import ctx, page, region_name
 
 bp = Blueprint("console_pages", __name__, url_prefix="/console")
-STAFF = ("admin", "regulator", "viewer")
+STAFF = dishonesty_api.READERS  # read in their region (the operations pages share it)
+ACTORS = dishonesty_api.ACTORS  # act in their region
+MASK = "*"  # what masking puts in place of a natural person's hidden digits
+SEARCH_LIMIT = 50
+RECORDS_LIMIT = 200  # an entity's records on its page; older ones on the next page
+CHART_LABEL_CHARS = 8  # what fits the label column of a horizontal chart
+STEP_FIELDS = ("on", "reason", "removal_reason")  # dishonesty_api.StepSchema
+# The service refuses these steps without a reason; the form says so up front.
+REASONED_STEPS = frozenset({"decide_not_list"})
+# The only notices a redirect may ask the case page to show (never free text from a URL).
+NOTICES = frozenset(
+    {
+        "console.case.proposed",
+        *(f"console.step.done.{step}" for step in rules.STEPS),
+    }
+)
+
+
+# --- dashboard --------------------------------------------------------------------------------
 
 
 @bp.get("")
 @allow(*STAFF)
 def dashboard() -> Response:
-    """The console's first page."""
-    return page("console/dashboard.html", actor=g.actor)
+    """Tiers by district and industry, the list pipeline and what is overdue, in figures
+    and charts, for the caller's region."""
+    distribution = statistics.tier_distribution(ctx(), g.actor)
+    work = pipeline.pipeline(ctx(), g.actor)
+    return page(
+        "console/dashboard.html",
+        actor=g.actor,
+        scope=g.actor.region_code or ctx().catalogs.city.code,
+        distribution=distribution,
+        work=work,
+        charts=_dashboard_charts(distribution, work),
+    )
+
+
+def _dashboard_charts(
+    distribution: statistics.TierDistribution, work: pipeline.Pipeline
+) -> dict[str, charts.BarChart]:
+    names = ctx().tier_rules.names
+    industries = ctx().catalogs.industries
+
+    def by_tier(rows: Sequence[statistics.TierCounts]) -> list[charts.Series]:
+        return [
+            charts.Series(
+                translate("console.tier_label", tier=tier, name=names[tier]),
+                tuple(r.counts[tier] for r in rows),
+            )
+            for tier in TIER_CODES
+        ]
+
+    def industry(code: str | None) -> str:
+        name = industries.get(code or "", translate("console.industry_unknown"))
+        return name if len(name) <= CHART_LABEL_CHARS else name[: CHART_LABEL_CHARS - 1] + "…"
+
+    unit = translate("console.unit.entities")
+    return {
+        "by_region": charts.bar_chart(
+            "tiers-by-region",
+            translate("console.chart.tiers_by_region"),
+            [region_name(r.key) for r in distribution.by_region],
+            by_tier(distribution.by_region),
+            stacked=True,
+            horizontal=True,
+            unit=unit,
+        ),
+        "by_industry": charts.bar_chart(
+            "tiers-by-industry",
+            translate("console.chart.tiers_by_industry"),
+            [industry(r.key) for r in distribution.by_industry],
+            by_tier(distribution.by_industry),
+            stacked=True,
+            horizontal=True,
+            unit=unit,
+        ),
+        "by_state": charts.bar_chart(
+            "cases-by-state",
+            translate("console.chart.cases_by_state"),
+            [translate(f"console.state.{state}") for state in work.by_state],
+            [charts.Series(translate("console.chart.cases"), tuple(work.by_state.values()))],
+            horizontal=True,
+            unit=translate("console.unit.cases"),
+        ),
+    }
+
+
+# --- entities ---------------------------------------------------------------------------------
+
+
+@bp.get("/entities")
+@allow(*STAFF)
+def entities() -> Response:
+    """Search by USCC, resident ID or name within the caller's region."""
+    q = request.args.get("q", "").strip()
+    results, error = None, None
+    if q:
+        try:
+            results = entity_services.search_entities(
+                ctx(), g.actor, q=q, cursor=request.args.get("cursor"), limit=SEARCH_LIMIT
+            )
+        except InvalidInput:  # a cursor that is not ours
+            error = translate("console.entities.bad_cursor")
+    rows = [(e, _page_key(e, q)) for e in results.items] if results else []
+    return page("console/entities.html", q=q, results=results, rows=rows, error=error)
+
+
+def _page_key(entity: Mapping[str, Any], q: str) -> str | None:
+    """The identifier that opens an entity's page. A natural person's is masked in
+    results, so only the full number the user typed opens it (never one we reveal)."""
+    if not entity["masked"]:
+        return entity["identifier"]
+    typed = entity_rules.lookup_key(q)
+    return typed if identifiers.mask_resident_id(typed) == entity["identifier"] else None
+
+
+@bp.get("/entities/<identifier>")
+@allow(*STAFF)
+def entity(identifier: str) -> Response:
+    """An entity with its tier (why, since when, what would change it), the tier's
+    history, its records and its listing cases."""
+    return _entity_page(identifier)
+
+
+@bp.post("/entities/<identifier>/cases")
+@allow(*ACTORS)
+@accepts(*FORM_TYPES)
+def propose(identifier: str) -> Response:
+    """Propose a listing on records of the entity (the service checks the grounds, D4)."""
+    form = {
+        "record_ids": request.form.getlist("record_ids"),
+        "reason": request.form.get("reason", "").strip(),
+    }
+    try:
+        data = dishonesty_api.ProposalSchema().load({"entity": identifier, **form})
+    except ma.ValidationError as exc:
+        return _entity_page(
+            identifier,
+            422,
+            proposal=form,
+            error=translate("form.error"),
+            field_errors=_invalid(exc.messages),
+        )
+    try:
+        case = dishonesty_services.propose(ctx(), g.actor, **data)
+    except (InvalidInput, Conflict) as exc:  # grounds not met; a case on the records exists
+        unmet = (exc.errors or {}).get("record_ids", [])
+        return _entity_page(
+            identifier,
+            _status(exc),
+            proposal=form,
+            error=_chinese(exc.detail),
+            unmet=[_chinese(message) for message in unmet],
+            existing=exc.extensions.get("case_id"),
+            field_errors=_invalid(exc.errors or {}),
+        )
+    return _to_case(case["id"], "console.case.proposed")
+
+
+def _entity_page(identifier: str, status: int = 200, **form_state: Any) -> Response:
+    service, actor = ctx(), g.actor
+    shown = entity_services.read_entity(service, actor, identifier)
+    records = record_services.list_entity_records(
+        service, actor, identifier, cursor=request.args.get("cursor"), limit=RECORDS_LIMIT
+    )
+    can_act = actor.role in ACTORS
+    return page(
+        "console/entity.html",
+        status,
+        entity=shown,
+        key=identifier,
+        tier=_tier(identifier),
+        history=tier_services.tier_history(service, actor, identifier),
+        tier_names=service.tier_rules.names,
+        records=records,
+        items={r["item_code"]: service.catalogs.item(r["item_code"]) for r in records.items},
+        cases=_with_deadlines(pipeline.cases_of_entity(service, actor, identifier)),
+        grounds=service.list_rules.grounds,
+        industries=service.catalogs.industries,
+        can_act=can_act,
+        candidates=[r for r in records.items if _can_ground(r)] if can_act else [],
+        proposal=form_state.pop("proposal", {"record_ids": [], "reason": ""}),
+        field_errors=form_state.pop("field_errors", {}),
+        **form_state,
+    )
+
+
+def _tier(identifier: str) -> dict[str, Any] | None:
+    """The tier view, or None before any tier rule set has been applied."""
+    try:
+        return tier_services.tier_view(ctx(), g.actor, identifier)
+    except NotFound as exc:
+        if exc.code != "no-tier-rules":
+            raise
+        return None
+
+
+def _can_ground(record: Mapping[str, Any]) -> bool:
+    """A record offered for a proposal: its catalog item can support a listing (D4)."""
+    item = ctx().catalogs.item(record["item_code"])
+    return item is not None and item.can_ground_listing
+
+
+# --- listing cases ----------------------------------------------------------------------------
+
+
+@bp.get("/cases")
+@allow(*STAFF)
+def cases() -> Response:
+    """The caller's region's cases, newest first, with the deadline each runs against;
+    filter by state."""
+    state = request.args.get("state", "").strip()
+    errors = dishonesty_api.CaseQueryArgsSchema().validate({"state": state} if state else {})
+    shown = dishonesty_services.list_cases(ctx(), g.actor, state=None if errors else state or None)
+    return page(
+        "console/cases.html",
+        rows=_with_deadlines(shown),
+        grounds=ctx().list_rules.grounds,
+        state=state,
+        states=rules.STATES,
+        field_errors=_invalid(errors),
+    )
+
+
+@bp.get("/cases/<int:case_id>")
+@allow(*STAFF)
+def case(case_id: int) -> Response:
+    """A case: its facts, steps, documents, and the next steps as forms for regulators."""
+    notice = request.args.get("notice")
+    return _case_page(case_id, notice=notice if notice in NOTICES else None)
+
+
+@bp.post("/cases/<int:case_id>/steps/<string:step>")
+@allow(*ACTORS)
+@accepts(*FORM_TYPES)
+def take_step(case_id: int, step: str) -> Response:
+    """Take one step from its form (``dishonesty_services.advance``).
+
+    A step the service refuses returns the page with its message and the input kept. The
+    same step posted again (a double click, a resent form) finds the case past it: the
+    page then says it was done already ('已处理') and nothing is applied twice.
+    """
+    if step not in rules.STEPS:
+        raise NotFound(f"no step '{step}'; 无此办理环节", code="step-not-found")
+    form = {name: request.form.get(name, "").strip() for name in STEP_FIELDS}
+    kept = {"step": step, "input": form}
+    try:
+        data = dishonesty_api.StepSchema().load({k: v for k, v in form.items() if v})
+    except ma.ValidationError as exc:
+        errors = _invalid(exc.messages)
+        return _case_page(
+            case_id, 422, error=translate("form.error"), failed=kept | {"errors": errors}
+        )
+    try:
+        dishonesty_services.advance(ctx(), g.actor, case_id, step, **data)
+    except Conflict as exc:
+        current = dishonesty_services.get_case(ctx(), g.actor, case_id)
+        if exc.code == "step-out-of-order" and pipeline.already_taken(current, step):
+            return _case_page(case_id, already=current["steps"][-1])
+        return _case_page(case_id, 409, error=_chinese(exc.detail), failed=kept)
+    except InvalidInput as exc:
+        errors = _invalid(exc.errors or {})
+        return _case_page(
+            case_id, 422, error=_chinese(exc.detail), failed=kept | {"errors": errors}
+        )
+    return _to_case(case_id, f"console.step.done.{step}")
+
+
+def _case_page(case_id: int, status: int = 200, **values: Any) -> Response:
+    service = ctx()
+    shown = dishonesty_services.get_case(service, g.actor, case_id)
+    can_act = g.actor.role in ACTORS
+    return page(
+        "console/case.html",
+        status,
+        case=shown,
+        can_act=can_act,
+        steps=[(s, pipeline.step_timing(shown, s)) for s in shown["allowed_steps"]]
+        if can_act
+        else [],
+        reasoned=REASONED_STEPS,
+        deadline=pipeline.running_deadline(shown, service.today()),
+        today=service.today(),
+        removal_reasons=service.list_rules.removal_reasons,
+        grounds=service.list_rules.grounds,
+        measures=service.catalogs.measures,
+        **values,
+    )
+
+
+def _with_deadlines(
+    views: Sequence[dict[str, Any]],
+) -> list[tuple[dict[str, Any], pipeline.RunningDeadline | None]]:
+    """Each case with the deadline it runs against today, for the overdue marks."""
+    today = ctx().today()
+    return [(view, pipeline.running_deadline(view, today)) for view in views]
+
+
+@bp.app_template_global()
+def entity_url(entity: Mapping[str, Any]) -> str | None:
+    """The console page of an entity as a view names it; None for a masked identifier (a
+    natural person, D12), which cannot open the page and never goes into a link."""
+    if MASK in entity["identifier"]:
+        return None
+    return url_for("console_pages.entity", identifier=entity["identifier"])
+
+
+def _to_case(case_id: int, notice: str) -> Response:
+    return redirect(url_for(".case", case_id=case_id, notice=notice), code=303)
+
+
+# --- helpers ----------------------------------------------------------------------------------
+
+
+def _invalid(messages: Mapping[str, Any]) -> dict[str, str]:
+    """Field errors of a schema in Chinese, one message per field (the schemas speak
+    English)."""
+    return {field: translate(f"console.invalid.{field}") for field in messages}
+
+
+def _chinese(message: str) -> str:
+    """The Chinese half of a service message ('English; 中文')."""
+    return message.rsplit("; ", 1)[-1]
+
+
+def _status(exc: CreditServiceError) -> int:
+    return next(code for cls, code in STATUS_FOR.items() if isinstance(exc, cls))

@@ -1,0 +1,197 @@
+"""The list procedure as the console watches it: how many cases stand at each state, which
+legal deadline each case runs against, which deadlines have passed, and which credit-repair
+applications (the way off the list) are overdue or due soon.
+
+Everything is counted within the caller's region and as of a day that is a parameter
+(default today), so the dashboard, a report for a past day and the tests all agree. The
+deadlines are the ones the services stored; nothing here changes a case.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+
+from credit_service.access import Actor
+from credit_service.context import Context
+from credit_service.dishonesty import rules
+from credit_service.dishonesty.models import DishonestyCase
+from credit_service.dishonesty.services import case_view
+from credit_service.entities import services as entity_services
+from credit_service.entities.models import Entity
+from credit_service.repair import rules as repair_rules
+from credit_service.repair import services as repair_services
+
+ONE_DAY = timedelta(days=1)
+# A case is still in procedure while it may be withdrawn: proposed up to decided, not yet
+# published, refused or closed.
+IN_PROCEDURE = tuple(s for s in rules.STATES if rules.next_state(s, "withdraw"))
+WINDOW_STATES = ("notice_served", "statement_received")  # the statement window runs
+STATEMENT_STEPS = ("receive_statement", "waive")  # taken within the window
+AFTER_WINDOW_STEPS = ("close_window", "decide_list")  # from the day after it, unless waived
+
+
+@dataclass(frozen=True)
+class RunningDeadline:
+    """The legal deadline a case runs against now: the end of the statement window
+    (``statement``) or the last day to publish a decided listing (``publication``)."""
+
+    kind: str
+    due: date
+    provisional: bool
+    passed: bool
+
+
+def running_deadline(case: Mapping[str, Any], today: date) -> RunningDeadline | None:
+    """The deadline of a case view (``case_view``) on ``today``; None in a state that has
+    none (proposed, window closed, and every final state)."""
+    if case["state"] in WINDOW_STATES and case["statement_deadline"]:
+        due, provisional, kind = (
+            case["statement_deadline"],
+            case["statement_deadline_provisional"],
+            "statement",
+        )
+    elif case["state"] == "decided_list" and case["publication_deadline"]:
+        due, provisional, kind = (
+            case["publication_deadline"],
+            case["publication_deadline_provisional"],
+            "publication",
+        )
+    else:
+        return None
+    return RunningDeadline(kind, due, provisional, passed=due < today)
+
+
+@dataclass(frozen=True)
+class StepTiming:
+    """When a step may be taken: by ``due``, or not before ``earliest`` (both may be None:
+    the step has no legal deadline)."""
+
+    due: date | None = None
+    earliest: date | None = None
+    provisional: bool = False
+
+
+def step_timing(case: Mapping[str, Any], step: str) -> StepTiming:
+    """The timing of one of a case's next steps, so its form can say it: a statement or
+    waiver within the window, a decision from the day after the window (unless waived,
+    D5), publication within its deadline."""
+    window_end = case["statement_deadline"]
+    if step in STATEMENT_STEPS and window_end:
+        return StepTiming(due=window_end, provisional=case["statement_deadline_provisional"])
+    if step in AFTER_WINDOW_STEPS and window_end and not case["statement_waived"]:
+        return StepTiming(
+            earliest=window_end + ONE_DAY, provisional=case["statement_deadline_provisional"]
+        )
+    if step == "publish":
+        return StepTiming(
+            due=case["publication_deadline"], provisional=case["publication_deadline_provisional"]
+        )
+    return StepTiming()
+
+
+def already_taken(case: Mapping[str, Any], step: str) -> bool:
+    """Whether ``step`` is the last step the case took: a second identical submission (a
+    double click, a resent form) is then done already rather than out of order."""
+    steps = case.get("steps") or []
+    return bool(steps) and steps[-1]["step"] == step
+
+
+@dataclass(frozen=True)
+class CaseDue:
+    case: dict[str, Any]  # case_view without history
+    deadline: RunningDeadline
+
+
+@dataclass(frozen=True)
+class Pipeline:
+    as_of: date
+    by_state: dict[str, int]  # every state, in procedure order
+    statement_passed: tuple[CaseDue, ...]  # window over, the case still waits in it
+    publication_overdue: tuple[CaseDue, ...]  # decided, not published in time
+    repairs_overdue: tuple[dict[str, Any], ...]  # application views
+    repairs_due_soon: tuple[dict[str, Any], ...]
+
+    @property
+    def in_procedure(self) -> int:
+        return sum(self.by_state[s] for s in IN_PROCEDURE)
+
+    @property
+    def overdue(self) -> int:
+        """Items past a deadline (those merely due soon are not counted)."""
+        return (
+            len(self.statement_passed) + len(self.publication_overdue) + len(self.repairs_overdue)
+        )
+
+
+def pipeline(ctx: Context, actor: Actor, *, today: date | None = None) -> Pipeline:
+    """Cases by state and the deadlines passed or near, in the caller's region."""
+    today = today or ctx.today()
+    regions = entity_services.scope_regions(ctx, actor, None)
+    counts = select(DishonestyCase.state, func.count()).group_by(DishonestyCase.state)
+    running = (
+        select(DishonestyCase, Entity)
+        .join(Entity, Entity.id == DishonestyCase.entity_id)
+        .where(DishonestyCase.state.in_((*WINDOW_STATES, "decided_list")))
+        .order_by(DishonestyCase.id)
+    )
+    if regions is not None:
+        counts = counts.where(DishonestyCase.region_code.in_(regions))
+        running = running.where(DishonestyCase.region_code.in_(regions))
+    with ctx.read_session_factory() as session:
+        by_state = dict(session.execute(counts).all())
+        views = [
+            case_view(session, ctx, case, with_history=False)
+            for case, _ in session.execute(running).all()
+        ]
+    passed = [
+        CaseDue(view, deadline)
+        for view in views
+        if (deadline := running_deadline(view, today)) and deadline.passed
+    ]
+    overdue, soon = _repair_deadlines(ctx, actor, today)
+    return Pipeline(
+        as_of=today,
+        by_state={state: by_state.get(state, 0) for state in rules.STATES},
+        statement_passed=tuple(d for d in passed if d.deadline.kind == "statement"),
+        publication_overdue=tuple(d for d in passed if d.deadline.kind == "publication"),
+        repairs_overdue=overdue,
+        repairs_due_soon=soon,
+    )
+
+
+def _repair_deadlines(
+    ctx: Context, actor: Actor, today: date
+) -> tuple[tuple[dict[str, Any], ...], tuple[dict[str, Any], ...]]:
+    """The review queue's applications overdue and due soon on ``today`` (the queue's own
+    flags are as of the real today; these are recomputed for the day asked)."""
+    overdue, soon = [], []
+    for application in repair_services.list_applications(ctx, actor):
+        late, near = repair_rules.due_flags(
+            application["current_due"],
+            today,
+            ctx.calendar,
+            ctx.repair_rules.due_soon_workdays,
+        )
+        if late:
+            overdue.append(application)
+        elif near:
+            soon.append(application)
+    return tuple(overdue), tuple(soon)
+
+
+def cases_of_entity(ctx: Context, actor: Actor, identifier: str) -> list[dict[str, Any]]:
+    """One entity's cases, newest first (its console page); the entity must be in the
+    caller's region. ``services.list_cases`` lists a region, not an entity."""
+    with ctx.read_session_factory() as session:
+        entity = entity_services.entity_in_scope(session, actor, identifier)
+        cases = session.execute(
+            select(DishonestyCase)
+            .where(DishonestyCase.entity_id == entity.id)
+            .order_by(DishonestyCase.id.desc())
+        ).scalars()
+        return [case_view(session, ctx, case, with_history=False) for case in cases]
