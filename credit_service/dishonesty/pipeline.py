@@ -182,16 +182,3 @@ def _repair_deadlines(
         elif near:
             soon.append(application)
     return tuple(overdue), tuple(soon)
-
-
-def cases_of_entity(ctx: Context, actor: Actor, identifier: str) -> list[dict[str, Any]]:
-    """One entity's cases, newest first (its console page); the entity must be in the
-    caller's region. ``services.list_cases`` lists a region, not an entity."""
-    with ctx.read_session_factory() as session:
-        entity = entity_services.entity_in_scope(session, actor, identifier)
-        cases = session.execute(
-            select(DishonestyCase)
-            .where(DishonestyCase.entity_id == entity.id)
-            .order_by(DishonestyCase.id.desc())
-        ).scalars()
-        return [case_view(session, ctx, case, with_history=False) for case in cases]

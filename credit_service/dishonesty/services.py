@@ -499,7 +499,7 @@ def _log(
             at=ctx.now(),
             effective_on=on,
             reason=reason,
-            details={k: str(v) for k, v in (details or {}).items()},
+            details=dict(details or {}),  # JSON: dates as ISO text, flags as booleans
         )
     )
     audit.append(
@@ -616,14 +616,25 @@ def get_case(ctx: Context, actor: Actor, case_id: int) -> dict[str, Any]:
 
 
 def list_cases(
-    ctx: Context, actor: Actor, *, state: str | None = None, limit: int = 200
+    ctx: Context,
+    actor: Actor,
+    *,
+    state: str | None = None,
+    entity: str | None = None,
+    limit: int = 200,
 ) -> list[dict[str, Any]]:
-    """Cases in the caller's region, newest first (the console's pipeline)."""
+    """Cases in the caller's region (or of one entity in it), newest first.
+
+    :raises NotFound, Forbidden: an entity unknown or outside the caller's region.
+    """
     regions = entity_services.scope_regions(ctx, actor, None)
     with ctx.read_session_factory() as session:
         query = select(DishonestyCase).order_by(DishonestyCase.id.desc()).limit(limit)
         if regions is not None:
             query = query.where(DishonestyCase.region_code.in_(regions))
+        if entity is not None:
+            owner = entity_services.entity_in_scope(session, actor, entity)
+            query = query.where(DishonestyCase.entity_id == owner.id)
         if state:
             query = query.where(DishonestyCase.state == state)
         return [

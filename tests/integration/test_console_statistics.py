@@ -227,7 +227,7 @@ def test_an_entitys_cases_are_listed_newest_first_within_the_region(ctx, tiers):
         for r in (first, second)
     ]
     case_for(ctx)  # another entity's
-    listed = pipeline.cases_of_entity(ctx, XUANZHOU_VIEWER, owner["identifier"])
+    listed = dishonesty.list_cases(ctx, XUANZHOU_VIEWER, entity=owner["identifier"])
     assert [c["id"] for c in listed] == ids[::-1]
     with pytest.raises(Forbidden):
-        pipeline.cases_of_entity(ctx, LANGXI_VIEWER, owner["identifier"])
+        dishonesty.list_cases(ctx, LANGXI_VIEWER, entity=owner["identifier"])

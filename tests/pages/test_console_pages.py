@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 
@@ -337,6 +337,22 @@ def test_a_case_goes_from_proposal_to_publication_through_its_forms(app, ctx, ti
     history = html.split('id="history"', 1)[1]
     for step in ("propose", "serve_notice", "waive", "decide_list", "publish"):
         assert i18n.translate(f"console.step.{step}") in history
+    assert i18n.translate("console.late") not in history  # published in time
+
+
+def test_a_publication_after_its_deadline_is_marked_late(app, ctx, clock, tiers):
+    owner, case = proposed(ctx)
+    for step, kwargs in (
+        ("serve_notice", {}),
+        ("waive", {"reason": "书面放弃"}),
+        ("decide_list", {}),
+    ):
+        case = dishonesty.advance(ctx, SYSTEM, case["id"], step, **kwargs)
+    clock.set(local_noon(case["publication_deadline"] + timedelta(days=1)))
+    dishonesty.advance(ctx, SYSTEM, case["id"], "publish")
+    html = get(signed_in(app, ctx, "viewer", XUANZHOU), f"/console/cases/{case['id']}")
+    history = html.split('id="history"', 1)[1]
+    assert i18n.translate("console.late") in history
 
 
 def test_a_refused_step_comes_back_with_the_message_and_the_input(app, ctx, tiers):

@@ -104,6 +104,10 @@ class StepSchema(ma.Schema):
 
 class CaseQueryArgsSchema(ma.Schema):
     state = ma.fields.String(validate=ma.validate.OneOf(rules.STATES))
+    entity = ma.fields.String(
+        validate=ma.validate.Length(min=1, max=40),
+        metadata={"description": "USCC or ID number: that entity's cases only"},
+    )
 
 
 class RevocationSchema(ma.Schema):

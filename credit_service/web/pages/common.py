@@ -3,13 +3,17 @@ cookie, and the template helpers (region names, local times, menus)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from typing import Any
 
-from flask import Flask, Response, current_app, render_template
+from flask import Flask, Response, current_app, render_template, request
 
 from credit_service.clock import SHANGHAI
 from credit_service.context import Context
+from credit_service.errors import CreditServiceError
+from credit_service.web.errors import STATUS_FOR
+from credit_service.web.i18n import translate
 from credit_service.web.pages import forms, navigation
 
 
@@ -37,6 +41,28 @@ def local_time(value: datetime | date | None) -> str:
     if isinstance(value, datetime):
         return value.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
     return value.isoformat()
+
+
+def form_values(names: Iterable[str]) -> dict[str, str]:
+    """The named fields of the posted form, trimmed ('' when absent): to check, and to
+    show again when the form comes back with an error."""
+    return {name: request.form.get(name, "").strip() for name in names}
+
+
+def schema_errors(area: str, messages: Mapping[str, Any]) -> dict[str, str]:
+    """A schema's field errors as the page's Chinese message for each field (the API's
+    schemas speak English): key ``<area>.invalid.<field>``."""
+    return {field: translate(f"{area}.invalid.{field}") for field in messages}
+
+
+def chinese(message: str) -> str:
+    """The Chinese half of a service message ('English; 中文'), or the whole message."""
+    return message.rsplit("; ", 1)[-1]
+
+
+def status_of(exc: CreditServiceError) -> int:
+    """The HTTP status a refused form is shown again with (the API's for the error)."""
+    return next(code for cls, code in STATUS_FOR.items() if isinstance(exc, cls))
 
 
 def install(app: Flask) -> None:

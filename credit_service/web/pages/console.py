@@ -21,7 +21,7 @@ from credit_service.dishonesty import pipeline, rules
 from credit_service.dishonesty import services as dishonesty_services
 from credit_service.entities import rules as entity_rules
 from credit_service.entities import services as entity_services
-from credit_service.errors import Conflict, CreditServiceError, InvalidInput, NotFound
+from credit_service.errors import Conflict, InvalidInput, NotFound
 from credit_service.records import services as record_services
 from credit_service.tiers import services as tier_services
 from credit_service.tiers import statistics
@@ -30,10 +30,16 @@ from credit_service.web import charts
 from credit_service.web.access import allow
 from credit_service.web.api import dishonesty as dishonesty_api
 from credit_service.web.api.common import accepts
-from credit_service.web.errors import STATUS_FOR
 from credit_service.web.i18n import translate
 from credit_service.web.pages.auth import FORM_TYPES
-from credit_service.web.pages.common import ctx, page, region_name
+from credit_service.web.pages.common import (
+    chinese,
+    ctx,
+    page,
+    region_name,
+    schema_errors,
+    status_of,
+)
 
 bp = Blueprint("console_pages", __name__, url_prefix="/console")
 STAFF = dishonesty_api.READERS  # read in their region (the operations pages share it)
@@ -178,7 +184,7 @@ def propose(identifier: str) -> Response:
             422,
             proposal=form,
             error=translate("form.error"),
-            field_errors=_invalid(exc.messages),
+            field_errors=schema_errors("console", exc.messages),
         )
     try:
         case = dishonesty_services.propose(ctx(), g.actor, **data)
@@ -186,12 +192,12 @@ def propose(identifier: str) -> Response:
         unmet = (exc.errors or {}).get("record_ids", [])
         return _entity_page(
             identifier,
-            _status(exc),
+            status_of(exc),
             proposal=form,
-            error=_chinese(exc.detail),
-            unmet=[_chinese(message) for message in unmet],
+            error=chinese(exc.detail),
+            unmet=[chinese(message) for message in unmet],
             existing=exc.extensions.get("case_id"),
-            field_errors=_invalid(exc.errors or {}),
+            field_errors=schema_errors("console", exc.errors or {}),
         )
     return _to_case(case["id"], "console.case.proposed")
 
@@ -213,7 +219,7 @@ def _entity_page(identifier: str, status: int = 200, **form_state: Any) -> Respo
         tier_names=service.tier_rules.names,
         records=records,
         items={r["item_code"]: service.catalogs.item(r["item_code"]) for r in records.items},
-        cases=_with_deadlines(pipeline.cases_of_entity(service, actor, identifier)),
+        cases=_with_deadlines(dishonesty_services.list_cases(service, actor, entity=identifier)),
         grounds=service.list_rules.grounds,
         industries=service.catalogs.industries,
         can_act=can_act,
@@ -257,7 +263,7 @@ def cases() -> Response:
         grounds=ctx().list_rules.grounds,
         state=state,
         states=rules.STATES,
-        field_errors=_invalid(errors),
+        field_errors=schema_errors("console", errors),
     )
 
 
@@ -286,7 +292,7 @@ def take_step(case_id: int, step: str) -> Response:
     try:
         data = dishonesty_api.StepSchema().load({k: v for k, v in form.items() if v})
     except ma.ValidationError as exc:
-        errors = _invalid(exc.messages)
+        errors = schema_errors("console", exc.messages)
         return _case_page(
             case_id, 422, error=translate("form.error"), failed=kept | {"errors": errors}
         )
@@ -296,12 +302,10 @@ def take_step(case_id: int, step: str) -> Response:
         current = dishonesty_services.get_case(ctx(), g.actor, case_id)
         if exc.code == "step-out-of-order" and pipeline.already_taken(current, step):
             return _case_page(case_id, already=current["steps"][-1])
-        return _case_page(case_id, 409, error=_chinese(exc.detail), failed=kept)
+        return _case_page(case_id, 409, error=chinese(exc.detail), failed=kept)
     except InvalidInput as exc:
-        errors = _invalid(exc.errors or {})
-        return _case_page(
-            case_id, 422, error=_chinese(exc.detail), failed=kept | {"errors": errors}
-        )
+        errors = schema_errors("console", exc.errors or {})
+        return _case_page(case_id, 422, error=chinese(exc.detail), failed=kept | {"errors": errors})
     return _to_case(case_id, f"console.step.done.{step}")
 
 
@@ -349,18 +353,3 @@ def _to_case(case_id: int, notice: str) -> Response:
 
 
 # --- helpers ----------------------------------------------------------------------------------
-
-
-def _invalid(messages: Mapping[str, Any]) -> dict[str, str]:
-    """Field errors of a schema in Chinese, one message per field (the schemas speak
-    English)."""
-    return {field: translate(f"console.invalid.{field}") for field in messages}
-
-
-def _chinese(message: str) -> str:
-    """The Chinese half of a service message ('English; 中文')."""
-    return message.rsplit("; ", 1)[-1]
-
-
-def _status(exc: CreditServiceError) -> int:
-    return next(code for cls, code in STATUS_FOR.items() if isinstance(exc, cls))

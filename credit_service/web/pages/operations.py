@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import secrets
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
@@ -30,10 +30,9 @@ from credit_service.web.api import inspections as inspections_api
 from credit_service.web.api import repair as repair_api
 from credit_service.web.api import sync_admin as sync_api
 from credit_service.web.api.common import accepts
-from credit_service.web.errors import STATUS_FOR
 from credit_service.web.i18n import translate
 from credit_service.web.pages.auth import FORM_TYPES
-from credit_service.web.pages.common import ctx, page
+from credit_service.web.pages.common import ctx, form_values, page, schema_errors, status_of
 from credit_service.web.pages.console import STAFF
 
 bp = Blueprint("operations_pages", __name__, url_prefix="/console")
@@ -85,12 +84,12 @@ def review(application_id: int, step: str) -> Response:
     page says so instead of deciding on a stale view. The same step submitted twice from
     the same page (a double click) applied the first time, so the second says '已处理'.
     """
-    form = _form(("reason", "on", "expected_version"))
+    form = form_values(("reason", "on", "expected_version"))
     kept = {"step": step, "form": form}
     try:
         data = repair_api.ReviewSchema().load({k: v for k, v in form.items() if v})
     except ma.ValidationError as exc:
-        errors = _invalid(exc.messages)
+        errors = schema_errors("operations", exc.messages)
         return _review_page(
             application_id, 422, error=_summary(errors), failed=kept | {"errors": errors}
         )
@@ -106,7 +105,7 @@ def review(application_id: int, step: str) -> Response:
         unmet = exc.extensions.get("unmet", [])
         return _review_page(application_id, 409, error=_message(exc), unmet=unmet, failed=kept)
     except InvalidInput as exc:
-        errors = _invalid(exc.errors or {})
+        errors = schema_errors("operations", exc.errors or {})
         return _review_page(
             application_id, 422, error=_message(exc), failed=kept | {"errors": errors}
         )
@@ -165,7 +164,7 @@ def inspections() -> Response:
 @accepts(*FORM_TYPES)
 def draw_plan() -> Response:
     """Draw a plan from the form (identifiers of triggered entities one per line)."""
-    form = _form(
+    form = form_values(
         ("region", "period_start", "period_end", "seed", "domain", "triggered", "request_key")
     )
     triggered = [line.strip() for line in form["triggered"].splitlines() if line.strip()]
@@ -173,7 +172,7 @@ def draw_plan() -> Response:
     try:
         data = inspections_api.PlanCreateSchema().load(wanted | {"triggered": triggered})
     except ma.ValidationError as exc:
-        errors = _invalid(exc.messages)
+        errors = schema_errors("operations", exc.messages)
         return _plans_page(422, form=form, error=_summary(errors), field_errors=errors)
     try:
         # the form's one-time key: a double submit finds the plan the first one drew
@@ -182,10 +181,10 @@ def draw_plan() -> Response:
         )
     except (InvalidInput, NotFound) as exc:  # a bad period or entity; no tier rules applied
         return _plans_page(
-            _status(exc),
+            status_of(exc),
             form=form,
             error=_message(exc),
-            field_errors=_invalid(exc.errors or {}),
+            field_errors=schema_errors("operations", exc.errors or {}),
             missing=(exc.errors or {}).get("triggered", []),
         )
     return redirect(url_for(".plan", plan_id=drawn["id"], notice="operations.plan.drawn"), code=303)
@@ -226,19 +225,19 @@ def plan(plan_id: int) -> Response:
 @accepts(*FORM_TYPES)
 def record_result(plan_id: int, item_id: int) -> Response:
     """Record one inspection's result; a second submit finds it recorded ('已处理')."""
-    form = _form(("outcome", "note"))
+    form = form_values(("outcome", "note"))
     kept = {"item": item_id, "form": form}
     try:
         data = inspections_api.ResultSchema().load(form)
     except ma.ValidationError as exc:
-        errors = _invalid(exc.messages)
+        errors = schema_errors("operations", exc.messages)
         return _plan_page(plan_id, 422, error=_summary(errors), failed=kept | {"errors": errors})
     try:
         inspection_services.record_result(ctx(), g.actor, plan_id, item_id, **data)
     except Conflict:  # result-exists: recorded before, by this submit's twin or a colleague
         return _to_item(plan_id, item_id, "operations.plan.result_exists")
     except InvalidInput as exc:
-        errors = _invalid(exc.errors or {})
+        errors = schema_errors("operations", exc.errors or {})
         return _plan_page(plan_id, 422, error=_message(exc), failed=kept | {"errors": errors})
     return _to_item(plan_id, item_id, "operations.plan.result_saved")
 
@@ -356,17 +355,6 @@ def duration(value: timedelta | float | None) -> str:
 # --- helpers ----------------------------------------------------------------------------------
 
 
-def _form(names: Iterable[str]) -> dict[str, str]:
-    """The named fields of the posted form, trimmed ('' when absent), to check and to
-    show again when the form comes back with an error."""
-    return {name: request.form.get(name, "").strip() for name in names}
-
-
-def _invalid(messages: Mapping[str, Any]) -> dict[str, str]:
-    """Field errors in Chinese, one message per field (the schemas speak English)."""
-    return {field: translate(f"operations.invalid.{field}") for field in messages}
-
-
 def _summary(field_errors: Mapping[str, str]) -> str:
     """The field errors as one alert at the top of the page, hidden fields included."""
     return "".join(field_errors.values())
@@ -379,10 +367,6 @@ def _message(exc: CreditServiceError) -> str:
     if english:
         return chinese
     return translate(f"operations.error.{exc.code.replace('-', '_')}", default=exc.detail)
-
-
-def _status(exc: CreditServiceError) -> int:
-    return next(code for cls, code in STATUS_FOR.items() if isinstance(exc, cls))
 
 
 def _notice() -> str | None:
