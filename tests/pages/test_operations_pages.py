@@ -148,6 +148,13 @@ def test_a_regulator_accepts_and_grants_through_the_forms(ctx, client):
     assert review_forms(html, application["id"]) == ["accept", "not_accept", "request_supplement"]
     assert "信用承诺书" in html and application["commitment_text"] in html
     assert "2026-11-30" in html  # the acceptance deadline
+    kind, target_id = application["target"].split(":")
+    expected = (
+        f'href="/console/cases/{target_id}"'
+        if kind == "listing"
+        else f'href="/console/entities/{application["entity"]["identifier"]}#record-{target_id}"'
+    )
+    assert expected in html  # the target opens in the console
 
     accepted = post_form(
         client, path, f"{path}/review/accept", expected_version=shown_version(html), reason=""
