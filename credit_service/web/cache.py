@@ -1,17 +1,28 @@
-"""Rendered public answers kept by their validator (ETag).
+"""Public answers about the published list: validators (ETag, Last-Modified), 304 for a
+current copy, and rendered answers kept by their validator.
 
-The published list changes a few times a day and is read all the time. Its ETag already
-names everything an answer depends on (the last list change, the listed entities' last
+The published list changes a few times a day and is read all the time. The ETag names
+everything an answer depends on (the last list change, the listed entities' last
 update, the day, the request's path and query), so an answer stored under its ETag is
 exactly what would be computed again; a change of the list changes every ETag, and old
-entries simply age out. One cache per worker process, bounded in size.
+entries age out. One bounded cache per worker process. The API and the public pages
+(for visitors who are not signed in: their pages are the same for everyone) share it.
 """
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
+from datetime import datetime, time
+
+from flask import Response, request
+
+from credit_service.context import Context
+from credit_service.dishonesty import public
+
+MAX_AGE = 60
 
 
 class AnswerCache:
@@ -38,3 +49,47 @@ class AnswerCache:
 
     def __len__(self) -> int:
         return len(self._items)
+
+
+def validators(ctx: Context) -> tuple[str, datetime]:
+    """ETag value and Last-Modified of the list as it stands today, for this request."""
+    version = public.list_version(ctx)
+    midnight = datetime.combine(version.day, time(), tzinfo=ctx.tz)
+    last = max(filter(None, (version.last_modified, midnight))).replace(microsecond=0)
+    seed = (
+        f"{version.last_change_id}|{version.entities_updated_at}|{version.day}|{request.full_path}"
+    )
+    return hashlib.sha256(seed.encode()).hexdigest()[:32], last
+
+
+def not_modified(ctx: Context) -> Response | None:
+    """304 when the client's copy is current (If-None-Match first, then the date)."""
+    etag, last = validators(ctx)
+    if request.if_none_match:
+        fresh = request.if_none_match.contains_weak(etag)
+    else:
+        fresh = bool(request.if_modified_since and request.if_modified_since >= last)
+    return decorate(ctx, Response(status=304), etag, last) if fresh else None
+
+
+def decorate(
+    ctx: Context, response: Response, etag: str | None = None, last: datetime | None = None
+) -> Response:
+    """The validators and a public Cache-Control on a public answer."""
+    if etag is None or last is None:
+        etag, last = validators(ctx)
+    response.set_etag(etag, weak=True)
+    response.last_modified = last
+    response.headers["Cache-Control"] = f"public, max-age={MAX_AGE}"
+    return response
+
+
+def answer(ctx: Context, render: Callable[[], bytes], mimetype: str) -> Response:
+    """This request's answer, rendered once per version of the list (or 304)."""
+    fresh = not_modified(ctx)
+    if fresh is not None:
+        return fresh
+    etag, last = validators(ctx)
+    answers = ctx.extras.setdefault("public_answers", AnswerCache())
+    body = answers.get_or_render(etag, render)
+    return decorate(ctx, Response(body, mimetype=mimetype), etag, last)

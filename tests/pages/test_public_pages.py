@@ -327,3 +327,26 @@ def test_the_public_page_on_the_clock(client, clock):
     clock.set(local_noon(date(2027, 1, 4)))
     html = get_page(client, "/statistics")
     assert "统计期间：2026-02-01至2027-01-04" in html
+
+
+def test_list_pages_for_visitors_are_rendered_once_per_version_and_revalidate(
+    client, ctx, clock, auth
+):
+    owner, _ = listed(ctx)
+    first = client.get("/list", headers=BROWSER)
+    assert first.status_code == 200 and owner["name"] in first.get_data(as_text=True)
+    assert first.headers["Cache-Control"] == "public, max-age=60"
+    kept = len(ctx.extras["public_answers"])
+    again = client.get("/list", headers={**BROWSER, "If-None-Match": first.headers["ETag"]})
+    assert again.status_code == 304 and len(ctx.extras["public_answers"]) == kept
+
+    clock.advance(seconds=2)
+    newcomer, _ = listed(ctx, LANGXI)
+    fresh = client.get("/list", headers=BROWSER)
+    assert fresh.headers["ETag"] != first.headers["ETag"]
+    assert newcomer["name"] in fresh.get_data(as_text=True)
+
+    signed_in = client.get("/list", headers={**BROWSER, **auth("viewer")})
+    assert "public" not in signed_in.headers.get("Cache-Control", "")
+    assert "退出登录" in signed_in.get_data(as_text=True)  # the user's own header
+    assert "退出登录" not in client.get("/list", headers=BROWSER).get_data(as_text=True)

@@ -6,20 +6,18 @@ matches is answered 304 from two indexed aggregates, without running the search.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Callable, Iterator
-from datetime import datetime, time
 
 import marshmallow as ma
-from flask import Response, request, stream_with_context
+from flask import Response, stream_with_context
 from flask.views import MethodView
 
 from credit_service.catalogs.schema import DOMAINS, LISTING_GROUNDS
 from credit_service.dishonesty import public
+from credit_service.web import cache
 from credit_service.web.access import public as public_endpoint
 from credit_service.web.api.common import Blueprint, csv_response, service_context
-from credit_service.web.cache import AnswerCache
 
 bp = Blueprint(
     "public_list",
@@ -28,7 +26,6 @@ bp = Blueprint(
     description="The published severe-dishonesty list (严重失信主体名单)",
 )
 REASON = "the severe-dishonesty list is published to the public by law"
-MAX_AGE = 60
 
 
 class EntryGroundSchema(ma.Schema):
@@ -111,39 +108,6 @@ class ChangePageSchema(ma.Schema):
     more = ma.fields.Boolean()
 
 
-def _validators() -> tuple[str, datetime]:
-    """ETag value and Last-Modified of the list as it stands today, for this request."""
-    ctx = service_context()
-    version = public.list_version(ctx)
-    midnight = datetime.combine(version.day, time(), tzinfo=ctx.tz)
-    last = max(filter(None, (version.last_modified, midnight))).replace(microsecond=0)
-    seed = (
-        f"{version.last_change_id}|{version.entities_updated_at}|{version.day}|{request.full_path}"
-    )
-    return hashlib.sha256(seed.encode()).hexdigest()[:32], last
-
-
-def _not_modified() -> Response | None:
-    """304 when the client's copy is current (If-None-Match first, then the date)."""
-    etag, last = _validators()
-    if request.if_none_match:
-        fresh = request.if_none_match.contains_weak(etag)
-    else:
-        fresh = bool(request.if_modified_since and request.if_modified_since >= last)
-    return _decorate(Response(status=304), etag, last) if fresh else None
-
-
-def _decorate(
-    response: Response, etag: str | None = None, last: datetime | None = None
-) -> Response:
-    if etag is None or last is None:
-        etag, last = _validators()
-    response.set_etag(etag, weak=True)
-    response.last_modified = last
-    response.headers["Cache-Control"] = f"public, max-age={MAX_AGE}"
-    return response
-
-
 @bp.route("")
 class PublicList(MethodView):
     @public_endpoint(REASON)
@@ -152,9 +116,6 @@ class PublicList(MethodView):
     @bp.alt_response(304, description="Not modified since the client's copy")
     def get(self, args):
         """Search the list (name, USCC, region, domain, ground); newest first."""
-        cached = _not_modified()
-        if cached is not None:
-            return cached
         cursor, limit = args.pop("cursor", None), args.pop("limit")
 
         def render() -> object:
@@ -173,9 +134,6 @@ class PublicEntry(MethodView):
     @bp.alt_response(304, description="Not modified since the client's copy")
     def get(self, entry_id: int):
         """One entry of the list."""
-        cached = _not_modified()
-        if cached is not None:
-            return cached
         return _json(lambda: EntrySchema().dump(public.get_entry(service_context(), entry_id)))
 
 
@@ -187,14 +145,16 @@ class PublicCsv(MethodView):
     @bp.alt_response(304, description="Not modified since the client's copy")
     def get(self, args):
         """Download the whole list as CSV."""
-        cached = _not_modified()
+        cached = cache.not_modified(service_context())
         if cached is not None:
             return cached
         rows = (
             public.csv_row(e)
             for e in public.download_rows(service_context(), public.Filters(**args))
         )
-        return _decorate(csv_response("dishonesty-list.csv", public.DOWNLOAD_COLUMNS, rows))
+        return cache.decorate(
+            service_context(), csv_response("dishonesty-list.csv", public.DOWNLOAD_COLUMNS, rows)
+        )
 
 
 @bp.route("/export.json")
@@ -207,13 +167,13 @@ class PublicJson(MethodView):
     @bp.alt_response(304, description="Not modified since the client's copy")
     def get(self, args):
         """Download the whole list as JSON."""
-        cached = _not_modified()
+        cached = cache.not_modified(service_context())
         if cached is not None:
             return cached
         entries = public.download_rows(service_context(), public.Filters(**args))
         response = Response(stream_with_context(_json_array(entries)), mimetype="application/json")
         response.headers["Content-Disposition"] = "attachment; filename=dishonesty-list.json"
-        return _decorate(response)
+        return cache.decorate(service_context(), response)
 
 
 @bp.route("/changes")
@@ -226,17 +186,18 @@ class PublicChanges(MethodView):
         return public.changes(service_context(), since=args.get("since"))
 
 
-def _json(render: Callable[[], object]) -> Response:
-    """The JSON answer to this request, rendered once per version of the list."""
-    etag, last = _validators()
-    cache = service_context().extras.setdefault("public_answers", AnswerCache())
-    body = cache.get_or_render(etag, lambda: json.dumps(render(), ensure_ascii=False).encode())
-    return _decorate(Response(body, mimetype="application/json"), etag, last)
-
-
 def _json_array(entries: Iterator[dict]) -> Iterator[str]:
     schema = EntrySchema()
     yield "["
     for n, entry in enumerate(entries):
         yield ("," if n else "") + json.dumps(schema.dump(entry), ensure_ascii=False)
     yield "]"
+
+
+def _json(render: Callable[[], object]) -> Response:
+    """The JSON answer to this request, rendered once per version of the list."""
+    return cache.answer(
+        service_context(),
+        lambda: json.dumps(render(), ensure_ascii=False).encode(),
+        "application/json",
+    )

@@ -8,10 +8,11 @@ from a domain function, so the pages and the downloads cannot disagree.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Response, g, jsonify, request
 
 from credit_service.catalogs import services as catalog_services
 from credit_service.catalogs.schema import CATEGORIES, DISCLOSURES, DOMAINS, LISTING_GROUNDS
@@ -21,7 +22,7 @@ from credit_service.dishonesty.definitions import REMOVAL_REASONS
 from credit_service.errors import CreditServiceError, NotFound
 from credit_service.pagination import Page
 from credit_service.repair import statistics as repair_statistics
-from credit_service.web import charts
+from credit_service.web import cache, charts
 from credit_service.web.access import public as public_endpoint
 from credit_service.web.api.common import csv_response
 from credit_service.web.i18n import translate as t
@@ -105,6 +106,10 @@ def _filters() -> tuple[public.Filters, dict[str, str], dict[str, list[str]]]:
 @public_endpoint(REASON)
 def list_page() -> Response:
     """Search the list; results as a table with a next-page link."""
+    return _same_for_everyone(_list_page)
+
+
+def _list_page() -> Response:
     filters, values, errors = _filters()
     try:
         found = public.search(ctx(), filters, cursor=request.args.get("cursor"), limit=20)
@@ -127,10 +132,12 @@ def list_page() -> Response:
 @public_endpoint(REASON)
 def entry_page(entry_id: int) -> Response:
     """One entry with its grounds, basis, decision and measures."""
-    return page(
-        "public/entry.html",
-        entry=public.get_entry(ctx(), entry_id),
-        list_rules=ctx().list_rules,
+    return _same_for_everyone(
+        lambda: page(
+            "public/entry.html",
+            entry=public.get_entry(ctx(), entry_id),
+            list_rules=ctx().list_rules,
+        )
     )
 
 
@@ -138,8 +145,21 @@ def entry_page(entry_id: int) -> Response:
 @public_endpoint(REASON)
 def notices_page() -> Response:
     """Recent additions and removals, with the reason for each removal."""
-    feed = public.changes(ctx(), since=request.args.get("since"), limit=100)
-    return page("public/notices.html", feed=feed)
+    return _same_for_everyone(
+        lambda: page(
+            "public/notices.html",
+            feed=public.changes(ctx(), since=request.args.get("since"), limit=100),
+        )
+    )
+
+
+def _same_for_everyone(render: Callable[[], Response]) -> Response:
+    """A list page for a visitor who is not signed in is the same for every such visitor,
+    so it is rendered once per version of the list (and answered 304 when current); a
+    signed-in user's page carries their name and menus and is rendered for them."""
+    if not g.actor.is_anonymous:
+        return render()
+    return cache.answer(ctx(), lambda: render().get_data(), "text/html")
 
 
 # --- catalogs ---------------------------------------------------------------------------------
