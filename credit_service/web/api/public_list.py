@@ -111,6 +111,7 @@ class ChangePageSchema(ma.Schema):
 @bp.route("")
 class PublicList(MethodView):
     @public_endpoint(REASON)
+    @cache.conditional
     @bp.arguments(SearchArgsSchema, location="query")
     @bp.response(200, EntryPageSchema)
     @bp.alt_response(304, description="Not modified since the client's copy")
@@ -130,6 +131,7 @@ class PublicList(MethodView):
 @bp.route("/<int:entry_id>")
 class PublicEntry(MethodView):
     @public_endpoint(REASON)
+    @cache.conditional
     @bp.response(200, EntrySchema)
     @bp.alt_response(304, description="Not modified since the client's copy")
     def get(self, entry_id: int):
@@ -140,14 +142,12 @@ class PublicEntry(MethodView):
 @bp.route("/export.csv")
 class PublicCsv(MethodView):
     @public_endpoint(REASON)
+    @cache.conditional
     @bp.arguments(DownloadArgsSchema, location="query")
     @bp.response(200, description="The whole list as CSV (UTF-8 with BOM), streamed")
     @bp.alt_response(304, description="Not modified since the client's copy")
     def get(self, args):
         """Download the whole list as CSV."""
-        cached = cache.not_modified(service_context())
-        if cached is not None:
-            return cached
         rows = (
             public.csv_row(e)
             for e in public.download_rows(service_context(), public.Filters(**args))
@@ -160,6 +160,7 @@ class PublicCsv(MethodView):
 @bp.route("/export.json")
 class PublicJson(MethodView):
     @public_endpoint(REASON)
+    @cache.conditional
     @bp.arguments(DownloadArgsSchema, location="query")
     @bp.response(
         200, EntrySchema(many=True), description="The whole list as a JSON array, streamed"
@@ -167,9 +168,6 @@ class PublicJson(MethodView):
     @bp.alt_response(304, description="Not modified since the client's copy")
     def get(self, args):
         """Download the whole list as JSON."""
-        cached = cache.not_modified(service_context())
-        if cached is not None:
-            return cached
         entries = public.download_rows(service_context(), public.Filters(**args))
         response = Response(stream_with_context(_json_array(entries)), mimetype="application/json")
         response.headers["Content-Disposition"] = "attachment; filename=dishonesty-list.json"
