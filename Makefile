@@ -7,7 +7,7 @@ PORT ?= 8000
 WORKERS ?= 2
 export FLASK_APP := wsgi.py
 
-.PHONY: run test check deps-audit migrate serve seed bench clean
+.PHONY: run test check deps-audit migrate serve seed screenshots bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -63,6 +63,16 @@ deps-audit: $(VENV)/.installed-dev
 	else \
 		echo "pip-audit SKIPPED: the PyPI vulnerability API is unreachable from this machine; run 'make deps-audit' where it is reachable."; \
 	fi
+
+# The browser tests write every page at desktop and phone width to build/screenshots;
+# the README shows these few, kept in docs/screenshots.
+README_SHOTS := home-desktop list-phone entry-desktop statistics-desktop \
+	enterprise-application-phone console-dashboard-desktop console-repairs-desktop console-case-desktop
+
+screenshots: $(VENV)/.installed-dev
+	$(BIN)/python -m pytest tests/browser -q --sqlite-only
+	mkdir -p docs/screenshots
+	for shot in $(README_SHOTS); do cp build/screenshots/$$shot.png docs/screenshots/; done
 
 bench: $(VENV)/.installed-dev
 	$(BIN)/python benchmarks/import.py

@@ -23,7 +23,9 @@ from credit_service.web import create_app
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMEDRIVER = shutil.which("chromedriver")
-SCREENSHOTS = Path(os.environ.get("SCREENSHOT_DIR", PROJECT_ROOT / "docs" / "screenshots"))
+# Every run writes here (ignored by git); docs/screenshots holds the few the README shows,
+# refreshed with `make screenshots`.
+SCREENSHOTS = Path(os.environ.get("SCREENSHOT_DIR", PROJECT_ROOT / "build" / "screenshots"))
 DESKTOP = (1280, 900)
 PHONE = (375, 812)
 

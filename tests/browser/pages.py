@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from selenium.webdriver.support.wait import WebDriverWait
+
 from tests.browser.conftest import DESKTOP, PHONE, SCREENSHOTS
 
 # Run in the page: the basics a Lighthouse-style audit would flag.
@@ -31,6 +33,7 @@ for (const button of document.querySelectorAll('button, a')) {
 }
 return problems;
 """
+MAX_SHOT_HEIGHT = 2400
 OVERFLOW = "return document.documentElement.scrollWidth - document.documentElement.clientWidth;"
 
 
@@ -52,13 +55,19 @@ def screenshots(driver, name: str) -> list[Path]:  # type: ignore[no-untyped-def
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     paths = []
     for label, (width, height) in (("desktop", DESKTOP), ("phone", PHONE)):
-        driver.execute_cdp_cmd(
-            "Emulation.setDeviceMetricsOverride",
-            {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": label == "phone"},
-        )
+        metrics = {"width": width, "height": height, "deviceScaleFactor": 1}
+        metrics["mobile"] = label == "phone"
+        driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", metrics)
         driver.refresh()
+        WebDriverWait(driver, 15).until(
+            lambda d: d.execute_script("return document.readyState") == "complete"
+        )
         overflow = driver.execute_script(OVERFLOW)
         assert overflow <= 0, f"{name} scrolls sideways by {overflow}px at {width}px wide"
+        # the whole page, up to a limit, so the pictures show the charts and tables too
+        full = driver.execute_script("return document.documentElement.scrollHeight;")
+        metrics["height"] = min(max(full, height), MAX_SHOT_HEIGHT)
+        driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", metrics)
         path = SCREENSHOTS / f"{name}-{label}.png"
         driver.save_screenshot(str(path))
         paths.append(path)

@@ -1,0 +1,241 @@
+"""The three audiences in Chromium, against the running service: the public searching the
+list and reading an entry; an enterprise applying for repair with an upload; a regulator
+accepting and granting it; the entry leaving the public pages. Every page visited is
+audited (labels, alt text, headings, console errors, no sideways scrolling at 375 px) and
+the main ones are photographed at desktop and phone width for the README."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from selenium.common.exceptions import WebDriverException
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.expected_conditions import staleness_of
+from selenium.webdriver.support.wait import WebDriverWait
+
+from credit_service.access import SYSTEM, Actor
+from credit_service.auth import services as auth_services
+from credit_service.clock import SHANGHAI, local_noon
+from credit_service.dishonesty import services as dishonesty
+from credit_service.inspections import services as inspections
+from credit_service.web.i18n import translate
+from tests.browser.pages import check_page, console_errors, screenshots
+from tests.factories import CITY, LANGXI, XUANZHOU, create_entity, file_penalty
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+PASSWORD = "Xuan-Cheng#2026!"
+REGULATOR = Actor(role="regulator", username="browser-regulator", region_code=CITY, city_code=CITY)
+NOW = datetime(2026, 11, 25, 10, 0, tzinfo=SHANGHAI)
+PDF = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
+
+
+def listed(ctx, name: str, region: str, decided: date) -> tuple[dict, dict]:  # type: ignore[no-untyped-def]
+    """An organisation listed on ``decided`` (the clock returns to the suite's today)."""
+    ctx.clock.set(local_noon(decided - timedelta(days=5)))
+    owner = create_entity(ctx, name=name, region_code=region)
+    record = file_penalty(
+        ctx, owner["identifier"], CF_CFLB=["罚款", "责令停产停业"], CF_JDRQ=str(decided)
+    )
+    case = dishonesty.propose(
+        ctx, REGULATOR, entity=owner["identifier"], record_ids=[record["id"]], reason="拟列入"
+    )
+    for step in ("serve_notice", "waive"):
+        case = dishonesty.advance(ctx, REGULATOR, case["id"], step, reason="书面放弃陈述申辩")
+    ctx.clock.set(local_noon(decided))
+    for step in ("decide_list", "publish"):
+        case = dishonesty.advance(ctx, REGULATOR, case["id"], step)
+    ctx.clock.set(NOW)
+    return owner, case
+
+
+def account(ctx, username: str, role: str, **scope: str) -> str:  # type: ignore[no-untyped-def]
+    auth_services.create_user(
+        ctx, SYSTEM, username=username, display_name=username, role=role, password=PASSWORD, **scope
+    )
+    return username
+
+
+def click(browser, css: str) -> None:  # type: ignore[no-untyped-def]
+    """Click a link or button and wait until the next page has replaced this one and
+    finished loading."""
+    page = browser.find_element(By.TAG_NAME, "html")
+    wait = WebDriverWait(browser, 15, ignored_exceptions=(WebDriverException,))
+    # Chromium's driver sometimes loses a node it just found (after the screenshots'
+    # viewport changes): find it again rather than fail
+    wait.until(lambda b: b.find_element(By.CSS_SELECTOR, css).click() or True)
+    wait.until(staleness_of(page))
+    wait.until(lambda b: b.execute_script("return document.readyState") == "complete")
+
+
+def sign_in(browser, base: str, username: str) -> None:  # type: ignore[no-untyped-def]
+    browser.get(f"{base}/sign-in")
+    check_page(browser)
+    browser.find_element(By.ID, "f-username").send_keys(username)
+    browser.find_element(By.ID, "f-password").send_keys(PASSWORD)
+    click(browser, "main form button[type=submit]")
+
+
+def sign_out(browser) -> None:  # type: ignore[no-untyped-def]
+    click(browser, "header form button[type=submit]")
+
+
+def submit(browser, action_suffix: str) -> None:  # type: ignore[no-untyped-def]
+    click(browser, f'form[action$="{action_suffix}"] button[type=submit]')
+
+
+def visit(browser, url: str) -> str:  # type: ignore[no-untyped-def]
+    browser.get(url)
+    check_page(browser)
+    return browser.find_element(By.TAG_NAME, "main").text
+
+
+@pytest.fixture
+def world(live_ctx):  # type: ignore[no-untyped-def]
+    """Three listings in two counties (one more than a year old), a few inspectors."""
+    old_owner, old_case = listed(live_ctx, "宣城星河光电科技有限公司", XUANZHOU, date(2025, 10, 20))
+    listed(live_ctx, "郎溪远山商标代理有限公司", LANGXI, date(2026, 9, 1))
+    listed(live_ctx, "宣城青弋新材料有限公司", XUANZHOU, date(2026, 11, 2))
+    for n, office in enumerate((XUANZHOU, LANGXI, CITY)):
+        inspections.add_inspector(
+            live_ctx, SYSTEM, badge_no=f"皖宣执B{n}", name=f"检查员{n}", office_region=office
+        )
+    return {"owner": old_owner, "case": old_case}
+
+
+def test_the_public_searches_the_list_and_reads_an_entry(browser, live_server, world):
+    text = visit(browser, f"{live_server}/")
+    assert "严重失信主体名单" in text
+    screenshots(browser, "home")
+
+    click(browser, 'nav.menu a[href="/list"]')
+    browser.find_element(By.ID, "f-q").send_keys("星河")
+    click(browser, "main form button[type=submit]")
+    check_page(browser)
+    rows = browser.find_elements(By.CSS_SELECTOR, "main table tbody tr")
+    assert len(rows) == 1 and "宣城星河光电科技有限公司" in rows[0].text
+    screenshots(browser, "list")  # reloads the page
+
+    click(browser, "main table tbody tr a")
+    check_page(browser)
+    entry = browser.find_element(By.TAG_NAME, "main").text
+    assert world["owner"]["identifier"] in entry and world["case"]["decision_no"] in entry
+    screenshots(browser, "entry")
+
+    for path, name in (
+        ("/list/notices", "notices"),
+        ("/catalogs", "catalogs"),
+        ("/catalogs/patent", "catalog-patent"),
+        ("/statistics", "statistics"),
+    ):
+        visit(browser, f"{live_server}{path}")
+        screenshots(browser, name)
+
+
+def test_an_enterprise_applies_with_evidence_and_a_regulator_grants_it(
+    browser, live_server, live_ctx, world, tmp_path
+):
+    owner, case = world["owner"], world["case"]
+    clerk = account(live_ctx, "browser-clerk", "enterprise", uscc=owner["identifier"])
+    reviewer = account(live_ctx, "browser-reviewer", "regulator", region_code=CITY)
+    evidence = Path(tmp_path) / "缴款凭证.pdf"
+    evidence.write_bytes(PDF)
+
+    # the enterprise: its own credit, the eligibility check, the application
+    sign_in(browser, live_server, clerk)
+    assert browser.current_url.endswith("/enterprise")
+    check_page(browser)
+    assert "宣城星河光电科技有限公司" in browser.find_element(By.TAG_NAME, "main").text
+    screenshots(browser, "enterprise-overview")
+    click(browser, f'a[href*="target=listing:{case["id"]}"]')
+    check_page(browser)
+    screenshots(browser, "enterprise-eligibility")
+    click(browser, 'a[href*="/enterprise/repair/new"]')
+    check_page(browser)
+    browser.find_element(By.ID, "f-reason").send_keys(
+        "已全面履行处罚决定，申请提前移出严重失信主体名单"
+    )
+    browser.find_element(By.ID, "f-measures_taken").send_keys(
+        "缴清罚款，下架涉案产品，建立合规制度"
+    )
+    browser.find_element(By.ID, "f-contact").send_keys("李四 0563-1234567")
+    browser.find_element(By.ID, "f-obligations_performed").click()
+    browser.find_element(By.ID, "f-commitment_signed").click()
+    browser.find_element(By.ID, "f-files").send_keys(str(evidence))
+    submit(browser, "/enterprise/repair/new")
+    check_page(browser)
+    status = browser.find_element(By.TAG_NAME, "main").text
+    assert translate("enterprise.state.submitted") in status and "缴款凭证.pdf" in status
+    assert "/enterprise/repair/" in browser.current_url
+    screenshots(browser, "enterprise-application")
+    sign_out(browser)
+
+    # the regulator: the queue, the application, accept, grant
+    sign_in(browser, live_server, reviewer)
+    check_page(browser)
+    screenshots(browser, "console-dashboard")
+    visit(browser, f"{live_server}/console/repairs")
+    screenshots(browser, "console-repairs")
+    click(browser, 'main a[href^="/console/repairs/"]')
+    check_page(browser)
+    screenshots(browser, "console-repair")
+    submit(browser, "/review/accept")
+    check_page(browser)
+    assert (
+        translate("operations.repair.state.accepted")
+        in browser.find_element(By.TAG_NAME, "main").text
+    )
+    browser.find_element(By.ID, "f-grant-reason").send_keys(
+        "已履行义务、消除不良影响，准予提前移出"
+    )
+    submit(browser, "/review/grant")
+    check_page(browser)
+    assert (
+        translate("operations.repair.state.granted")
+        in browser.find_element(By.TAG_NAME, "main").text
+    )
+
+    # the entry has left the public pages at once
+    sign_out(browser)
+    visit(browser, f"{live_server}/list?q=星河")
+    assert not browser.find_elements(By.CSS_SELECTOR, "main table tbody tr")
+    browser.get(f"{live_server}/list/{case['id']}")
+    assert translate("error.title.404") in browser.find_element(By.TAG_NAME, "h1").text
+    [gone] = console_errors(browser)  # the 404 itself, expected (and read off the log)
+    assert f"/list/{case['id']}" in gone and "404" in gone
+    notices = visit(browser, f"{live_server}/list/notices")
+    assert "宣城星河光电科技有限公司" in notices
+
+
+def test_the_console_pages_for_regulators_and_administrators(browser, live_server, live_ctx, world):
+    inspections.create_plan(
+        live_ctx,
+        SYSTEM,
+        region=CITY,
+        period_start=date(2026, 10, 1),
+        period_end=date(2026, 12, 31),
+        seed="browser",
+    )
+    reviewer = account(live_ctx, "browser-console", "regulator", region_code=CITY)
+    sign_in(browser, live_server, reviewer)
+    identifier = world["owner"]["identifier"]
+    for path, name in (
+        ("/console/entities?q=星河", "console-entities"),
+        (f"/console/entities/{identifier}", "console-entity"),
+        ("/console/cases", "console-cases"),
+        (f"/console/cases/{world['case']['id']}", "console-case"),
+        ("/console/inspections", "console-inspections"),
+    ):
+        visit(browser, f"{live_server}{path}")
+        screenshots(browser, name)
+    click(browser, 'main a[href^="/console/inspections/"]')
+    check_page(browser)
+    screenshots(browser, "console-plan")
+    sign_out(browser)
+
+    admin = account(live_ctx, "browser-admin", "admin")
+    sign_in(browser, live_server, admin)
+    visit(browser, f"{live_server}/console/sync")
+    screenshots(browser, "console-sync")
