@@ -21,9 +21,11 @@ from credit_service.catalogs.loader import load_catalog_set
 from credit_service.context import Context, load_rules
 from credit_service.demo import seed as demo_seed
 from credit_service.demo import stories
+from credit_service.dishonesty import services as dishonesty_services
 from credit_service.entities import importer as entity_importer
 from credit_service.errors import CreditServiceError
 from credit_service.records import importer as record_importer
+from credit_service.records import services as record_services
 from credit_service.sync import push
 from credit_service.sync import services as sync_services
 from credit_service.sync.client import PlatformClient, SimulatorControl
@@ -39,6 +41,7 @@ demo_cli = AppGroup("demo", help="Synthetic demonstration data.")
 audit_cli = AppGroup("audit", help="The audit trail.")
 tiers_cli = AppGroup("tiers", help="Graded supervision tiers (分级分类监管).")
 sync_cli = AppGroup("sync", help="Provincial platform sync.")
+dishonesty_cli = AppGroup("dishonesty", help="The severe-dishonesty list (严重失信主体名单).")
 
 
 def _ctx() -> Context:
@@ -323,6 +326,21 @@ def tiers_recompute(since) -> None:  # type: ignore[no-untyped-def]
     click.echo(f"{result.changed} tiers changed as of {result.as_of} ({result.rule_set})")
 
 
+@dishonesty_cli.command("expire")
+def dishonesty_expire() -> None:
+    """Remove the listings whose term ended before today (what the daily job does, D6;
+    run by hand it catches up after downtime: every listing already due goes)."""
+    removed = dishonesty_services.expire_listings(_ctx(), _cli_actor())
+    click.echo(f"{removed} listings removed: term ended")
+
+
+@records_cli.command("end-publications")
+def records_end_publications() -> None:
+    """End the publication of records whose publicity period is over (the daily job)."""
+    ended = record_services.end_publications(_ctx(), _cli_actor())
+    click.echo(f"{ended} records' publication ended")
+
+
 def _platforms() -> dict:
     return load_platforms(_ctx().settings.sync_platforms_file)
 
@@ -385,5 +403,6 @@ def register_cli(app: Flask) -> None:
         audit_cli,
         tiers_cli,
         sync_cli,
+        dishonesty_cli,
     ):
         app.cli.add_command(group)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -245,6 +245,20 @@ def test_expiry_removes_only_listings_whose_term_has_ended(ctx, clock):
     assert services.get_case(ctx, SYSTEM, first["id"])["state"] == "removed"
     assert services.get_case(ctx, SYSTEM, second["id"])["state"] == "published"
     assert searched_ids(ctx) == [second["id"]]
+
+
+def test_flask_dishonesty_expire_removes_what_is_due_and_says_how_many(app, ctx, clock):
+    _, _, case = published_case(ctx)
+    runner = app.test_cli_runner()
+    last_day = case["term_ends_on"]
+    on(clock, last_day)  # the last day of the term: nothing is due
+    assert runner.invoke(args=["dishonesty", "expire"]).output == "0 listings removed: term ended\n"
+    assert services.get_case(ctx, SYSTEM, case["id"])["state"] == "published"
+    on(clock, last_day + timedelta(days=33))  # a month late (the scheduler was down)
+    result = runner.invoke(args=["dishonesty", "expire"])
+    assert result.exit_code == 0 and result.output == "1 listings removed: term ended\n"
+    removed = services.get_case(ctx, SYSTEM, case["id"])
+    assert (removed["state"], removed["removed_on"]) == ("removed", last_day + timedelta(days=1))
 
 
 # --- document numbers -------------------------------------------------------------------------

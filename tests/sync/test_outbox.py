@@ -177,3 +177,12 @@ def test_ended_publications_emit_their_event_once(ctx, clock):
     assert event.subject == owner["identifier"]
     assert record_services.read_record(ctx, SYSTEM, record["id"])["status"] == "expired"
     assert record_services.read_record(ctx, SYSTEM, young["id"])["status"] == "active"
+
+
+def test_flask_records_end_publications_runs_the_nightly_step(app, ctx, clock):
+    owner = create_entity(ctx)
+    record = file_penalty(ctx, owner["identifier"])
+    clock.set(local_noon(date(2030, 1, 10)))
+    result = app.test_cli_runner().invoke(args=["records", "end-publications"])
+    assert result.exit_code == 0 and result.output == "1 records' publication ended\n"
+    assert record_services.read_record(ctx, SYSTEM, record["id"])["status"] == "expired"
