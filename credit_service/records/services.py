@@ -363,7 +363,11 @@ def record_view(
 
 def end_publications(ctx: Context, actor: Actor) -> int:
     """Records whose publicity period has ended become 'expired', each with its
-    record.publication_ended event for the platforms (the nightly job; idempotent)."""
+    record.publication_ended event for the platforms (the nightly job; idempotent).
+
+    The owners' tiers are recomputed in the same transaction, as for every other change
+    to a record: the nightly tier job must not be the only thing that notices.
+    """
     today = ctx.today()
     with ctx.session_factory.begin() as session:
         ended = session.execute(
@@ -377,6 +381,14 @@ def end_publications(ctx: Context, actor: Actor) -> int:
             record.status_reason = f"publicity ended on {record.publicity_end}"
             _emit(session, ctx, actor, "record.publication_ended", record, owner)
         if ended:
+            session.flush()
+            tier_recompute.recompute_entities(
+                session,
+                ctx,
+                sorted({owner.id for _, owner in ended}),
+                cause="publicity ended",
+                as_of=today,
+            )
             audit.append(
                 session,
                 actor=actor,

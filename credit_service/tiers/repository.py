@@ -205,9 +205,13 @@ def list_changes(*, session: Session, entity_id: int) -> list[TierChange]:
 def entities_with_time_events(*, session: Session, since: date, until: date) -> list[int]:
     """Entities some of whose inputs changed state on a day in (since, until]: a record's
     publicity ended, a listing's term ended, an override lapsed, or a record left the
-    rules' look-back period. Used by the nightly job."""
+    rules' look-back period. Used by the nightly job.
+
+    A record whose publicity ended counts whether still 'active' or already marked
+    'expired' by the publication job (which runs first), so a run it missed is caught.
+    """
     ended = select(CreditRecord.entity_id).where(
-        CreditRecord.status == "active",
+        CreditRecord.status.in_(("active", "expired")),
         CreditRecord.publicity_end >= since,
         CreditRecord.publicity_end < until,
     )

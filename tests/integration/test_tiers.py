@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import itertools
 import random
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
 import pytest
@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 
 from credit_service.access import SYSTEM, Actor
 from credit_service.catalogs import services as catalog_services
-from credit_service.clock import local_noon
+from credit_service.clock import SHANGHAI, local_noon
 from credit_service.config import PROJECT_ROOT
 from credit_service.dishonesty.models import DishonestyCase
 from credit_service.entities.models import Entity
@@ -32,6 +32,7 @@ from credit_service.tiers.models import (
     TierRuleSetVersion,
 )
 from credit_service.workdays import add_months
+from schedulers.jobs import JOBS
 from tests.factories import (
     CITY,
     LANGXI,
@@ -345,6 +346,75 @@ def test_a_listing_that_ends_is_picked_up_nightly(ctx, applied):
 
     assert result.entities_considered == 1
     assert tier_of(ctx, eid) == "B"
+
+
+def run_nightly_jobs(ctx, day: date) -> dict[str, object]:
+    """The daily jobs of the job table that touch tiers, each at its cron time on ``day``
+    and in the order the scheduler fires them."""
+    wanted = {"records.end_publication", "dishonesty.expire", "tiers.recompute_nightly"}
+    specs = sorted(
+        (spec for spec in JOBS if spec.id in wanted),
+        key=lambda spec: (spec.trigger_args["hour"], spec.trigger_args["minute"]),
+    )
+    assert [spec.id for spec in specs] == [
+        "records.end_publication",
+        "dishonesty.expire",
+        "tiers.recompute_nightly",
+    ]
+    outcomes = {}
+    for spec in specs:
+        ctx.clock.set(datetime.combine(day, time(**spec.trigger_args), tzinfo=SHANGHAI))
+        outcomes[spec.id] = spec.func(ctx)
+    return outcomes
+
+
+def test_ending_a_publication_moves_the_tier_before_the_nightly_recompute_runs(ctx, applied):
+    ended, ended_id = new_entity(ctx, region_code=XUANZHOU)
+    kept, kept_id = new_entity(ctx, region_code=XUANZHOU)
+    record = file_penalty(ctx, ended, CF_JDRQ="2026-03-15")
+    file_penalty(ctx, kept, CF_JDRQ="2026-05-20")
+    assert record["publicity_end"] == date(2027, 3, 15)
+    assert (tier_of(ctx, ended_id), tier_of(ctx, kept_id)) == ("C", "C")
+    before = tier_services.summary(ctx, CITY_VIEWER)["counts"]
+
+    outcomes = run_nightly_jobs(ctx, date(2027, 3, 16))
+
+    assert outcomes["records.end_publication"] == 1
+    with ctx.session_factory() as session:
+        assert session.get(CreditRecord, record["id"]).status == "expired"
+    stored = assignment(ctx, ended_id)
+    assert (stored.tier, stored.rule_id, stored.since) == ("B", "default", date(2027, 3, 16))
+    changes = [(c.old_tier, c.new_tier, c.cause) for c in history(ctx, ended_id)]
+    assert changes[1:] == [
+        ("B", "C", f"record {record['id']} filed"),
+        ("C", "B", "publicity ended"),
+    ]
+    assert history(ctx, ended_id)[-1].effective_on == date(2027, 3, 16)
+    # the publication job moved it; the nightly pass still considers it and finds it current
+    assert outcomes["tiers.recompute_nightly"] == "0 changed of 1 considered"
+    assert tier_of(ctx, kept_id) == "C"
+    after = tier_services.summary(ctx, CITY_VIEWER)["counts"]
+    assert (after["B"] - before["B"], after["C"] - before["C"]) == (1, -1)
+    (found,) = tier_services.lookup(ctx, CITY_VIEWER, [ended])
+    assert found["tier"] == "B"
+
+
+def test_the_nightly_recompute_catches_a_record_expired_without_a_tier_change(ctx, applied):
+    identifier, eid = new_entity(ctx)
+    record = file_penalty(ctx, identifier, CF_JDRQ="2026-03-15")
+    # as a publication run before tiers were recomputed with it left things: expired, still C
+    set_today(ctx, date(2027, 3, 16))
+    with ctx.session_factory.begin() as session:
+        session.get(CreditRecord, record["id"]).status = "expired"
+    assert tier_of(ctx, eid) == "C"
+
+    set_today(ctx, date(2027, 3, 18))
+    result = tier_services.recompute_tiers(ctx, SYSTEM, since=date(2027, 3, 11))
+
+    assert (result.entities_considered, result.changed) == (1, 1)
+    assert tier_of(ctx, eid) == "B"
+    last = history(ctx, eid)[-1]
+    assert (last.old_tier, last.new_tier, last.effective_on) == ("C", "B", date(2027, 3, 18))
 
 
 def recompute_one(ctx, eid: int, cause: str = "list changed") -> int:
