@@ -19,6 +19,11 @@ MAGIC = (
     (b"\xff\xd8\xff", "image/jpeg"),
     (b"\x89PNG\r\n\x1a\n", "image/png"),
 )
+EXTENSIONS = {  # the extensions a name may carry for each type (compared in lower case)
+    "application/pdf": frozenset({"pdf"}),
+    "image/jpeg": frozenset({"jpg", "jpeg"}),
+    "image/png": frozenset({"png"}),
+}
 SAFE_NAME = re.compile(r"[^/\\\x00-\x1f\x7f]{1,200}")
 
 
@@ -166,8 +171,32 @@ def resumed_workdays(remaining: int) -> int:
 
 
 def sniff(head: bytes) -> str | None:
-    """The file's type by its first bytes, whatever its name says."""
+    """The file's type by its first bytes: the content decides, the name never makes a
+    file acceptable (see ``extension_problem`` for the name's part)."""
     return next((kind for magic, kind in MAGIC if head.startswith(magic)), None)
+
+
+def extension(name: str) -> str | None:
+    """The name's extension in lower case (after the last dot), or None without one."""
+    _, dot, ext = name.rpartition(".")
+    return ext.lower() if dot and ext else None
+
+
+def extension_problem(name: str, kind: str) -> str | None:
+    """Why a name's extension disagrees with the content's type, or None.
+
+    A PDF renamed ``.exe`` is refused: whoever opens the stored file by its name would
+    get another program than the reviewer saw. A name without an extension is judged by
+    its content alone.
+    """
+    ext = extension(name)
+    if ext is None or ext in EXTENSIONS.get(kind, frozenset()):
+        return None
+    allowed = "/".join(f".{e}" for e in sorted(EXTENSIONS.get(kind, ())))
+    return (
+        f"the file name ends in '.{ext}' but its content is {kind} ({allowed}): the name "
+        f"does not match the content; 文件扩展名与文件内容不符"
+    )
 
 
 def name_problem(name: str) -> str | None:

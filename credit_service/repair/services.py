@@ -342,8 +342,9 @@ def _by_key(ctx: Context, actor: Actor, key: str) -> dict[str, Any] | None:
 def add_evidence(
     ctx: Context, actor: Actor, application_id: int, *, filename: str, stream: IO[bytes]
 ) -> dict[str, Any]:
-    """Store one evidence file: PDF, JPEG or PNG judged by content, within the size and
-    count limits, under a generated name outside any served folder, with its SHA-256.
+    """Store one evidence file: PDF, JPEG or PNG judged by content (an extension in the
+    name must agree with it), within the size and count limits, under a generated name
+    outside any served folder, with its SHA-256.
 
     :raises InvalidInput: the file is refused (nothing is stored).
     """
@@ -364,6 +365,9 @@ def add_evidence(
             code="file-type",
             errors={"file": ["not a PDF, JPEG or PNG file"]},
         )
+    mismatch = rules.extension_problem(filename, kind)
+    if mismatch:
+        raise InvalidInput(mismatch, code="file-name-mismatch", errors={"file": [mismatch]})
     stored = secrets.token_hex(16)
     path = _evidence_folder(ctx) / stored
     try:

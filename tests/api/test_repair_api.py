@@ -216,15 +216,16 @@ def test_evidence_is_judged_by_content_and_stored_under_a_generated_name(ctx, cl
     assert stored != "证明材料.pdf" and "." not in stored and len(stored) >= 32
     assert (ctx.settings.data_dir / "evidence" / stored).read_bytes() == PDF
 
-    renamed = upload(client, enterprise, app["id"], PDF, "x.exe")
-    assert renamed.status_code == 201
-    assert renamed.get_json()["content_type"] == "application/pdf"
-    image = upload(client, enterprise, app["id"], PNG, "scan.png")
+    nameless = upload(client, enterprise, app["id"], PDF + b"%2", "缴款凭证")
+    assert nameless.status_code == 201  # no extension: the content alone decides
+    assert nameless.get_json()["content_type"] == "application/pdf"
+    image = upload(client, enterprise, app["id"], PNG, "SCAN.PNG")
     assert image.status_code == 201 and image.get_json()["content_type"] == "image/png"
     assert len(evidence_files(ctx)) == 3 and evidence_rows(ctx, app["id"]) == 3
 
     shown = client.get(f"{BASE}/{app['id']}", headers=enterprise).get_json()
-    assert [e["original_name"] for e in shown["evidence"]] == ["证明材料.pdf", "x.exe", "scan.png"]
+    names = [e["original_name"] for e in shown["evidence"]]
+    assert names == ["证明材料.pdf", "缴款凭证", "SCAN.PNG"]
     assert all(stored not in str(e) for e in shown["evidence"])
 
 
@@ -232,6 +233,9 @@ def test_evidence_is_judged_by_content_and_stored_under_a_generated_name(ctx, cl
     ("content", "name", "codes", "slug"),
     [
         (EXE, "x.pdf", (422,), "file-type"),
+        (PDF, "x.exe", (422,), "file-name-mismatch"),
+        (PDF, "scan.png", (422,), "file-name-mismatch"),
+        (PNG, "scan.pdf.jpg", (422,), "file-name-mismatch"),
         (b"<html><script>alert(1)</script>", "page.pdf", (422,), "file-type"),
         (b"", "empty.pdf", (422,), "file-type"),
         (PDF, "../../evil.pdf", (422,), "bad-file-name"),
@@ -239,7 +243,18 @@ def test_evidence_is_judged_by_content_and_stored_under_a_generated_name(ctx, cl
         (PDF, "evil\x01.pdf", (422,), "bad-file-name"),
         (b"%PDF-1.4\n" + b"0" * (11 * MIB), "big.pdf", (413, 422), None),
     ],
-    ids=["exe", "html", "empty", "traversal", "backslashes", "control", "11MiB"],
+    ids=[
+        "exe",
+        "pdf-named-exe",
+        "pdf-named-png",
+        "png-named-jpg",
+        "html",
+        "empty",
+        "traversal",
+        "backslashes",
+        "control",
+        "11MiB",
+    ],
 )
 def test_a_refused_file_stores_nothing(ctx, client, penalised, content, name, codes, slug):
     _, record, enterprise = penalised
@@ -252,6 +267,9 @@ def test_a_refused_file_stores_nothing(ctx, client, penalised, content, name, co
     assert response.mimetype == "application/problem+json"
     if slug:
         assert response.get_json()["code"] == slug
+    if slug == "file-name-mismatch":
+        (error,) = response.get_json()["errors"]["file"]
+        assert "does not match the content" in error and "文件扩展名与文件内容不符" in error
     assert evidence_rows(ctx, app["id"]) == 0
     assert evidence_files(ctx) == before
 

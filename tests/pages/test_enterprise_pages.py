@@ -459,6 +459,27 @@ def test_an_upload_without_a_file_or_with_a_bad_one_says_so(ctx, app, penalised)
     assert count(ctx, RepairEvidence, application_id=app_id) == 0
 
 
+def test_a_pdf_renamed_exe_is_refused_beside_the_file_field(ctx, app, penalised):
+    _, target, _, client = penalised
+    app_id = applied(client, target)
+    token = CSRF.search(get_page(client, f"/enterprise/repair/{app_id}")).group(1)
+    response = post_form(
+        client,
+        f"/enterprise/repair/{app_id}/evidence",
+        {"csrf_token": token, "files": files((PDF, "缴款凭证.exe"), (PNG, "整改照片.png"))},
+    )
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert_accessible(html)
+    field = re.search(r'<div class="field has-error">.*?</div>', html, re.S).group(0)
+    assert re.search(r'id="f-files"[^>]*aria-invalid="true"', field)
+    assert 'aria-describedby="h-files e-files"' in field
+    error = re.search(r'<ul class="error" id="e-files">(.*?)</ul>', field, re.S).group(1)
+    assert "缴款凭证.exe：文件扩展名与文件内容不符" in error and "整改照片" not in error
+    assert count(ctx, RepairEvidence, application_id=app_id) == 1  # the PNG only
+    assert len(stored_files(ctx)) == 1
+
+
 def test_a_form_without_the_csrf_token_is_refused(ctx, app, penalised):
     _, target, username, client = penalised
     hidden = form_fields(client, target)

@@ -365,10 +365,36 @@ def test_sniff_judges_by_the_first_bytes(head, kind):
     assert rules.sniff(head) == kind
 
 
-def test_a_pdf_named_exe_is_still_a_pdf_and_an_exe_named_pdf_is_not():
-    # the name plays no part in the type: only in whether it is a plain name
+def test_a_pdf_named_exe_is_refused_and_an_exe_named_pdf_is_not_a_pdf():
+    # the content decides the type; the name's extension must then agree with it
     assert rules.name_problem("x.exe") is None and rules.sniff(PDF[:16]) == "application/pdf"
+    problem = rules.extension_problem("x.exe", "application/pdf")
+    assert problem and "'.exe'" in problem and "does not match the content" in problem
     assert rules.name_problem("x.pdf") is None and rules.sniff(EXE[:16]) is None
+
+
+@pytest.mark.parametrize(
+    ("name", "kind", "agrees"),
+    [
+        ("证明材料.pdf", "application/pdf", True),
+        ("SCAN.PDF", "application/pdf", True),
+        ("photo.jpg", "image/jpeg", True),
+        ("photo.JPEG", "image/jpeg", True),
+        ("shot.Png", "image/png", True),
+        ("缴款凭证", "application/pdf", True),  # no extension: the content alone decides
+        ("trailing.", "image/png", True),  # an empty extension is none
+        ("x.exe", "application/pdf", False),
+        ("x.pdf.exe", "application/pdf", False),  # only the last extension counts
+        ("x.exe.pdf", "application/pdf", True),
+        (".exe", "application/pdf", False),
+        ("photo.jpg", "image/png", False),
+        ("photo.png", "image/jpeg", False),
+        ("scan.pdf", "image/jpeg", False),
+        ("a.jfif", "image/jpeg", False),
+    ],
+)
+def test_the_name_extension_must_agree_with_the_content(name, kind, agrees):
+    assert (rules.extension_problem(name, kind) is None) is agrees
 
 
 @pytest.mark.parametrize(
