@@ -296,25 +296,29 @@ class ListVersion:
         return max(filter(None, (self.last_change_at, self.entities_updated_at)), default=None)
 
 
-VERSION_TTL = timedelta(seconds=1)
+RENAME_TTL = timedelta(seconds=1)
 
 
 def list_version(ctx: Context) -> ListVersion:
-    """Two aggregates, kept for a second per process: conditional requests (304) are the
-    most frequent public call, and public answers may be cached for a minute anyway."""
+    """The list's version, read afresh on every call: the last change is one index
+    lookup, so an addition or removal changes every validator at its commit, in every
+    worker (a removed entry must never be answered from a copy). Only the listed
+    entities' last update (an aggregate over the published cases) is kept for a second
+    per process: a renamed entity may show its old name that much longer."""
     now = ctx.now()
-    cached = ctx.extras.get("list_version")
-    if cached is not None and timedelta(0) <= now - cached[0] < VERSION_TTL:
-        return cached[1]
     with ctx.replica_session_factory() as session:
-        last_id, last_at = session.execute(
-            select(func.max(ListChange.id), func.max(ListChange.at))
-        ).one()
-        updated = session.execute(
-            select(func.max(Entity.updated_at))
-            .join(DishonestyCase, DishonestyCase.entity_id == Entity.id)
-            .where(DishonestyCase.state == "published")
-        ).scalar_one()
-    version = ListVersion(last_id or 0, last_at, updated, ctx.today())
-    ctx.extras["list_version"] = (now, version)
-    return version
+        last = session.execute(
+            select(ListChange.id, ListChange.at).order_by(ListChange.id.desc()).limit(1)
+        ).first()
+        cached = ctx.extras.get("listed_entities_updated")
+        if cached is not None and timedelta(0) <= now - cached[0] < RENAME_TTL:
+            updated = cached[1]
+        else:
+            updated = session.execute(
+                select(func.max(Entity.updated_at))
+                .join(DishonestyCase, DishonestyCase.entity_id == Entity.id)
+                .where(DishonestyCase.state == "published")
+            ).scalar_one()
+            ctx.extras["listed_entities_updated"] = (now, updated)
+    last_id, last_at = last if last is not None else (0, None)
+    return ListVersion(last_id, last_at, updated, ctx.today())

@@ -24,7 +24,9 @@ from flask import Response, current_app, request
 from credit_service.context import Context
 from credit_service.dishonesty import public
 
-MAX_AGE = 60
+# Stored copies (browsers, proxies) must ask again every time: the answer to a current
+# copy is a cheap 304, and a removed entry is never shown from a copy.
+CACHE_CONTROL = "public, no-cache"
 
 
 class AnswerCache:
@@ -77,12 +79,12 @@ def not_modified(ctx: Context) -> Response | None:
 def decorate(
     ctx: Context, response: Response, etag: str | None = None, last: datetime | None = None
 ) -> Response:
-    """The validators and a public Cache-Control on a public answer."""
+    """The validators and a public, always-revalidated Cache-Control on a public answer."""
     if etag is None or last is None:
         etag, last = validators(ctx)
     response.set_etag(etag, weak=True)
     response.last_modified = last
-    response.headers["Cache-Control"] = f"public, max-age={MAX_AGE}"
+    response.headers["Cache-Control"] = CACHE_CONTROL
     return response
 
 
