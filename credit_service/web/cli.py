@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import click
+import marshmallow as ma
 from flask import Flask, current_app
 from flask.cli import AppGroup
 from tqdm import tqdm
@@ -23,7 +24,8 @@ from credit_service.demo import seed as demo_seed
 from credit_service.demo import stories
 from credit_service.dishonesty import services as dishonesty_services
 from credit_service.entities import importer as entity_importer
-from credit_service.errors import CreditServiceError
+from credit_service.errors import CreditServiceError, InvalidInput
+from credit_service.inspections import services as inspection_services
 from credit_service.records import importer as record_importer
 from credit_service.records import services as record_services
 from credit_service.sync import push
@@ -31,6 +33,7 @@ from credit_service.sync import services as sync_services
 from credit_service.sync.client import PlatformClient, SimulatorControl
 from credit_service.sync.platforms import load_platforms
 from credit_service.tiers import services as tier_services
+from credit_service.web.api import inspections as inspection_api
 
 catalogs_cli = AppGroup("catalogs", help="Check and load the catalog files.")
 users_cli = AppGroup("users", help="Manage accounts.")
@@ -42,6 +45,9 @@ audit_cli = AppGroup("audit", help="The audit trail.")
 tiers_cli = AppGroup("tiers", help="Graded supervision tiers (分级分类监管).")
 sync_cli = AppGroup("sync", help="Provincial platform sync.")
 dishonesty_cli = AppGroup("dishonesty", help="The severe-dishonesty list (严重失信主体名单).")
+inspectors_cli = AppGroup(
+    "inspectors", help="The inspector roster and conflicts of interest (双随机 执法人员名录)."
+)
 
 
 def _ctx() -> Context:
@@ -341,6 +347,87 @@ def records_end_publications() -> None:
     click.echo(f"{ended} records' publication ended")
 
 
+def _validated(schema: ma.Schema, data: dict) -> dict:
+    """The arguments checked by the API's own schema, so the console and the API refuse
+    the same input (lengths, the six-digit region) before any service runs."""
+    try:
+        return schema.load(data)
+    except ma.ValidationError as exc:
+        _fail(InvalidInput("invalid arguments; 参数有误", errors=exc.messages))
+
+
+def _inspector_line(inspector: dict) -> str:
+    state = "active" if inspector["active"] else "inactive"
+    return (
+        f"{inspector['id']}\t{inspector['badge_no']}\t{inspector['name']}\t"
+        f"{inspector['office_region']}\t{state}"
+    )
+
+
+@inspectors_cli.command("list")
+def inspectors_list() -> None:
+    """List the roster: id, badge number, name, office region, active or not."""
+    roster = inspection_services.list_inspectors(_ctx(), _cli_actor())
+    for inspector in roster:
+        click.echo(_inspector_line(inspector))
+    click.echo(f"{len(roster)} inspectors", err=True)
+
+
+@inspectors_cli.command("add")
+@click.argument("badge_no")
+@click.option("--name", required=True, help="The inspector's name.")
+@click.option("--office", "office_region", required=True, help="Office region code (6 digits).")
+def inspectors_add(badge_no: str, name: str, office_region: str) -> None:
+    """Add an inspector to the roster (as POST /api/v1/inspectors does)."""
+    data = _validated(
+        inspection_api.InspectorCreateSchema(),
+        {"badge_no": badge_no, "name": name, "office_region": office_region},
+    )
+    try:
+        made = inspection_services.add_inspector(_ctx(), _cli_actor(), **data)
+    except CreditServiceError as exc:
+        _fail(exc)
+    click.echo(f"added inspector {_inspector_line(made)}")
+
+
+def _set_active(inspector_id: int, active: bool) -> None:
+    try:
+        inspector = inspection_services.set_inspector_active(
+            _ctx(), _cli_actor(), inspector_id, active=active
+        )
+    except CreditServiceError as exc:
+        _fail(exc)
+    click.echo(f"inspector {_inspector_line(inspector)}")
+
+
+@inspectors_cli.command("deactivate")
+@click.argument("inspector_id", type=int)
+def inspectors_deactivate(inspector_id: int) -> None:
+    """Take an inspector off future draws (kept on the roster and in past plans)."""
+    _set_active(inspector_id, False)
+
+
+@inspectors_cli.command("activate")
+@click.argument("inspector_id", type=int)
+def inspectors_activate(inspector_id: int) -> None:
+    """Put a deactivated inspector back into the draw."""
+    _set_active(inspector_id, True)
+
+
+@inspectors_cli.command("conflict")
+@click.argument("inspector_id", type=int)
+@click.argument("entity")
+@click.option("--reason", required=True, help="Why the inspector must not inspect the entity.")
+def inspectors_conflict(inspector_id: int, entity: str, reason: str) -> None:
+    """Declare a conflict of interest: never draw the inspector for the entity."""
+    data = _validated(inspection_api.ConflictCreateSchema(), {"entity": entity, "reason": reason})
+    try:
+        made = inspection_services.add_conflict(_ctx(), _cli_actor(), inspector_id, **data)
+    except CreditServiceError as exc:
+        _fail(exc)
+    click.echo(f"inspector {made['inspector_id']} is never drawn for {made['entity']}")
+
+
 def _platforms() -> dict:
     return load_platforms(_ctx().settings.sync_platforms_file)
 
@@ -404,5 +491,6 @@ def register_cli(app: Flask) -> None:
         tiers_cli,
         sync_cli,
         dishonesty_cli,
+        inspectors_cli,
     ):
         app.cli.add_command(group)
