@@ -7,6 +7,8 @@ reviewers, the cool-down and the scope of each actor."""
 from __future__ import annotations
 
 import io
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 
 import pytest
@@ -25,8 +27,9 @@ from credit_service.repair.models import RepairApplication, RepairEvidence
 from credit_service.sync.models import OutboxEvent
 from credit_service.tiers import services as tier_services
 from credit_service.tiers.models import TierAssignment, TierChange
+from credit_service.web import create_app
 from credit_service.workdays import WorkdayCalendar, load_holiday_file
-from tests.factories import CITY, LANGXI, XUANZHOU, create_entity, file_penalty
+from tests.factories import CITY, LANGXI, XUANZHOU, bearer_for, create_entity, file_penalty
 
 D = date.fromisoformat
 TODAY = D("2026-11-25")  # Wednesday, the fixtures' start
@@ -36,6 +39,7 @@ XUANZHOU_REGULATOR = Actor(
     role="regulator", username="r-xuanzhou", region_code=XUANZHOU, city_code=CITY
 )
 LANGXI_REGULATOR = Actor(role="regulator", username="r-langxi", region_code=LANGXI, city_code=CITY)
+REVIEW = "/api/v1/repair-applications"
 FIXTURE_2027 = PROJECT_ROOT / "tests" / "fixtures" / "holidays" / "2027.yaml"
 PDF = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
 
@@ -700,6 +704,48 @@ def test_two_reviewers_deciding_at_once_one_wins(ctx):
     assert after["version"] == granted["version"] == 3
     assert [s["step"] for s in after["steps"]] == ["submit", "accept", "grant"]
     assert len(outbox_events(ctx, "repair.granted", owner["identifier"])) == 1
+
+
+def decide_together(live_ctx, app_id: int, steps: tuple[str, str]) -> list[tuple[int, dict]]:
+    """Two regulators send ``steps`` on the same application at the same moment: each
+    from a thread of its own with its own client, token, request and database session.
+    Each one's (status, body)."""
+    app = create_app(context=live_ctx)
+    tokens = [bearer_for(live_ctx, "regulator", region=region) for region in (CITY, XUANZHOU)]
+    barrier = threading.Barrier(2, timeout=10)
+
+    def decide(headers: dict[str, str], step: str) -> tuple[int, dict]:
+        client = app.test_client()
+        body = {"reason": "决定", "expected_version": 2}
+        barrier.wait()  # both requests start together
+        response = client.post(f"{REVIEW}/{app_id}/review/{step}", json=body, headers=headers)
+        return response.status_code, response.get_json()
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        futures = [pool.submit(decide, h, s) for h, s in zip(tokens, steps, strict=True)]
+        return [f.result(timeout=60) for f in futures]
+
+
+@pytest.mark.parametrize("steps", [("grant", "grant"), ("grant", "refuse")])
+def test_two_reviewers_deciding_in_two_threads_at_once_one_wins(live_ctx, steps):
+    owner, record = general_penalty(live_ctx)
+    enterprise = enterprise_of(live_ctx, owner)
+    app = apply(live_ctx, enterprise, f"record:{record['id']}")
+    review(live_ctx, app["id"], "accept", expected_version=1)
+
+    results = decide_together(live_ctx, app["id"], steps)
+
+    assert sorted(status for status, _ in results) == [200, 409], results
+    (won,) = [body for status, body in results if status == 200]
+    (lost,) = [body for status, body in results if status == 409]
+    assert lost["code"] == "application-changed"
+    assert (lost["state"], lost["version"]) == (won["state"], 3)
+    after = services.get_application(live_ctx, CITY_REGULATOR, app["id"])
+    assert after["version"] == won["version"] == 3 and after["state"] == won["state"]
+    decided = {"granted": "grant", "refused": "refuse"}[won["state"]]
+    assert [s["step"] for s in after["steps"]] == ["submit", "accept", decided]
+    granted = outbox_events(live_ctx, "repair.granted", owner["identifier"])
+    assert len(granted) == (1 if won["state"] == "granted" else 0)
 
 
 def test_a_county_regulator_cannot_review_another_countys_application(ctx):
