@@ -408,7 +408,21 @@ EXPORT_COLUMNS = (
 
 
 def export_rows(ctx: Context, actor: Actor, plan_id: int) -> list[list[Any]]:
+    """A plan's items as CSV rows; the export is audited (who, which plan, how many rows).
+
+    :raises NotFound, Forbidden: no such plan, or one outside the caller's region.
+    """
     plan = get_plan(ctx, actor, plan_id)
+    with ctx.session_factory.begin() as session:
+        audit.append(
+            session,
+            actor=actor,
+            action="inspection.export",
+            now=ctx.now(),
+            object_type="inspection_plan",
+            object_id=plan_id,
+            details={"region": plan["region_code"], "rows": len(plan["items"])},
+        )
     return [
         [
             i["position"],
@@ -439,6 +453,7 @@ def record_result(
     (same transaction: both or neither).
 
     :raises InvalidInput: unknown outcome, or a record without problems found.
+    :raises Conflict: the item already has a result (nothing is written).
     """
     if outcome not in OUTCOMES:
         raise InvalidInput("unknown outcome", errors={"outcome": [f"one of {OUTCOMES}"]})
@@ -449,11 +464,19 @@ def record_result(
         )
     with ctx.session_factory.begin() as session:
         _plan_in_scope(session, actor, plan_id)
-        item = session.get(InspectionItem, item_id)
+        # locked: of two results recorded at once, the second waits and is then refused
+        item = session.get(InspectionItem, item_id, with_for_update=True)
         if item is None or item.plan_id != plan_id:
             raise NotFound(f"no item {item_id} in plan {plan_id}", code="item-not-found")
         owner = session.get(Entity, item.entity_id)
         actor.ensure_region(owner.region_code)
+        # Checked before any record is filed: a second result is refused as such, whatever
+        # its record, and files nothing (a record filed earlier stays the item's record).
+        if item.outcome is not None:
+            raise Conflict(
+                f"a result was already recorded ({item.outcome}); 检查结果已登记",
+                code="result-exists",
+            )
         if record:
             filed, _ = record_services.file_record_for(
                 session,
@@ -465,11 +488,6 @@ def record_result(
                 reason=f"inspection plan {plan_id} item {item_id}",
             )
             item.record_id = filed.id
-        if item.outcome is not None:
-            raise Conflict(
-                f"a result was already recorded ({item.outcome}); 检查结果已登记",
-                code="result-exists",
-            )
         item.outcome, item.note = outcome, note
         item.result_at, item.result_by = ctx.now(), actor.username
         audit.append(

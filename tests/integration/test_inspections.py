@@ -10,15 +10,18 @@ import pytest
 from sqlalchemy import func, insert, select
 
 from credit_service.access import SYSTEM, Actor
+from credit_service.audit.models import AuditEvent
+from credit_service.clock import local_noon
 from credit_service.entities.models import Entity
 from credit_service.errors import Conflict, Forbidden, InvalidInput, NotFound
 from credit_service.inspections import rules as inspection_rules
 from credit_service.inspections import services as inspections
 from credit_service.inspections.models import InspectionItem, InspectionPlan, Inspector
 from credit_service.records import services as record_services
-from credit_service.records.models import CreditRecord
+from credit_service.records.models import CreditRecord, CreditRecordRevision
+from credit_service.sync.models import OutboxEvent
 from credit_service.tiers import services as tier_services
-from credit_service.tiers.models import TierAssignment
+from credit_service.tiers.models import TierAssignment, TierChange
 from tests.factories import (
     CITY,
     LANGXI,
@@ -527,6 +530,41 @@ def test_export_rows_list_the_plan(ctx, rule_set_id):
         assert row[6:8] == names and row[8] == ""
 
 
+def test_an_export_is_audited_with_its_plan_and_row_count(ctx, rule_set_id):
+    tiered_population(ctx, rule_set_id, LANGXI, {"D": 2})
+    add_inspectors(ctx, XUANZHOU, JINGXIAN)
+    view = plan(ctx, LANGXI, seed="export-audit")
+
+    inspections.export_rows(ctx, LANGXI_REGULATOR, view["id"])
+
+    with ctx.session_factory() as session:
+        [event] = session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "inspection.export")
+        ).all()
+    assert (event.actor, event.object_type, event.object_id) == (
+        "r-langxi",
+        "inspection_plan",
+        str(view["id"]),
+    )
+    assert event.details == {"region": LANGXI, "rows": 2}
+
+
+def test_an_export_of_another_countys_plan_is_refused_and_not_recorded_as_one(ctx, rule_set_id):
+    tiered_population(ctx, rule_set_id, LANGXI, {"D": 1})
+    add_inspectors(ctx, XUANZHOU, JINGXIAN)
+    view = plan(ctx, LANGXI, seed="export-refused")
+    outsider = Actor(role="regulator", username="r-xuanzhou", region_code=XUANZHOU, city_code=CITY)
+
+    with pytest.raises(Forbidden):
+        inspections.export_rows(ctx, outsider, view["id"])
+
+    with ctx.session_factory() as session:
+        exports = session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "inspection.export")
+        ).all()
+    assert exports == []
+
+
 # --- results ----------------------------------------------------------------------------------
 
 
@@ -615,6 +653,76 @@ def test_a_result_with_invalid_record_fields_saves_nothing(ctx, one_item):
     assert records_of(ctx, identifier) == []
     with ctx.session_factory() as session:
         assert session.get(TierAssignment, entity_id_of(session, identifier)).tier == "B"
+
+
+def written_rows(ctx) -> dict[str, int]:
+    """How many records, revisions, tier changes, audit rows and outbox events exist."""
+    with ctx.session_factory() as session:
+        return {
+            model.__tablename__: session.execute(
+                select(func.count()).select_from(model)
+            ).scalar_one()
+            for model in (CreditRecord, CreditRecordRevision, TierChange, AuditEvent, OutboxEvent)
+        }
+
+
+@pytest.mark.parametrize(
+    "second",
+    [
+        {"outcome": "passed"},
+        {"outcome": "problems_found", "record": "valid"},
+        {"outcome": "problems_found", "record": "invalid"},
+    ],
+    ids=["without a record", "with a record", "with invalid record fields"],
+)
+def test_a_second_result_on_the_same_item_is_refused_and_writes_nothing(ctx, one_item, second):
+    plan_id, item_id, identifier = one_item
+    first_fields = penalty_fields()
+    first = inspections.record_result(
+        ctx,
+        LANGXI_REGULATOR,
+        plan_id,
+        item_id,
+        outcome="problems_found",
+        note="发现假冒专利标识",
+        record={"item_code": PENALTY_ITEM, "fields": first_fields},
+    )
+    assert tier_services.tier_view(ctx, LANGXI_REGULATOR, identifier)["tier"] == "C"
+    before, stored_before = written_rows(ctx), item_row(ctx, item_id)
+    record = None
+    if "record" in second:
+        fields = penalty_fields(CF_CFLB=SEVERE)
+        if second["record"] == "invalid":
+            del fields["CF_JDRQ"]
+        record = {"item_code": PENALTY_ITEM, "fields": fields}
+    later = TODAY.replace(day=26)
+    ctx.clock.set(local_noon(later))
+
+    with pytest.raises(Conflict) as caught:
+        inspections.record_result(
+            ctx,
+            CITY_REGULATOR,
+            plan_id,
+            item_id,
+            outcome=second["outcome"],
+            note="复查",
+            record=record,
+        )
+
+    assert caught.value.code == "result-exists" and "problems_found" in caught.value.detail
+    stored = item_row(ctx, item_id)
+    assert (stored.outcome, stored.note, stored.record_id) == (
+        "problems_found",
+        "发现假冒专利标识",
+        first["record_id"],
+    )
+    assert (stored.result_at, stored.result_by) == (
+        stored_before.result_at,
+        LANGXI_REGULATOR.username,
+    )
+    assert [r.source_ref for r in records_of(ctx, identifier)] == [first_fields["CF_WSH"]]
+    assert written_rows(ctx) == before
+    assert tier_services.tier_view(ctx, LANGXI_REGULATOR, identifier)["tier"] == "C"
 
 
 def entity_id_of(session, identifier: str) -> int:  # type: ignore[no-untyped-def]
