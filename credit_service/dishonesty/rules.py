@@ -44,6 +44,40 @@ STATES = (
     "withdrawn",
 )
 
+# The removal reason an officer may give by hand with the ``remove`` step: correcting a
+# listing obtained wrongly. Every other reason belongs to a path that does more than the
+# step would (lifts the measures on the right day, keeps the repair or the revoked penalty
+# in the same transaction), so the manual step names that path instead.
+MANUAL_REMOVAL_REASONS = ("corrected",)
+REMOVAL_PATHS = {
+    "expired": (
+        "the daily expiry job (dishonesty.expire, or flask dishonesty expire) removes it "
+        "the day after its term ends; 公示期届满由每日到期任务自动移出"
+    ),
+    "repaired": (
+        "granting a credit repair application (/api/v1/repair-applications) removes it; "
+        "信用修复提前移出须经修复申请批准"
+    ),
+    "revoked": (
+        "recording the revocation of the penalty (POST /api/v1/records/{id}/revocation) "
+        "removes it; 处罚决定被撤销须通过撤销信用记录办理"
+    ),
+}
+
+
+def manual_removal_refusal(removal_reason: str | None) -> str | None:
+    """Why the manual ``remove`` step may not use this reason (naming the path that
+    removes a listing for it), or None when it may."""
+    if removal_reason in MANUAL_REMOVAL_REASONS:
+        return None
+    if removal_reason in REMOVAL_PATHS:
+        path = REMOVAL_PATHS[removal_reason]
+        return f"removal_reason '{removal_reason}' is not taken by hand: {path}"
+    return (
+        f"removal_reason must be one of {', '.join(MANUAL_REMOVAL_REASONS)} "
+        "(a listing obtained wrongly); 手动移出仅限列入错误予以更正"
+    )
+
 
 def allowed_steps(state: str) -> list[str]:
     """The steps that may follow ``state``, in procedure order."""

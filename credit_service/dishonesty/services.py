@@ -327,6 +327,33 @@ def _remove(
     _changed(session, ctx, case, "removed", why, on)
 
 
+def _remove_by_hand(
+    session: Session,
+    ctx: Context,
+    actor: Actor,
+    case: DishonestyCase,
+    on: date,
+    reason: str,
+    details: dict[str, Any],
+) -> None:
+    """The ``remove`` step an officer takes: only to correct a listing obtained wrongly,
+    and saying why. Expiry, repair and revocation have their own paths, which keep their
+    own records in the same transaction; the refusal names the path to use."""
+    refusal = rules.manual_removal_refusal(details.get("removal_reason"))
+    if refusal:
+        raise InvalidInput(
+            refusal,
+            code="removal-reason-not-allowed",
+            errors={"removal_reason": [refusal]},
+        )
+    if not reason.strip():
+        raise InvalidInput(
+            "say what was wrong with the listing; 请说明列入错误的情况",
+            errors={"reason": ["required"]},
+        )
+    _remove(session, ctx, actor, case, on, reason, details)
+
+
 def _withdraw(
     session: Session,
     ctx: Context,
@@ -347,7 +374,7 @@ STEP_HANDLERS = {
     "decide_list": _decide_list,
     "decide_not_list": _decide_not_list,
     "publish": _publish,
-    "remove": _remove,
+    "remove": _remove_by_hand,
     "withdraw": _withdraw,
 }
 

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from credit_service.access import SYSTEM, Actor
 from credit_service.clock import local_noon
 from credit_service.config import PROJECT_ROOT
-from credit_service.dishonesty import public, services
+from credit_service.dishonesty import checks, public, services
 from credit_service.dishonesty.models import CaseDocument
 from credit_service.errors import Conflict, Forbidden, InvalidInput, NotFound
 from credit_service.records import services as record_services
@@ -235,6 +235,28 @@ def test_the_full_lifecycle_from_proposal_to_expiry(ctx, clock, tiers):
     assert len(feed_for(ctx, case["id"])) == 2
 
 
+def test_after_expiry_a_credit_check_no_longer_reports_the_listing(ctx, clock):
+    owner, _, case = published_case(ctx)
+    checker = Actor(role="checker", username="c-procurement", city_code=CITY)
+
+    def procurement() -> dict:
+        return checks.credit_check(ctx, checker, owner["identifier"], "government_procurement")
+
+    on(clock, case["term_ends_on"])  # the last day: still listed, still not eligible
+    last_day = procurement()
+    assert last_day["listed"] is True and last_day["conclusion"] == "not_eligible"
+    assert last_day["listing"]["decision_no"] == case["decision_no"]
+
+    on(clock, case["term_ends_on"] + timedelta(days=1))  # before the job has run
+    for when in ("before the job", "after the job"):
+        after = procurement()
+        assert after["listed"] is False and after["listing"] is None, when
+        assert after["measures"] == [] and after["conclusion"] == "no_restriction", when
+        assert after["dishonest_records"] == [], when  # the penalty's publicity ended too
+        if when == "before the job":
+            assert services.expire_listings(ctx, SYSTEM) == 1
+
+
 def test_expiry_removes_only_listings_whose_term_has_ended(ctx, clock):
     _, _, first = published_case(ctx)
     on(clock, date(2027, 3, 1))
@@ -407,6 +429,77 @@ def test_revoking_the_penalty_withdraws_a_case_in_progress(ctx):
     assert "撤销" in withdrawn["removal_note"]
     assert withdrawn["steps"][-1]["step"] == "withdraw"
     assert feed_for(ctx, case["id"]) == []
+
+
+# --- removal by hand: corrections only -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("reason", "path"),
+    [
+        ("expired", "expiry job"),
+        ("repaired", "/api/v1/repair-applications"),
+        ("revoked", "/api/v1/records/{id}/revocation"),
+        (None, "corrected"),
+    ],
+)
+def test_the_remove_step_refuses_the_reasons_other_paths_own(ctx, reason, path):
+    owner, _, case = published_case(ctx)
+    details = {} if reason is None else {"removal_reason": reason}
+    with pytest.raises(InvalidInput) as refused:
+        step(ctx, case, "remove", reason="依法移出", **details)
+    assert refused.value.code == "removal-reason-not-allowed"
+    assert list(refused.value.errors) == ["removal_reason"]
+    assert path in refused.value.errors["removal_reason"][0] and path in refused.value.detail
+    still = services.get_case(ctx, SYSTEM, case["id"])
+    assert (still["state"], still["version"]) == ("published", case["version"])
+    assert searched_ids(ctx, uscc=owner["identifier"]) == [case["id"]]
+    assert len(feed_for(ctx, case["id"])) == 1
+
+
+def test_a_correction_needs_a_reason_and_takes_the_listing_down(ctx, clock, tiers):
+    owner, _, case = published_case(ctx)
+    with pytest.raises(InvalidInput) as bare:
+        step(ctx, case, "remove", reason="  ", removal_reason="corrected")
+    assert list(bare.value.errors) == ["reason"]
+    assert services.get_case(ctx, SYSTEM, case["id"])["state"] == "published"
+
+    on(clock, date(2026, 12, 1))
+    removed = step(ctx, case, "remove", reason="主体认定有误，予以更正", removal_reason="corrected")
+    assert (removed["state"], removed["removal_reason"]) == ("removed", "corrected")
+    assert removed["removed_on"] == date(2026, 12, 1)
+    assert removed["removal_note"] == "主体认定有误，予以更正"
+    assert searched_ids(ctx, uscc=owner["identifier"]) == []
+    assert [(c["kind"], c["reason"]) for c in feed_for(ctx, case["id"])][-1] == (
+        "removed",
+        "corrected",
+    )
+    assert outbox_count(ctx, "listing.removed", case["id"]) == 1
+
+
+def test_over_http_a_removal_reason_of_another_path_is_422_naming_it(ctx, client, auth):
+    _, _, case = published_case(ctx)
+    regulator = auth("regulator")
+    url = f"/api/v1/dishonesty-cases/{case['id']}/steps/remove"
+
+    revoked = client.post(
+        url, json={"removal_reason": "revoked", "reason": "撤销"}, headers=regulator
+    )
+    assert revoked.status_code == 422 and revoked.mimetype == "application/problem+json"
+    body = revoked.get_json()
+    assert body["code"] == "removal-reason-not-allowed"
+    assert "/revocation" in body["errors"]["removal_reason"][0]
+    unknown = client.post(url, json={"removal_reason": "x"}, headers=regulator)
+    assert unknown.status_code == 422 and "removal_reason" in unknown.get_json()["errors"]
+    no_reason = client.post(url, json={"removal_reason": "corrected"}, headers=regulator)
+    assert no_reason.status_code == 422 and list(no_reason.get_json()["errors"]) == ["reason"]
+    assert services.get_case(ctx, SYSTEM, case["id"])["state"] == "published"
+
+    corrected = client.post(
+        url, json={"removal_reason": "corrected", "reason": "列入有误，予以更正"}, headers=regulator
+    )
+    assert corrected.status_code == 200, corrected.get_json()
+    assert corrected.get_json()["removal_reason"] == "corrected"
 
 
 # --- order, concurrency, scope ------------------------------------------------------------------

@@ -396,6 +396,37 @@ def test_a_refused_step_comes_back_with_the_message_and_the_input(app, ctx, tier
     assert "当前环节不允许此操作" in out_of_order and "已处理" not in out_of_order
 
 
+def test_the_remove_form_offers_only_a_correction_and_needs_its_reason(app, ctx, tiers):
+    _, listed = proposed(ctx, XUANZHOU)
+    for step in ("serve_notice", "waive", "decide_list", "publish"):
+        dishonesty.advance(ctx, SYSTEM, listed["id"], step)
+    browser = signed_in(app, ctx)
+    html = get(browser, f"/console/cases/{listed['id']}")
+    form = html.split('id="step-remove"', 1)[1].split("</form>", 1)[0]
+    assert re.findall(r'<option value="([a-z]+)"', form) == ["corrected"]
+    assert ctx.list_rules.removal_reasons["corrected"] in form
+    assert i18n.translate("console.step.reason_required") in form
+    assert '<textarea id="f-remove-reason" name="reason" rows="2" maxlength="2000" required' in form
+    assert i18n.translate("console.step.removal_hint") in form
+
+    path = f"/console/cases/{listed['id']}/steps/remove"
+    other_path = html_of(post(browser, path, {"removal_reason": "expired", "reason": "期满"}), 422)
+    assert "公示期届满由每日到期任务自动移出" in other_path
+    assert i18n.translate("console.invalid.removal_reason") in other_path
+    assert 'aria-describedby="f-remove-removal_reason-hint f-remove-removal_reason-error"' in (
+        other_path
+    )
+    unexplained = html_of(post(browser, path, {"removal_reason": "corrected"}), 422)
+    assert "请说明列入错误的情况" in unexplained
+    assert i18n.translate("console.invalid.reason") in unexplained
+    assert dishonesty.get_case(ctx, SYSTEM, listed["id"])["state"] == "published"
+
+    done = take(browser, listed["id"], "remove", removal_reason="corrected", reason="列入有误")
+    assert i18n.translate("console.step.done.remove") in done
+    removed = dishonesty.get_case(ctx, SYSTEM, listed["id"])
+    assert (removed["state"], removed["removal_reason"]) == ("removed", "corrected")
+
+
 def test_a_step_posted_twice_is_applied_once_and_says_it_was_done(app, ctx, tiers):
     _, case = proposed(ctx, XUANZHOU)
     browser = signed_in(app, ctx)

@@ -99,7 +99,14 @@ class ProposalSchema(ma.Schema):
 class StepSchema(ma.Schema):
     on = ma.fields.Date(metadata={"description": "effective date (default today)"})
     reason = ma.fields.String(load_default="", validate=ma.validate.Length(max=2000))
-    removal_reason = ma.fields.String(validate=ma.validate.OneOf(REMOVAL_REASONS))
+    removal_reason = ma.fields.String(
+        validate=ma.validate.OneOf(REMOVAL_REASONS),
+        metadata={
+            "description": "for remove: only corrected (a listing obtained wrongly, with a "
+            "reason); expired, repaired and revoked come from the expiry job, a granted "
+            "repair and a record's revocation, and are refused here (422)"
+        },
+    )
 
 
 class CaseQueryArgsSchema(ma.Schema):

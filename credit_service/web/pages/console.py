@@ -50,7 +50,7 @@ RECORDS_LIMIT = 200  # an entity's records on its page; older ones on the next p
 CHART_LABEL_CHARS = 8  # what fits the label column of a horizontal chart
 STEP_FIELDS = ("on", "reason", "removal_reason")  # dishonesty_api.StepSchema
 # The service refuses these steps without a reason; the form says so up front.
-REASONED_STEPS = frozenset({"decide_not_list"})
+REASONED_STEPS = frozenset({"decide_not_list", "remove"})
 # The only notices a redirect may ask the case page to show (never free text from a URL).
 NOTICES = frozenset(
     {
@@ -325,6 +325,7 @@ def _case_page(case_id: int, status: int = 200, **values: Any) -> Response:
         deadline=pipeline.running_deadline(shown, service.today()),
         today=service.today(),
         removal_reasons=service.list_rules.removal_reasons,
+        manual_removal_reasons=rules.MANUAL_REMOVAL_REASONS,
         grounds=service.list_rules.grounds,
         measures=service.catalogs.measures,
         **values,
