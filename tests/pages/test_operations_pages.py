@@ -550,8 +550,12 @@ def test_the_sync_page_shows_each_platforms_health_and_the_job_runs(
     assert "2026-11-25 10:00" in html  # the runs' start, Beijing time
     assert 'role="img"' in html and "各平台待推送事件数" in html
     assert "逾期未确认" in html and '<span class="badge badge-bad">2</span>' not in html
-    for role in ("regulator", "viewer"):
-        get_page(client, "/console/sync", auth(role), status=403)
+    for role in ("regulator", "viewer"):  # the health, not the contents or the action
+        seen = get_page(client, "/console/sync", auth(role))
+        assert "信用安徽（模拟）" in seen and "连续失败 3 次" in seen
+        assert "ZeroDivisionError" in seen
+        assert "demo-999" not in seen and "缺少必填字段" not in seen and "requeue" not in seen
+        assert 'id="admin-only"' in seen
 
     clock.advance(days=7)  # past the confirmation deadline: the filed and the refused event
     assert '<span class="badge badge-bad">2</span>' in get_page(

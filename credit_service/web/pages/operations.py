@@ -287,21 +287,25 @@ def _to_item(plan_id: int, item_id: int, notice: str) -> Response:
 
 
 @bp.get("/sync")
-@allow("admin", **sync_api.ADMIN)
+@allow(*inspections_api.READERS)
 def sync() -> Response:
     """Per platform: pushes, pending events, retries, dead letters, quarantine, pulls and
-    the last reconciliation; then the dead letters, the quarantine and recent job runs."""
+    the last reconciliation; then recent job runs. The health figures are for every
+    regulator and viewer; the dead letters' and quarantined rows' contents (records as
+    sent or received, personal data included) and the re-queue action, for admins only."""
     service = ctx()
     platforms = sync_services.sync_status(
         service, load_platforms(service.settings.sync_platforms_file)
     )
+    manages = g.actor.role == "admin"
     return page(
         "operations/sync.html",
         platforms=platforms,
         confirm_workdays=service.settings.sync_confirm_workdays,
         chart=_pending_chart(platforms),
-        dead_letters=sync_services.list_dead_letters(service),
-        quarantine=sync_services.list_quarantine(service),
+        manages=manages,
+        dead_letters=sync_services.list_dead_letters(service) if manages else [],
+        quarantine=sync_services.list_quarantine(service) if manages else [],
         runs=sync_services.recent_job_runs(service),
         notice=_notice(),
     )
