@@ -9,8 +9,9 @@ from __future__ import annotations
 import io
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from datetime import date
+from datetime import date, timedelta
 
+import chinese_calendar
 import pytest
 from sqlalchemy import func, select
 
@@ -554,6 +555,39 @@ def test_a_supplement_request_before_acceptance_pauses_the_acceptance_clock(ctx,
     assert resumed["state"] == "submitted"
     assert resumed["acceptance_due"] == resumed["current_due"] == D("2026-12-03")
     assert review(ctx, app["id"], "accept")["accepted_on"] == D("2026-12-01")
+
+
+def test_a_deadline_across_national_day_2026_skips_the_holiday_and_counts_the_make_up_day(
+    ctx, clock
+):
+    # the calendar facts, from the chinese_calendar package (the State Council notice)
+    national_day = [D("2026-10-01") + timedelta(days=n) for n in range(7)]
+    holiday = (True, "National Day")
+    assert all(chinese_calendar.get_holiday_detail(day) == holiday for day in national_day)
+    make_up = D("2026-10-10")
+    assert make_up.weekday() == 5 and chinese_calendar.is_workday(make_up)
+    days = ctx.repair_rules
+    acceptance = chinese_calendar.find_workday(days.acceptance_workdays, D("2026-09-30"))
+    decision = chinese_calendar.find_workday(days.decision_workdays, make_up)
+    assert (acceptance, decision) == (make_up, D("2026-10-23"))  # Thu 8, Fri 9, Sat 10
+
+    owner, record = general_penalty(ctx)
+    on(clock, D("2026-09-30"))
+    app = apply(ctx, enterprise_of(ctx, owner), f"record:{record['id']}")
+    assert (app["acceptance_due"], app["due_provisional"]) == (acceptance, False)
+    row = stored_row(ctx, app["id"])
+    assert (row.acceptance_due, row.due_provisional) == (acceptance, False)
+
+    on(clock, D("2026-10-09"))  # a working day left: due soon, not overdue
+    queue = services.list_applications(ctx, CITY_REGULATOR)
+    (queued,) = [a for a in queue if a["id"] == app["id"]]
+    assert (queued["overdue"], queued["due_soon"]) == (False, True)
+    assert queued["current_due"] == acceptance
+
+    on(clock, make_up)  # accepted on the working Saturday, in time
+    accepted = review(ctx, app["id"], "accept")
+    assert (accepted["accepted_on"], accepted["decision_due"]) == (make_up, decision)
+    assert stored_row(ctx, app["id"]).decision_due == decision
 
 
 def test_the_queue_is_sorted_by_the_nearest_deadline_and_flag_deadlines_marks_it(ctx, clock):
