@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from selenium.webdriver.common.action_chains import ActionChains
+from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.wait import WebDriverWait
 
 from tests.browser.conftest import DESKTOP, PHONE, SCREENSHOTS
 
 # Run in the page: the basics a Lighthouse-style audit would flag.
-AUDIT = """
+AUDIT = r"""
 const problems = [];
 if (document.documentElement.lang !== 'zh-CN') problems.push('html lang');
 const h1 = document.querySelectorAll('h1').length;
@@ -31,6 +33,33 @@ for (const button of document.querySelectorAll('button, a')) {
     problems.push('empty ' + button.tagName);
   }
 }
+// WCAG 2 contrast of every visible piece of text (SVG charts excepted: their labels
+// are checked by their own colours in the chart tests) against its painted background
+const rgb = (s) => (s.match(/[\d.]+/g) || ['0', '0', '0']).map(Number);
+const luminance = ([r, g, b]) => [r, g, b]
+  .map((c) => { c /= 255; return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4; })
+  .reduce((sum, c, i) => sum + c * [0.2126, 0.7152, 0.0722][i], 0);
+const painted = (el) => {
+  for (let e = el; e; e = e.parentElement) {
+    const c = rgb(getComputedStyle(e).backgroundColor);
+    if (c.length < 4 || c[3] > 0) return c;
+  }
+  return [255, 255, 255];
+};
+for (const el of document.querySelectorAll('body *')) {
+  if (el.closest('svg') || !el.getClientRects().length) continue;
+  if (![...el.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim())) continue;
+  const style = getComputedStyle(el);
+  if (style.visibility === 'hidden') continue;
+  const [a, b] = [luminance(rgb(style.color)), luminance(painted(el))];
+  const ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+  const size = parseFloat(style.fontSize), bold = parseInt(style.fontWeight, 10) >= 700;
+  const needed = size >= 24 || (bold && size >= 18.66) ? 3 : 4.5;
+  if (ratio < needed) {
+    const text = el.textContent.trim().slice(0, 20);
+    problems.push(`contrast ${ratio.toFixed(2)} < ${needed}: ${el.tagName} ${text}`);
+  }
+}
 return problems;
 """
 MAX_SHOT_HEIGHT = 2400
@@ -48,6 +77,30 @@ def check_page(driver) -> None:  # type: ignore[no-untyped-def]
     assert not problems, f"{driver.current_url}: {problems}"
     errors = console_errors(driver)
     assert not errors, f"{driver.current_url}: {errors}"
+
+
+FOCUSED = """
+const e = document.activeElement, style = getComputedStyle(e);
+return {tag: e.tagName, cls: e.className, id: e.id, name: e.name || '', text: e.textContent.trim(),
+        outline: style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) > 0};
+"""
+
+
+def tab_until(driver, found, limit: int = 60) -> list[dict]:  # type: ignore[no-untyped-def]
+    """Press Tab on a freshly loaded page until ``found(focused)`` holds; every element
+    reached must show where the focus is. The first stop is the skip link."""
+    driver.execute_script("window.scrollTo(0, 0); document.activeElement.blur();")
+    reached: list[dict] = []
+    for _ in range(limit):
+        ActionChains(driver).send_keys(Keys.TAB).perform()
+        focused = driver.execute_script(FOCUSED)
+        reached.append(focused)
+        assert focused["outline"], f"no visible focus on {focused}"
+        if found(focused):
+            assert reached[0]["cls"] == "skip", reached[0]
+            return reached
+    stops = [r["text"][:12] or r["id"] for r in reached]
+    raise AssertionError(f"not reached by Tab in {limit} steps: {stops}")
 
 
 def screenshots(driver, name: str) -> list[Path]:  # type: ignore[no-untyped-def]

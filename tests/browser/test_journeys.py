@@ -11,7 +11,9 @@ from pathlib import Path
 
 import pytest
 from selenium.common.exceptions import WebDriverException
+from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.expected_conditions import staleness_of
 from selenium.webdriver.support.wait import WebDriverWait
 
@@ -21,7 +23,7 @@ from credit_service.clock import SHANGHAI, local_noon
 from credit_service.dishonesty import services as dishonesty
 from credit_service.inspections import services as inspections
 from credit_service.web.i18n import translate
-from tests.browser.pages import check_page, console_errors, screenshots
+from tests.browser.pages import check_page, console_errors, screenshots, tab_until
 from tests.factories import CITY, LANGXI, XUANZHOU, create_entity, file_penalty
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -132,6 +134,25 @@ def test_the_public_searches_the_list_and_reads_an_entry(browser, live_server, w
     ):
         visit(browser, f"{live_server}{path}")
         screenshots(browser, name)
+
+
+def test_the_list_is_searched_from_the_keyboard_alone(browser, live_server, world):
+    """Skip link first, a visible focus everywhere, the search field reached by Tab and
+    the search sent with Enter."""
+    visit(browser, f"{live_server}/list")
+    skip = tab_until(browser, lambda focused: True)
+    assert skip[0]["cls"] == "skip"
+    ActionChains(browser).send_keys(Keys.ENTER).perform()
+    assert browser.execute_script("return location.hash") == "#main"
+
+    visit(browser, f"{live_server}/list")
+    tab_until(browser, lambda focused: focused["id"] == "f-q")
+    page = browser.find_element(By.TAG_NAME, "html")
+    ActionChains(browser).send_keys("远山", Keys.ENTER).perform()
+    WebDriverWait(browser, 15).until(staleness_of(page))
+    rows = browser.find_elements(By.CSS_SELECTOR, "main table tbody tr")
+    assert len(rows) == 1 and "郎溪远山商标代理有限公司" in rows[0].text
+    check_page(browser)
 
 
 def test_an_enterprise_applies_with_evidence_and_a_regulator_grants_it(
