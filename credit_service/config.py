@@ -9,16 +9,30 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from credit_service.audit.rules import MIN_RETENTION_DAYS
+from credit_service.auth.passwords import PROFILES
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
-def _setting(env: str, default: Any, doc: str, parse: Callable[[str], Any] = str) -> Any:
-    return field(default=default, metadata={"env": env, "doc": doc, "parse": parse})
+class SettingsError(ValueError):
+    """A setting the service cannot start with; the message names its variable."""
+
+
+def _setting(
+    env: str,
+    default: Any,
+    doc: str,
+    parse: Callable[[str], Any] = str,
+    check: Callable[[Any], str | None] | None = None,
+) -> Any:
+    """A field read from ``env``; ``check`` returns what is wrong with a value, if anything."""
+    return field(default=default, metadata={"env": env, "doc": doc, "parse": parse, "check": check})
 
 
 def _bool(value: str) -> bool:
@@ -27,6 +41,15 @@ def _bool(value: str) -> bool:
 
 def _path(value: str) -> Path:
     return Path(value).expanduser().resolve()
+
+
+def _at_least(minimum: int, why: str) -> Callable[[int], str | None]:
+    return lambda value: None if value >= minimum else f"must be at least {minimum} ({why})"
+
+
+def _one_of(choices: Iterable[str]) -> Callable[[str], str | None]:
+    known = sorted(choices)
+    return lambda value: None if value in known else f"must be one of {', '.join(known)}"
 
 
 def _default_sqlite_url() -> str:
@@ -125,6 +148,7 @@ class Settings:
         "PASSWORD_PROFILE",
         "MLPS",
         "Password rules: MLPS (等保 2.0) or ASVS (see docs/security.md).",
+        check=_one_of(PROFILES),
     )
     password_expiry_days: int = _setting(
         "PASSWORD_EXPIRY_DAYS", 90, "Days after which a password must be changed (0: never).", int
@@ -148,6 +172,7 @@ class Settings:
         365,
         "Audit rows older than this may be purged (never under 180).",
         int,
+        check=_at_least(MIN_RETENTION_DAYS, "days: audit logs are kept at least 180 days"),
     )
     proxy_hops: int = _setting(
         "PROXY_HOPS",
@@ -181,15 +206,33 @@ class Settings:
     )
     log_level: str = _setting("LOG_LEVEL", "INFO", "Python logging level.")
 
+    def __post_init__(self) -> None:
+        """Refuse to start with a value the service cannot honour, naming the variable,
+        rather than fail later (a purge that deletes too much, a sign-in that crashes).
+
+        :raises SettingsError:
+        """
+        for f in dataclasses.fields(self):
+            check, value = f.metadata["check"], getattr(self, f.name)
+            problem = check(value) if check else None
+            if problem:
+                raise SettingsError(f"{f.metadata['env']}={value!r}: {problem}")
+
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
-        """Build settings from ``environ`` (the process environment by default)."""
+        """Build settings from ``environ`` (the process environment by default).
+
+        :raises SettingsError: a value that does not parse or is not allowed.
+        """
         environ = os.environ if environ is None else environ
         values = {}
         for f in dataclasses.fields(cls):
             raw = environ.get(f.metadata["env"])
             if raw is not None and raw != "":
-                values[f.name] = f.metadata["parse"](raw)
+                try:
+                    values[f.name] = f.metadata["parse"](raw)
+                except ValueError as exc:
+                    raise SettingsError(f"{f.metadata['env']}={raw!r}: {exc}") from exc
         return cls(**values)
 
     @classmethod

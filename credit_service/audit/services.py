@@ -13,10 +13,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from credit_service.access import Actor
 from credit_service.audit.models import AuditChainHead, AuditEvent
-from credit_service.audit.rules import row_digest
+from credit_service.audit.rules import MIN_RETENTION_DAYS, row_digest
 from credit_service.errors import InvalidInput
-
-MIN_RETENTION_DAYS = 180
 
 
 def append(
@@ -89,7 +87,7 @@ def verify_chain(session_factory: sessionmaker, *, batch: int = 5_000) -> ChainR
         expected_seq, expected_prev = head.purged_through_seq + 1, head.purged_through_hash
         checked = 0
         for row in _rows_in_order(session, batch):
-            problem = _row_problem(row, expected_seq, expected_prev)
+            problem = _row_problem(row, expected_seq, expected_prev) or _beyond_head(row, head)
             if problem:
                 return ChainReport(False, checked, row.seq, row.id, problem)
             checked += 1
@@ -124,6 +122,17 @@ def _rows_in_order(session: Session, batch: int) -> Iterator[AuditEvent]:
         yield from rows
         last = rows[-1].seq
         session.expunge_all()
+
+
+def _beyond_head(row: AuditEvent, head: AuditChainHead) -> str | None:
+    """A well-linked row past the head's tip was not appended through the service (which
+    moves the head in the same transaction): someone inserted it at the end."""
+    if row.seq <= head.last_seq:
+        return None
+    return (
+        f"row seq {row.seq} (id {row.id}) lies beyond the head (seq {head.last_seq}): "
+        "it was inserted behind the service's back"
+    )
 
 
 def _row_problem(row: AuditEvent, expected_seq: int, expected_prev: str) -> str | None:

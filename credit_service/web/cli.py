@@ -286,6 +286,21 @@ def audit_verify() -> None:
     sys.exit(1)
 
 
+@audit_cli.command("purge")
+def audit_purge() -> None:
+    """Delete audit rows older than AUDIT_RETENTION_DAYS (never younger than 180 days);
+    the purge is itself audited and the rest of the chain still verifies."""
+    ctx = _ctx()
+    days = ctx.settings.audit_retention_days
+    try:
+        deleted = audit_services.purge(
+            ctx.session_factory, now=ctx.now(), retention_days=days, actor=_cli_actor()
+        )
+    except CreditServiceError as exc:
+        _fail(exc)
+    click.echo(f"purged {deleted} audit rows older than {days} days")
+
+
 @tiers_cli.command("preview")
 def tiers_preview() -> None:
     """Show who would move between tiers under catalogs/tiers.yaml, without writing."""
