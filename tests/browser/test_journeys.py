@@ -165,6 +165,8 @@ def test_an_enterprise_applies_with_evidence_and_a_regulator_grants_it(
     evidence.write_bytes(PDF)
 
     # the enterprise: its own credit, the eligibility check, the application
+    visit(browser, f"{live_server}/sign-in")
+    screenshots(browser, "sign-in")
     sign_in(browser, live_server, clerk)
     assert browser.current_url.endswith("/enterprise")
     check_page(browser)
@@ -175,6 +177,7 @@ def test_an_enterprise_applies_with_evidence_and_a_regulator_grants_it(
     screenshots(browser, "enterprise-eligibility")
     click(browser, 'a[href*="/enterprise/repair/new"]')
     check_page(browser)
+    screenshots(browser, "enterprise-apply")  # the empty form, at 375 px too
     browser.find_element(By.ID, "f-reason").send_keys(
         "已全面履行处罚决定，申请提前移出严重失信主体名单"
     )

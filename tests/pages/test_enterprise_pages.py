@@ -177,6 +177,7 @@ def test_the_overview_shows_the_own_entity_its_records_and_its_listing(ctx, app,
     assert "失信信息" in html and "严重" in html and "公示中" in html
     assert "本单位现列入严重失信主体名单" in html and "在名单中" in html
     assert case["decision_no"] in html and "2026-11-25" in html
+    assert str(case["term_ends_on"]) in html  # the listing's publication end date
     assert f"target=record:{record['id']}" in html.replace("%3A", ":")
     assert f"target=listing:{case['id']}" in html.replace("%3A", ":")
     assert other["name"] not in html and other_record["source_ref"] not in html
