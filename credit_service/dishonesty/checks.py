@@ -134,7 +134,9 @@ def _check_one(
         return {
             "identifier": raw,
             "found": False,
-            "error": "not found; 未找到该主体" if entity is None else "outside your region",
+            "error": "not found; 未找到该主体"
+            if entity is None
+            else "outside your region; 超出本账号的辖区范围",
         }
     return {
         "identifier": raw,

@@ -17,7 +17,7 @@ import marshmallow as ma
 from flask import Blueprint, Response, g, redirect, request, url_for
 
 from credit_service import identifiers
-from credit_service.dishonesty import pipeline, rules
+from credit_service.dishonesty import checks, pipeline, rules
 from credit_service.dishonesty import services as dishonesty_services
 from credit_service.entities import rules as entity_rules
 from credit_service.entities import services as entity_services
@@ -44,6 +44,9 @@ from credit_service.web.pages.common import (
 bp = Blueprint("console_pages", __name__, url_prefix="/console")
 STAFF = dishonesty_api.READERS  # read in their region (the operations pages share it)
 ACTORS = dishonesty_api.ACTORS  # act in their region
+CHECKERS = dishonesty_api.CHECKERS  # credit checks: other departments and staff
+CHECK_SCOPES = ("credit-check", "read")  # the API's: a checker's token has only the first
+CHECK_OUTCOMES = ("not_eligible", "strict_review", "no_restriction", "unknown")
 MASK = "*"  # what masking puts in place of a natural person's hidden digits
 SEARCH_LIMIT = 50
 RECORDS_LIMIT = 200  # an entity's records on its page; older ones on the next page
@@ -351,6 +354,86 @@ def entity_url(entity: Mapping[str, Any]) -> str | None:
 
 def _to_case(case_id: int, notice: str) -> Response:
     return redirect(url_for(".case", case_id=case_id, notice=notice), code=303)
+
+
+# --- credit checks ----------------------------------------------------------------------------
+
+
+@bp.get("/credit-checks")
+@allow(*CHECKERS, scopes=CHECK_SCOPES)
+def credit_checks() -> Response:
+    """The credit-check form for other departments: a purpose and up to 1,000 identifiers."""
+    return _checks_page()
+
+
+@bp.post("/credit-checks")
+@allow(*CHECKERS, scopes=CHECK_SCOPES)
+@accepts(*FORM_TYPES)
+def run_credit_checks() -> Response:
+    """Check the pasted identifiers for one purpose (``checks.credit_check_batch``, which
+    audits each one) and show a result per line.
+
+    A refused form comes back with the message beside its field and what was typed; the
+    results show identities as the API does for the caller (a natural person masked, D12),
+    so the box is emptied once they are shown rather than echo the typed numbers back.
+    """
+    form = {
+        "purpose": request.form.get("purpose", "").strip(),
+        "identifiers": request.form.get("identifiers", ""),
+    }
+    numbered = [(n, line.strip()) for n, line in enumerate(form["identifiers"].splitlines(), 1)]
+    numbered = [(n, line) for n, line in numbered if line]  # blank lines are skipped
+    numbers = [n for n, _ in numbered]
+    try:
+        fields = {"purpose": form["purpose"], "identifiers": [line for _, line in numbered]}
+        data = dishonesty_api.BatchCheckSchema().load({k: v for k, v in fields.items() if v})
+    except ma.ValidationError as exc:
+        return _checks_page(422, form=form, field_errors=_check_errors(exc.messages, numbers))
+    try:
+        items = checks.credit_check_batch(ctx(), g.actor, data["identifiers"], data["purpose"])
+    except InvalidInput as exc:  # a purpose not in the catalog
+        return _checks_page(422, form=form, field_errors=_check_errors(exc.errors or {}, numbers))
+    form = {"purpose": data["purpose"], "identifiers": ""}
+    return _checks_page(form=form, items=list(zip(numbers, items, strict=True)))
+
+
+def _check_errors(messages: Mapping[str, Any], numbers: Sequence[int]) -> dict[str, str]:
+    """The Chinese message beside each field; for identifiers, also the lines at fault
+    (the schema reports a too-long identifier by its index among the non-empty lines)."""
+    errors = schema_errors("console", messages)
+    bad = messages.get("identifiers")
+    if isinstance(bad, Mapping):
+        lines = "、".join(str(numbers[int(index)]) for index in sorted(bad, key=int))
+        errors["identifiers"] = translate("console.checks.bad_lines", lines=lines)
+    return errors
+
+
+def _checks_page(status: int = 200, **values: Any) -> Response:
+    service = ctx()
+    items = values.pop("items", None)
+    return page(
+        "console/checks.html",
+        status,
+        purposes=service.catalogs.purposes,
+        limit=checks.BATCH_LIMIT,
+        form=values.pop("form", {"purpose": "", "identifiers": ""}),
+        field_errors=values.pop("field_errors", {}),
+        items=items,
+        summary=_check_summary(items) if items is not None else None,
+        shown=checks.shown,
+        chinese=chinese,
+        items_of=service.catalogs.item,
+        grounds=service.list_rules.grounds,
+        **values,
+    )
+
+
+def _check_summary(items: Sequence[tuple[int, Mapping[str, Any]]]) -> dict[str, int]:
+    """How many lines came out each way, for the line above the table."""
+    counts = dict.fromkeys(CHECK_OUTCOMES, 0)
+    for _, item in items:
+        counts[item["conclusion"] if item["found"] else "unknown"] += 1
+    return counts
 
 
 # --- helpers ----------------------------------------------------------------------------------

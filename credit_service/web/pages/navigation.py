@@ -33,6 +33,8 @@ MENUS: dict[str, tuple[tuple[str, str], ...]] = {
         ("operations_pages.repairs", "nav.console.repairs"),
         ("operations_pages.inspections", "nav.console.inspections"),
         ("operations_pages.sync", "nav.console.sync"),
+        # last for staff; the only entry, so the landing page, for a checker
+        ("console_pages.credit_checks", "nav.console.credit_checks"),
     ),
 }
 
@@ -65,8 +67,9 @@ def signed_in_area() -> str | None:
 
 
 def landing_url() -> str:
-    """Where the caller starts: an enterprise in its portal, staff on the console's first
-    page they may open, any other role on its account page."""
+    """Where the caller starts: an enterprise in its portal, staff (and a checker, whose
+    only console page is the credit check) on the console's first page they may open, any
+    other role on its account page."""
     area = signed_in_area()
     allowed = menu(area) if area else []
     return allowed[0].url if allowed else url_for("auth_pages.account")
