@@ -23,7 +23,7 @@ from credit_service.db import make_engine, make_session_factory
 from credit_service.dishonesty.definitions import ListRules, load_list_rules
 from credit_service.repair.definitions import RepairRules, load_repair_rules
 from credit_service.tiers.definitions import RuleSet, load_rule_set
-from credit_service.workdays import WorkdayCalendar
+from credit_service.workdays import WorkdayCalendar, holiday_files
 
 
 @dataclass
@@ -90,9 +90,27 @@ def build_context(
         replica_session_factory=replica_session_factory or read_session_factory,
         clock=clock or SystemClock(),
         catalogs=catalogs,
-        calendar=WorkdayCalendar(settings.catalogs_dir / "holidays"),
+        calendar=WorkdayCalendar(holidays_dir(settings)),
         **load_rules(settings.catalogs_dir, catalogs),
     )
+
+
+def holidays_dir(settings: Settings) -> Path:
+    """Where the State Council holiday notices are transcribed, one YYYY.yaml a year."""
+    return settings.catalogs_dir / "holidays"
+
+
+def reload_calendar(ctx: Context) -> bool:
+    """Read the holiday folder again if its files changed since ``ctx.calendar`` was
+    built (a year added after the process started); True when the calendar was replaced.
+
+    :raises CatalogError: a new or changed file is invalid (the old calendar stays).
+    """
+    directory = holidays_dir(ctx.settings)
+    if ctx.calendar.source is not None and ctx.calendar.source == holiday_files(directory):
+        return False
+    ctx.calendar = WorkdayCalendar(directory)
+    return True
 
 
 def load_rules(directory: Path, catalogs: CatalogSet) -> dict[str, Any]:

@@ -254,10 +254,25 @@ def load_holiday_file(path: Path) -> HolidayYear:
 # --------------------------------------------------------------------------- calendar
 
 
+def holiday_files(holidays_dir: Path | None) -> tuple[tuple[str, int, int], ...]:
+    """The year files of a holidays folder as (name, size, modification time in ns): what
+    a calendar was read from, to tell whether the folder changed since."""
+    if holidays_dir is None or not Path(holidays_dir).is_dir():
+        return ()
+    found = []
+    for path in sorted(Path(holidays_dir).glob("*.yaml")):
+        if _YEAR_FILE_RE.fullmatch(path.stem):
+            stat = path.stat()
+            found.append((path.name, stat.st_size, stat.st_mtime_ns))
+    return tuple(found)
+
+
 class WorkdayCalendar:
     """Working days (D14): data files first, then chinese_calendar, else a provisional rule."""
 
     def __init__(self, holidays_dir: Path | None = None, *, use_package: bool = True) -> None:
+        # taken before reading, so a file changed meanwhile is read again next time
+        self.source = holiday_files(holidays_dir)
         files: list[HolidayYear] = []
         if holidays_dir is not None and Path(holidays_dir).is_dir():
             paths = sorted(Path(holidays_dir).glob("*.yaml"))
@@ -270,6 +285,7 @@ class WorkdayCalendar:
     ) -> WorkdayCalendar:
         """A calendar from years built in code (tests, or files loaded elsewhere)."""
         calendar = cls.__new__(cls)
+        calendar.source = None
         calendar._init(list(years), use_package)
         return calendar
 

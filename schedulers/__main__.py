@@ -6,11 +6,12 @@ python -m schedulers --only JOB --interval-seconds N   (demos and tests: a faste
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import logging
 import os
 import socket
 import sys
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 
 from apscheduler.events import EVENT_JOB_ERROR, JobExecutionEvent
 from apscheduler.schedulers.blocking import BlockingScheduler
@@ -24,12 +25,20 @@ logger = logging.getLogger("schedulers")
 HOLDER = f"{socket.gethostname()}:{os.getpid()}"
 
 
-def scheduled_slot(now: datetime, period: timedelta) -> datetime:
-    """The scheduled time a run belongs to: ``now`` floored to the job's period (UTC), so
-    two processes firing the same job at nearly the same moment share one slot."""
-    epoch = datetime(2000, 1, 1, tzinfo=UTC)
-    steps = (now - epoch) // period
-    return epoch + steps * period
+WALL_EPOCH = datetime(2000, 1, 1)  # naive: a wall-clock time in the scheduler's zone
+
+
+def scheduled_slot(
+    now: datetime, period: timedelta, tz: tzinfo = UTC, phase: timedelta = timedelta(0)
+) -> datetime:
+    """The scheduled time a run belongs to, so two processes firing the same job at
+    nearly the same moment share one slot: ``now`` floored to the job's period on the
+    wall clock of ``tz`` (the scheduler's TIMEZONE, where its cron triggers fire), plus
+    the job's ``phase``. A daily job at 01:00 Asia/Shanghai firing at 01:00:02 is the
+    01:00 Shanghai slot of that day (floored in UTC it was 08:00 the day before)."""
+    wall = (now.astimezone(tz) - phase).replace(tzinfo=None)
+    steps = (wall - WALL_EPOCH) // period
+    return (WALL_EPOCH + steps * period + phase).replace(tzinfo=tz)
 
 
 def run_job(ctx: Context, spec: JobSpec, *, by_hand: bool = False) -> str:
@@ -39,8 +48,9 @@ def run_job(ctx: Context, spec: JobSpec, *, by_hand: bool = False) -> str:
         return "not-leader"
     now = ctx.now()
     # a run by hand is its own slot (to the microsecond): two in one second both run
-    slot = now if by_hand else scheduled_slot(now, spec.period)
-    outcome = job_services.run_recorded(ctx, spec.id, slot, HOLDER, lambda: spec.func(ctx))
+    slot = now if by_hand else scheduled_slot(now, spec.period, ctx.tz, spec.phase)
+    func = (spec.by_hand if by_hand else None) or spec.func
+    outcome = job_services.run_recorded(ctx, spec.id, slot, HOLDER, lambda: func(ctx))
     logger.info("job %s (%s): %s", spec.id, slot.isoformat(), outcome)
     return outcome
 
@@ -78,7 +88,12 @@ def _on_error(event: JobExecutionEvent) -> None:
 def _faster(jobs: tuple[JobSpec, ...], only: list[str], seconds: int) -> tuple[JobSpec, ...]:
     chosen = [j for j in jobs if j.id in only] if only else list(jobs)
     return tuple(
-        JobSpec(j.id, j.func, "interval", {"seconds": seconds}, timedelta(seconds=seconds))
+        dataclasses.replace(
+            j,
+            trigger="interval",
+            trigger_args={"seconds": seconds},
+            period=timedelta(seconds=seconds),
+        )
         for j in chosen
     )
 

@@ -5,18 +5,19 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from credit_service.access import Actor
-from credit_service.context import Context
+from credit_service.context import Context, reload_calendar
 from credit_service.dishonesty import services as dishonesty_services
 from credit_service.records import services as record_services
 from credit_service.repair import services as repair_services
 from credit_service.sync import push
 from credit_service.sync import services as sync_services
 from credit_service.sync.client import PlatformClient
-from credit_service.sync.platforms import load_platforms
+from credit_service.sync.platforms import Platform, load_platforms
 from credit_service.tiers import services as tier_services
 
 SCHEDULER = Actor(role="admin", username="scheduler", via="system")
@@ -24,28 +25,60 @@ SCHEDULER = Actor(role="admin", username="scheduler", via="system")
 
 @dataclass(frozen=True)
 class JobSpec:
-    """A periodic job: APScheduler trigger, and the period its runs are keyed by."""
+    """A periodic job: APScheduler trigger, and the period its runs are keyed by.
+
+    ``by_hand`` is what ``python -m schedulers run JOB`` does when it differs from the
+    scheduled run (the sync jobs: every platform at once, whatever its own interval).
+    """
 
     id: str
     func: Callable[[Context], Any]
     trigger: str  # interval | cron
     trigger_args: dict[str, Any]
     period: timedelta
+    by_hand: Callable[[Context], Any] | None = None
+
+    @property
+    def phase(self) -> timedelta:
+        """Where in its period a cron job fires (01:00 for a daily job at 01:00, :05 for
+        an hourly one at :05), so its runs are keyed by their own fire time."""
+        if self.trigger != "cron":
+            return timedelta(0)
+        args = self.trigger_args
+        return timedelta(hours=int(args.get("hour", 0)), minutes=int(args.get("minute", 0)))
 
 
-def push_job(ctx: Context) -> dict[str, Any]:
+SKIPPED = "skipped: its interval has not passed"
+
+
+def push_job(ctx: Context, *, every_platform: bool = False) -> dict[str, Any]:
+    """Push to each push platform whose ``push_every_seconds`` have passed since its last
+    attempt (all of them with ``every_platform``); the others wait for a later tick."""
+    tick = ctx.now()
     platforms = load_platforms(ctx.settings.sync_platforms_file)
     return {
-        p.id: push.push_pending(ctx, p, PlatformClient(p), max_seconds=50).__dict__
+        p.id: _push(ctx, p, tick) if every_platform or push.due(ctx, p, tick) else SKIPPED
         for p in platforms.values()
         if p.pushes
     }
 
 
-def pull_job(ctx: Context) -> dict[str, Any]:
+def _push(ctx: Context, platform: Platform, tick: datetime) -> dict[str, Any]:
+    summary = push.push_pending(
+        ctx, platform, PlatformClient(platform), max_seconds=50, run_started=tick
+    )
+    return summary.__dict__
+
+
+def pull_job(ctx: Context, *, every_platform: bool = False) -> dict[str, Any]:
+    """Pull from each pull platform whose ``pull_every_seconds`` have passed since its
+    last successful pull (all of them with ``every_platform``)."""
+    tick = ctx.now()
     platforms = load_platforms(ctx.settings.sync_platforms_file)
     return {
-        p.id: dict(sync_services.pull_changes(ctx, p, PlatformClient(p)))
+        p.id: dict(sync_services.pull_changes(ctx, p, PlatformClient(p), run_started=tick))
+        if every_platform or sync_services.pull_due(ctx, p, tick)
+        else SKIPPED
         for p in platforms.values()
         if p.pulls
     }
@@ -81,6 +114,9 @@ def repair_deadlines_job(ctx: Context) -> dict[str, int]:
 
 
 def provisional_deadlines_job(ctx: Context) -> int:
+    """Reload the holiday calendar from its folder first: a year file added since the
+    scheduler started is what makes provisional deadlines final."""
+    reload_calendar(ctx)
     return repair_services.refresh_provisional_deadlines(
         ctx
     ) + dishonesty_services.refresh_provisional_deadlines(ctx)
@@ -88,8 +124,22 @@ def provisional_deadlines_job(ctx: Context) -> int:
 
 MINUTE, HOUR, DAY = timedelta(minutes=1), timedelta(hours=1), timedelta(days=1)
 JOBS: tuple[JobSpec, ...] = (
-    JobSpec("sync.push", push_job, "interval", {"minutes": 1}, MINUTE),
-    JobSpec("sync.pull", pull_job, "interval", {"minutes": 5}, 5 * MINUTE),
+    JobSpec(
+        "sync.push",
+        push_job,
+        "interval",
+        {"minutes": 1},
+        MINUTE,
+        by_hand=partial(push_job, every_platform=True),
+    ),
+    JobSpec(
+        "sync.pull",
+        pull_job,
+        "interval",
+        {"minutes": 5},
+        5 * MINUTE,
+        by_hand=partial(pull_job, every_platform=True),
+    ),
     JobSpec(
         "records.end_publication", end_publications_job, "cron", {"hour": 0, "minute": 30}, DAY
     ),

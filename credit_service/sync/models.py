@@ -44,6 +44,8 @@ class SyncPosition(SQLModel, table=True):
     platform_id: str = Field(max_length=40, primary_key=True)
     last_event_id: int = 0
     last_success_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    # when the last push run that reached the platform started (the scheduler's tick):
+    # push_every_seconds counts from it
     last_attempt_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
     last_error: str | None = Field(default=None, max_length=500)
     consecutive_failures: int = 0
@@ -98,6 +100,7 @@ class PullState(SQLModel, table=True):
     platform_id: str = Field(max_length=40, primary_key=True)
     cursor: str | None = Field(default=None, max_length=500)
     pulled: int = 0
+    # when the last successful pull run started (the tick): pull_every_seconds counts from it
     last_success_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
     last_error: str | None = Field(default=None, max_length=500)
 

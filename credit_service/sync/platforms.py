@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import yaml
@@ -13,6 +14,10 @@ from credit_service.errors import CatalogError
 from credit_service.sync.models import EVENT_TYPES
 
 DIRECTIONS = ("push", "pull", "both")
+# How much earlier than its interval a platform is still due: the scheduler's ticks (and
+# the moment a job reads the clock) wander a little, and a platform whose interval is the
+# job's own tick must not skip every other tick.
+TICK_SLACK = timedelta(seconds=5)
 
 
 class PlatformSchema(Schema):
@@ -93,3 +98,14 @@ def _platform(path: Path, p: dict) -> Platform:
         batch_size=p["batch_size"],
         timeout_seconds=p["timeout_seconds"],
     )
+
+
+def interval_passed(last: datetime | None, tick: datetime, every_seconds: int) -> bool:
+    """Whether a platform is due on the scheduler tick ``tick``: ``every_seconds`` (its
+    push or pull interval, less the tick slack) have passed since ``last``; never
+    contacted (``None``) is due at once. With a job ticking every T seconds, the platform
+    is reached on the first tick at least its interval after the last."""
+    if last is None:
+        return True
+    interval = timedelta(seconds=every_seconds)
+    return tick - last >= interval - min(TICK_SLACK, interval / 2)

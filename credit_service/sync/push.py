@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from credit_service.context import Context
 from credit_service.sync.client import PermanentError, PlatformClient, TransientError
 from credit_service.sync.models import DeadLetter, OutboxEvent, Requeued, SyncBatch, SyncPosition
-from credit_service.sync.platforms import Platform
+from credit_service.sync.platforms import Platform, interval_passed
 
 BACKOFF_BASE_SECONDS = 1.0
 BACKOFF_CAP_SECONDS = 300.0
@@ -48,13 +48,18 @@ def push_pending(
     *,
     max_seconds: float | None = None,
     rng: random.Random | None = None,
+    run_started: datetime | None = None,
 ) -> PushSummary:
     """Send pending events until none is left, a failure defers the rest, or time is up.
 
     Commits per batch (the deliberate exception to one transaction per service): a long
     backlog must make progress, and every step is safe to repeat after a crash.
+    ``run_started`` (default: now) is stored as the platform's ``last_attempt_at`` when the
+    run reaches it: the scheduler's tick, so the platform's interval counts from tick to
+    tick however long a run lasts (see ``due``).
     """
     rng = rng or random.Random()  # nosec B311: jitter, not security
+    attempt = run_started or ctx.now()
     summary, started = PushSummary(), time.monotonic()
     while max_seconds is None or time.monotonic() - started < max_seconds:
         batch = next_batch(ctx, platform)
@@ -63,16 +68,27 @@ def push_pending(
         try:
             answers = client.push(batch.batch_key, _payloads(ctx, batch))
         except TransientError as exc:
-            _defer(ctx, platform, batch, exc, rng)
+            _defer(ctx, platform, batch, exc, rng, attempt)
             summary.deferred = True
             summary.errors.append(exc.detail)
             break
         except PermanentError as exc:
-            _refuse_batch(ctx, platform, batch, exc.detail)
+            _refuse_batch(ctx, platform, batch, exc.detail, attempt)
             summary.rejected += len(batch.event_ids)
             continue
-        _record_answers(ctx, platform, batch, answers, summary)
+        _record_answers(ctx, platform, batch, answers, summary, attempt)
     return summary
+
+
+def due(ctx: Context, platform: Platform, tick: datetime) -> bool:
+    """Whether the push job should reach the platform on this tick: its
+    ``push_every_seconds`` have passed since its last attempt (a few seconds' slack
+    absorbs the jitter of the scheduler's ticks). A platform never attempted, or with
+    nothing sent yet, is due at once."""
+    with ctx.read_session_factory() as session:
+        position = session.get(SyncPosition, platform.id)
+        last = position.last_attempt_at if position else None
+    return interval_passed(last, tick, platform.push_every_seconds)
 
 
 def next_batch(ctx: Context, platform: Platform) -> SyncBatch | None:
@@ -177,6 +193,7 @@ def _record_answers(
     batch: SyncBatch,
     answers: dict[str, dict[str, Any]],
     summary: PushSummary,
+    attempt: datetime,
 ) -> None:
     """Apply the platform's answer and move the position, in one transaction."""
     now = ctx.now()
@@ -206,11 +223,13 @@ def _record_answers(
                         reason=str(answer.get("reason") or status)[:1000],
                     )
                 )
-        _finish(session, platform, batch, now)
+        _finish(session, platform, batch, now, attempt)
     summary.batches += 1
 
 
-def _finish(session: Session, platform: Platform, batch: SyncBatch, now: datetime) -> None:
+def _finish(
+    session: Session, platform: Platform, batch: SyncBatch, now: datetime, attempt: datetime
+) -> None:
     position = _position(session, platform.id)
     if batch.last_event_id:
         position.last_event_id = max(position.last_event_id, batch.last_event_id)
@@ -220,12 +239,14 @@ def _finish(session: Session, platform: Platform, batch: SyncBatch, now: datetim
                 Requeued.platform_id == platform.id, Requeued.event_id.in_(batch.event_ids)
             )
         )
-    position.last_success_at, position.last_attempt_at = now, now
+    position.last_success_at, position.last_attempt_at = now, attempt
     position.last_error, position.consecutive_failures = None, 0
     session.execute(delete(SyncBatch).where(SyncBatch.id == batch.id))
 
 
-def _refuse_batch(ctx: Context, platform: Platform, batch: SyncBatch, reason: str) -> None:
+def _refuse_batch(
+    ctx: Context, platform: Platform, batch: SyncBatch, reason: str, attempt: datetime
+) -> None:
     """A permanent refusal of the whole request: every event goes to the dead letters."""
     now = ctx.now()
     with ctx.session_factory.begin() as session:
@@ -233,7 +254,7 @@ def _refuse_batch(ctx: Context, platform: Platform, batch: SyncBatch, reason: st
             DeadLetter(platform_id=platform.id, event_id=e, reason=reason[:1000], at=now)
             for e in batch.event_ids
         )
-        _finish(session, platform, batch, now)
+        _finish(session, platform, batch, now, attempt)
 
 
 def backoff_seconds(attempts: int, rng: random.Random) -> float:
@@ -242,7 +263,12 @@ def backoff_seconds(attempts: int, rng: random.Random) -> float:
 
 
 def _defer(
-    ctx: Context, platform: Platform, batch: SyncBatch, exc: TransientError, rng: random.Random
+    ctx: Context,
+    platform: Platform,
+    batch: SyncBatch,
+    exc: TransientError,
+    rng: random.Random,
+    attempt: datetime,
 ) -> None:
     now = ctx.now()
     with ctx.session_factory.begin() as session:
@@ -258,5 +284,5 @@ def _defer(
         stored.next_attempt_at = now + timedelta(seconds=wait)
         stored.last_error = exc.detail[:500]
         position = _position(session, platform.id)
-        position.last_attempt_at, position.last_error = now, exc.detail[:500]
+        position.last_attempt_at, position.last_error = attempt, exc.detail[:500]
         position.consecutive_failures += 1

@@ -9,7 +9,7 @@ from collections import Counter
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import false, func, select
 
 from credit_service.access import Actor
 from credit_service.audit import services as audit
@@ -28,16 +28,24 @@ from credit_service.sync.models import (
     SyncBatch,
     SyncPosition,
 )
-from credit_service.sync.platforms import Platform
+from credit_service.sync.platforms import Platform, interval_passed
 
 PULL_PAGE = 200
 
 
 def pull_changes(
-    ctx: Context, platform: Platform, client: PlatformClient, *, max_pages: int = 50
+    ctx: Context,
+    platform: Platform,
+    client: PlatformClient,
+    *,
+    max_pages: int = 50,
+    run_started: datetime | None = None,
 ) -> Counter[str]:
     """Fetch pages after the stored cursor. Each page's changes and the new cursor commit
-    together, so a crash repeats at most one page, and every change is idempotent."""
+    together, so a crash repeats at most one page, and every change is idempotent.
+    ``run_started`` (default: now) is stored as ``last_success_at``: the scheduler's tick,
+    so the platform's pull interval counts from tick to tick (see ``pull_due``)."""
+    started = run_started or ctx.now()
     outcomes: Counter[str] = Counter()
     for _ in range(max_pages):
         with ctx.read_session_factory() as session:
@@ -59,10 +67,20 @@ def pull_changes(
             session.add(state)
             state.cursor = page.next_cursor or state.cursor
             state.pulled += len(page.changes)
-            state.last_success_at, state.last_error = ctx.now(), None
+            state.last_success_at, state.last_error = started, None
         if not page.has_more or not page.changes:
             break
     return outcomes
+
+
+def pull_due(ctx: Context, platform: Platform, tick: datetime) -> bool:
+    """Whether the pull job should reach the platform on this tick: its
+    ``pull_every_seconds`` have passed since its last successful pull. Only successes
+    are stored with a time, so a failed pull is tried again on the job's next tick."""
+    with ctx.read_session_factory() as session:
+        state = session.get(PullState, platform.id)
+        last = state.last_success_at if state else None
+    return interval_passed(last, tick, platform.pull_every_seconds)
 
 
 def _pull_failed(ctx: Context, platform: Platform, detail: str) -> None:
@@ -152,7 +170,8 @@ def sync_status(ctx: Context, platforms: dict[str, Platform]) -> list[dict[str, 
             position = session.get(SyncPosition, platform.id) or SyncPosition(
                 platform_id=platform.id
             )
-            waiting = _unconfirmed(platform, position.last_event_id)
+            # a platform that is never pushed to waits for nothing
+            waiting = _unconfirmed(platform, position.last_event_id) if platform.pushes else false()
             oldest, pending = session.execute(
                 select(func.min(OutboxEvent.occurred_at), func.count()).where(
                     waiting, ~_dead(platform)

@@ -18,6 +18,7 @@ import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -154,6 +155,33 @@ def _wait_until_up(process: subprocess.Popen, url: str, log: Path) -> None:
     pytest.fail(f"the simulator did not answer {url}: {log.read_text()}")
 
 
+@contextmanager
+def running_simulator(platforms_path: Path, platform_id: str, log: Path) -> Iterator[Platform]:
+    """``python -m credit_service.simulator`` for one platform of the file, until exit."""
+    platform = load_platforms(platforms_path)[platform_id]
+    with log.open("wb") as output:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "credit_service.simulator",
+                "--platforms-file",
+                platforms_path,
+                "--platform",
+                platform_id,
+            ],
+            cwd=PROJECT_ROOT,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        _wait_until_up(process, f"{platform.base_url}/sim/stats", log)
+        yield platform
+    finally:
+        process.kill()
+        process.wait(timeout=10)
+
+
 @pytest.fixture
 def simulator(
     platforms_path: Path, tmp_path: Path
@@ -167,21 +195,42 @@ def simulator(
     platforms_path.write_text(
         platforms_file(_free_port(), secrets.token_urlsafe(24)), encoding="utf-8"
     )
-    platform = load_platforms(platforms_path)["anhui"]
-    log = tmp_path / "simulator.log"
-    with log.open("wb") as output:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "credit_service.simulator", "--platforms-file", platforms_path],
-            cwd=PROJECT_ROOT,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        _wait_until_up(process, f"{platform.base_url}/sim/stats", log)
+    with running_simulator(platforms_path, "anhui", tmp_path / "simulator.log") as platform:
         yield platform, SimulatorControl(platform.base_url), PlatformClient(platform)
-    finally:
-        process.kill()
-        process.wait(timeout=10)
+
+
+@pytest.fixture
+def simulators(
+    platforms_path: Path, tmp_path: Path
+) -> Iterator[Callable[..., dict[str, tuple[Platform, SimulatorControl]]]]:
+    """simulators(*entries) -> {id: (platform, control)}: a platforms file with these
+    entries (id, direction, event_types, intervals…; name, key, secret and a free port
+    are filled in) and one simulator process per platform, each its own province."""
+    stack = ExitStack()
+
+    def start(*entries: dict[str, Any]) -> dict[str, tuple[Platform, SimulatorControl]]:
+        full = [
+            {
+                "name": f"省级平台 {entry['id']}",
+                "base_url": f"http://127.0.0.1:{_free_port()}",
+                "app_key": "xuancheng",
+                "secret": secrets.token_urlsafe(24),
+                **entry,
+            }
+            for entry in entries
+        ]
+        platforms_path.write_text(
+            yaml.safe_dump({"platforms": full}, allow_unicode=True), encoding="utf-8"
+        )
+        started = {}
+        for entry in full:
+            log = tmp_path / f"simulator-{entry['id']}.log"
+            platform = stack.enter_context(running_simulator(platforms_path, entry["id"], log))
+            started[platform.id] = (platform, SimulatorControl(platform.base_url))
+        return started
+
+    with stack:
+        yield start
 
 
 # --- small helpers shared by the tests --------------------------------------------------------
