@@ -267,7 +267,7 @@ def test_the_json_download_is_a_valid_array(client, listed):
 
 # --- validators and caching -------------------------------------------------------------------
 
-CACHED = (LIST, "entry", f"{LIST}/export.csv", f"{LIST}/export.json")
+CACHED = (LIST, "entry", f"{LIST}/export.csv", f"{LIST}/export.json", f"{LIST}/changes")
 
 
 def urls(listed) -> list[str]:
@@ -406,6 +406,28 @@ def test_the_change_feed_pages_by_cursor_and_filters_by_date(ctx, clock, client,
         (listed["agency"]["case"]["id"], "removed"),
     ]
     assert client.get(f"{LIST}/changes", query_string={"since": "garbage"}).status_code == 422
+
+
+def test_polling_the_feed_is_304_until_an_addition_or_removal(ctx, clock, client, listed):
+    feed = ok(client.get(f"{LIST}/changes"))
+    etag = feed.headers["ETag"]
+    dated = ok(client.get(f"{LIST}/changes", query_string={"since": "2026-11-30"}))
+    assert dated.headers["ETag"] != etag  # each query its own validator
+    clock.advance(hours=1)
+    assert client.get(f"{LIST}/changes", headers={"If-None-Match": etag}).status_code == 304
+
+    record_services.revoke_record(
+        ctx, SYSTEM, listed["agency"]["case"]["record_id"], reason="行政复议撤销原处罚决定"
+    )
+    changed = ok(client.get(f"{LIST}/changes", headers={"If-None-Match": etag}))
+    assert changed.headers["ETag"] != etag
+    assert changed.headers["Cache-Control"] == "public, no-cache"
+    assert [(c["kind"], c["reason"]) for c in changed.get_json()["items"]][-1] == (
+        "removed",
+        "revoked",
+    )
+    bad = client.get(f"{LIST}/changes", query_string={"since": "garbage"})
+    assert bad.status_code == 422 and "ETag" not in bad.headers
 
 
 # --- rate limits ------------------------------------------------------------------------------

@@ -177,11 +177,19 @@ class PublicJson(MethodView):
 @bp.route("/changes")
 class PublicChanges(MethodView):
     @public_endpoint(REASON)
+    @cache.conditional
     @bp.arguments(ChangeArgsSchema, location="query")
     @bp.response(200, ChangePageSchema)
+    @bp.alt_response(304, description="Not modified since the client's copy")
     def get(self, args):
-        """Additions and removals (with the reason for each removal) after a cursor."""
-        return public.changes(service_context(), since=args.get("since"))
+        """Additions and removals (with the reason for each removal) after a cursor.
+
+        The feed only grows by list changes, which change the validators, so a consumer
+        polling with If-None-Match gets 304 until something was added or removed."""
+        since = args.get("since")
+        return _json(
+            lambda: ChangePageSchema().dump(public.changes(service_context(), since=since))
+        )
 
 
 def _json_array(entries: Iterator[dict]) -> Iterator[str]:
