@@ -64,7 +64,7 @@ def _send(connection: Any, table: str, names: list[str], values: list[tuple[Any,
         return
     marks = ", ".join("?" for _ in names)
     cursor = driver.cursor()
-    statement = f"INSERT INTO {table} ({columns}) VALUES ({marks})"  # nosec B608
+    statement = f"INSERT INTO {table} ({columns}) VALUES ({marks})"  # nosec B608  # our own model names; values bound
     cursor.executemany(statement, values)
     cursor.close()
 

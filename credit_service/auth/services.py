@@ -21,7 +21,7 @@ from credit_service.context import Context
 from credit_service.errors import Conflict, InvalidInput, NotFound, Unauthenticated
 
 # The public prefix of token strings, not a secret.
-TOKEN_PREFIX = "cst"  # nosec B105
+TOKEN_PREFIX = "cst"  # nosec B105  # a public marker in every token string, not a secret
 DEFAULT_SCOPES = {
     "admin": ("read", "write", "admin"),
     "regulator": ("read", "write"),

@@ -119,7 +119,7 @@ class DemoEntity:
 
 def generate_entities(count: int, seed: int, catalogs: CatalogSet) -> Iterator[DemoEntity]:
     # Reproducible demo data, not security: a seeded PRNG is what is wanted.
-    rng = random.Random(seed)  # nosec B311
+    rng = random.Random(seed)  # nosec B311  # reproducible demo data
     regions = [r.code for r in catalogs.regions]
     used: set[str] = set()
     for index in range(count):
@@ -211,7 +211,7 @@ def generate_records(
     authority: str = "宣城市市场监督管理局",
 ) -> Iterator[dict[str, Any]]:
     """Records as (entity, item_code, fields) rows with fields valid for their item."""
-    rng = random.Random(seed + 1)  # nosec B311
+    rng = random.Random(seed + 1)  # nosec B311  # reproducible demo data
     if not entities or not items:
         return
     for index in range(count):

@@ -57,7 +57,7 @@ def draw_entities(
         pool = sorted((c for c in candidates if c.tier == tier), key=lambda c: c.entity_id)
         rule = measures[tier]
         if rule.proactive_inspection:
-            rng = random.Random(f"{seed}:entities:{tier}")  # nosec B311
+            rng = random.Random(f"{seed}:entities:{tier}")  # nosec B311  # replayable from the seed
             chosen = rng.sample(pool, sample_size(len(pool), rule.sampling_ratio, fraction))
         else:
             chosen = []
@@ -79,7 +79,7 @@ def draw_inspectors(
 ) -> list[int]:
     """Inspectors for one entity: never one with a declared conflict, and none from the
     entity's own county office while enough others are available (D3)."""
-    rng = random.Random(f"{seed}:inspectors:{entity.entity_id}")  # nosec B311
+    rng = random.Random(f"{seed}:inspectors:{entity.entity_id}")  # nosec B311  # replayable draw
     allowed = sorted(
         (o for o in officers if o.inspector_id not in conflicts), key=lambda o: o.inspector_id
     )

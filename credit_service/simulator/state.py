@@ -48,7 +48,7 @@ class PlatformState:
 
     def __post_init__(self) -> None:
         self.lock = threading.Lock()
-        self.rng = random.Random(self.seed)  # nosec B311: simulated faults, not security
+        self.rng = random.Random(self.seed)  # nosec B311  # simulated faults, not security
 
     def roll(self, rate: float) -> bool:
         with self.lock:
