@@ -300,6 +300,21 @@ def test_the_list_entry_and_notices_pages_stack_on_phones(client, figures):
     assert '<td data-label="原因">列入错误予以更正</td>' in html
 
 
+def test_the_list_page_links_to_both_downloads_of_the_whole_list(client, figures):
+    html = get_page(client, "/list")
+    downloads = html.split('<p class="downloads">', 1)[1].split("</p>", 1)[0]
+    links = dict(
+        (label, url) for url, label in re.findall(r'<a href="([^"]+)">([^<]+)</a>', downloads)
+    )
+    assert links["CSV"] == "/api/v1/public/dishonesty-list/export.csv"
+    assert links["JSON"] == "/api/v1/public/dishonesty-list/export.json"
+    text, rows = download(client, links["CSV"])
+    assert text.startswith("\ufeff")
+    assert [figures["kept"]["identifier"] in row for row in rows[1:]] == [True]
+    entries = client.get(links["JSON"]).get_json()
+    assert [e["uscc"] for e in entries] == [figures["kept"]["identifier"]]  # not the corrected
+
+
 def test_a_bad_filter_is_flagged_in_chinese(client):
     html = get_page(client, "/list?uscc=123&region=999999")
     assert "统一社会信用代码应为18位" in html
