@@ -77,7 +77,10 @@ def test_the_decision_pdf_is_the_stored_file_with_its_cjk_font_embedded(ctx, cli
     # A TrueType CJK font is installed here (fonts-wqy-microhei), so it must be used and
     # embedded: a PDF only naming STSong-Light shows blanks where no reader supplies it.
     available = [p for p in documents.FONT_CANDIDATES if Path(p).exists()]
-    assert available or ctx.settings.pdf_font_path, "no CJK TrueType font on this machine"
+    assert available or ctx.settings.pdf_font_path, (
+        "no CJK TrueType font on this machine: install fonts-wqy-microhei (Debian; .ci/run "
+        "does) or set PDF_FONT_PATH"
+    )
     assert documents.font_embedded(ctx.settings.pdf_font_path) is True
     names = [str(font.get("/BaseFont")) for font in fonts]
     # reportlab declares Helvetica as its default: a standard font every reader has
