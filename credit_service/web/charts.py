@@ -11,6 +11,8 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from credit_service.web.i18n import translate
+
 PALETTE = ("#0b5cad", "#d4731c", "#2e8540", "#8a3ffc", "#b42318", "#52606d")
 WIDTH = 640
 PLOT_TOP = 12
@@ -207,7 +209,7 @@ def _horizontal(categories, series, top, stacked, whole):  # type: ignore[no-unt
 
 
 def _tip(category: str, series: Series, value: float) -> str:
-    return f"{category} · {series.name}：{_fmt(value)}"
+    return translate("chart.tip", category=category, series=series.name, value=_fmt(value))
 
 
 def _summary(categories: Sequence[str], series: Sequence[Series], unit: str) -> str:
@@ -217,5 +219,13 @@ def _summary(categories: Sequence[str], series: Sequence[Series], unit: str) -> 
         if not s.values:
             continue
         i = max(range(len(s.values)), key=lambda j: s.values[j])
-        parts.append(f"{s.name}最高为{categories[i]}（{_fmt(s.values[i])}{unit}）")
-    return "；".join(parts) or "暂无数据"
+        parts.append(
+            translate(
+                "chart.highest",
+                series=s.name,
+                category=categories[i],
+                value=_fmt(s.values[i]),
+                unit=unit,
+            )
+        )
+    return translate("chart.separator").join(parts) or translate("chart.no_data")
