@@ -76,6 +76,24 @@ def sign_in(
     return signed_in
 
 
+def record_refused_sign_in(
+    ctx: Context, username: str, *, source_ip: str | None, outcome: str
+) -> None:
+    """Audit a sign-in refused before its password was checked (a failed CSRF check, a
+    rate limit): the trail holds every attempt, not only those that reached the check."""
+    attempt = Actor(
+        role="public", username=username[:100] or "anonymous", source_ip=source_ip, via="session"
+    )
+    audit.append_alone(
+        ctx.session_factory,
+        actor=attempt,
+        action="auth.sign_in",
+        now=ctx.now(),
+        object_type="user",
+        outcome=outcome,
+    )
+
+
 def _check(ctx: Context, session: Session, user: User | None, password: str, now: datetime) -> str:
     """'success', or why not (kept in the audit trail only, never shown)."""
     if user is None:

@@ -328,21 +328,44 @@ def export_rows(
     industry: str | None = None,
     batch: int = 5_000,
 ) -> Iterator[list[Any]]:
-    """Rows of an area's entities with their tiers, streamed in id order."""
+    """Rows of an area's entities with their tiers, streamed in id order.
+
+    The scope is checked and the export audited (who, which area, how many rows) here,
+    before the first row is read: a refusal is then a 403, not a download broken midway,
+    and an export cut short by the client is recorded all the same.
+
+    :raises Forbidden: a region outside the caller's scope.
+    """
     regions = entity_services.scope_regions(ctx, actor, region)
+    filters = []
+    if regions is not None:
+        filters.append(Entity.region_code.in_(regions))
+    if industry:
+        filters.append(Entity.industry == industry)
+    with ctx.session_factory.begin() as session:
+        count = session.execute(select(func.count(Entity.id)).where(*filters)).scalar_one()
+        audit.append(
+            session,
+            actor=actor,
+            action="tiers.export",
+            now=ctx.now(),
+            object_type="tiers",
+            details={"region": region, "industry": industry, "rows": count},
+        )
+    return _tier_rows(ctx, filters, batch)
+
+
+def _tier_rows(ctx: Context, filters: list[Any], batch: int) -> Iterator[list[Any]]:
+    """The export's rows, read in batches so a whole city never sits in memory."""
     after = 0
     while True:
         query = (
             select(Entity, TierAssignment)
             .outerjoin(TierAssignment, TierAssignment.entity_id == Entity.id)
-            .where(Entity.id > after)
+            .where(Entity.id > after, *filters)
             .order_by(Entity.id)
             .limit(batch)
         )
-        if regions is not None:
-            query = query.where(Entity.region_code.in_(regions))
-        if industry:
-            query = query.where(Entity.industry == industry)
         with ctx.read_session_factory() as session:
             rows = session.execute(query).all()
         if not rows:

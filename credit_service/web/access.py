@@ -6,6 +6,7 @@ walks the URL map so that a new endpoint without one fails the build.
 
 from __future__ import annotations
 
+import dataclasses
 import hmac
 import logging
 from collections.abc import Callable
@@ -24,6 +25,7 @@ logger = logging.getLogger(__name__)
 F = TypeVar("F", bound=Callable[..., Any])
 ACCESS_ATTR = "_access_rule"
 BODY_LIMIT_ATTR = "_body_limit"
+AUDITED_ATTR = "_denial_audited"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 SESSION_COOKIE = "cs_session"
 CSRF_FIELD = "csrf_token"
@@ -125,8 +127,10 @@ def enforce_access() -> Response | None:
         _deny(exc)
     if rule is None:
         logger.error("endpoint %s has no access declaration: refused", request.endpoint)
-        raise Forbidden(
-            "this endpoint declares no access rule; 未声明访问规则", code="undeclared-endpoint"
+        _deny(
+            Forbidden(
+                "this endpoint declares no access rule; 未声明访问规则", code="undeclared-endpoint"
+            )
         )
     if rule.is_public:
         return None
@@ -183,18 +187,38 @@ def _check_csrf() -> None:
 
 def _deny(exc: Unauthenticated | Forbidden) -> None:
     """Audit the refusal (in its own transaction), then raise it."""
-    ctx = current_app.extensions["credit_service"]
-    audit.append_alone(
-        ctx.session_factory,
-        actor=g.actor,
-        action="access.denied",
-        now=ctx.now(),
-        object_type="endpoint",
-        object_id=f"{request.method} {request.path}"[:100],
-        outcome="denied",
-        details={"reason": exc.code},
-    )
+    record_denial(exc)
     raise exc
+
+
+def record_denial(exc: Unauthenticated | Forbidden) -> None:
+    """Audit a refused request as access.denied, once per refusal: here before the view
+    runs, or by the error handler for the object-level refusals of the core.
+
+    The row is written in a transaction of its own (the request's work, if any, rolled
+    back with the exception). A failure to write it is logged, never answered with a
+    500 instead of the refusal: the caller is refused either way.
+    """
+    if getattr(exc, AUDITED_ATTR, False):
+        return
+    setattr(exc, AUDITED_ATTR, True)
+    ctx = current_app.extensions["credit_service"]
+    actor = g.get("actor") or PUBLIC
+    if actor.source_ip is None:  # the anonymous caller: still say where it came from
+        actor = dataclasses.replace(actor, source_ip=request.remote_addr)
+    try:
+        audit.append_alone(
+            ctx.session_factory,
+            actor=actor,
+            action="access.denied",
+            now=ctx.now(),
+            object_type="endpoint",
+            object_id=f"{request.method} {request.path}"[:100],
+            outcome="denied",
+            details={"reason": exc.code},
+        )
+    except Exception:  # the refusal must still be answered
+        logger.exception("could not audit the refusal of %s %s", request.method, request.path)
 
 
 def _authenticate() -> None:

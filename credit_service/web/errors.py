@@ -15,6 +15,7 @@ from flask import Flask, Response, json, redirect, render_template, request, url
 from werkzeug.exceptions import HTTPException
 
 from credit_service import errors
+from credit_service.web import access
 
 logger = logging.getLogger(__name__)
 
@@ -106,6 +107,10 @@ def _slug(status: int) -> str:
 
 
 def handle_domain_error(exc: errors.CreditServiceError) -> Response:
+    """Map a domain error to its status; a refusal (401/403) raised anywhere, the core's
+    object-level checks included, is audited as access.denied first."""
+    if isinstance(exc, errors.Forbidden | errors.Unauthenticated):
+        access.record_denial(exc)
     status = next((code for cls, code in STATUS_FOR.items() if isinstance(exc, cls)), 500)
     if status == 500:
         logger.error("domain error mapped to 500: %s", exc.detail)

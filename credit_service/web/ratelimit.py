@@ -7,14 +7,16 @@ several workers or hosts need a shared store (RATELIMIT_STORAGE_URI=redis://…)
 from __future__ import annotations
 
 from flask import Flask, current_app, request
-from flask_limiter import Limiter
+from flask_limiter import Limiter, RequestLimit
 from flask_limiter.util import get_remote_address
 
+from credit_service.auth import sessions
 from credit_service.config import Settings
 from credit_service.web.access import rule_for
 
+SIGN_IN_PAGE = "auth_pages.sign_in"
 SIGN_IN_ENDPOINTS = (
-    "auth_pages.sign_in",
+    SIGN_IN_PAGE,
     "accounts.EnterpriseRegistration",
     "auth_pages.register_enterprise",
 )
@@ -38,7 +40,19 @@ def init_rate_limits(app: Flask, settings: Settings) -> Limiter:
     )
     for endpoint in SIGN_IN_ENDPOINTS:
         view = app.view_functions[endpoint]
-        app.view_functions[endpoint] = limiter.limit(settings.ratelimit_signin, methods=["POST"])(
-            view
-        )
+        on_breach = _audit_limited_sign_in if endpoint == SIGN_IN_PAGE else None
+        app.view_functions[endpoint] = limiter.limit(
+            settings.ratelimit_signin, methods=["POST"], on_breach=on_breach
+        )(view)
     return limiter
+
+
+def _audit_limited_sign_in(limit: RequestLimit) -> None:
+    """A sign-in post refused by the limit is still an attempt (of a password guesser,
+    likely): audit it with the user name it tried. Returning None keeps the 429."""
+    sessions.record_refused_sign_in(
+        current_app.extensions["credit_service"],
+        request.form.get("username", "").strip(),
+        source_ip=request.remote_addr,
+        outcome="rate-limited",
+    )

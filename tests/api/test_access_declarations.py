@@ -12,6 +12,7 @@ import re
 import pytest
 
 from credit_service.access import ROLES
+from credit_service.audit import services as audit
 from credit_service.config import Settings
 from credit_service.web import access, create_app
 from tests.factories import unique_uscc
@@ -100,7 +101,7 @@ def test_declarations_are_enforced(app, client, auth, path, endpoint, method):
         assert body["code"] == "role-forbidden", (role, body)
 
 
-def test_an_undeclared_endpoint_is_refused(app, client, auth):
+def test_an_undeclared_endpoint_is_refused_and_audited(ctx, app, client, auth):
     def undeclared():
         return {"ok": True}
 
@@ -109,3 +110,11 @@ def test_an_undeclared_endpoint_is_refused(app, client, auth):
     for headers in ({}, auth("admin")):
         body = assert_problem(client.get("/test-undeclared", headers=headers), 403)
         assert body["code"] == "undeclared-endpoint"
+    with ctx.session_factory() as session:
+        denied = audit.query_events(
+            session, action="access.denied", object_id="GET /test-undeclared"
+        )
+    assert [(e.role, e.details["reason"]) for e in denied] == [
+        ("public", "undeclared-endpoint"),
+        ("admin", "undeclared-endpoint"),
+    ]

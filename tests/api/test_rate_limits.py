@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 
+from credit_service.audit import services as audit
 from credit_service.web import create_app
 
 CSRF_INPUT = re.compile(r'<input type="hidden" name="csrf_token" value="([^"]*)">')
@@ -32,6 +33,12 @@ def assert_too_many(response) -> dict:
     return body
 
 
+def sign_in_outcomes(ctx, username: str) -> list[str]:
+    with ctx.session_factory() as session:
+        events = audit.query_events(session, actor=username, action="auth.sign_in")
+    return [e.outcome for e in events]
+
+
 def sign_in_form(client) -> dict[str, str]:
     html = client.get("/sign-in").get_data(as_text=True)
     return {"csrf_token": CSRF_INPUT.search(html).group(1), "username": "nobody"}
@@ -52,6 +59,7 @@ def test_the_fourth_sign_in_post_in_a_minute_is_refused(ctx):
     assert [r.status_code for r in first_three] == [401, 401, 401]
     body = assert_too_many(fourth)
     assert body["instance"] == "/sign-in"
+    assert sign_in_outcomes(ctx, "nobody") == ["unknown-user"] * 3 + ["rate-limited"]
 
 
 def test_the_limit_counts_posts_whatever_their_outcome(ctx):

@@ -156,6 +156,19 @@ def test_sign_in_with_a_wrong_csrf_token_is_refused(ctx, client):
     assert open_sessions(ctx, username) == 0
 
 
+def test_a_sign_in_refused_for_its_csrf_token_is_audited(ctx, client):
+    username = make_user(ctx)
+    form_token(client)
+
+    client.post("/sign-in", data={"csrf_token": "forged", "username": username, "password": WRONG})
+    client.post("/sign-in", data={"username": f" {username} ", "password": PASSWORD})
+
+    assert sign_in_outcomes(ctx, username) == ["csrf", "csrf"]
+    with ctx.session_factory() as session:
+        [event, _] = audit.query_events(session, actor=username, action="auth.sign_in")
+    assert (event.role, event.source_ip) == ("public", "127.0.0.1")
+
+
 def test_sign_in_without_the_csrf_cookie_is_refused(ctx, app):
     username = make_user(ctx)
     token = form_token(app.test_client())  # the token of another browser

@@ -14,6 +14,7 @@ import yaml
 from sqlalchemy import func, select
 
 from credit_service.access import SYSTEM, Actor
+from credit_service.audit.models import AuditEvent
 from credit_service.catalogs import services as catalog_services
 from credit_service.clock import SHANGHAI, local_noon
 from credit_service.config import PROJECT_ROOT
@@ -1160,3 +1161,26 @@ def test_export_rows_stay_within_the_scope_and_mask_natural_persons(ctx, applied
     masked = rows[1]
     assert masked[0] != person["identifier"] and "*" in masked[0] and "*" in masked[1]
     assert all(r[3] == LANGXI and r[5] == "B" for r in rows)
+
+
+def test_an_export_is_audited_with_its_area_and_row_count_before_any_row_is_read(ctx, applied):
+    new_entity(ctx, region_code=LANGXI)
+    new_entity(ctx, region_code=LANGXI, industry="I")
+    new_entity(ctx, region_code=XUANZHOU)
+
+    tier_services.export_rows(ctx, LANGXI_REGULATOR)  # not iterated: a download cut short
+    list(tier_services.export_rows(ctx, LANGXI_REGULATOR, region=LANGXI, industry="I"))
+
+    with ctx.session_factory() as session:
+        events = session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "tiers.export").order_by(AuditEvent.seq)
+        ).all()
+    assert [(e.actor, e.object_type, e.details) for e in events] == [
+        ("r-langxi", "tiers", {"region": None, "industry": None, "rows": 2}),
+        ("r-langxi", "tiers", {"region": LANGXI, "industry": "I", "rows": 1}),
+    ]
+
+
+def test_an_export_of_another_county_is_refused_before_it_starts(ctx, applied):
+    with pytest.raises(Forbidden):
+        tier_services.export_rows(ctx, LANGXI_REGULATOR, region=XUANZHOU)

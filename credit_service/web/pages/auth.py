@@ -35,9 +35,12 @@ def sign_in() -> Response:
             next=request.args.get("next", ""),
             notice=request.args.get("notice"),
         )
-    if not forms.anonymous_csrf_ok():
-        return _page("auth/sign_in.html", 400, error="form.csrf", next="")
     username = request.form.get("username", "").strip()
+    if not forms.anonymous_csrf_ok():
+        sessions.record_refused_sign_in(
+            _ctx(), username, source_ip=request.remote_addr, outcome="csrf"
+        )
+        return _page("auth/sign_in.html", 400, error="form.csrf", next="")
     try:
         signed_in = sessions.sign_in(
             _ctx(),
