@@ -64,7 +64,8 @@ def _send(connection: Any, table: str, names: list[str], values: list[tuple[Any,
         return
     marks = ", ".join("?" for _ in names)
     cursor = driver.cursor()
-    statement = f"INSERT INTO {table} ({columns}) VALUES ({marks})"  # nosec B608  # our own model names; values bound
+    # the table and column names are our own model's; the values are bound
+    statement = f"INSERT INTO {table} ({columns}) VALUES ({marks})"  # nosec B608
     cursor.executemany(statement, values)
     cursor.close()
 

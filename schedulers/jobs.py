@@ -10,6 +10,7 @@ from functools import partial
 from typing import Any
 
 from credit_service.access import Actor
+from credit_service.audit import services as audit_services
 from credit_service.context import Context, reload_calendar
 from credit_service.dishonesty import services as dishonesty_services
 from credit_service.records import services as record_services
@@ -122,6 +123,16 @@ def provisional_deadlines_job(ctx: Context) -> int:
     ) + dishonesty_services.refresh_provisional_deadlines(ctx)
 
 
+def audit_purge_job(ctx: Context) -> int:
+    """Audit rows older than AUDIT_RETENTION_DAYS go (never younger than 180 days)."""
+    return audit_services.purge(
+        ctx.session_factory,
+        now=ctx.now(),
+        retention_days=ctx.settings.audit_retention_days,
+        actor=SCHEDULER,
+    )
+
+
 MINUTE, HOUR, DAY = timedelta(minutes=1), timedelta(hours=1), timedelta(days=1)
 JOBS: tuple[JobSpec, ...] = (
     JobSpec(
@@ -153,5 +164,6 @@ JOBS: tuple[JobSpec, ...] = (
         {"hour": 4, "minute": 0},
         DAY,
     ),
+    JobSpec("audit.purge", audit_purge_job, "cron", {"hour": 4, "minute": 30}, DAY),
     JobSpec("repair.flag_deadlines", repair_deadlines_job, "cron", {"minute": 5}, HOUR),
 )

@@ -58,7 +58,7 @@ def push_pending(
     run reaches it: the scheduler's tick, so the platform's interval counts from tick to
     tick however long a run lasts (see ``due``).
     """
-    rng = rng or random.Random()  # nosec B311: jitter, not security
+    rng = rng or random.Random()  # nosec B311  # jitter, not security
     attempt = run_started or ctx.now()
     summary, started = PushSummary(), time.monotonic()
     while max_seconds is None or time.monotonic() - started < max_seconds:

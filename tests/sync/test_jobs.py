@@ -38,6 +38,7 @@ DAILY = {
     "tiers.recompute_nightly": time(2, 0),
     "sync.reconcile": time(3, 0),
     "deadlines.refresh_provisional": time(4, 0),
+    "audit.purge": time(4, 30),
 }
 EVERY = {"sync.push": timedelta(minutes=1), "sync.pull": timedelta(minutes=5)}
 
