@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import shutil
 import time
 from collections.abc import Iterator
 from datetime import datetime
@@ -233,3 +234,17 @@ def live_ctx(db_kind: str, catalog_set: CatalogSet, tmp_path: Path) -> Iterator[
             with admin.begin() as conn:
                 conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
             admin.dispose()
+
+
+@pytest.fixture
+def edited_rules(ctx, tmp_path):  # type: ignore[no-untyped-def]
+    """catalogs/ copied, with tiers.yaml giving D (not C) for an active dishonest record."""
+    catalogs = tmp_path / "catalogs"
+    shutil.copytree(PROJECT_ROOT / "catalogs", catalogs)
+    path = catalogs / "tiers.yaml"
+    text = path.read_text(encoding="utf-8")
+    old = "  - id: dishonest-record\n    tier: C\n"
+    assert old in text
+    path.write_text(text.replace(old, "  - id: dishonest-record\n    tier: D\n"), "utf-8")
+    ctx.settings = ctx.settings.replace(catalogs_dir=catalogs)
+    return path

@@ -4,7 +4,6 @@ same services as the API, audited as the console operator, errors on stderr with
 from __future__ import annotations
 
 import getpass
-import shutil
 from datetime import date
 
 import pytest
@@ -13,7 +12,6 @@ from sqlalchemy import select
 from credit_service.access import SYSTEM
 from credit_service.audit.models import AuditEvent
 from credit_service.clock import local_noon
-from credit_service.config import PROJECT_ROOT
 from credit_service.entities.models import Entity
 from credit_service.inspections import services as inspection_services
 from credit_service.inspections.models import Inspector, InspectorConflict
@@ -171,20 +169,6 @@ def test_a_conflict_of_interest_is_declared_once(ctx, runner):
 @pytest.fixture
 def applied(ctx):  # type: ignore[no-untyped-def]
     return tier_services.apply_rule_set(ctx, SYSTEM)
-
-
-@pytest.fixture
-def edited_rules(ctx, tmp_path):  # type: ignore[no-untyped-def]
-    """catalogs/ copied, with tiers.yaml giving D (not C) for an active dishonest record."""
-    catalogs = tmp_path / "catalogs"
-    shutil.copytree(PROJECT_ROOT / "catalogs", catalogs)
-    path = catalogs / "tiers.yaml"
-    text = path.read_text(encoding="utf-8")
-    old = "  - id: dishonest-record\n    tier: C\n"
-    assert old in text
-    path.write_text(text.replace(old, "  - id: dishonest-record\n    tier: D\n"), "utf-8")
-    ctx.settings = ctx.settings.replace(catalogs_dir=catalogs)
-    return path
 
 
 def test_tiers_preview_shows_the_moves_and_apply_makes_them(ctx, runner, applied, edited_rules):

@@ -5,13 +5,11 @@ from __future__ import annotations
 
 import csv
 import io
-import shutil
 from datetime import date
 
 import pytest
 
 from credit_service.access import SYSTEM
-from credit_service.config import PROJECT_ROOT
 from credit_service.tiers import services as tier_services
 from tests.factories import (
     CITY,
@@ -340,20 +338,6 @@ def test_an_invalid_override_is_refused(client, ctx, admin, applied, change, fie
 
 
 # --- preview and apply (administrators) -------------------------------------------------------
-
-
-@pytest.fixture
-def edited_rules(ctx, tmp_path):  # type: ignore[no-untyped-def]
-    """catalogs/ copied, with tiers.yaml giving D (not C) for an active dishonest record."""
-    catalogs = tmp_path / "catalogs"
-    shutil.copytree(PROJECT_ROOT / "catalogs", catalogs)
-    path = catalogs / "tiers.yaml"
-    text = path.read_text(encoding="utf-8")
-    old = "  - id: dishonest-record\n    tier: C\n"
-    assert old in text
-    path.write_text(text.replace(old, "  - id: dishonest-record\n    tier: D\n"), "utf-8")
-    ctx.settings = ctx.settings.replace(catalogs_dir=catalogs)
-    return path
 
 
 def test_preview_then_apply_a_changed_rule_file(client, ctx, admin, applied, edited_rules):
