@@ -18,6 +18,16 @@ XUANZHOU = "341802"
 LANGXI = "341821"
 
 
+# The party's written waiver (书面放弃陈述申辩): the ``waive`` step records at least one paper.
+WRITTEN_WAIVER = ({"title": "放弃陈述申辩权利声明书", "reference": "宣市监收〔2026〕101号"},)
+
+
+def step_papers(step: str) -> dict[str, Any]:
+    """The papers a listing step needs besides its date and reason: the written waiver
+    for ``waive``, none for the others (for loops that take a case through its steps)."""
+    return {"documents": WRITTEN_WAIVER} if step == "waive" else {}
+
+
 def unique_uscc(region: str = XUANZHOU, prefix: str = "91") -> str:
     return identifiers.make_uscc(f"{prefix}{region}MA{next(_counter):07d}")
 

@@ -129,9 +129,10 @@ def _listing(ctx: Context, actor: Actor, identifier: str, decided: date, n: int)
         record_ids=[record["id"]],
         reason="故意侵犯知识产权，受到责令停产停业的较重行政处罚",
     )
+    waiver = _written_waiver(decided - timedelta(days=17), n)
     steps: tuple[tuple[int, str, dict[str, Any]], ...] = (
         (-18, "serve_notice", {}),
-        (-17, "waive", {"reason": "当事人书面放弃陈述、申辩"}),
+        (-17, "waive", {"reason": "当事人书面放弃陈述、申辩", "documents": [waiver]}),
         (0, "decide_list", {}),
         (3, "publish", {}),
     )
@@ -139,6 +140,16 @@ def _listing(ctx: Context, actor: Actor, identifier: str, decided: date, n: int)
         day = decided + timedelta(days=offset)
         case = dishonesty.advance(_on(ctx, day), actor, case["id"], step, **details)
     return case
+
+
+def _written_waiver(received_on: date, n: int) -> dict[str, Any]:
+    """The party's signed waiver of its statement and defence: the paper the ``waive``
+    step must record (a decision inside the window rests on it)."""
+    return {
+        "title": "放弃陈述申辩权利声明书",
+        "reference": f"宣市监收〔{received_on.year}〕{n + 1}号",
+        "received_on": received_on,
+    }
 
 
 def _account(

@@ -79,6 +79,48 @@ def manual_removal_refusal(removal_reason: str | None) -> str | None:
     )
 
 
+# Papers received on a step (the party's statement and defence, a written waiver): what
+# each records, and the steps that cannot be taken without one. A decision inside the
+# statement window rests on the party's written waiver (书面放弃陈述申辩), so ``waive``
+# must name the paper it rests on.
+PAPERS_PER_STEP = 10
+PAPER_TITLE_CHARS = (2, 200)
+PAPER_REFERENCE_CHARS = 100
+PAPERS_REQUIRED = {
+    "waive": (
+        "a written waiver must be recorded: the party's signed paper giving up the "
+        "statement and defence; 须登记当事人书面放弃陈述、申辩的材料"
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Paper:
+    """A paper received from the party, as a step records it."""
+
+    title: str
+    reference: str | None = None
+    received_on: date | None = None
+
+
+def paper_errors(papers: Sequence[Paper], today: date) -> dict[int, dict[str, list[str]]]:
+    """What is wrong with each paper, by its position (as a schema reports a list); empty
+    when all are fine. A paper cannot have been received after today."""
+    low, high = PAPER_TITLE_CHARS
+    errors: dict[int, dict[str, list[str]]] = {}
+    for index, paper in enumerate(papers):
+        found: dict[str, list[str]] = {}
+        if not low <= len(paper.title.strip()) <= high:
+            found["title"] = [f"between {low} and {high} characters; 材料名称{low}至{high}个字"]
+        if paper.reference and len(paper.reference) > PAPER_REFERENCE_CHARS:
+            found["reference"] = [f"at most {PAPER_REFERENCE_CHARS} characters"]
+        if paper.received_on and paper.received_on > today:
+            found["received_on"] = ["in the future; 收到日期不能晚于今天"]
+        if found:
+            errors[index] = found
+    return errors
+
+
 def allowed_steps(state: str) -> list[str]:
     """The steps that may follow ``state``, in procedure order."""
     return [step for step, (before, _) in STEPS.items() if state in before]

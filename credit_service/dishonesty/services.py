@@ -7,6 +7,7 @@ change feed, the outbox event and the recomputed tier in the same transaction.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import date, timedelta
 from typing import Any
 
@@ -123,12 +124,18 @@ def advance(
     *,
     on: date | None = None,
     reason: str = "",
+    documents: Sequence[Mapping[str, Any]] = (),
     **details: Any,
 ) -> dict[str, Any]:
     """Take one procedural step.
 
+    ``documents`` are the papers received on it (the party's statement and defence, a
+    written waiver: title, reference, received_on); the step keeps them in its details,
+    with the documents it issued, so its history shows what each step rests on.
+
     :raises Conflict: a step out of order (with the allowed next steps named).
-    :raises InvalidInput: a date in the future, a decision inside the statement window.
+    :raises InvalidInput: a date in the future, a decision inside the statement window,
+        a paper not valid, a waiver without the party's written waiver.
     """
     on = on or ctx.today()
     if on > ctx.today():
@@ -136,6 +143,9 @@ def advance(
             "a step cannot be dated in the future; 日期不能晚于今天",
             errors={"on": ["in the future"]},
         )
+    papers = _papers(ctx, documents)
+    if papers:
+        details["documents"] = papers
     with ctx.session_factory.begin() as session:
         case = _case_for_update(session, actor, case_id)
         after = rules.next_state(case.state, step) if step in rules.STEPS else None
@@ -146,10 +156,56 @@ def advance(
                 state=case.state,
                 allowed_steps=rules.allowed_steps(case.state),
             )
+        _ensure_papers(step, papers)
         STEP_HANDLERS[step](session, ctx, actor, case, on, reason, details)
         case.state, case.version, case.updated_at = after, case.version + 1, ctx.now()
         _log(session, ctx, actor, case, step, reason, on, details)
         return case_view(session, ctx, case)
+
+
+def _papers(ctx: Context, documents: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """The papers received on a step, checked, as the step's JSON details keep them
+    (dates as ISO text, like the other details).
+
+    :raises InvalidInput: too many papers, or one not valid (errors by position, as the
+        API's schema reports a list).
+    """
+    if len(documents) > rules.PAPERS_PER_STEP:
+        raise InvalidInput(
+            f"at most {rules.PAPERS_PER_STEP} papers on one step; 每个环节最多登记"
+            f"{rules.PAPERS_PER_STEP}份材料",
+            errors={"documents": [f"at most {rules.PAPERS_PER_STEP}"]},
+        )
+    papers = [
+        rules.Paper(
+            title=(d.get("title") or "").strip(),
+            reference=(d.get("reference") or "").strip() or None,
+            received_on=d.get("received_on"),
+        )
+        for d in documents
+    ]
+    wrong = rules.paper_errors(papers, ctx.today())
+    if wrong:
+        raise InvalidInput(
+            "a paper recorded on the step is not valid; 登记的材料信息有误",
+            errors={"documents": wrong},
+        )
+    return [
+        {
+            "title": p.title,
+            "reference": p.reference,
+            "received_on": p.received_on.isoformat() if p.received_on else None,
+        }
+        for p in papers
+    ]
+
+
+def _ensure_papers(step: str, papers: Sequence[Mapping[str, Any]]) -> None:
+    """A step that rests on a paper from the party (a waiver: its written waiver) is
+    refused without one, so no decision inside the window rests on a word alone."""
+    needed = rules.PAPERS_REQUIRED.get(step)
+    if needed and not papers:
+        raise InvalidInput(needed, code="written-waiver-missing", errors={"documents": [needed]})
 
 
 def _serve_notice(
@@ -166,7 +222,8 @@ def _serve_notice(
     case.notice_no = documents.next_number(session, list_rules.notice_prefix, on.year)
     case.notice_served_on, case.statement_deadline = on, deadline.due
     case.statement_deadline_provisional = deadline.provisional
-    _store_document(session, ctx, case, "notice", case.notice_no, _notice(session, ctx, case, on))
+    content = _notice(session, ctx, case, on)
+    _store_document(session, ctx, case, "notice", case.notice_no, content, details)
 
 
 def _receive_statement(
@@ -266,9 +323,8 @@ def _decide_list(
     case.publication_deadline_provisional = deadline.provisional
     case.term_ends_on = rules.term_end(list_rules, on)
     case.measures = list(list_rules.measures)
-    _store_document(
-        session, ctx, case, "decision", case.decision_no, _decision(session, ctx, case, on, reason)
-    )
+    content = _decision(session, ctx, case, on, reason)
+    _store_document(session, ctx, case, "decision", case.decision_no, content, details)
 
 
 def _decide_not_list(
@@ -547,7 +603,10 @@ def _store_document(
     kind: str,
     number: str,
     content: documents.DocumentContent,
+    details: dict[str, Any],
 ) -> None:
+    """Render and keep a document, and name it in the issuing step's ``details.issued``
+    (flushed for its id), so the step's history links the very document it produced."""
     html = documents.render_html(content)
     pdf = documents.render_pdf(content, font_path=ctx.settings.pdf_font_path)
     folder = ctx.settings.data_dir / "documents"
@@ -555,18 +614,20 @@ def _store_document(
     pdf_hash = documents.sha256(pdf)
     path = folder / f"{pdf_hash}.pdf"
     path.write_bytes(pdf)
-    session.add(
-        CaseDocument(
-            case_id=case.id,
-            kind=kind,
-            number=number,
-            html=html,
-            sha256=documents.sha256(html),
-            pdf_path=str(path),
-            pdf_sha256=pdf_hash,
-            created_at=ctx.now(),
-        )
+    document = CaseDocument(
+        case_id=case.id,
+        kind=kind,
+        number=number,
+        html=html,
+        sha256=documents.sha256(html),
+        pdf_path=str(path),
+        pdf_sha256=pdf_hash,
+        created_at=ctx.now(),
     )
+    session.add(document)
+    session.flush()
+    issued = {"kind": kind, "number": number, "document_id": document.id}
+    details["issued"] = [*details.get("issued", []), issued]
 
 
 def _party(session: Session, case: DishonestyCase) -> Entity:

@@ -15,7 +15,15 @@ from credit_service.clock import local_noon
 from credit_service.dishonesty import services
 from credit_service.identifiers import patent_check_char
 from credit_service.records import services as record_services
-from tests.factories import CITY, LANGXI, XUANZHOU, create_entity, create_person, file_penalty
+from tests.factories import (
+    CITY,
+    LANGXI,
+    XUANZHOU,
+    create_entity,
+    create_person,
+    file_penalty,
+    step_papers,
+)
 
 CHECKS = "/api/v1/credit-checks"
 HEAVIER = ["罚款", "责令停产停业"]
@@ -57,7 +65,7 @@ def listed_entity(ctx, **overrides) -> tuple[dict, dict]:
         ctx, REGULATOR, entity=owner["identifier"], record_ids=[record["id"]], reason="依法拟列入"
     )
     for step in ("serve_notice", "waive", "decide_list", "publish"):
-        case = services.advance(ctx, REGULATOR, case["id"], step)
+        case = services.advance(ctx, REGULATOR, case["id"], step, **step_papers(step))
     return owner, case
 
 

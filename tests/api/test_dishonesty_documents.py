@@ -14,7 +14,7 @@ from pypdf.generic import DictionaryObject
 
 from credit_service.access import Actor
 from credit_service.dishonesty import documents, services
-from tests.factories import CITY, LANGXI, XUANZHOU, create_entity, file_penalty
+from tests.factories import CITY, LANGXI, XUANZHOU, create_entity, file_penalty, step_papers
 
 HEAVIER = ["罚款", "责令停产停业"]
 STANDARD = ("/Helvetica", "/Times", "/Courier", "/Symbol", "/ZapfDingbats")  # PDF's base 14
@@ -30,7 +30,7 @@ def decided(ctx) -> tuple[dict, dict]:
         ctx, REGULATOR, entity=owner["identifier"], record_ids=[record["id"]], reason="依法拟列入"
     )
     for step in ("serve_notice", "waive", "decide_list"):
-        case = services.advance(ctx, REGULATOR, case["id"], step)
+        case = services.advance(ctx, REGULATOR, case["id"], step, **step_papers(step))
     return owner, case
 
 

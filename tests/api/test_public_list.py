@@ -21,7 +21,15 @@ from credit_service.dishonesty import public, services
 from credit_service.entities import services as entity_services
 from credit_service.records import services as record_services
 from credit_service.web import create_app
-from tests.factories import CITY, LANGXI, XUANZHOU, create_entity, create_person, file_penalty
+from tests.factories import (
+    CITY,
+    LANGXI,
+    XUANZHOU,
+    create_entity,
+    create_person,
+    file_penalty,
+    step_papers,
+)
 
 LIST = "/api/v1/public/dishonesty-list"
 HEAVIER = ["罚款", "责令停产停业"]
@@ -43,7 +51,7 @@ def decided(ctx, owner: dict, item: str = "PAT-PEN-COUNTERFEIT", **fields) -> di
         ctx, REGULATOR, entity=owner["identifier"], record_ids=[record["id"]], reason="依法拟列入"
     )
     for name in ("serve_notice", "waive", "decide_list"):
-        case = services.advance(ctx, REGULATOR, case["id"], name)
+        case = services.advance(ctx, REGULATOR, case["id"], name, **step_papers(name))
     case["record_id"] = record["id"]
     return case
 

@@ -24,7 +24,7 @@ from credit_service.dishonesty import services as dishonesty
 from credit_service.inspections import services as inspections
 from credit_service.web.i18n import translate
 from tests.browser.pages import check_page, console_errors, screenshots, tab_until
-from tests.factories import CITY, LANGXI, XUANZHOU, create_entity, file_penalty
+from tests.factories import CITY, LANGXI, XUANZHOU, create_entity, file_penalty, step_papers
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -45,7 +45,9 @@ def listed(ctx, name: str, region: str, decided: date) -> tuple[dict, dict]:  # 
         ctx, REGULATOR, entity=owner["identifier"], record_ids=[record["id"]], reason="拟列入"
     )
     for step in ("serve_notice", "waive"):
-        case = dishonesty.advance(ctx, REGULATOR, case["id"], step, reason="书面放弃陈述申辩")
+        case = dishonesty.advance(
+            ctx, REGULATOR, case["id"], step, reason="书面放弃陈述申辩", **step_papers(step)
+        )
     ctx.clock.set(local_noon(decided))
     for step in ("decide_list", "publish"):
         case = dishonesty.advance(ctx, REGULATOR, case["id"], step)

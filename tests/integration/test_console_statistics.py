@@ -17,7 +17,7 @@ from credit_service.repair import services as repair_services
 from credit_service.tiers import services as tier_services
 from credit_service.tiers import statistics
 from credit_service.tiers.definitions import TIER_CODES
-from tests.factories import CITY, LANGXI, XUANZHOU, create_entity, file_penalty
+from tests.factories import CITY, LANGXI, XUANZHOU, create_entity, file_penalty, step_papers
 
 TODAY = date(2026, 11, 25)  # Wednesday, the fixtures' start
 HEAVIER = ["罚款", "责令停产停业"]
@@ -40,7 +40,7 @@ def case_for(ctx, region: str = XUANZHOU, *steps: str) -> dict:
         ctx, CITY_REGULATOR, entity=owner["identifier"], record_ids=[record["id"]], reason="拟列入"
     )
     for step in steps:
-        case = dishonesty.advance(ctx, CITY_REGULATOR, case["id"], step)
+        case = dishonesty.advance(ctx, CITY_REGULATOR, case["id"], step, **step_papers(step))
     return case
 
 
@@ -200,7 +200,9 @@ def test_each_next_step_says_when_it_may_be_taken(ctx, tiers):
     assert pipeline.step_timing(served, "decide_list").earliest == date(2026, 12, 3)
     assert pipeline.step_timing(served, "withdraw") == pipeline.StepTiming()
 
-    waived = dishonesty.advance(ctx, CITY_REGULATOR, proposed["id"], "waive")
+    waived = dishonesty.advance(
+        ctx, CITY_REGULATOR, proposed["id"], "waive", **step_papers("waive")
+    )
     assert pipeline.step_timing(waived, "decide_list") == pipeline.StepTiming()  # at once
     decided = dishonesty.advance(ctx, CITY_REGULATOR, proposed["id"], "decide_list")
     timing = pipeline.step_timing(decided, "publish")

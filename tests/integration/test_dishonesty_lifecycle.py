@@ -23,7 +23,15 @@ from credit_service.sync.models import OutboxEvent
 from credit_service.tiers import services as tier_services
 from credit_service.tiers.models import TierAssignment
 from credit_service.workdays import WorkdayCalendar, load_holiday_file
-from tests.factories import CITY, LANGXI, XUANZHOU, create_entity, file_penalty
+from tests.factories import (
+    CITY,
+    LANGXI,
+    WRITTEN_WAIVER,
+    XUANZHOU,
+    create_entity,
+    file_penalty,
+    step_papers,
+)
 
 try:  # optional: only to read the PDF's text
     import pypdf
@@ -74,7 +82,7 @@ def decided_case(ctx, **entity) -> tuple[dict, dict, dict]:
     owner, record = heavier_penalty(ctx, **entity)
     case = propose(ctx, owner, record)
     step(ctx, case, "serve_notice")
-    step(ctx, case, "waive", reason="当事人书面放弃陈述、申辩")
+    step(ctx, case, "waive", reason="当事人书面放弃陈述、申辩", documents=WRITTEN_WAIVER)
     return owner, record, step(ctx, case, "decide_list")
 
 
@@ -299,7 +307,7 @@ def test_decision_numbers_follow_one_yearly_sequence(ctx, clock, no_2027_calenda
     owner, record = heavier_penalty(ctx)
     case = propose(ctx, owner, record)
     step(ctx, case, "serve_notice")
-    step(ctx, case, "waive")
+    step(ctx, case, "waive", documents=WRITTEN_WAIVER)
     on(clock, date(2027, 1, 4))
     later = step(ctx, case, "decide_list")
     assert later["decision_no"] == "宣市监信列〔2027〕1号"
@@ -314,7 +322,9 @@ def test_a_written_waiver_allows_an_immediate_decision(ctx):
     owner, record = heavier_penalty(ctx)
     case = propose(ctx, owner, record)
     step(ctx, case, "serve_notice")
-    waived = step(ctx, case, "waive", reason="当事人书面放弃陈述、申辩权利")
+    waived = step(
+        ctx, case, "waive", reason="当事人书面放弃陈述、申辩权利", documents=WRITTEN_WAIVER
+    )
     assert waived["state"] == "window_closed" and waived["statement_waived"] is True
     decided = step(ctx, case, "decide_list")
     assert decided["state"] == "decided_list" and decided["decided_on"] == TODAY
@@ -325,6 +335,92 @@ def test_a_written_waiver_allows_an_immediate_decision(ctx):
         "decide_list",
     ]
     assert decided["steps"][2]["reason"] == "当事人书面放弃陈述、申辩权利"
+
+
+def test_over_http_a_waiver_without_the_written_waiver_is_422_and_changes_nothing(
+    ctx, client, auth
+):
+    owner, record = heavier_penalty(ctx)
+    case = propose(ctx, owner, record)
+    served = step(ctx, case, "serve_notice")
+    regulator = auth("regulator")
+    url = f"/api/v1/dishonesty-cases/{case['id']}/steps/waive"
+
+    spoken = client.post(url, json={"reason": "当事人电话表示放弃"}, headers=regulator)
+    assert spoken.status_code == 422 and spoken.mimetype == "application/problem+json"
+    body = spoken.get_json()
+    assert list(body["errors"]) == ["documents"]
+    (message,) = body["errors"]["documents"]
+    assert "written waiver must be recorded" in message and "书面放弃陈述、申辩" in message
+    after = services.get_case(ctx, SYSTEM, case["id"])
+    assert (after["state"], after["version"]) == ("notice_served", served["version"])
+    assert after["statement_waived"] is False
+    assert [s["step"] for s in after["steps"]] == ["propose", "serve_notice"]
+
+    untitled = client.post(url, json={"documents": [{"title": "书"}]}, headers=regulator)
+    assert untitled.status_code == 422 and "documents" in untitled.get_json()["errors"]
+    tomorrow = TODAY + timedelta(days=1)
+    future = client.post(
+        url,
+        json={"documents": [{"title": "放弃陈述申辩权利声明书", "received_on": str(tomorrow)}]},
+        headers=regulator,
+    )
+    assert future.status_code == 422
+    assert list(future.get_json()["errors"]["documents"]["0"]) == ["received_on"]
+    assert services.get_case(ctx, SYSTEM, case["id"])["version"] == served["version"]
+
+    paper = {"title": "放弃陈述申辩权利声明书", "reference": "宣市监收〔2026〕7号"}
+    waived = client.post(
+        url,
+        json={"reason": "当事人书面放弃", "documents": [{**paper, "received_on": str(TODAY)}]},
+        headers=regulator,
+    )
+    assert waived.status_code == 200 and waived.get_json()["state"] == "window_closed"
+    recorded = {**paper, "received_on": str(TODAY)}
+    assert waived.get_json()["steps"][-1]["details"] == {"documents": [recorded]}
+    shown = client.get(f"/api/v1/dishonesty-cases/{case['id']}", headers=auth("viewer"))
+    assert shown.get_json()["steps"][-1]["details"]["documents"] == [recorded]
+
+
+def test_a_statement_is_recorded_with_its_papers_or_without(ctx):
+    owner, record = heavier_penalty(ctx)
+    case = propose(ctx, owner, record)
+    step(ctx, case, "serve_notice")
+    papers = [
+        {"title": "陈述申辩书", "reference": "宣市监收〔2026〕8号", "received_on": TODAY},
+        {"title": "专利实施许可合同复印件"},
+    ]
+    received = step(ctx, case, "receive_statement", reason="当事人提交陈述申辩", documents=papers)
+    assert received["state"] == "statement_received"
+    assert received["steps"][-1]["details"]["documents"] == [
+        {"title": "陈述申辩书", "reference": "宣市监收〔2026〕8号", "received_on": "2026-11-25"},
+        {"title": "专利实施许可合同复印件", "reference": None, "received_on": None},
+    ]
+
+    other, other_record = heavier_penalty(ctx)
+    bare = propose(ctx, other, other_record)
+    step(ctx, bare, "serve_notice")
+    assert step(ctx, bare, "receive_statement")["steps"][-1]["details"] == {}
+    with pytest.raises(InvalidInput) as too_many:
+        step(ctx, bare, "waive", documents=[{"title": "声明书"}] * 11)
+    assert list(too_many.value.errors) == ["documents"]
+
+
+def test_a_step_names_the_document_it_issued(ctx, client, auth):
+    _, _, case = decided_case(ctx)
+    shown = client.get(f"/api/v1/dishonesty-cases/{case['id']}", headers=auth("viewer"))
+    view = shown.get_json()
+    by_step = {s["step"]: s["details"] for s in view["steps"]}
+    documents = {d["kind"]: d for d in view["documents"]}
+    notice, decision = documents["notice"], documents["decision"]
+    assert by_step["serve_notice"]["issued"] == [
+        {"kind": "notice", "number": view["notice_no"], "document_id": notice["id"]}
+    ]
+    assert notice["number"] == view["notice_no"]
+    assert by_step["decide_list"]["issued"] == [
+        {"kind": "decision", "number": view["decision_no"], "document_id": decision["id"]}
+    ]
+    assert "issued" not in by_step["waive"] and "issued" not in by_step["propose"]
 
 
 def test_not_listing_needs_a_reason(ctx, clock):
@@ -556,7 +652,7 @@ def test_each_step_increments_the_version_once(ctx):
     case = propose(ctx, owner, record)
     versions = [case["version"]]
     for name in ("serve_notice", "waive", "decide_list", "publish"):
-        versions.append(step(ctx, case, name)["version"])
+        versions.append(step(ctx, case, name, **step_papers(name))["version"])
     assert versions == [1, 2, 3, 4, 5]
 
 
@@ -590,7 +686,7 @@ def test_a_provisional_statement_deadline_blocks_closing_the_window(ctx, clock, 
             step(ctx, case, name)
         assert refused.value.code == "provisional-deadline"
 
-    step(ctx, case, "waive", reason="当事人书面放弃陈述、申辩")
+    step(ctx, case, "waive", reason="当事人书面放弃陈述、申辩", documents=WRITTEN_WAIVER)
     decided = step(ctx, case, "decide_list")
     assert decided["state"] == "decided_list" and decided["decided_on"] == date(2027, 1, 6)
 
@@ -617,8 +713,8 @@ def test_a_decision_cannot_be_dated_before_the_notice_was_served(ctx, clock):
     case = propose(ctx, owner, record)
     step(ctx, case, "serve_notice")
     with pytest.raises(InvalidInput):
-        step(ctx, case, "waive", on=date(2026, 11, 24))
-    step(ctx, case, "waive")
+        step(ctx, case, "waive", on=date(2026, 11, 24), documents=WRITTEN_WAIVER)
+    step(ctx, case, "waive", documents=WRITTEN_WAIVER)
     with pytest.raises(InvalidInput) as refused:
         step(ctx, case, "decide_list", on=date(2026, 11, 24))
     assert "on" in refused.value.errors

@@ -30,7 +30,15 @@ from credit_service.tiers import services as tier_services
 from credit_service.tiers.models import TierAssignment, TierChange
 from credit_service.web import create_app
 from credit_service.workdays import WorkdayCalendar, load_holiday_file
-from tests.factories import CITY, LANGXI, XUANZHOU, bearer_for, create_entity, file_penalty
+from tests.factories import (
+    CITY,
+    LANGXI,
+    XUANZHOU,
+    bearer_for,
+    create_entity,
+    file_penalty,
+    step_papers,
+)
 
 D = date.fromisoformat
 TODAY = D("2026-11-25")  # Wednesday, the fixtures' start
@@ -77,7 +85,7 @@ def listed(ctx, **penalty) -> tuple[dict, dict, dict]:
         ctx, CITY_REGULATOR, entity=owner["identifier"], record_ids=[record["id"]], reason="拟列入"
     )
     for name in ("serve_notice", "waive", "decide_list", "publish"):
-        case = dishonesty.advance(ctx, CITY_REGULATOR, case["id"], name)
+        case = dishonesty.advance(ctx, CITY_REGULATOR, case["id"], name, **step_papers(name))
     return owner, record, case
 
 
@@ -374,7 +382,7 @@ def test_a_running_suspension_delays_the_listing_repair_to_the_day_after(ctx, cl
         ctx, CITY_REGULATOR, entity=owner["identifier"], record_ids=[record["id"]], reason="拟列入"
     )
     for name in ("serve_notice", "waive", "decide_list", "publish"):
-        dishonesty.advance(ctx, CITY_REGULATOR, case["id"], name)
+        dishonesty.advance(ctx, CITY_REGULATOR, case["id"], name, **step_papers(name))
     enterprise = enterprise_of(ctx, owner)
     on(clock, D("2027-11-26"))
     result = services.check_eligibility(ctx, enterprise, f"listing:{case['id']}")

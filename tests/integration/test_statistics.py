@@ -19,7 +19,7 @@ from credit_service.dishonesty.statistics import Month, last_months
 from credit_service.records import services as record_services
 from credit_service.repair import services as repair
 from credit_service.repair import statistics as repair_statistics
-from tests.factories import CITY, LANGXI, XUANZHOU, create_entity, file_penalty
+from tests.factories import CITY, LANGXI, XUANZHOU, create_entity, file_penalty, step_papers
 
 D = date.fromisoformat
 TODAY = D("2026-11-25")  # the fixtures' start
@@ -48,7 +48,7 @@ def listed_on(ctx, clock, day: date, region: str) -> tuple[dict, dict, dict]:
         ctx, REGULATOR, entity=owner["identifier"], record_ids=[record["id"]], reason="拟列入"
     )
     for step in ("serve_notice", "waive", "decide_list", "publish"):
-        case = dishonesty.advance(ctx, REGULATOR, case["id"], step)
+        case = dishonesty.advance(ctx, REGULATOR, case["id"], step, **step_papers(step))
     return owner, record, case
 
 

@@ -18,6 +18,7 @@ from credit_service.dishonesty import rules
 from credit_service.dishonesty import services as dishonesty
 from credit_service.tiers import services as tier_services
 from credit_service.web import i18n
+from credit_service.web.pages import console
 from tests.api.test_sessions import PASSWORD, form_token, sign_in
 from tests.factories import (
     CITY,
@@ -27,6 +28,7 @@ from tests.factories import (
     create_entity,
     create_person,
     file_penalty,
+    step_papers,
 )
 from tests.pages.checks import assert_accessible
 
@@ -129,6 +131,10 @@ def test_every_state_step_and_label_the_templates_compose_has_a_string():
     keys |= {f"console.kind.{k}" for k in ("organisation", "agency", "individual_business")}
     keys |= {f"console.record_status.{s}" for s in ("active", "expired", "repaired", "revoked")}
     keys |= {f"console.invalid.{f}" for f in ("on", "reason", "removal_reason", "record_ids")}
+    keys |= {f"console.invalid.{f}" for f in ("documents", *console.PAPER_FIELDS)}
+    keys |= {
+        f"console.step.{k}.{s}" for k in ("paper", "document_hint") for s in console.PAPER_STEPS
+    }
     assert sorted(keys - set(messages)) == []
 
 
@@ -240,7 +246,7 @@ def test_the_entity_page_explains_the_tier_with_its_records_history_and_cases(
         ctx, SYSTEM, entity=owner["identifier"], record_ids=[record["id"]], reason=REASON
     )
     for step in ("serve_notice", "waive", "decide_list", "publish"):
-        dishonesty.advance(ctx, SYSTEM, case["id"], step)
+        dishonesty.advance(ctx, SYSTEM, case["id"], step, **step_papers(step))
     listed = get(client, f"/console/entities/{owner['identifier']}", viewer)
     assert "列入严重失信主体名单" in listed  # the listing rule fires first now
     assert f'href="/console/cases/{case["id"]}"' in listed
@@ -321,7 +327,13 @@ def test_a_case_goes_from_proposal_to_publication_through_its_forms(app, ctx, ti
     assert "2026-12-03 起可办理" in html  # a decision only after it
     assert "宣市监信告〔2026〕" in html  # the notice's number
 
-    take(browser, case_id, "waive", reason="当事人书面放弃陈述、申辩")
+    take(
+        browser,
+        case_id,
+        "waive",
+        reason="当事人书面放弃陈述、申辩",
+        document_title="放弃陈述申辩权利声明书",
+    )
     html = take(browser, case_id, "decide_list")
     decided = dishonesty.get_case(ctx, SYSTEM, case_id)
     assert step_forms(html) == ["publish", "withdraw"]
@@ -330,13 +342,18 @@ def test_a_case_goes_from_proposal_to_publication_through_its_forms(app, ctx, ti
     html = take(browser, case_id, "publish")
     assert dishonesty.get_case(ctx, SYSTEM, case_id)["state"] == "published"
     assert step_forms(html) == ["remove"] and 'name="removal_reason"' in html
-    documents = re.findall(r'href="(/api/v1/dishonesty-documents/\d+\.(?:html|pdf))"', html)
+    listed = html.split('id="documents"', 1)[1]
+    documents = re.findall(r'href="(/api/v1/dishonesty-documents/\d+\.(?:html|pdf))"', listed)
     assert len(documents) == 4  # notice and decision, each as HTML and PDF
     notice = browser.get(documents[0])
     assert notice.status_code == 200 and owner["name"] in notice.get_data(as_text=True)
-    history = html.split('id="history"', 1)[1]
+    history = html.split('id="history"', 1)[1].split('id="documents"', 1)[0]
     for step in ("propose", "serve_notice", "waive", "decide_list", "publish"):
         assert i18n.translate(f"console.step.{step}") in history
+    # each step's row links the document it issued; the waiver's row names its paper
+    issued = re.findall(r'href="(/api/v1/dishonesty-documents/\d+\.html)"', history)
+    assert issued == [documents[0], documents[2]]  # the notice, then the decision
+    assert "放弃陈述申辩权利声明书" in history
     assert i18n.translate("console.late") not in history  # published in time
 
 
@@ -344,7 +361,7 @@ def test_a_publication_after_its_deadline_is_marked_late(app, ctx, clock, tiers)
     owner, case = proposed(ctx)
     for step, kwargs in (
         ("serve_notice", {}),
-        ("waive", {"reason": "书面放弃"}),
+        ("waive", {"reason": "书面放弃", **step_papers("waive")}),
         ("decide_list", {}),
     ):
         case = dishonesty.advance(ctx, SYSTEM, case["id"], step, **kwargs)
@@ -385,7 +402,7 @@ def test_a_refused_step_comes_back_with_the_message_and_the_input(app, ctx, tier
 
     _, listed = proposed(ctx, XUANZHOU)
     for step in ("serve_notice", "waive", "decide_list", "publish"):
-        dishonesty.advance(ctx, SYSTEM, listed["id"], step)
+        dishonesty.advance(ctx, SYSTEM, listed["id"], step, **step_papers(step))
     unknown = html_of(
         post(browser, f"/console/cases/{listed['id']}/steps/remove", {"removal_reason": "x"}), 422
     )
@@ -396,10 +413,75 @@ def test_a_refused_step_comes_back_with_the_message_and_the_input(app, ctx, tier
     assert "当前环节不允许此操作" in out_of_order and "已处理" not in out_of_order
 
 
+def test_the_waiver_form_needs_the_written_waiver_beside_its_field(app, ctx, clock, tiers):
+    _, case = proposed(ctx, XUANZHOU)
+    dishonesty.advance(ctx, SYSTEM, case["id"], "serve_notice")
+    browser = signed_in(app, ctx)
+    html = get(browser, f"/console/cases/{case['id']}")
+    waive = html.split('id="step-waive"', 1)[1].split("</form>", 1)[0]
+    assert i18n.translate("console.step.document_title_required") in waive
+    assert 'name="document_title" value="" maxlength="200" required' in waive
+    assert 'name="document_reference"' in waive and 'name="document_received_on"' in waive
+    statement = html.split('id="step-receive_statement"', 1)[1].split("</form>", 1)[0]
+    assert i18n.translate("console.step.document_title") in statement
+    assert 'id="f-receive_statement-document_title" name="document_title"' in statement
+    assert 'name="document_title" value="" maxlength="200" required' not in statement
+    assert 'name="document_title"' not in html.split('id="step-close_window"', 1)[1]
+
+    path = f"/console/cases/{case['id']}/steps/waive"
+    spoken = html_of(post(browser, path, {"reason": "当事人电话表示放弃"}), 422)
+    assert (
+        '<p class="error" id="f-waive-document_title-error">'
+        + i18n.translate("console.invalid.documents")
+        in spoken
+    )
+    assert 'aria-invalid="true" aria-describedby="f-waive-document_title-hint ' in spoken
+    assert ">当事人电话表示放弃</textarea>" in spoken
+
+    untitled = {"document_reference": "宣市监收〔2026〕9号", "document_received_on": "2026-11-25"}
+    kept = html_of(post(browser, path, untitled), 422)
+    assert (
+        '<p class="error" id="f-waive-document_title-error">'
+        + i18n.translate("console.invalid.document_title")
+        in kept
+    )
+    assert 'name="document_reference" value="宣市监收〔2026〕9号"' in kept
+    assert 'name="document_received_on" value="2026-11-25"' in kept
+
+    future = {"document_title": "放弃陈述申辩权利声明书", "document_received_on": "2026-11-26"}
+    later = html_of(post(browser, path, future), 422)
+    assert (
+        '<p class="error" id="f-waive-document_received_on-error">'
+        + i18n.translate("console.invalid.document_received_on")
+        in later
+    )
+    assert 'name="document_title" value="放弃陈述申辩权利声明书"' in later
+    assert dishonesty.get_case(ctx, SYSTEM, case["id"])["state"] == "notice_served"
+
+    done = take(browser, case["id"], "waive", document_title="放弃陈述申辩权利声明书", **untitled)
+    history = done.split('id="history"', 1)[1].split('id="documents"', 1)[0]
+    assert "放弃陈述申辩权利声明书（宣市监收〔2026〕9号）" in history
+    assert i18n.translate("console.paper.received_on", day="2026-11-25") in history
+    assert dishonesty.get_case(ctx, SYSTEM, case["id"])["statement_waived"] is True
+
+
+def test_a_statement_taken_through_its_form_shows_its_paper(app, ctx, tiers):
+    _, case = proposed(ctx, XUANZHOU)
+    dishonesty.advance(ctx, SYSTEM, case["id"], "serve_notice")
+    browser = signed_in(app, ctx)
+    html = take(browser, case["id"], "receive_statement", document_title="陈述申辩书")
+    history = html.split('id="history"', 1)[1].split('id="documents"', 1)[0]
+    assert f"{i18n.translate('console.paper.received')}：陈述申辩书</li>" in history
+    shown = dishonesty.get_case(ctx, SYSTEM, case["id"])
+    assert shown["steps"][-1]["details"]["documents"] == [
+        {"title": "陈述申辩书", "reference": None, "received_on": None}
+    ]
+
+
 def test_the_remove_form_offers_only_a_correction_and_needs_its_reason(app, ctx, tiers):
     _, listed = proposed(ctx, XUANZHOU)
     for step in ("serve_notice", "waive", "decide_list", "publish"):
-        dishonesty.advance(ctx, SYSTEM, listed["id"], step)
+        dishonesty.advance(ctx, SYSTEM, listed["id"], step, **step_papers(step))
     browser = signed_in(app, ctx)
     html = get(browser, f"/console/cases/{listed['id']}")
     form = html.split('id="step-remove"', 1)[1].split("</form>", 1)[0]

@@ -17,7 +17,7 @@ from credit_service.auth import services as auth_services
 from credit_service.clock import local_noon
 from credit_service.dishonesty import services as dishonesty
 from credit_service.repair import services as repair
-from tests.factories import CITY, LANGXI, XUANZHOU, create_entity, file_penalty
+from tests.factories import CITY, LANGXI, XUANZHOU, create_entity, file_penalty, step_papers
 from tests.pages.checks import assert_accessible
 
 BROWSER = {"Accept": "text/html"}
@@ -49,7 +49,7 @@ def listed(ctx, region: str = XUANZHOU, **entity) -> tuple[dict, dict]:
         ctx, REGULATOR, entity=owner["identifier"], record_ids=[record["id"]], reason="拟列入"
     )
     for step in ("serve_notice", "waive", "decide_list", "publish"):
-        case = dishonesty.advance(ctx, REGULATOR, case["id"], step)
+        case = dishonesty.advance(ctx, REGULATOR, case["id"], step, **step_papers(step))
     return owner, case
 
 

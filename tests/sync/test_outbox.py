@@ -17,7 +17,7 @@ from credit_service.records import services as record_services
 from credit_service.records.models import CreditRecord
 from credit_service.sync import outbox
 from credit_service.sync.models import EVENT_TYPES, OutboxEvent
-from tests.factories import PENALTY_ITEM, create_entity, file_penalty, penalty_fields
+from tests.factories import PENALTY_ITEM, create_entity, file_penalty, penalty_fields, step_papers
 
 SYNC = Actor(role="sync", username="sync:anhui", via="sync")
 REGULATOR = Actor(role="regulator", username="r-city", region_code="341800", city_code="341800")
@@ -104,7 +104,7 @@ def test_corrections_revocations_and_listings_write_their_events(ctx, clock):
     )
     for step, kwargs in (
         ("serve_notice", {}),
-        ("waive", {"reason": "当事人书面放弃陈述、申辩"}),
+        ("waive", {"reason": "当事人书面放弃陈述、申辩", **step_papers("waive")}),
         ("decide_list", {}),
         ("publish", {}),
     ):

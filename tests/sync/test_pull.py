@@ -18,7 +18,7 @@ from credit_service.records.models import CreditRecord
 from credit_service.sync import incoming
 from credit_service.sync import services as sync_services
 from credit_service.sync.models import OutboxEvent, PullState, QuarantinedRow
-from tests.factories import PENALTY_ITEM, create_entity, penalty_fields
+from tests.factories import PENALTY_ITEM, create_entity, penalty_fields, step_papers
 
 PROVINCE = "安徽省市场监督管理局"
 PAGE = 20
@@ -254,7 +254,7 @@ def test_a_pulled_revocation_takes_down_the_listing_resting_on_the_record(live_c
     )
     for step, kwargs in (
         ("serve_notice", {}),
-        ("waive", {"reason": "当事人书面放弃陈述、申辩"}),
+        ("waive", {"reason": "当事人书面放弃陈述、申辩", **step_papers("waive")}),
         ("decide_list", {}),
         ("publish", {}),
     ):

@@ -96,9 +96,32 @@ class ProposalSchema(ma.Schema):
     reason = ma.fields.String(required=True, validate=ma.validate.Length(min=4, max=2000))
 
 
+class PaperSchema(ma.Schema):
+    title = ma.fields.String(
+        required=True,
+        validate=ma.validate.Length(*rules.PAPER_TITLE_CHARS),
+        metadata={"description": "what the paper is, e.g. 陈述申辩书, 放弃陈述申辩权利声明书"},
+    )
+    reference = ma.fields.String(
+        validate=ma.validate.Length(max=rules.PAPER_REFERENCE_CHARS),
+        metadata={"description": "its receipt or archive number (收文编号, 档案号)"},
+    )
+    received_on = ma.fields.Date(
+        metadata={"description": "the day it was received, not later than today"}
+    )
+
+
 class StepSchema(ma.Schema):
     on = ma.fields.Date(metadata={"description": "effective date (default today)"})
     reason = ma.fields.String(load_default="", validate=ma.validate.Length(max=2000))
+    documents = ma.fields.List(
+        ma.fields.Nested(PaperSchema),
+        validate=ma.validate.Length(max=rules.PAPERS_PER_STEP),
+        metadata={
+            "description": "papers received from the party on this step (its statement and "
+            "defence; for waive its written waiver, required: 422 on documents without one)"
+        },
+    )
     removal_reason = ma.fields.String(
         validate=ma.validate.OneOf(REMOVAL_REASONS),
         metadata={
@@ -220,7 +243,14 @@ class CaseStep(MethodView):
     @bp.response(200, CaseSchema)
     def post(self, data, case_id: int, step: str):
         """Take a step: serve_notice, receive_statement, waive, close_window, decide_list,
-        decide_not_list, publish, remove, withdraw (409 when out of order)."""
+        decide_not_list, publish, remove, withdraw (409 when out of order).
+
+        Each step records its actor, time, `reason` and `documents`: the papers received
+        from the party on it (title, reference such as the 收文编号, received_on), kept in
+        the step's `details.documents`. `waive` needs at least one, the party's written
+        waiver (书面放弃陈述申辩): without it 422 with an error on `documents`, and the
+        case is unchanged. A step that generates a notice or decision names it in
+        `details.issued` (kind, number, document_id of the case's `documents`)."""
         return services.advance(service_context(), current_actor(), case_id, step, **data)
 
 

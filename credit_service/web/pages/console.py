@@ -35,6 +35,7 @@ from credit_service.web.pages.auth import FORM_TYPES
 from credit_service.web.pages.common import (
     chinese,
     ctx,
+    form_values,
     page,
     region_name,
     schema_errors,
@@ -52,6 +53,14 @@ SEARCH_LIMIT = 50
 RECORDS_LIMIT = 200  # an entity's records on its page; older ones on the next page
 CHART_LABEL_CHARS = 8  # what fits the label column of a horizontal chart
 STEP_FIELDS = ("on", "reason", "removal_reason")  # dishonesty_api.StepSchema
+# One paper received from the party (dishonesty_api.PaperSchema), on the steps that take
+# one: form field -> the paper's field. The API takes up to ten; a form records one.
+PAPER_FIELDS = {
+    "document_title": "title",
+    "document_reference": "reference",
+    "document_received_on": "received_on",
+}
+PAPER_STEPS = ("receive_statement", "waive")
 # The service refuses these steps without a reason; the form says so up front.
 REASONED_STEPS = frozenset({"decide_not_list", "remove"})
 # The only notices a redirect may ask the case page to show (never free text from a URL).
@@ -290,12 +299,12 @@ def take_step(case_id: int, step: str) -> Response:
     """
     if step not in rules.STEPS:
         raise NotFound(f"no step '{step}'; 无此办理环节", code="step-not-found")
-    form = {name: request.form.get(name, "").strip() for name in STEP_FIELDS}
+    form = form_values((*STEP_FIELDS, *(PAPER_FIELDS if step in PAPER_STEPS else ())))
     kept = {"step": step, "input": form}
     try:
-        data = dishonesty_api.StepSchema().load({k: v for k, v in form.items() if v})
+        data = dishonesty_api.StepSchema().load(_step_input(form))
     except ma.ValidationError as exc:
-        errors = schema_errors("console", exc.messages)
+        errors = _step_errors(exc.messages)
         return _case_page(
             case_id, 422, error=translate("form.error"), failed=kept | {"errors": errors}
         )
@@ -307,9 +316,41 @@ def take_step(case_id: int, step: str) -> Response:
             return _case_page(case_id, already=current["steps"][-1])
         return _case_page(case_id, 409, error=chinese(exc.detail), failed=kept)
     except InvalidInput as exc:
-        errors = schema_errors("console", exc.errors or {})
+        errors = _step_errors(exc.errors or {})
         return _case_page(case_id, 422, error=chinese(exc.detail), failed=kept | {"errors": errors})
     return _to_case(case_id, f"console.step.done.{step}")
+
+
+def _step_input(form: Mapping[str, str]) -> dict[str, Any]:
+    """The step form as the API's body: the filled fields, and the paper's fields (when
+    any is filled) as the one entry of ``documents``."""
+    data: dict[str, Any] = {k: v for k, v in form.items() if v and k not in PAPER_FIELDS}
+    paper = {PAPER_FIELDS[k]: v for k, v in form.items() if v and k in PAPER_FIELDS}
+    if paper:
+        data["documents"] = [paper]
+    return data
+
+
+def _step_errors(messages: Mapping[str, Any]) -> dict[str, str]:
+    """The Chinese message beside each field of a step form. Errors on ``documents`` go
+    beside the paper's own field when they name one (``{0: {"title": ...}}``, from the
+    schema or the service alike), else beside its title (no paper where one is needed)."""
+    errors = schema_errors("console", {k: v for k, v in messages.items() if k != "documents"})
+    papers = messages.get("documents")
+    if not papers:
+        return errors
+    named = [
+        field
+        for paper in (papers.values() if isinstance(papers, Mapping) else ())
+        if isinstance(paper, Mapping)
+        for field in paper
+        if f"document_{field}" in PAPER_FIELDS
+    ]
+    for field in named:
+        errors[f"document_{field}"] = translate(f"console.invalid.document_{field}")
+    if not named:
+        errors["document_title"] = translate("console.invalid.documents")
+    return errors
 
 
 def _case_page(case_id: int, status: int = 200, **values: Any) -> Response:
@@ -325,6 +366,8 @@ def _case_page(case_id: int, status: int = 200, **values: Any) -> Response:
         if can_act
         else [],
         reasoned=REASONED_STEPS,
+        paper_steps=PAPER_STEPS,
+        papers_required=rules.PAPERS_REQUIRED,
         deadline=pipeline.running_deadline(shown, service.today()),
         today=service.today(),
         removal_reasons=service.list_rules.removal_reasons,
