@@ -7,11 +7,22 @@ SQLite gets WAL, a busy timeout and foreign keys on every connection, and real
 
 from __future__ import annotations
 
+import contextlib
 import json
+import threading
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Engine, MetaData, TypeDecorator, create_engine, event
+from sqlalchemy import (
+    JSON,
+    Connection,
+    DateTime,
+    Engine,
+    MetaData,
+    TypeDecorator,
+    create_engine,
+    event,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import sessionmaker
@@ -90,6 +101,61 @@ def _configure_sqlite(engine: Engine, *, busy_timeout_ms: int, writer: bool) -> 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
         connection.exec_driver_sql(begin)
+
+
+class HeldQuery:
+    """One tiny read on the hottest path, through a connection each thread keeps.
+
+    Checking a connection out of the pool and wrapping it in a session costs more than
+    the query itself (measured: 218 µs against 3 µs on SQLite, 590 µs against 39 µs on
+    PostgreSQL), and the public list asks its version on every request. The connection
+    stays in autocommit, so every execution sees what is committed at that moment; a
+    broken connection is replaced once before the error reaches the caller.
+    """
+
+    def __init__(self, bind: Engine | Connection, sql: str) -> None:
+        self.bind, self.sql = bind, sql
+        self.engine = bind.engine
+        self._local = threading.local()
+
+    def first(self) -> tuple[Any, ...] | None:
+        if isinstance(self.bind, Connection):  # one shared transaction (tests): use it
+            return self.bind.exec_driver_sql(self.sql).first()
+        try:
+            return self._run()
+        except self.engine.dialect.loaded_dbapi.Error:
+            self._drop()
+            return self._run()
+
+    def _run(self) -> tuple[Any, ...] | None:
+        cursor = self._connection().cursor()
+        try:
+            cursor.execute(self.sql)
+            return cursor.fetchone()
+        finally:
+            cursor.close()
+
+    def _connection(self) -> Any:
+        connection = getattr(self._local, "connection", None)
+        if connection is None:
+            pooled = self.engine.raw_connection()
+            connection = pooled.driver_connection
+            pooled.detach()  # ours for the thread's life, not the pool's
+            if not is_sqlite(self.engine):  # SQLite's are in autocommit already (above)
+                connection.autocommit = True
+            self._local.connection = connection
+        return connection
+
+    def close(self) -> None:
+        """Close this thread's connection (a new one opens on the next ask)."""
+        self._drop()
+
+    def _drop(self) -> None:
+        connection = getattr(self._local, "connection", None)
+        self._local.connection = None
+        if connection is not None:
+            with contextlib.suppress(Exception):
+                connection.close()
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

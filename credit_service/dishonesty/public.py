@@ -16,6 +16,7 @@ from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from credit_service.context import Context
+from credit_service.db import HeldQuery
 from credit_service.dishonesty.models import DishonestyCase, ListChange
 from credit_service.entities.models import Entity
 from credit_service.entities.rules import masked_identity
@@ -300,25 +301,32 @@ RENAME_TTL = timedelta(seconds=1)
 
 
 def list_version(ctx: Context) -> ListVersion:
-    """The list's version, read afresh on every call: the last change is one index
-    lookup, so an addition or removal changes every validator at its commit, in every
-    worker (a removed entry must never be answered from a copy). Only the listed
-    entities' last update (an aggregate over the published cases) is kept for a second
-    per process: a renamed entity may show its old name that much longer."""
+    """The list's version, asked afresh on every call: the newest change's id is one
+    index lookup on a connection the thread keeps (``HeldQuery``), so an addition or
+    removal changes every validator at its commit, in every worker (a removed entry is
+    never answered from a copy). The rest is read only when that id moves, or, for the
+    listed entities' last update (an aggregate over the published cases), at most once
+    a second per process: a renamed entity may show its old name that much longer."""
     now = ctx.now()
-    with ctx.replica_session_factory() as session:
-        last = session.execute(
-            select(ListChange.id, ListChange.at).order_by(ListChange.id.desc()).limit(1)
-        ).first()
-        cached = ctx.extras.get("listed_entities_updated")
-        if cached is not None and timedelta(0) <= now - cached[0] < RENAME_TTL:
-            updated = cached[1]
-        else:
+    probe = ctx.extras.get("list_change_probe")
+    if probe is None:
+        probe = HeldQuery(
+            ctx.replica_session_factory.kw["bind"],
+            f"SELECT max(id) FROM {ListChange.__tablename__}",  # noqa: S608 - our own name
+        )
+        ctx.extras["list_change_probe"] = probe
+    last_id = (probe.first() or (None,))[0] or 0
+    known = ctx.extras.get("list_change_known")
+    renamed = ctx.extras.get("listed_entities_updated")
+    rename_fresh = renamed is not None and timedelta(0) <= now - renamed[0] < RENAME_TTL
+    if known is None or known[0] != last_id or not rename_fresh:
+        with ctx.replica_session_factory() as session:
+            last_at = session.get(ListChange, last_id).at if last_id else None
             updated = session.execute(
                 select(func.max(Entity.updated_at))
                 .join(DishonestyCase, DishonestyCase.entity_id == Entity.id)
                 .where(DishonestyCase.state == "published")
             ).scalar_one()
-            ctx.extras["listed_entities_updated"] = (now, updated)
-    last_id, last_at = last if last is not None else (0, None)
-    return ListVersion(last_id, last_at, updated, ctx.today())
+        known, renamed = (last_id, last_at), (now, updated)
+        ctx.extras["list_change_known"], ctx.extras["listed_entities_updated"] = known, renamed
+    return ListVersion(last_id, known[1], renamed[1], ctx.today())
