@@ -23,7 +23,7 @@ from credit_service.dishonesty.models import CaseDocument, CaseStep, DishonestyC
 from credit_service.entities import services as entity_services
 from credit_service.entities.models import Entity
 from credit_service.entities.rules import masked_identity
-from credit_service.errors import Conflict, InvalidInput, NotFound
+from credit_service.errors import Conflict, Forbidden, InvalidInput, NotFound
 from credit_service.records.models import CreditRecord
 from credit_service.sync import outbox
 from credit_service.tiers import recompute as tier_recompute
@@ -795,16 +795,35 @@ def case_view(
 
 
 def get_document(ctx: Context, actor: Actor, document_id: int) -> CaseDocument:
-    """A generated document (regulators of the case's region).
+    """A generated document (readers of the case's region). A notice or decision to a
+    natural person names them in full: only roles that may see unmasked personal data
+    read it, and each such read is audited (D12).
 
-    :raises NotFound:
+    :raises NotFound, Forbidden:
     """
-    with ctx.read_session_factory() as session:
+    with ctx.session_factory.begin() as session:
         document = session.get(CaseDocument, document_id)
         if document is None:
             raise NotFound(f"no document {document_id}", code="document-not-found")
         case = session.get(DishonestyCase, document.case_id)
         actor.ensure_region(case.region_code)
+        party = _party(session, case)
+        if party.is_natural_person:
+            if actor.role not in entity_services.UNMASK_ROLES:
+                raise Forbidden(
+                    "this document names a natural person in full; your role may not see "
+                    "unmasked personal data; 该文书含自然人完整个人信息，无权查看",
+                    code="unmask-forbidden",
+                )
+            audit.append(
+                session,
+                actor=actor,
+                action="entity.read_personal_data",
+                now=ctx.now(),
+                object_type="dishonesty_document",
+                object_id=document.id,
+                details={"entity_id": party.id, "kind": document.kind},
+            )
         return document
 
 

@@ -11,10 +11,20 @@ from pathlib import Path
 
 import pypdf
 from pypdf.generic import DictionaryObject
+from sqlalchemy import select
 
 from credit_service.access import Actor
+from credit_service.audit.models import AuditEvent
 from credit_service.dishonesty import documents, services
-from tests.factories import CITY, LANGXI, XUANZHOU, create_entity, file_penalty, step_papers
+from tests.factories import (
+    CITY,
+    LANGXI,
+    XUANZHOU,
+    create_entity,
+    create_person,
+    file_penalty,
+    step_papers,
+)
 
 HEAVIER = ["罚款", "责令停产停业"]
 STANDARD = ("/Helvetica", "/Times", "/Courier", "/Symbol", "/ZapfDingbats")  # PDF's base 14
@@ -22,9 +32,10 @@ SUBSET = re.compile(r"/[A-Z]{6}\+")  # an embedded subset's name: six letters an
 REGULATOR = Actor(role="regulator", username="r-documents", region_code=CITY, city_code=CITY)
 
 
-def decided(ctx) -> tuple[dict, dict]:
-    """An organisation with a notice and a decision (served, waived, decided today)."""
-    owner = create_entity(ctx, region_code=XUANZHOU, name="宣城文书字体测试有限公司")
+def decided(ctx, owner: dict | None = None) -> tuple[dict, dict]:
+    """An organisation (or ``owner``) with a notice and a decision (served, waived,
+    decided today)."""
+    owner = owner or create_entity(ctx, region_code=XUANZHOU, name="宣城文书字体测试有限公司")
     record = file_penalty(ctx, owner["identifier"], CF_CFLB=HEAVIER)
     case = services.propose(
         ctx, REGULATOR, entity=owner["identifier"], record_ids=[record["id"]], reason="依法拟列入"
@@ -106,3 +117,31 @@ def test_the_documents_are_for_readers_of_the_cases_region(ctx, client, auth):
         assert checker.status_code == 403
     missing = client.get("/api/v1/dishonesty-documents/999999.pdf", headers=auth("viewer"))
     assert missing.status_code == 404
+
+
+def test_a_natural_persons_documents_are_for_unmasking_roles_and_each_read_is_audited(
+    ctx, client, auth
+):
+    person, case = decided(ctx, create_person(ctx, name="欧阳明华", region_code=XUANZHOU))
+    notice = services.get_case(ctx, REGULATOR, case["id"])["documents"][0]
+    url = f"/api/v1/dishonesty-documents/{notice['id']}"
+
+    refused = client.get(f"{url}.html", headers=auth("viewer", region=XUANZHOU))
+    assert refused.status_code == 403 and refused.get_json()["code"] == "unmask-forbidden"
+    assert person["name"] not in refused.get_data(as_text=True)
+
+    for suffix in (".html", ".pdf"):
+        assert client.get(f"{url}{suffix}", headers=auth("regulator")).status_code == 200
+    with ctx.session_factory() as session:
+        reads = (
+            session.execute(
+                select(AuditEvent).where(
+                    AuditEvent.action == "entity.read_personal_data",
+                    AuditEvent.object_type == "dishonesty_document",
+                    AuditEvent.object_id == str(notice["id"]),
+                )
+            )
+            .scalars()
+            .all()
+        )
+    assert len(reads) == 2 and all(r.details["entity_id"] == person["id"] for r in reads)
