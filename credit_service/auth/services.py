@@ -18,6 +18,7 @@ from credit_service.audit import services as audit
 from credit_service.auth import passwords
 from credit_service.auth.models import ApiToken, PasswordHistory, User
 from credit_service.context import Context
+from credit_service.db import reading
 from credit_service.errors import Conflict, InvalidInput, NotFound, Unauthenticated
 
 # The public prefix of token strings, not a secret.
@@ -272,8 +273,8 @@ def authenticate_token(ctx: Context, raw: str, *, source_ip: str | None) -> Acto
         raise _bad_token()
     _, prefix, secret = parts
     now = ctx.now()
-    with ctx.read_session_factory() as session:
-        found = session.connection().execute(TOKEN_QUERY, {"prefix": prefix}).first()
+    with reading(ctx.read_session_factory) as connection:
+        found = connection.execute(TOKEN_QUERY, {"prefix": prefix}).first()
     if found is None or not _usable(found, secret, now):
         raise _bad_token()
     _touch(ctx, found.id, found.last_used_at, now)

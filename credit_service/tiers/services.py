@@ -14,6 +14,7 @@ from credit_service import identifiers
 from credit_service.access import Actor
 from credit_service.audit import services as audit
 from credit_service.context import Context
+from credit_service.db import reading
 from credit_service.entities import rules as entity_rules
 from credit_service.entities import services as entity_services
 from credit_service.entities.models import Entity
@@ -272,8 +273,8 @@ def lookup(ctx: Context, actor: Actor, wanted: Sequence[str]) -> list[dict[str, 
             errors={"identifiers": [f"at most {LOOKUP_LIMIT}"]},
         )
     keys = [entity_rules.lookup_key(i) for i in wanted]
-    with ctx.read_session_factory() as session:
-        rows = session.connection().execute(LOOKUP_QUERY, {"keys": list(set(keys))})
+    with reading(ctx.read_session_factory) as connection:
+        rows = connection.execute(LOOKUP_QUERY, {"keys": list(set(keys))})
         found = {row.identifier: row for row in rows}
     return [_lookup_item(actor, raw, found.get(key)) for raw, key in zip(wanted, keys, strict=True)]
 

@@ -12,6 +12,7 @@ from typing import Any
 
 import marshmallow as ma
 from flask import Flask, Response, json, redirect, render_template, request, url_for
+from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException
 
 from credit_service import errors
@@ -148,6 +149,16 @@ def _flatten_locations(messages: dict[str, Any] | None) -> dict[str, Any] | None
 
 
 def handle_unexpected(exc: Exception) -> Response:
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        # The database dropped the connection (a restart, a failover): the pool has
+        # replaced it, so asking again will do; nothing was written.
+        logger.warning("database connection lost on %s %s: %s", request.method, request.path, exc)
+        return problem(
+            503,
+            detail="the database connection was lost; try again; 数据库连接中断，请重试",
+            code="database-reconnecting",
+            headers={"Retry-After": "1"},
+        )
     logger.exception("unhandled error on %s %s", request.method, request.path)
     return problem(500)
 

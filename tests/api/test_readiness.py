@@ -10,11 +10,13 @@ from contextlib import closing
 from pathlib import Path
 
 import pytest
+from sqlalchemy.exc import OperationalError
 
 from credit_service.config import Settings
 from credit_service.context import build_context
 from credit_service.health import head_revision
 from credit_service.web import create_app
+from credit_service.web.access import public
 
 
 def settings_for(url: str, tmp_path: Path, **overrides: object) -> Settings:
@@ -124,3 +126,31 @@ def test_sqlite_connections_use_wal_the_configured_busy_timeout_and_foreign_keys
     finally:
         writer.dispose()
         reader.dispose()
+
+
+def test_a_connection_the_database_dropped_is_a_503_with_retry_after(ctx):
+    """Without a ping before each checkout, a connection the server cut (a restart, a
+    failover) fails the one request that meets it: as 503 with Retry-After, not 500."""
+    app = create_app(context=ctx)
+
+    @public("test: a request meeting a dropped database connection")
+    def dropped() -> None:
+        raise OperationalError(
+            "SELECT 1", {}, Exception("server closed the connection"), connection_invalidated=True
+        )
+
+    @public("test: any other database error")
+    def broken() -> None:
+        raise OperationalError("SELECT 1", {}, Exception("syntax error"))
+
+    app.add_url_rule("/test-dropped", view_func=dropped)
+    app.add_url_rule("/test-broken", view_func=broken)
+    client = app.test_client()
+
+    answer = client.get("/test-dropped")
+    assert answer.status_code == 503 and answer.mimetype == "application/problem+json"
+    assert answer.get_json()["code"] == "database-reconnecting"
+    assert answer.headers["Retry-After"]  # ask again (the rate limiter may set it longer)
+    assert "SELECT" not in answer.get_data(as_text=True)
+    other = client.get("/test-broken")
+    assert other.status_code == 500 and "syntax" not in other.get_data(as_text=True)
