@@ -310,10 +310,9 @@ def list_version(ctx: Context) -> ListVersion:
     now = ctx.now()
     probe = ctx.extras.get("list_change_probe")
     if probe is None:
-        probe = HeldQuery(
-            ctx.replica_session_factory.kw["bind"],
-            f"SELECT max(id) FROM {ListChange.__tablename__}",  # noqa: S608 - our own name
-        )
+        bind = ctx.replica_session_factory.kw["bind"]
+        newest = select(func.max(ListChange.id)).compile(dialect=bind.dialect)
+        probe = HeldQuery(bind, str(newest))
         ctx.extras["list_change_probe"] = probe
     last_id = (probe.first() or (None,))[0] or 0
     known = ctx.extras.get("list_change_known")
