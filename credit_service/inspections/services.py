@@ -321,19 +321,7 @@ def list_plans(ctx: Context, actor: Actor, *, limit: int = 100) -> list[dict[str
         query = query.where(InspectionPlan.region_code.in_(regions))
     with ctx.read_session_factory() as session:
         return [
-            {
-                "id": plan.id,
-                "region_code": plan.region_code,
-                "period_start": plan.period_start,
-                "period_end": plan.period_end,
-                "seed": plan.seed,
-                "domain": plan.domain,
-                "population": plan.parameters["population"],
-                "items": items or 0,
-                "results": results or 0,
-                "created_by": plan.created_by,
-                "created_at": plan.created_at,
-            }
+            {**_plan_summary(plan), "items": items or 0, "results": results or 0}
             for plan, items, results in session.execute(query)
         ]
 
@@ -352,7 +340,8 @@ def _plan_in_scope(session: Session, actor: Actor, plan_id: int) -> InspectionPl
     return plan
 
 
-def _plan_view(session: Session, plan: InspectionPlan) -> dict[str, Any]:
+def _plan_summary(plan: InspectionPlan) -> dict[str, Any]:
+    """What a plan is, as listed and as shown in full."""
     return {
         "id": plan.id,
         "region_code": plan.region_code,
@@ -361,10 +350,16 @@ def _plan_view(session: Session, plan: InspectionPlan) -> dict[str, Any]:
         "seed": plan.seed,
         "domain": plan.domain,
         "population": plan.parameters["population"],
-        "population_by_tier": plan.parameters.get("population_by_tier", {}),
-        "population_digest": plan.population_digest,
         "created_by": plan.created_by,
         "created_at": plan.created_at,
+    }
+
+
+def _plan_view(session: Session, plan: InspectionPlan) -> dict[str, Any]:
+    return {
+        **_plan_summary(plan),
+        "population_by_tier": plan.parameters.get("population_by_tier", {}),
+        "population_digest": plan.population_digest,
         "items": list(_item_views(session, plan.id)),
     }
 

@@ -19,7 +19,7 @@ from datetime import datetime, time
 from functools import wraps
 from typing import Any
 
-from flask import Response, current_app, request
+from flask import Response, current_app, g, request
 
 from credit_service.context import Context
 from credit_service.dishonesty import public
@@ -56,7 +56,14 @@ class AnswerCache:
 
 
 def validators(ctx: Context) -> tuple[str, datetime]:
-    """ETag value and Last-Modified of the list as it stands today, for this request."""
+    """ETag value and Last-Modified of the list as it stands today, for this request
+    (worked out once: the 304 check and the answer ask for them in turn)."""
+    if "list_validators" not in g:
+        g.list_validators = _validators(ctx)
+    return g.list_validators
+
+
+def _validators(ctx: Context) -> tuple[str, datetime]:
     version = public.list_version(ctx)
     midnight = datetime.combine(version.day, time(), tzinfo=ctx.tz)
     last = max(filter(None, (version.last_modified, midnight))).replace(microsecond=0)
