@@ -19,7 +19,7 @@ from credit_service.catalogs.definitions import CatalogItem, CatalogSet
 from credit_service.catalogs.loader import load_catalog_set
 from credit_service.clock import Clock, SystemClock
 from credit_service.config import Settings
-from credit_service.db import make_engine, make_session_factory
+from credit_service.db import dispose, make_engine, make_session_factory
 from credit_service.dishonesty.definitions import ListRules, load_list_rules
 from credit_service.repair.definitions import RepairRules, load_repair_rules
 from credit_service.tiers.definitions import RuleSet, load_rule_set
@@ -59,6 +59,17 @@ class Context:
     def today(self) -> date:
         """Today in the office's time zone: every deadline counts in local days."""
         return self.clock.now().astimezone(self.tz).date()
+
+    def close(self) -> None:
+        """Close every database connection the context opened: its engines' pools, the
+        connections their threads keep, and the change-notice listener."""
+        notices = self.extras.get("change_notices")
+        if notices:
+            notices.close()
+        factories = (self.session_factory, self.read_session_factory, self.replica_session_factory)
+        for engine in {f.kw["bind"] for f in factories} | {self.engine}:
+            if isinstance(engine, Engine):
+                dispose(engine)
 
 
 def build_context(

@@ -29,7 +29,7 @@ from credit_service.catalogs.loader import load_catalog_set
 from credit_service.clock import SHANGHAI, FixedClock
 from credit_service.config import PROJECT_ROOT, Settings
 from credit_service.context import Context, build_context
-from credit_service.db import make_engine
+from credit_service.db import dispose, make_engine
 from credit_service.health import alembic_config
 from credit_service.tiers import services as tier_services
 
@@ -107,7 +107,7 @@ def _migrate(url: str) -> None:
         config = alembic_config()
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
-    engine.dispose()
+    dispose(engine)
 
 
 def make_settings(url: str, tmp_path: Path, **overrides: object) -> Settings:
@@ -128,9 +128,9 @@ def engine(migrated_url: str, catalog_set: CatalogSet, tmp_path_factory) -> Iter
     settings = make_settings(migrated_url, tmp_path_factory.mktemp("base"))
     ctx = build_context(settings, catalogs=catalog_set)
     catalog_services.register_catalogs(ctx)
-    ctx.engine.dispose()
+    ctx.close()
     yield engine
-    engine.dispose()
+    dispose(engine)
 
 
 @pytest.fixture
@@ -228,8 +228,7 @@ def live_ctx(db_kind: str, catalog_set: CatalogSet, tmp_path: Path) -> Iterator[
         yield context
     finally:
         if context is not None:
-            context.read_session_factory.kw["bind"].dispose()
-            context.engine.dispose()
+            context.close()
         if admin is not None:
             with admin.begin() as conn:
                 conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))

@@ -39,7 +39,7 @@ def _routes() -> list[tuple[str, str, str]]:
         for method in rule.methods or ()
         if method not in SKIPPED_METHODS
     )
-    app.extensions["credit_service"].engine.dispose()
+    app.extensions["credit_service"].close()
     return routes
 
 

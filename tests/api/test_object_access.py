@@ -54,7 +54,7 @@ def _object_routes() -> tuple[list[tuple[str, str, str]], dict[tuple[str, str], 
             required[rule.endpoint, method] = [
                 p["name"] for p in parameters if p["in"] == "query" and p.get("required")
             ]
-    app.extensions["credit_service"].engine.dispose()
+    app.extensions["credit_service"].close()
     return sorted(routes), required
 
 

@@ -54,7 +54,7 @@ def _routes() -> tuple[list[tuple[str, str, str]], dict[tuple[str, str], AccessR
     declarations = {
         (endpoint, method): access.rule_for(app, endpoint, method) for _, endpoint, method in routes
     }
-    app.extensions["credit_service"].engine.dispose()
+    app.extensions["credit_service"].close()
     return routes, declarations
 
 

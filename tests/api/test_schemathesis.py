@@ -70,7 +70,7 @@ def _collect() -> tuple[dict, dict[tuple[str, str], str]]:
             declaration = access.rule_for(app, rule.endpoint, method)
             roles = declaration.roles if declaration else frozenset()
             callers[method, path] = next((r for r in PREFERRED if r in roles), "regulator")
-    app.extensions["credit_service"].engine.dispose()
+    app.extensions["credit_service"].close()
     return spec, callers
 
 
@@ -105,7 +105,7 @@ def shared_app():  # type: ignore[no-untyped-def]
     application.testing = True
     own_context = application.extensions["credit_service"]
     yield application
-    own_context.engine.dispose()
+    own_context.close()
 
 
 @pytest.fixture

@@ -1,6 +1,6 @@
-"""The per-thread connection the public list asks its version through (db.HeldQuery),
-on a real engine of each database: it sees every commit at once, replaces a lost
-connection, and gives each thread its own."""
+"""The per-thread connections of the hot reads (db.ThreadConnections, through
+db.reading and db.HeldQuery), on a real engine of each database: they see every commit
+at once, replace a lost connection, and give each thread its own."""
 
 from __future__ import annotations
 
@@ -8,8 +8,10 @@ import secrets
 import threading
 
 import pytest
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import sessionmaker
 
-from credit_service.db import HeldQuery
+from credit_service.db import HeldQuery, reading, thread_connections
 
 
 @pytest.fixture
@@ -34,22 +36,52 @@ def test_a_held_query_sees_each_commit_at_once(engine, probe_table):
     assert probe.first() == (7,)  # no transaction kept open between two asks
     insert(engine, probe_table, 9)
     assert probe.first() == (9,)
-    probe.close()
+    thread_connections(engine).drop()
 
 
 def test_a_lost_connection_is_replaced_and_threads_have_their_own(engine, probe_table):
     probe = HeldQuery(engine, f"SELECT max(id) FROM {probe_table}")
+    held = thread_connections(engine)
     insert(engine, probe_table, 3)
     assert probe.first() == (3,)
-    mine = probe._local.connection
-    mine.close()  # what a database restart or a dropped network does to it
+    mine = held.get()
+    mine.connection.dbapi_connection.close()  # what a database restart does to it
     assert probe.first() == (3,)
-    assert probe._local.connection is not mine
+    assert held.get() is not mine
 
     seen: list[object] = []
-    other = threading.Thread(target=lambda: seen.append((probe.first(), probe._local.connection)))
+    other = threading.Thread(target=lambda: seen.append((probe.first(), held.get())))
     other.start()
     other.join()
-    assert seen[0][0] == (3,) and seen[0][1] is not probe._local.connection
+    assert seen[0][0] == (3,) and seen[0][1] is not held.get()
     seen[0][1].close()
-    probe.close()
+    held.drop()
+
+
+def test_reading_ends_each_read_so_the_next_sees_newer_commits(engine, probe_table):
+    """On SQLite a read holds a snapshot until its transaction ends: a kept connection
+    must end it after each read, or it would never see a later commit."""
+    factory = sessionmaker(bind=engine)
+    query = f"SELECT max(id) FROM {probe_table}"
+    with reading(factory) as connection:
+        assert connection.exec_driver_sql(query).scalar() is None
+    insert(engine, probe_table, 5)
+    with reading(factory) as connection:
+        assert connection.exec_driver_sql(query).scalar() == 5
+        first = connection
+    with reading(factory) as connection:
+        assert connection is first  # the same kept connection, no pool checkout
+    thread_connections(engine).drop()
+
+
+def test_reading_drops_a_connection_that_failed(engine, probe_table):
+    factory = sessionmaker(bind=engine)
+    with reading(factory) as connection:
+        broken = connection
+    broken.connection.dbapi_connection.close()
+    with pytest.raises(DBAPIError), reading(factory) as connection:
+        connection.exec_driver_sql(f"SELECT max(id) FROM {probe_table}")
+    with reading(factory) as connection:
+        assert connection is not broken
+        assert connection.exec_driver_sql(f"SELECT count(*) FROM {probe_table}").scalar() == 0
+    thread_connections(engine).drop()
