@@ -70,6 +70,13 @@ class Settings:
         None,
         "Optional PostgreSQL read replica, used only for public reads that may lag.",
     )
+    change_notices: bool = _setting(
+        "CHANGE_NOTICES",
+        True,
+        "PostgreSQL: workers keep the list version and tokens, refreshed by LISTEN/NOTIFY; "
+        "turn off behind a transaction-pooling PgBouncer (LISTEN needs a session).",
+        _bool,
+    )
     secret_key: str = _setting(
         "SECRET_KEY",
         "dev-only-change-me",

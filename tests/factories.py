@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import itertools
+from datetime import date, timedelta
 from typing import Any
 
 from credit_service import identifiers
-from credit_service.access import SYSTEM
+from credit_service.access import SYSTEM, Actor
 from credit_service.auth import services as auth_services
+from credit_service.clock import local_noon
 from credit_service.context import Context
+from credit_service.dishonesty import services as dishonesty
 from credit_service.entities import services as entity_services
 from credit_service.records import services as record_services
 
@@ -116,3 +119,35 @@ def bearer_for(
     )
     token = auth_services.create_token(ctx, SYSTEM, username=username, name="test", scopes=scopes)
     return {"Authorization": f"Bearer {token.secret}"}
+
+
+LISTING_REGULATOR = Actor(
+    role="regulator", username="listing-regulator", region_code=CITY, city_code=CITY
+)
+
+
+def listed_on(ctx: Context, name: str, region: str, decided: date) -> tuple[dict, dict]:
+    """An organisation listed (decided and published) on ``decided``, through the whole
+    procedure with a written waiver; the clock ends where it was."""
+    before = ctx.clock.now()
+    ctx.clock.set(local_noon(decided - timedelta(days=5)))
+    owner = create_entity(ctx, name=name, region_code=region)
+    record = file_penalty(
+        ctx, owner["identifier"], CF_CFLB=["罚款", "责令停产停业"], CF_JDRQ=str(decided)
+    )
+    case = dishonesty.propose(
+        ctx,
+        LISTING_REGULATOR,
+        entity=owner["identifier"],
+        record_ids=[record["id"]],
+        reason="拟列入",
+    )
+    for step in ("serve_notice", "waive"):
+        case = dishonesty.advance(
+            ctx, LISTING_REGULATOR, case["id"], step, reason="书面放弃陈述申辩", **step_papers(step)
+        )
+    ctx.clock.set(local_noon(decided))
+    for step in ("decide_list", "publish"):
+        case = dishonesty.advance(ctx, LISTING_REGULATOR, case["id"], step)
+    ctx.clock.set(before)
+    return owner, case

@@ -20,6 +20,7 @@ from credit_service.auth.models import ApiToken, PasswordHistory, User
 from credit_service.context import Context
 from credit_service.db import reading
 from credit_service.errors import Conflict, InvalidInput, NotFound, Unauthenticated
+from credit_service.notices import change_notices
 
 # The public prefix of token strings, not a secret.
 TOKEN_PREFIX = "cst"  # nosec B105  # a public marker in every token string, not a secret
@@ -34,6 +35,7 @@ DEFAULT_SCOPES = {
 }
 ALL_SCOPES = frozenset(s for scopes in DEFAULT_SCOPES.values() for s in scopes)
 LAST_USED_RESOLUTION = timedelta(minutes=1)
+KEPT_TOKENS_MAX = 10_000  # tokens a worker keeps (all dropped at once when full)
 # Built once and run at the Core level: it runs on every API call.
 TOKEN_QUERY = (
     select(
@@ -273,11 +275,11 @@ def authenticate_token(ctx: Context, raw: str, *, source_ip: str | None) -> Acto
         raise _bad_token()
     _, prefix, secret = parts
     now = ctx.now()
-    with reading(ctx.read_session_factory) as connection:
-        found = connection.execute(TOKEN_QUERY, {"prefix": prefix}).first()
+    kept = _token_row(ctx, prefix)
+    found = kept.row if kept else None
     if found is None or not _usable(found, secret, now):
         raise _bad_token()
-    _touch(ctx, found.id, found.last_used_at, now)
+    _touch(ctx, kept, now)
     return Actor(
         role=found.role,
         username=found.username,
@@ -291,6 +293,38 @@ def authenticate_token(ctx: Context, raw: str, *, source_ip: str | None) -> Acto
     )
 
 
+@dataclass
+class KeptToken:
+    """A token's row (with its user's) as a worker read it, the change-notice generation
+    it was read under (None: not kept), and when this worker last noted its use."""
+
+    row: Any
+    generation: int | None
+    noted_at: datetime | None
+
+
+def _token_row(ctx: Context, prefix: str) -> KeptToken | None:
+    """The token's row: kept by the worker while PostgreSQL announces no change of tokens
+    or users (``notices``: revoking a token or disabling its user is seen at once), else
+    one indexed read. Unknown prefixes are never kept (guessing cannot fill memory)."""
+    notices = change_notices(ctx)
+    generation = notices.generation("auth") if notices else None
+    tokens: dict[str, KeptToken] = ctx.extras.setdefault("kept_tokens", {})
+    kept = tokens.get(prefix)
+    if generation is not None and kept is not None and kept.generation == generation:
+        return kept
+    with reading(ctx.read_session_factory) as connection:
+        row = connection.execute(TOKEN_QUERY, {"prefix": prefix}).first()
+    if row is None:
+        return None
+    kept = KeptToken(row, generation, kept.noted_at if kept else None)
+    if generation is not None:
+        if len(tokens) >= KEPT_TOKENS_MAX:
+            tokens.clear()
+        tokens[prefix] = kept
+    return kept
+
+
 def _usable(token: Any, secret: str, now: datetime) -> bool:
     return (
         hmac.compare_digest(token.token_hash, _digest(secret))
@@ -300,12 +334,14 @@ def _usable(token: Any, secret: str, now: datetime) -> bool:
     )
 
 
-def _touch(ctx: Context, token_id: int, last_used_at: datetime | None, now: datetime) -> None:
+def _touch(ctx: Context, kept: KeptToken, now: datetime) -> None:
     """Note the last use, at most once a minute, so reads do not become writes."""
+    last_used_at = kept.noted_at or kept.row.last_used_at
     if last_used_at and now - last_used_at < LAST_USED_RESOLUTION:
         return
     with ctx.session_factory.begin() as session:
-        session.execute(update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now))
+        session.execute(update(ApiToken).where(ApiToken.id == kept.row.id).values(last_used_at=now))
+    kept.noted_at = now
 
 
 def revoke_token(ctx: Context, actor: Actor, token_id: int) -> None:

@@ -21,6 +21,7 @@ from credit_service.dishonesty.models import DishonestyCase, ListChange
 from credit_service.entities.models import Entity
 from credit_service.entities.rules import masked_identity
 from credit_service.errors import InvalidInput, NotFound
+from credit_service.notices import change_notices
 from credit_service.pagination import Page, decode_cursor, encode_cursor
 from credit_service.records.models import CreditRecord
 
@@ -301,20 +302,14 @@ RENAME_TTL = timedelta(seconds=1)
 
 
 def list_version(ctx: Context) -> ListVersion:
-    """The list's version, asked afresh on every call: the newest change's id is one
-    index lookup on a connection the thread keeps (``HeldQuery``), so an addition or
-    removal changes every validator at its commit, in every worker (a removed entry is
-    never answered from a copy). The rest is read only when that id moves, or, for the
-    listed entities' last update (an aggregate over the published cases), at most once
-    a second per process: a renamed entity may show its old name that much longer."""
+    """The list's version as committed now: an addition or removal changes every
+    validator at its commit, in every worker (a removed entry is never answered from a
+    copy). The newest change's id comes from ``newest_list_change``. The rest is read
+    only when that id moves, or, for the listed entities' last update (an aggregate over
+    the published cases), at most once a second per process: a renamed entity may show
+    its old name that much longer."""
     now = ctx.now()
-    probe = ctx.extras.get("list_change_probe")
-    if probe is None:
-        bind = ctx.replica_session_factory.kw["bind"]
-        newest = select(func.max(ListChange.id)).compile(dialect=bind.dialect)
-        probe = HeldQuery(bind, str(newest))
-        ctx.extras["list_change_probe"] = probe
-    last_id = (probe.first() or (None,))[0] or 0
+    last_id = newest_list_change(ctx)
     known = ctx.extras.get("list_change_known")
     renamed = ctx.extras.get("listed_entities_updated")
     rename_fresh = renamed is not None and timedelta(0) <= now - renamed[0] < RENAME_TTL
@@ -329,3 +324,26 @@ def list_version(ctx: Context) -> ListVersion:
         known, renamed = (last_id, last_at), (now, updated)
         ctx.extras["list_change_known"], ctx.extras["listed_entities_updated"] = known, renamed
     return ListVersion(last_id, known[1], renamed[1], ctx.today())
+
+
+def newest_list_change(ctx: Context) -> int:
+    """The id of the list's newest change (0 for none). Kept by the worker while
+    PostgreSQL announces no list change (``notices``; not with a replica, which may not
+    have the change yet when the notice comes), else one index lookup on a connection
+    the thread keeps (``HeldQuery``)."""
+    notices = (
+        change_notices(ctx) if ctx.replica_session_factory is ctx.read_session_factory else None
+    )
+    generation = notices.generation("list") if notices else None
+    kept = ctx.extras.get("list_change_newest")
+    if generation is not None and kept is not None and kept[0] == generation:
+        return kept[1]
+    probe = ctx.extras.get("list_change_probe")
+    if probe is None:
+        bind = ctx.replica_session_factory.kw["bind"]
+        newest = select(func.max(ListChange.id)).compile(dialect=bind.dialect)
+        probe = ctx.extras["list_change_probe"] = HeldQuery(bind, str(newest))
+    last_id = (probe.first() or (None,))[0] or 0
+    if generation is not None:  # read after the generation: a notice since moves it on
+        ctx.extras["list_change_newest"] = (generation, last_id)
+    return last_id

@@ -6,7 +6,7 @@ the main ones are photographed at desktop and phone width for the README."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -17,42 +17,17 @@ from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.expected_conditions import staleness_of
 from selenium.webdriver.support.wait import WebDriverWait
 
-from credit_service.access import SYSTEM, Actor
+from credit_service.access import SYSTEM
 from credit_service.auth import services as auth_services
-from credit_service.clock import SHANGHAI, local_noon
-from credit_service.dishonesty import services as dishonesty
 from credit_service.inspections import services as inspections
 from credit_service.web.i18n import translate
 from tests.browser.pages import check_page, console_errors, screenshots, tab_until
-from tests.factories import CITY, LANGXI, XUANZHOU, create_entity, file_penalty, step_papers
+from tests.factories import CITY, LANGXI, XUANZHOU, listed_on
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 PASSWORD = "Xuan-Cheng#2026!"
-REGULATOR = Actor(role="regulator", username="browser-regulator", region_code=CITY, city_code=CITY)
-NOW = datetime(2026, 11, 25, 10, 0, tzinfo=SHANGHAI)
 PDF = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
-
-
-def listed(ctx, name: str, region: str, decided: date) -> tuple[dict, dict]:  # type: ignore[no-untyped-def]
-    """An organisation listed on ``decided`` (the clock returns to the suite's today)."""
-    ctx.clock.set(local_noon(decided - timedelta(days=5)))
-    owner = create_entity(ctx, name=name, region_code=region)
-    record = file_penalty(
-        ctx, owner["identifier"], CF_CFLB=["罚款", "责令停产停业"], CF_JDRQ=str(decided)
-    )
-    case = dishonesty.propose(
-        ctx, REGULATOR, entity=owner["identifier"], record_ids=[record["id"]], reason="拟列入"
-    )
-    for step in ("serve_notice", "waive"):
-        case = dishonesty.advance(
-            ctx, REGULATOR, case["id"], step, reason="书面放弃陈述申辩", **step_papers(step)
-        )
-    ctx.clock.set(local_noon(decided))
-    for step in ("decide_list", "publish"):
-        case = dishonesty.advance(ctx, REGULATOR, case["id"], step)
-    ctx.clock.set(NOW)
-    return owner, case
 
 
 def account(ctx, username: str, role: str, **scope: str) -> str:  # type: ignore[no-untyped-def]
@@ -99,9 +74,11 @@ def visit(browser, url: str) -> str:  # type: ignore[no-untyped-def]
 @pytest.fixture
 def world(live_ctx):  # type: ignore[no-untyped-def]
     """Three listings in two counties (one more than a year old), a few inspectors."""
-    old_owner, old_case = listed(live_ctx, "宣城星河光电科技有限公司", XUANZHOU, date(2025, 10, 20))
-    listed(live_ctx, "郎溪远山商标代理有限公司", LANGXI, date(2026, 9, 1))
-    listed(live_ctx, "宣城青弋新材料有限公司", XUANZHOU, date(2026, 11, 2))
+    old_owner, old_case = listed_on(
+        live_ctx, "宣城星河光电科技有限公司", XUANZHOU, date(2025, 10, 20)
+    )
+    listed_on(live_ctx, "郎溪远山商标代理有限公司", LANGXI, date(2026, 9, 1))
+    listed_on(live_ctx, "宣城青弋新材料有限公司", XUANZHOU, date(2026, 11, 2))
     for n, office in enumerate((XUANZHOU, LANGXI, CITY)):
         inspections.add_inspector(
             live_ctx, SYSTEM, badge_no=f"皖宣执B{n}", name=f"检查员{n}", office_region=office

@@ -1,0 +1,123 @@
+"""Change notices from PostgreSQL (LISTEN/NOTIFY): which hot data changed since a worker
+last read it.
+
+Two reads run on every request of their kind although their data changes a few times a
+day: the public list's version (every answer and every 304) and the token behind a
+bearer header (every API call). Each was a database round trip, a third of such a
+request's cost. On PostgreSQL, triggers (migration ``a6c1e0d2b7f3``) send a notice on
+``CHANNEL`` from the transaction that changes that data (the list's change feed; tokens
+and users); PostgreSQL delivers it when the transaction commits. Each worker process
+keeps one listening connection and, before it uses a value it keeps, drains what has
+arrived: one non-blocking read of the socket, no round trip.
+
+A topic's generation moves on each of its notices, and every topic's moves when the
+listener (re)connects (notices sent while it was away are lost), so a kept value is used
+only while the generation it was read under is current. When notices cannot be
+received (SQLite, the setting ``CHANGE_NOTICES`` off, the listener down) ``generation``
+answers None and callers read the database every time, as they would without this.
+
+Delivery takes a fraction of a millisecond after the commit: a request another worker
+answers inside that window may still use the value from before, as it would had it
+arrived a moment earlier.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import threading
+import time
+from typing import Any
+
+from sqlalchemy import Connection
+
+from credit_service.context import Context
+from credit_service.db import is_sqlite
+
+logger = logging.getLogger(__name__)
+
+CHANNEL = "credit_service_changes"
+TOPICS = ("list", "auth")
+RECONNECT_AFTER_S = 1.0  # a listener that failed is tried again at most this often
+
+
+class ChangeNotices:
+    """One listening connection per process, and a generation per topic."""
+
+    def __init__(self, engine: Any) -> None:
+        self.engine = engine
+        self._lock = threading.Lock()
+        self._connection: Any = None
+        self._pid = 0
+        self._retry_at = 0.0
+        self._generations = dict.fromkeys(TOPICS, 0)
+
+    def generation(self, topic: str) -> int | None:
+        """The topic's generation now, or None when notices are not being received (the
+        caller must then read the database)."""
+        with self._lock:
+            if not self._listening():
+                return None
+            try:
+                self._drain()
+            except Exception:  # a lost connection: read the database until it is back
+                logger.warning("change notices: listener lost; reconnecting", exc_info=True)
+                self._close()
+                return None
+            return self._generations[topic]
+
+    def close(self) -> None:
+        with self._lock:
+            self._close()
+
+    def _listening(self) -> bool:
+        if self._pid != os.getpid():  # a forked child: the parent's socket is not ours
+            self._connection, self._pid = None, os.getpid()
+        if self._connection is not None:
+            return True
+        if time.monotonic() < self._retry_at:
+            return False
+        try:
+            pooled = self.engine.raw_connection()
+            connection = pooled.driver_connection
+            pooled.detach()  # the listener's for the process's life, not a pool slot
+            connection.autocommit = True
+            connection.execute(f"LISTEN {CHANNEL}")
+        except Exception:
+            logger.warning("change notices: cannot listen; reading the database", exc_info=True)
+            self._retry_at = time.monotonic() + RECONNECT_AFTER_S
+            return False
+        self._connection = connection
+        for topic in self._generations:  # whatever was sent while away is lost
+            self._generations[topic] += 1
+        return True
+
+    def _drain(self) -> None:
+        pgconn = self._connection.pgconn
+        pgconn.consume_input()  # raises when the server has gone
+        while (notice := pgconn.notifies()) is not None:
+            topic = notice.extra.decode()
+            if topic in self._generations:
+                self._generations[topic] += 1
+
+    def _close(self) -> None:
+        connection, self._connection = self._connection, None
+        self._retry_at = time.monotonic() + RECONNECT_AFTER_S
+        if connection is not None:
+            with contextlib.suppress(Exception):
+                connection.close()
+
+
+def change_notices(ctx: Context) -> ChangeNotices | None:
+    """The process's listener for ``ctx``'s database, or None where there is none: on
+    SQLite, with ``CHANGE_NOTICES`` off, or in a test's single shared transaction (whose
+    writes never commit, so they would never be announced)."""
+    notices = ctx.extras.get("change_notices")
+    if notices is None:  # decided once per context: this runs on every request
+        bind = ctx.session_factory.kw["bind"]
+        usable = ctx.settings.change_notices and not (
+            isinstance(bind, Connection) or is_sqlite(bind)
+        )
+        notices = ctx.extras.setdefault("change_notices", usable and ChangeNotices(bind))
+    return notices or None

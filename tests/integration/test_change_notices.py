@@ -1,0 +1,152 @@
+"""Change notices (credit_service.notices): PostgreSQL announces, from the changing
+transaction, a change of the published list or of tokens and users; each worker keeps
+the list version and the tokens it checked until such a notice arrives. Run against a
+committed database (``live_ctx``): notices are sent at commit."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import text
+
+from credit_service import notices as notices_module
+from credit_service.access import SYSTEM
+from credit_service.auth import accounts
+from credit_service.auth import services as auth_services
+from credit_service.dishonesty import public
+from credit_service.errors import Unauthenticated
+from credit_service.notices import change_notices
+from tests.factories import XUANZHOU, listed_on
+
+
+@pytest.fixture
+def pg_ctx(live_ctx, db_kind):  # type: ignore[no-untyped-def]
+    if db_kind == "sqlite":
+        pytest.skip("SQLite has no LISTEN/NOTIFY: every read goes to the database")
+    return live_ctx
+
+
+def moved_on(notices, topic: str, before: int) -> int:  # type: ignore[no-untyped-def]
+    """The topic's generation once it has moved past ``before`` (delivery is asynchronous:
+    a fraction of a millisecond, allowed two seconds here)."""
+    deadline = time.monotonic() + 2
+    while time.monotonic() < deadline:
+        now = notices.generation(topic)
+        if now is not None and now != before:
+            return now
+        time.sleep(0.01)
+    pytest.fail(f"no {topic} notice within 2 s")
+
+
+def token_for(ctx, username: str) -> tuple[int, str]:  # type: ignore[no-untyped-def]
+    auth_services.create_user(
+        ctx, SYSTEM, username=username, display_name=username, role="regulator",
+        region_code="341800",
+    )  # fmt: skip
+    issued = auth_services.create_token(ctx, SYSTEM, username=username, name="notices")
+    return issued.token_id, issued.secret
+
+
+def test_no_notices_on_sqlite_in_a_shared_transaction_or_when_turned_off(ctx, live_ctx, db_kind):
+    assert change_notices(ctx) is None  # a test's transaction never commits: never announced
+    assert (change_notices(live_ctx) is None) == (db_kind == "sqlite")
+    live_ctx.close()
+    live_ctx.extras.clear()
+    live_ctx.settings = dataclasses.replace(live_ctx.settings, change_notices=False)
+    assert change_notices(live_ctx) is None
+
+
+def test_a_listing_moves_the_list_generation_and_not_the_tokens(pg_ctx):
+    notices = change_notices(pg_ctx)
+    list_before, auth_before = notices.generation("list"), notices.generation("auth")
+    listed_on(pg_ctx, "宣城通知测试科技有限公司", XUANZHOU, date(2026, 11, 2))
+    assert moved_on(notices, "list", list_before) > list_before
+    assert notices.generation("auth") == auth_before
+
+
+def test_the_newest_change_is_kept_until_a_notice_says_otherwise(pg_ctx, monkeypatch):
+    assert public.newest_list_change(pg_ctx) == 0
+    probe = pg_ctx.extras["list_change_probe"]
+    asked: list[int] = []
+    real_first = probe.first
+    monkeypatch.setattr(probe, "first", lambda: asked.append(1) or real_first())
+    assert public.newest_list_change(pg_ctx) == 0
+    assert asked == []  # kept: no database read while nothing is announced
+
+    notices = change_notices(pg_ctx)
+    before = notices.generation("list")
+    _, case = listed_on(pg_ctx, "宣城通知测试二科技有限公司", XUANZHOU, date(2026, 11, 2))
+    moved_on(notices, "list", before)
+    newest = public.newest_list_change(pg_ctx)
+    assert asked == [1] and newest > 0
+    with pg_ctx.read_session_factory() as session:
+        assert (
+            newest
+            == session.execute(
+                text("SELECT max(id) FROM dishonesty_list_changes WHERE case_id = :c"),
+                {"c": case["id"]},
+            ).scalar_one()
+        )
+
+
+def test_a_revoked_token_is_refused_once_its_notice_has_come(pg_ctx):
+    token_id, secret = token_for(pg_ctx, "notice-revoked")
+    assert auth_services.authenticate_token(pg_ctx, secret, source_ip=None).username
+    notices = change_notices(pg_ctx)
+    before = notices.generation("auth")
+    kept = pg_ctx.extras["kept_tokens"][secret.split("_")[1]]
+    assert kept.generation == before and kept.row.revoked_at is None  # kept, not re-read
+    auth_services.revoke_token(pg_ctx, SYSTEM, token_id)
+    moved_on(notices, "auth", before)
+    with pytest.raises(Unauthenticated):
+        auth_services.authenticate_token(pg_ctx, secret, source_ip=None)
+
+
+def test_a_disabled_users_token_is_refused_once_its_notice_has_come(pg_ctx):
+    _, secret = token_for(pg_ctx, "notice-disabled")
+    assert auth_services.authenticate_token(pg_ctx, secret, source_ip=None).role == "regulator"
+    notices = change_notices(pg_ctx)
+    before = notices.generation("auth")
+    accounts.set_active(pg_ctx, SYSTEM, "notice-disabled", active=False)
+    moved_on(notices, "auth", before)
+    with pytest.raises(Unauthenticated):
+        auth_services.authenticate_token(pg_ctx, secret, source_ip=None)
+
+
+def test_noting_a_tokens_use_announces_nothing(pg_ctx):
+    """The last-use stamp (once a minute) is not among the announced columns: it would
+    otherwise drop every worker's tokens each minute for each token in use."""
+    _, secret = token_for(pg_ctx, "notice-used")
+    auth_services.authenticate_token(pg_ctx, secret, source_ip=None)
+    notices = change_notices(pg_ctx)
+    before = notices.generation("auth")
+    pg_ctx.clock.set(pg_ctx.now() + timedelta(minutes=5))
+    auth_services.authenticate_token(pg_ctx, secret, source_ip=None)  # writes last_used_at
+    time.sleep(0.3)
+    assert notices.generation("auth") == before
+    with pg_ctx.read_session_factory() as session:
+        used = session.execute(
+            text("SELECT last_used_at FROM api_tokens WHERE prefix = :p"),
+            {"p": secret.split("_")[1]},
+        ).scalar_one()
+    assert used is not None and used >= pg_ctx.now() - timedelta(seconds=1)
+
+
+def test_a_lost_listener_means_reading_the_database_until_it_is_back(pg_ctx, monkeypatch):
+    monkeypatch.setattr(notices_module, "RECONNECT_AFTER_S", 0.2)
+    notices = change_notices(pg_ctx)
+    before = notices.generation("list")
+    pid = notices._connection.info.backend_pid
+    with pg_ctx.engine.begin() as connection:  # what a database restart does to it
+        connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+    deadline = time.monotonic() + 2
+    while notices.generation("list") is not None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert notices.generation("list") is None  # callers read the database meanwhile
+    time.sleep(0.25)
+    again = notices.generation("list")
+    assert again is not None and again > before  # reconnected: whatever was kept is stale
+    assert notices._connection.info.backend_pid != pid
