@@ -101,7 +101,19 @@ def in_list(session: Session, column: Any, keys: Sequence[str]) -> Any:
     a new statement for every batch; an array (PostgreSQL) or a JSON list (SQLite) keeps
     one cached statement.
     """
-    if session.connection().dialect.name == "postgresql":
-        return column == any_(bindparam("keys", list(keys), type_=ARRAY(String)))
-    values = func.json_each(bindparam("keys", json.dumps(list(keys)))).table_valued("value")
+    dialect = session.connection().dialect.name
+    return keys_in(dialect, column, keys_value(dialect, keys))
+
+
+def keys_in(dialect: str, column: Any, value: Any = None) -> Any:
+    """``column IN (:keys)`` with every key in the one parameter ``keys``, whose value
+    ``keys_value`` makes (given here, or at each execution of a statement built once)."""
+    if dialect == "postgresql":
+        return column == any_(bindparam("keys", value, type_=ARRAY(String)))
+    values = func.json_each(bindparam("keys", value, type_=String)).table_valued("value")
     return column.in_(select(values.c.value))
+
+
+def keys_value(dialect: str, keys: Sequence[str]) -> Any:
+    """The ``keys`` parameter of ``keys_in``: an array, or a JSON list on SQLite."""
+    return list(keys) if dialect == "postgresql" else json.dumps(list(keys))

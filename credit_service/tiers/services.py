@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from credit_service import identifiers
 from credit_service.access import Actor
 from credit_service.audit import services as audit
+from credit_service.bulk import keys_in, keys_value
 from credit_service.context import Context
 from credit_service.db import reading
 from credit_service.entities import rules as entity_rules
@@ -31,21 +33,27 @@ from credit_service.tiers.sql import computed_tiers
 from credit_service.workdays import add_months
 
 LOOKUP_LIMIT = 1_000
-# Built once and run at the Core level: lookups are the hottest read of the tier API.
-LOOKUP_QUERY = (
-    select(
-        Entity.identifier,
-        Entity.name,
-        Entity.kind,
-        Entity.region_code,
-        Entity.industry,
-        TierAssignment.tier,
-        TierAssignment.since,
-        TierAssignment.rule_id,
+
+
+@functools.cache
+def lookup_query(dialect: str) -> Select:
+    """The lookup's statement, built once per database kind and run at the Core level
+    (lookups are the hottest read of the tier API): the identifiers go in one parameter,
+    so the statement is the same for one identifier or a thousand."""
+    return (
+        select(
+            Entity.identifier,
+            Entity.name,
+            Entity.kind,
+            Entity.region_code,
+            Entity.industry,
+            TierAssignment.tier,
+            TierAssignment.since,
+            TierAssignment.rule_id,
+        )
+        .outerjoin(TierAssignment, TierAssignment.entity_id == Entity.id)
+        .where(keys_in(dialect, Entity.identifier))
     )
-    .outerjoin(TierAssignment, TierAssignment.entity_id == Entity.id)
-    .where(Entity.identifier.in_(bindparam("keys", expanding=True)))
-)
 
 
 def file_rule_set(ctx: Context) -> RuleSet:
@@ -274,7 +282,8 @@ def lookup(ctx: Context, actor: Actor, wanted: Sequence[str]) -> list[dict[str, 
         )
     keys = [entity_rules.lookup_key(i) for i in wanted]
     with reading(ctx.read_session_factory) as connection:
-        rows = connection.execute(LOOKUP_QUERY, {"keys": list(set(keys))})
+        dialect = connection.dialect.name
+        rows = connection.execute(lookup_query(dialect), {"keys": keys_value(dialect, set(keys))})
         found = {row.identifier: row for row in rows}
     return [_lookup_item(actor, raw, found.get(key)) for raw, key in zip(wanted, keys, strict=True)]
 
