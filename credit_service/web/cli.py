@@ -11,7 +11,8 @@ from pathlib import Path
 import click
 import marshmallow as ma
 from flask import Flask, current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, ScriptInfo
+from sqlalchemy.exc import SQLAlchemyError
 from tqdm import tqdm
 
 from credit_service.access import Actor
@@ -25,6 +26,7 @@ from credit_service.demo import stories
 from credit_service.dishonesty import services as dishonesty_services
 from credit_service.entities import importer as entity_importer
 from credit_service.errors import CreditServiceError, InvalidInput
+from credit_service.health import readiness
 from credit_service.inspections import services as inspection_services
 from credit_service.records import importer as record_importer
 from credit_service.records import services as record_services
@@ -35,17 +37,36 @@ from credit_service.sync.platforms import load_platforms
 from credit_service.tiers import services as tier_services
 from credit_service.web.api import inspections as inspection_api
 
-catalogs_cli = AppGroup("catalogs", help="Check and load the catalog files.")
-users_cli = AppGroup("users", help="Manage accounts.")
-tokens_cli = AppGroup("tokens", help="Manage API tokens.")
-entities_cli = AppGroup("entities", help="Entity registry.")
-records_cli = AppGroup("records", help="Credit records.")
-demo_cli = AppGroup("demo", help="Synthetic demonstration data.")
-audit_cli = AppGroup("audit", help="The audit trail.")
-tiers_cli = AppGroup("tiers", help="Graded supervision tiers (分级分类监管).")
-sync_cli = AppGroup("sync", help="Provincial platform sync.")
-dishonesty_cli = AppGroup("dishonesty", help="The severe-dishonesty list (严重失信主体名单).")
-inspectors_cli = AppGroup(
+
+class ServiceGroup(AppGroup):
+    """A command group whose commands, on a database that is not ready (unreachable, or
+    not migrated to the head revision), end with the reason and what to run instead of
+    a traceback. Any other database error is a fault and keeps its traceback."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except SQLAlchemyError:
+            app = ctx.ensure_object(ScriptInfo).load_app()  # its context has ended
+            checks = readiness(app.extensions["credit_service"])
+            problems = [f"{name} {state}" for name, state in checks.items() if state != "ok"]
+            if not problems:
+                raise
+            click.echo(f"error: the database is not ready: {'; '.join(problems)}", err=True)
+            sys.exit(1)
+
+
+catalogs_cli = ServiceGroup("catalogs", help="Check and load the catalog files.")
+users_cli = ServiceGroup("users", help="Manage accounts.")
+tokens_cli = ServiceGroup("tokens", help="Manage API tokens.")
+entities_cli = ServiceGroup("entities", help="Entity registry.")
+records_cli = ServiceGroup("records", help="Credit records.")
+demo_cli = ServiceGroup("demo", help="Synthetic demonstration data.")
+audit_cli = ServiceGroup("audit", help="The audit trail.")
+tiers_cli = ServiceGroup("tiers", help="Graded supervision tiers (分级分类监管).")
+sync_cli = ServiceGroup("sync", help="Provincial platform sync.")
+dishonesty_cli = ServiceGroup("dishonesty", help="The severe-dishonesty list (严重失信主体名单).")
+inspectors_cli = ServiceGroup(
     "inspectors", help="The inspector roster and conflicts of interest (双随机 执法人员名录)."
 )
 

@@ -35,9 +35,7 @@ def readyz(settings: Settings) -> tuple[int, dict]:
     try:
         response = app.test_client().get("/readyz")
     finally:
-        ctx = app.extensions["credit_service"]
-        ctx.engine.dispose()
-        ctx.read_session_factory.kw["bind"].dispose()
+        app.extensions["credit_service"].close()
     assert response.mimetype == "application/json"
     return response.status_code, response.get_json()
 
@@ -154,3 +152,21 @@ def test_a_connection_the_database_dropped_is_a_503_with_retry_after(ctx):
     assert "SELECT" not in answer.get_data(as_text=True)
     other = client.get("/test-broken")
     assert other.status_code == 500 and "syntax" not in other.get_data(as_text=True)
+
+
+def test_a_command_on_an_unmigrated_database_says_what_to_run(tmp_path):
+    empty = tmp_path / "empty.db"
+    empty.touch()
+    app = create_app(settings_for(f"sqlite:///{empty}", tmp_path))
+    try:
+        result = app.test_cli_runner().invoke(args=["tiers", "preview"])
+    finally:
+        app.extensions["credit_service"].close()
+
+    assert result.exit_code == 1
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert (
+        f"error: the database is not ready: migrations at none, head is {head_revision()}: "
+        "run make migrate"
+    ) in result.output
+    assert "Traceback" not in result.output
