@@ -4,6 +4,7 @@ party block rebuilt from the registry; other items carry their own fields."""
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -12,7 +13,7 @@ from credit_service.entities.models import Entity
 PARTY_TYPE = {"natural_person": "自然人", "individual_business": "个体工商户"}
 
 
-def party_block(entity: Entity) -> dict[str, Any]:
+def party_block(entity: Entity | Any) -> dict[str, Any]:
     """The 行政相对人 fields; a natural person's ID number is share-only (never public)."""
     if entity.kind == "natural_person":
         return {
@@ -39,6 +40,22 @@ def record_key(source_authority: str, source_ref: str) -> str:
 def record_payload(values: Mapping[str, Any], entity: Entity) -> dict[str, Any]:
     """What a record event carries: identity, item, dates, status, party and fields."""
     return {
+        **_payload_head(values),
+        "party": party_block(entity),
+        "fields": dict(values.get("fields") or {}),
+    }
+
+
+def record_payload_json(values: Mapping[str, Any], party_json: str, fields_json: str) -> str:
+    """``record_payload`` as JSON text, from the party and the fields already in JSON: a
+    bulk import serializes each entity's party once, and each record's fields once for
+    the record itself."""
+    head = json.dumps(_payload_head(values), ensure_ascii=False)
+    return f'{head[:-1]}, "party": {party_json}, "fields": {fields_json}}}'
+
+
+def _payload_head(values: Mapping[str, Any]) -> dict[str, Any]:
+    return {
         "record_key": record_key(values["source_authority"], values["source_ref"]),
         "record_id": values.get("id"),
         "item_code": values["item_code"],
@@ -50,8 +67,6 @@ def record_payload(values: Mapping[str, Any], entity: Entity) -> dict[str, Any]:
         "severity": values.get("severity"),
         "status": values.get("status", "active"),
         "revision": values.get("revision", 1),
-        "party": party_block(entity),
-        "fields": dict(values.get("fields") or {}),
     }
 
 

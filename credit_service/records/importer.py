@@ -7,6 +7,7 @@ can run in worker processes (``workers``) while this process writes.
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Callable
 from typing import IO, Any
@@ -83,7 +84,6 @@ def _write_batch(
 ) -> int:
     """Insert new records, correct changed ones, skip unchanged; returns the number inserted."""
     owners = _owners(session, actor, rows, report)
-    owners_by_id = _entities(session, set(owners.values()))
     latest = {  # a later row for the same document wins
         (c["source_authority"], c["source_ref"]): (line, identifier, c)
         for line, identifier, c in rows
@@ -99,7 +99,6 @@ def _write_batch(
                     **columns,
                     "entity_id": entity_id,
                     "fields": columns["fields_json"],
-                    "fields_dict": columns["fields"],
                 }
             )
         elif existing[key][1] != entity_id:
@@ -130,7 +129,7 @@ def _write_batch(
             session, ctx, actor, record, columns, reason="import correction"
         )
     touched = {row["entity_id"] for row in new_rows}  # corrections recompute their own
-    _emit_filed(session, ctx, new_rows, owners_by_id)
+    _emit_filed(session, ctx, new_rows)
     tier_recompute.recompute_entities(session, ctx, sorted(touched), cause="records imported")
     report.created += len(new_rows)
     report.updated += len(changed)
@@ -177,34 +176,44 @@ def _owners(
     return owners
 
 
-def _entities(session: Session, ids: set[int]) -> dict[int, Entity]:
+def _parties(session: Session, ids: set[int]) -> dict[int, tuple[str, str]]:
+    """Each entity's identifier and party block as JSON text (serialized once per batch,
+    not once per record)."""
     if not ids:
         return {}
+    rows = session.execute(
+        select(
+            Entity.id, Entity.kind, Entity.name, Entity.identifier, Entity.legal_representative
+        ).where(Entity.id.in_(sorted(ids)))
+    )
     return {
-        e.id: e for e in session.execute(select(Entity).where(Entity.id.in_(sorted(ids)))).scalars()
+        row.id: (row.identifier, json.dumps(exchange.party_block(row), ensure_ascii=False))
+        for row in rows
     }
 
 
-def _emit_filed(
-    session: Session, ctx: Context, new_rows: list[dict[str, Any]], entities: dict[int, Entity]
-) -> None:
+def _emit_filed(session: Session, ctx: Context, new_rows: list[dict[str, Any]]) -> None:
     """One record.filed outbox event per new record, written with the batch (bulk)."""
-    now = ctx.now()
-    events = []
-    for row in new_rows:
-        entity = entities[row["entity_id"]]
-        payload = exchange.record_payload({**row, "fields": row["fields_dict"]}, entity)
-        events.append(
-            {
-                "event_id": str(uuid.uuid4()),
-                "subject": entity.identifier,
-                "aggregate_id": payload["record_key"],
-                "payload": payload,
-            }
-        )
+    parties = _parties(session, {row["entity_id"] for row in new_rows})
+    events = [
+        {
+            "event_id": str(uuid.uuid4()),
+            "subject": parties[row["entity_id"]][0],
+            "aggregate_id": exchange.record_key(row["source_authority"], row["source_ref"]),
+            "payload": exchange.record_payload_json(
+                row, parties[row["entity_id"]][1], row["fields"]
+            ),
+        }
+        for row in new_rows
+    ]
     bulk_insert(
         session,
         OutboxEvent.__table__,
         events,
-        constants={"event_type": "record.filed", "aggregate_type": "record", "occurred_at": now},
+        preserialized=("payload",),
+        constants={
+            "event_type": "record.filed",
+            "aggregate_type": "record",
+            "occurred_at": ctx.now(),
+        },
     )
