@@ -225,11 +225,12 @@ class HeldQuery:
     def __init__(self, bind: Engine | Connection, sql: str) -> None:
         self.bind, self.sql = bind, sql
         self.engine = bind.engine
+        self._held = thread_connections(self.engine)
 
     def first(self) -> tuple[Any, ...] | None:
         if isinstance(self.bind, Connection):  # one shared transaction (tests): use it
             return self.bind.exec_driver_sql(self.sql).first()
-        held = thread_connections(self.engine)
+        held = self._held
         try:
             return self._run(held.get())
         except self.engine.dialect.loaded_dbapi.Error:

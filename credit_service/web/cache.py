@@ -11,11 +11,12 @@ entries age out. One bounded cache per worker process. The API and the public pa
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
-from datetime import datetime, time
+from datetime import datetime, time, tzinfo
 from functools import wraps
 from typing import Any
 
@@ -64,12 +65,16 @@ def validators(ctx: Context) -> tuple[str, datetime]:
 
 
 def _validators(ctx: Context) -> tuple[str, datetime]:
-    version = public.list_version(ctx)
-    midnight = datetime.combine(version.day, time(), tzinfo=ctx.tz)
+    return _validators_of(public.list_version(ctx), ctx.tz, request.full_path)
+
+
+@functools.lru_cache(maxsize=4096)
+def _validators_of(version: public.ListVersion, tz: tzinfo, full_path: str) -> tuple[str, datetime]:
+    """ETag and Last-Modified of one version of the list for one path and query (kept:
+    the same few are asked for all day, and most of these requests are a 304)."""
+    midnight = datetime.combine(version.day, time(), tzinfo=tz)
     last = max(filter(None, (version.last_modified, midnight))).replace(microsecond=0)
-    seed = (
-        f"{version.last_change_id}|{version.entities_updated_at}|{version.day}|{request.full_path}"
-    )
+    seed = f"{version.last_change_id}|{version.entities_updated_at}|{version.day}|{full_path}"
     return hashlib.sha256(seed.encode()).hexdigest()[:32], last
 
 
