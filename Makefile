@@ -43,7 +43,8 @@ serve: $(VENV)/.installed
 	$(BIN)/python -m credit_service.simulator --platforms-file instance/platforms.yaml & SIM=$$!; \
 	sleep 1; $(BIN)/flask sync demo-feed || true; \
 	$(BIN)/python -m schedulers & SCHED=$$!; \
-	$(BIN)/gunicorn --workers $(WORKERS) --bind $(HOST):$(PORT) --access-logfile - wsgi:app
+	$(BIN)/gunicorn --workers $(WORKERS) --bind $(HOST):$(PORT) --access-logfile - \
+	  --logger-class credit_service.logmask.GunicornLogger wsgi:app
 
 run: seed serve
 

@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta, tzinfo
 from apscheduler.events import EVENT_JOB_ERROR, JobExecutionEvent
 from apscheduler.schedulers.blocking import BlockingScheduler
 
+from credit_service import logmask
 from credit_service.config import Settings
 from credit_service.context import Context, build_context
 from credit_service.jobs import services as job_services
@@ -109,6 +110,7 @@ def main(argv: list[str] | None = None) -> int:
         level=os.environ.get("LOG_LEVEL", "INFO"),
         format="%(asctime)s %(name)s %(levelname)s %(message)s",
     )
+    logmask.install()
     ctx = build_context(Settings.from_env())
     specs = {j.id: j for j in JOBS}
     if args.command == "run":

@@ -11,6 +11,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 from credit_service import health as readiness
+from credit_service import logmask
 from credit_service.catalogs import services as catalog_services
 from credit_service.config import Settings
 from credit_service.context import Context, build_context
@@ -95,6 +96,7 @@ def create_app(settings: Settings | None = None, *, context: Context | None = No
     """Build the app; a bad catalog file raises CatalogError here and stops start-up."""
     settings = settings or (context.settings if context else Settings.from_env())
     logging.basicConfig(level=settings.log_level)
+    logmask.install()
     app = Flask(__name__)
     app.url_map.converters["int"] = IdConverter
     app.config.update(_flask_config(settings))

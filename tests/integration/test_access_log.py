@@ -1,0 +1,79 @@
+"""gunicorn as `make run` starts it (``--logger-class credit_service.logmask.GunicornLogger``):
+its access log never holds a resident ID number, even of a request that names one."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.error import HTTPError
+from urllib.request import urlopen
+
+import pytest
+
+from tests.factories import unique_resident_id, unique_uscc
+
+GUNICORN = Path(sys.executable).parent / "gunicorn"
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def get(url: str) -> int:
+    try:
+        with urlopen(url, timeout=5) as response:  # noqa: S310 - loopback
+            return response.status
+    except HTTPError as exc:
+        return exc.code
+
+
+@pytest.fixture
+def served(live_ctx, db_kind, tmp_path):  # type: ignore[no-untyped-def]
+    if db_kind != "sqlite":
+        pytest.skip("the log is the same whatever the database")
+    port, log = free_port(), tmp_path / "access.log"
+    env = {
+        **os.environ,
+        "DATABASE_URL": live_ctx.settings.database_url,
+        "DATA_DIR": str(tmp_path / "data"),
+        "SECRET_KEY": "test-secret",
+    }
+    command = [str(GUNICORN), "--workers", "1", "--bind", f"127.0.0.1:{port}",
+               "--access-logfile", str(log),
+               "--logger-class", "credit_service.logmask.GunicornLogger", "wsgi:app"]  # fmt: skip
+    process = subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                if get(f"{base}/healthz") == 200:
+                    break
+            except OSError:
+                time.sleep(0.2)
+        yield base, log
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=30)
+
+
+def test_the_access_log_masks_resident_ids_and_keeps_the_rest(served):
+    base, log = served
+    person, uscc = unique_resident_id(), unique_uscc()
+    assert get(f"{base}/api/v1/entities/{person}") == 401
+    assert get(f"{base}/api/v1/entities/{uscc}") == 401
+    deadline = time.monotonic() + 5
+    while log.read_text().count("/api/v1/entities/") < 2 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    written = log.read_text()
+    assert person not in written
+    assert f"/api/v1/entities/{person[:6]}************ " in written
+    assert f"/api/v1/entities/{uscc} " in written  # not a person's number: kept
