@@ -6,6 +6,8 @@ as Cosmic Python's bootstrap injects its dependencies.
 
 from __future__ import annotations
 
+import logging
+import time
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -21,9 +23,12 @@ from credit_service.clock import Clock, SystemClock
 from credit_service.config import Settings
 from credit_service.db import dispose, make_engine, make_session_factory
 from credit_service.dishonesty.definitions import ListRules, load_list_rules
+from credit_service.errors import CatalogError
 from credit_service.repair.definitions import RepairRules, load_repair_rules
 from credit_service.tiers.definitions import RuleSet, load_rule_set
 from credit_service.workdays import WorkdayCalendar, holiday_files
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -106,6 +111,9 @@ def build_context(
     )
 
 
+CALENDAR_CHECK_S = 60.0
+
+
 def holidays_dir(settings: Settings) -> Path:
     """Where the State Council holiday notices are transcribed, one YYYY.yaml a year."""
     return settings.catalogs_dir / "holidays"
@@ -122,6 +130,25 @@ def reload_calendar(ctx: Context) -> bool:
         return False
     ctx.calendar = WorkdayCalendar(directory)
     return True
+
+
+def refresh_calendar(ctx: Context) -> None:
+    """For long-running web workers: look at the holiday folder at most every
+    ``CALENDAR_CHECK_S`` and read it again when a year file was added or changed, so that
+    the State Council's notice for a new year reaches the deadlines they compute within a
+    minute of its file being added, without a restart. An invalid file is logged once (per
+    state of the folder) and the calendar read before stays."""
+    now = time.monotonic()
+    if now - ctx.extras.get("calendar_checked_at", -CALENDAR_CHECK_S) < CALENDAR_CHECK_S:
+        return
+    ctx.extras["calendar_checked_at"] = now
+    try:
+        reload_calendar(ctx)
+    except CatalogError as exc:
+        folder = holiday_files(holidays_dir(ctx.settings))
+        if ctx.extras.get("calendar_refused") != folder:
+            ctx.extras["calendar_refused"] = folder
+            logger.error("holiday calendar not reloaded, the one read before stays: %s", exc)
 
 
 def load_rules(directory: Path, catalogs: CatalogSet) -> dict[str, Any]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+from functools import partial
 
 from flask import Flask
 from flask_smorest import Api
@@ -14,7 +15,7 @@ from credit_service import health as readiness
 from credit_service import logmask
 from credit_service.catalogs import services as catalog_services
 from credit_service.config import Settings
-from credit_service.context import Context, build_context
+from credit_service.context import Context, build_context, refresh_calendar
 from credit_service.pagination import MAX_ID
 from credit_service.web import access, docs, errors, hardening, i18n
 from credit_service.web.api import (
@@ -120,6 +121,7 @@ def create_app(settings: Settings | None = None, *, context: Context | None = No
     app.jinja_env.globals.update(t=i18n.translate, csrf_token=forms.csrf_token)
     page_common.install(app)
     app.extensions["limiter"] = init_rate_limits(app, settings)
+    app.before_request(partial(refresh_calendar, ctx))
     app.before_request(hardening.check_content_type)
     app.before_request(hardening.check_input_text)
     app.before_request(access.enforce_access)
