@@ -19,6 +19,7 @@ PLOT_TOP = 12
 VALUE_AXIS = 40  # room for the value ticks (vertical) or category labels (horizontal)
 CATEGORY_ROOM = 34  # room under a vertical chart for the category labels
 HORIZONTAL_LABEL = 110
+HORIZONTAL_LABEL_CHARS = 8  # the Chinese characters that fit HORIZONTAL_LABEL at 12 px
 ROW = 26  # height of one category in a horizontal chart
 
 
@@ -44,6 +45,7 @@ class Label:
     y: float
     text: str
     anchor: str = "middle"
+    full: str = ""  # the whole text of a shortened label (its tooltip)
 
 
 @dataclass(frozen=True)
@@ -181,6 +183,14 @@ def _vertical(categories, series, top, stacked, whole):  # type: ignore[no-untyp
     return WIDTH, height, bars, labels, grid
 
 
+def _fitted(category: str) -> tuple[str, str]:
+    """A horizontal chart's category label, cut to its label column, and the whole text
+    when cut (the table under the chart always has the whole name)."""
+    if len(category) <= HORIZONTAL_LABEL_CHARS:
+        return category, ""
+    return category[: HORIZONTAL_LABEL_CHARS - 1] + "…", category
+
+
 def _horizontal(categories, series, top, stacked, whole):  # type: ignore[no-untyped-def]
     height = PLOT_TOP + ROW * max(len(categories), 1) + 24
     plot_w = WIDTH - HORIZONTAL_LABEL - 16
@@ -192,7 +202,8 @@ def _horizontal(categories, series, top, stacked, whole):  # type: ignore[no-unt
         labels.append(Label(x, height - 8, _fmt(tick)))
     for i, category in enumerate(categories):
         y0 = PLOT_TOP + i * ROW
-        labels.append(Label(HORIZONTAL_LABEL - 6, y0 + ROW / 2 + 4, category, "end"))
+        text, full = _fitted(category)
+        labels.append(Label(HORIZONTAL_LABEL - 6, y0 + ROW / 2 + 4, text, "end", full))
         for k, offset, start, thickness in _segments(series, i, stacked, ROW):
             value = series[k].values[i]
             bars.append(

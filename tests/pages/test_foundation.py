@@ -124,6 +124,17 @@ def test_horizontal_bars_grow_along_x():
     assert first.width == pytest.approx(second.width * 2) and first.y < second.y
 
 
+def test_a_long_category_is_cut_on_the_axis_only():
+    long_name = "科学研究和技术服务业"  # ten characters: more than the label column holds
+    chart = charts.bar_chart(
+        "h", "按行业", ["制造业", long_name], [charts.Series("主体数", (3, 4))], horizontal=True
+    )
+    axis = {label.text: label.full for label in chart.labels if label.anchor == "end"}
+    assert axis == {"制造业": "", "科学研究和技术…": long_name}  # the whole name as its tooltip
+    assert [category for category, _ in chart.rows] == ["制造业", long_name]  # the table
+    assert chart.bars[1].label.startswith(long_name)
+
+
 def test_a_series_of_the_wrong_length_is_refused():
     with pytest.raises(ValueError, match="series"):
         charts.bar_chart("x", "错", ["a", "b"], [charts.Series("s", (1,))])

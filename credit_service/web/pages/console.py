@@ -51,7 +51,6 @@ CHECK_OUTCOMES = ("not_eligible", "strict_review", "no_restriction", "unknown")
 MASK = "*"  # what masking puts in place of a natural person's hidden digits
 SEARCH_LIMIT = 50
 RECORDS_LIMIT = 200  # an entity's records on its page; older ones on the next page
-CHART_LABEL_CHARS = 8  # what fits the label column of a horizontal chart
 STEP_FIELDS = ("on", "reason", "removal_reason")  # dishonesty_api.StepSchema
 # One paper received from the party (dishonesty_api.PaperSchema), on the steps that take
 # one: form field -> the paper's field. The API takes up to ten; a form records one.
@@ -108,8 +107,7 @@ def _dashboard_charts(
         ]
 
     def industry(code: str | None) -> str:
-        name = industries.get(code or "", translate("console.industry_unknown"))
-        return name if len(name) <= CHART_LABEL_CHARS else name[: CHART_LABEL_CHARS - 1] + "…"
+        return industries.get(code or "", translate("console.industry_unknown"))
 
     unit = translate("console.unit.entities")
     return {
