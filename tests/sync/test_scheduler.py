@@ -40,15 +40,19 @@ def job_runs(ctx) -> list[JobRun]:
         return list(session.execute(select(JobRun).order_by(JobRun.scheduled_for)).scalars())
 
 
-def stop(process: subprocess.Popen) -> None:
-    """Ctrl-C (the scheduler releases its lease), then SIGKILL if it lingers."""
-    if process.poll() is None:
-        process.send_signal(signal.SIGINT)
-    try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(timeout=10)
+def stop(*processes: subprocess.Popen) -> None:
+    """Ctrl-C to all at once (each releases its lease as it stops; one by one, a follower
+    could take over the lease its leader just released and run a slot), then SIGKILL for
+    any that lingers."""
+    for process in processes:
+        if process.poll() is None:
+            process.send_signal(signal.SIGINT)
+    for process in processes:
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
 
 
 def test_two_schedulers_run_each_slot_once_under_one_leader(
@@ -69,8 +73,7 @@ def test_two_schedulers_run_each_slot_once_under_one_leader(
             assert all(p.poll() is None for p in processes), "a scheduler exited"
             time.sleep(0.25)
     finally:
-        for process in processes:
-            stop(process)
+        stop(*processes)
         for log in logs:
             log.close()
 
