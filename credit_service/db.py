@@ -122,14 +122,24 @@ class ThreadConnections:
     for the query on a kept connection). The connection reads in autocommit, so each
     statement sees what is committed at that moment; on SQLite each read's transaction
     ends with it, so no snapshot outlives the read. It is reopened after
-    ``HELD_MAX_AGE_S`` and after any database error.
+    ``HELD_MAX_AGE_S`` and after any database error. Meant for long-lived threads
+    (gunicorn's workers and thread pools): under a server that starts a thread per
+    request, each request opens one, closed when its thread ends.
     """
 
     def __init__(self, engine: Engine) -> None:
-        self.engine = engine
+        self._engine = weakref.ref(engine)  # not kept alive by its own holder
         self._local = threading.local()
-        self._opened: set[Connection] = set()  # every thread's, for close_all
+        # every live thread's, for close_all; a finished thread's goes with its thread
+        self._opened: weakref.WeakSet[Connection] = weakref.WeakSet()
         self._lock = threading.Lock()
+
+    @property
+    def engine(self) -> Engine:
+        engine = self._engine()
+        if engine is None:
+            raise RuntimeError("the engine of these connections is gone")
+        return engine
 
     def get(self) -> Connection:
         """This thread's connection (opened on first use, or again when too old or closed)."""
@@ -155,7 +165,7 @@ class ThreadConnections:
             self._close(held[0])
 
     def close_all(self) -> None:
-        """Close every thread's connection (when the engine is disposed of)."""
+        """Close every live thread's connection (when the engine is disposed of)."""
         with self._lock:
             opened = list(self._opened)
         for connection in opened:

@@ -14,7 +14,9 @@ A topic's generation moves on each of its notices, and every topic's moves when 
 listener (re)connects (notices sent while it was away are lost), so a kept value is used
 only while the generation it was read under is current. When notices cannot be
 received (SQLite, the setting ``CHANGE_NOTICES`` off, the listener down) ``generation``
-answers None and callers read the database every time, as they would without this.
+answers None and callers read the database every time, as they would without this. The
+listener has TCP keepalives (a connection cut silently fails within seconds instead of
+looking healthy while no notice comes) and is replaced every ``LISTENER_MAX_AGE_S``.
 
 Delivery takes a fraction of a millisecond after the commit: a request another worker
 answers inside that window may still use the value from before, as it would had it
@@ -30,6 +32,7 @@ import threading
 import time
 from typing import Any
 
+import psycopg
 from sqlalchemy import Connection
 
 from credit_service.context import Context
@@ -40,6 +43,18 @@ logger = logging.getLogger(__name__)
 CHANNEL = "credit_service_changes"
 TOPICS = ("list", "auth")
 RECONNECT_AFTER_S = 1.0  # a listener that failed is tried again at most this often
+LISTENER_MAX_AGE_S = 1800.0  # replaced as the pool's connections are (and all kept reads)
+# A listener only receives, so a connection cut silently (a NAT or firewall dropping it)
+# would show no error and keep stale values: TCP keepalives make the socket fail within
+# about 11 s of the peer going silent, and the drain then raises.
+LISTENER_CONNECT_ARGS = {
+    "connect_timeout": 5,
+    "keepalives": 1,
+    "keepalives_idle": 5,
+    "keepalives_interval": 2,
+    "keepalives_count": 3,
+    "tcp_user_timeout": 11_000,
+}
 
 
 class ChangeNotices:
@@ -50,7 +65,7 @@ class ChangeNotices:
         self._lock = threading.Lock()
         self._connection: Any = None
         self._pid = 0
-        self._retry_at = 0.0
+        self._retry_at = self._opened_at = 0.0
         self._generations = dict.fromkeys(TOPICS, 0)
 
     def generation(self, topic: str) -> int | None:
@@ -75,20 +90,20 @@ class ChangeNotices:
         if self._pid != os.getpid():  # a forked child: the parent's socket is not ours
             self._connection, self._pid = None, os.getpid()
         if self._connection is not None:
-            return True
+            if time.monotonic() - self._opened_at < LISTENER_MAX_AGE_S:
+                return True
+            self._close(retry_after=0.0)
         if time.monotonic() < self._retry_at:
             return False
         try:
-            pooled = self.engine.raw_connection()
-            connection = pooled.driver_connection
-            pooled.detach()  # the listener's for the process's life, not a pool slot
-            connection.autocommit = True
+            args, kwargs = self.engine.dialect.create_connect_args(self.engine.url)
+            connection = psycopg.connect(*args, **kwargs, **LISTENER_CONNECT_ARGS, autocommit=True)
             connection.execute(f"LISTEN {CHANNEL}")
         except Exception:
             logger.warning("change notices: cannot listen; reading the database", exc_info=True)
             self._retry_at = time.monotonic() + RECONNECT_AFTER_S
             return False
-        self._connection = connection
+        self._connection, self._opened_at = connection, time.monotonic()
         for topic in self._generations:  # whatever was sent while away is lost
             self._generations[topic] += 1
         return True
@@ -101,9 +116,10 @@ class ChangeNotices:
             if topic in self._generations:
                 self._generations[topic] += 1
 
-    def _close(self) -> None:
+    def _close(self, retry_after: float | None = None) -> None:
         connection, self._connection = self._connection, None
-        self._retry_at = time.monotonic() + RECONNECT_AFTER_S
+        wait = RECONNECT_AFTER_S if retry_after is None else retry_after
+        self._retry_at = time.monotonic() + wait
         if connection is not None:
             with contextlib.suppress(Exception):
                 connection.close()

@@ -150,3 +150,16 @@ def test_a_lost_listener_means_reading_the_database_until_it_is_back(pg_ctx, mon
     again = notices.generation("list")
     assert again is not None and again > before  # reconnected: whatever was kept is stale
     assert notices._connection.info.backend_pid != pid
+
+
+def test_the_listener_detects_a_silent_cut_and_is_replaced_when_old(pg_ctx, monkeypatch):
+    notices = change_notices(pg_ctx)
+    before = notices.generation("auth")
+    dsn = notices._connection.info.dsn
+    assert "keepalives_idle=5" in dsn and "tcp_user_timeout=11000" in dsn
+    pid = notices._connection.info.backend_pid
+
+    monkeypatch.setattr(notices_module, "LISTENER_MAX_AGE_S", 0.0)
+    again = notices.generation("auth")
+    assert again is not None and again > before  # a new listener: kept values are stale
+    assert notices._connection.info.backend_pid != pid

@@ -4,8 +4,10 @@ at once, replace a lost connection, and give each thread its own."""
 
 from __future__ import annotations
 
+import gc
 import secrets
 import threading
+import weakref
 
 import pytest
 from sqlalchemy.exc import DBAPIError
@@ -85,3 +87,21 @@ def test_reading_drops_a_connection_that_failed(engine, probe_table):
         assert connection is not broken
         assert connection.exec_driver_sql(f"SELECT count(*) FROM {probe_table}").scalar() == 0
     thread_connections(engine).drop()
+
+
+def test_a_finished_threads_connection_is_not_kept(engine, probe_table):
+    """A server that starts a thread per request must not pile up connections."""
+    factory = sessionmaker(bind=engine)
+    seen: list[weakref.ref] = []
+
+    def read() -> None:
+        with reading(factory) as connection:
+            connection.exec_driver_sql(f"SELECT count(*) FROM {probe_table}").scalar()
+            seen.append(weakref.ref(connection))
+
+    worker = threading.Thread(target=read)
+    worker.start()
+    worker.join()
+    del worker
+    gc.collect()
+    assert seen[0]() is None

@@ -23,17 +23,23 @@ CHANNEL = "credit_service_changes"  # as credit_service.notices.CHANNEL
 # (trigger, table, events, topic): only the columns a kept token or its actor depends on,
 # so that noting a token's last use or a failed sign-in announces nothing.
 TRIGGERS = (
-    ("notify_list_changes", "dishonesty_list_changes", "INSERT OR UPDATE OR DELETE", "list"),
+    (
+        "notify_list_changes",
+        "dishonesty_list_changes",
+        "INSERT OR UPDATE OR DELETE OR TRUNCATE",
+        "list",
+    ),
     (
         "notify_api_tokens",
         "api_tokens",
-        "UPDATE OF user_id, prefix, token_hash, scopes, expires_at, revoked_at OR DELETE",
+        "UPDATE OF user_id, prefix, token_hash, scopes, expires_at, revoked_at"
+        " OR DELETE OR TRUNCATE",
         "auth",
     ),
     (
         "notify_users",
         "users",
-        "UPDATE OF username, role, region_code, uscc, is_active OR DELETE",
+        "UPDATE OF username, role, region_code, uscc, is_active OR DELETE OR TRUNCATE",
         "auth",
     ),
 )
