@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import uuid
 from collections.abc import Mapping
 from typing import Any
 
@@ -39,24 +40,33 @@ def record_key(source_authority: str, source_ref: str) -> str:
 
 def record_payload(values: Mapping[str, Any], entity: Entity) -> dict[str, Any]:
     """What a record event carries: identity, item, dates, status, party and fields."""
+    key = record_key(values["source_authority"], values["source_ref"])
     return {
-        **_payload_head(values),
+        **_payload_head(values, key),
         "party": party_block(entity),
         "fields": dict(values.get("fields") or {}),
     }
 
 
-def record_payload_json(values: Mapping[str, Any], party_json: str, fields_json: str) -> str:
-    """``record_payload`` as JSON text, from the party and the fields already in JSON: a
-    bulk import serializes each entity's party once, and each record's fields once for
-    the record itself."""
-    head = json.dumps(_payload_head(values), ensure_ascii=False)
-    return f'{head[:-1]}, "party": {party_json}, "fields": {fields_json}}}'
+def filed_event_parts(values: Mapping[str, Any]) -> tuple[str, str, str]:
+    """A new record's event id, exchange key and payload head (JSON text left open for the
+    party and the fields): made where a bulk import validates, so that the writing process
+    only joins text (``complete_payload``)."""
+    key = record_key(values["source_authority"], values["source_ref"])
+    head = json.dumps(_payload_head(values, key), ensure_ascii=False)
+    return str(uuid.uuid4()), key, head[:-1]
 
 
-def _payload_head(values: Mapping[str, Any]) -> dict[str, Any]:
+def complete_payload(head_json: str, party_json: str, fields_json: str) -> str:
+    """``record_payload`` as JSON text, from its head (``filed_event_parts``) and the party
+    and fields already in JSON: each entity's party is serialized once per batch, each
+    record's fields once for the record itself."""
+    return f'{head_json}, "party": {party_json}, "fields": {fields_json}}}'
+
+
+def _payload_head(values: Mapping[str, Any], key: str) -> dict[str, Any]:
     return {
-        "record_key": record_key(values["source_authority"], values["source_ref"]),
+        "record_key": key,
         "record_id": values.get("id"),
         "item_code": values["item_code"],
         "domain": values["domain"],

@@ -8,11 +8,10 @@ can run in worker processes (``workers``) while this process writes.
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Callable
 from typing import IO, Any
 
-from sqlalchemy import select
+from sqlalchemy import Row, select
 from sqlalchemy.orm import Session
 
 from credit_service.access import Actor
@@ -26,11 +25,10 @@ from credit_service.parallel import ordered_map
 from credit_service.records import exchange, layouts, repository
 from credit_service.records import services as record_services
 from credit_service.records.models import CreditRecord
-from credit_service.records.preparation import BatchPreparer, ItemMap
+from credit_service.records.preparation import BatchPreparer, EventParts, ItemMap, PreparedRow
 from credit_service.sync.models import OutboxEvent
 from credit_service.tiers import recompute as tier_recompute
 
-Prepared = tuple[int, str, dict[str, Any]]  # line, entity identifier, record columns
 CLASH = "document number already filed for another entity; 文书号已用于其他主体"
 
 
@@ -80,28 +78,23 @@ def _required_columns(layout: str) -> tuple[str, ...]:
 
 
 def _write_batch(
-    session: Session, ctx: Context, actor: Actor, rows: list[Prepared], report: ImportReport
+    session: Session, ctx: Context, actor: Actor, rows: list[PreparedRow], report: ImportReport
 ) -> int:
     """Insert new records, correct changed ones, skip unchanged; returns the number inserted."""
     owners = _owners(session, actor, rows, report)
     latest = {  # a later row for the same document wins
-        (c["source_authority"], c["source_ref"]): (line, identifier, c)
-        for line, identifier, c in rows
+        (c["source_authority"], c["source_ref"]): (line, identifier, c, event)
+        for line, identifier, c, event in rows
         if identifier in owners
     }
     existing = repository.map_existing_sources(session=session, keys=latest)
-    new_rows, changed, clashes = [], [], 0
-    for key, (line, identifier, columns) in latest.items():
-        entity_id = owners[identifier]
+    new_rows, events, changed, clashes = [], [], [], 0
+    for key, (line, identifier, columns, event) in latest.items():
+        owner = owners[identifier]
         if key not in existing:
-            new_rows.append(
-                {
-                    **columns,
-                    "entity_id": entity_id,
-                    "fields": columns["fields_json"],
-                }
-            )
-        elif existing[key][1] != entity_id:
+            new_rows.append({**columns, "entity_id": owner.id})
+            events.append((event, owner, columns["fields"]))
+        elif existing[key][1] != owner.id:
             clashes += 1
             report.add_errors(line, {"CF_WSH": [CLASH]})
         elif existing[key][2] != columns["content_hash"]:
@@ -124,12 +117,12 @@ def _write_batch(
     )
     for record_id, columns in changed:
         record = repository.get_record(session=session, record_id=record_id, for_update=True)
-        columns = {k: v for k, v in columns.items() if k != "fields_json"}
+        columns = {**columns, "fields": json.loads(columns["fields"])}
         record_services.apply_revision(
             session, ctx, actor, record, columns, reason="import correction"
         )
     touched = {row["entity_id"] for row in new_rows}  # corrections recompute their own
-    _emit_filed(session, ctx, new_rows)
+    _emit_filed(session, ctx, events)
     tier_recompute.recompute_entities(session, ctx, sorted(touched), cause="records imported")
     report.created += len(new_rows)
     report.updated += len(changed)
@@ -147,25 +140,30 @@ def _write_batch(
 
 
 def _owners(
-    session: Session, actor: Actor, rows: list[Prepared], report: ImportReport
-) -> dict[str, int]:
-    """Entity id by identifier for the rows' entities in the importer's scope; the rows of
-    other entities become errors."""
-    wanted = list({identifier for _, identifier, _ in rows})
+    session: Session, actor: Actor, rows: list[PreparedRow], report: ImportReport
+) -> dict[str, Row[Any]]:
+    """The registry row (id, region and party columns) by identifier of the rows' entities
+    in the importer's scope; the rows of other entities become errors."""
+    wanted = list({identifier for _, identifier, _, _ in rows})
     found = (
         {
-            identifier: (entity_id, region)
-            for identifier, entity_id, region in session.execute(
-                select(Entity.identifier, Entity.id, Entity.region_code).where(
-                    in_list(session, Entity.identifier, wanted)
-                )
+            row.identifier: row
+            for row in session.execute(
+                select(
+                    Entity.identifier,
+                    Entity.id,
+                    Entity.region_code,
+                    Entity.kind,
+                    Entity.name,
+                    Entity.legal_representative,
+                ).where(in_list(session, Entity.identifier, wanted))
             )
         }
         if wanted
         else {}
     )
-    owners = {i: e for i, (e, region) in found.items() if actor.covers_region(region)}
-    for line, identifier, _ in rows:
+    owners = {i: row for i, row in found.items() if actor.covers_region(row.region_code)}
+    for line, identifier, _, _ in rows:
         if identifier not in owners:
             reason = (
                 "entity outside your region scope"
@@ -176,36 +174,25 @@ def _owners(
     return owners
 
 
-def _parties(session: Session, ids: set[int]) -> dict[int, tuple[str, str]]:
-    """Each entity's identifier and party block as JSON text (serialized once per batch,
-    not once per record)."""
-    if not ids:
-        return {}
-    rows = session.execute(
-        select(
-            Entity.id, Entity.kind, Entity.name, Entity.identifier, Entity.legal_representative
-        ).where(Entity.id.in_(sorted(ids)))
-    )
-    return {
-        row.id: (row.identifier, json.dumps(exchange.party_block(row), ensure_ascii=False))
-        for row in rows
-    }
-
-
-def _emit_filed(session: Session, ctx: Context, new_rows: list[dict[str, Any]]) -> None:
-    """One record.filed outbox event per new record, written with the batch (bulk)."""
-    parties = _parties(session, {row["entity_id"] for row in new_rows})
-    events = [
-        {
-            "event_id": str(uuid.uuid4()),
-            "subject": parties[row["entity_id"]][0],
-            "aggregate_id": exchange.record_key(row["source_authority"], row["source_ref"]),
-            "payload": exchange.record_payload_json(
-                row, parties[row["entity_id"]][1], row["fields"]
-            ),
-        }
-        for row in new_rows
-    ]
+def _emit_filed(
+    session: Session, ctx: Context, filed: list[tuple[EventParts, Row[Any], str]]
+) -> None:
+    """One record.filed outbox event per new record, written with the batch (bulk); each
+    entity's party block is serialized once."""
+    parties: dict[int, str] = {}
+    events = []
+    for (event_id, key, head), owner, fields_json in filed:
+        party = parties.get(owner.id)
+        if party is None:
+            party = parties[owner.id] = json.dumps(exchange.party_block(owner), ensure_ascii=False)
+        events.append(
+            {
+                "event_id": event_id,
+                "subject": owner.identifier,
+                "aggregate_id": key,
+                "payload": exchange.complete_payload(head, party, fields_json),
+            }
+        )
     bulk_insert(
         session,
         OutboxEvent.__table__,

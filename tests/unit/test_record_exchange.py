@@ -4,6 +4,7 @@ already serialized (bulk import); both say the same."""
 from __future__ import annotations
 
 import json
+import uuid
 from datetime import date
 from types import SimpleNamespace
 
@@ -35,11 +36,18 @@ PERSON = SimpleNamespace(
 
 @pytest.mark.parametrize("party", [ORGANISATION, PERSON], ids=["organisation", "person"])
 def test_the_json_payload_says_what_the_dict_payload_says(party):
-    text = exchange.record_payload_json(
-        VALUES,
+    event_id, key, head = exchange.filed_event_parts(VALUES)
+    text = exchange.complete_payload(
+        head,
         json.dumps(exchange.party_block(party), ensure_ascii=False),
         canonical_fields(VALUES["fields"]),
     )
     as_dict = exchange.record_payload(VALUES, party)
     assert json.loads(text) == json.loads(json.dumps(as_dict, ensure_ascii=False, default=str))
     assert list(json.loads(text))[-2:] == ["party", "fields"]
+    assert (
+        key
+        == as_dict["record_key"]
+        == exchange.record_key(VALUES["source_authority"], VALUES["source_ref"])
+    )
+    assert uuid.UUID(event_id).version == 4
