@@ -5,12 +5,16 @@ from __future__ import annotations
 
 import hashlib
 import json
-import uuid
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from credit_service.entities.models import Entity
+from credit_service.sync.event_ids import new_event_id
 
+if TYPE_CHECKING:  # the models stay out of the import workers, which only validate
+    from credit_service.entities.models import Entity
+
+# built once: json.dumps with options builds a new encoder on every call
+_JSON = json.JSONEncoder(ensure_ascii=False)
 PARTY_TYPE = {"natural_person": "自然人", "individual_business": "个体工商户"}
 
 
@@ -53,8 +57,8 @@ def filed_event_parts(values: Mapping[str, Any]) -> tuple[str, str, str]:
     party and the fields): made where a bulk import validates, so that the writing process
     only joins text (``complete_payload``)."""
     key = record_key(values["source_authority"], values["source_ref"])
-    head = json.dumps(_payload_head(values, key), ensure_ascii=False)
-    return str(uuid.uuid4()), key, head[:-1]
+    head = _JSON.encode(_payload_head(values, key))
+    return new_event_id(), key, head[:-1]
 
 
 def complete_payload(head_json: str, party_json: str, fields_json: str) -> str:

@@ -6,13 +6,13 @@ has its event, because both are rows of the same transaction.
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from credit_service.access import Actor
+from credit_service.sync.event_ids import new_event_id
 from credit_service.sync.models import EVENT_TYPES, OutboxEvent
 
 
@@ -36,7 +36,7 @@ def emit(
     if event_type not in EVENT_TYPES:
         raise ValueError(f"unknown event type {event_type}")
     event = OutboxEvent(
-        event_id=str(uuid.uuid4()),
+        event_id=new_event_id(),
         event_type=event_type,
         subject=subject,
         aggregate_type=aggregate_type,

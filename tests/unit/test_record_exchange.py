@@ -50,4 +50,4 @@ def test_the_json_payload_says_what_the_dict_payload_says(party):
         == as_dict["record_key"]
         == exchange.record_key(VALUES["source_authority"], VALUES["source_ref"])
     )
-    assert uuid.UUID(event_id).version == 4
+    assert uuid.UUID(event_id).version == 7
