@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Collection, Mapping, Sequence
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import String, Table, any_, bindparam, func, select, text
@@ -36,18 +37,25 @@ def bulk_insert(
     constants = constants or {}
     varying = [c for c in table.columns if c.name in rows[0] and c.name not in constants]
     fixed = [c for c in table.columns if c.name in constants]
-    processors = [None if c.name in preserialized else _processor(c, dialect) for c in varying]
     tail = tuple(
         (p(constants[c.name]) if (p := _processor(c, dialect)) else constants[c.name])
         for c in fixed
     )
-    values = [
-        tuple(
-            p(row[c.name]) if p else row[c.name] for c, p in zip(varying, processors, strict=True)
-        )
-        + tail
-        for row in rows
+    pick = _row_getter([c.name for c in varying])
+    processed = [
+        (i, p)
+        for i, c in enumerate(varying)
+        if c.name not in preserialized and (p := _processor(c, dialect))
     ]
+    values = []
+    for row in rows:
+        value = pick(row)
+        if processed:
+            value = list(value)
+            for i, process in processed:
+                value[i] = process(value[i])
+            value = tuple(value)
+        values.append(value + tail)
     _send(connection, table.name, [c.name for c in varying + fixed], values)
     return len(values)
 
@@ -68,6 +76,13 @@ def _send(connection: Any, table: str, names: list[str], values: list[tuple[Any,
     statement = f"INSERT INTO {table} ({columns}) VALUES ({marks})"  # nosec B608
     cursor.executemany(statement, values)
     cursor.close()
+
+
+def _row_getter(names: list[str]) -> Callable[[Mapping[str, Any]], tuple[Any, ...]]:
+    """A row's values for ``names`` as a tuple (``itemgetter`` does the work in C)."""
+    if len(names) == 1:
+        return lambda row: (row[names[0]],)
+    return itemgetter(*names)
 
 
 def _processor(column: Any, dialect: Any) -> Callable[[Any], Any] | None:

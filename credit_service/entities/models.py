@@ -9,10 +9,6 @@ from sqlmodel import Field, SQLModel
 
 from credit_service.db import JSONType, UTCDateTime
 
-ENTITY_KINDS = ("organisation", "agency", "individual_business", "natural_person")
-ENTITY_STATUSES = ("active", "deregistered", "revoked", "suspended")
-AGENCY_TYPES = ("patent", "trademark")
-
 
 class Entity(SQLModel, table=True):
     """A market entity, keyed by its normalised USCC (or resident ID for natural persons)."""

@@ -10,8 +10,12 @@ from typing import Any
 
 from credit_service import identifiers
 from credit_service.catalogs.definitions import CatalogSet
-from credit_service.entities.models import AGENCY_TYPES, ENTITY_KINDS, ENTITY_STATUSES
 from credit_service.errors import InvalidInput
+
+# Kept here, not with the models, so that import workers validating rows need no ORM.
+ENTITY_KINDS = ("organisation", "agency", "individual_business", "natural_person")
+ENTITY_STATUSES = ("active", "deregistered", "revoked", "suspended")
+AGENCY_TYPES = ("patent", "trademark")
 
 # What each kind of entity is identified by (D13).
 IDENTIFIER_KIND = {

@@ -25,7 +25,12 @@ from credit_service.parallel import ordered_map
 from credit_service.records import exchange, layouts, repository
 from credit_service.records import services as record_services
 from credit_service.records.models import CreditRecord
-from credit_service.records.preparation import BatchPreparer, EventParts, ItemMap, PreparedRow
+from credit_service.records.preparation import (
+    BatchPreparer,
+    EventParts,
+    ItemMap,
+    PreparedRow,
+)
 from credit_service.sync.models import OutboxEvent
 from credit_service.tiers import recompute as tier_recompute
 
@@ -148,7 +153,7 @@ def _owners(
     found = (
         {
             row.identifier: row
-            for row in session.execute(
+            for row in session.connection().execute(
                 select(
                     Entity.identifier,
                     Entity.id,

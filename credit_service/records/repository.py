@@ -64,14 +64,16 @@ def map_existing_sources(
     """(authority, ref) -> (record id, entity id, content hash, revision) for known keys.
 
     One query per authority (a batch rarely has more than a few), so that the unique
-    index on (source_authority, source_ref) serves it on both databases.
+    index on (source_authority, source_ref) serves it on both databases. Run on the
+    session's connection, without the ORM's row handling (and without autoflush: the bulk
+    importer, its only caller, writes through the driver).
     """
     refs_by_authority: dict[str, list[str]] = {}
     for authority, ref in set(keys):
         refs_by_authority.setdefault(authority, []).append(ref)
     found: dict[tuple[str, str], tuple[int, int, str, int]] = {}
     for authority, refs in refs_by_authority.items():
-        rows = session.execute(
+        rows = session.connection().execute(
             select(
                 CreditRecord.source_ref,
                 CreditRecord.id,

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from credit_service.catalogs.definitions import CatalogSet
-from credit_service.entities.models import ENTITY_STATUSES
 from credit_service.entities.rules import (
+    ENTITY_STATUSES,
     apply_changes,
     content_hash,
     lookup_key,

@@ -6,7 +6,7 @@ import marshmallow as ma
 from flask.views import MethodView
 
 from credit_service.entities import importer, services
-from credit_service.entities.models import AGENCY_TYPES, ENTITY_KINDS, ENTITY_STATUSES
+from credit_service.entities.rules import AGENCY_TYPES, ENTITY_KINDS, ENTITY_STATUSES
 from credit_service.web.access import allow, current_actor
 from credit_service.web.api.common import (
     CSV_UPLOAD_DOC,
