@@ -124,13 +124,11 @@ def _write_batch(
             )
     existing = {i: content_hash for i, content_hash, _ in found if i in valid}
     now = ctx.now()
-    new_rows = [
-        {**values, "created_at": now, "updated_at": now}
-        for identifier, values in valid.items()
-        if identifier not in existing
-    ]
+    new_rows = [values for identifier, values in valid.items() if identifier not in existing]
     changed = [v for i, v in valid.items() if i in existing and existing[i] != v["content_hash"]]
-    bulk_insert(session, Entity.__table__, new_rows)
+    bulk_insert(
+        session, Entity.__table__, new_rows, constants={"created_at": now, "updated_at": now}
+    )
     for values in changed:
         session.execute(
             update(Entity)

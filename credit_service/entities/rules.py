@@ -169,9 +169,12 @@ def _clean_text(value: Any) -> str | None:
     return text or None
 
 
+_HASH_JSON = json.JSONEncoder(ensure_ascii=False, sort_keys=True)  # one for all calls
+
+
 def content_hash(data: Mapping[str, Any]) -> str:
     """Digest of the registry fields: an unchanged re-import is recognised by it."""
-    canonical = json.dumps({k: data.get(k) for k in HASHED}, ensure_ascii=False, sort_keys=True)
+    canonical = _HASH_JSON.encode({k: data.get(k) for k in HASHED})
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
