@@ -16,23 +16,13 @@ import json
 import subprocess
 import sys
 from datetime import UTC, datetime
+from pathlib import Path
 
-from common import (
-    ACTOR,
-    ROOT,
-    MemorySampler,
-    Timer,
-    context_for,
-    fresh_database,
-    peak_rss_mb,
-    write_dataset,
-)
-
-from credit_service.bulk import bulk_insert
-from credit_service.entities.importer import import_entities
-from credit_service.entities.models import Entity
-from credit_service.records.importer import import_records
-from credit_service.records.models import CreditRecord
+# The benchmark helpers and the service are imported inside the functions, not here: the
+# importer's validating workers are spawned processes that re-import this script, and
+# they must load no more than they do under `flask records import`, or the peak memory
+# printed would include modules the service's workers never load.
+ROOT = Path(__file__).resolve().parent.parent
 
 TARGET_ROWS_PER_S = 20_000
 TARGET_RATIO = 0.30
@@ -41,6 +31,11 @@ TARGET_RSS_MB = 300
 
 def run_import(kind: str, entity_csv: str, record_csv: str) -> dict:
     """The service's importers, exactly as `flask entities import` / `records import`."""
+    from common import ACTOR, MemorySampler, Timer, context_for, fresh_database, peak_rss_mb
+
+    from credit_service.entities.importer import import_entities
+    from credit_service.records.importer import import_records
+
     with fresh_database(kind) as url, MemorySampler() as memory:
         ctx = context_for(url)
         with open(entity_csv, encoding="utf-8", newline="") as stream, Timer() as t_entities:
@@ -67,6 +62,8 @@ def run_import(kind: str, entity_csv: str, record_csv: str) -> dict:
 
 def run_bare(kind: str, entity_csv: str, record_csv: str) -> dict:
     """The limit: the same rows inserted in the same batches, with no validation at all."""
+    from common import Timer, context_for, fresh_database, peak_rss_mb
+
     with fresh_database(kind) as url:
         ctx = context_for(url)
         now = datetime.now(UTC)
@@ -85,6 +82,8 @@ def run_bare(kind: str, entity_csv: str, record_csv: str) -> dict:
 
 
 def _bare_entities(ctx, path: str, now: datetime) -> dict[str, int]:
+    from credit_service.entities.models import Entity
+
     batch, size = [], ctx.settings.import_batch_size
     with open(path, encoding="utf-8", newline="") as handle:
         for row in csv.DictReader(handle):
@@ -111,6 +110,8 @@ def _bare_entities(ctx, path: str, now: datetime) -> dict[str, int]:
 
 
 def _bare_records(ctx, path: str, ids: dict[str, int], now: datetime) -> int:
+    from credit_service.records.models import CreditRecord
+
     batch, size, count = [], ctx.settings.import_batch_size, 0
     with open(path, encoding="utf-8", newline="") as handle:
         for row in csv.DictReader(handle):
@@ -146,14 +147,28 @@ def _bare_records(ctx, path: str, ids: dict[str, int], now: datetime) -> int:
 
 def _insert(ctx, model, rows: list[dict]) -> int:
     """The same fast path the importers use (COPY / executemany), one transaction a batch."""
+    from credit_service.bulk import bulk_insert
+
     with ctx.session_factory.begin() as session:
         return bulk_insert(session, model.__table__, rows)
 
 
 def _child(mode: str, kind: str, entity_csv: str, record_csv: str) -> dict:
     completed = subprocess.run(
-        [sys.executable, __file__, "--child", mode, "--db", kind, "--files", entity_csv,
-         record_csv], capture_output=True, text=True, cwd=ROOT,
+        [
+            sys.executable,
+            __file__,
+            "--child",
+            mode,
+            "--db",
+            kind,
+            "--files",
+            entity_csv,
+            record_csv,
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
     )
     if completed.returncode != 0:
         sys.exit(f"{mode} run on {kind} failed:\n{completed.stderr}")
@@ -172,6 +187,8 @@ def main() -> None:
         run = run_import if args.child == "import" else run_bare
         print(json.dumps(run(args.db, *args.files)))
         return
+    from common import write_dataset
+
     entity_csv, record_csv = (str(p) for p in write_dataset(args.entities, args.records))
     print(
         f"data set: {args.entities:,} entities, {args.records:,} 双公示 records "
