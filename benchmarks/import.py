@@ -20,8 +20,7 @@ from pathlib import Path
 
 # The benchmark helpers and the service are imported inside the functions, not here: the
 # importer's validating workers are spawned processes that re-import this script, and
-# they must load no more than they do under `flask records import`, or the peak memory
-# printed would include modules the service's workers never load.
+# would otherwise load the whole service (about 35 MB each that a worker never needs).
 ROOT = Path(__file__).resolve().parent.parent
 
 TARGET_ROWS_PER_S = 20_000

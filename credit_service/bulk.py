@@ -80,8 +80,8 @@ def _send(connection: Any, table: str, names: list[str], values: list[tuple[Any,
 
 def _row_getter(names: list[str]) -> Callable[[Mapping[str, Any]], tuple[Any, ...]]:
     """A row's values for ``names`` as a tuple (``itemgetter`` does the work in C)."""
-    if len(names) == 1:
-        return lambda row: (row[names[0]],)
+    if len(names) <= 1:
+        return lambda row: tuple(row[name] for name in names)
     return itemgetter(*names)
 
 

@@ -1,7 +1,10 @@
-"""Preparing records before they are written: validation and derived columns. Pure.
+"""Preparing records before they are written: validation and derived columns.
 
-Kept free of sessions and of the Context so that a bulk import can run it in worker
-processes (everything here pickles) while the main process writes.
+Kept free of sessions, of the Context and of the ORM so that a bulk import can run it in
+worker processes (everything here pickles) while the main process writes. The only
+impurity: a bulk import's rows get their event ids (random) here, in the worker, since
+the writing process is the import's bottleneck; a row that turns out to be unchanged
+wastes its id, which costs the worker about 4 µs.
 """
 
 from __future__ import annotations
