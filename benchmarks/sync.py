@@ -20,7 +20,6 @@ import secrets
 import subprocess
 import sys
 import time
-import uuid
 
 from common import OUT, ROOT, Timer, context_for, fresh_database, peak_rss_mb
 from serving import free_port
@@ -30,6 +29,7 @@ from credit_service.demo.seed import platforms_file
 from credit_service.sync import push
 from credit_service.sync import services as sync_services
 from credit_service.sync.client import PlatformClient, SimulatorControl
+from credit_service.sync.event_ids import new_event_id
 from credit_service.sync.models import OutboxEvent
 from credit_service.sync.platforms import load_platforms
 
@@ -91,7 +91,7 @@ def _backlog(ctx, events: int) -> None:  # type: ignore[no-untyped-def]
     """N events as the city would have written them, committed at once."""
     rows = (
         {
-            "event_id": str(uuid.uuid4()),
+            "event_id": new_event_id(),
             "subject": "91341802MA0000001X",
             "aggregate_id": str(n),
             "payload": {"record_key": f"bench-{n}", "n": n},

@@ -41,10 +41,25 @@ def click(browser, css: str) -> None:  # type: ignore[no-untyped-def]
     """Click a link or button and wait until the next page has replaced this one and
     finished loading."""
     page = browser.find_element(By.TAG_NAME, "html")
-    wait = WebDriverWait(browser, 15, ignored_exceptions=(WebDriverException,))
     # Chromium's driver sometimes loses a node it just found (after the screenshots'
     # viewport changes): find it again rather than fail
-    wait.until(lambda b: b.find_element(By.CSS_SELECTOR, css).click() or True)
+    patient(browser).until(lambda b: b.find_element(By.CSS_SELECTOR, css).click() or True)
+    wait_for_next_page(browser, page)
+
+
+def patient(browser) -> WebDriverWait:  # type: ignore[no-untyped-def]
+    """A wait that retries through the driver's transient errors."""
+    return WebDriverWait(browser, 15, ignored_exceptions=(WebDriverException,))
+
+
+def wait_for_next_page(browser, page) -> None:  # type: ignore[no-untyped-def]
+    """Wait until a new page has replaced ``page`` (the old ``html`` element) and loaded.
+
+    While a navigation is under way Chromium's driver may answer a question about the old
+    node with an inspector error ("does not belong to the document") instead of calling it
+    stale: that is retried, not a failure.
+    """
+    wait = patient(browser)
     wait.until(staleness_of(page))
     wait.until(lambda b: b.execute_script("return document.readyState") == "complete")
 
@@ -128,7 +143,7 @@ def test_the_list_is_searched_from_the_keyboard_alone(browser, live_server, worl
     tab_until(browser, lambda focused: focused["id"] == "f-q")
     page = browser.find_element(By.TAG_NAME, "html")
     ActionChains(browser).send_keys("远山", Keys.ENTER).perform()
-    WebDriverWait(browser, 15).until(staleness_of(page))
+    wait_for_next_page(browser, page)
     rows = browser.find_elements(By.CSS_SELECTOR, "main table tbody tr")
     assert len(rows) == 1 and "郎溪远山商标代理有限公司" in rows[0].text
     check_page(browser)
