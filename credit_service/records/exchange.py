@@ -44,9 +44,8 @@ def record_key(source_authority: str, source_ref: str) -> str:
 
 def record_payload(values: Mapping[str, Any], entity: Entity) -> dict[str, Any]:
     """What a record event carries: identity, item, dates, status, party and fields."""
-    key = record_key(values["source_authority"], values["source_ref"])
     return {
-        **_payload_head(values, key),
+        **_payload_head(values),
         "party": party_block(entity),
         "fields": dict(values.get("fields") or {}),
     }
@@ -56,9 +55,8 @@ def filed_event_parts(values: Mapping[str, Any]) -> tuple[str, str, str]:
     """A new record's event id, exchange key and payload head (JSON text left open for the
     party and the fields): made where a bulk import validates, so that the writing process
     only joins text (``complete_payload``)."""
-    key = record_key(values["source_authority"], values["source_ref"])
-    head = _JSON.encode(_payload_head(values, key))
-    return new_event_id(), key, head[:-1]
+    head = _payload_head(values)
+    return new_event_id(), head["record_key"], _JSON.encode(head)[:-1]
 
 
 def complete_payload(head_json: str, party_json: str, fields_json: str) -> str:
@@ -68,9 +66,9 @@ def complete_payload(head_json: str, party_json: str, fields_json: str) -> str:
     return f'{head_json}, "party": {party_json}, "fields": {fields_json}}}'
 
 
-def _payload_head(values: Mapping[str, Any], key: str) -> dict[str, Any]:
+def _payload_head(values: Mapping[str, Any]) -> dict[str, Any]:
     return {
-        "record_key": key,
+        "record_key": record_key(values["source_authority"], values["source_ref"]),
         "record_id": values.get("id"),
         "item_code": values["item_code"],
         "domain": values["domain"],
