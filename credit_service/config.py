@@ -143,13 +143,28 @@ class Settings:
         _bool,
     )
     login_max_failures: int = _setting(
-        "LOGIN_MAX_FAILURES", 5, "Failed sign-ins within the window that lock an account.", int
+        "LOGIN_MAX_FAILURES",
+        5,
+        "Failed sign-ins to one account from one source within the window that lock that "
+        "source out of that account (other sources are not affected).",
+        int,
     )
     login_failure_window_minutes: int = _setting(
         "LOGIN_FAILURE_WINDOW_MINUTES", 15, "Window in which failed sign-ins are counted.", int
     )
     login_lock_minutes: int = _setting(
-        "LOGIN_LOCK_MINUTES", 30, "How long a locked account stays locked.", int
+        "LOGIN_LOCK_MINUTES",
+        30,
+        "How long the first lock of an account for a source lasts; each further lock of "
+        "the same pair lasts twice as long.",
+        int,
+    )
+    login_lock_max_minutes: int = _setting(
+        "LOGIN_LOCK_MAX_MINUTES",
+        1440,
+        "The longest lock; a source without failures for this long starts again from "
+        "LOGIN_LOCK_MINUTES.",
+        int,
     )
     password_profile: str = _setting(
         "PASSWORD_PROFILE",

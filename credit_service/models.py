@@ -5,6 +5,7 @@ from credit_service.auth.models import (
     ActivationCode,
     ApiToken,
     PasswordHistory,
+    SignInThrottle,
     User,
     WebSession,
 )
@@ -77,6 +78,7 @@ __all__ = [
     "RepairApplication",
     "RepairEvidence",
     "RepairStep",
+    "SignInThrottle",
     "TierAssignment",
     "TierChange",
     "TierOverride",

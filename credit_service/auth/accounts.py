@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from credit_service import identifiers
 from credit_service.access import Actor
 from credit_service.audit import services as audit
-from credit_service.auth import passwords, services
+from credit_service.auth import passwords, services, throttle
 from credit_service.auth.models import ActivationCode, ApiToken, PasswordHistory, User
 from credit_service.auth.sessions import end_user_sessions
 from credit_service.context import Context
@@ -89,9 +89,18 @@ def _ensure_not_reused(ctx: Context, session: Session, user: User, password: str
 
 
 def set_active(ctx: Context, actor: Actor, username: str, *, active: bool) -> dict[str, Any]:
-    """Enable or disable an account; disabling ends its sessions and blocks its tokens."""
+    """Enable or disable an account; disabling ends its sessions and blocks its tokens.
+
+    :raises NotFound: :raises Conflict: disabling the last active administrator.
+    """
     with ctx.session_factory.begin() as session:
+        admins = [] if active else _active_admins(session)
         user = get_user(session, username, for_update=True)
+        if admins == [user.id]:
+            raise Conflict(
+                "the last active administrator cannot be disabled; 不能停用最后一个启用的管理员",
+                code="last-admin",
+            )
         user.is_active, user.updated_at = active, ctx.now()
         if not active:
             end_user_sessions(session, user.id, ctx.now())
@@ -102,6 +111,40 @@ def set_active(ctx: Context, actor: Actor, username: str, *, active: bool) -> di
             now=ctx.now(),
             object_type="user",
             object_id=user.id,
+        )
+        return services.user_view(user)
+
+
+def _active_admins(session: Session) -> list[int]:
+    """The ids of the active administrators, their rows locked in id order: two admins
+    disabling each other at once then take turns (the second sees the first's change)
+    instead of both succeeding, and never deadlock."""
+    query = (
+        select(User.id)
+        .where(User.role == "admin", User.is_active.is_(True))
+        .order_by(User.id)
+        .with_for_update()
+    )
+    return list(session.execute(query).scalars())
+
+
+def unlock(ctx: Context, actor: Actor, username: str) -> dict[str, Any]:
+    """Lift the sign-in locks of an account, for every source, before their time.
+
+    :raises NotFound:
+    """
+    with ctx.session_factory.begin() as session:
+        user = get_user(session, username, for_update=True)
+        sources = throttle.unlock(session, user)
+        user.updated_at = ctx.now()
+        audit.append(
+            session,
+            actor=actor,
+            action="user.unlock",
+            now=ctx.now(),
+            object_type="user",
+            object_id=user.id,
+            details={"sources": sources},
         )
         return services.user_view(user)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column
+from sqlalchemy import Column, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from credit_service.db import JSONType, UTCDateTime
@@ -27,10 +27,8 @@ class User(SQLModel, table=True):
     # Enterprise accounts: pending until a regulator approves the binding to the USCC.
     binding_status: str = Field(default="approved", max_length=20)
     contact: str | None = Field(default=None, max_length=200)
-    # Times of the recent failed sign-ins (ISO strings), for a sliding lockout window.
-    failure_times: list[str] = Field(
-        default_factory=list, sa_column=Column(JSONType, nullable=False, server_default="[]")
-    )
+    # When the latest sign-in lock of this account from some source ends (for admins to
+    # see; the locks themselves are per source, in sign_in_throttles).
     locked_until: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
     created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     updated_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
@@ -45,6 +43,25 @@ class PasswordHistory(SQLModel, table=True):
     user_id: int = Field(foreign_key="users.id", index=True)
     password_hash: str = Field(max_length=255)
     created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class SignInThrottle(SQLModel, table=True):
+    """Failed sign-ins to one account from one source (an IPv4 address or an IPv6 /64):
+    locks that source out of that account only, for longer at each lock."""
+
+    __tablename__ = "sign_in_throttles"
+    __table_args__ = (UniqueConstraint("user_id", "source"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="users.id")  # the unique pair's index serves it
+    source: str = Field(max_length=64)
+    # Times of the recent failures (ISO strings), for a sliding window.
+    failure_times: list[str] = Field(
+        default_factory=list, sa_column=Column(JSONType, nullable=False)
+    )
+    locks: int = 0  # locks of this pair so far: the next one lasts twice as long
+    locked_until: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    updated_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
 
 
 class WebSession(SQLModel, table=True):

@@ -51,10 +51,41 @@ TOKEN_QUERY = (
         User.region_code,
         User.uscc,
         User.is_active,
+        User.binding_status,
     )
     .join(User, User.id == ApiToken.user_id)
     .where(ApiToken.prefix == bindparam("prefix"))
 )
+
+
+# Why an account may not act (problem codes, and audit outcomes of sign-in attempts).
+ACCOUNT_REFUSALS = {
+    "account-disabled": "the account is disabled; 账号已停用",
+    "binding-pending": (
+        "the account's binding to its USCC awaits a regulator's approval; 账号绑定待监管部门审核"
+    ),
+}
+
+
+def account_refusal(account: Any) -> str | None:
+    """Why the account may not act now (a key of ACCOUNT_REFUSALS), or None when it may.
+
+    The one account check of every way in — sign-in, each request of a session, each
+    call with a token, and issuing a token — so that none can skip one (ASVS 5.0
+    V6.1.3): a disabled account, or an enterprise account whose binding to its USCC no
+    regulator has approved (it would act for an entity nobody vouched for). ``account``
+    is a User or the token query's row. Two sign-in rules are not here, on purpose: the
+    back-off after wrong passwords (``throttle``) locks one source out of the password,
+    and stopping the account's tokens for it would let anyone who types wrong passwords
+    stop its machine clients; an expired password (MLPS) must be changed at the next
+    sign-in, but a token is a credential of its own, with its own expiry, and is not
+    turned off because the password is old.
+    """
+    if not account.is_active:
+        return "account-disabled"
+    if account.binding_status != "approved":
+        return "binding-pending"
+    return None
 
 
 def actor_for(
@@ -222,14 +253,19 @@ def create_token(
     scopes: list[str] | None = None,
     days: int | None = None,
 ) -> IssuedToken:
-    """Issue a bearer token for a user; only its SHA-256 is kept.
+    """Issue a bearer token for a user; only its SHA-256 is kept. Not for an account
+    that may not act (a token would not work, and would start working unnoticed the day
+    the account is enabled or bound).
 
-    :raises NotFound, InvalidInput:
+    :raises NotFound, Conflict, InvalidInput:
     """
     with ctx.session_factory.begin() as session:
         user = session.execute(select(User).where(User.username == username)).scalar_one_or_none()
         if user is None:
             raise NotFound(f"no user '{username}'; 用户不存在", code="user-not-found")
+        refusal = account_refusal(user)
+        if refusal:
+            raise Conflict(ACCOUNT_REFUSALS[refusal], code=refusal)
         chosen = tuple(scopes or DEFAULT_SCOPES[user.role])
         allowed = set(DEFAULT_SCOPES[user.role])
         if not set(chosen) <= allowed:
@@ -267,8 +303,9 @@ def create_token(
 def authenticate_token(ctx: Context, raw: str, *, source_ip: str | None) -> Actor:
     """The Actor behind a bearer token (one indexed query: this runs on every API call).
 
-    :raises Unauthenticated: for a malformed, unknown, expired or revoked token, or a
-        disabled account (one message for all: no oracle for token guessing).
+    :raises Unauthenticated: for a malformed, unknown, expired or revoked token, or an
+        account that may not act (``account_refusal``; one message for all: no oracle
+        for token guessing).
     """
     parts = raw.split("_", 2)
     if len(parts) != 3 or parts[0] != TOKEN_PREFIX:
@@ -305,8 +342,9 @@ class KeptToken:
 
 def _token_row(ctx: Context, prefix: str) -> KeptToken | None:
     """The token's row: kept by the worker while PostgreSQL announces no change of tokens
-    or users (``notices``: revoking a token or disabling its user is seen at once), else
-    one indexed read. Unknown prefixes are never kept (guessing cannot fill memory)."""
+    or users (``notices``: revoking a token, or disabling or binding its user, is seen at
+    once), else one indexed read. Unknown prefixes are never kept (guessing cannot fill
+    memory)."""
     notices = change_notices(ctx)
     generation = notices.generation("auth") if notices else None
     tokens: dict[str, KeptToken] = ctx.extras.setdefault("kept_tokens", {})
@@ -330,7 +368,7 @@ def _usable(token: Any, secret: str, now: datetime) -> bool:
         hmac.compare_digest(token.token_hash, _digest(secret))
         and token.revoked_at is None
         and token.expires_at > now
-        and token.is_active
+        and account_refusal(token) is None
     )
 
 

@@ -1,4 +1,5 @@
-"""Web sign-in: server-side sessions, lockout after repeated failures, every attempt audited.
+"""Web sign-in: server-side sessions, back-off per account and source after repeated failures
+(``throttle``), every attempt audited.
 
 The cookie carries a random session id; the database keeps only its SHA-256, the CSRF
 token, and the times that decide the idle and absolute timeouts.
@@ -16,9 +17,9 @@ from sqlalchemy.orm import Session
 
 from credit_service.access import Actor
 from credit_service.audit import services as audit
-from credit_service.auth import passwords
+from credit_service.auth import passwords, throttle
 from credit_service.auth.models import User, WebSession
-from credit_service.auth.services import DEFAULT_SCOPES, actor_for
+from credit_service.auth.services import DEFAULT_SCOPES, account_refusal, actor_for
 from credit_service.context import Context
 from credit_service.errors import Unauthenticated
 
@@ -55,7 +56,7 @@ def sign_in(
     attempt = Actor(role="public", username=username[:100], source_ip=source_ip, via="session")
     with ctx.session_factory.begin() as session:
         user = session.execute(select(User).where(User.username == username)).scalar_one_or_none()
-        outcome = _check(ctx, session, user, password, now)
+        outcome = _check(ctx, session, user, password, now, throttle.source_key(source_ip))
         audit.append(
             session,
             actor=attempt,
@@ -94,32 +95,27 @@ def record_refused_sign_in(
     )
 
 
-def _check(ctx: Context, session: Session, user: User | None, password: str, now: datetime) -> str:
-    """'success', or why not (kept in the audit trail only, never shown)."""
+def _check(
+    ctx: Context, session: Session, user: User | None, password: str, now: datetime, source: str
+) -> str:
+    """'success', or why not (kept in the audit trail only, never shown). A locked
+    source is refused before its password is looked at; the account checks (the same
+    ``account_refusal`` every session request and token call makes) come after a right
+    password only, so that they tell a guesser nothing."""
     if user is None:
         passwords.verify_password(None, password)
         return "unknown-user"
-    if user.locked_until and user.locked_until > now:
+    if throttle.is_locked(session, user.id, source, now):
         passwords.verify_password(None, password)
         return "locked"
     if not passwords.verify_password(user.password_hash, password):
-        _count_failure(ctx, user, now)
+        throttle.record_failure(ctx.settings, session, user, source, now)
         return "wrong-password"
-    if not user.is_active or user.binding_status != "approved":
-        return "inactive"
-    user.failure_times, user.locked_until = [], None
+    refusal = account_refusal(user)
+    if refusal:
+        return refusal
+    throttle.forget(session, user.id, source)
     return "success"
-
-
-def _count_failure(ctx: Context, user: User, now: datetime) -> None:
-    """Lock after N failures within any window of the configured length (sliding)."""
-    window = timedelta(minutes=ctx.settings.login_failure_window_minutes)
-    recent = [t for t in user.failure_times if now - datetime.fromisoformat(t) < window]
-    recent.append(now.isoformat())
-    if len(recent) >= ctx.settings.login_max_failures:
-        user.locked_until = now + timedelta(minutes=ctx.settings.login_lock_minutes)
-        recent = []
-    user.failure_times = recent
 
 
 def _open_session(
@@ -191,7 +187,7 @@ def _expired(ctx: Context, web_session: WebSession, user: User, now: datetime) -
     return (
         now - web_session.last_seen_at > idle
         or now - web_session.created_at > lifetime
-        or not user.is_active
+        or account_refusal(user) is not None
     )
 
 

@@ -6,6 +6,7 @@ import getpass
 import os
 import secrets
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -17,6 +18,7 @@ from tqdm import tqdm
 
 from credit_service.access import Actor
 from credit_service.audit import services as audit_services
+from credit_service.auth import accounts as account_services
 from credit_service.auth import services as auth_services
 from credit_service.catalogs import services as catalog_services
 from credit_service.catalogs.loader import load_catalog_set
@@ -154,6 +156,29 @@ def users_create(
     except CreditServiceError as exc:
         _fail(exc)
     click.echo(f"created user {user.username} ({user.role})")
+
+
+@users_cli.command("enable")
+@click.argument("username")
+def users_enable(username: str) -> None:
+    """Enable an account again: the way back in when no administrator can sign in."""
+    _account_act(account_services.set_active, username, "enabled", active=True)
+
+
+@users_cli.command("unlock")
+@click.argument("username")
+def users_unlock(username: str) -> None:
+    """Lift an account's sign-in locks, for every source, before their time."""
+    _account_act(account_services.unlock, username, "unlocked")
+
+
+def _account_act(act: Callable[..., object], username: str, done: str, **options: object) -> None:
+    """Run an account service as the console operator (audited as cli:<login name>)."""
+    try:
+        act(_ctx(), _cli_actor(), username, **options)
+    except CreditServiceError as exc:
+        _fail(exc)
+    click.echo(f"{done} user {username}")
 
 
 @tokens_cli.command("create")

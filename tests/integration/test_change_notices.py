@@ -10,16 +10,17 @@ import time
 from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import text, update
 
 from credit_service import notices as notices_module
 from credit_service.access import SYSTEM
 from credit_service.auth import accounts
 from credit_service.auth import services as auth_services
+from credit_service.auth.models import User
 from credit_service.dishonesty import public
 from credit_service.errors import Unauthenticated
 from credit_service.notices import change_notices
-from tests.factories import XUANZHOU, listed_on
+from tests.factories import LISTING_REGULATOR, XUANZHOU, create_entity, listed_on
 
 
 @pytest.fixture
@@ -114,6 +115,34 @@ def test_a_disabled_users_token_is_refused_once_its_notice_has_come(pg_ctx):
     moved_on(notices, "auth", before)
     with pytest.raises(Unauthenticated):
         auth_services.authenticate_token(pg_ctx, secret, source_ip=None)
+
+
+def test_a_binding_change_is_announced_to_kept_tokens(pg_ctx):
+    """A token of an enterprise account whose binding is pending is refused
+    (``account_refusal``), so binding changes are announced too (migration b7e2c4d9a1f0):
+    else a worker would keep the token as it was before."""
+    entity = create_entity(pg_ctx, region_code=XUANZHOU)
+    auth_services.create_user(
+        pg_ctx, SYSTEM, username="notice-firm", display_name=entity["name"], role="enterprise",
+        uscc=entity["identifier"],
+    )  # fmt: skip
+    secret = auth_services.create_token(pg_ctx, SYSTEM, username="notice-firm", name="n").secret
+    assert auth_services.authenticate_token(pg_ctx, secret, source_ip=None).role == "enterprise"
+    notices = change_notices(pg_ctx)
+    before = notices.generation("auth")
+    with pg_ctx.session_factory.begin() as session:  # e.g. a binding reset by hand
+        session.execute(
+            update(User).where(User.username == "notice-firm").values(binding_status="pending")
+        )
+    before = moved_on(notices, "auth", before)
+    with pytest.raises(Unauthenticated):
+        auth_services.authenticate_token(pg_ctx, secret, source_ip=None)
+
+    accounts.approve_binding(pg_ctx, LISTING_REGULATOR, "notice-firm")
+
+    moved_on(notices, "auth", before)
+    actor = auth_services.authenticate_token(pg_ctx, secret, source_ip=None)
+    assert actor.uscc == entity["identifier"]
 
 
 def test_noting_a_tokens_use_announces_nothing(pg_ctx):

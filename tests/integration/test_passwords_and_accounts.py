@@ -378,7 +378,7 @@ def test_registration_without_a_code_is_pending_and_cannot_sign_in(ctx):
     assert raised.value.detail == sessions.SIGN_IN_FAILED
     with ctx.session_factory() as session:
         events = audit.query_events(session, actor=view["username"], action="auth.sign_in")
-    assert [e.outcome for e in events] == ["inactive"]
+    assert [e.outcome for e in events] == ["binding-pending"]
 
 
 def test_a_regulator_of_another_county_cannot_approve_the_binding(ctx):

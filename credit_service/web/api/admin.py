@@ -142,7 +142,8 @@ class DisableUser(MethodView):
     @allow("admin", scopes=ADMIN_SCOPES)
     @bp.response(200, UserSchema)
     def post(self, username: str):
-        """Disable an account: its sessions end and its tokens stop at the next request."""
+        """Disable an account: its sessions end and its tokens stop at the next request
+        (409 last-admin for the last active administrator)."""
         return accounts.set_active(service_context(), current_actor(), username, active=False)
 
 
@@ -153,6 +154,15 @@ class EnableUser(MethodView):
     def post(self, username: str):
         """Enable an account again."""
         return accounts.set_active(service_context(), current_actor(), username, active=True)
+
+
+@bp.route("/users/<string:username>/unlock")
+class UnlockUser(MethodView):
+    @allow("admin", scopes=ADMIN_SCOPES)
+    @bp.response(200, UserSchema)
+    def post(self, username: str):
+        """Lift the account's sign-in locks, for every source, before their time."""
+        return accounts.unlock(service_context(), current_actor(), username)
 
 
 @bp.route("/tokens")
@@ -167,7 +177,8 @@ class Tokens(MethodView):
     @bp.arguments(TokenCreateSchema)
     @bp.response(201, IssuedTokenSchema)
     def post(self, data):
-        """Issue a token for a user or machine client; the secret is in this answer only."""
+        """Issue a token for a user or machine client; the secret is in this answer only
+        (409 account-disabled or binding-pending for an account that may not act)."""
         issued = auth_services.create_token(service_context(), current_actor(), **data)
         return {
             "token": issued.secret,
