@@ -161,9 +161,16 @@ def register_enterprise(
     source_ip: str | None,
 ) -> dict[str, Any]:
     """Self-registration of an enterprise account: active at once with a valid activation
-    code, otherwise pending until a regulator approves the binding.
+    code, otherwise pending until a regulator approves the binding. Returns the receipt
+    (user name, USCC, binding status).
 
-    :raises InvalidInput, Conflict:
+    Without a code the answer does not tell whether the user name was free (ASVS 5.0
+    V6.3.8): a taken name creates nothing, costs the same password hashing, is audited,
+    and gets the same receipt as a new pending account. Only a registrant whose code
+    shows that it acts for the entity learns that the name is taken, as it must to pick
+    another (the code is not used up by that refusal).
+
+    :raises InvalidInput: :raises Conflict: a taken name, with an activation code.
     """
     uscc = identifiers.normalize_uscc(uscc)
     public = Actor(role="public", username=username[:100], source_ip=source_ip, via="anonymous")
@@ -172,20 +179,43 @@ def register_enterprise(
         if activation_code:
             _redeem(session, ctx, uscc, activation_code)
             status = "approved"
-        user = services.add_user(
-            session,
-            ctx,
-            public,
-            username=username,
-            display_name=display_name,
-            role="enterprise",
-            region_code=None,
-            uscc=uscc,
-            password=password,
-            binding_status=status,
-            contact=contact,
-        )
-        return services.user_view(user)
+        try:
+            services.add_user(
+                session,
+                ctx,
+                public,
+                username=username,
+                display_name=display_name,
+                role="enterprise",
+                region_code=None,
+                uscc=uscc,
+                password=password,
+                binding_status=status,
+                contact=contact,
+            )
+        except Conflict as exc:
+            if activation_code or exc.code != "user-exists":
+                raise
+            _refuse_taken_name(ctx, session, public, uscc, password)
+        return {"username": username, "uscc": uscc, "binding_status": status}
+
+
+def _refuse_taken_name(
+    ctx: Context, session: Session, public: Actor, uscc: str, password: str
+) -> None:
+    """A pending registration under a taken name: nothing is created, but the password
+    is hashed as a new account's would be (the answer takes as long) and the attempt is
+    audited (a run of them is someone probing for user names)."""
+    passwords.hash_password(password)
+    audit.append(
+        session,
+        actor=public,
+        action="user.register",
+        now=ctx.now(),
+        object_type="user",
+        outcome="name-taken",
+        details={"uscc": uscc},
+    )
 
 
 def _redeem(session: Session, ctx: Context, uscc: str, code: str) -> None:

@@ -272,6 +272,87 @@ def test_only_an_admin_unlocks(ctx, client, auth):
     assert actions(ctx, "user.unlock") == []
 
 
+# --- item 6: registration does not reveal taken user names ---------------------------------
+
+
+def registration(uscc: str, username: str, **extra: str) -> dict:
+    return {
+        "username": username,
+        "password": PASSWORD,
+        "uscc": uscc,
+        "display_name": "宣城注册测试科技有限公司",
+        "contact": "王经理 13800000000",
+        **extra,
+    }
+
+
+@pytest.fixture
+def hashes(monkeypatch) -> list[str]:
+    """Every password hashed meanwhile (a taken name must cost what a new one costs)."""
+    hashed: list[str] = []
+    real = passwords.hash_password
+    monkeypatch.setattr(passwords, "hash_password", lambda p: hashed.append(p) or real(p))
+    return hashed
+
+
+def test_registration_answers_a_taken_name_as_it_answers_a_new_one(ctx, client, hashes):
+    taken = make_user(ctx, role="admin")  # as demo-admin would be
+    before = user_row(ctx, taken)
+    hashes.clear()
+    uscc = create_entity(ctx, region_code=XUANZHOU)["identifier"]
+    new_name = f"firm-{next(_numbers)}"
+
+    answers = {
+        name: client.post("/api/v1/accounts/enterprise", json=registration(uscc, name))
+        for name in (taken, new_name)
+    }
+
+    assert {name: a.status_code for name, a in answers.items()} == {taken: 202, new_name: 202}
+    bodies = {name: a.get_json() for name, a in answers.items()}
+    assert bodies[taken] == {**bodies[new_name], "username": taken}
+    assert bodies[new_name] == {"username": new_name, "uscc": uscc, "binding_status": "pending"}
+    assert len(hashes) == 2  # the same hashing work for both
+    after = user_row(ctx, taken)
+    assert (after.role, after.password_hash, after.uscc) == ("admin", before.password_hash, None)
+    assert user_row(ctx, new_name).binding_status == "pending"
+    [probe] = actions(ctx, "user.register")
+    assert (probe.actor, probe.outcome, probe.details) == (taken, "name-taken", {"uscc": uscc})
+
+
+def test_a_registrant_with_an_activation_code_learns_that_the_name_is_taken(ctx, client, auth):
+    taken = make_user(ctx)
+    uscc = create_entity(ctx, region_code=XUANZHOU)["identifier"]
+    code = client.post(f"/api/v1/entities/{uscc}/activation-codes", headers=auth("regulator"))
+    body = registration(uscc, taken, activation_code=code.get_json()["code"])
+
+    refused = client.post("/api/v1/accounts/enterprise", json=body)
+    created = client.post(
+        "/api/v1/accounts/enterprise", json={**body, "username": f"firm-{next(_numbers)}"}
+    )
+
+    assert_problem(refused, 409, "user-exists")
+    assert created.status_code == 201, created.get_json()  # the refusal left the code unused
+    assert created.get_json()["binding_status"] == "approved"
+
+
+def test_the_registration_page_answers_a_taken_name_as_a_new_one(ctx, client):
+    taken = make_user(ctx)
+    uscc = create_entity(ctx, region_code=XUANZHOU)["identifier"]
+    token = form_token(client, "/enterprise/register")
+
+    answers = [
+        client.post(
+            "/enterprise/register",
+            data={**registration(uscc, name), "activation_code": "", "csrf_token": token},
+        )
+        for name in (taken, f"firm-{next(_numbers)}")
+    ]
+
+    assert [(a.status_code, a.headers.get("Location")) for a in answers] == [
+        (303, "/sign-in?notice=register.done_pending")
+    ] * 2
+
+
 # --- item 6: the last active administrator --------------------------------------------------
 
 

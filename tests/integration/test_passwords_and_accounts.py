@@ -371,8 +371,13 @@ def test_registration_without_a_code_is_pending_and_cannot_sign_in(ctx):
 
     view = register(ctx, entity["identifier"])
 
-    assert view["binding_status"] == "pending"
-    assert view["role"] == "enterprise" and view["uscc"] == entity["identifier"]
+    assert view["binding_status"] == "pending" and view["uscc"] == entity["identifier"]
+    user = find_user(ctx, view["username"])
+    assert (user.role, user.uscc, user.binding_status) == (
+        "enterprise",
+        entity["identifier"],
+        "pending",
+    )
     with pytest.raises(Unauthenticated) as raised:
         sign_in(ctx, view["username"])
     assert raised.value.detail == sessions.SIGN_IN_FAILED

@@ -45,6 +45,12 @@ class EnterpriseRegistrationSchema(ma.Schema):
     activation_code = ma.fields.String(validate=ma.validate.Length(max=40))
 
 
+class RegistrationSchema(ma.Schema):
+    username = ma.fields.String()
+    uscc = ma.fields.String()
+    binding_status = ma.fields.String(metadata={"description": "approved or pending"})
+
+
 class ActivationCodeSchema(ma.Schema):
     code = ma.fields.String(metadata={"description": "Shown once; give it to the enterprise"})
     uscc = ma.fields.String()
@@ -75,13 +81,26 @@ class MyPassword(MethodView):
 class EnterpriseRegistration(MethodView):
     @public("enterprises register themselves; the account waits for binding approval")
     @bp.arguments(EnterpriseRegistrationSchema)
-    @bp.response(201, UserSchema)
+    @bp.response(
+        202,
+        RegistrationSchema,
+        description="Received, pending a regulator's approval (the same answer whether "
+        "or not the user name was free: a taken name creates nothing)",
+    )
+    @bp.alt_response(
+        201,
+        schema=RegistrationSchema,
+        description="Created and active (a valid activation code)",
+        success=True,
+    )
     def post(self, data):
-        """Register an enterprise account (active at once with a valid activation code)."""
+        """Register an enterprise account (active at once with a valid activation code;
+        only then is a taken user name refused, 409 user-exists)."""
         data.setdefault("activation_code", None)
-        return accounts.register_enterprise(
+        receipt = accounts.register_enterprise(
             service_context(), source_ip=request.remote_addr, **data
         )
+        return receipt, 201 if receipt["binding_status"] == "approved" else 202
 
 
 @bp.route("/accounts/pending-bindings")

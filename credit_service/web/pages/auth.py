@@ -147,7 +147,7 @@ def register_enterprise() -> Response:
     if not forms.anonymous_csrf_ok():
         return _page("auth/register.html", 400, rules=rules, values=values, error="form.csrf")
     try:
-        user = accounts.register_enterprise(
+        receipt = accounts.register_enterprise(
             _ctx(),
             password=request.form.get("password", ""),
             source_ip=request.remote_addr,
@@ -162,9 +162,8 @@ def register_enterprise() -> Response:
             error="form.error",
             field_errors=exc.errors or {"username": [exc.detail]},
         )
-    notice = (
-        "register.done_active" if user["binding_status"] == "approved" else "register.done_pending"
-    )
+    approved = receipt["binding_status"] == "approved"
+    notice = "register.done_active" if approved else "register.done_pending"
     return redirect(url_for("auth_pages.sign_in", notice=notice), code=303)
 
 
