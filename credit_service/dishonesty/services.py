@@ -24,6 +24,7 @@ from credit_service.entities import services as entity_services
 from credit_service.entities.models import Entity
 from credit_service.entities.rules import masked_identity
 from credit_service.errors import Conflict, Forbidden, InvalidInput, NotFound
+from credit_service.files import write_private
 from credit_service.records.models import CreditRecord
 from credit_service.step_dates import ensure_step_date, latest_act
 from credit_service.sync import outbox
@@ -631,11 +632,9 @@ def _store_document(
     (flushed for its id), so the step's history links the very document it produced."""
     html = documents.render_html(content)
     pdf = documents.render_pdf(content, font_path=ctx.settings.pdf_font_path)
-    folder = ctx.settings.data_dir / "documents"
-    folder.mkdir(parents=True, exist_ok=True)
     pdf_hash = documents.sha256(pdf)
-    path = folder / f"{pdf_hash}.pdf"
-    path.write_bytes(pdf)
+    path = ctx.settings.data_dir / "documents" / f"{pdf_hash}.pdf"
+    write_private(path, pdf)
     document = CaseDocument(
         case_id=case.id,
         kind=kind,

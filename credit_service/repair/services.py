@@ -27,6 +27,7 @@ from credit_service.dishonesty.public import in_force
 from credit_service.entities import services as entity_services
 from credit_service.entities.models import Entity
 from credit_service.errors import Conflict, Forbidden, InvalidInput, NotFound
+from credit_service.files import write_private
 from credit_service.records.models import CreditRecord
 from credit_service.repair import rules
 from credit_service.repair.models import OPEN_STATES, RepairApplication, RepairEvidence, RepairStep
@@ -406,9 +407,7 @@ def _check_count(ctx: Context, session: Session, application: RepairApplication)
 
 
 def _evidence_folder(ctx: Context) -> Path:
-    folder = ctx.settings.data_dir / "evidence"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
+    return ctx.settings.data_dir / "evidence"
 
 
 def _store(
@@ -433,7 +432,7 @@ def _store(
     )
     session.add(evidence)
     session.flush()
-    path.write_bytes(data)
+    write_private(path, data)
     audit.append(
         session,
         actor=actor,
