@@ -23,7 +23,7 @@ $(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(BIN)/python
 	touch $(VENV)/.installed $@
 
 migrate: $(VENV)/.installed
-	mkdir -p instance
+	mkdir -p -m 700 instance
 	$(BIN)/alembic -c credit_service/migrations/alembic.ini upgrade head
 
 SIM_PORT ?= 8700

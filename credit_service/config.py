@@ -178,10 +178,12 @@ class Settings:
     password_history: int = _setting(
         "PASSWORD_HISTORY", 5, "How many earlier passwords may not be reused.", int
     )
-    ratelimit_storage_uri: str = _setting(
+    ratelimit_storage_uri: str | None = _setting(
         "RATELIMIT_STORAGE_URI",
-        "memory://",
-        "flask-limiter storage; use redis://… when several workers or hosts serve.",
+        None,
+        "Where rate-limit counts are kept, shared by every worker: none is a SQLite file "
+        "ratelimits.db in DATA_DIR (one machine); postgresql://… for several hosts (or "
+        "redis://…, with the redis package); memory:// counts per worker.",
     )
     ratelimit_signin: str = _setting(
         "RATELIMIT_SIGNIN", "10 per minute", "Rate limit on sign-in per client address."
@@ -278,6 +280,12 @@ class Settings:
     def replace(self, **changes: Any) -> Settings:
         """A copy with some fields changed (tests and CLI overrides)."""
         return dataclasses.replace(self, **changes)
+
+    @property
+    def ratelimit_storage(self) -> str:
+        """The rate-limit storage URI: the setting, or the SQLite file in the data folder
+        that every worker of this machine opens (docs/security.md, *Rate limits*)."""
+        return self.ratelimit_storage_uri or f"sqlite:///{self.data_dir / 'ratelimits.db'}"
 
     @property
     def is_sqlite(self) -> bool:

@@ -12,8 +12,9 @@ import json
 import threading
 import time
 import weakref
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import (
@@ -31,6 +32,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, SQLModel
+
+from credit_service.files import private_file
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -76,6 +79,7 @@ def make_engine(url: str, *, busy_timeout_ms: int = 10_000, writer: bool = True)
         "json_serializer": _json_text,
     }
     if is_sqlite(url):
+        _create_privately(url)
         kwargs["connect_args"] = {"check_same_thread": False, "timeout": busy_timeout_ms / 1000}
         engine = create_engine(url, **kwargs)
         _configure_sqlite(engine, busy_timeout_ms=busy_timeout_ms, writer=writer)
@@ -85,6 +89,18 @@ def make_engine(url: str, *, busy_timeout_ms: int = 10_000, writer: bool = True)
     # dies anyway fails one request, after which the pool replaces every older one.
     kwargs.update(pool_pre_ping=False, pool_recycle=1800, pool_size=5, max_overflow=10)
     return create_engine(url, **kwargs)
+
+
+def _create_privately(url: str) -> None:
+    """A SQLite database file not there yet is created 0600 before SQLite opens it (SQLite
+    would create it with the umask's mode, 0644 as a rule), so that only the service's
+    user reads it, nor its WAL and shared-memory files, which take its mode. A folder
+    that does not exist is left to fail as SQLite fails it (a mistyped path)."""
+    database = make_url(url).database
+    if database and database != ":memory:" and not database.startswith("file:"):
+        path = Path(database)
+        if path.parent.is_dir():
+            private_file(path)
 
 
 def _configure_sqlite(engine: Engine, *, busy_timeout_ms: int, writer: bool) -> None:
@@ -237,20 +253,27 @@ class HeldQuery:
         self.engine = bind.engine
         self._held = thread_connections(self.engine)
 
-    def first(self) -> tuple[Any, ...] | None:
+    def first(self, parameters: Mapping[str, Any] | None = None) -> tuple[Any, ...] | None:
+        """The first row, ``parameters`` bound in the driver's own style (sqlite3's
+        ``:name``, psycopg's ``%(name)s``)."""
         if isinstance(self.bind, Connection):  # one shared transaction (tests): use it
-            return self.bind.exec_driver_sql(self.sql).first()
+            return self.bind.exec_driver_sql(self.sql, parameters).first()
         held = self._held
         try:
-            return self._run(held.get())
+            return self._run(held.get(), parameters)
         except self.engine.dialect.loaded_dbapi.Error:
             held.drop()
-            return self._run(held.get())
+            return self._run(held.get(), parameters)
 
-    def _run(self, connection: Connection) -> tuple[Any, ...] | None:
+    def _run(
+        self, connection: Connection, parameters: Mapping[str, Any] | None
+    ) -> tuple[Any, ...] | None:
         cursor = connection.connection.dbapi_connection.cursor()
         try:
-            cursor.execute(self.sql)
+            if parameters:
+                cursor.execute(self.sql, parameters)
+            else:
+                cursor.execute(self.sql)
             return cursor.fetchone()
         finally:
             cursor.close()

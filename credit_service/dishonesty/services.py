@@ -24,7 +24,9 @@ from credit_service.entities import services as entity_services
 from credit_service.entities.models import Entity
 from credit_service.entities.rules import masked_identity
 from credit_service.errors import Conflict, Forbidden, InvalidInput, NotFound
+from credit_service.files import write_private
 from credit_service.records.models import CreditRecord
+from credit_service.step_dates import ensure_step_date, latest_act
 from credit_service.sync import outbox
 from credit_service.tiers import recompute as tier_recompute
 
@@ -134,15 +136,11 @@ def advance(
     with the documents it issued, so its history shows what each step rests on.
 
     :raises Conflict: a step out of order (with the allowed next steps named).
-    :raises InvalidInput: a date in the future, a decision inside the statement window,
-        a paper not valid, a waiver without the party's written waiver.
+    :raises InvalidInput: a date in the future or before the case's latest step, a
+        decision inside the statement window, a paper not valid, a waiver without the
+        party's written waiver.
     """
     on = on or ctx.today()
-    if on > ctx.today():
-        raise InvalidInput(
-            "a step cannot be dated in the future; 日期不能晚于今天",
-            errors={"on": ["in the future"]},
-        )
     papers = _papers(ctx, documents)
     if papers:
         details["documents"] = papers
@@ -156,6 +154,7 @@ def advance(
                 state=case.state,
                 allowed_steps=rules.allowed_steps(case.state),
             )
+        _ensure_step_date(ctx, case, on)
         _ensure_papers(step, papers)
         STEP_HANDLERS[step](session, ctx, actor, case, on, reason, details)
         case.state, case.version, case.updated_at = after, case.version + 1, ctx.now()
@@ -235,7 +234,6 @@ def _receive_statement(
     reason: str,
     details: dict[str, Any],
 ) -> None:
-    _ensure_after_notice(case, on)
     case.statement_received_on = on
 
 
@@ -248,7 +246,6 @@ def _waive(
     reason: str,
     details: dict[str, Any],
 ) -> None:
-    _ensure_after_notice(case, on)
     case.statement_waived = True
 
 
@@ -264,17 +261,42 @@ def _close_window(
     _ensure_window_closed(ctx, case, on)
 
 
-def _ensure_after_notice(case: DishonestyCase, on: date) -> None:
-    if case.notice_served_on is not None and on < case.notice_served_on:
-        raise InvalidInput(
-            f"the notice was served on {case.notice_served_on}; this step cannot precede it; "
-            f"日期早于告知书送达日期",
-            errors={"on": ["before the notice was served"]},
-        )
+def _ensure_step_date(ctx: Context, case: DishonestyCase, on: date) -> None:
+    """A step taken by hand is dated between the case's latest act and today: a removal
+    never precedes the publication it ends, and the change feed never carries a date the
+    procedure could not have.
+
+    :raises InvalidInput: naming ``on``.
+    """
+    ensure_step_date(on, today=ctx.today(), follows=_acts(ctx, case))
+
+
+def _date_of_consequence(ctx: Context, case: DishonestyCase, on: date) -> date:
+    """The date of a step another act causes (a penalty revoked, a repair granted, here or
+    on a provincial platform): that act's date, but never before the case's latest act. A
+    penalty may have been revoked before the city published the listing and be heard of
+    only afterwards: the listing then comes down, dated no earlier than it went up.
+
+    :raises InvalidInput: ``on`` after today.
+    """
+    ensure_step_date(on, today=ctx.today(), follows={})
+    latest = latest_act(_acts(ctx, case))
+    return max(on, latest[1]) if latest else on
+
+
+def _acts(ctx: Context, case: DishonestyCase) -> dict[str, date | None]:
+    """The case's acts so far by name (None for those not taken)."""
+    return {
+        "proposal": case.created_at.astimezone(ctx.tz).date(),
+        "notice": case.notice_served_on,
+        "statement": case.statement_received_on,
+        "decision": case.decided_on,
+        "publication": case.published_on,
+        "removal": case.removed_on,
+    }
 
 
 def _ensure_window_closed(ctx: Context, case: DishonestyCase, on: date) -> None:
-    _ensure_after_notice(case, on)
     if case.statement_deadline_provisional and not case.statement_waived:
         # The year's calendar may have been loaded since the notice was served (D14).
         deadline = rules.statement_deadline(ctx.list_rules, ctx.calendar, case.notice_served_on)
@@ -353,11 +375,6 @@ def _publish(
     reason: str,
     details: dict[str, Any],
 ) -> None:
-    if on < case.decided_on:
-        raise InvalidInput(
-            "publication cannot precede the decision; 公示日期早于决定日期",
-            errors={"on": ["before the decision"]},
-        )
     details["late"] = bool(case.publication_deadline and on > case.publication_deadline)
     case.published_on = on
     _changed(session, ctx, case, "added", None, on)
@@ -508,7 +525,12 @@ def on_record_revoked(
     session: Session, ctx: Context, actor: Actor, record: CreditRecord, on: date
 ) -> list[int]:
     """A revoked penalty takes down every listing that rests on it (D11), in the same
-    transaction as the revocation; cases not yet published are withdrawn."""
+    transaction as the revocation; cases not yet published are withdrawn. Each step is
+    dated ``on``, or the case's latest act if that came later (the revocation's own date
+    is kept in the step's details).
+
+    :raises InvalidInput: ``on`` after today.
+    """
     cases = (
         session.execute(
             select(DishonestyCase)
@@ -522,22 +544,23 @@ def on_record_revoked(
     for case in cases:
         if record.id not in case.record_ids:
             continue
+        if case.state != "published" and not rules.next_state(case.state, "withdraw"):
+            continue
+        effective = _date_of_consequence(ctx, case, on)
         if case.state == "published":
             _remove(
                 session,
                 ctx,
                 actor,
                 case,
-                on,
+                effective,
                 "所依据的行政处罚决定被撤销",
                 {"removal_reason": "revoked"},
             )
             step, case.state = "remove", "removed"
-        elif rules.next_state(case.state, "withdraw"):
+        else:
             step, case.state = "withdraw", "withdrawn"
             case.removal_note = "所依据的行政处罚决定被撤销"
-        else:
-            continue
         case.version, case.updated_at = case.version + 1, ctx.now()
         _log(
             session,
@@ -546,8 +569,8 @@ def on_record_revoked(
             case,
             step,
             f"record {record.id} revoked",
-            on,
-            {"removal_reason": "revoked"},
+            effective,
+            {"removal_reason": "revoked", "revoked_on": on},
         )
         touched.append(case.id)
     return touched
@@ -609,11 +632,9 @@ def _store_document(
     (flushed for its id), so the step's history links the very document it produced."""
     html = documents.render_html(content)
     pdf = documents.render_pdf(content, font_path=ctx.settings.pdf_font_path)
-    folder = ctx.settings.data_dir / "documents"
-    folder.mkdir(parents=True, exist_ok=True)
     pdf_hash = documents.sha256(pdf)
-    path = folder / f"{pdf_hash}.pdf"
-    path.write_bytes(pdf)
+    path = ctx.settings.data_dir / "documents" / f"{pdf_hash}.pdf"
+    write_private(path, pdf)
     document = CaseDocument(
         case_id=case.id,
         kind=kind,
@@ -830,7 +851,13 @@ def get_document(ctx: Context, actor: Actor, document_id: int) -> CaseDocument:
 def remove_for_repair(
     session: Session, ctx: Context, actor: Actor, case_id: int, on: date, note: str
 ) -> None:
-    """Early removal after a granted repair, inside the repair's transaction (D7, D11)."""
+    """Early removal after a granted repair, inside the repair's transaction (D7, D11),
+    dated ``on`` or, for a repair decided on a platform before the city published, the
+    publication (see _date_of_consequence).
+
+    :raises Conflict: the listing is no longer published; :raises InvalidInput: ``on``
+        after today.
+    """
     case = _case_for_update(session, actor, case_id)
     if case.state != "published":
         raise Conflict(
@@ -839,6 +866,7 @@ def remove_for_repair(
             state=case.state,
             allowed_steps=rules.allowed_steps(case.state),
         )
+    on = _date_of_consequence(ctx, case, on)
     _remove(session, ctx, actor, case, on, note, {"removal_reason": "repaired"})
     case.state, case.version, case.updated_at = "removed", case.version + 1, ctx.now()
     _log(session, ctx, actor, case, "remove", note, on, {"removal_reason": "repaired"})

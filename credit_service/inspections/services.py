@@ -88,9 +88,15 @@ def set_inspector_active(
 def add_conflict(
     ctx: Context, actor: Actor, inspector_id: int, *, entity: str, reason: str
 ) -> dict[str, Any]:
-    """Declare that an inspector must never be drawn for an entity."""
+    """Declare that an inspector must never be drawn for an entity. Both must lie in the
+    caller's region scope: a conflict changes whom the inspector may be drawn for, which is
+    a change to the inspector as much as activating them is.
+
+    :raises NotFound, Forbidden: no such inspector or entity, or one outside the scope.
+    :raises Conflict: the conflict is already declared.
+    """
     with ctx.session_factory.begin() as session:
-        _inspector(session, inspector_id)
+        actor.ensure_region(_inspector(session, inspector_id).office_region)
         owner = entity_services.entity_in_scope(session, actor, entity)
         declared = select(InspectorConflict.id).where(
             InspectorConflict.inspector_id == inspector_id, InspectorConflict.entity_id == owner.id

@@ -22,6 +22,7 @@ from credit_service.pagination import Page, cursor_int, page_by_id
 from credit_service.records import exchange, preparation, repository, rules
 from credit_service.records.models import CreditRecord, CreditRecordRevision
 from credit_service.records.preparation import PreparedRecord
+from credit_service.step_dates import ensure_step_date
 from credit_service.sync import outbox
 from credit_service.tiers import recompute as tier_recompute
 
@@ -193,7 +194,7 @@ def revoke_record(
     leaves publication, and any listing resting on it comes down in the same transaction
     (D11).
 
-    :raises NotFound, Forbidden, Conflict:
+    :raises NotFound, Forbidden, Conflict, InvalidInput: see revoke_in.
     """
     on = on or ctx.today()
     with ctx.session_factory.begin() as session:
@@ -213,12 +214,16 @@ def revoke_in(
     reason: str,
     on: date,
 ) -> None:
-    """Revoke inside the caller's transaction (see revoke_record).
+    """Revoke inside the caller's transaction (see revoke_record). The revocation is
+    dated ``on``: not before the decision it revokes, not after today.
 
     :raises Conflict: already revoked.
+    :raises InvalidInput: ``on`` out of those bounds, or before the latest act of a
+        listing that rests on the record.
     """
     if record.status == "revoked":
         raise Conflict("the record is already revoked; 该记录已撤销", code="already-revoked")
+    ensure_step_date(on, today=ctx.today(), follows={"decision": record.decision_date})
     record.status, record.status_reason = "revoked", reason
     record.status_changed_at = record.updated_at = ctx.now()
     record.updated_by = actor.username

@@ -27,9 +27,11 @@ from credit_service.dishonesty.public import in_force
 from credit_service.entities import services as entity_services
 from credit_service.entities.models import Entity
 from credit_service.errors import Conflict, Forbidden, InvalidInput, NotFound
+from credit_service.files import write_private
 from credit_service.records.models import CreditRecord
 from credit_service.repair import rules
 from credit_service.repair.models import OPEN_STATES, RepairApplication, RepairEvidence, RepairStep
+from credit_service.step_dates import ensure_step_date
 from credit_service.sync import outbox
 from credit_service.tiers import recompute as tier_recompute
 from credit_service.workdays import period_passed_on
@@ -405,9 +407,7 @@ def _check_count(ctx: Context, session: Session, application: RepairApplication)
 
 
 def _evidence_folder(ctx: Context) -> Path:
-    folder = ctx.settings.data_dir / "evidence"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
+    return ctx.settings.data_dir / "evidence"
 
 
 def _store(
@@ -432,7 +432,7 @@ def _store(
     )
     session.add(evidence)
     session.flush()
-    path.write_bytes(data)
+    write_private(path, data)
     audit.append(
         session,
         actor=actor,
@@ -557,19 +557,20 @@ def review(
 
 def _check_step_date(ctx: Context, a: RepairApplication, on: date) -> None:
     """A step is dated between the application's last event and today: deadlines count
-    from it, so a mistyped date must not move them."""
-    latest = max(d for d in (a.submitted_on, a.accepted_on, a.clock_from, a.decided_on) if d)
-    if on > ctx.today():
-        raise InvalidInput(
-            "a step cannot be dated in the future; 日期不能晚于今天",
-            errors={"on": ["in the future"]},
-        )
-    if on < latest:
-        raise InvalidInput(
-            f"a step cannot be dated before {latest}, the application's last step; "
-            "日期不能早于上一环节",
-            errors={"on": [f"before {latest}"]},
-        )
+    from it, so a mistyped date must not move them.
+
+    :raises InvalidInput: naming ``on``.
+    """
+    ensure_step_date(
+        on,
+        today=ctx.today(),
+        follows={
+            "submission": a.submitted_on,
+            "acceptance": a.accepted_on,
+            "resumed review": a.clock_from,
+            "decision": a.decided_on,
+        },
+    )
 
 
 def _accept(

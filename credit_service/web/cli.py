@@ -28,6 +28,7 @@ from credit_service.demo import stories
 from credit_service.dishonesty import services as dishonesty_services
 from credit_service.entities import importer as entity_importer
 from credit_service.errors import CreditServiceError, InvalidInput
+from credit_service.files import private_dir, private_file, write_private
 from credit_service.health import readiness
 from credit_service.inspections import services as inspection_services
 from credit_service.records import importer as record_importer
@@ -312,10 +313,9 @@ def _credentials_file(ctx: Context) -> Path:
 def _remember(ctx: Context, lines: list[str]) -> None:
     """Add demo credentials to the file only its owner can read."""
     path = _credentials_file(ctx)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("a", encoding="utf-8") as handle:
+    private_dir(path.parent)
+    with private_file(path).open("a", encoding="utf-8") as handle:
         handle.write("\n".join(lines) + "\n")
-    path.chmod(0o600)
 
 
 @audit_cli.command("verify")
@@ -524,9 +524,8 @@ def sync_demo_platform(port: int) -> None:
     """Write a platforms file for the local simulator (once; a random shared secret)."""
     path = _ctx().settings.sync_platforms_file
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(demo_seed.platforms_file(port, secrets.token_urlsafe(24)), encoding="utf-8")
-        path.chmod(0o600)
+        secret = secrets.token_urlsafe(24)
+        write_private(path, demo_seed.platforms_file(port, secret).encode("utf-8"))
     click.echo(f"platforms file: {path}")
 
 

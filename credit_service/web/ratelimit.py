@@ -1,7 +1,8 @@
 """Rate limits (flask-limiter): sign-in and public endpoints, per client address.
 
-Answered with 429 problem+json and Retry-After. The default storage is per process;
-several workers or hosts need a shared store (RATELIMIT_STORAGE_URI=redis://…).
+Answered with 429 problem+json and Retry-After. The counts are shared by every worker
+(credit_service/web/ratelimit_storage.py), so a limit holds as configured however many
+workers serve.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from flask_limiter.util import get_remote_address
 
 from credit_service.auth import sessions
 from credit_service.config import Settings
+from credit_service.web import ratelimit_storage  # noqa: F401  # registers sqlite://, postgresql://
 from credit_service.web.access import rule_for
 
 SIGN_IN_PAGE = "auth_pages.sign_in"
@@ -32,7 +34,7 @@ def init_rate_limits(app: Flask, settings: Settings) -> Limiter:
     limiter = Limiter(
         key_func=get_remote_address,
         app=app,
-        storage_uri=settings.ratelimit_storage_uri,
+        storage_uri=settings.ratelimit_storage,
         default_limits=[settings.ratelimit_public],
         headers_enabled=True,
         strategy="fixed-window",

@@ -40,7 +40,12 @@ SKIPPED_METHODS = {"HEAD", "OPTIONS"}
 def _object_routes() -> tuple[list[tuple[str, str, str]], dict[tuple[str, str], list[str]]]:
     """Every (rule, endpoint, method) whose URL names an entity or a record, and the
     required query parameters of each (from the OpenAPI description)."""
-    settings = Settings(database_url="sqlite://", secret_key="collect", catalogs_autoload=False)
+    settings = Settings(
+        database_url="sqlite://",
+        secret_key="collect",
+        catalogs_autoload=False,
+        ratelimit_storage_uri="memory://",  # one process, nothing written in the project
+    )
     app = create_app(settings)
     spec = app.test_client().get("/api/openapi.json").get_json()
     routes, required = [], {}

@@ -60,7 +60,12 @@ NAMED_TARGETS = {"identifier", "entity", "record_id", "username", *CATALOG_TARGE
 def _collect() -> tuple[dict, dict[tuple[str, str], str]]:
     """The OpenAPI description, and the role each operation is called as when signed in:
     a city regulator where one may call it, else an admin, else a role it names."""
-    settings = Settings(database_url="sqlite://", secret_key="collect", catalogs_autoload=False)
+    settings = Settings(
+        database_url="sqlite://",
+        secret_key="collect",
+        catalogs_autoload=False,
+        ratelimit_storage_uri="memory://",  # one process, nothing written in the project
+    )
     app = create_app(settings)
     spec = app.test_client().get("/api/openapi.json").get_json()
     callers = {}
@@ -98,6 +103,7 @@ def shared_app():  # type: ignore[no-untyped-def]
         database_url="sqlite://",
         secret_key="test-secret",
         catalogs_autoload=False,
+        ratelimit_storage_uri="memory://",
         ratelimit_public="100000 per minute",
         ratelimit_signin="100000 per minute",
     )

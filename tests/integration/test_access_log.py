@@ -3,12 +3,14 @@ its access log never holds a resident ID number, even of a request that names on
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from urllib.error import HTTPError
 from urllib.request import urlopen
@@ -35,20 +37,21 @@ def get(url: str) -> int:
         return exc.code
 
 
-@pytest.fixture
-def served(live_ctx, db_kind, tmp_path):  # type: ignore[no-untyped-def]
-    if db_kind != "sqlite":
-        pytest.skip("the log is the same whatever the database")
-    port, log = free_port(), tmp_path / "access.log"
+@contextlib.contextmanager
+def gunicorn(live_ctx, tmp_path: Path, *options: str, workers: int = 1) -> Iterator[str]:  # type: ignore[no-untyped-def]
+    """gunicorn serving ``wsgi:app`` as `make run` starts it, on a free loopback port,
+    on the live database with its data in ``tmp_path``; yields the base URL once
+    /healthz answers, and stops the server (and its workers) at the end."""
+    port = free_port()
     env = {
         **os.environ,
         "DATABASE_URL": live_ctx.settings.database_url,
         "DATA_DIR": str(tmp_path / "data"),
         "SECRET_KEY": "test-secret",
     }
-    command = [str(GUNICORN), "--workers", "1", "--bind", f"127.0.0.1:{port}",
-               "--access-logfile", str(log),
-               "--logger-class", "credit_service.logmask.GunicornLogger", "wsgi:app"]  # fmt: skip
+    command = [str(GUNICORN), "--workers", str(workers), "--bind", f"127.0.0.1:{port}",
+               "--logger-class", "credit_service.logmask.GunicornLogger", *options,
+               "wsgi:app"]  # fmt: skip
     process = subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
     try:
@@ -59,10 +62,19 @@ def served(live_ctx, db_kind, tmp_path):  # type: ignore[no-untyped-def]
                     break
             except OSError:
                 time.sleep(0.2)
-        yield base, log
+        yield base
     finally:
         os.killpg(process.pid, signal.SIGTERM)
         process.wait(timeout=30)
+
+
+@pytest.fixture
+def served(live_ctx, db_kind, tmp_path):  # type: ignore[no-untyped-def]
+    if db_kind != "sqlite":
+        pytest.skip("the log is the same whatever the database")
+    log = tmp_path / "access.log"
+    with gunicorn(live_ctx, tmp_path, "--access-logfile", str(log)) as base:
+        yield base, log
 
 
 def test_the_access_log_masks_resident_ids_and_keeps_the_rest(served):

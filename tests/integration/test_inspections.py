@@ -192,8 +192,8 @@ def test_an_inspector_needs_a_known_office_in_the_callers_scope(ctx):
         add_inspectors(ctx, XUANZHOU, actor=LANGXI_REGULATOR)
 
 
-def test_a_conflict_is_declared_for_an_entity_in_scope(ctx):
-    (inspector,) = add_inspectors(ctx, XUANZHOU)
+def test_a_conflict_is_declared_for_an_inspector_and_an_entity_in_scope(ctx):
+    inspector, other_county = add_inspectors(ctx, LANGXI, XUANZHOU)
     entity = create_entity(ctx, region_code=LANGXI)
     theirs = create_entity(ctx, region_code=XUANZHOU)
 
@@ -210,6 +210,16 @@ def test_a_conflict_is_declared_for_an_entity_in_scope(ctx):
         inspections.add_conflict(
             ctx, LANGXI_REGULATOR, inspector, entity=theirs["identifier"], reason="越权"
         )
+    with pytest.raises(Forbidden):  # another county's inspector, as PATCH refuses it
+        inspections.add_conflict(
+            ctx, LANGXI_REGULATOR, other_county, entity=entity["identifier"], reason="越权"
+        )
+    assert (
+        inspections.add_conflict(  # the city covers both counties
+            ctx, CITY_REGULATOR, other_county, entity=entity["identifier"], reason="近亲属任职"
+        )["inspector_id"]
+        == other_county
+    )
     with pytest.raises(NotFound):
         inspections.add_conflict(ctx, SYSTEM, 10**9, entity=entity["identifier"], reason="无此人")
 

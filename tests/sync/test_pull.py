@@ -374,3 +374,26 @@ def test_malformed_changes_are_quarantined_and_the_page_goes_on(live_ctx, simula
     reasons = {q.change_id: q.reason for q in quarantined(live_ctx)}
     assert set(reasons) == {f"record-{bad_revision}-r1", f"revocation-{bad_date}", "odd-1"}
     assert records_by_ref(live_ctx)[ref(bad_date)].status == "active"
+
+
+def test_a_revocation_dated_out_of_bounds_is_quarantined_not_published(live_ctx, simulator):
+    """A platform's revocation dated after today, or before the penalty it revokes, would
+    carry that date into the listing's removal: it waits in the quarantine instead."""
+    platform, control, client = simulator
+    owner = create_entity(live_ctx)
+    late, early = next(_numbers), next(_numbers)
+    control.add_changes([record_change(owner, n, "2026-11-01T09:00:00") for n in (late, early)])
+    pull_all(live_ctx, platform, client)
+    control.add_changes(
+        [
+            decision_change("revocation", late, "2026-11-02T10:00:00", decided_on="9999-12-31"),
+            decision_change("revocation", early, "2026-11-02T10:00:00", decided_on="0001-01-01"),
+        ]
+    )
+
+    assert pull_all(live_ctx, platform, client) == Counter({"quarantined": 2})
+    reasons = {q.change_id: q.reason for q in quarantined(live_ctx)}
+    assert "日期不能晚于今天" in reasons[f"revocation-{late}"]
+    assert "日期不能早于上一环节" in reasons[f"revocation-{early}"]
+    held = records_by_ref(live_ctx)
+    assert {held[ref(late)].status, held[ref(early)].status} == {"active"}

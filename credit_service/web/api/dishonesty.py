@@ -112,7 +112,12 @@ class PaperSchema(ma.Schema):
 
 
 class StepSchema(ma.Schema):
-    on = ma.fields.Date(metadata={"description": "effective date (default today)"})
+    on = ma.fields.Date(
+        metadata={
+            "description": "effective date (default today): not after today nor before the "
+            "case's latest step (422 on 'on')"
+        }
+    )
     reason = ma.fields.String(load_default="", validate=ma.validate.Length(max=2000))
     documents = ma.fields.List(
         ma.fields.Nested(PaperSchema),
@@ -142,7 +147,13 @@ class CaseQueryArgsSchema(ma.Schema):
 
 class RevocationSchema(ma.Schema):
     reason = ma.fields.String(required=True, validate=ma.validate.Length(min=4, max=500))
-    on = ma.fields.Date()
+    on = ma.fields.Date(
+        metadata={
+            "description": "the revocation's date (default today): not after today nor "
+            "before the decision revoked (422 on 'on'); a listing on the record comes down "
+            "that day, or on its own latest step if that came later"
+        }
+    )
 
 
 class CheckArgsSchema(ma.Schema):

@@ -126,7 +126,12 @@ class ApplicationSchema(ma.Schema):
 
 class ReviewSchema(ma.Schema):
     reason = ma.fields.String(load_default="", validate=ma.validate.Length(max=4000))
-    on = ma.fields.Date()
+    on = ma.fields.Date(
+        metadata={
+            "description": "the step's date (default today): not after today nor before "
+            "the application's latest step (422 on 'on')"
+        }
+    )
     expected_version = ma.fields.Integer(
         metadata={"description": "the version the reviewer saw; 409 if it changed"}
     )
