@@ -364,7 +364,7 @@ def dates_for(
         (["罚款", "没收违法所得"], None, "2026-08-31", "2027-08-31", "2026-12-01", True),
         # severe: P1Y..P3Y; a decision on 29 February clamps to 28 February
         (["罚款"], "是", "2024-02-29", "2027-02-28", "2025-03-01", True),
-        (["责令关闭"], None, "2026-04-01", "2029-04-01", "2027-04-02", True),
+        (["责令关闭"], None, "2026-04-01", "2029-04-01", None, False),
         # severe penalty types that cannot stop early: no repair date
         (["吊销许可证件"], None, "2026-03-15", "2029-03-15", None, False),
         (["罚款", "责令停产停业"], None, "2026-05-20", "2029-05-20", None, False),
@@ -384,6 +384,25 @@ def test_penalty_publicity_dates_follow_the_bands(
     assert result.publicity_end == (D(end) if end else None)
     assert result.repair_from == (D(repair_from) if repair_from else None)
     assert result.early_stop_allowed is early_stop
+
+
+# D8: the five kinds of penalty whose publicity cannot stop early, as CF_CFLB names them.
+D8_NO_EARLY_STOP = {
+    "suspension": "责令停产停业",
+    "restriction": "限制开展生产经营活动",
+    "closure": "责令关闭",
+    "grade lowering": "降低资质等级",
+    "licence revocation": "吊销许可证件",
+}
+
+
+@pytest.mark.parametrize("kind", D8_NO_EARLY_STOP)
+def test_each_d8_kind_with_a_fine_cannot_stop_early(item, rules, kind):
+    values = penalty_values(item, ["罚款", D8_NO_EARLY_STOP[kind]])
+    result = dates_for(item, rules, PENALTY, values, "2025-06-01")
+    assert result.publicity_end == D("2028-06-01")  # severe: public for the full 3 years
+    assert result.early_stop_allowed is False
+    assert result.repair_from is None
 
 
 def test_warning_only_penalty_is_never_published(item, rules):
