@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from credit_service.access import Actor
 from credit_service.audit import services as audit
 from credit_service.catalogs import services as catalog_services
+from credit_service.catalogs.definitions import citations
 from credit_service.context import Context
 from credit_service.dishonesty import documents, rules
 from credit_service.dishonesty.models import CaseDocument, CaseStep, DishonestyCase, ListChange
@@ -648,7 +649,7 @@ def _notice(
 ) -> documents.DocumentContent:
     list_rules = ctx.list_rules
     grounds = "；".join(list_rules.grounds[g] for g in case.grounds)
-    basis = "、".join(f"《{b['instrument']}》{b['article']}" for b in list_rules.basis)
+    basis = citations(list_rules.basis)
     return documents.DocumentContent(
         kind="notice",
         title="列入严重失信主体名单告知书",

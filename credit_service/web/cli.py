@@ -20,7 +20,7 @@ from credit_service.audit import services as audit_services
 from credit_service.auth import services as auth_services
 from credit_service.catalogs import services as catalog_services
 from credit_service.catalogs.loader import load_catalog_set
-from credit_service.context import Context, load_rules
+from credit_service.context import Context, load_rules, rules_key_reports
 from credit_service.demo import seed as demo_seed
 from credit_service.demo import stories
 from credit_service.dishonesty import services as dishonesty_services
@@ -96,8 +96,19 @@ def _fail(exc: CreditServiceError) -> None:
     help="Folder to check (default: CATALOGS_DIR).",
 )
 def catalogs_check(directory: Path | None) -> None:
-    """Validate the catalog and rule files without loading them into the database."""
+    """Validate the catalog and rule files without loading them into the database; list
+    every key of a rules file the service does not know, and every known key that no code
+    reads (either way, editing it would change nothing)."""
     directory = directory or _ctx().settings.catalogs_dir
+    faults = 0
+    for name, report in rules_key_reports(directory).items():
+        for key in report.unknown:
+            click.echo(f"error: {name}: unknown key '{key}'", err=True)
+        for key in report.unused:
+            click.echo(f"error: {name}: unused key '{key}': no code reads it", err=True)
+        faults += len(report.unknown) + len(report.unused)
+    if faults:
+        sys.exit(1)
     try:
         catalog_set = load_catalog_set(directory)
         rules = load_rules(directory, catalog_set)
