@@ -17,6 +17,9 @@ from typing import Any
 
 from credit_service.workdays import parse_period
 
+# The field of a penalty record (双公示) that lists its penalty types (行政处罚法 Art. 9 kinds).
+PENALTY_TYPES_FIELD = "CF_CFLB"
+
 
 def citations(bases: Iterable[Mapping[str, str | None]]) -> str:
     """Legal bases as a document cites them: 《instrument》article, joined by 、; an

@@ -78,6 +78,17 @@ def workdays(attribute: str, *files: str, minimum: int = 1) -> fields.Integer:
     )
 
 
+class NameOrNames(fields.Field):
+    """One name, or a list of names (``field_set: cnipa_finding`` or
+    ``field_set: [cnipa_finding, penalty_refusal]``), loaded as a list."""
+
+    def _deserialize(self, value, attr, data, **kwargs):  # type: ignore[no-untyped-def]
+        names = [value] if isinstance(value, str) else value
+        if not isinstance(names, list) or not names or not all(isinstance(n, str) for n in names):
+            raise ValidationError("Must be a field set name or a list of names.")
+        return names
+
+
 def _one_of(choices: tuple[str, ...]) -> validate.OneOf:
     return validate.OneOf(choices, error="Must be one of: {choices}.")
 
@@ -176,7 +187,7 @@ class ItemSchema(Schema):
     measures_term = fields.Nested(MeasuresTermSchema, load_default=None)
     violation_types = fields.List(fields.String(), load_default=list)
     envelope = fields.Nested(EnvelopeSchema, load_default=None)
-    field_set = fields.String(load_default=None)
+    field_set = NameOrNames(load_default=list)
     field_specs = fields.List(fields.Nested(FieldSpecSchema), load_default=list, data_key="fields")
 
     @validates_schema

@@ -15,7 +15,12 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from credit_service import identifiers
-from credit_service.catalogs.definitions import CatalogItem, FieldSpec, PublicityRules
+from credit_service.catalogs.definitions import (
+    PENALTY_TYPES_FIELD,
+    CatalogItem,
+    FieldSpec,
+    PublicityRules,
+)
 from credit_service.errors import InvalidInput
 from credit_service.workdays import (
     WorkdayCalendar,
@@ -243,7 +248,7 @@ def envelope_of(item: CatalogItem, values: Mapping[str, Any]) -> Envelope:
 
 
 def penalty_types(values: Mapping[str, Any]) -> frozenset[str]:
-    return frozenset(values.get("CF_CFLB") or ())
+    return frozenset(values.get(PENALTY_TYPES_FIELD) or ())
 
 
 def severity_of(item: CatalogItem, values: Mapping[str, Any], rules: PublicityRules) -> str | None:

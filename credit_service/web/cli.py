@@ -18,6 +18,7 @@ from tqdm import tqdm
 from credit_service.access import Actor
 from credit_service.audit import services as audit_services
 from credit_service.auth import services as auth_services
+from credit_service.catalogs import coverage
 from credit_service.catalogs import services as catalog_services
 from credit_service.catalogs.loader import load_catalog_set
 from credit_service.context import Context, load_rules, rules_key_reports
@@ -114,6 +115,11 @@ def catalogs_check(directory: Path | None) -> None:
         rules = load_rules(directory, catalog_set)
     except CreditServiceError as exc:
         _fail(exc)
+    uncovered = coverage.uncovered_categories(catalog_set)
+    for category in uncovered:
+        click.echo(f"error: no catalog item carries CNIPA category '{category}' (D9)", err=True)
+    if uncovered:
+        sys.exit(1)
     for catalog in catalog_set.catalogs.values():
         click.echo(
             f"{catalog.domain}: {len(catalog.items)} items, edition {catalog.edition}, "

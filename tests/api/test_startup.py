@@ -151,6 +151,22 @@ def test_cli_catalogs_check_reports_a_key_no_code_reads(app, monkeypatch):
     ]
 
 
+def test_cli_catalogs_check_fails_when_a_cnipa_category_has_no_item(app, tmp_path):
+    """D9: every finding carries one of the seven categories, and the catalog gate refuses
+    a record without an item, so a category no item carries could not be recorded."""
+    directory = tmp_path / "catalogs"
+    shutil.copytree(PROJECT_ROOT / "catalogs", directory)
+    for name in ("patents.yaml", "trademarks.yaml", "geographical_indications.yaml"):
+        path = directory / name
+        text = path.read_text(encoding="utf-8")
+        path.write_text(text.replace("other_catalogued", "false_materials"), encoding="utf-8")
+    result = app.test_cli_runner().invoke(args=["catalogs", "check", "--dir", str(directory)])
+    assert result.exit_code == 1, result.output
+    assert result.stderr.splitlines() == [
+        "error: no catalog item carries CNIPA category 'other_catalogued' (D9)"
+    ]
+
+
 def cli_user_and_token(app, role: str = "regulator", *extra: str) -> tuple[str, str]:
     """Create a user and a token through the CLI; returns (token secret, stderr note)."""
     runner = app.test_cli_runner()

@@ -296,6 +296,55 @@ def test_nothing_is_half_written_when_the_audit_append_fails(ctx, monkeypatch):
     assert again["revision"] == 1
 
 
+FINDING = {
+    "document_no": "国知认〔2026〕21号",
+    "decision_date": "2026-05-10",
+    "authority_code": "国家知识产权局",
+    "conduct_facts": "经认定的失信行为事实",
+    "basis_text": "国知发保字〔2022〕8号",
+}
+REFUSED_PENALTY = {
+    "penalty_document_no": "宣市监知罚〔2025〕7号",
+    "penalty_authority": "宣城市市场监督管理局",
+}
+REFUSED_RULING = {
+    "document_no": "国知认〔2026〕22号",
+    "decision_date": "2026-05-10",
+    "authority_code": "国家知识产权局",
+    "ruling_document_no": "宣市监知裁〔2025〕3号",
+    "ruling_date": "2025-09-01",
+    "ruling_authority": "宣城市市场监督管理局",
+    "ruling_content": "责令立即停止侵权行为",
+    "non_performance_facts": "裁决送达后仍继续销售侵权商品",
+    "trademark_numbers": ["12345678"],
+}
+CATALOGUED = {"catalogue_entry": "知识产权领域公共信用信息补充目录（2026年版）第12项"}
+
+
+@pytest.mark.parametrize(
+    ("code", "fields"),
+    [
+        # CNIPA category 7: other conduct the catalogue lists as dishonest (D9)
+        ("PAT-DIS-OTHER-CATALOGUED", {**FINDING, **CATALOGUED}),
+        ("TM-DIS-OTHER-CATALOGUED", {**FINDING, **CATALOGUED}),
+        ("GI-DIS-OTHER-CATALOGUED", {**FINDING, **CATALOGUED}),
+        # CNIPA category 6 in the variants a domain lacked: refusing a penalty, a ruling
+        ("PAT-DIS-REFUSE-PENALTY", {**FINDING, **REFUSED_PENALTY}),
+        ("GI-DIS-REFUSE-PENALTY", {**FINDING, **REFUSED_PENALTY}),
+        ("TM-DIS-REFUSE-RULING", REFUSED_RULING),
+        ("GI-DIS-REFUSE-RULING", REFUSED_RULING),
+    ],
+)
+def test_findings_of_categories_six_and_seven_pass_the_catalog_gate(ctx, code, fields):
+    entity = create_entity(ctx)
+
+    view, _ = file(ctx, entity["identifier"], fields, item_code=code)
+
+    assert (view["item_code"], view["category"], view["severity"]) == (code, "dishonest", "general")
+    assert view["publicity_end"] == date(2027, 5, 10)  # the findings' own period, P6M to P1Y
+    assert view["repair_from"] == date(2026, 11, 11)
+
+
 # --- corrections and history ----------------------------------------------------------------
 
 
