@@ -19,6 +19,9 @@ from credit_service.workdays import parse_period
 
 # The field of a penalty record (双公示) that lists its penalty types (行政处罚法 Art. 9 kinds).
 PENALTY_TYPES_FIELD = "CF_CFLB"
+# The field holding the day the conduct ended, where an item records it: retention counts
+# from it (D16).
+CONDUCT_END_FIELD = "conduct_end_date"
 
 
 def citations(bases: Iterable[Mapping[str, str | None]]) -> str:

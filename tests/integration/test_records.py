@@ -345,6 +345,32 @@ def test_findings_of_categories_six_and_seven_pass_the_catalog_gate(ctx, code, f
     assert view["repair_from"] == date(2026, 11, 11)
 
 
+def test_the_record_says_which_day_its_retention_counts_from(ctx):
+    """D16: from the end of the conduct where the record has it; a correction that drops
+    it counts again from the decision date."""
+    entity = create_entity(ctx)
+    fields = {**FINDING, **CATALOGUED, "conduct_end_date": "2023-02-28"}
+
+    view, _ = file(ctx, entity["identifier"], fields, item_code="PAT-DIS-OTHER-CATALOGUED")
+
+    assert view["retention_from"] == "conduct_end_date"
+    assert view["retention_start"] == date(2023, 2, 28)
+    assert view["retention_end"] == date(2028, 2, 28)
+    read = record_services.read_record(ctx, SYSTEM, view["id"])
+    assert (read["retention_from"], read["retention_end"]) == (
+        "conduct_end_date",
+        date(2028, 2, 28),
+    )
+
+    del fields["conduct_end_date"]
+    corrected = record_services.correct_record(
+        ctx, SYSTEM, view["id"], fields=fields, reason="行为终止日期有误"
+    )
+    assert corrected["retention_from"] == "decision_date"
+    assert corrected["retention_start"] == date(2026, 5, 10)
+    assert corrected["retention_end"] == date(2031, 5, 10)
+
+
 # --- corrections and history ----------------------------------------------------------------
 
 

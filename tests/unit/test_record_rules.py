@@ -18,6 +18,7 @@ import pytest
 from credit_service.catalogs.definitions import CatalogItem, CatalogSet, FieldSpec, PublicityRules
 from credit_service.errors import InvalidInput
 from credit_service.identifiers import patent_check_char
+from credit_service.records.preparation import prepare_record
 from credit_service.records.rules import (
     PublicityDates,
     canonical_fields,
@@ -428,6 +429,38 @@ def test_cnipa_finding_uses_its_own_period_of_six_months_to_a_year(
     assert result.publicity_end == D(end)
     assert result.repair_from == D(repair_from)
     assert result.early_stop_allowed is True
+
+
+def test_retention_counts_from_the_end_of_the_conduct_where_the_record_has_it(item, rules):
+    """D16: kept at most 5 years from the end of the conduct, not from the decision."""
+    values = validate_fields(item(COMMITMENT), finding_raw(conduct_end_date="2022-08-31"))
+    result = dates_for(item, rules, COMMITMENT, values, "2026-05-10")
+    assert result.publicity_end == D("2027-05-10")
+    assert result.retention_end == D("2027-08-31")  # 2022-08-31 + 5 years
+    assert result.retention_from == "conduct_end_date"
+
+
+def test_retention_never_ends_before_publication_does(item, rules):
+    values = validate_fields(item(COMMITMENT), finding_raw(conduct_end_date="2020-01-15"))
+    result = dates_for(item, rules, COMMITMENT, values, "2026-05-10")
+    assert result.retention_end == result.publicity_end == D("2027-05-10")
+    assert result.retention_from == "conduct_end_date"
+
+
+def test_retention_counts_from_the_decision_without_an_end_of_conduct(item, rules):
+    values = validate_fields(item(COMMITMENT), finding_raw())
+    result = dates_for(item, rules, COMMITMENT, values, "2026-05-10")
+    assert result.retention_end == D("2031-05-10")
+    assert result.retention_from == "decision_date"
+
+
+def test_a_bulk_import_reuses_dates_only_for_the_same_end_of_conduct(item, rules):
+    memo: dict = {}
+    prepared = [
+        prepare_record(1, item(COMMITMENT), raw, publicity=rules, calendar=CALENDAR, memo=memo)
+        for raw in (finding_raw(conduct_end_date="2022-08-31"), finding_raw())
+    ]
+    assert [p.dates.retention_end for p in prepared] == [D("2027-08-31"), D("2031-05-10")]
 
 
 def test_trustworthy_award_is_public_for_its_maximum_and_is_not_repairable(item, rules):
