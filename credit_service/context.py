@@ -19,6 +19,7 @@ from marshmallow import Schema
 from sqlalchemy import Engine
 from sqlalchemy.orm import sessionmaker
 
+from credit_service.calendar_rules import CalendarRules, CalendarRulesSchema, load_calendar_rules
 from credit_service.catalogs import keys
 from credit_service.catalogs.definitions import CatalogItem, CatalogSet
 from credit_service.catalogs.loader import load_catalog_set
@@ -55,6 +56,7 @@ class Context:
     tier_rules: RuleSet
     list_rules: ListRules
     repair_rules: RepairRules
+    calendar_rules: CalendarRules
     item_cache: dict[int, CatalogItem] = field(default_factory=dict)
     extras: dict[str, Any] = field(default_factory=dict)
 
@@ -156,7 +158,7 @@ def refresh_calendar(ctx: Context) -> None:
 
 
 def load_rules(directory: Path, catalogs: CatalogSet) -> dict[str, Any]:
-    """The rule files beside the catalogs (tiers, the list, repair), validated.
+    """The rule files beside the catalogs (tiers, the list, repair, the calendar), validated.
 
     :raises CatalogError: naming the file and the key at fault.
     """
@@ -166,6 +168,7 @@ def load_rules(directory: Path, catalogs: CatalogSet) -> dict[str, Any]:
             directory / "dishonesty.yaml", known_measures=frozenset(catalogs.measures)
         ),
         "repair_rules": load_repair_rules(directory / "repair.yaml"),
+        "calendar_rules": load_calendar_rules(directory / "calendar.yaml"),
     }
 
 
@@ -176,6 +179,7 @@ RULES_FILES: dict[str, type[Schema]] = {
     "dishonesty.yaml": ListRulesSchema,
     "repair.yaml": RepairRulesSchema,
     "tiers.yaml": RuleSetSchema,
+    "calendar.yaml": CalendarRulesSchema,
 }
 
 

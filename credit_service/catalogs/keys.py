@@ -26,11 +26,29 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from marshmallow import Schema, fields
+import yaml
+from marshmallow import Schema, ValidationError, fields
+
+from credit_service.errors import CatalogError
 
 PACKAGE = Path(__file__).resolve().parent.parent
 READ_BY = "read_by"
 _TEMPLATE_ATTRIBUTE = re.compile(r"\.([A-Za-z_][A-Za-z0-9_]*)")
+
+
+def load_rules_file(path: Path, schema: Schema) -> dict[str, Any]:
+    """A rules file read and validated by ``schema``.
+
+    :raises CatalogError: naming the file and the first key at fault.
+    """
+    try:
+        raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+        return schema.load(raw if isinstance(raw, dict) else {})
+    except (OSError, yaml.YAMLError) as exc:
+        raise CatalogError(f"{path}: cannot be read as YAML: {exc}") from exc
+    except ValidationError as exc:
+        key, message = next(iter(exc.messages.items()))
+        raise CatalogError(f"{path}: key '{key}': {message}") from exc
 
 
 def read_by(attribute: str, *files: str) -> dict[str, Any]:

@@ -5,10 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow import Schema, fields, validate
 
-from credit_service.catalogs.keys import read_by
+from credit_service.catalogs.keys import load_rules_file, read_by
 from credit_service.catalogs.schema import LISTING_GROUNDS, LegalBasisSchema, Period, workdays
 from credit_service.errors import CatalogError
 from credit_service.workdays import parse_period
@@ -91,14 +90,7 @@ def load_list_rules(path: Path, *, known_measures: frozenset[str]) -> ListRules:
 
     :raises CatalogError: naming the file and the key.
     """
-    try:
-        raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-        data = ListRulesSchema().load(raw if isinstance(raw, dict) else {})
-    except (OSError, yaml.YAMLError) as exc:
-        raise CatalogError(f"{path}: cannot be read as YAML: {exc}") from exc
-    except ValidationError as exc:
-        key, message = next(iter(exc.messages.items()))
-        raise CatalogError(f"{path}: key '{key}': {message}") from exc
+    data = load_rules_file(path, ListRulesSchema())
     unknown = [m for m in data["measures"] if m not in known_measures]
     if unknown:
         raise CatalogError(f"{path}: key 'measures': unknown measures {unknown}")

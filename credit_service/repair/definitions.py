@@ -6,12 +6,10 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow import Schema, fields, validate
 
-from credit_service.catalogs.keys import read_by
+from credit_service.catalogs.keys import load_rules_file, read_by
 from credit_service.catalogs.schema import LegalBasisSchema, Period, workdays
-from credit_service.errors import CatalogError
 from credit_service.workdays import parse_period
 
 EVIDENCE_TYPES = ("application/pdf", "image/jpeg", "image/png")
@@ -96,14 +94,7 @@ def load_repair_rules(path: Path) -> RepairRules:
 
     :raises CatalogError: naming the file and the key.
     """
-    try:
-        raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-        data = RepairRulesSchema().load(raw if isinstance(raw, dict) else {})
-    except (OSError, yaml.YAMLError) as exc:
-        raise CatalogError(f"{path}: cannot be read as YAML: {exc}") from exc
-    except ValidationError as exc:
-        key, message = next(iter(exc.messages.items()))
-        raise CatalogError(f"{path}: key '{key}': {message}") from exc
+    data = load_rules_file(path, RepairRulesSchema())
     deadlines, evidence = data["deadlines"], data["evidence"]
     return RepairRules(
         edition=data["edition"],
