@@ -14,18 +14,23 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import yaml
+from marshmallow import Schema
 from sqlalchemy import Engine
 from sqlalchemy.orm import sessionmaker
 
+from credit_service.calendar_rules import CalendarRules, CalendarRulesSchema, load_calendar_rules
+from credit_service.catalogs import keys
 from credit_service.catalogs.definitions import CatalogItem, CatalogSet
 from credit_service.catalogs.loader import load_catalog_set
+from credit_service.catalogs.schema import PublicityFileSchema
 from credit_service.clock import Clock, SystemClock
 from credit_service.config import Settings
 from credit_service.db import dispose, make_engine, make_session_factory
-from credit_service.dishonesty.definitions import ListRules, load_list_rules
+from credit_service.dishonesty.definitions import ListRules, ListRulesSchema, load_list_rules
 from credit_service.errors import CatalogError
-from credit_service.repair.definitions import RepairRules, load_repair_rules
-from credit_service.tiers.definitions import RuleSet, load_rule_set
+from credit_service.repair.definitions import RepairRules, RepairRulesSchema, load_repair_rules
+from credit_service.tiers.definitions import RuleSet, RuleSetSchema, load_rule_set
 from credit_service.workdays import WorkdayCalendar, holiday_files
 
 logger = logging.getLogger(__name__)
@@ -51,6 +56,7 @@ class Context:
     tier_rules: RuleSet
     list_rules: ListRules
     repair_rules: RepairRules
+    calendar_rules: CalendarRules
     item_cache: dict[int, CatalogItem] = field(default_factory=dict)
     extras: dict[str, Any] = field(default_factory=dict)
 
@@ -152,7 +158,7 @@ def refresh_calendar(ctx: Context) -> None:
 
 
 def load_rules(directory: Path, catalogs: CatalogSet) -> dict[str, Any]:
-    """The rule files beside the catalogs (tiers, the list, repair), validated.
+    """The rule files beside the catalogs (tiers, the list, repair, the calendar), validated.
 
     :raises CatalogError: naming the file and the key at fault.
     """
@@ -162,7 +168,44 @@ def load_rules(directory: Path, catalogs: CatalogSet) -> dict[str, Any]:
             directory / "dishonesty.yaml", known_measures=frozenset(catalogs.measures)
         ),
         "repair_rules": load_repair_rules(directory / "repair.yaml"),
+        "calendar_rules": load_calendar_rules(directory / "calendar.yaml"),
     }
+
+
+# The rules files beside the catalogs, each with the schema that declares its keys and the
+# code that reads each one (credit_service/catalogs/keys.py).
+RULES_FILES: dict[str, type[Schema]] = {
+    "publicity.yaml": PublicityFileSchema,
+    "dishonesty.yaml": ListRulesSchema,
+    "repair.yaml": RepairRulesSchema,
+    "tiers.yaml": RuleSetSchema,
+    "calendar.yaml": CalendarRulesSchema,
+}
+
+
+@dataclass(frozen=True)
+class KeyReport:
+    """What is wrong with one rules file's keys: in the file but unknown to the service,
+    or known but read by no code (a setting that changes nothing)."""
+
+    unknown: tuple[str, ...]
+    unused: tuple[str, ...]
+
+
+def rules_key_reports(directory: Path) -> dict[str, KeyReport]:
+    """The key report of every rules file in ``directory`` (a file that cannot be read as
+    YAML has no unknown keys here: loading it says what is wrong)."""
+    reports = {}
+    for name, schema_class in RULES_FILES.items():
+        schema = schema_class()
+        try:
+            raw = yaml.safe_load((Path(directory) / name).read_text(encoding="utf-8"))
+        except (OSError, ValueError, yaml.YAMLError):
+            raw = None
+        reports[name] = KeyReport(
+            tuple(keys.unknown_keys(schema, raw)), tuple(keys.unused_keys(schema))
+        )
+    return reports
 
 
 def _read_engine(settings: Settings, writer: Engine) -> Engine:

@@ -340,6 +340,16 @@ class WorkdayCalendar:
             provisional |= unsure
         return Deadline(day, provisional)
 
+    def latest_due(self, start: date, n: int, margin: int) -> date:
+        """The latest day the n-th working day after ``start`` can turn out to be once the
+        missing years' notices are out: with ``margin`` more working days where the count
+        is provisional (a notice's days off each take at most one; its make-up days only
+        bring the deadline earlier). A deadline on known years is its own latest day."""
+        deadline = self.add_workdays(start, n)
+        if not deadline.provisional or margin == 0:
+            return deadline.due
+        return self.add_workdays(start, n + margin).due
+
     def workdays_between(self, start: date, end: date) -> tuple[int, bool]:
         """Working days in ``(start, end]`` and whether any was provisional; 0 if end <= start."""
         answers = [

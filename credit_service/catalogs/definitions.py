@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cached_property
@@ -15,6 +16,18 @@ from pathlib import Path
 from typing import Any
 
 from credit_service.workdays import parse_period
+
+# The field of a penalty record (双公示) that lists its penalty types (行政处罚法 Art. 9 kinds).
+PENALTY_TYPES_FIELD = "CF_CFLB"
+# The field holding the day the conduct ended, where an item records it: retention counts
+# from it (D16).
+CONDUCT_END_FIELD = "conduct_end_date"
+
+
+def citations(bases: Iterable[Mapping[str, str | None]]) -> str:
+    """Legal bases as a document cites them: 《instrument》article, joined by 、; an
+    instrument cited without an article (none settled) stands alone."""
+    return "、".join(f"《{b['instrument']}》{b.get('article') or ''}" for b in bases)
 
 
 @dataclass(frozen=True)

@@ -127,13 +127,15 @@ def _load_item(
 def _resolve_fields(
     path: Path, where: str, data: dict[str, Any], field_sets: dict[str, dict[str, Any]]
 ) -> tuple[list[dict[str, Any]], dict[str, str]]:
+    """The item's fields: those of its field sets, in the order named, then its own; the
+    envelope is the item's, else the first field set's that has one."""
     docs: list[dict[str, Any]] = []
     envelope = data["envelope"]
-    if data["field_set"]:
-        field_set = field_sets.get(data["field_set"])
+    for name in data["field_set"]:
+        field_set = field_sets.get(name)
         if field_set is None:
             raise CatalogError(
-                f"{path}: {where}: field 'field_set': unknown field set '{data['field_set']}' "
+                f"{path}: {where}: field 'field_set': unknown field set '{name}' "
                 f"(known: {', '.join(sorted(field_sets))})."
             )
         docs.extend(field_set["field_specs"])

@@ -17,6 +17,7 @@ from marshmallow import (
     validates_schema,
 )
 
+from credit_service.catalogs.keys import read_by
 from credit_service.workdays import parse_period
 
 CODE_RE = r"^[A-Z][A-Z0-9-]{1,63}$"
@@ -70,13 +71,34 @@ class Period(fields.String):
         return text
 
 
+def workdays(attribute: str, *files: str, minimum: int = 1) -> fields.Integer:
+    """A required count of working days, read as ``attribute`` in ``files``."""
+    return fields.Integer(
+        required=True, validate=validate.Range(min=minimum), metadata=read_by(attribute, *files)
+    )
+
+
+class NameOrNames(fields.Field):
+    """One name, or a list of names (``field_set: cnipa_finding`` or
+    ``field_set: [cnipa_finding, penalty_refusal]``), loaded as a list."""
+
+    def _deserialize(self, value, attr, data, **kwargs):  # type: ignore[no-untyped-def]
+        names = [value] if isinstance(value, str) else value
+        if not isinstance(names, list) or not names or not all(isinstance(n, str) for n in names):
+            raise ValidationError("Must be a field set name or a list of names.")
+        return names
+
+
 def _one_of(choices: tuple[str, ...]) -> validate.OneOf:
     return validate.OneOf(choices, error="Must be one of: {choices}.")
 
 
 class LegalBasisSchema(Schema):
+    """An instrument and its article; ``article: null`` cites the instrument alone, where
+    the article that settles the point is not known (docs/catalogs.md)."""
+
     instrument = fields.String(required=True, validate=validate.Length(min=2))
-    article = fields.String(required=True, validate=validate.Length(min=1))
+    article = fields.String(required=True, allow_none=True, validate=validate.Length(min=1))
 
 
 class RequiredIfSchema(Schema):
@@ -165,7 +187,7 @@ class ItemSchema(Schema):
     measures_term = fields.Nested(MeasuresTermSchema, load_default=None)
     violation_types = fields.List(fields.String(), load_default=list)
     envelope = fields.Nested(EnvelopeSchema, load_default=None)
-    field_set = fields.String(load_default=None)
+    field_set = NameOrNames(load_default=list)
     field_specs = fields.List(fields.Nested(FieldSpecSchema), load_default=list, data_key="fields")
 
     @validates_schema
@@ -229,22 +251,45 @@ class BandsSchema(Schema):
     severe = fields.Nested(BandSchema, required=True)
 
 
+RECORD_RULES = "records/rules.py"
+
+
 class BandEditionSchema(Schema):
-    applies_from = fields.Date(required=True, allow_none=True)
-    basis = fields.Nested(LegalBasisSchema, required=True)
-    bands = fields.Nested(BandsSchema, required=True)
+    applies_from = fields.Date(
+        required=True, allow_none=True, metadata=read_by("applies_from", "catalogs/definitions.py")
+    )
+    basis = fields.Nested(
+        LegalBasisSchema, required=True, metadata=read_by("basis", "web/pages/public.py")
+    )
+    bands = fields.Nested(BandsSchema, required=True, metadata=read_by("bands", RECORD_RULES))
 
 
 class PublicityFileSchema(Schema):
     band_editions = fields.List(
         fields.Nested(BandEditionSchema), required=True, validate=validate.Length(min=1)
     )
-    never_published_penalty_types = fields.List(fields.String(), required=True)
-    minor_penalty_types = fields.List(fields.String(), required=True)
-    heavy_penalty_types = fields.List(fields.String(), required=True)
-    no_early_stop_penalty_types = fields.List(fields.String(), required=True)
-    default_retention = Period(required=True)
-    roll_forward_past_holidays = fields.Boolean(required=True)
+    never_published_penalty_types = fields.List(
+        fields.String(),
+        required=True,
+        metadata=read_by("never_published_penalty_types", RECORD_RULES),
+    )
+    minor_penalty_types = fields.List(
+        fields.String(), required=True, metadata=read_by("minor_penalty_types", RECORD_RULES)
+    )
+    heavy_penalty_types = fields.List(
+        fields.String(), required=True, metadata=read_by("heavy_penalty_types", RECORD_RULES)
+    )
+    no_early_stop_penalty_types = fields.List(
+        fields.String(),
+        required=True,
+        metadata=read_by("no_early_stop_penalty_types", RECORD_RULES),
+    )
+    default_retention = Period(
+        required=True, metadata=read_by("default_retention_months", RECORD_RULES)
+    )
+    roll_forward_past_holidays = fields.Boolean(
+        required=True, metadata=read_by("roll_forward_past_holidays", RECORD_RULES)
+    )
 
 
 class RegionSchema(Schema):

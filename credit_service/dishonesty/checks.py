@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from credit_service.access import Actor
 from credit_service.audit import services as audit
 from credit_service.catalogs import services as catalog_services
+from credit_service.catalogs.definitions import citations
 from credit_service.context import Context
 from credit_service.dishonesty.models import DishonestyCase
 from credit_service.dishonesty.public import in_force
@@ -263,7 +264,7 @@ def _findings(session: Session, ctx: Context, entity_id: int) -> list[Finding]:
 
 def _measure(ctx: Context, code: str, source: str, until: date | None) -> dict[str, Any]:
     measure = ctx.catalogs.measures[code]
-    basis = "、".join(f"《{b['instrument']}》{b['article']}" for b in measure.legal_basis)
+    basis = citations(measure.legal_basis)
     return {
         "code": code,
         "name": measure.name,

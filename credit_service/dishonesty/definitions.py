@@ -5,47 +5,65 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow import Schema, fields, validate
 
-from credit_service.catalogs.schema import LISTING_GROUNDS, LegalBasisSchema, Period
+from credit_service.catalogs.keys import load_rules_file, read_by
+from credit_service.catalogs.schema import LISTING_GROUNDS, LegalBasisSchema, Period, workdays
 from credit_service.errors import CatalogError
 from credit_service.workdays import parse_period
 
 REMOVAL_REASONS = ("expired", "repaired", "revoked", "corrected")
+LIST_RULES = "dishonesty/rules.py"
+LIST_SERVICES = "dishonesty/services.py"
+
+
+def _prefix(attribute: str) -> fields.String:
+    """A document-number prefix (宣市监信告), numbered by the list's services."""
+    return fields.String(
+        required=True,
+        validate=validate.Length(min=2, max=20),
+        metadata=read_by(attribute, LIST_SERVICES),
+    )
 
 
 class OfficeSchema(Schema):
-    name = fields.String(required=True)
-    notice_prefix = fields.String(required=True, validate=validate.Length(min=2, max=20))
-    decision_prefix = fields.String(required=True, validate=validate.Length(min=2, max=20))
-    removal_prefix = fields.String(required=True, validate=validate.Length(min=2, max=20))
+    name = fields.String(required=True, metadata=read_by("office_name", LIST_SERVICES))
+    notice_prefix = _prefix("notice_prefix")
+    decision_prefix = _prefix("decision_prefix")
 
 
 class ProcedureSchema(Schema):
-    statement_window_workdays = fields.Integer(required=True, validate=validate.Range(min=1))
-    publication_deadline_workdays = fields.Integer(required=True, validate=validate.Range(min=1))
-    term = Period(required=True)
-    early_removal_after = Period(required=True)
-    removal_decision_workdays = fields.Integer(required=True, validate=validate.Range(min=1))
-    withdrawal_workdays = fields.Integer(required=True, validate=validate.Range(min=1))
+    statement_window_workdays = workdays("statement_window_workdays", LIST_RULES)
+    publication_deadline_workdays = workdays("publication_deadline_workdays", LIST_RULES)
+    term = Period(required=True, metadata=read_by("term_months", LIST_RULES))
+    early_removal_after = Period(
+        required=True, metadata=read_by("early_removal_months", "repair/services.py")
+    )
 
 
 class ListRulesSchema(Schema):
-    edition = fields.String(required=True)
+    edition = fields.String(required=True, metadata=read_by("edition", "web/cli.py"))
     office = fields.Nested(OfficeSchema, required=True)
-    basis = fields.List(fields.Nested(LegalBasisSchema), required=True)
+    basis = fields.List(
+        fields.Nested(LegalBasisSchema),
+        required=True,
+        metadata=read_by("basis", LIST_SERVICES, "dishonesty/public.py"),
+    )
     procedure = fields.Nested(ProcedureSchema, required=True)
     grounds = fields.Dict(
         keys=fields.String(validate=validate.OneOf(LISTING_GROUNDS)),
         values=fields.String(),
         required=True,
+        metadata=read_by("grounds", LIST_SERVICES, "dishonesty/public.py"),
     )
-    measures = fields.List(fields.String(), required=True)
+    measures = fields.List(
+        fields.String(), required=True, metadata=read_by("measures", LIST_SERVICES)
+    )
     removal_reasons = fields.Dict(
         keys=fields.String(validate=validate.OneOf(REMOVAL_REASONS)),
         values=fields.String(),
         required=True,
+        metadata=read_by("removal_reasons", LIST_SERVICES, "dishonesty/public.py"),
     )
 
 
@@ -57,14 +75,11 @@ class ListRules:
     office_name: str
     notice_prefix: str
     decision_prefix: str
-    removal_prefix: str
     basis: tuple[dict[str, str], ...]
     statement_window_workdays: int
     publication_deadline_workdays: int
     term_months: int
     early_removal_months: int
-    removal_decision_workdays: int
-    withdrawal_workdays: int
     grounds: dict[str, str]
     measures: tuple[str, ...]
     removal_reasons: dict[str, str]
@@ -75,14 +90,7 @@ def load_list_rules(path: Path, *, known_measures: frozenset[str]) -> ListRules:
 
     :raises CatalogError: naming the file and the key.
     """
-    try:
-        raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-        data = ListRulesSchema().load(raw if isinstance(raw, dict) else {})
-    except (OSError, yaml.YAMLError) as exc:
-        raise CatalogError(f"{path}: cannot be read as YAML: {exc}") from exc
-    except ValidationError as exc:
-        key, message = next(iter(exc.messages.items()))
-        raise CatalogError(f"{path}: key '{key}': {message}") from exc
+    data = load_rules_file(path, ListRulesSchema())
     unknown = [m for m in data["measures"] if m not in known_measures]
     if unknown:
         raise CatalogError(f"{path}: key 'measures': unknown measures {unknown}")
@@ -95,14 +103,11 @@ def load_list_rules(path: Path, *, known_measures: frozenset[str]) -> ListRules:
         office_name=office["name"],
         notice_prefix=office["notice_prefix"],
         decision_prefix=office["decision_prefix"],
-        removal_prefix=office["removal_prefix"],
         basis=tuple(dict(b) for b in data["basis"]),
         statement_window_workdays=procedure["statement_window_workdays"],
         publication_deadline_workdays=procedure["publication_deadline_workdays"],
         term_months=parse_period(procedure["term"]),
         early_removal_months=parse_period(procedure["early_removal_after"]),
-        removal_decision_workdays=procedure["removal_decision_workdays"],
-        withdrawal_workdays=procedure["withdrawal_workdays"],
         grounds=dict(data["grounds"]),
         measures=tuple(data["measures"]),
         removal_reasons=dict(data["removal_reasons"]),

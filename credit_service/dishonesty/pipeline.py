@@ -69,11 +69,13 @@ def running_deadline(case: Mapping[str, Any], today: date) -> RunningDeadline | 
 @dataclass(frozen=True)
 class StepTiming:
     """When a step may be taken: by ``due``, or not before ``earliest`` (both may be None:
-    the step has no legal deadline)."""
+    the step has no legal deadline). ``certain_from``: for a provisional window, the day
+    from which the step may be taken whatever the year's holiday notice says (D14)."""
 
     due: date | None = None
     earliest: date | None = None
     provisional: bool = False
+    certain_from: date | None = None
 
 
 def step_timing(case: Mapping[str, Any], step: str) -> StepTiming:
@@ -84,8 +86,11 @@ def step_timing(case: Mapping[str, Any], step: str) -> StepTiming:
     if step in STATEMENT_STEPS and window_end:
         return StepTiming(due=window_end, provisional=case["statement_deadline_provisional"])
     if step in AFTER_WINDOW_STEPS and window_end and not case["statement_waived"]:
+        latest = case["statement_deadline_latest"]
         return StepTiming(
-            earliest=window_end + ONE_DAY, provisional=case["statement_deadline_provisional"]
+            earliest=window_end + ONE_DAY,
+            provisional=case["statement_deadline_provisional"],
+            certain_from=latest + ONE_DAY if latest else None,
         )
     if step == "publish":
         return StepTiming(

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.orm import Session
 
+from credit_service.catalogs.definitions import citations
 from credit_service.context import Context
 from credit_service.db import HeldQuery
 from credit_service.dishonesty.models import DishonestyCase, ListChange
@@ -176,7 +177,7 @@ def entry_view(
         "region_code": case.region_code,
         "region": ctx.catalogs.region_name(case.region_code),
         "grounds": [{"code": g, "name": ctx.list_rules.grounds.get(g, g)} for g in case.grounds],
-        "basis": [f"《{b['instrument']}》{b['article']}" for b in ctx.list_rules.basis],
+        "basis": [citations([b]) for b in ctx.list_rules.basis],
         "decision_no": case.decision_no,
         "authority": ctx.list_rules.office_name,
         "decided_on": case.decided_on,

@@ -182,6 +182,14 @@ def statement_deadline(rules: ListRules, calendar: WorkdayCalendar, served_on: d
     return calendar.add_workdays(served_on, rules.statement_window_workdays)
 
 
+def statement_latest(
+    rules: ListRules, calendar: WorkdayCalendar, served_on: date, margin: int
+) -> date:
+    """The latest day the statement window can end on once the notices of the years it
+    reaches are out (its own end day when those years are known, D14)."""
+    return calendar.latest_due(served_on, rules.statement_window_workdays, margin)
+
+
 def publication_deadline(rules: ListRules, calendar: WorkdayCalendar, decided_on: date) -> Deadline:
     return calendar.add_workdays(decided_on, rules.publication_deadline_workdays)
 

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from credit_service.access import Actor
 from credit_service.audit import services as audit
 from credit_service.catalogs import services as catalog_services
+from credit_service.catalogs.definitions import citations
 from credit_service.context import Context
 from credit_service.dishonesty import documents, rules
 from credit_service.dishonesty.models import CaseDocument, CaseStep, DishonestyCase, ListChange
@@ -303,11 +304,8 @@ def _ensure_window_closed(ctx: Context, case: DishonestyCase, on: date) -> None:
         case.statement_deadline = deadline.due
         case.statement_deadline_provisional = deadline.provisional
     if case.statement_deadline_provisional and not case.statement_waived:
-        raise Conflict(
-            f"the statement deadline {case.statement_deadline} is provisional until that "
-            f"year's holiday calendar is loaded; 陈述申辩期限尚为暂定",
-            code="provisional-deadline",
-        )
+        _ensure_provisional_window_passed(ctx, case, on)
+        return
     if not rules.window_closed(
         waived=case.statement_waived, deadline=case.statement_deadline, on=on
     ):
@@ -317,6 +315,37 @@ def _ensure_window_closed(ctx: Context, case: DishonestyCase, on: date) -> None:
             code="statement-window-open",
             errors={"on": ["inside the statement window"]},
         )
+
+
+def _ensure_provisional_window_passed(ctx: Context, case: DishonestyCase, on: date) -> None:
+    """A window whose end is provisional (a year it reaches has no holiday file) has passed
+    once the latest day it can end on has: the year's notice cannot move it further (D14).
+    Before that, the decision waits for that day or for the year's file."""
+    latest = _statement_latest(ctx, case)
+    if on > latest:
+        return
+    served = case.notice_served_on.year
+    year = next(y for y in range(served, latest.year + 1) if not ctx.calendar.is_known_year(y))
+    decidable = latest + timedelta(days=1)
+    raise Conflict(
+        f"the statement deadline {case.statement_deadline} is provisional until the holiday "
+        f"calendar of {year} is loaded, and it can fall as late as {latest}: a decision may be "
+        f"recorded from {decidable}, or once catalogs/holidays/{year}.yaml is added; "
+        f"陈述申辩期限尚为暂定（{year}年节假日安排尚未添加），最迟至{latest}届满，"
+        f"自{decidable}起可以作出决定",
+        code="provisional-deadline",
+        latest_deadline=latest.isoformat(),
+        decidable_from=decidable.isoformat(),
+    )
+
+
+def _statement_latest(ctx: Context, case: DishonestyCase) -> date:
+    return rules.statement_latest(
+        ctx.list_rules,
+        ctx.calendar,
+        case.notice_served_on,
+        ctx.calendar_rules.provisional_margin_workdays,
+    )
 
 
 def _decide_list(
@@ -669,7 +698,7 @@ def _notice(
 ) -> documents.DocumentContent:
     list_rules = ctx.list_rules
     grounds = "；".join(list_rules.grounds[g] for g in case.grounds)
-    basis = "、".join(f"《{b['instrument']}》{b['article']}" for b in list_rules.basis)
+    basis = citations(list_rules.basis)
     return documents.DocumentContent(
         kind="notice",
         title="列入严重失信主体名单告知书",
@@ -768,6 +797,9 @@ def case_view(
         "notice_served_on": case.notice_served_on,
         "statement_deadline": case.statement_deadline,
         "statement_deadline_provisional": case.statement_deadline_provisional,
+        "statement_deadline_latest": _statement_latest(ctx, case)
+        if case.statement_deadline_provisional and case.notice_served_on
+        else None,
         "statement_waived": case.statement_waived,
         "statement_received_on": case.statement_received_on,
         "decision_no": case.decision_no,

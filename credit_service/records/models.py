@@ -38,6 +38,8 @@ class CreditRecord(SQLModel, table=True):
     publicity_end: date | None = None
     repair_from: date | None = None
     retention_end: date | None = None
+    # which day retention_end counts from: conduct_end_date (the record has it) or decision_date
+    retention_from: str = Field(default="decision_date", max_length=20)
     early_stop_allowed: bool = True
     status: str = Field(default="active", max_length=20)
     status_reason: str | None = Field(default=None, max_length=500)

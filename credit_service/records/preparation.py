@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from credit_service.catalogs.definitions import CatalogItem, PublicityRules
+from credit_service.catalogs.definitions import CONDUCT_END_FIELD, CatalogItem, PublicityRules
 from credit_service.entities.rules import lookup_key
 from credit_service.errors import InvalidInput
 from credit_service.records import exchange, layouts, rules
@@ -53,6 +53,7 @@ class PreparedRecord:
             "publicity_end": self.dates.publicity_end,
             "repair_from": self.dates.repair_from,
             "retention_end": self.dates.retention_end,
+            "retention_from": self.dates.retention_from,
             "early_stop_allowed": self.dates.early_stop_allowed,
             "fields": self.values,
             "content_hash": self.content_hash,
@@ -70,15 +71,21 @@ def prepare_record(
 ) -> PreparedRecord:
     """Validate ``raw`` against the item and compute severity and publicity dates.
 
-    ``memo`` lets a bulk import reuse dates computed for the same item, severity, date
-    and penalty types (they repeat across thousands of rows).
+    ``memo`` lets a bulk import reuse dates computed for the same item, severity, date,
+    penalty types and end of conduct (they repeat across thousands of rows).
 
     :raises InvalidInput: with ``fields.<name>`` keys.
     """
     values = rules.validate_fields(item, raw)
     envelope = rules.envelope_of(item, values)
     severity = rules.severity_of(item, values, publicity)
-    key = (item_row_id, severity, envelope.decision_date, rules.penalty_types(values))
+    key = (
+        item_row_id,
+        severity,
+        envelope.decision_date,
+        rules.penalty_types(values),
+        values.get(CONDUCT_END_FIELD),
+    )
     dates = memo.get(key) if memo is not None else None
     if dates is None:
         dates = rules.publicity_dates(

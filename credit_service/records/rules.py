@@ -15,7 +15,13 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from credit_service import identifiers
-from credit_service.catalogs.definitions import CatalogItem, FieldSpec, PublicityRules
+from credit_service.catalogs.definitions import (
+    CONDUCT_END_FIELD,
+    PENALTY_TYPES_FIELD,
+    CatalogItem,
+    FieldSpec,
+    PublicityRules,
+)
 from credit_service.errors import InvalidInput
 from credit_service.workdays import (
     WorkdayCalendar,
@@ -243,7 +249,7 @@ def envelope_of(item: CatalogItem, values: Mapping[str, Any]) -> Envelope:
 
 
 def penalty_types(values: Mapping[str, Any]) -> frozenset[str]:
-    return frozenset(values.get("CF_CFLB") or ())
+    return frozenset(values.get(PENALTY_TYPES_FIELD) or ())
 
 
 def severity_of(item: CatalogItem, values: Mapping[str, Any], rules: PublicityRules) -> str | None:
@@ -272,12 +278,23 @@ def is_heavier_penalty(item: CatalogItem, values: Mapping[str, Any], rules: Publ
 
 @dataclass(frozen=True)
 class PublicityDates:
-    """When a record stops being public, when repair may be asked, how long it is kept."""
+    """When a record stops being public, when repair may be asked, how long it is kept,
+    and which day the retention counts from (``conduct_end_date`` or ``decision_date``)."""
 
     publicity_end: date | None
     repair_from: date | None
     retention_end: date
     early_stop_allowed: bool
+    retention_from: str = "decision_date"
+
+
+def retention_start(values: Mapping[str, Any], decision_date: date) -> tuple[str, date]:
+    """Where a record's retention counts from (D16: kept at most 5 years from the end of
+    the conduct): the conduct's end where the record has it, else the decision date."""
+    ended = values.get(CONDUCT_END_FIELD)
+    if ended:
+        return CONDUCT_END_FIELD, date.fromisoformat(ended)
+    return "decision_date", decision_date
 
 
 def publicity_dates(
@@ -303,7 +320,8 @@ def publicity_dates(
     retention_months = (
         parse_period(item.retention) if item.retention else (rules.default_retention_months)
     )
-    retention_end = add_months(decision_date, retention_months)
+    retention_from, start = retention_start(values, decision_date)
+    retention_end = add_months(start, retention_months)
     if hi is None and item.category != "dishonest" and not never:
         hi = retention_months  # D16: an item with no period is kept at most the retention
     publicity_end = None if never or hi is None else period_end(decision_date, hi, **roll)
@@ -313,7 +331,7 @@ def publicity_dates(
         repair_from = period_passed_on(decision_date, lo, **roll) if lo else decision_date
     if publicity_end is not None and publicity_end > retention_end:
         retention_end = publicity_end
-    return PublicityDates(publicity_end, repair_from, retention_end, early_stop)
+    return PublicityDates(publicity_end, repair_from, retention_end, early_stop, retention_from)
 
 
 def _period_months(

@@ -12,7 +12,7 @@ from credit_service import identifiers
 from credit_service.access import Actor
 from credit_service.audit import services as audit
 from credit_service.catalogs import services as catalog_services
-from credit_service.catalogs.definitions import CatalogItem
+from credit_service.catalogs.definitions import CONDUCT_END_FIELD, CatalogItem
 from credit_service.context import Context
 from credit_service.dishonesty import services as dishonesty_services
 from credit_service.entities import services as entity_services
@@ -356,6 +356,8 @@ def record_view(
         "publicity_end": record.publicity_end,
         "repair_from": record.repair_from,
         "retention_end": record.retention_end,
+        "retention_from": record.retention_from,
+        "retention_start": _retention_start(record),
         "early_stop_allowed": record.early_stop_allowed,
         "status": rules.effective_status(record.status, record.publicity_end, today or ctx.today()),
         "status_reason": record.status_reason,
@@ -364,6 +366,14 @@ def record_view(
         "filed_at": record.filed_at,
         "updated_at": record.updated_at,
     }
+
+
+def _retention_start(record: CreditRecord) -> date:
+    """The day the stored ``retention_end`` counted from (a record filed before the end of
+    conduct was read keeps its decision date until it is corrected)."""
+    if record.retention_from == CONDUCT_END_FIELD:
+        return date.fromisoformat(record.fields[CONDUCT_END_FIELD])
+    return record.decision_date
 
 
 def end_publications(ctx: Context, actor: Actor) -> int:

@@ -6,26 +6,37 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow import Schema, fields, validate
 
-from credit_service.catalogs.schema import LegalBasisSchema, Period
-from credit_service.errors import CatalogError
+from credit_service.catalogs.keys import load_rules_file, read_by
+from credit_service.catalogs.schema import LegalBasisSchema, Period, workdays
 from credit_service.workdays import parse_period
 
 EVIDENCE_TYPES = ("application/pdf", "image/jpeg", "image/png")
 
 
+REPAIR_RULES = "repair/rules.py"
+HOME = "web/templates/public/home.html"
+
+
 class DeadlinesSchema(Schema):
-    acceptance_workdays = fields.Integer(required=True, validate=validate.Range(min=1))
-    decision_workdays = fields.Integer(required=True, validate=validate.Range(min=1))
-    listing_decision_workdays = fields.Integer(required=True, validate=validate.Range(min=1))
-    due_soon_workdays = fields.Integer(required=True, validate=validate.Range(min=0))
+    acceptance_workdays = workdays("acceptance_workdays", REPAIR_RULES)
+    decision_workdays = workdays("decision_workdays", REPAIR_RULES)
+    listing_decision_workdays = workdays("listing_decision_workdays", REPAIR_RULES)
+    due_soon_workdays = workdays(
+        "due_soon_workdays", "repair/services.py", "dishonesty/pipeline.py", minimum=0
+    )
 
 
 class CommitmentSchema(Schema):
-    version = fields.String(required=True)
-    text = fields.String(required=True, validate=validate.Length(min=10))
+    version = fields.String(
+        required=True, metadata=read_by("commitment_version", "repair/services.py")
+    )
+    text = fields.String(
+        required=True,
+        validate=validate.Length(min=10),
+        metadata=read_by("commitment_text", "repair/services.py"),
+    )
 
 
 class MaterialsSchema(Schema):
@@ -34,24 +45,37 @@ class MaterialsSchema(Schema):
 
 
 class EvidenceSchema(Schema):
-    max_files = fields.Integer(required=True, validate=validate.Range(min=1, max=100))
-    max_bytes = fields.Integer(required=True, validate=validate.Range(min=1))
-    types = fields.List(fields.String(validate=validate.OneOf(EVIDENCE_TYPES)), required=True)
+    max_files = fields.Integer(
+        required=True,
+        validate=validate.Range(min=1, max=100),
+        metadata=read_by("max_files", "repair/services.py"),
+    )
+    max_bytes = workdays("max_bytes", "repair/services.py")
+    types = fields.List(
+        fields.String(validate=validate.OneOf(EVIDENCE_TYPES)),
+        required=True,
+        metadata=read_by("evidence_types", "repair/services.py"),
+    )
 
 
 class RepairRulesSchema(Schema):
-    edition = fields.String(required=True)
-    basis = fields.List(fields.Nested(LegalBasisSchema), required=True)
+    edition = fields.String(required=True, metadata=read_by("edition", "web/cli.py"))
+    basis = fields.List(
+        fields.Nested(LegalBasisSchema), required=True, metadata=read_by("basis", HOME)
+    )
     deadlines = fields.Nested(DeadlinesSchema, required=True)
-    cooldown = Period(required=True)
+    cooldown = Period(required=True, metadata=read_by("cooldown_months", REPAIR_RULES))
     commitment = fields.Nested(CommitmentSchema, required=True)
-    materials = fields.Nested(MaterialsSchema, required=True)
+    materials = fields.Nested(
+        MaterialsSchema, required=True, metadata=read_by("materials", REPAIR_RULES)
+    )
     evidence = fields.Nested(EvidenceSchema, required=True)
 
 
 @dataclass(frozen=True)
 class RepairRules:
     edition: str
+    basis: tuple[dict[str, str | None], ...]
     acceptance_workdays: int
     decision_workdays: int
     listing_decision_workdays: int
@@ -70,17 +94,11 @@ def load_repair_rules(path: Path) -> RepairRules:
 
     :raises CatalogError: naming the file and the key.
     """
-    try:
-        raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-        data = RepairRulesSchema().load(raw if isinstance(raw, dict) else {})
-    except (OSError, yaml.YAMLError) as exc:
-        raise CatalogError(f"{path}: cannot be read as YAML: {exc}") from exc
-    except ValidationError as exc:
-        key, message = next(iter(exc.messages.items()))
-        raise CatalogError(f"{path}: key '{key}': {message}") from exc
+    data = load_rules_file(path, RepairRulesSchema())
     deadlines, evidence = data["deadlines"], data["evidence"]
     return RepairRules(
         edition=data["edition"],
+        basis=tuple(dict(b) for b in data["basis"]),
         acceptance_workdays=deadlines["acceptance_workdays"],
         decision_workdays=deadlines["decision_workdays"],
         listing_decision_workdays=deadlines["listing_decision_workdays"],

@@ -15,7 +15,8 @@ from typing import Any
 import yaml
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from credit_service.catalogs.schema import CATEGORIES, DOMAINS, LegalBasisSchema, Period
+from credit_service.catalogs.keys import read_by
+from credit_service.catalogs.schema import CATEGORIES, DOMAINS, Period
 from credit_service.errors import CatalogError
 from credit_service.workdays import parse_period
 
@@ -23,15 +24,34 @@ TIER_CODES = ("A", "B", "C", "D")
 SEVERITIES = ("minor", "general", "severe")
 
 
+TIER_RULES = "tiers/rules.py"
+TIER_SQL = "tiers/sql.py"
+INSPECTIONS = "inspections/rules.py"
+
+
 class MeasuresSchema(Schema):
-    sampling_ratio = fields.Float(required=True, validate=validate.Range(min=0, max=1))
-    inspections_per_year = fields.Float(required=True, validate=validate.Range(min=0))
-    proactive_inspection = fields.Boolean(required=True)
+    sampling_ratio = fields.Float(
+        required=True,
+        validate=validate.Range(min=0, max=1),
+        metadata=read_by("sampling_ratio", INSPECTIONS),
+    )
+    inspections_per_year = fields.Float(
+        required=True,
+        validate=validate.Range(min=0),
+        metadata=read_by("inspections_per_year", "web/templates/console/entity.html"),
+    )
+    proactive_inspection = fields.Boolean(
+        required=True, metadata=read_by("proactive_inspection", INSPECTIONS)
+    )
 
 
 class TierSchema(Schema):
-    code = fields.String(required=True, validate=validate.OneOf(TIER_CODES))
-    name = fields.String(required=True)
+    code = fields.String(
+        required=True,
+        validate=validate.OneOf(TIER_CODES),
+        metadata=read_by("names", "web/pages/console.py"),
+    )
+    name = fields.String(required=True, metadata=read_by("names", "web/pages/console.py"))
     measures = fields.Nested(MeasuresSchema, required=True)
 
 
@@ -42,8 +62,12 @@ class RecordMatchSchema(Schema):
 
 
 class WithinSchema(Schema):
-    category = fields.String(required=True, validate=validate.OneOf(CATEGORIES))
-    period = Period(required=True)
+    category = fields.String(
+        required=True,
+        validate=validate.OneOf(CATEGORIES),
+        metadata=read_by("within_category", TIER_RULES, TIER_SQL),
+    )
+    period = Period(required=True, metadata=read_by("within_months", TIER_RULES, TIER_SQL))
 
 
 def _hundredths(value: float) -> bool:
@@ -72,9 +96,13 @@ class ScoringSchema(Schema):
         values=fields.Integer(strict=True, validate=validate.Range(min=-1000, max=1000)),
         required=True,
         validate=validate.Length(min=1),
+        metadata=read_by("weights", "tiers/definitions.py"),
     )
     decay = fields.List(
-        fields.Nested(DecayStepSchema), required=True, validate=validate.Length(min=1)
+        fields.Nested(DecayStepSchema),
+        required=True,
+        validate=validate.Length(min=1),
+        metadata=read_by("steps", TIER_RULES, TIER_SQL),
     )
 
     @validates_schema
@@ -85,10 +113,15 @@ class ScoringSchema(Schema):
 
 
 class ConditionSchema(Schema):
-    listed = fields.Boolean()
-    active_record = fields.Nested(RecordMatchSchema)
+    listed = fields.Boolean(metadata=read_by("listed", TIER_RULES, TIER_SQL))
+    active_record = fields.Nested(
+        RecordMatchSchema, metadata=read_by("active_record", TIER_RULES, TIER_SQL)
+    )
     no_record_within = fields.Nested(WithinSchema)
-    score_at_least = fields.Float(validate=validate.Range(min=-100000, max=100000))
+    score_at_least = fields.Float(
+        validate=validate.Range(min=-100000, max=100000),
+        metadata=read_by("min_score", TIER_RULES, TIER_SQL),
+    )
 
     @validates_schema
     def _check(self, data, **kwargs):  # type: ignore[no-untyped-def]
@@ -97,15 +130,20 @@ class ConditionSchema(Schema):
 
 
 class RuleSchema(Schema):
-    id = fields.String(required=True, validate=validate.Regexp(r"^[a-z][a-z0-9-]{0,39}$"))
-    tier = fields.String(required=True, validate=validate.OneOf(TIER_CODES))
-    description = fields.String(required=True)
+    id = fields.String(
+        required=True,
+        validate=validate.Regexp(r"^[a-z][a-z0-9-]{0,39}$"),
+        metadata=read_by("id", TIER_RULES),
+    )
+    tier = fields.String(
+        required=True, validate=validate.OneOf(TIER_CODES), metadata=read_by("tier", TIER_SQL)
+    )
+    description = fields.String(required=True, metadata=read_by("description", TIER_RULES))
     when = fields.Nested(ConditionSchema, required=True)
 
 
 class RuleSetSchema(Schema):
-    edition = fields.String(required=True)
-    basis = fields.List(fields.Nested(LegalBasisSchema), required=True)
+    edition = fields.String(required=True, metadata=read_by("edition", "tiers/definitions.py"))
     tiers = fields.List(fields.Nested(TierSchema), required=True)
     scoring = fields.Nested(ScoringSchema)
     rules = fields.List(fields.Nested(RuleSchema), required=True, validate=validate.Length(min=1))

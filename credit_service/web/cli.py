@@ -20,9 +20,10 @@ from credit_service.access import Actor
 from credit_service.audit import services as audit_services
 from credit_service.auth import accounts as account_services
 from credit_service.auth import services as auth_services
+from credit_service.catalogs import coverage
 from credit_service.catalogs import services as catalog_services
 from credit_service.catalogs.loader import load_catalog_set
-from credit_service.context import Context, load_rules
+from credit_service.context import Context, load_rules, rules_key_reports
 from credit_service.demo import seed as demo_seed
 from credit_service.demo import stories
 from credit_service.dishonesty import services as dishonesty_services
@@ -99,13 +100,29 @@ def _fail(exc: CreditServiceError) -> None:
     help="Folder to check (default: CATALOGS_DIR).",
 )
 def catalogs_check(directory: Path | None) -> None:
-    """Validate the catalog and rule files without loading them into the database."""
+    """Validate the catalog and rule files without loading them into the database; list
+    every key of a rules file the service does not know, and every known key that no code
+    reads (either way, editing it would change nothing)."""
     directory = directory or _ctx().settings.catalogs_dir
+    faults = 0
+    for name, report in rules_key_reports(directory).items():
+        for key in report.unknown:
+            click.echo(f"error: {name}: unknown key '{key}'", err=True)
+        for key in report.unused:
+            click.echo(f"error: {name}: unused key '{key}': no code reads it", err=True)
+        faults += len(report.unknown) + len(report.unused)
+    if faults:
+        sys.exit(1)
     try:
         catalog_set = load_catalog_set(directory)
         rules = load_rules(directory, catalog_set)
     except CreditServiceError as exc:
         _fail(exc)
+    uncovered = coverage.uncovered_categories(catalog_set)
+    for category in uncovered:
+        click.echo(f"error: no catalog item carries CNIPA category '{category}' (D9)", err=True)
+    if uncovered:
+        sys.exit(1)
     for catalog in catalog_set.catalogs.values():
         click.echo(
             f"{catalog.domain}: {len(catalog.items)} items, edition {catalog.edition}, "

@@ -117,6 +117,15 @@ def test_catalog_item_detail(client):
     assert item["version"] == summary["patent"]["version"]
 
 
+def test_a_basis_without_a_settled_article_is_the_instrument_alone(client):
+    response = client.get("/api/v1/catalogs/patent/items/PAT-DIS-OTHER-CATALOGUED")
+    assert response.status_code == 200, response.get_data(as_text=True)
+    bases = response.get_json()["legal_basis"]
+    assert {b["article"] for b in bases} == {None}
+    page = client.get("/catalogs/patent/items/PAT-DIS-OTHER-CATALOGUED").get_data(as_text=True)
+    assert "《全国公共信用信息基础目录（2024年版）》<" in page and "None" not in page
+
+
 # --- entities ------------------------------------------------------------------------
 
 

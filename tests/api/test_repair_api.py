@@ -192,6 +192,21 @@ def test_an_ineligible_application_is_422_with_the_earliest_date(ctx, client, cl
     assert applications_of(ctx, record["id"]) == 0
 
 
+def test_a_penalty_with_closure_cannot_be_repaired_early(ctx, client, auth):
+    """D8: an order to close (责令关闭) is among the penalties whose publicity cannot stop
+    early, as suspension, restriction, grade lowering and licence revocation are."""
+    owner = create_entity(ctx)
+    record = file_penalty(
+        ctx, owner["identifier"], CF_CFLB=["罚款", "责令关闭"], CF_JDRQ="2025-06-01"
+    )
+    enterprise = auth("enterprise", uscc=owner["identifier"])
+    response = submit(client, enterprise, f"record:{record['id']}")
+    assert response.status_code == 422, response.get_json()
+    assert response.get_json()["code"] == "not-eligible"
+    assert applications_of(ctx, record["id"]) == 0
+    assert record["early_stop_allowed"] is False and record["repair_from"] is None
+
+
 def test_only_an_enterprise_applies(client, auth, penalised):
     _, record, _ = penalised
     response = submit(client, auth("regulator"), f"record:{record['id']}")

@@ -107,6 +107,66 @@ def test_cli_catalogs_check_also_checks_the_rule_files(app, tmp_path):
     assert "tiers.yaml" in result.output and "rules.0.when.listd" in result.output
 
 
+def test_cli_catalogs_check_lists_every_unknown_key_of_the_rules_files(app, tmp_path):
+    """The list deadlines once loaded from dishonesty.yaml and read by nothing are now
+    unknown keys there: the check names each (the loader would stop at the first)."""
+    directory = tmp_path / "catalogs"
+    shutil.copytree(PROJECT_ROOT / "catalogs", directory)
+    rules = directory / "dishonesty.yaml"
+    rules.write_text(
+        rules.read_text(encoding="utf-8").replace(
+            "  early_removal_after: P1Y",
+            "  early_removal_after: P1Y\n  removal_decision_workdays: 15\n  withdrawal_workdays: 3",
+        ),
+        encoding="utf-8",
+    )
+    repair = directory / "repair.yaml"
+    repair.write_text(repair.read_text(encoding="utf-8") + "cooldwn: P1Y\n", encoding="utf-8")
+    result = app.test_cli_runner().invoke(args=["catalogs", "check", "--dir", str(directory)])
+    assert result.exit_code == 1, result.output
+    assert result.stderr.splitlines() == [
+        "error: dishonesty.yaml: unknown key 'procedure.removal_decision_workdays'",
+        "error: dishonesty.yaml: unknown key 'procedure.withdrawal_workdays'",
+        "error: repair.yaml: unknown key 'cooldwn'",
+    ]
+
+
+def test_cli_catalogs_check_reports_a_key_no_code_reads(app, monkeypatch):
+    from marshmallow import fields
+
+    from credit_service import context
+    from credit_service.catalogs.keys import read_by
+    from credit_service.repair.definitions import RepairRulesSchema
+
+    class Extended(RepairRulesSchema):
+        withdrawal_workdays = fields.Integer(
+            metadata=read_by("withdrawal_workdays", "dishonesty/services.py")
+        )
+
+    monkeypatch.setitem(context.RULES_FILES, "repair.yaml", Extended)
+    result = app.test_cli_runner().invoke(args=["catalogs", "check"])
+    assert result.exit_code == 1, result.output
+    assert result.stderr.splitlines() == [
+        "error: repair.yaml: unused key 'withdrawal_workdays': no code reads it"
+    ]
+
+
+def test_cli_catalogs_check_fails_when_a_cnipa_category_has_no_item(app, tmp_path):
+    """D9: every finding carries one of the seven categories, and the catalog gate refuses
+    a record without an item, so a category no item carries could not be recorded."""
+    directory = tmp_path / "catalogs"
+    shutil.copytree(PROJECT_ROOT / "catalogs", directory)
+    for name in ("patents.yaml", "trademarks.yaml", "geographical_indications.yaml"):
+        path = directory / name
+        text = path.read_text(encoding="utf-8")
+        path.write_text(text.replace("other_catalogued", "false_materials"), encoding="utf-8")
+    result = app.test_cli_runner().invoke(args=["catalogs", "check", "--dir", str(directory)])
+    assert result.exit_code == 1, result.output
+    assert result.stderr.splitlines() == [
+        "error: no catalog item carries CNIPA category 'other_catalogued' (D9)"
+    ]
+
+
 def cli_user_and_token(app, role: str = "regulator", *extra: str) -> tuple[str, str]:
     """Create a user and a token through the CLI; returns (token secret, stderr note)."""
     runner = app.test_cli_runner()

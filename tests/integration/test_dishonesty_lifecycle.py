@@ -672,20 +672,67 @@ def test_a_county_regulator_cannot_act_on_another_countys_case(ctx):
 # --- provisional deadlines (D14) ----------------------------------------------------------------
 
 
-def test_a_provisional_statement_deadline_blocks_closing_the_window(ctx, clock, no_2027_calendar):
+def test_a_provisional_window_closes_once_its_latest_day_has_passed(ctx, clock, no_2027_calendar):
+    """D14 without a dead end: served 2026-12-28 with no 2027 file, the window ends
+    2027-01-05 provisionally; 2027's notice can move that to 2027-01-19 at the latest
+    (10 working days more, calendar.yaml), so a decision waits until 2027-01-20, and no
+    longer for someone to add the file."""
     on(clock, date(2026, 12, 28))
     owner, record = heavier_penalty(ctx)
     case = propose(ctx, owner, record)
     served = step(ctx, case, "serve_notice")
     assert served["statement_deadline"] == date(2027, 1, 5)
     assert served["statement_deadline_provisional"] is True
+    assert served["statement_deadline_latest"] == date(2027, 1, 19)
+
+    for day in (date(2027, 1, 6), date(2027, 1, 19)):
+        on(clock, day)
+        for name in ("close_window", "decide_list"):
+            with pytest.raises(Conflict) as refused:
+                step(ctx, case, name)
+            assert refused.value.code == "provisional-deadline"
+            assert refused.value.extensions == {
+                "latest_deadline": "2027-01-19",
+                "decidable_from": "2027-01-20",
+            }
+            assert "catalogs/holidays/2027.yaml" in refused.value.detail
+
+    on(clock, date(2027, 1, 20))
+    decided = step(ctx, case, "decide_list")
+    assert decided["state"] == "decided_list" and decided["decided_on"] == date(2027, 1, 20)
+    assert decided["statement_deadline_provisional"] is True  # still unknown, and passed
+
+
+def test_over_http_a_provisional_window_says_from_when_a_decision_may_be_recorded(
+    ctx, clock, client, auth, no_2027_calendar
+):
+    on(clock, date(2026, 12, 28))
+    owner, record = heavier_penalty(ctx)
+    case = propose(ctx, owner, record)
+    regulator = auth("regulator")
+    url = f"/api/v1/dishonesty-cases/{case['id']}/steps"
+    served = client.post(f"{url}/serve_notice", json={}, headers=regulator).get_json()
+    assert served["statement_deadline_latest"] == "2027-01-19"
 
     on(clock, date(2027, 1, 6))
-    for name in ("close_window", "decide_list"):
-        with pytest.raises(Conflict) as refused:
-            step(ctx, case, name)
-        assert refused.value.code == "provisional-deadline"
+    refused = client.post(f"{url}/decide_list", json={}, headers=regulator)
+    assert refused.status_code == 409
+    problem = refused.get_json()
+    assert problem["code"] == "provisional-deadline"
+    assert problem["decidable_from"] == "2027-01-20"
+    assert "2027-01-19" in problem["detail"] and "catalogs/holidays/2027.yaml" in problem["detail"]
 
+    on(clock, date(2027, 1, 20))
+    decided = client.post(f"{url}/decide_list", json={}, headers=regulator)
+    assert decided.status_code == 200, decided.get_json()
+
+
+def test_a_written_waiver_decides_inside_a_provisional_window(ctx, clock, no_2027_calendar):
+    on(clock, date(2026, 12, 28))
+    owner, record = heavier_penalty(ctx)
+    case = propose(ctx, owner, record)
+    step(ctx, case, "serve_notice")
+    on(clock, date(2027, 1, 6))
     step(ctx, case, "waive", reason="当事人书面放弃陈述、申辩", documents=WRITTEN_WAIVER)
     decided = step(ctx, case, "decide_list")
     assert decided["state"] == "decided_list" and decided["decided_on"] == date(2027, 1, 6)

@@ -296,6 +296,81 @@ def test_nothing_is_half_written_when_the_audit_append_fails(ctx, monkeypatch):
     assert again["revision"] == 1
 
 
+FINDING = {
+    "document_no": "国知认〔2026〕21号",
+    "decision_date": "2026-05-10",
+    "authority_code": "国家知识产权局",
+    "conduct_facts": "经认定的失信行为事实",
+    "basis_text": "国知发保字〔2022〕8号",
+}
+REFUSED_PENALTY = {
+    "penalty_document_no": "宣市监知罚〔2025〕7号",
+    "penalty_authority": "宣城市市场监督管理局",
+}
+REFUSED_RULING = {
+    "document_no": "国知认〔2026〕22号",
+    "decision_date": "2026-05-10",
+    "authority_code": "国家知识产权局",
+    "ruling_document_no": "宣市监知裁〔2025〕3号",
+    "ruling_date": "2025-09-01",
+    "ruling_authority": "宣城市市场监督管理局",
+    "ruling_content": "责令立即停止侵权行为",
+    "non_performance_facts": "裁决送达后仍继续销售侵权商品",
+    "trademark_numbers": ["12345678"],
+}
+CATALOGUED = {"catalogue_entry": "知识产权领域公共信用信息补充目录（2026年版）第12项"}
+
+
+@pytest.mark.parametrize(
+    ("code", "fields"),
+    [
+        # CNIPA category 7: other conduct the catalogue lists as dishonest (D9)
+        ("PAT-DIS-OTHER-CATALOGUED", {**FINDING, **CATALOGUED}),
+        ("TM-DIS-OTHER-CATALOGUED", {**FINDING, **CATALOGUED}),
+        ("GI-DIS-OTHER-CATALOGUED", {**FINDING, **CATALOGUED}),
+        # CNIPA category 6 in the variants a domain lacked: refusing a penalty, a ruling
+        ("PAT-DIS-REFUSE-PENALTY", {**FINDING, **REFUSED_PENALTY}),
+        ("GI-DIS-REFUSE-PENALTY", {**FINDING, **REFUSED_PENALTY}),
+        ("TM-DIS-REFUSE-RULING", REFUSED_RULING),
+        ("GI-DIS-REFUSE-RULING", REFUSED_RULING),
+    ],
+)
+def test_findings_of_categories_six_and_seven_pass_the_catalog_gate(ctx, code, fields):
+    entity = create_entity(ctx)
+
+    view, _ = file(ctx, entity["identifier"], fields, item_code=code)
+
+    assert (view["item_code"], view["category"], view["severity"]) == (code, "dishonest", "general")
+    assert view["publicity_end"] == date(2027, 5, 10)  # the findings' own period, P6M to P1Y
+    assert view["repair_from"] == date(2026, 11, 11)
+
+
+def test_the_record_says_which_day_its_retention_counts_from(ctx):
+    """D16: from the end of the conduct where the record has it; a correction that drops
+    it counts again from the decision date."""
+    entity = create_entity(ctx)
+    fields = {**FINDING, **CATALOGUED, "conduct_end_date": "2023-02-28"}
+
+    view, _ = file(ctx, entity["identifier"], fields, item_code="PAT-DIS-OTHER-CATALOGUED")
+
+    assert view["retention_from"] == "conduct_end_date"
+    assert view["retention_start"] == date(2023, 2, 28)
+    assert view["retention_end"] == date(2028, 2, 28)
+    read = record_services.read_record(ctx, SYSTEM, view["id"])
+    assert (read["retention_from"], read["retention_end"]) == (
+        "conduct_end_date",
+        date(2028, 2, 28),
+    )
+
+    del fields["conduct_end_date"]
+    corrected = record_services.correct_record(
+        ctx, SYSTEM, view["id"], fields=fields, reason="行为终止日期有误"
+    )
+    assert corrected["retention_from"] == "decision_date"
+    assert corrected["retention_start"] == date(2026, 5, 10)
+    assert corrected["retention_end"] == date(2031, 5, 10)
+
+
 # --- corrections and history ----------------------------------------------------------------
 
 

@@ -5,12 +5,15 @@ through its forms with a signed-in session (CSRF), refused, posted twice, or by 
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import re
+import shutil
 from datetime import date, timedelta
 
 import pytest
 
+from credit_service import context as context_module
 from credit_service.access import SYSTEM
 from credit_service.auth import services as auth_services
 from credit_service.clock import local_noon
@@ -30,6 +33,7 @@ from tests.factories import (
     file_penalty,
     step_papers,
 )
+from tests.integration.test_repair import FIXTURE_2027
 from tests.pages.checks import assert_accessible
 
 BROWSER = {"Accept": "text/html"}
@@ -189,6 +193,44 @@ def test_the_dashboard_before_any_tier_rules_says_so(client, ctx):
     html = get(client, "/console", bearer_for(ctx, "viewer"))
     assert figures(html)["entities"] == 0
     assert i18n.translate("console.dashboard.no_tiers") in html
+
+
+@pytest.mark.parametrize(
+    ("day", "warned"), [(date(2026, 10, 31), False), (date(2026, 11, 1), True)]
+)
+def test_the_dashboard_warns_from_1_november_that_next_years_holiday_file_is_missing(
+    client, ctx, clock, day, warned
+):
+    """D14: the notice for 2027 is due in November or December 2026; until its file is
+    added, every deadline that crosses the year end is provisional."""
+    clock.set(local_noon(day))
+    html = get(client, "/console", bearer_for(ctx, "viewer"))
+    assert ('id="holidays-2027"' in html) is warned
+    if warned:
+        assert i18n.translate("console.holidays.missing_title", year=2027) in html
+        assert "catalogs/holidays/2027.yaml" in html  # the file to add
+        assert "source_notice" in html and "makeup_workdays" in html  # and its format
+        assert "console.holidays" not in html  # words, not keys
+
+
+def test_a_case_in_a_provisional_window_says_from_when_it_can_be_decided(client, ctx, clock):
+    clock.set(local_noon(date(2026, 12, 28)))
+    _, case = proposed(ctx)
+    dishonesty.advance(ctx, SYSTEM, case["id"], "serve_notice")
+    html = get(client, f"/console/cases/{case['id']}", bearer_for(ctx, "regulator", region=CITY))
+    assert i18n.translate("console.step.certain_from", day="2027-01-20") in html
+
+
+def test_the_warning_goes_once_the_named_file_is_added(client, ctx, tmp_path, monkeypatch):
+    holidays = tmp_path / "catalogs" / "holidays"
+    holidays.mkdir(parents=True)
+    ctx.settings = dataclasses.replace(ctx.settings, catalogs_dir=holidays.parent)
+    monkeypatch.setattr(context_module, "CALENDAR_CHECK_S", 0.0)  # look at every request
+    viewer = bearer_for(ctx, "viewer")
+    assert 'id="holidays-2027"' in get(client, "/console", viewer)
+
+    shutil.copy(FIXTURE_2027, holidays / "2027.yaml")
+    assert 'id="holidays-2027"' not in get(client, "/console", viewer)
 
 
 # --- entity lookup ----------------------------------------------------------------------------

@@ -585,6 +585,15 @@ def test_without_platforms_the_sync_page_says_so(ctx, client, auth, tmp_path):
     assert "未配置省级平台" in html and "尚无任务运行记录" in html and 'role="img"' not in html
 
 
+def test_the_sync_page_names_the_holiday_file_to_add(ctx, client, auth, clock):
+    """D14: from 1 November (TEST_START is 2026-11-25) while 2027's file is missing."""
+    html = get_page(client, "/console/sync", auth("admin"))
+    assert 'id="holidays-2027"' in html and "catalogs/holidays/2027.yaml" in html
+    assert "YYYY-MM-DD" in html  # the format of the file
+    on(clock, D("2026-10-31"))
+    assert 'id="holidays-2027"' not in get_page(client, "/console/sync", auth("admin"))
+
+
 def test_durations_read_in_their_two_largest_units():
     from credit_service.web.pages.operations import duration
 

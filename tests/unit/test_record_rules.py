@@ -18,6 +18,7 @@ import pytest
 from credit_service.catalogs.definitions import CatalogItem, CatalogSet, FieldSpec, PublicityRules
 from credit_service.errors import InvalidInput
 from credit_service.identifiers import patent_check_char
+from credit_service.records.preparation import prepare_record
 from credit_service.records.rules import (
     PublicityDates,
     canonical_fields,
@@ -364,7 +365,7 @@ def dates_for(
         (["罚款", "没收违法所得"], None, "2026-08-31", "2027-08-31", "2026-12-01", True),
         # severe: P1Y..P3Y; a decision on 29 February clamps to 28 February
         (["罚款"], "是", "2024-02-29", "2027-02-28", "2025-03-01", True),
-        (["责令关闭"], None, "2026-04-01", "2029-04-01", "2027-04-02", True),
+        (["责令关闭"], None, "2026-04-01", "2029-04-01", None, False),
         # severe penalty types that cannot stop early: no repair date
         (["吊销许可证件"], None, "2026-03-15", "2029-03-15", None, False),
         (["罚款", "责令停产停业"], None, "2026-05-20", "2029-05-20", None, False),
@@ -384,6 +385,25 @@ def test_penalty_publicity_dates_follow_the_bands(
     assert result.publicity_end == (D(end) if end else None)
     assert result.repair_from == (D(repair_from) if repair_from else None)
     assert result.early_stop_allowed is early_stop
+
+
+# D8: the five kinds of penalty whose publicity cannot stop early, as CF_CFLB names them.
+D8_NO_EARLY_STOP = {
+    "suspension": "责令停产停业",
+    "restriction": "限制开展生产经营活动",
+    "closure": "责令关闭",
+    "grade lowering": "降低资质等级",
+    "licence revocation": "吊销许可证件",
+}
+
+
+@pytest.mark.parametrize("kind", D8_NO_EARLY_STOP)
+def test_each_d8_kind_with_a_fine_cannot_stop_early(item, rules, kind):
+    values = penalty_values(item, ["罚款", D8_NO_EARLY_STOP[kind]])
+    result = dates_for(item, rules, PENALTY, values, "2025-06-01")
+    assert result.publicity_end == D("2028-06-01")  # severe: public for the full 3 years
+    assert result.early_stop_allowed is False
+    assert result.repair_from is None
 
 
 def test_warning_only_penalty_is_never_published(item, rules):
@@ -409,6 +429,38 @@ def test_cnipa_finding_uses_its_own_period_of_six_months_to_a_year(
     assert result.publicity_end == D(end)
     assert result.repair_from == D(repair_from)
     assert result.early_stop_allowed is True
+
+
+def test_retention_counts_from_the_end_of_the_conduct_where_the_record_has_it(item, rules):
+    """D16: kept at most 5 years from the end of the conduct, not from the decision."""
+    values = validate_fields(item(COMMITMENT), finding_raw(conduct_end_date="2022-08-31"))
+    result = dates_for(item, rules, COMMITMENT, values, "2026-05-10")
+    assert result.publicity_end == D("2027-05-10")
+    assert result.retention_end == D("2027-08-31")  # 2022-08-31 + 5 years
+    assert result.retention_from == "conduct_end_date"
+
+
+def test_retention_never_ends_before_publication_does(item, rules):
+    values = validate_fields(item(COMMITMENT), finding_raw(conduct_end_date="2020-01-15"))
+    result = dates_for(item, rules, COMMITMENT, values, "2026-05-10")
+    assert result.retention_end == result.publicity_end == D("2027-05-10")
+    assert result.retention_from == "conduct_end_date"
+
+
+def test_retention_counts_from_the_decision_without_an_end_of_conduct(item, rules):
+    values = validate_fields(item(COMMITMENT), finding_raw())
+    result = dates_for(item, rules, COMMITMENT, values, "2026-05-10")
+    assert result.retention_end == D("2031-05-10")
+    assert result.retention_from == "decision_date"
+
+
+def test_a_bulk_import_reuses_dates_only_for_the_same_end_of_conduct(item, rules):
+    memo: dict = {}
+    prepared = [
+        prepare_record(1, item(COMMITMENT), raw, publicity=rules, calendar=CALENDAR, memo=memo)
+        for raw in (finding_raw(conduct_end_date="2022-08-31"), finding_raw())
+    ]
+    assert [p.dates.retention_end for p in prepared] == [D("2027-08-31"), D("2031-05-10")]
 
 
 def test_trustworthy_award_is_public_for_its_maximum_and_is_not_repairable(item, rules):

@@ -20,7 +20,10 @@ PUBLIC_REASON = "the catalogs are public information (what is collected, on what
 
 class LegalBasisSchema(ma.Schema):
     instrument = ma.fields.String()
-    article = ma.fields.String()
+    article = ma.fields.String(
+        allow_none=True,
+        metadata={"description": "null: the instrument is cited alone, no article is settled"},
+    )
 
 
 class FieldSpecSchema(ma.Schema):

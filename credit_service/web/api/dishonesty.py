@@ -69,6 +69,14 @@ class CaseSchema(ma.Schema):
     notice_served_on = ma.fields.Date(allow_none=True)
     statement_deadline = ma.fields.Date(allow_none=True)
     statement_deadline_provisional = ma.fields.Boolean()
+    statement_deadline_latest = ma.fields.Date(
+        allow_none=True,
+        metadata={
+            "description": "for a provisional statement deadline, the latest day it can "
+            "turn out to be once the year's holiday notice is out: a decision may be "
+            "recorded from the day after (D14)"
+        },
+    )
     statement_waived = ma.fields.Boolean()
     statement_received_on = ma.fields.Date(allow_none=True)
     decision_no = ma.fields.String(allow_none=True)

@@ -49,7 +49,16 @@ class RecordSchema(ma.Schema):
     repair_from = ma.fields.Date(
         allow_none=True, metadata={"description": "first day repair may be asked"}
     )
-    retention_end = ma.fields.Date(allow_none=True)
+    retention_end = ma.fields.Date(
+        allow_none=True, metadata={"description": "last day the record is kept (D16)"}
+    )
+    retention_from = ma.fields.String(
+        metadata={
+            "description": "which day retention counts from: conduct_end_date (the end of "
+            "the conduct, where the record has it) or decision_date"
+        }
+    )
+    retention_start = ma.fields.Date(metadata={"description": "that day"})
     early_stop_allowed = ma.fields.Boolean()
     status = ma.fields.String(metadata={"description": "active, expired, repaired, revoked"})
     status_reason = ma.fields.String(allow_none=True)

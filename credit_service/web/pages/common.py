@@ -9,8 +9,10 @@ from typing import Any
 
 from flask import Flask, Response, current_app, render_template, request
 
+from credit_service.calendar_rules import missing_holiday_years
 from credit_service.clock import SHANGHAI
-from credit_service.context import Context
+from credit_service.config import PROJECT_ROOT
+from credit_service.context import Context, holidays_dir
 from credit_service.errors import CreditServiceError
 from credit_service.web.errors import STATUS_FOR
 from credit_service.web.i18n import translate
@@ -32,6 +34,17 @@ def region_name(code: str | None) -> str:
     if not code:
         return "—"
     return ctx().catalogs.region_name(code) or code
+
+
+def holiday_files_missing() -> list[dict[str, Any]]:
+    """The holiday year files the deadlines need and nobody has added (D14), each with the
+    path to add it at (relative to the project when it is inside it)."""
+    service = ctx()
+    years = missing_holiday_years(service.calendar, service.calendar_rules, service.today())
+    folder = holidays_dir(service.settings).resolve()
+    if folder.is_relative_to(PROJECT_ROOT):
+        folder = folder.relative_to(PROJECT_ROOT)
+    return [{"year": year, "path": (folder / f"{year}.yaml").as_posix()} for year in years]
 
 
 def local_time(value: datetime | date | None) -> str:

@@ -36,6 +36,7 @@ from credit_service.web.pages.common import (
     chinese,
     ctx,
     form_values,
+    holiday_files_missing,
     page,
     region_name,
     schema_errors,
@@ -88,6 +89,7 @@ def dashboard() -> Response:
         distribution=distribution,
         work=work,
         charts=_dashboard_charts(distribution, work),
+        holidays_missing=holiday_files_missing(),
     )
 
 

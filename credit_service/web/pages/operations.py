@@ -32,7 +32,14 @@ from credit_service.web.api import sync_admin as sync_api
 from credit_service.web.api.common import accepts
 from credit_service.web.i18n import translate
 from credit_service.web.pages.auth import FORM_TYPES
-from credit_service.web.pages.common import ctx, form_values, page, schema_errors, status_of
+from credit_service.web.pages.common import (
+    ctx,
+    form_values,
+    holiday_files_missing,
+    page,
+    schema_errors,
+    status_of,
+)
 from credit_service.web.pages.console import STAFF
 
 bp = Blueprint("operations_pages", __name__, url_prefix="/console")
@@ -308,6 +315,7 @@ def sync() -> Response:
         quarantine=sync_services.list_quarantine(service) if manages else [],
         runs=sync_services.recent_job_runs(service),
         notice=_notice(),
+        holidays_missing=holiday_files_missing(),
     )
 
 

@@ -8,7 +8,7 @@ from a domain function, so the pages and the downloads cannot disagree.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -50,6 +50,12 @@ def period_text(period: str | int) -> str:
     return "".join(words)
 
 
+def citation(basis: Mapping[str, str | None]) -> str:
+    """One legal basis in the page's words; an instrument cited without an article (none
+    is settled, docs/catalogs.md) is named alone."""
+    return t("public.basis", instrument=basis["instrument"], article=basis.get("article") or "")
+
+
 def area_name(code: str) -> str:
     """A district's name; the city's own code stands for entities registered at city level."""
     if code == ctx().catalogs.city.code:
@@ -59,8 +65,8 @@ def area_name(code: str) -> str:
 
 @bp.context_processor
 def _helpers() -> dict[str, Any]:
-    """The public templates word the periods of the rules files themselves."""
-    return {"period_text": period_text}
+    """The public templates word the periods and cite the bases of the rules files."""
+    return {"period_text": period_text, "citation": citation}
 
 
 # --- home -------------------------------------------------------------------------------------
@@ -210,8 +216,8 @@ def catalog_item_page(domain: str, code: str) -> Response:
 def _publicity_texts() -> dict[str, str]:
     """How long items without a period of their own are published: a penalty by its
     severity under the bands in force today, a basic item not at all."""
-    bands = ctx().catalogs.publicity.bands_for(ctx().today()).bands
-    general, severe = bands["general"], bands["severe"]
+    edition = ctx().catalogs.publicity.bands_for(ctx().today())
+    general, severe = edition.bands["general"], edition.bands["severe"]
     return {
         "by_penalty": t(
             "public.catalog.publicity_by_penalty",
@@ -219,6 +225,7 @@ def _publicity_texts() -> dict[str, str]:
             general_max=period_text(general[1]),
             severe_min=period_text(severe[0]),
             severe_max=period_text(severe[1]),
+            basis=citation(edition.basis),
         ),
         "none": t("public.catalog.publicity_none"),
     }
