@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable, Iterator, Sequence
+from decimal import Decimal
 from typing import IO
 
 import marshmallow as ma
@@ -120,6 +121,22 @@ class ImportReportSchema(ma.Schema):
     errors_truncated = ma.fields.Boolean()
 
 
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")  # OWASP, CSV injection
+
+
+def csv_cell(value: object) -> object:
+    """A cell as every CSV of the service writes it. Text that a spreadsheet would read as
+    a formula (it starts with one of ``FORMULA_TRIGGERS``) gets a leading apostrophe, so
+    Excel and WPS show it as text: the names and words in our exports come from the
+    public (a registered name, a sign-in attempt's user name in the audit trail).
+    Numbers the service itself computed (int, float, Decimal) are written as they are:
+    -3 cannot carry a formula, and a spreadsheet must still read it as a number."""
+    if value is None or isinstance(value, int | float | Decimal):
+        return value
+    text = str(value)
+    return "'" + text if text.startswith(FORMULA_TRIGGERS) else text
+
+
 def csv_response(
     filename: str, header: Sequence[str], rows: Iterable[Sequence[object]]
 ) -> Response:
@@ -135,9 +152,9 @@ def _csv_chunks(header: Sequence[str], rows: Iterable[Sequence[object]]) -> Iter
     buffer = io.StringIO()
     buffer.write("\ufeff")
     writer = csv.writer(buffer)
-    writer.writerow(header)
+    writer.writerow(map(csv_cell, header))
     for row in rows:
-        writer.writerow(row)
+        writer.writerow(map(csv_cell, row))
         if buffer.tell() > 64_000:
             yield buffer.getvalue()
             buffer.seek(0)
