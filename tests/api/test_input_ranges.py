@@ -1,7 +1,7 @@
 """Input out of the domain range is the caller's mistake, answered 4xx problem+json naming
 the field, never a 500 (both databases): ids past the 32-bit id columns, dates before
 1949-10-01 or far in the future (or, for the date of an act, after today), numbers too
-long to read, forged keyset cursors.
+long to read, forged keyset cursors, and a sign-in ``next`` a redirect cannot carry.
 
 First the requests an adversarial review found crashing the service, one by one; then a
 property test that feeds out-of-range numbers, dates and cursors to every endpoint that
@@ -26,10 +26,12 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from credit_service.access import ROLES
+from credit_service.auth.models import WebSession
 from credit_service.config import Settings
 from credit_service.repair.models import RepairApplication
 from credit_service.web import access, create_app
 from credit_service.web.i18n import translate
+from tests.api.test_sessions import PASSWORD, form_token, make_user, sign_in_outcomes
 from tests.factories import PENALTY_ITEM, create_entity, file_penalty, penalty_fields
 
 TODAY = date(2026, 11, 25)  # the suite's clock
@@ -168,6 +170,29 @@ def test_a_record_decided_today_or_with_a_distant_expiry_is_filed(client, ctx, a
     filing = {"entity": entity, "item_code": PENALTY_ITEM, "fields": fields}
     filed = client.post("/api/v1/records", json=filing, headers=auth("regulator"))
     assert filed.status_code == 201, filed.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    "next_value", ["/console\r\nSet-Cookie: planted=1", "/\\evil.example", "/\t/evil.example"]
+)
+def test_a_sign_in_with_a_next_a_redirect_cannot_carry_goes_to_the_start(client, ctx, next_value):
+    username = make_user(ctx)
+    answer = client.post(
+        "/sign-in",
+        data={
+            "csrf_token": form_token(client),
+            "username": username,
+            "password": PASSWORD,
+            "next": next_value,
+        },
+    )
+    assert answer.status_code == 303, answer.get_data(as_text=True)
+    assert answer.headers["Location"] == "/start"
+    assert "planted" not in str(answer.headers)
+    assert sign_in_outcomes(ctx, username) == ["success"]
+    with ctx.session_factory() as session:  # one session, the one the cookie names
+        sessions = session.scalars(select(WebSession)).all()
+    assert len(sessions) == 1 and client.get("/api/v1/accounts/me").status_code == 200
 
 
 # --- the property test: every endpoint that takes a number, a date or a cursor ----------------
