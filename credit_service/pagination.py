@@ -7,11 +7,11 @@ import json
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
+from credit_service.bounds import id_in_range
 from credit_service.errors import InvalidInput
 
 T = TypeVar("T")
 MAX_LIMIT = 500
-MAX_ID = 2**31 - 1  # ids and sequence numbers are 32-bit integer columns
 
 
 @dataclass(frozen=True)
@@ -27,10 +27,10 @@ def encode_cursor(position: dict[str, Any]) -> str:
     return base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
 
 
-def decode_cursor(cursor: str | None) -> dict[str, Any] | None:
+def decode_cursor(cursor: str | None, *, field: str = "cursor") -> dict[str, Any] | None:
     """The position a cursor stands for.
 
-    :raises InvalidInput: for a cursor this service did not issue.
+    :raises InvalidInput: for a cursor this service did not issue, naming ``field``.
     """
     if not cursor:
         return None
@@ -38,11 +38,9 @@ def decode_cursor(cursor: str | None) -> dict[str, Any] | None:
         padded = cursor + "=" * (-len(cursor) % 4)
         position = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
     except (ValueError, UnicodeError) as exc:
-        raise InvalidInput(
-            "invalid cursor; 游标无效", errors={"cursor": ["not a valid cursor"]}
-        ) from exc
+        raise _invalid(field) from exc
     if not isinstance(position, dict):
-        raise InvalidInput("invalid cursor; 游标无效", errors={"cursor": ["not a valid cursor"]})
+        raise _invalid(field)
     return position
 
 
@@ -51,10 +49,23 @@ def cursor_int(cursor: str | None, key: str = "after") -> int | None:
     position = decode_cursor(cursor)
     if position is None:
         return None
+    return position_id(position, key)
+
+
+def position_id(position: dict[str, Any], key: str, field: str = "cursor") -> int:
+    """The row id at ``key`` of a decoded cursor: an id this service could have issued
+    (a float, a string or a number past the id columns' range is a forged cursor).
+
+    :raises InvalidInput: naming ``field``.
+    """
     value = position.get(key)
-    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= MAX_ID:
-        raise InvalidInput("invalid cursor; 游标无效", errors={"cursor": ["not a valid cursor"]})
-    return value
+    if isinstance(value, int) and id_in_range(value):
+        return value
+    raise _invalid(field)
+
+
+def _invalid(field: str) -> InvalidInput:
+    return InvalidInput("invalid cursor; 游标无效", errors={field: ["not a valid cursor"]})
 
 
 def page_by_id(rows: list[T], limit: int, id_of: Any) -> Page[T]:

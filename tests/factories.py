@@ -128,12 +128,14 @@ LISTING_REGULATOR = Actor(
 
 def listed_on(ctx: Context, name: str, region: str, decided: date) -> tuple[dict, dict]:
     """An organisation listed (decided and published) on ``decided``, through the whole
-    procedure with a written waiver; the clock ends where it was."""
+    procedure with a written waiver, for a penalty decided five days before (the day of
+    the proposal); the clock ends where it was."""
     before = ctx.clock.now()
-    ctx.clock.set(local_noon(decided - timedelta(days=5)))
+    proposed = decided - timedelta(days=5)
+    ctx.clock.set(local_noon(proposed))
     owner = create_entity(ctx, name=name, region_code=region)
     record = file_penalty(
-        ctx, owner["identifier"], CF_CFLB=["罚款", "责令停产停业"], CF_JDRQ=str(decided)
+        ctx, owner["identifier"], CF_CFLB=["罚款", "责令停产停业"], CF_JDRQ=str(proposed)
     )
     case = dishonesty.propose(
         ctx,

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.orm import Session
 
+from credit_service.bounds import date_problem
 from credit_service.catalogs.definitions import citations
 from credit_service.context import Context
 from credit_service.db import HeldQuery
@@ -23,7 +24,7 @@ from credit_service.entities.models import Entity
 from credit_service.entities.rules import masked_identity
 from credit_service.errors import InvalidInput, NotFound
 from credit_service.notices import change_notices
-from credit_service.pagination import Page, decode_cursor, encode_cursor
+from credit_service.pagination import Page, decode_cursor, encode_cursor, position_id
 from credit_service.records.models import CreditRecord
 
 REASON_TEXTS = {"repair_revoked": "信用修复决定被撤销，恢复公示，公示期重新计算"}
@@ -120,8 +121,9 @@ def search(
 
 
 def _after(position: dict[str, Any]) -> Any:
+    case_id = position_id(position, "id")
     try:
-        published, case_id = date.fromisoformat(position["p"]), int(position["id"])
+        published = date.fromisoformat(position["p"])
     except (KeyError, TypeError, ValueError) as exc:
         raise InvalidInput("invalid cursor; 游标无效", errors={"cursor": ["not valid"]}) from exc
     return or_(
@@ -228,7 +230,7 @@ def csv_row(entry: dict[str, Any]) -> list[Any]:
 
 def changes(ctx: Context, *, since: str | None = None, limit: int = 500) -> dict[str, Any]:
     """Additions and removals after a cursor (or from a date), with each removal's reason."""
-    after_id, from_day = _since(since)
+    after_id, from_day = _since(since, ctx.today())
     with ctx.replica_session_factory() as session:
         query = (
             select(ListChange, DishonestyCase, Entity)
@@ -250,20 +252,19 @@ def changes(ctx: Context, *, since: str | None = None, limit: int = 500) -> dict
     return {"items": items, "next": encode_cursor({"after": last_id}), "more": more}
 
 
-def _since(since: str | None) -> tuple[int, date | None]:
+def _since(since: str | None, today: date) -> tuple[int, date | None]:
+    """The change id after which, or the day from which, the feed starts."""
     if not since:
         return 0, None
     try:
-        return 0, date.fromisoformat(since[:10])
+        day = date.fromisoformat(since[:10])
     except ValueError:
-        position = decode_cursor(since) or {}
-    after = position.get("after")
-    if not isinstance(after, int):
-        raise InvalidInput(
-            "since must be a date or a cursor from 'next'; 参数无效",
-            errors={"since": ["not a date or cursor"]},
-        )
-    return after, None
+        position = decode_cursor(since, field="since") or {}
+        return position_id(position, "after", field="since"), None
+    problem = date_problem(day, today)
+    if problem:
+        raise InvalidInput(f"since {problem}; 日期超出范围", errors={"since": [problem]})
+    return 0, day
 
 
 def _change_view(

@@ -54,7 +54,9 @@ def import_records(
     check_header(
         header, allowed=_allowed_columns(layout, items), required=_required_columns(layout)
     )
-    preparer = BatchPreparer(header, layout, items, ctx.catalogs.publicity, ctx.calendar)
+    preparer = BatchPreparer(
+        header, layout, items, ctx.catalogs.publicity, ctx.calendar, ctx.today()
+    )
     statistics = StatisticsRefresher(CreditRecord.__table__)
     batches = batched(rows, ctx.settings.import_batch_size)
     for prepared in ordered_map(preparer, batches, workers=workers):

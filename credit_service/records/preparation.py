@@ -10,6 +10,7 @@ wastes its id, which costs the worker about 4 µs.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from credit_service.catalogs.definitions import CONDUCT_END_FIELD, CatalogItem, PublicityRules
@@ -67,16 +68,18 @@ def prepare_record(
     *,
     publicity: PublicityRules,
     calendar: WorkdayCalendar,
+    today: date,
     memo: DatesMemo | None = None,
 ) -> PreparedRecord:
-    """Validate ``raw`` against the item and compute severity and publicity dates.
+    """Validate ``raw`` against the item (dates in range as of ``today``) and compute
+    severity and publicity dates.
 
     ``memo`` lets a bulk import reuse dates computed for the same item, severity, date,
     penalty types and end of conduct (they repeat across thousands of rows).
 
     :raises InvalidInput: with ``fields.<name>`` keys.
     """
-    values = rules.validate_fields(item, raw)
+    values = rules.validate_fields(item, raw, today)
     envelope = rules.envelope_of(item, values)
     severity = rules.severity_of(item, values, publicity)
     key = (
@@ -136,6 +139,7 @@ class BatchPreparer:
     items: ItemMap
     publicity: PublicityRules
     calendar: WorkdayCalendar
+    today: date
     memo: DatesMemo = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -171,6 +175,7 @@ class BatchPreparer:
                 mapped.fields,
                 publicity=self.publicity,
                 calendar=self.calendar,
+                today=self.today,
                 memo=self.memo,
             )
         except InvalidInput as exc:

@@ -14,7 +14,7 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from credit_service import identifiers
+from credit_service import bounds, identifiers
 from credit_service.catalogs.definitions import (
     CONDUCT_END_FIELD,
     PENALTY_TYPES_FIELD,
@@ -42,8 +42,9 @@ class FieldError(ValueError):
     """One field's value is wrong; the message says why."""
 
 
-def validate_fields(item: CatalogItem, raw: Mapping[str, Any]) -> dict[str, Any]:
-    """Check ``raw`` against the item's field list and return JSON-ready values.
+def validate_fields(item: CatalogItem, raw: Mapping[str, Any], today: date) -> dict[str, Any]:
+    """Check ``raw`` against the item's field list and return JSON-ready values; dates
+    lie in the domain range as of ``today`` (credit_service/bounds.py).
 
     :raises InvalidInput: with ``errors`` keyed ``fields.<name>``.
     """
@@ -57,6 +58,7 @@ def validate_fields(item: CatalogItem, raw: Mapping[str, Any]) -> dict[str, Any]
         elif not _is_blank(value):
             try:
                 values[name] = _CONVERTERS[spec.type](spec, value)
+                _check_date_range(item, spec, values[name], today)
             except FieldError as exc:
                 errors[f"fields.{name}"] = [str(exc)]
     for spec in item.required_fields:
@@ -68,6 +70,17 @@ def validate_fields(item: CatalogItem, raw: Mapping[str, Any]) -> dict[str, Any]
             f"record fields do not fit item {item.code}; 记录字段与目录不符", errors=errors
         )
     return values
+
+
+def _check_date_range(item: CatalogItem, spec: FieldSpec, value: Any, today: date) -> None:
+    """A date field within the domain range; the record's decision date is the date of
+    the act itself, so it cannot lie after today."""
+    if spec.type != "date":
+        return
+    past_only = spec.name == item.envelope.decision_date
+    problem = bounds.date_problem(date.fromisoformat(value), today, past_only=past_only)
+    if problem:
+        raise FieldError(problem)
 
 
 def _is_blank(value: Any) -> bool:
@@ -162,6 +175,11 @@ def _to_integer(spec: FieldSpec, value: Any) -> int:
 
 
 def _check_bounds(spec: FieldSpec, number: Decimal) -> None:
+    """The catalog's own bounds, and the domain range of every figure (before any
+    arithmetic: normalising 1e999999999 overflows)."""
+    problem = bounds.figure_problem(number)
+    if problem:
+        raise FieldError(problem)
     if spec.min is not None and number < Decimal(spec.min):
         raise FieldError(f"must be at least {spec.min}")
     if spec.max is not None and number > Decimal(spec.max):

@@ -30,9 +30,15 @@ from credit_service.tiers import recompute as tier_recompute
 def prepare_record(
     ctx: Context, item_row_id: int, item: CatalogItem, raw: dict[str, Any]
 ) -> PreparedRecord:
-    """Validate ``raw`` against the item with the context's publicity rules and calendar."""
+    """Validate ``raw`` against the item with the context's publicity rules, calendar
+    and date."""
     return preparation.prepare_record(
-        item_row_id, item, raw, publicity=ctx.catalogs.publicity, calendar=ctx.calendar
+        item_row_id,
+        item,
+        raw,
+        publicity=ctx.catalogs.publicity,
+        calendar=ctx.calendar,
+        today=ctx.today(),
     )
 
 

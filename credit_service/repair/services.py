@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from credit_service.access import Actor
 from credit_service.audit import services as audit
+from credit_service.bounds import MAX_ID, id_in_range
 from credit_service.catalogs import services as catalog_services
 from credit_service.context import Context
 from credit_service.dishonesty import services as dishonesty_services
@@ -45,10 +46,15 @@ def parse_target(target: str) -> tuple[str, int]:
     :raises InvalidInput:
     """
     kind, _, raw_id = (target or "").partition(":")
-    if kind not in TARGET_KINDS or not raw_id.isdigit():
+    if kind not in TARGET_KINDS or not (raw_id.isascii() and raw_id.isdigit()):
         raise InvalidInput(
             "target must be record:<id> or listing:<id>; 修复对象格式有误",
             errors={"target": ["record:<id> or listing:<id>"]},
+        )
+    if not id_in_range(int(raw_id)):
+        raise InvalidInput(
+            "the target's id is out of range; 修复对象编号超出范围",
+            errors={"target": [f"the id must be at most {MAX_ID}"]},
         )
     return kind, int(raw_id)
 

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from credit_service.access import Actor
+from credit_service.bounds import MAX_ID, date_problem, id_in_range
 from credit_service.catalogs import services as catalog_services
 from credit_service.context import Context
 from credit_service.dishonesty import services as dishonesty_services
@@ -76,7 +77,7 @@ def _apply(session: Session, ctx: Context, actor: Actor, change: dict[str, Any])
     kind = change.get("kind")
     if kind not in KINDS:
         raise Refused(f"unknown change kind {kind!r}")
-    _check_values(change)
+    _check_values(change, ctx.today())
     if kind == "record":
         return _record(session, ctx, actor, change)
     record = _existing(session, change)
@@ -98,15 +99,22 @@ def _apply(session: Session, ctx: Context, actor: Actor, change: dict[str, Any])
     return _repair(session, ctx, actor, record, change, on)
 
 
-def _check_values(change: dict[str, Any]) -> None:
+def _check_values(change: dict[str, Any], today: date) -> None:
     """Refuse malformed values with a reason: an exception would roll the whole page
-    back, and every later pull would stop at the same page."""
+    back, and every later pull would stop at the same page. That includes values out of
+    the domain range (credit_service/bounds.py), which the database or date arithmetic
+    would fail on."""
     try:
-        int(change.get("revision") or 1)
-        if change.get("decided_on"):
-            date.fromisoformat(str(change["decided_on"]))
+        revision = int(change.get("revision") or 1)
+        day = change.get("decided_on")
+        decided_on = date.fromisoformat(str(day)) if day else None
     except (TypeError, ValueError) as exc:
         raise Refused(f"malformed change: {exc}") from exc
+    if not (revision >= 1 and id_in_range(revision)):
+        raise Refused(f"malformed change: revision must be 1 to {MAX_ID}")
+    problem = date_problem(decided_on, today) if decided_on else None
+    if problem:
+        raise Refused(f"malformed change: decided_on {problem}")
     body = change.get("record") or {}
     if change.get("kind") == "record" and not (
         isinstance(body, dict)

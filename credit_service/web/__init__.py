@@ -13,10 +13,10 @@ from werkzeug.routing import IntegerConverter
 
 from credit_service import health as readiness
 from credit_service import logmask
+from credit_service.bounds import MAX_ID
 from credit_service.catalogs import services as catalog_services
 from credit_service.config import Settings
 from credit_service.context import Context, build_context, refresh_calendar
-from credit_service.pagination import MAX_ID
 from credit_service.web import access, docs, errors, hardening, i18n
 from credit_service.web.api import (
     accounts,
@@ -32,6 +32,7 @@ from credit_service.web.api import (
     sync_admin,
     tiers,
 )
+from credit_service.web.api.common import JSONProvider
 from credit_service.web.cli import register_cli
 from credit_service.web.pages import auth as auth_pages
 from credit_service.web.pages import common as page_common
@@ -101,7 +102,7 @@ def create_app(settings: Settings | None = None, *, context: Context | None = No
     app = Flask(__name__)
     app.url_map.converters["int"] = IdConverter
     app.config.update(_flask_config(settings))
-    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    app.json = JSONProvider(app)
     ctx = context or build_context(settings)
     app.extensions["credit_service"] = ctx
     if settings.catalogs_autoload:

@@ -327,16 +327,28 @@ def test_dsgs_import_reports_rows_it_cannot_file(ctx):
     unknown_violation = dsgs_row(entity, CF_WFXW="虚假宣传")
     missing_fine = dsgs_row(entity, CF_NR_FK="")
     bad_date = dsgs_row(entity, CF_JDRQ="2026年3月15日")
-    rows = [good, unknown_party, unknown_violation, missing_fine, bad_date]
+    # out of the domain range: date arithmetic on 9999-12-31 and decimal arithmetic on
+    # 1e999999999 overflowed and stopped the whole import; a decision cannot be future
+    out_of_range = [
+        dsgs_row(entity, CF_JDRQ="9999-12-31"),
+        dsgs_row(entity, CF_JDRQ="2026-11-26"),  # the day after today
+        dsgs_row(entity, CF_JDRQ="1900-01-01"),
+        dsgs_row(entity, CF_NR_FK="1e999999999"),
+    ]
+    rows = [good, unknown_party, unknown_violation, missing_fine, bad_date, *out_of_range]
 
     report = record_importer.import_records(ctx, SYSTEM, dsgs_csv(rows))
 
-    assert (report.rows, report.created, report.invalid) == (5, 1, 4)
+    assert (report.rows, report.created, report.invalid) == (9, 1, 8)
     assert sorted(errors_of(report)) == [
         (3, "party"),
         (4, "CF_WFXW"),
         (5, "CF_NR_FK"),
         (6, "CF_JDRQ"),
+        (7, "CF_JDRQ"),
+        (8, "CF_JDRQ"),
+        (9, "CF_JDRQ"),
+        (10, "CF_NR_FK"),
     ]
     assert "not registered" in next(e.reason for e in report.errors if e.column == "party")
     assert count(ctx, CreditRecord) == 1

@@ -397,3 +397,33 @@ def test_a_revocation_dated_out_of_bounds_is_quarantined_not_published(live_ctx,
     assert "日期不能早于上一环节" in reasons[f"revocation-{early}"]
     held = records_by_ref(live_ctx)
     assert {held[ref(late)].status, held[ref(early)].status} == {"active"}
+
+
+def test_changes_out_of_the_domain_range_are_quarantined_and_the_page_goes_on(
+    live_ctx, simulator
+):
+    """A revision past the 32-bit column, a decision dated 9999-12-31 or in year 1 and a
+    record decided in the future would fail in the database or in date arithmetic and roll
+    the page back (every later pull would stop there): they are quarantined instead."""
+    platform, control, client = simulator
+    owner = create_entity(live_ctx)
+    good, huge, later = (next(_numbers) for _ in range(3))
+    control.add_changes(
+        [
+            record_change(owner, good, "2026-11-01T09:00:00"),
+            record_change(owner, huge, "2026-11-01T09:00:01", revision=2**63),
+            decision_change("revocation", good, "2026-11-01T09:00:02", decided_on="9999-12-31"),
+            decision_change("repair", good, "2026-11-01T09:00:03", decided_on="0001-01-01"),
+            record_change(owner, later, "2026-11-01T09:00:04", CF_JDRQ="2026-12-25"),
+        ]
+    )
+
+    outcomes = pull_all(live_ctx, platform, client)
+
+    assert outcomes == Counter({"filed": 1, "quarantined": 4})
+    reasons = {q.change_id: q.reason for q in quarantined(live_ctx)}
+    assert reasons[f"record-{huge}-r{2**63}"].endswith(f"revision must be 1 to {2**31 - 1}")
+    assert "decided_on must not be after" in reasons[f"revocation-{good}"]
+    assert "decided_on must not be before 1949-10-01" in reasons[f"repair-{good}"]
+    assert "must not be after today" in reasons[f"record-{later}-r1"]
+    assert records_by_ref(live_ctx)[ref(good)].status == "active"

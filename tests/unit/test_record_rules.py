@@ -35,6 +35,7 @@ from credit_service.workdays import WorkdayCalendar
 
 CALENDAR = WorkdayCalendar(None)
 D = date.fromisoformat
+TODAY = D("2026-11-25")  # the suite's TEST_START
 PENALTY = "PAT-PEN-COUNTERFEIT"
 FINDING = "PAT-DIS-ABNORMAL-APPLICATION"
 COMMITMENT = "PAT-DIS-COMMITMENT-BREACH"
@@ -106,20 +107,20 @@ def finding_raw(**overrides: Any) -> dict[str, Any]:
 
 def errors_of(item: CatalogItem, raw: dict[str, Any]) -> dict[str, list[str]]:
     with pytest.raises(InvalidInput) as caught:
-        validate_fields(item, raw)
+        validate_fields(item, raw, TODAY)
     assert caught.value.errors
     return caught.value.errors
 
 
 def penalty_values(item: ItemGetter, types: list[str], **overrides: Any) -> dict[str, Any]:
-    return validate_fields(item(PENALTY), penalty_raw(types, **overrides))
+    return validate_fields(item(PENALTY), penalty_raw(types, **overrides), TODAY)
 
 
 # --------------------------------------------------------------------------- validate_fields
 
 
 def test_a_complete_penalty_validates_to_json_ready_values(item):
-    values = validate_fields(item(PENALTY), penalty_raw(["罚款", "没收违法所得"]))
+    values = validate_fields(item(PENALTY), penalty_raw(["罚款", "没收违法所得"]), TODAY)
     assert values["CF_CFLB"] == ["罚款", "没收违法所得"]
     assert values["CF_NR_FK"] == "5"
     assert values["CF_JDRQ"] == "2026-03-15"
@@ -173,7 +174,7 @@ def test_a_complete_penalty_validates_to_json_ready_values(item):
 )
 def test_field_values_are_converted_to_their_stored_form(item, code, field, raw, expected):
     base = penalty_raw(["罚款", "没收违法所得"]) if code == PENALTY else finding_raw()
-    values = validate_fields(item(code), {**base, field: raw})
+    values = validate_fields(item(code), {**base, field: raw}, TODAY)
     assert values[field] == expected
 
 
@@ -218,7 +219,7 @@ def counted_item(item: ItemGetter) -> CatalogItem:
 
 @pytest.mark.parametrize(("raw", "expected"), [("3", 3), (" 7 ", 7), (10, 10), (2.0, 2)])
 def test_integer_fields_take_whole_numbers(counted_item, raw, expected):
-    values = validate_fields(counted_item, finding_raw(repeat_count=raw))
+    values = validate_fields(counted_item, finding_raw(repeat_count=raw), TODAY)
     assert values["repeat_count"] == expected
 
 
@@ -287,7 +288,7 @@ def test_required_if_is_triggered_by_csv_text_too(item):
 def test_required_if_is_not_triggered_by_other_penalty_types(item, types):
     raw = penalty_raw([], CF_CFLB=types)
     assert "CF_NR_FK" not in raw
-    values = validate_fields(item(PENALTY), raw)
+    values = validate_fields(item(PENALTY), raw, TODAY)
     assert "CF_NR_FK" not in values
 
 
@@ -297,7 +298,7 @@ def test_a_required_if_field_when_given_is_still_checked(item):
 
 
 def test_envelope_reads_the_fields_the_item_names(item):
-    values = validate_fields(item(PENALTY), penalty_raw(CF_JDRQ="2026/03/15"))
+    values = validate_fields(item(PENALTY), penalty_raw(CF_JDRQ="2026/03/15"), TODAY)
     envelope = envelope_of(item(PENALTY), values)
     assert envelope.source_ref == "宣市监知罚〔2026〕12号"
     assert envelope.source_authority == "宣城市市场监督管理局"

@@ -9,9 +9,14 @@ from credit_service.access import ROLES
 from credit_service.audit import services as audit
 from credit_service.auth import accounts
 from credit_service.auth import services as auth_services
-from credit_service.pagination import MAX_ID
 from credit_service.web.access import allow, current_actor
-from credit_service.web.api.common import Blueprint, csv_response, service_context
+from credit_service.web.api.common import (
+    Blueprint,
+    DomainDateTime,
+    csv_response,
+    id_field,
+    service_context,
+)
 
 bp = Blueprint(
     "admin",
@@ -82,12 +87,12 @@ class AuditQueryArgsSchema(ma.Schema):
     action = ma.fields.String(validate=ma.validate.Length(max=64))
     object_type = ma.fields.String(validate=ma.validate.Length(max=40))
     object_id = ma.fields.String(validate=ma.validate.Length(max=100))
-    since = ma.fields.AwareDateTime(metadata={"description": "From (inclusive), with zone"})
-    until = ma.fields.AwareDateTime(metadata={"description": "Until (exclusive), with zone"})
+    since = DomainDateTime(metadata={"description": "From (inclusive), with zone"})
+    until = DomainDateTime(metadata={"description": "Until (exclusive), with zone"})
 
 
 class AuditPageArgsSchema(AuditQueryArgsSchema):
-    after_seq = ma.fields.Integer(validate=ma.validate.Range(min=0, max=MAX_ID))
+    after_seq = id_field(minimum=0)
     limit = ma.fields.Integer(load_default=100, validate=ma.validate.Range(min=1, max=1000))
 
 

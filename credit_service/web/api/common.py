@@ -4,16 +4,42 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 from collections.abc import Iterable, Iterator, Sequence
-from typing import IO
+from datetime import datetime
+from decimal import Decimal
+from typing import IO, Any
 
 import marshmallow as ma
-from flask import Response, current_app, request, stream_with_context
+from flask import Request, Response, current_app, request, stream_with_context
+from flask.json.provider import DefaultJSONProvider
 from flask_smorest import Blueprint as SmorestBlueprint
-from webargs.flaskparser import FlaskParser
+from webargs.flaskparser import FlaskParser, is_json_request
 
+from credit_service.bounds import EARLIEST_DATE, FUTURE_YEARS, MAX_ID, date_problem
 from credit_service.context import Context
 from credit_service.errors import InvalidInput
+
+
+def _read_int(text: str) -> int | float:
+    """A JSON integer. One with more digits than Python reads (4,300) comes as an
+    infinity, as a float literal too large already does (1e400): every field then refuses
+    it as out of range, naming the field, where parsing would have failed with a 500."""
+    try:
+        return int(text)
+    except ValueError:
+        return -math.inf if text.startswith("-") else math.inf
+
+
+class JSONProvider(DefaultJSONProvider):
+    """Flask's JSON, writing Chinese as it is and reading integers with ``_read_int``
+    (request.get_json and the arguments of every API view read through it)."""
+
+    ensure_ascii = False
+
+    def loads(self, s: str | bytes, **kwargs: Any) -> Any:
+        kwargs.setdefault("parse_int", _read_int)
+        return super().loads(s, **kwargs)
 
 
 class StrictParser(FlaskParser):
@@ -24,6 +50,13 @@ class StrictParser(FlaskParser):
         "query": ma.RAISE,
         "querystring": ma.RAISE,
     }
+
+    def _raw_load_json(self, req: Request) -> Any:
+        """As webargs' own, read through the app's JSONProvider (which webargs, calling
+        json.loads itself, would bypass). Bad UTF-8 is answered by webargs as before."""
+        if not is_json_request(req):
+            return ma.missing
+        return current_app.json.loads(req.get_data(cache=True).decode("utf-8"))
 
 
 class Blueprint(SmorestBlueprint):
@@ -99,6 +132,39 @@ def uploaded_csv() -> IO[str]:
     return io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
 
 
+class _InDomainRange:
+    """Mixin of the date fields: the value lies in the domain range of dates
+    (credit_service/bounds.py), else 422 naming the field."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)  # type: ignore[call-arg]
+        self.metadata.setdefault(  # type: ignore[attr-defined]
+            "x-range", f"{EARLIEST_DATE} to {FUTURE_YEARS} years after today"
+        )
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> Any:
+        loaded = super()._deserialize(value, attr, data, **kwargs)  # type: ignore[misc]
+        day = loaded.date() if isinstance(loaded, datetime) else loaded
+        problem = date_problem(day, service_context().today())
+        if problem:
+            raise ma.ValidationError(problem)
+        return loaded
+
+
+class DomainDate(_InDomainRange, ma.fields.Date):
+    """A date the API accepts: every input date is one of these."""
+
+
+class DomainDateTime(_InDomainRange, ma.fields.AwareDateTime):
+    """A time with its zone the API accepts, its day in the domain range of dates."""
+
+
+def id_field(minimum: int = 1, **kwargs: Any) -> ma.fields.Integer:
+    """An id, sequence number or version the API accepts: within the 32-bit columns
+    that hold them (credit_service/bounds.py), else 422 naming the field."""
+    return ma.fields.Integer(validate=ma.validate.Range(min=minimum, max=MAX_ID), **kwargs)
+
+
 class CursorArgsSchema(ma.Schema):
     cursor = ma.fields.String(metadata={"description": "Opaque cursor from next_cursor"})
     limit = ma.fields.Integer(load_default=50, validate=ma.validate.Range(min=1, max=500))
@@ -120,6 +186,22 @@ class ImportReportSchema(ma.Schema):
     errors_truncated = ma.fields.Boolean()
 
 
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")  # OWASP, CSV injection
+
+
+def csv_cell(value: object) -> object:
+    """A cell as every CSV of the service writes it. Text that a spreadsheet would read as
+    a formula (it starts with one of ``FORMULA_TRIGGERS``) gets a leading apostrophe, so
+    Excel and WPS show it as text: the names and words in our exports come from the
+    public (a registered name, a sign-in attempt's user name in the audit trail).
+    Numbers the service itself computed (int, float, Decimal) are written as they are:
+    -3 cannot carry a formula, and a spreadsheet must still read it as a number."""
+    if value is None or isinstance(value, int | float | Decimal):
+        return value
+    text = str(value)
+    return "'" + text if text.startswith(FORMULA_TRIGGERS) else text
+
+
 def csv_response(
     filename: str, header: Sequence[str], rows: Iterable[Sequence[object]]
 ) -> Response:
@@ -135,9 +217,9 @@ def _csv_chunks(header: Sequence[str], rows: Iterable[Sequence[object]]) -> Iter
     buffer = io.StringIO()
     buffer.write("\ufeff")
     writer = csv.writer(buffer)
-    writer.writerow(header)
+    writer.writerow(map(csv_cell, header))
     for row in rows:
-        writer.writerow(row)
+        writer.writerow(map(csv_cell, row))
         if buffer.tell() > 64_000:
             yield buffer.getvalue()
             buffer.seek(0)

@@ -16,7 +16,7 @@ from credit_service.dishonesty import checks, rules, services
 from credit_service.dishonesty.definitions import REMOVAL_REASONS
 from credit_service.records import services as record_services
 from credit_service.web.access import allow, current_actor
-from credit_service.web.api.common import Blueprint, service_context
+from credit_service.web.api.common import Blueprint, DomainDate, id_field, service_context
 from credit_service.web.api.records import RecordSchema
 
 bp = Blueprint(
@@ -97,7 +97,7 @@ class CaseSchema(ma.Schema):
 class ProposalSchema(ma.Schema):
     entity = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=40))
     record_ids = ma.fields.List(
-        ma.fields.Integer(validate=ma.validate.Range(min=1, max=2**31 - 1)),
+        id_field(),
         required=True,
         validate=ma.validate.Length(min=1, max=50),
     )
@@ -114,13 +114,13 @@ class PaperSchema(ma.Schema):
         validate=ma.validate.Length(max=rules.PAPER_REFERENCE_CHARS),
         metadata={"description": "its receipt or archive number (收文编号, 档案号)"},
     )
-    received_on = ma.fields.Date(
+    received_on = DomainDate(
         metadata={"description": "the day it was received, not later than today"}
     )
 
 
 class StepSchema(ma.Schema):
-    on = ma.fields.Date(
+    on = DomainDate(
         metadata={
             "description": "effective date (default today): not after today nor before the "
             "case's latest step (422 on 'on')"
@@ -155,7 +155,7 @@ class CaseQueryArgsSchema(ma.Schema):
 
 class RevocationSchema(ma.Schema):
     reason = ma.fields.String(required=True, validate=ma.validate.Length(min=4, max=500))
-    on = ma.fields.Date(
+    on = DomainDate(
         metadata={
             "description": "the revocation's date (default today): not after today nor "
             "before the decision revoked (422 on 'on'); a listing on the record comes down "

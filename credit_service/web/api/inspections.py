@@ -9,7 +9,13 @@ from credit_service.catalogs.schema import DOMAINS
 from credit_service.inspections import services
 from credit_service.inspections.models import OUTCOMES
 from credit_service.web.access import allow, current_actor
-from credit_service.web.api.common import Blueprint, csv_response, idempotency_key, service_context
+from credit_service.web.api.common import (
+    Blueprint,
+    DomainDate,
+    csv_response,
+    idempotency_key,
+    service_context,
+)
 from credit_service.web.api.tiers import EntityRefSchema
 
 bp = Blueprint(
@@ -53,8 +59,8 @@ class ConflictSchema(ma.Schema):
 
 class PlanCreateSchema(ma.Schema):
     region = ma.fields.String(required=True, validate=ma.validate.Length(equal=6))
-    period_start = ma.fields.Date(required=True)
-    period_end = ma.fields.Date(required=True)
+    period_start = DomainDate(required=True)
+    period_end = DomainDate(required=True)
     seed = ma.fields.String(
         validate=ma.validate.Regexp(r"^[A-Za-z0-9_-]{1,64}$"),
         metadata={"description": "Omit for a random one; kept with the plan"},

@@ -11,7 +11,14 @@ from flask.views import MethodView
 from credit_service.errors import InvalidInput
 from credit_service.repair import services
 from credit_service.web.access import allow, body_limit, current_actor
-from credit_service.web.api.common import Blueprint, accepts, idempotency_key, service_context
+from credit_service.web.api.common import (
+    Blueprint,
+    DomainDate,
+    accepts,
+    id_field,
+    idempotency_key,
+    service_context,
+)
 
 bp = Blueprint(
     "repair",
@@ -126,14 +133,14 @@ class ApplicationSchema(ma.Schema):
 
 class ReviewSchema(ma.Schema):
     reason = ma.fields.String(load_default="", validate=ma.validate.Length(max=4000))
-    on = ma.fields.Date(
+    on = DomainDate(
         metadata={
             "description": "the step's date (default today): not after today nor before "
             "the application's latest step (422 on 'on')"
         }
     )
-    expected_version = ma.fields.Integer(
-        metadata={"description": "the version the reviewer saw; 409 if it changed"}
+    expected_version = id_field(
+        minimum=0, metadata={"description": "the version the reviewer saw; 409 if it changed"}
     )
 
 

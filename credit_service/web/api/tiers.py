@@ -8,7 +8,7 @@ from flask.views import MethodView
 from credit_service.tiers import services
 from credit_service.tiers.definitions import TIER_CODES
 from credit_service.web.access import allow, current_actor
-from credit_service.web.api.common import Blueprint, csv_response, service_context
+from credit_service.web.api.common import Blueprint, DomainDate, csv_response, service_context
 
 bp = Blueprint(
     "tiers",
@@ -113,7 +113,7 @@ class OverrideCreateSchema(ma.Schema):
     identifier = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=40))
     tier = ma.fields.String(required=True, validate=ma.validate.OneOf(TIER_CODES))
     reason = ma.fields.String(required=True, validate=ma.validate.Length(min=4, max=500))
-    expires_on = ma.fields.Date(required=True)
+    expires_on = DomainDate(required=True)
 
 
 class OverrideSchema(ma.Schema):

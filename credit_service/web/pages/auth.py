@@ -36,6 +36,9 @@ def sign_in() -> Response:
             notice=request.args.get("notice"),
         )
     username = request.form.get("username", "").strip()
+    # where to go once signed in, settled before anything is written: a redirect that
+    # failed after the session and its audit row were committed would leave them behind
+    destination = forms.safe_next(request.form.get("next"), url_for("auth_pages.start"))
     if not forms.anonymous_csrf_ok():
         sessions.record_refused_sign_in(
             _ctx(), username, source_ip=request.remote_addr, outcome="csrf"
@@ -57,12 +60,9 @@ def sign_in() -> Response:
             username=username,
             next=request.form.get("next", ""),
         )
-    target = (
-        url_for("auth_pages.change_password", notice="sign_in.expired")
-        if signed_in.password_expired
-        else forms.safe_next(request.form.get("next"), url_for("auth_pages.start"))
-    )
-    response = redirect(target, code=303)
+    if signed_in.password_expired:
+        destination = url_for("auth_pages.change_password", notice="sign_in.expired")
+    response = redirect(destination, code=303)
     _set_session_cookie(response, signed_in.session_id)
     return response
 

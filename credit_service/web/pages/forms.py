@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+import re
 import secrets
 from urllib.parse import urlsplit
 
@@ -11,6 +12,7 @@ from flask import Response, g, request
 from credit_service.web.access import CSRF_FIELD
 
 ANON_CSRF_COOKIE = "cs_csrf"
+UNSAFE_IN_PATH = re.compile(r"[\x00-\x1f\x7f\\]")
 
 
 def anonymous_csrf_token() -> str:
@@ -44,8 +46,10 @@ def csrf_token() -> str:
 
 
 def safe_next(target: str | None, default: str) -> str:
-    """Redirect only to a path on this site (no open redirect)."""
-    if not target:
+    """Redirect only to a path on this site (no open redirect). A control character or a
+    backslash sends to ``default`` too: CR and LF cannot go into a Location header, and
+    browsers drop tabs and read a backslash as a slash (``/\\evil.example`` is ``//…``)."""
+    if not target or UNSAFE_IN_PATH.search(target):
         return default
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
