@@ -121,6 +121,7 @@ def create_app(settings: Settings | None = None, *, context: Context | None = No
     app.jinja_env.globals.update(t=i18n.translate, csrf_token=forms.csrf_token)
     page_common.install(app)
     app.extensions["limiter"] = init_rate_limits(app, settings)
+    app.before_request(hardening.check_request_size)
     app.before_request(partial(refresh_calendar, ctx))
     app.before_request(hardening.check_content_type)
     app.before_request(hardening.check_input_text)

@@ -1,4 +1,5 @@
-"""gunicorn as `make run` starts it (``--logger-class credit_service.logmask.GunicornLogger``):
+"""gunicorn as `make run` starts it (``-c python:credit_service.web.gunicorn_conf``, whose
+logger class is ``credit_service.logmask.GunicornLogger``):
 its access log never holds a resident ID number, even of a request that names one."""
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from tests.factories import unique_resident_id, unique_uscc
 
 GUNICORN = Path(sys.executable).parent / "gunicorn"
 ROOT = Path(__file__).resolve().parents[2]
+CONFIG = "python:credit_service.web.gunicorn_conf"  # as the Makefile's serve target
 
 
 def free_port() -> int:
@@ -46,9 +48,8 @@ def served(live_ctx, db_kind, tmp_path):  # type: ignore[no-untyped-def]
         "DATA_DIR": str(tmp_path / "data"),
         "SECRET_KEY": "test-secret",
     }
-    command = [str(GUNICORN), "--workers", "1", "--bind", f"127.0.0.1:{port}",
-               "--access-logfile", str(log),
-               "--logger-class", "credit_service.logmask.GunicornLogger", "wsgi:app"]  # fmt: skip
+    command = [str(GUNICORN), "-c", CONFIG, "--workers", "1", "--bind", f"127.0.0.1:{port}",
+               "--access-logfile", str(log), "wsgi:app"]  # fmt: skip
     process = subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
     try:
