@@ -17,7 +17,7 @@ from credit_service.catalogs import services as catalog_services
 from credit_service.config import Settings
 from credit_service.context import Context, build_context, refresh_calendar
 from credit_service.pagination import MAX_ID
-from credit_service.web import access, docs, errors, hardening, i18n
+from credit_service.web import access, docs, errors, hardening, i18n, openapi
 from credit_service.web.api import (
     accounts,
     admin,
@@ -112,7 +112,7 @@ def create_app(settings: Settings | None = None, *, context: Context | None = No
             x_for=settings.proxy_hops,  # type: ignore[method-assign]
             x_proto=settings.proxy_hops,
         )
-    api = ProblemApi(app)
+    api = ProblemApi(app, spec_kwargs={"extra_plugins": [openapi.AccessPlugin(app)]})
     for blueprint in BLUEPRINTS:
         api.register_blueprint(blueprint)
     for page in PAGES:
@@ -143,7 +143,6 @@ def _flask_config(settings: Settings) -> dict[str, object]:
         "OPENAPI_JSON_PATH": "openapi.json",
         "API_SPEC_OPTIONS": {
             "info": {"description": "REST API. Errors are RFC 9457 problem+json."},
-            "components": {"securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}}},
         },
     }
 
