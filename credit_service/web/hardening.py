@@ -87,7 +87,8 @@ def check_upload_text() -> None:
     so an anonymous caller never makes the service parse a large upload."""
     if request.routing_exception is not None or request.mimetype != "multipart/form-data":
         return None
-    _refuse_nul([(k, k + v) for k, v in request.form.items(multi=True)])
+    # a part whose name werkzeug cannot read (a CR in it) comes with the name None
+    _refuse_nul([(k or "", (k or "") + v) for k, v in request.form.items(multi=True)])
 
 
 def _refuse_nul(texts: list[tuple[str, object]]) -> None:

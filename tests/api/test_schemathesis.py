@@ -263,6 +263,24 @@ def test_a_nul_character_in_an_upload_forms_text_field_is_422(client, auth, ctx)
     assert anonymous.status_code == 401  # refused before the body is read
 
 
+def test_a_form_part_with_an_unreadable_name_is_not_500(client, auth):
+    """A multipart part whose name holds a carriage return (werkzeug gives it the name
+    None), next to the file."""
+    body = (
+        b"--b\r\nContent-Disposition: form-data; name=\"a\rb\"\r\n\r\nx\r\n"
+        b'--b\r\nContent-Disposition: form-data; name="file"; filename="a.csv"\r\n\r\nx\r\n'
+        b"--b--\r\n"
+    )
+    response = client.post(
+        "/api/v1/entities/imports",
+        data=body,
+        content_type="multipart/form-data; boundary=b",
+        headers=auth("regulator"),
+    )
+    assert response.status_code in (400, 415, 422), response.get_data(as_text=True)
+    assert response.mimetype == "application/problem+json"
+
+
 def test_a_nul_character_in_a_csv_is_422(client, auth):
     text = "kind,identifier,name,region_code\norganisation,x,a\x00b,341802\n"
     response = client.post(
