@@ -293,6 +293,24 @@ def test_a_nul_character_in_a_csv_is_422(client, auth):
     assert response.get_json()["code"] == "nul-character"
 
 
+@pytest.mark.parametrize("value", [0, 1, "true", "yes", None])
+def test_a_boolean_field_takes_only_true_or_false(client, auth, value):
+    """The document says ``type: boolean``: 0, 1 and strings are refused, as schemathesis
+    found the service accepting (PATCH /inspectors {"active": 0})."""
+    made = client.post(
+        "/api/v1/inspectors",
+        json={"badge_no": f"皖执B{value!r}", "name": "检查员", "office_region": "341802"},
+        headers=auth("regulator"),
+    )
+    assert made.status_code == 201, made.get_data(as_text=True)
+    path = f"/api/v1/inspectors/{made.get_json()['id']}"
+    refused = client.patch(path, json={"active": value}, headers=auth("regulator"))
+    assert refused.status_code == 422, refused.get_data(as_text=True)
+    assert set(refused.get_json()["errors"]) == {"active"}
+    accepted = client.patch(path, json={"active": False}, headers=auth("regulator"))
+    assert accepted.status_code == 200 and accepted.get_json()["active"] is False
+
+
 def test_a_json_body_nested_too_deep_is_400_not_500(client, auth):
     response = client.post(
         "/api/v1/entities",

@@ -99,6 +99,16 @@ def uploaded_csv() -> IO[str]:
     return io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
 
 
+class StrictBoolean(ma.fields.Boolean):
+    """A JSON ``true`` or ``false`` and nothing else: marshmallow's Boolean also takes 0,
+    1, "yes", "on"…, which the OpenAPI document (``type: boolean``) says are refused."""
+
+    def _deserialize(self, value, attr, data, **kwargs):  # type: ignore[no-untyped-def]
+        if not isinstance(value, bool):
+            raise self.make_error("invalid", input=value)
+        return value
+
+
 class CursorArgsSchema(ma.Schema):
     cursor = ma.fields.String(metadata={"description": "Opaque cursor from next_cursor"})
     limit = ma.fields.Integer(load_default=50, validate=ma.validate.Range(min=1, max=500))

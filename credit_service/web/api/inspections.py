@@ -9,7 +9,13 @@ from credit_service.catalogs.schema import DOMAINS
 from credit_service.inspections import services
 from credit_service.inspections.models import OUTCOMES
 from credit_service.web.access import allow, current_actor
-from credit_service.web.api.common import Blueprint, csv_response, idempotency_key, service_context
+from credit_service.web.api.common import (
+    Blueprint,
+    StrictBoolean,
+    csv_response,
+    idempotency_key,
+    service_context,
+)
 from credit_service.web.api.tiers import EntityRefSchema
 
 bp = Blueprint(
@@ -37,7 +43,7 @@ class InspectorCreateSchema(ma.Schema):
 
 
 class InspectorUpdateSchema(ma.Schema):
-    active = ma.fields.Boolean(required=True)
+    active = StrictBoolean(required=True)
 
 
 class ConflictCreateSchema(ma.Schema):

@@ -11,7 +11,13 @@ from flask.views import MethodView
 from credit_service.errors import InvalidInput
 from credit_service.repair import services
 from credit_service.web.access import allow, body_limit, current_actor
-from credit_service.web.api.common import Blueprint, accepts, idempotency_key, service_context
+from credit_service.web.api.common import (
+    Blueprint,
+    StrictBoolean,
+    accepts,
+    idempotency_key,
+    service_context,
+)
 
 bp = Blueprint(
     "repair",
@@ -63,7 +69,7 @@ class ApplicationCreateSchema(ma.Schema):
     target = ma.fields.String(required=True, validate=ma.validate.Length(max=40))
     reason = ma.fields.String(required=True, validate=ma.validate.Length(min=4, max=2000))
     measures_taken = ma.fields.String(required=True, validate=ma.validate.Length(min=4, max=4000))
-    obligations_performed = ma.fields.Boolean(required=True)
+    obligations_performed = StrictBoolean(required=True)
     commitment_version = ma.fields.String(required=True, validate=ma.validate.Length(max=40))
     contact = ma.fields.String(required=True, validate=ma.validate.Length(min=2, max=200))
 
