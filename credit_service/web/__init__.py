@@ -112,7 +112,9 @@ def create_app(settings: Settings | None = None, *, context: Context | None = No
             x_for=settings.proxy_hops,  # type: ignore[method-assign]
             x_proto=settings.proxy_hops,
         )
-    api = ProblemApi(app, spec_kwargs={"extra_plugins": [openapi.AccessPlugin(app)]})
+    documentation = openapi.AccessPlugin(app, ctx)
+    api = ProblemApi(app, spec_kwargs={"extra_plugins": [documentation]})
+    api.ma_plugin.converter.add_attribute_function(documentation.catalog_values())
     for blueprint in BLUEPRINTS:
         api.register_blueprint(blueprint)
     for page in PAGES:
@@ -142,7 +144,12 @@ def _flask_config(settings: Settings) -> dict[str, object]:
         "OPENAPI_URL_PREFIX": "/api",
         "OPENAPI_JSON_PATH": "openapi.json",
         "API_SPEC_OPTIONS": {
-            "info": {"description": "REST API. Errors are RFC 9457 problem+json."},
+            "info": {
+                "description": "REST API. Errors are RFC 9457 problem+json. No text (path, query, "
+                "form or JSON body) may hold a NUL character (422 nul-character). Each "
+                "operation names the roles that may call it (x-roles) and the token scopes "
+                "it needs (x-token-scopes); public ones have no security requirement."
+            },
         },
     }
 

@@ -1,4 +1,5 @@
-"""Who may call each operation, in the OpenAPI document.
+"""Who may call each operation, and what its identifiers and catalog values are, in the
+OpenAPI document.
 
 Drawn from the same ``@allow``/``@public`` declarations that access control enforces
 (``credit_service/web/access.py``), so the document cannot say otherwise than the
@@ -6,6 +7,11 @@ service: a public operation has ``security: []``; every other one names the bear
 and the session cookie as ways to authenticate, the roles that may call it
 (``x-roles``), the token scopes it needs (``x-token-scopes``), and its 401 and 403
 answers (problem+json).
+
+Fields and path parameters that take an identifier say so with a format
+(``credit-identifier``, ``uscc``: ``credit_service/web/api/common.py``); fields whose
+values come from the catalogs (``values_from`` in their metadata) get them as an enum,
+from the catalogs the service runs with.
 """
 
 from __future__ import annotations
@@ -15,7 +21,9 @@ from typing import Any
 from apispec import APISpec, BasePlugin
 from flask import Flask
 
+from credit_service.context import Context
 from credit_service.web import access
+from credit_service.web.api.common import IDENTIFIER
 
 BEARER, COOKIE = "bearerAuth", "sessionCookie"
 SECURITY_SCHEMES = {
@@ -36,16 +44,41 @@ SECURITY_SCHEMES = {
 REFUSALS = {"401": "UNAUTHORIZED", "403": "FORBIDDEN"}
 
 
-class AccessPlugin(BasePlugin):
-    """apispec plugin: each operation's security from its access declaration."""
+CATALOG_VALUES = {"purposes": lambda ctx: sorted(ctx.catalogs.purposes)}
+PATH_FORMATS = {"identifier": IDENTIFIER}  # path parameters by name
 
-    def __init__(self, app: Flask) -> None:
-        self.app = app
+
+class AccessPlugin(BasePlugin):
+    """apispec plugin: each operation's security from its access declaration, the format
+    of its identifier path parameters, the catalog values of its fields."""
+
+    def __init__(self, app: Flask, ctx: Context) -> None:
+        self.app, self.ctx = app, ctx
 
     def init_spec(self, spec: APISpec) -> None:
         super().init_spec(spec)
         for name, scheme in SECURITY_SCHEMES.items():
             spec.components.security_scheme(name, scheme)
+
+    def catalog_values(self) -> Any:
+        """A marshmallow attribute function (apispec binds it to its converter): the enum of
+        a field drawn from the catalogs."""
+        ctx = self.ctx
+
+        def values(converter: Any, field: Any, **kwargs: Any) -> dict[str, Any]:
+            source = field.metadata.get("values_from")
+            return {"enum": CATALOG_VALUES[source](ctx)} if source else {}
+
+        return values
+
+    def path_helper(
+        self, path: str | None = None, operations: dict | None = None, **kwargs: Any
+    ) -> None:
+        for parameter in kwargs.get("parameters") or ():
+            described = parameter.get("in") == "path" and PATH_FORMATS.get(parameter.get("name"))
+            if described:
+                parameter.setdefault("schema", {}).update({"format": described["format"]})
+                parameter.setdefault("description", described["description"])
 
     def operation_helper(
         self, path: str | None = None, operations: dict | None = None, **kwargs: Any

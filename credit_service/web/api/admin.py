@@ -11,7 +11,7 @@ from credit_service.auth import accounts
 from credit_service.auth import services as auth_services
 from credit_service.pagination import MAX_ID
 from credit_service.web.access import allow, current_actor
-from credit_service.web.api.common import Blueprint, csv_response, service_context
+from credit_service.web.api.common import USCC, Blueprint, csv_response, service_context
 
 bp = Blueprint(
     "admin",
@@ -43,7 +43,7 @@ class UserCreateSchema(ma.Schema):
     display_name = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=100))
     role = ma.fields.String(required=True, validate=ma.validate.OneOf(ROLES))
     region_code = ma.fields.String(validate=ma.validate.Length(equal=6))
-    uscc = ma.fields.String(validate=ma.validate.Length(max=40))
+    uscc = ma.fields.String(validate=ma.validate.Length(max=40), metadata=USCC)
     password = ma.fields.String(
         validate=ma.validate.Length(max=128), metadata={"description": "Omit for machine clients"}
     )

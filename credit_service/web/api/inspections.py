@@ -10,6 +10,7 @@ from credit_service.inspections import services
 from credit_service.inspections.models import OUTCOMES
 from credit_service.web.access import allow, current_actor
 from credit_service.web.api.common import (
+    IDENTIFIER,
     Blueprint,
     StrictBoolean,
     csv_response,
@@ -47,7 +48,9 @@ class InspectorUpdateSchema(ma.Schema):
 
 
 class ConflictCreateSchema(ma.Schema):
-    entity = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=40))
+    entity = ma.fields.String(
+        required=True, validate=ma.validate.Length(min=1, max=40), metadata=IDENTIFIER
+    )
     reason = ma.fields.String(required=True, validate=ma.validate.Length(min=2, max=500))
 
 
