@@ -36,15 +36,16 @@ seed: migrate
 	$(BIN)/flask sync demo-platform --port $(SIM_PORT)
 	$(BIN)/flask demo account
 
-# The service (gunicorn), the provincial-platform simulator and the scheduler, together;
-# Ctrl-C stops all three.
+# The service (gunicorn, with its settings in credit_service/web/gunicorn_conf.py: masked
+# logs, request limits, problem+json errors), the provincial-platform simulator and the
+# scheduler, together; Ctrl-C stops all three.
 serve: $(VENV)/.installed
 	@trap 'kill $$SIM $$SCHED 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/python -m credit_service.simulator --platforms-file instance/platforms.yaml & SIM=$$!; \
 	sleep 1; $(BIN)/flask sync demo-feed || true; \
 	$(BIN)/python -m schedulers & SCHED=$$!; \
-	$(BIN)/gunicorn --workers $(WORKERS) --bind $(HOST):$(PORT) --access-logfile - \
-	  --logger-class credit_service.logmask.GunicornLogger wsgi:app
+	$(BIN)/gunicorn -c python:credit_service.web.gunicorn_conf --workers $(WORKERS) \
+	  --bind $(HOST):$(PORT) --access-logfile - wsgi:app
 
 run: seed serve
 

@@ -30,7 +30,7 @@ from credit_service.entities.models import Entity
 from credit_service.errors import Conflict, Forbidden, InvalidInput, NotFound
 from credit_service.files import write_private
 from credit_service.records.models import CreditRecord
-from credit_service.repair import rules
+from credit_service.repair import pdf_content, rules
 from credit_service.repair.models import OPEN_STATES, RepairApplication, RepairEvidence, RepairStep
 from credit_service.step_dates import ensure_step_date
 from credit_service.sync import outbox
@@ -351,8 +351,8 @@ def add_evidence(
     ctx: Context, actor: Actor, application_id: int, *, filename: str, stream: IO[bytes]
 ) -> dict[str, Any]:
     """Store one evidence file: PDF, JPEG or PNG judged by content (an extension in the
-    name must agree with it), within the size and count limits, under a generated name
-    outside any served folder, with its SHA-256.
+    name must agree with it), a PDF without active content, within the size and count
+    limits, under a generated name outside any served folder, with its SHA-256.
 
     :raises InvalidInput: the file is refused (nothing is stored).
     """
@@ -376,6 +376,8 @@ def add_evidence(
     mismatch = rules.extension_problem(filename, kind)
     if mismatch:
         raise InvalidInput(mismatch, code="file-name-mismatch", errors={"file": [mismatch]})
+    if kind == "application/pdf":
+        _refuse_active_content(data)
     stored = secrets.token_hex(16)
     path = _evidence_folder(ctx) / stored
     try:
@@ -389,6 +391,27 @@ def add_evidence(
     except BaseException:
         path.unlink(missing_ok=True)  # the row was rolled back: leave no orphan file
         raise
+
+
+PDF_REFUSALS = {
+    "pdf-active-content": "the PDF carries active content ({reason}: scripts, actions run "
+    "on opening, launching or submitting); send it without, e.g. printed again to PDF; "
+    "PDF含有脚本或自动执行的动作，请去除后（如重新打印为PDF）再上传",
+    "pdf-unreadable": "the PDF cannot be checked for active content ({reason}); send it "
+    "printed again to PDF; 无法检查该PDF是否含有脚本，请重新打印为PDF后上传",
+}
+
+
+def _refuse_active_content(data: bytes) -> None:
+    """A PDF that would run something when the reviewer opens it is refused, as is one
+    that cannot be checked (``pdf_content``).
+
+    :raises InvalidInput: ``pdf-active-content`` or ``pdf-unreadable`` on the file field.
+    """
+    finding = pdf_content.check(data)
+    if finding is not None:
+        detail = PDF_REFUSALS[finding.code].format(reason=finding.reason)
+        raise InvalidInput(detail, code=finding.code, errors={"file": [detail]})
 
 
 def _ensure_open(application: RepairApplication) -> None:

@@ -17,7 +17,7 @@ from credit_service.bounds import MAX_ID
 from credit_service.catalogs import services as catalog_services
 from credit_service.config import Settings
 from credit_service.context import Context, build_context, refresh_calendar
-from credit_service.web import access, docs, errors, hardening, i18n
+from credit_service.web import access, docs, errors, hardening, i18n, openapi
 from credit_service.web.api import (
     accounts,
     admin,
@@ -113,7 +113,9 @@ def create_app(settings: Settings | None = None, *, context: Context | None = No
             x_for=settings.proxy_hops,  # type: ignore[method-assign]
             x_proto=settings.proxy_hops,
         )
-    api = ProblemApi(app)
+    documentation = openapi.AccessPlugin(app, ctx)
+    api = ProblemApi(app, spec_kwargs={"extra_plugins": [documentation]})
+    api.ma_plugin.converter.add_attribute_function(documentation.catalog_values())
     for blueprint in BLUEPRINTS:
         api.register_blueprint(blueprint)
     for page in PAGES:
@@ -122,6 +124,7 @@ def create_app(settings: Settings | None = None, *, context: Context | None = No
     app.jinja_env.globals.update(t=i18n.translate, csrf_token=forms.csrf_token)
     page_common.install(app)
     app.extensions["limiter"] = init_rate_limits(app, settings)
+    app.before_request(hardening.check_request_size)
     app.before_request(partial(refresh_calendar, ctx))
     app.before_request(hardening.check_content_type)
     app.before_request(hardening.check_input_text)
@@ -142,8 +145,12 @@ def _flask_config(settings: Settings) -> dict[str, object]:
         "OPENAPI_URL_PREFIX": "/api",
         "OPENAPI_JSON_PATH": "openapi.json",
         "API_SPEC_OPTIONS": {
-            "info": {"description": "REST API. Errors are RFC 9457 problem+json."},
-            "components": {"securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}}},
+            "info": {
+                "description": "REST API. Errors are RFC 9457 problem+json. No text (path, query, "
+                "form or JSON body) may hold a NUL character (422 nul-character). Each "
+                "operation names the roles that may call it (x-roles) and the token scopes "
+                "it needs (x-token-scopes); public ones have no security requirement."
+            },
         },
     }
 

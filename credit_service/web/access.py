@@ -48,6 +48,11 @@ class AccessRule:
     def is_public(self) -> bool:
         return self.public_reason is not None
 
+    def token_scopes(self, method: str) -> tuple[str, ...]:
+        """The scopes of which a token needs one for ``method``: the endpoint's own, else
+        'read' for safe methods and 'write' for the others."""
+        return self.scopes or (("read",) if method in SAFE_METHODS else ("write",))
+
 
 def allow(*roles: str, scopes: tuple[str, ...] = ()) -> Callable[[F], F]:
     """Declare the roles that may call the decorated view, and the token scopes it needs
@@ -166,7 +171,7 @@ def _check_scope(rule: AccessRule) -> None:
     endpoint names its own scopes (credit checks, sync, audit, administration)."""
     if g.actor.via != "token":
         return
-    wanted = rule.scopes or (("read",) if request.method in SAFE_METHODS else ("write",))
+    wanted = rule.token_scopes(request.method)
     if not set(wanted) & g.actor.scopes:
         _deny(
             Forbidden(

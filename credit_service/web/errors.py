@@ -39,9 +39,11 @@ TITLES = {
     405: "Method not allowed",
     409: "Conflict",
     413: "Request body too large",
+    414: "URI too long",
     415: "Unsupported media type",
     422: "Invalid input",
     429: "Too many requests",
+    431: "Request header fields too large",
     500: "Internal server error",
     502: "Upstream error",
     503: "Service unavailable",
@@ -52,8 +54,10 @@ DETAILS = {
     404: "no such resource; 未找到资源",
     405: "this method is not allowed here; 不支持该请求方法",
     413: "the request body exceeds the size limit; 请求体超过大小限制",
+    414: "the URL is too long; 请求地址过长",
     415: "send the body as application/json; 请以 application/json 提交",
     429: "too many requests, retry later; 请求过于频繁，请稍后重试",
+    431: "the request headers are too many or too large; 请求头过多或过大",
     500: "an internal error occurred; it has been logged; 服务器内部错误，已记录",
 }
 
@@ -83,15 +87,8 @@ def problem(
     **extensions: Any,
 ) -> Response:
     """A problem+json response; ``code`` becomes the type URI's last segment."""
-    code = code or _slug(status)
-    body: dict[str, Any] = {
-        "type": PROBLEM_TYPE_BASE + code,
-        "title": TITLES.get(status, "Error"),
-        "status": status,
-        "detail": detail or DETAILS.get(status, TITLES.get(status, "Error")),
-        "instance": request.path if request else None,
-        "code": code,
-    }
+    body = problem_document(status, detail=detail, code=code)
+    body["instance"] = request.path if request else None
     if errors:
         body["errors"] = errors
     extra = {k: v for k, v in extensions.items() if v is not None}
@@ -101,6 +98,20 @@ def problem(
     for name, value in (headers or {}).items():
         response.headers[name] = value
     return response
+
+
+def problem_document(
+    status: int, *, detail: str | None = None, code: str | None = None
+) -> dict[str, Any]:
+    """The members every problem has (also written by gunicorn, outside any request)."""
+    code = code or _slug(status)
+    return {
+        "type": PROBLEM_TYPE_BASE + code,
+        "title": TITLES.get(status, "Error"),
+        "status": status,
+        "detail": detail or DETAILS.get(status, TITLES.get(status, "Error")),
+        "code": code,
+    }
 
 
 def _slug(status: int) -> str:

@@ -1,4 +1,4 @@
-"""Request and response hardening: body media types, security headers."""
+"""Request and response hardening: request sizes, body media types, security headers."""
 
 from __future__ import annotations
 
@@ -8,6 +8,11 @@ from credit_service.errors import InvalidInput
 from credit_service.web.api.common import ACCEPTS_ATTR
 from credit_service.web.errors import problem
 
+# The service's own request limits, below gunicorn's (credit_service/web/gunicorn_conf.py)
+# so that the app answers them as problem+json.
+MAX_URL_BYTES = 4096  # path and query string as sent (percent-encoded)
+MAX_HEADER_FIELD_BYTES = 8190  # one header line, name and value
+MAX_HEADER_FIELDS = 100
 JSON = frozenset({"application/json"})
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 CSP = (
@@ -15,6 +20,23 @@ CSP = (
     "font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
     "frame-ancestors 'none'"
 )
+
+
+def check_request_size() -> Response | None:
+    """Answer 414 for a URL, 431 for headers beyond the service's limits (before anything
+    else reads them)."""
+    environ = request.environ
+    raw_uri = environ.get("RAW_URI") or environ.get("REQUEST_URI") or request.full_path
+    if len(raw_uri.encode("latin-1", "replace")) > MAX_URL_BYTES:
+        return problem(414)
+    fields = list(request.headers.items())
+    too_large = any(
+        len(name) + len(value) + 2 > MAX_HEADER_FIELD_BYTES
+        for name, value in fields
+    )  # fmt: skip
+    if too_large or len(fields) > MAX_HEADER_FIELDS:
+        return problem(431)
+    return None
 
 
 def check_content_type() -> Response | None:
@@ -65,7 +87,8 @@ def check_upload_text() -> None:
     so an anonymous caller never makes the service parse a large upload."""
     if request.routing_exception is not None or request.mimetype != "multipart/form-data":
         return None
-    _refuse_nul([(k, k + v) for k, v in request.form.items(multi=True)])
+    # a part whose name werkzeug cannot read (a CR in it) comes with the name None
+    _refuse_nul([(k or "", (k or "") + v) for k, v in request.form.items(multi=True)])
 
 
 def _refuse_nul(texts: list[tuple[str, object]]) -> None:

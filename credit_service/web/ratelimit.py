@@ -7,7 +7,7 @@ workers serve.
 
 from __future__ import annotations
 
-from flask import Flask, current_app, request
+from flask import Flask, Response, current_app, request
 from flask_limiter import Limiter, RequestLimit
 from flask_limiter.util import get_remote_address
 
@@ -31,6 +31,9 @@ def _not_public() -> bool:
 
 def init_rate_limits(app: Flask, settings: Settings) -> Limiter:
     """Limit every public endpoint, and sign-in more tightly (only its POSTs count)."""
+    # Registered before the limiter's own after-request hook, so it runs after it (Flask
+    # runs them last registered first) and sees the header the limiter added.
+    app.after_request(_retry_after_only_when_refused)
     limiter = Limiter(
         key_func=get_remote_address,
         app=app,
@@ -49,6 +52,19 @@ def init_rate_limits(app: Flask, settings: Settings) -> Limiter:
             settings.ratelimit_signin, methods=["POST"], on_breach=on_breach
         )(view)
     return limiter
+
+
+RETRY_STATUSES = frozenset({429, 503})
+
+
+def _retry_after_only_when_refused(response: Response) -> Response:
+    """flask-limiter's headers include Retry-After on every answer of a limited endpoint,
+    a 200 included; RFC 9110 gives it meaning on 503 and 3xx, RFC 6585 on 429. Keep the
+    X-RateLimit-* headers, and Retry-After only where it tells a refused client when to
+    come back."""
+    if response.status_code not in RETRY_STATUSES:
+        response.headers.pop("Retry-After", None)
+    return response
 
 
 def _audit_limited_sign_in(limit: RequestLimit) -> None:

@@ -9,6 +9,7 @@ import pytest
 
 from credit_service.access import SYSTEM
 from credit_service.auth import services as auth_services
+from credit_service.web import hardening
 from credit_service.web.access import public
 from tests.factories import LANGXI, XUANZHOU, create_entity, penalty_fields, unique_uscc
 
@@ -193,6 +194,23 @@ def test_body_over_the_limit_is_413(client, auth):
 
 
 # --- 415 -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("path", "headers", "status"),
+    [
+        ("/api/v1/catalogs?q=" + "a" * (hardening.MAX_URL_BYTES - 18), {}, 414),
+        ("/api/v1/catalogs", {"X-Big": "a" * hardening.MAX_HEADER_FIELD_BYTES}, 431),
+        ("/api/v1/catalogs", {f"X-{n}": "1" for n in range(hardening.MAX_HEADER_FIELDS)}, 431),
+    ],
+    ids=["url", "header-field", "header-count"],
+)
+def test_a_url_or_headers_beyond_the_limits_are_414_and_431(client, auth, path, headers, status):
+    """Signed in or not: the size is refused before anything reads the request (the
+    served check, through gunicorn, is in tests/integration/test_gunicorn_errors.py)."""
+    for caller in ({}, auth("regulator")):
+        assert_problem(client.get(path, headers={**caller, **headers}), status)
+    assert client.get(path[: hardening.MAX_URL_BYTES]).status_code != 414
 
 
 def test_text_plain_to_a_json_endpoint_is_415(client, auth):

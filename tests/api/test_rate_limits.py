@@ -138,6 +138,25 @@ def test_the_public_limit_reports_the_remaining_requests(ctx):
     assert response.headers["X-RateLimit-Remaining"] == "4"
 
 
+def test_only_refusals_say_when_to_retry(ctx):
+    """Retry-After belongs to 429 and 503 (RFC 6585, RFC 9110): an answer that refuses
+    nothing, a 404 included, carries the X-RateLimit-* headers but no Retry-After."""
+    client = app_with(ctx, ratelimit_public="2 per minute").test_client()
+
+    answers = [
+        client.get("/api/v1/catalogs"),
+        client.get("/api/v1/catalogs/no-such-domain"),
+        client.post("/api/v1/catalogs"),
+        client.get("/api/v1/catalogs"),
+    ]
+    refused = client.get("/api/v1/catalogs")
+
+    assert [r.status_code for r in answers] == [200, 404, 405, 200]
+    assert [r.headers.get("X-RateLimit-Remaining") for r in answers] == ["1", "1", None, "0"]
+    assert [r.headers.get("Retry-After") for r in answers] == [None] * 4
+    assert_too_many(refused)
+
+
 def test_authenticated_endpoints_are_not_limited_by_the_public_rule(ctx, auth):
     application = app_with(ctx, ratelimit_public="5 per minute")
     client = application.test_client()

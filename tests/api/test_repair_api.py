@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 
 from credit_service.clock import local_noon
 from credit_service.repair.models import RepairApplication, RepairEvidence
+from tests import pdfs
 from tests.factories import LANGXI, create_entity, file_penalty
 
 D = date.fromisoformat
@@ -287,6 +288,44 @@ def test_a_refused_file_stores_nothing(ctx, client, penalised, content, name, co
         assert "does not match the content" in error and "文件扩展名与文件内容不符" in error
     assert evidence_rows(ctx, app["id"]) == 0
     assert evidence_files(ctx) == before
+
+
+@pytest.mark.parametrize(
+    ("content", "code"),
+    [
+        (pdfs.SCRIPT_ON_OPEN, "pdf-active-content"),
+        (pdfs.ESCAPED_SCRIPT, "pdf-active-content"),
+        (pdfs.SCRIPT_IN_OBJECT_STREAM, "pdf-active-content"),
+        (pdfs.pdf(pdfs.CATALOG, b"<< /N 1 /First 4 /Filter /LZWDecode >>\nstream\nx\nendstream"),
+         "pdf-unreadable"),
+    ],
+    ids=["open-action", "escaped-names", "object-stream", "unreadable"],
+)  # fmt: skip
+def test_a_pdf_with_active_content_is_refused_on_its_file_field(
+    ctx, client, penalised, content, code
+):
+    _, record, enterprise = penalised
+    app = submitted(client, enterprise, f"record:{record['id']}")
+    before = evidence_files(ctx)
+
+    response = upload(client, enterprise, app["id"], content, "证明.pdf")
+
+    assert response.status_code == 422, response.get_json()
+    assert response.mimetype == "application/problem+json"
+    problem = response.get_json()
+    assert problem["code"] == code
+    (error,) = problem["errors"]["file"]
+    assert "PDF" in error and error == problem["detail"]
+    assert evidence_rows(ctx, app["id"]) == 0
+    assert evidence_files(ctx) == before
+
+
+def test_a_pdf_that_opens_at_a_page_is_accepted(client, penalised):
+    _, record, enterprise = penalised
+    app = submitted(client, enterprise, f"record:{record['id']}")
+    for content in (pdfs.CLEAN, pdfs.OPENS_AT_A_PAGE):
+        response = upload(client, enterprise, app["id"], content, "证明.pdf")
+        assert response.status_code == 201, response.get_json()
 
 
 def test_a_file_of_exactly_the_limit_is_accepted(ctx, client, penalised):

@@ -1,4 +1,5 @@
-"""gunicorn as `make run` starts it (``--logger-class credit_service.logmask.GunicornLogger``):
+"""gunicorn as `make run` starts it (``-c python:credit_service.web.gunicorn_conf``, whose
+logger class is ``credit_service.logmask.GunicornLogger``):
 its access log never holds a resident ID number, even of a request that names one."""
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from tests.factories import unique_resident_id, unique_uscc
 
 GUNICORN = Path(sys.executable).parent / "gunicorn"
 ROOT = Path(__file__).resolve().parents[2]
+CONFIG = "python:credit_service.web.gunicorn_conf"  # as the Makefile's serve target
 
 
 def free_port() -> int:
@@ -49,9 +51,8 @@ def gunicorn(live_ctx, tmp_path: Path, *options: str, workers: int = 1) -> Itera
         "DATA_DIR": str(tmp_path / "data"),
         "SECRET_KEY": "test-secret",
     }
-    command = [str(GUNICORN), "--workers", str(workers), "--bind", f"127.0.0.1:{port}",
-               "--logger-class", "credit_service.logmask.GunicornLogger", *options,
-               "wsgi:app"]  # fmt: skip
+    command = [str(GUNICORN), "-c", CONFIG, "--workers", str(workers),
+               "--bind", f"127.0.0.1:{port}", *options, "wsgi:app"]  # fmt: skip
     process = subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
     try:

@@ -27,6 +27,7 @@ from credit_service.repair import services as repair
 from credit_service.repair.models import STATES, RepairApplication, RepairEvidence
 from credit_service.repair.services import REVIEW_STEPS
 from credit_service.web.i18n import messages
+from tests import pdfs
 from tests.api.test_sessions import PASSWORD, sign_in
 from tests.factories import CITY, create_entity, file_penalty
 from tests.integration.test_repair import (
@@ -457,6 +458,20 @@ def test_an_upload_without_a_file_or_with_a_bad_one_says_so(ctx, app, penalised)
         {"csrf_token": token, "files": files((EXE, "程序.exe"))},
     )
     assert bad.status_code == 422 and "程序.exe：文件类型不符" in bad.get_data(as_text=True)
+    assert count(ctx, RepairEvidence, application_id=app_id) == 0
+
+
+def test_a_pdf_with_a_script_is_refused_in_the_portals_words(ctx, app, penalised):
+    _, target, _, client = penalised
+    app_id = applied(client, target)
+    token = CSRF.search(get_page(client, f"/enterprise/repair/{app_id}")).group(1)
+    response = post_form(
+        client,
+        f"/enterprise/repair/{app_id}/evidence",
+        {"csrf_token": token, "files": files((pdfs.SCRIPT_IN_OBJECT_STREAM, "说明.pdf"))},
+    )
+    assert response.status_code == 422
+    assert "说明.pdf：PDF含有脚本或打开时自动执行的动作" in response.get_data(as_text=True)
     assert count(ctx, RepairEvidence, application_id=app_id) == 0
 
 

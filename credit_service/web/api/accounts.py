@@ -10,7 +10,7 @@ from credit_service.access import ROLES
 from credit_service.auth import accounts
 from credit_service.web.access import ANY_SCOPE, allow, current_actor, public
 from credit_service.web.api.admin import UserSchema
-from credit_service.web.api.common import Blueprint, service_context
+from credit_service.web.api.common import USCC, Blueprint, service_context
 
 bp = Blueprint(
     "accounts",
@@ -39,7 +39,7 @@ class EnterpriseRegistrationSchema(ma.Schema):
         required=True, validate=ma.validate.Regexp(r"^[A-Za-z0-9_.@-]{3,64}$")
     )
     password = ma.fields.String(required=True, validate=ma.validate.Length(max=128))
-    uscc = ma.fields.String(required=True, validate=ma.validate.Length(max=40))
+    uscc = ma.fields.String(required=True, validate=ma.validate.Length(max=40), metadata=USCC)
     display_name = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=100))
     contact = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=200))
     activation_code = ma.fields.String(validate=ma.validate.Length(max=40))

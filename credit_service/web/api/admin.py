@@ -11,6 +11,7 @@ from credit_service.auth import accounts
 from credit_service.auth import services as auth_services
 from credit_service.web.access import allow, current_actor
 from credit_service.web.api.common import (
+    USCC,
     Blueprint,
     DomainDateTime,
     csv_response,
@@ -48,7 +49,7 @@ class UserCreateSchema(ma.Schema):
     display_name = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=100))
     role = ma.fields.String(required=True, validate=ma.validate.OneOf(ROLES))
     region_code = ma.fields.String(validate=ma.validate.Length(equal=6))
-    uscc = ma.fields.String(validate=ma.validate.Length(max=40))
+    uscc = ma.fields.String(validate=ma.validate.Length(max=40), metadata=USCC)
     password = ma.fields.String(
         validate=ma.validate.Length(max=128), metadata={"description": "Omit for machine clients"}
     )

@@ -165,6 +165,36 @@ def id_field(minimum: int = 1, **kwargs: Any) -> ma.fields.Integer:
     return ma.fields.Integer(validate=ma.validate.Range(min=minimum, max=MAX_ID), **kwargs)
 
 
+# What a field takes, for the OpenAPI document: custom formats (the service reads them
+# leniently — full-width, lower case, spaces — and checks their check characters) and
+# values drawn from the catalogs when the document is built (credit_service/web/openapi.py).
+USCC = {
+    "format": "uscc",
+    "description": "统一社会信用代码 (GB 32100-2015): 18 characters with a valid check "
+    "character (full-width forms, lower case and spaces are read as the plain form)",
+}
+IDENTIFIER = {
+    "format": "credit-identifier",
+    "description": "a USCC (organisations, agencies, individual businesses) or a resident "
+    "ID number (natural persons), with a valid check character",
+}
+# A batch answers each line on its own: a line that is no identifier is answered "not
+# found" (the batch is not refused), so the items state no format.
+BATCH_IDENTIFIER = {"description": "a USCC or resident ID number; anything else is not found"}
+PURPOSE = {"values_from": "purposes", "description": "a credit-check purpose of the catalogs"}
+TARGET = {"pattern": "^(record|listing):[0-9]+$", "description": "record:<id> or listing:<id>"}
+
+
+class StrictBoolean(ma.fields.Boolean):
+    """A JSON ``true`` or ``false`` and nothing else: marshmallow's Boolean also takes 0,
+    1, "yes", "on"…, which the OpenAPI document (``type: boolean``) says are refused."""
+
+    def _deserialize(self, value, attr, data, **kwargs):  # type: ignore[no-untyped-def]
+        if not isinstance(value, bool):
+            raise self.make_error("invalid", input=value)
+        return value
+
+
 class CursorArgsSchema(ma.Schema):
     cursor = ma.fields.String(metadata={"description": "Opaque cursor from next_cursor"})
     limit = ma.fields.Integer(load_default=50, validate=ma.validate.Range(min=1, max=500))

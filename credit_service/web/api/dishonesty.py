@@ -16,7 +16,15 @@ from credit_service.dishonesty import checks, rules, services
 from credit_service.dishonesty.definitions import REMOVAL_REASONS
 from credit_service.records import services as record_services
 from credit_service.web.access import allow, current_actor
-from credit_service.web.api.common import Blueprint, DomainDate, id_field, service_context
+from credit_service.web.api.common import (
+    BATCH_IDENTIFIER,
+    IDENTIFIER,
+    PURPOSE,
+    Blueprint,
+    DomainDate,
+    id_field,
+    service_context,
+)
 from credit_service.web.api.records import RecordSchema
 
 bp = Blueprint(
@@ -95,7 +103,9 @@ class CaseSchema(ma.Schema):
 
 
 class ProposalSchema(ma.Schema):
-    entity = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=40))
+    entity = ma.fields.String(
+        required=True, validate=ma.validate.Length(min=1, max=40), metadata=IDENTIFIER
+    )
     record_ids = ma.fields.List(
         id_field(),
         required=True,
@@ -149,7 +159,7 @@ class CaseQueryArgsSchema(ma.Schema):
     state = ma.fields.String(validate=ma.validate.OneOf(rules.STATES))
     entity = ma.fields.String(
         validate=ma.validate.Length(min=1, max=40),
-        metadata={"description": "USCC or ID number: that entity's cases only"},
+        metadata={**IDENTIFIER, "description": "USCC or ID number: that entity's cases only"},
     )
 
 
@@ -165,13 +175,13 @@ class RevocationSchema(ma.Schema):
 
 
 class CheckArgsSchema(ma.Schema):
-    purpose = ma.fields.String(required=True, validate=ma.validate.Length(max=40))
+    purpose = ma.fields.String(required=True, validate=ma.validate.Length(max=40), metadata=PURPOSE)
 
 
 class BatchCheckSchema(ma.Schema):
-    purpose = ma.fields.String(required=True, validate=ma.validate.Length(max=40))
+    purpose = ma.fields.String(required=True, validate=ma.validate.Length(max=40), metadata=PURPOSE)
     identifiers = ma.fields.List(
-        ma.fields.String(validate=ma.validate.Length(min=1, max=40)),
+        ma.fields.String(validate=ma.validate.Length(min=1, max=40), metadata=BATCH_IDENTIFIER),
         required=True,
         validate=ma.validate.Length(min=1, max=checks.BATCH_LIMIT),
     )

@@ -10,6 +10,7 @@ from credit_service.entities.rules import AGENCY_TYPES, ENTITY_KINDS, ENTITY_STA
 from credit_service.web.access import allow, current_actor
 from credit_service.web.api.common import (
     CSV_UPLOAD_DOC,
+    IDENTIFIER,
     Blueprint,
     CursorArgsSchema,
     ImportReportSchema,
@@ -61,7 +62,9 @@ class EntityUpdateSchema(ma.Schema):
 
 class EntityCreateSchema(EntityUpdateSchema):
     kind = ma.fields.String(required=True, validate=OneOf(ENTITY_KINDS))
-    identifier = ma.fields.String(required=True, validate=ma.validate.Length(max=40))
+    identifier = ma.fields.String(
+        required=True, validate=ma.validate.Length(max=40), metadata=IDENTIFIER
+    )
     name = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=200))
     region_code = ma.fields.String(required=True)
 

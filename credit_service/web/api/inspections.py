@@ -10,8 +10,10 @@ from credit_service.inspections import services
 from credit_service.inspections.models import OUTCOMES
 from credit_service.web.access import allow, current_actor
 from credit_service.web.api.common import (
+    IDENTIFIER,
     Blueprint,
     DomainDate,
+    StrictBoolean,
     csv_response,
     idempotency_key,
     service_context,
@@ -43,11 +45,13 @@ class InspectorCreateSchema(ma.Schema):
 
 
 class InspectorUpdateSchema(ma.Schema):
-    active = ma.fields.Boolean(required=True)
+    active = StrictBoolean(required=True)
 
 
 class ConflictCreateSchema(ma.Schema):
-    entity = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=40))
+    entity = ma.fields.String(
+        required=True, validate=ma.validate.Length(min=1, max=40), metadata=IDENTIFIER
+    )
     reason = ma.fields.String(required=True, validate=ma.validate.Length(min=2, max=500))
 
 

@@ -9,6 +9,7 @@ from credit_service.records import importer, services
 from credit_service.web.access import allow, current_actor
 from credit_service.web.api.common import (
     CSV_UPLOAD_DOC,
+    IDENTIFIER,
     Blueprint,
     CursorArgsSchema,
     ImportReportSchema,
@@ -89,7 +90,7 @@ class RecordCreateSchema(ma.Schema):
     entity = ma.fields.String(
         required=True,
         validate=ma.validate.Length(min=1, max=40),
-        metadata={"description": "USCC or resident ID"},
+        metadata=IDENTIFIER,
     )
     item_code = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=64))
     fields = ma.fields.Dict(

@@ -12,8 +12,10 @@ from credit_service.errors import InvalidInput
 from credit_service.repair import services
 from credit_service.web.access import allow, body_limit, current_actor
 from credit_service.web.api.common import (
+    TARGET,
     Blueprint,
     DomainDate,
+    StrictBoolean,
     accepts,
     id_field,
     idempotency_key,
@@ -62,15 +64,15 @@ class TargetArgsSchema(ma.Schema):
     target = ma.fields.String(
         required=True,
         validate=ma.validate.Length(max=40),
-        metadata={"description": "record:<id> or listing:<id>"},
+        metadata=TARGET,
     )
 
 
 class ApplicationCreateSchema(ma.Schema):
-    target = ma.fields.String(required=True, validate=ma.validate.Length(max=40))
+    target = ma.fields.String(required=True, validate=ma.validate.Length(max=40), metadata=TARGET)
     reason = ma.fields.String(required=True, validate=ma.validate.Length(min=4, max=2000))
     measures_taken = ma.fields.String(required=True, validate=ma.validate.Length(min=4, max=4000))
-    obligations_performed = ma.fields.Boolean(required=True)
+    obligations_performed = StrictBoolean(required=True)
     commitment_version = ma.fields.String(required=True, validate=ma.validate.Length(max=40))
     contact = ma.fields.String(required=True, validate=ma.validate.Length(min=2, max=200))
 

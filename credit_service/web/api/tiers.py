@@ -8,7 +8,14 @@ from flask.views import MethodView
 from credit_service.tiers import services
 from credit_service.tiers.definitions import TIER_CODES
 from credit_service.web.access import allow, current_actor
-from credit_service.web.api.common import Blueprint, DomainDate, csv_response, service_context
+from credit_service.web.api.common import (
+    BATCH_IDENTIFIER,
+    IDENTIFIER,
+    Blueprint,
+    DomainDate,
+    csv_response,
+    service_context,
+)
 
 bp = Blueprint(
     "tiers",
@@ -77,7 +84,7 @@ class TierChangeSchema(ma.Schema):
 
 class LookupSchema(ma.Schema):
     identifiers = ma.fields.List(
-        ma.fields.String(validate=ma.validate.Length(min=1, max=40)),
+        ma.fields.String(validate=ma.validate.Length(min=1, max=40), metadata=BATCH_IDENTIFIER),
         required=True,
         validate=ma.validate.Length(min=1, max=services.LOOKUP_LIMIT),
     )
@@ -110,7 +117,9 @@ class SummarySchema(ma.Schema):
 
 
 class OverrideCreateSchema(ma.Schema):
-    identifier = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=40))
+    identifier = ma.fields.String(
+        required=True, validate=ma.validate.Length(min=1, max=40), metadata=IDENTIFIER
+    )
     tier = ma.fields.String(required=True, validate=ma.validate.OneOf(TIER_CODES))
     reason = ma.fields.String(required=True, validate=ma.validate.Length(min=4, max=500))
     expires_on = DomainDate(required=True)
