@@ -458,6 +458,9 @@ def run_credit_checks() -> Response:
         items = checks.credit_check_batch(ctx(), g.actor, data["identifiers"], data["purpose"])
     except InvalidInput as exc:  # a purpose not in the catalog
         return _checks_page(422, form=form, field_errors=_check_errors(exc.errors or {}, numbers))
+    except LimitExceeded as exc:  # more resident IDs than the caller's lookups left today
+        limited = {"identifiers": translate("console.checks.lookup_limit")}
+        return _checks_page(status_of(exc), form=form, field_errors=limited)
     form = {"purpose": data["purpose"], "identifiers": ""}
     return _checks_page(form=form, items=list(zip(numbers, items, strict=True)))
 
