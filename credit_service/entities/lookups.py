@@ -141,15 +141,14 @@ def record_lookup(
 ) -> None:
     """Audit one lookup by full resident ID; when it found the person, the row is also the
     actor's grant to address that person by number (``ensure_addressable``)."""
-    audit.append(
+    _entity_event(
         session,
-        actor=actor,
-        action=LOOKUP,
-        now=ctx.now(),
-        object_type="entity",
-        object_id=None if found is None else found.id,
+        ctx,
+        actor,
+        LOOKUP,
+        None if found is None else found.id,
+        {**person_marker(key), "purpose": purpose, "channel": channel},
         outcome="success" if found is not None else "not_found",
-        details={**person_marker(key), "purpose": purpose, "channel": channel},
     )
 
 
@@ -166,15 +165,30 @@ def record_returned(
     person, so the trail answers "who saw this person" by entity id)."""
     for entity in entities:
         if entity.kind == NATURAL_PERSON:
-            audit.append(
-                session,
-                actor=actor,
-                action=action,
-                now=ctx.now(),
-                object_type="entity",
-                object_id=entity.id,
-                details=details,
-            )
+            _entity_event(session, ctx, actor, action, entity.id, details)
+
+
+def _entity_event(
+    session: Session,
+    ctx: Context,
+    actor: Actor,
+    action: str,
+    entity_id: int | None,
+    details: dict[str, Any],
+    *,
+    outcome: str = "success",
+) -> None:
+    """One audit row about an entity (none: a number that found nobody)."""
+    audit.append(
+        session,
+        actor=actor,
+        action=action,
+        now=ctx.now(),
+        object_type="entity",
+        object_id=entity_id,
+        outcome=outcome,
+        details=details,
+    )
 
 
 def visible(actor: Actor, entity: Any | None) -> Any | None:
