@@ -198,6 +198,13 @@ class Settings:
         int,
         check=_at_least(MIN_RETENTION_DAYS, "days: audit logs are kept at least 180 days"),
     )
+    natural_person_lookups_per_day: int = _setting(
+        "NATURAL_PERSON_LOOKUPS_PER_DAY",
+        20,
+        "Lookups by full resident ID a user who sees natural persons masked may make a day.",
+        int,
+        check=_at_least(1, "lookups: 0 would leave such users no way to find a person"),
+    )
     proxy_hops: int = _setting(
         "PROXY_HOPS",
         0,

@@ -57,6 +57,13 @@ class Forbidden(CreditServiceError):
     title = "Forbidden"
 
 
+class LimitExceeded(CreditServiceError):
+    """A per-user quota used up for the day (e.g. natural-person lookups); try again later."""
+
+    code = "limit-exceeded"
+    title = "Too many requests"
+
+
 class CatalogError(CreditServiceError):
     """A catalog or rules file that cannot be loaded; names the file, item and field."""
 

@@ -18,7 +18,8 @@ from pathlib import Path
 
 import pytest
 from alembic import command
-from sqlalchemy import Engine, text
+from sqlalchemy import Connection, Engine, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session
 
@@ -32,6 +33,7 @@ from credit_service.context import Context, build_context
 from credit_service.db import dispose, make_engine
 from credit_service.health import alembic_config
 from credit_service.tiers import services as tier_services
+from tests.audit_scan import resident_ids_in_audit
 
 TEST_START = datetime(2026, 11, 25, 10, 0, tzinfo=SHANGHAI)  # a Wednesday
 SCHEMA_PREFIX = "cs_test_"
@@ -150,8 +152,22 @@ def session_factory(engine: Engine) -> Iterator[sessionmaker]:
         join_transaction_mode="create_savepoint",
     )
     yield factory
-    outer.rollback()
-    connection.close()
+    try:
+        _assert_audit_masked(connection)
+    finally:
+        outer.rollback()
+        connection.close()
+
+
+def _assert_audit_masked(connection: Connection) -> None:
+    """No test leaves a full resident ID in the audit trail (docs/security.md): the rows
+    every test wrote, through the API or the services, are scanned before its
+    transaction is rolled back, so the whole suite is the workload of this check."""
+    try:
+        leaks = resident_ids_in_audit(connection)
+    except DBAPIError:  # the test left its transaction aborted: there is nothing to read
+        return
+    assert leaks == [], f"full resident IDs in the audit trail (seq, column, number): {leaks}"
 
 
 @pytest.fixture
@@ -226,6 +242,8 @@ def live_ctx(db_kind: str, catalog_set: CatalogSet, tmp_path: Path) -> Iterator[
         catalog_services.register_catalogs(context)
         tier_services.apply_rule_set(context, SYSTEM)
         yield context
+        with context.session_factory() as session:
+            _assert_audit_masked(session.connection())
     finally:
         if context is not None:
             context.close()

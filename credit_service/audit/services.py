@@ -15,6 +15,7 @@ from credit_service.access import Actor
 from credit_service.audit.models import AuditChainHead, AuditEvent
 from credit_service.audit.rules import MIN_RETENTION_DAYS, row_digest
 from credit_service.errors import InvalidInput
+from credit_service.logmask import mask_resident_ids
 
 
 def append(
@@ -28,20 +29,24 @@ def append(
     outcome: str = "success",
     details: dict[str, Any] | None = None,
 ) -> AuditEvent:
-    """Append one event in the caller's transaction; it commits or rolls back with the act."""
+    """Append one event in the caller's transaction; it commits or rolls back with the act.
+
+    Every text the row takes from outside (who, the object, the details) is scrubbed of
+    resident ID numbers first, here and nowhere else (see ``scrub``).
+    """
     head = _locked_head(session)
     details = json.loads(json.dumps(details or {}, ensure_ascii=False, default=str))
     values = dict(
         seq=head.last_seq + 1,
         occurred_at=now,
-        actor=actor.username,
+        actor=scrub(actor.username),
         role=actor.role,
         source_ip=actor.source_ip,
         action=action,
         object_type=object_type,
-        object_id=None if object_id is None else str(object_id),
+        object_id=None if object_id is None else scrub(str(object_id)),
         outcome=outcome,
-        details=details,
+        details=scrub(details),
         prev_hash=head.last_hash,
     )
     event = AuditEvent(**values, row_hash=row_digest(**values))
@@ -51,11 +56,34 @@ def append(
     return event
 
 
+def scrub(value: Any) -> Any:
+    """``value`` with every valid resident ID number in its text masked as the logs mask
+    them (``credit_service.logmask``), JSON keys and values at any depth included.
+
+    The trail is read by administrators and auditors, exported as CSV and kept for a
+    year or more: it names a natural person by entity id or masked number, never in
+    full, whatever a caller typed into a path, a user name, a filter or a reason.
+    """
+    if isinstance(value, str):
+        return mask_resident_ids(value)
+    if isinstance(value, dict):
+        return {scrub(key): scrub(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [scrub(item) for item in value]
+    return value
+
+
 def append_alone(session_factory: sessionmaker, **kwargs: Any) -> None:
     """Append in a transaction of its own: for acts whose own transaction failed or
     that write nothing else (a refused sign-in, a denied request)."""
     with session_factory.begin() as session:
         append(session, **kwargs)
+
+
+def lock_chain(session: Session) -> None:
+    """Take the chain's lock now, before a check that the next append depends on (a count
+    of earlier rows), so that concurrent appenders see each other's rows."""
+    _locked_head(session)
 
 
 def _locked_head(session: Session) -> AuditChainHead:
@@ -216,13 +244,17 @@ def query_events(
     after_seq: int | None = None,
     limit: int | None = None,
 ) -> list[AuditEvent]:
-    """Audit events matching the filters, oldest first (``seq`` is the keyset)."""
+    """Audit events matching the filters, oldest first (``seq`` is the keyset).
+
+    The actor and object filters are scrubbed like the rows, so a path typed in full
+    finds the rows that keep it masked.
+    """
     query = select(AuditEvent).order_by(AuditEvent.seq)
     filters = {
-        AuditEvent.actor: actor,
+        AuditEvent.actor: scrub(actor),
         AuditEvent.action: action,
         AuditEvent.object_type: object_type,
-        AuditEvent.object_id: object_id,
+        AuditEvent.object_id: scrub(object_id),
     }
     for column, value in filters.items():
         if value is not None:

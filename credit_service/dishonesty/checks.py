@@ -21,9 +21,10 @@ from credit_service.catalogs.definitions import citations
 from credit_service.context import Context
 from credit_service.dishonesty.models import DishonestyCase
 from credit_service.dishonesty.public import in_force
+from credit_service.entities import lookups
 from credit_service.entities import services as entity_services
 from credit_service.entities.models import Entity
-from credit_service.entities.rules import masked_identity
+from credit_service.entities.rules import lookup_key, masked_identity
 from credit_service.errors import Forbidden, InvalidInput, NotFound
 from credit_service.identifiers import is_valid_resident_id, mask_resident_id
 from credit_service.records.models import CreditRecord
@@ -85,7 +86,12 @@ def credit_check(ctx: Context, actor: Actor, identifier: str, purpose: str) -> d
             now=ctx.now(),
             object_type="entity",
             outcome="denied",
-            details={"purpose": purpose, "identifier": shown(identifier), "conclusion": exc.code},
+            details={
+                "purpose": purpose,
+                "identifier": shown(identifier),
+                "conclusion": exc.code,
+                **lookups.person_marker(lookup_key(identifier)),
+            },
         )
         raise
 
@@ -93,7 +99,13 @@ def credit_check(ctx: Context, actor: Actor, identifier: str, purpose: str) -> d
 def credit_check_batch(
     ctx: Context, actor: Actor, wanted: Sequence[str], purpose: str, *, single: bool = False
 ) -> list[dict[str, Any]]:
-    """Check up to 1,000 entities; unknown or out-of-scope ones are reported per item."""
+    """Check up to 1,000 entities; unknown or out-of-scope ones are reported per item.
+
+    Checks by full resident ID are lookups of natural persons (``lookups``): for a role
+    that sees them masked they count against its daily limit, checked before any.
+
+    :raises LimitExceeded: the batch would pass the caller's daily limit.
+    """
     _validate_purpose(ctx, purpose)
     if len(wanted) > BATCH_LIMIT:
         raise InvalidInput(
@@ -102,8 +114,10 @@ def credit_check_batch(
         )
     today, now = ctx.today(), ctx.now()
     results = []
+    keys = [lookup_key(raw) for raw in wanted]
     with ctx.session_factory.begin() as session:
-        for raw in wanted:
+        lookups.admit(session, ctx, actor, keys, purpose)
+        for raw, key in zip(wanted, keys, strict=True):
             result = _check_one(session, ctx, actor, raw, purpose, today, single)
             results.append(result)
             found = result.get("found")
@@ -119,6 +133,7 @@ def credit_check_batch(
                     "purpose": purpose,
                     "conclusion": result["conclusion"] if found else result["error"],
                     **({} if found else {"identifier": shown(raw)}),
+                    **lookups.person_marker(key),
                 },
             )
     return results
@@ -128,9 +143,9 @@ def _check_one(
     session: Session, ctx: Context, actor: Actor, raw: str, purpose: str, today: date, single: bool
 ) -> dict[str, Any]:
     if single:
-        entity = entity_services.entity_in_scope(session, actor, raw)
+        entity = entity_services.entity_in_scope(session, actor, raw, lookup=True)
     else:
-        entity = entity_services.find_entity(session, raw)
+        entity = entity_services.visible_entity(session, actor, raw)
     if entity is None or not actor.covers_region(entity.region_code):
         return {
             "identifier": raw,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import or_, select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from credit_service.entities.models import Entity
@@ -21,8 +21,14 @@ def get_entity(*, session: Session, identifier: str) -> Entity:
     """:raises NotFound: when no entity has this identifier."""
     entity = find_entity(session=session, identifier=identifier)
     if entity is None:
-        raise NotFound("no entity with this identifier; 未找到该主体", code="entity-not-found")
+        raise entity_not_found()
     return entity
+
+
+def entity_not_found() -> NotFound:
+    """The one answer for an identifier the caller cannot reach (none registered, or a
+    natural person it may not confirm)."""
+    return NotFound("no entity with this identifier; 未找到该主体", code="entity-not-found")
 
 
 def map_ids_by_identifier(*, session: Session, identifiers: Iterable[str]) -> dict[str, int]:
@@ -44,11 +50,20 @@ def list_entities(
     kind: str | None,
     after: int | None,
     limit: int,
+    masked: str | None = None,
+    person_names: bool = True,
 ) -> list[Entity]:
-    """Entities matching a name substring or an exact identifier, in id order after ``after``."""
+    """Entities matching a name substring or an exact identifier, or natural persons whose
+    number matches the LIKE pattern ``masked``, in id order after ``after``; without
+    ``person_names`` a name substring matches no natural person."""
     query = select(Entity).order_by(Entity.id).limit(limit + 1)
-    if q:
-        conditions = [Entity.name.contains(q, autoescape=True)]
+    if masked:
+        query = query.where(Entity.kind == "natural_person", Entity.identifier.like(masked))
+    elif q:
+        by_name = Entity.name.contains(q, autoescape=True)
+        if not person_names:
+            by_name = and_(by_name, Entity.kind != "natural_person")
+        conditions = [by_name]
         if identifier:
             conditions.append(Entity.identifier == identifier)
         query = query.where(or_(*conditions))

@@ -9,13 +9,13 @@ from sqlalchemy.orm import Session
 from credit_service.access import Actor
 from credit_service.audit import services as audit
 from credit_service.context import Context
-from credit_service.entities import repository, rules
+from credit_service.entities import lookups, repository, rules
 from credit_service.entities.models import Entity
 from credit_service.errors import Conflict, Forbidden, InvalidInput
 from credit_service.pagination import Page, cursor_int, page_by_id
 from credit_service.tiers import recompute as tier_recompute
 
-UNMASK_ROLES = frozenset({"admin", "regulator"})
+UNMASK_ROLES = lookups.UNMASK_ROLES
 
 
 def entity_view(entity: Entity, *, unmask: bool) -> dict[str, Any]:
@@ -126,11 +126,11 @@ def read_entity(
         )
     with ctx.session_factory.begin() as session:
         entity = entity_in_scope(session, actor, identifier)
-        if unmask and entity.is_natural_person:
+        if entity.is_natural_person:
             audit.append(
                 session,
                 actor=actor,
-                action="entity.read_personal_data",
+                action="entity.read_personal_data" if unmask else "entity.read",
                 now=ctx.now(),
                 object_type="entity",
                 object_id=entity.id,
@@ -145,24 +145,68 @@ def search_entities(
     q: str | None = None,
     region: str | None = None,
     kind: str | None = None,
+    purpose: str | None = None,
     cursor: str | None = None,
     limit: int = 50,
 ) -> Page[dict[str, Any]]:
-    """Entities by name substring or exact identifier, within the caller's region scope."""
-    regions = scope_regions(ctx, actor, region)
-    identifier = rules.lookup_key(q) if q else None
+    """Entities by name substring, exact identifier or a natural person's masked number,
+    within the caller's region scope; natural persons only as ``lookups`` allows (D12),
+    each one returned audited.
+
+    :raises InvalidInput: a masking role's full resident ID without a purpose;
+    :raises LimitExceeded: beyond its daily lookups.
+    """
+    text = q.strip() if q else None
+    key = rules.lookup_key(text) if text else None
+    query = {
+        "q": text,
+        "identifier": key,
+        "masked": lookups.masked_pattern(text) if text else None,
+        "person_names": lookups.may_unmask(actor),
+        "regions": scope_regions(ctx, actor, region),
+        "kind": kind,
+        "after": cursor_int(cursor),
+        "limit": limit,
+    }
+    if key and lookups.is_person_key(key) and not lookups.may_unmask(actor):
+        return _person_lookup(ctx, actor, key, purpose, query)
     with ctx.read_session_factory() as session:
-        rows = repository.list_entities(
-            session=session,
-            q=q.strip() if q else None,
-            identifier=identifier,
-            regions=regions,
-            kind=kind,
-            after=cursor_int(cursor),
-            limit=limit,
+        page = _matching(session, query)
+    if any(e.is_natural_person for e in page.items):
+        with ctx.session_factory.begin() as session:
+            lookups.record_returned(
+                session,
+                ctx,
+                actor,
+                page.items,
+                action="entity.search",
+                details={"q": text, "purpose": purpose},
+            )
+    return _masked_page(page)
+
+
+def _person_lookup(
+    ctx: Context, actor: Actor, key: str, purpose: str | None, query: dict[str, Any]
+) -> Page[dict[str, Any]]:
+    """A masking role's search by full resident ID: admitted (purpose, daily limit) before
+    the read, recorded after it whether it found the person or not."""
+    with ctx.session_factory.begin() as session:
+        lookups.admit(session, ctx, actor, [key], purpose)
+        page = _matching(session, query)
+        found = next((e for e in page.items if e.identifier == key), None)
+        lookups.record_lookup(
+            session, ctx, actor, key, found, purpose=purpose, channel="entity.search"
         )
-        page = page_by_id(rows, limit, lambda e: e.id)
-        return Page([entity_view(e, unmask=False) for e in page.items], page.next_cursor)
+        return _masked_page(page)
+
+
+def _matching(session: Session, query: dict[str, Any]) -> Page[Entity]:
+    rows = repository.list_entities(session=session, **query)
+    return page_by_id(rows, query["limit"], lambda e: e.id)
+
+
+def _masked_page(page: Page[Entity]) -> Page[dict[str, Any]]:
+    return Page([entity_view(e, unmask=False) for e in page.items], page.next_cursor)
 
 
 def scope_regions(ctx: Context, actor: Actor, region: str | None) -> list[str] | None:
@@ -181,12 +225,25 @@ def scope_regions(ctx: Context, actor: Actor, region: str | None) -> list[str] |
     return [actor.region_code] if actor.region_code else []
 
 
-def entity_in_scope(session: Session, actor: Actor, identifier: str) -> Entity:
+def entity_in_scope(
+    session: Session, actor: Actor, identifier: str, *, lookup: bool = False
+) -> Entity:
     """Load an entity the actor may touch: in its region scope, or its own (enterprise).
+
+    A natural person addressed by resident ID must be one the actor may confirm
+    (``lookups.ensure_addressable``), unless this call is itself an admitted and audited
+    ``lookup`` (a credit check).
 
     :raises NotFound, Forbidden:
     """
-    entity = repository.get_entity(session=session, identifier=rules.lookup_key(identifier))
+    key = rules.lookup_key(identifier)
+    entity = repository.find_entity(session=session, identifier=key)
+    if lookup:
+        entity = lookups.visible(actor, entity)
+    else:
+        lookups.ensure_addressable(session, actor, key, entity)
+    if entity is None:
+        raise repository.entity_not_found()
     actor.ensure_region(entity.region_code)
     actor.ensure_own_entity(entity.identifier)
     return entity
@@ -195,6 +252,12 @@ def entity_in_scope(session: Session, actor: Actor, identifier: str) -> Entity:
 def find_entity(session: Session, identifier: str) -> Entity | None:
     """An entity by identifier as a user typed it (no scope check: callers decide)."""
     return repository.find_entity(session=session, identifier=rules.lookup_key(identifier))
+
+
+def visible_entity(session: Session, actor: Actor, identifier: str) -> Entity | None:
+    """Like ``find_entity``, but a natural person outside the actor's region is not there
+    (``lookups.visible``): for batch lookups that report each identifier."""
+    return lookups.visible(actor, find_entity(session, identifier))
 
 
 def entity_summary(entity: Entity) -> dict[str, Any]:

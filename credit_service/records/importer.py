@@ -19,6 +19,7 @@ from credit_service.audit import services as audit
 from credit_service.bulk import StatisticsRefresher, bulk_insert, in_list
 from credit_service.catalogs import services as catalog_services
 from credit_service.context import Context
+from credit_service.entities import lookups
 from credit_service.entities.models import Entity
 from credit_service.imports import ImportReport, batched, check_header, read_csv
 from credit_service.parallel import ordered_map
@@ -150,7 +151,8 @@ def _owners(
     session: Session, actor: Actor, rows: list[PreparedRow], report: ImportReport
 ) -> dict[str, Row[Any]]:
     """The registry row (id, region and party columns) by identifier of the rows' entities
-    in the importer's scope; the rows of other entities become errors."""
+    in the importer's scope; the rows of other entities become errors (a natural person
+    of another region as not registered: ``lookups.visible``)."""
     wanted = list({identifier for _, identifier, _, _ in rows})
     found = (
         {
@@ -165,6 +167,7 @@ def _owners(
                     Entity.legal_representative,
                 ).where(in_list(session, Entity.identifier, wanted))
             )
+            if lookups.visible(actor, row) is not None
         }
         if wanted
         else {}

@@ -28,6 +28,7 @@ STATUS_FOR: dict[type[errors.CreditServiceError], int] = {
     errors.InvalidInput: 422,
     errors.Unauthenticated: 401,
     errors.Forbidden: 403,
+    errors.LimitExceeded: 429,
     errors.CatalogError: 500,
     errors.UpstreamError: 502,
 }

@@ -228,6 +228,8 @@ def test_natural_person_is_masked_unless_a_regulator_asks(client, ctx, auth):
     assert full.get_json()["name"] == "欧阳明华"
     assert full.get_json()["phone"] == "13812345678"
 
+    lookup = {"q": person["identifier"], "purpose": "投诉核查 2026-17"}
+    assert client.get("/api/v1/entities", query_string=lookup, headers=viewer).status_code == 200
     assert client.get(url, headers=viewer).get_json()["masked"] is True
     refused = client.get(url, query_string={"unmask": "true"}, headers=viewer)
     assert refused.status_code == 403

@@ -595,6 +595,8 @@ def test_a_viewer_does_not_see_unmasked_personal_data(client, ctx, auth):
     person = create_person(ctx)
     viewer = auth("viewer")
     url = f"/api/v1/entities/{person['identifier']}"
+    lookup = {"q": person["identifier"], "purpose": "投诉核查 2026-17"}
+    assert client.get("/api/v1/entities", query_string=lookup, headers=viewer).status_code == 200
     shown = client.get(url, headers=viewer)
     assert shown.status_code == 200, shown.get_json()
     assert shown.get_json()["masked"] is True

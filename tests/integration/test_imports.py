@@ -27,6 +27,7 @@ from tests.factories import (
     create_entity,
     create_person,
     file_penalty,
+    unique_resident_id,
     unique_uscc,
 )
 
@@ -446,6 +447,20 @@ def test_a_county_scoped_record_import_refuses_parties_outside_its_county(ctx):
     assert errors_of(report) == [(2, "party")]
     assert "outside your region" in report.errors[0].reason
     assert records_of(ctx, rows[0]["CF_WSH"]) == []
+
+
+def test_a_county_record_import_cannot_tell_a_person_elsewhere_from_an_unregistered_one(ctx):
+    person = create_person(ctx, region_code=XUANZHOU)
+    unregistered = {**person, "identifier": unique_resident_id(XUANZHOU, born="19700101")}
+
+    report = record_importer.import_records(
+        ctx, LANGXI_REGULATOR, dsgs_csv([dsgs_row(person), dsgs_row(unregistered)])
+    )
+
+    assert errors_of(report) == [(2, "party"), (3, "party")]
+    assert {e.reason for e in report.errors} == {
+        "entity not registered; import it first; 主体未登记"
+    }
 
 
 def test_record_import_in_batches_of_three_imports_all_seven_rows(ctx):

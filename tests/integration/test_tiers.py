@@ -19,6 +19,7 @@ from credit_service.catalogs import services as catalog_services
 from credit_service.clock import SHANGHAI, local_noon
 from credit_service.config import PROJECT_ROOT
 from credit_service.dishonesty.models import DishonestyCase
+from credit_service.entities import services as entity_services
 from credit_service.entities.models import Entity
 from credit_service.errors import Forbidden, InvalidInput, NotFound
 from credit_service.records import services as record_services
@@ -963,6 +964,9 @@ def test_the_view_explains_the_tier_and_what_would_change_it(ctx, applied):
 def test_the_view_of_a_natural_person_is_masked(ctx, applied):
     person = create_person(ctx)
     tier_services.recompute_tiers(ctx, SYSTEM)
+    entity_services.search_entities(
+        ctx, CITY_VIEWER, q=person["identifier"], purpose="投诉核查 2026-17"
+    )
 
     view = tier_services.tier_view(ctx, CITY_VIEWER, person["identifier"])
 

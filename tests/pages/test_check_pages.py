@@ -203,3 +203,11 @@ def test_more_than_1000_identifiers_are_refused(app, ctx):
     html = check(signed_in(app, ctx, "checker", None), "awards", *lines, status=422)
     assert i18n.translate("console.invalid.identifiers") in html
     assert checks_audited(ctx) == before
+
+
+def test_more_resident_ids_than_the_day_allows_are_refused_whole(app, ctx):
+    numbers = [unique_resident_id() for _ in range(ctx.settings.natural_person_lookups_per_day + 1)]
+    before = checks_audited(ctx)
+    html = check(signed_in(app, ctx, "viewer"), "awards", *numbers, status=429)
+    assert i18n.translate("console.checks.lookup_limit") in html
+    assert "核查结果" not in html and checks_audited(ctx) == before

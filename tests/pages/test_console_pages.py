@@ -14,6 +14,7 @@ from datetime import date, timedelta
 import pytest
 
 from credit_service import context as context_module
+from credit_service import identifiers
 from credit_service.access import SYSTEM
 from credit_service.auth import services as auth_services
 from credit_service.clock import local_noon
@@ -257,10 +258,19 @@ def test_a_natural_person_is_found_masked_and_opened_only_with_the_full_number(c
     person = create_person(ctx, region_code=XUANZHOU)
     viewer = bearer_for(ctx, "viewer", region=XUANZHOU)
     by_name = get(client, "/console/entities?q=欧阳明华", viewer)
-    assert "欧阳**" in by_name and person["identifier"] not in by_name
-    assert "/console/entities/3418" not in by_name  # no link reveals the number
-    assert i18n.translate("console.entities.person_hint") in by_name
-    by_number = get(client, f"/console/entities?q={person['identifier']}", viewer)
+    assert "欧阳**" not in by_name  # a viewer cannot confirm a name it sees masked
+    assert i18n.translate("console.entities.empty") in by_name
+    masked = identifiers.mask_resident_id(person["identifier"])
+    by_masked = get(client, f"/console/entities?q={masked}", viewer)
+    assert "欧阳**" in by_masked and person["identifier"] not in by_masked
+    assert "/console/entities/3418" not in by_masked  # no link reveals the number
+    assert i18n.translate("console.entities.person_hint") in by_masked
+    no_purpose = get(client, f"/console/entities?q={person['identifier']}", viewer, 422)
+    assert i18n.translate("console.entities.purpose_required") in no_purpose
+    assert "欧阳**" not in no_purpose
+    by_number = get(
+        client, f"/console/entities?q={person['identifier']}&purpose=投诉核查2026-17", viewer
+    )
     assert f'href="/console/entities/{person["identifier"]}"' in by_number
     page = get(client, f"/console/entities/{person['identifier']}", viewer)
     assert "欧阳**" in page and "欧阳明华" not in page and "13812345678" not in page

@@ -5,7 +5,7 @@ from __future__ import annotations
 import marshmallow as ma
 from flask.views import MethodView
 
-from credit_service.entities import importer, services
+from credit_service.entities import importer, lookups, services
 from credit_service.entities.rules import AGENCY_TYPES, ENTITY_KINDS, ENTITY_STATUSES
 from credit_service.web.access import allow, current_actor
 from credit_service.web.api.common import (
@@ -69,11 +69,29 @@ class EntityCreateSchema(EntityUpdateSchema):
     region_code = ma.fields.String(required=True)
 
 
+def purpose_field() -> ma.fields.String:
+    """Why a natural person is looked up by full resident ID (``lookups``): required then
+    from roles that see natural persons masked, recorded in the audit trail."""
+    shortest, longest = lookups.PURPOSE_LENGTH
+    return ma.fields.String(
+        validate=ma.validate.Length(min=shortest, max=longest),
+        metadata={
+            "description": "Why (e.g. a complaint or case number): required with a full "
+            "resident ID from roles that see natural persons masked; audited"
+        },
+    )
+
+
 class EntityQueryArgsSchema(CursorArgsSchema):
     q = ma.fields.String(
         validate=ma.validate.Length(min=1, max=100),
-        metadata={"description": "Name substring or exact identifier"},
+        metadata={
+            "description": "Name substring, exact identifier, or a natural person's "
+            "masked number (341882********3401). Roles that see natural persons masked "
+            "do not match their names, and need a purpose for a full resident ID"
+        },
     )
+    purpose = purpose_field()
     region = ma.fields.String(validate=ma.validate.Length(equal=6))
     kind = ma.fields.String(validate=OneOf(ENTITY_KINDS))
 
@@ -96,7 +114,8 @@ class Entities(MethodView):
     @bp.arguments(EntityQueryArgsSchema, location="query")
     @bp.response(200, EntityPageSchema)
     def get(self, args):
-        """Search entities by name substring or exact identifier (keyset pages)."""
+        """Search entities by name substring, exact identifier or masked number (keyset
+        pages); natural persons as docs/security.md says (lookups limited and audited)."""
         page = services.search_entities(service_context(), current_actor(), **args)
         return {"items": page.items, "next_cursor": page.next_cursor}
 

@@ -16,6 +16,7 @@ from credit_service.web.api.common import (
     csv_response,
     service_context,
 )
+from credit_service.web.api.entities import purpose_field
 
 bp = Blueprint(
     "tiers",
@@ -88,6 +89,7 @@ class LookupSchema(ma.Schema):
         required=True,
         validate=ma.validate.Length(min=1, max=services.LOOKUP_LIMIT),
     )
+    purpose = purpose_field()
 
 
 class LookupItemSchema(ma.Schema):
@@ -179,8 +181,12 @@ class TierLookup(MethodView):
     @bp.arguments(LookupSchema)
     @bp.response(200, LookupResultSchema)
     def post(self, data):
-        """Tiers of up to 1,000 entities; unknown ones are reported per item."""
-        return {"items": services.lookup(service_context(), current_actor(), data["identifiers"])}
+        """Tiers of up to 1,000 entities; unknown ones are reported per item. Resident IDs
+        from roles that see natural persons masked need a purpose (limited, audited)."""
+        items = services.lookup(
+            service_context(), current_actor(), data["identifiers"], data.get("purpose")
+        )
+        return {"items": items}
 
 
 @bp.route("/tiers/summary")

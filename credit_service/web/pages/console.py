@@ -21,7 +21,7 @@ from credit_service.dishonesty import checks, pipeline, rules
 from credit_service.dishonesty import services as dishonesty_services
 from credit_service.entities import rules as entity_rules
 from credit_service.entities import services as entity_services
-from credit_service.errors import Conflict, InvalidInput, NotFound
+from credit_service.errors import Conflict, InvalidInput, LimitExceeded, NotFound
 from credit_service.records import services as record_services
 from credit_service.tiers import services as tier_services
 from credit_service.tiers import statistics
@@ -148,18 +148,40 @@ def _dashboard_charts(
 @bp.get("/entities")
 @allow(*STAFF)
 def entities() -> Response:
-    """Search by USCC, resident ID or name within the caller's region."""
+    """Search by USCC, resident ID, masked number or name within the caller's region; a
+    viewer's search by full resident ID takes a purpose and is limited (``lookups``)."""
     q = request.args.get("q", "").strip()
-    results, error = None, None
+    purpose = request.args.get("purpose", "").strip()
+    results, error, status, field_errors = None, None, 200, {}
     if q:
         try:
             results = entity_services.search_entities(
-                ctx(), g.actor, q=q, cursor=request.args.get("cursor"), limit=SEARCH_LIMIT
+                ctx(),
+                g.actor,
+                q=q,
+                purpose=purpose or None,
+                cursor=request.args.get("cursor"),
+                limit=SEARCH_LIMIT,
             )
-        except InvalidInput:  # a cursor that is not ours
-            error = translate("console.entities.bad_cursor")
+        except InvalidInput as exc:
+            if exc.code != "purpose-required":  # a cursor that is not ours
+                error = translate("console.entities.bad_cursor")
+            else:
+                status = status_of(exc)
+                field_errors = {"purpose": translate("console.entities.purpose_required")}
+        except LimitExceeded as exc:
+            error, status = translate("console.entities.lookup_limit"), status_of(exc)
     rows = [(e, _page_key(e, q)) for e in results.items] if results else []
-    return page("console/entities.html", q=q, results=results, rows=rows, error=error)
+    return page(
+        "console/entities.html",
+        status,
+        q=q,
+        purpose=purpose,
+        results=results,
+        rows=rows,
+        error=error,
+        field_errors=field_errors,
+    )
 
 
 def _page_key(entity: Mapping[str, Any], q: str) -> str | None:
@@ -168,6 +190,8 @@ def _page_key(entity: Mapping[str, Any], q: str) -> str | None:
     if not entity["masked"]:
         return entity["identifier"]
     typed = entity_rules.lookup_key(q)
+    if not identifiers.is_valid_resident_id(typed):  # e.g. the masked number itself
+        return None
     return typed if identifiers.mask_resident_id(typed) == entity["identifier"] else None
 
 
@@ -436,6 +460,9 @@ def run_credit_checks() -> Response:
         items = checks.credit_check_batch(ctx(), g.actor, data["identifiers"], data["purpose"])
     except InvalidInput as exc:  # a purpose not in the catalog
         return _checks_page(422, form=form, field_errors=_check_errors(exc.errors or {}, numbers))
+    except LimitExceeded as exc:  # more resident IDs than the caller's lookups left today
+        limited = {"identifiers": translate("console.checks.lookup_limit")}
+        return _checks_page(status_of(exc), form=form, field_errors=limited)
     form = {"purpose": data["purpose"], "identifiers": ""}
     return _checks_page(form=form, items=list(zip(numbers, items, strict=True)))
 
