@@ -19,6 +19,10 @@ from tests.factories import LISTING_REGULATOR, XUANZHOU, create_entity, file_pen
 
 TODAY = date(2026, 11, 25)  # the fixtures' clock
 PUBLISHED = date(2026, 11, 20)
+DECIDED = PUBLISHED - timedelta(days=5)  # the penalty (tests.factories.listed_on)
+# Dates outside every act's range are refused by the API's generic date field first.
+TOO_EARLY = "must not be before 1949-10-01"
+TOO_LATE = "must not be after 2126-11-25"
 HEAVIER = ["罚款", "责令停产停业"]
 REVOKED = "复议决定撤销原处罚"
 
@@ -39,7 +43,7 @@ def assert_refused(response, message: str) -> None:  # type: ignore[no-untyped-d
 
 
 def listing(ctx) -> tuple[dict, int]:  # type: ignore[no-untyped-def]
-    """A listing published on PUBLISHED (its penalty decided that day), and its record."""
+    """A listing published on PUBLISHED (its penalty decided on DECIDED), and its record."""
     _, case = listed_on(ctx, "宣城日期测试有限公司", XUANZHOU, PUBLISHED)
     return case, case["record_ids"][0]
 
@@ -61,10 +65,10 @@ def proposed(ctx, **penalty: str) -> tuple[dict, dict]:  # type: ignore[no-untyp
 @pytest.mark.parametrize(
     ("on", "message"),
     [
-        ("9999-12-31", "in the future"),
+        ("9999-12-31", TOO_LATE),
         ("2026-11-26", "in the future"),
-        ("2026-11-19", f"before {PUBLISHED}"),  # before the penalty it revokes
-        ("0001-01-01", f"before {PUBLISHED}"),
+        ("2026-11-14", f"before {DECIDED}"),  # before the penalty it revokes
+        ("0001-01-01", TOO_EARLY),
     ],
 )
 def test_a_revocation_outside_its_bounds_is_refused_and_nothing_published(
@@ -95,7 +99,12 @@ def test_a_revocation_within_its_bounds_takes_the_listing_down_on_its_date(clien
 
 @pytest.mark.parametrize(
     ("on", "message"),
-    [("0001-01-01", f"before {PUBLISHED}"), ("9999-12-31", "in the future")],
+    [
+        ("2026-11-19", f"before {PUBLISHED}"),
+        ("2026-11-26", "in the future"),
+        ("0001-01-01", TOO_EARLY),
+        ("9999-12-31", TOO_LATE),
+    ],
 )
 def test_a_removal_outside_its_bounds_is_refused_and_nothing_published(
     client, ctx, auth, on, message

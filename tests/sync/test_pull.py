@@ -386,8 +386,8 @@ def test_a_revocation_dated_out_of_bounds_is_quarantined_not_published(live_ctx,
     pull_all(live_ctx, platform, client)
     control.add_changes(
         [
-            decision_change("revocation", late, "2026-11-02T10:00:00", decided_on="9999-12-31"),
-            decision_change("revocation", early, "2026-11-02T10:00:00", decided_on="0001-01-01"),
+            decision_change("revocation", late, "2026-11-02T10:00:00", decided_on="2026-12-30"),
+            decision_change("revocation", early, "2026-11-02T10:00:00", decided_on="1990-01-01"),
         ]
     )
 
@@ -399,9 +399,7 @@ def test_a_revocation_dated_out_of_bounds_is_quarantined_not_published(live_ctx,
     assert {held[ref(late)].status, held[ref(early)].status} == {"active"}
 
 
-def test_changes_out_of_the_domain_range_are_quarantined_and_the_page_goes_on(
-    live_ctx, simulator
-):
+def test_changes_out_of_the_domain_range_are_quarantined_and_the_page_goes_on(live_ctx, simulator):
     """A revision past the 32-bit column, a decision dated 9999-12-31 or in year 1 and a
     record decided in the future would fail in the database or in date arithmetic and roll
     the page back (every later pull would stop there): they are quarantined instead."""

@@ -434,7 +434,7 @@ def test_cnipa_finding_uses_its_own_period_of_six_months_to_a_year(
 
 def test_retention_counts_from_the_end_of_the_conduct_where_the_record_has_it(item, rules):
     """D16: kept at most 5 years from the end of the conduct, not from the decision."""
-    values = validate_fields(item(COMMITMENT), finding_raw(conduct_end_date="2022-08-31"))
+    values = validate_fields(item(COMMITMENT), finding_raw(conduct_end_date="2022-08-31"), TODAY)
     result = dates_for(item, rules, COMMITMENT, values, "2026-05-10")
     assert result.publicity_end == D("2027-05-10")
     assert result.retention_end == D("2027-08-31")  # 2022-08-31 + 5 years
@@ -442,14 +442,14 @@ def test_retention_counts_from_the_end_of_the_conduct_where_the_record_has_it(it
 
 
 def test_retention_never_ends_before_publication_does(item, rules):
-    values = validate_fields(item(COMMITMENT), finding_raw(conduct_end_date="2020-01-15"))
+    values = validate_fields(item(COMMITMENT), finding_raw(conduct_end_date="2020-01-15"), TODAY)
     result = dates_for(item, rules, COMMITMENT, values, "2026-05-10")
     assert result.retention_end == result.publicity_end == D("2027-05-10")
     assert result.retention_from == "conduct_end_date"
 
 
 def test_retention_counts_from_the_decision_without_an_end_of_conduct(item, rules):
-    values = validate_fields(item(COMMITMENT), finding_raw())
+    values = validate_fields(item(COMMITMENT), finding_raw(), TODAY)
     result = dates_for(item, rules, COMMITMENT, values, "2026-05-10")
     assert result.retention_end == D("2031-05-10")
     assert result.retention_from == "decision_date"
@@ -458,7 +458,9 @@ def test_retention_counts_from_the_decision_without_an_end_of_conduct(item, rule
 def test_a_bulk_import_reuses_dates_only_for_the_same_end_of_conduct(item, rules):
     memo: dict = {}
     prepared = [
-        prepare_record(1, item(COMMITMENT), raw, publicity=rules, calendar=CALENDAR, memo=memo)
+        prepare_record(
+            1, item(COMMITMENT), raw, publicity=rules, calendar=CALENDAR, today=TODAY, memo=memo
+        )
         for raw in (finding_raw(conduct_end_date="2022-08-31"), finding_raw())
     ]
     assert [p.dates.retention_end for p in prepared] == [D("2027-08-31"), D("2031-05-10")]
