@@ -20,6 +20,7 @@ from common import ACTOR, Timer, context_for, fresh_database, write_dataset
 from serving import describe, gunicorn, lua_cycle, wrk
 
 from credit_service.auth import services as auth_services
+from credit_service.auth import tokens
 from credit_service.entities.importer import import_entities
 from credit_service.records.importer import import_records
 from credit_service.tiers import services as tier_services
@@ -90,7 +91,7 @@ def _sample_identifiers(path, count: int) -> list[str]:
 def _token(ctx) -> str:
     auth_services.create_user(ctx, ACTOR, username="bench-regulator", display_name="bench",
                               role="regulator", region_code=ctx.catalogs.city.code)
-    return auth_services.create_token(ctx, ACTOR, username="bench-regulator",
+    return tokens.create_token(ctx, ACTOR, username="bench-regulator",
                                       name="benchmark").secret
 
 

@@ -9,6 +9,7 @@ from typing import Any
 from credit_service import identifiers
 from credit_service.access import SYSTEM, Actor
 from credit_service.auth import services as auth_services
+from credit_service.auth import tokens
 from credit_service.clock import local_noon
 from credit_service.context import Context
 from credit_service.dishonesty import services as dishonesty
@@ -117,7 +118,7 @@ def bearer_for(
         region_code=region,
         uscc=uscc,
     )
-    token = auth_services.create_token(ctx, SYSTEM, username=username, name="test", scopes=scopes)
+    token = tokens.create_token(ctx, SYSTEM, username=username, name="test", scopes=scopes)
     return {"Authorization": f"Bearer {token.secret}"}
 
 

@@ -18,7 +18,7 @@ from flask import Flask, Response, current_app, g, redirect, request, url_for
 from credit_service.access import PUBLIC, ROLES, Actor
 from credit_service.audit import services as audit
 from credit_service.auth import services as auth_services
-from credit_service.auth import sessions
+from credit_service.auth import sessions, tokens
 from credit_service.errors import Forbidden, Unauthenticated
 
 logger = logging.getLogger(__name__)
@@ -239,9 +239,7 @@ def _authenticate() -> None:
             raise Unauthenticated(
                 "use 'Authorization: Bearer <token>'; 令牌格式有误", code="bad-authorization"
             )
-        g.actor = auth_services.authenticate_token(
-            ctx, token.strip(), source_ip=request.remote_addr
-        )
+        g.actor = tokens.authenticate_token(ctx, token.strip(), source_ip=request.remote_addr)
         return
     cookie = request.cookies.get(SESSION_COOKIE)
     active = (

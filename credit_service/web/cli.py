@@ -20,6 +20,7 @@ from credit_service.access import Actor
 from credit_service.audit import services as audit_services
 from credit_service.auth import accounts as account_services
 from credit_service.auth import services as auth_services
+from credit_service.auth import tokens
 from credit_service.catalogs import coverage
 from credit_service.catalogs import services as catalog_services
 from credit_service.catalogs.loader import load_catalog_set
@@ -207,7 +208,7 @@ def _account_act(act: Callable[..., object], username: str, done: str, **options
 def tokens_create(username: str, name: str, scopes: tuple[str, ...], days: int | None) -> None:
     """Issue an API token; it is printed once and stored only as a hash."""
     try:
-        issued = auth_services.create_token(
+        issued = tokens.create_token(
             _ctx(),
             _cli_actor(),
             username=username,
@@ -230,7 +231,7 @@ def tokens_create(username: str, name: str, scopes: tuple[str, ...], days: int |
 def tokens_revoke(token_id: int) -> None:
     """Revoke a token at once."""
     try:
-        auth_services.revoke_token(_ctx(), _cli_actor(), token_id)
+        tokens.revoke_token(_ctx(), _cli_actor(), token_id)
     except CreditServiceError as exc:
         _fail(exc)
     click.echo(f"revoked token {token_id}")
@@ -308,7 +309,7 @@ def demo_account() -> None:
     ctx = _ctx()
     password = stories.password()
     if demo_seed.ensure_demo_regulator(ctx, _cli_actor(), password):
-        token = auth_services.create_token(
+        token = tokens.create_token(
             ctx, _cli_actor(), username=demo_seed.DEMO_REGULATOR, name="demo", days=365
         )
         _remember(

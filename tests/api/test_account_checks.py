@@ -15,7 +15,7 @@ from sqlalchemy import func, select, update
 
 from credit_service.access import SYSTEM
 from credit_service.audit import services as audit
-from credit_service.auth import accounts, passwords
+from credit_service.auth import accounts, passwords, tokens
 from credit_service.auth import services as auth_services
 from credit_service.auth.models import ApiToken, User
 from tests.api.test_sessions import PASSWORD, WRONG, assert_problem, form_token, make_user
@@ -67,7 +67,7 @@ def enterprise_with_token(ctx, binding_status: str = "approved") -> tuple[dict, 
         uscc=entity["identifier"],
         password=PASSWORD,
     )
-    issued = auth_services.create_token(ctx, SYSTEM, username=username, name="erp")
+    issued = tokens.create_token(ctx, SYSTEM, username=username, name="erp")
     set_binding(ctx, username, binding_status)
     return entity, username, issued.secret
 
@@ -180,7 +180,7 @@ def test_neither_the_sign_in_back_off_nor_an_expired_password_stops_a_token(ctx,
     clients); a token has its own expiry and is not stopped because the password aged."""
     ctx.settings = ctx.settings.replace(password_expiry_days=90)
     username = make_user(ctx)
-    secret = auth_services.create_token(ctx, SYSTEM, username=username, name="x", days=365).secret
+    secret = tokens.create_token(ctx, SYSTEM, username=username, name="x", days=365).secret
     fail_times(client_at(app, FIRST), username)
     client = app.test_client()
 

@@ -9,6 +9,7 @@ import pytest
 
 from credit_service.access import SYSTEM
 from credit_service.auth import services as auth_services
+from credit_service.auth import tokens
 from credit_service.web import hardening
 from credit_service.web.access import public
 from tests.factories import LANGXI, XUANZHOU, create_entity, penalty_fields, unique_uscc
@@ -43,17 +44,17 @@ def new_organisation(**overrides):
     }
 
 
-def issue_token(ctx, role: str = "regulator", **kwargs) -> auth_services.IssuedToken:
+def issue_token(ctx, role: str = "regulator", **kwargs) -> tokens.IssuedToken:
     """A fresh user of ``role`` and a token for it (the IssuedToken, with its id)."""
     username = f"errors-{role}-{next(_users)}"
     region = kwargs.pop("region", "341800" if role in ("regulator", "viewer") else None)
     auth_services.create_user(
         ctx, SYSTEM, username=username, display_name=username, role=role, region_code=region
     )
-    return auth_services.create_token(ctx, SYSTEM, username=username, name="test", **kwargs)
+    return tokens.create_token(ctx, SYSTEM, username=username, name="test", **kwargs)
 
 
-def bearer(token: auth_services.IssuedToken) -> dict[str, str]:
+def bearer(token: tokens.IssuedToken) -> dict[str, str]:
     return {"Authorization": f"Bearer {token.secret}"}
 
 
@@ -106,7 +107,7 @@ def test_token_with_wrong_secret_is_401(client, ctx):
 def test_revoked_token_is_401(client, ctx):
     token = issue_token(ctx)
     assert client.get("/api/v1/entities", headers=bearer(token)).status_code == 200
-    auth_services.revoke_token(ctx, SYSTEM, token.token_id)
+    tokens.revoke_token(ctx, SYSTEM, token.token_id)
     assert_problem(client.get("/api/v1/entities", headers=bearer(token)), 401, "invalid-token")
 
 

@@ -26,6 +26,7 @@ from swagger_ui_bundle import swagger_ui_path
 
 from credit_service.access import ROLES, SYSTEM
 from credit_service.auth import services as auth_services
+from credit_service.auth import tokens
 from credit_service.config import Settings
 from credit_service.web import access, create_app
 from credit_service.web.access import AccessRule
@@ -81,7 +82,7 @@ def world(ctx) -> dict[str, str]:
             uscc=uscc,
             binding_status=binding,
         )
-    token = auth_services.create_token(ctx, SYSTEM, username="matrix-client", name="matrix")
+    token = tokens.create_token(ctx, SYSTEM, username="matrix-client", name="matrix")
     return {
         "identifier": entity,
         "record_id": str(record["id"]),

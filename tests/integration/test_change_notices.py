@@ -14,7 +14,7 @@ from sqlalchemy import text, update
 
 from credit_service import notices as notices_module
 from credit_service.access import SYSTEM
-from credit_service.auth import accounts
+from credit_service.auth import accounts, tokens
 from credit_service.auth import services as auth_services
 from credit_service.auth.models import User
 from credit_service.dishonesty import public
@@ -47,7 +47,7 @@ def token_for(ctx, username: str) -> tuple[int, str]:  # type: ignore[no-untyped
         ctx, SYSTEM, username=username, display_name=username, role="regulator",
         region_code="341800",
     )  # fmt: skip
-    issued = auth_services.create_token(ctx, SYSTEM, username=username, name="notices")
+    issued = tokens.create_token(ctx, SYSTEM, username=username, name="notices")
     return issued.token_id, issued.secret
 
 
@@ -95,26 +95,26 @@ def test_the_newest_change_is_kept_until_a_notice_says_otherwise(pg_ctx, monkeyp
 
 def test_a_revoked_token_is_refused_once_its_notice_has_come(pg_ctx):
     token_id, secret = token_for(pg_ctx, "notice-revoked")
-    assert auth_services.authenticate_token(pg_ctx, secret, source_ip=None).username
+    assert tokens.authenticate_token(pg_ctx, secret, source_ip=None).username
     notices = change_notices(pg_ctx)
     before = notices.generation("auth")
     kept = pg_ctx.extras["kept_tokens"][secret.split("_")[1]]
     assert kept.generation == before and kept.row.revoked_at is None  # kept, not re-read
-    auth_services.revoke_token(pg_ctx, SYSTEM, token_id)
+    tokens.revoke_token(pg_ctx, SYSTEM, token_id)
     moved_on(notices, "auth", before)
     with pytest.raises(Unauthenticated):
-        auth_services.authenticate_token(pg_ctx, secret, source_ip=None)
+        tokens.authenticate_token(pg_ctx, secret, source_ip=None)
 
 
 def test_a_disabled_users_token_is_refused_once_its_notice_has_come(pg_ctx):
     _, secret = token_for(pg_ctx, "notice-disabled")
-    assert auth_services.authenticate_token(pg_ctx, secret, source_ip=None).role == "regulator"
+    assert tokens.authenticate_token(pg_ctx, secret, source_ip=None).role == "regulator"
     notices = change_notices(pg_ctx)
     before = notices.generation("auth")
     accounts.set_active(pg_ctx, SYSTEM, "notice-disabled", active=False)
     moved_on(notices, "auth", before)
     with pytest.raises(Unauthenticated):
-        auth_services.authenticate_token(pg_ctx, secret, source_ip=None)
+        tokens.authenticate_token(pg_ctx, secret, source_ip=None)
 
 
 def test_a_binding_change_is_announced_to_kept_tokens(pg_ctx):
@@ -126,8 +126,8 @@ def test_a_binding_change_is_announced_to_kept_tokens(pg_ctx):
         pg_ctx, SYSTEM, username="notice-firm", display_name=entity["name"], role="enterprise",
         uscc=entity["identifier"],
     )  # fmt: skip
-    secret = auth_services.create_token(pg_ctx, SYSTEM, username="notice-firm", name="n").secret
-    assert auth_services.authenticate_token(pg_ctx, secret, source_ip=None).role == "enterprise"
+    secret = tokens.create_token(pg_ctx, SYSTEM, username="notice-firm", name="n").secret
+    assert tokens.authenticate_token(pg_ctx, secret, source_ip=None).role == "enterprise"
     notices = change_notices(pg_ctx)
     before = notices.generation("auth")
     with pg_ctx.session_factory.begin() as session:  # e.g. a binding reset by hand
@@ -136,12 +136,12 @@ def test_a_binding_change_is_announced_to_kept_tokens(pg_ctx):
         )
     before = moved_on(notices, "auth", before)
     with pytest.raises(Unauthenticated):
-        auth_services.authenticate_token(pg_ctx, secret, source_ip=None)
+        tokens.authenticate_token(pg_ctx, secret, source_ip=None)
 
     accounts.approve_binding(pg_ctx, LISTING_REGULATOR, "notice-firm")
 
     moved_on(notices, "auth", before)
-    actor = auth_services.authenticate_token(pg_ctx, secret, source_ip=None)
+    actor = tokens.authenticate_token(pg_ctx, secret, source_ip=None)
     assert actor.uscc == entity["identifier"]
 
 
@@ -149,11 +149,11 @@ def test_noting_a_tokens_use_announces_nothing(pg_ctx):
     """The last-use stamp (once a minute) is not among the announced columns: it would
     otherwise drop every worker's tokens each minute for each token in use."""
     _, secret = token_for(pg_ctx, "notice-used")
-    auth_services.authenticate_token(pg_ctx, secret, source_ip=None)
+    tokens.authenticate_token(pg_ctx, secret, source_ip=None)
     notices = change_notices(pg_ctx)
     before = notices.generation("auth")
     pg_ctx.clock.set(pg_ctx.now() + timedelta(minutes=5))
-    auth_services.authenticate_token(pg_ctx, secret, source_ip=None)  # writes last_used_at
+    tokens.authenticate_token(pg_ctx, secret, source_ip=None)  # writes last_used_at
     time.sleep(0.3)
     assert notices.generation("auth") == before
     with pg_ctx.read_session_factory() as session:

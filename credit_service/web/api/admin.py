@@ -7,7 +7,7 @@ from flask.views import MethodView
 
 from credit_service.access import ROLES
 from credit_service.audit import services as audit
-from credit_service.auth import accounts
+from credit_service.auth import accounts, tokens
 from credit_service.auth import services as auth_services
 from credit_service.web.access import allow, current_actor
 from credit_service.web.api.common import (
@@ -185,7 +185,7 @@ class Tokens(MethodView):
     def post(self, data):
         """Issue a token for a user or machine client; the secret is in this answer only
         (409 account-disabled or binding-pending for an account that may not act)."""
-        issued = auth_services.create_token(service_context(), current_actor(), **data)
+        issued = tokens.create_token(service_context(), current_actor(), **data)
         return {
             "token": issued.secret,
             "id": issued.token_id,
@@ -200,7 +200,7 @@ class TokenById(MethodView):
     @bp.response(204)
     def delete(self, token_id: int):
         """Revoke a token at once."""
-        auth_services.revoke_token(service_context(), current_actor(), token_id)
+        tokens.revoke_token(service_context(), current_actor(), token_id)
 
 
 @bp.route("/audit")
