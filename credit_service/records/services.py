@@ -1,4 +1,4 @@
-"""Credit-record use cases: file, correct, read."""
+"""Credit-record use cases: file, correct, read (the views they answer are in ``views.py``)."""
 
 from __future__ import annotations
 
@@ -8,20 +8,20 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from credit_service import identifiers
 from credit_service.access import Actor
 from credit_service.audit import services as audit
 from credit_service.catalogs import services as catalog_services
-from credit_service.catalogs.definitions import CONDUCT_END_FIELD, CatalogItem
+from credit_service.catalogs.definitions import CatalogItem
 from credit_service.context import Context
 from credit_service.dishonesty import services as dishonesty_services
 from credit_service.entities import services as entity_services
 from credit_service.entities.models import Entity
 from credit_service.errors import Conflict, InvalidInput
 from credit_service.pagination import Page, cursor_int, page_by_id
-from credit_service.records import exchange, preparation, repository, rules
+from credit_service.records import exchange, preparation, repository
 from credit_service.records.models import CreditRecord, CreditRecordRevision
 from credit_service.records.preparation import PreparedRecord
+from credit_service.records.views import record_view, revision_view
 from credit_service.step_dates import ensure_step_date
 from credit_service.sync import outbox
 from credit_service.tiers import recompute as tier_recompute
@@ -297,24 +297,8 @@ def read_record(ctx: Context, actor: Actor, record_id: int) -> dict[str, Any]:
         owner = _owner_in_scope(session, actor, record)
         view = record_view(ctx, record, owner)
         history = [*repository.list_revisions(session=session, record_id=record.id), record]
-        view["revisions"] = [_revision_view(session, r) for r in history]
+        view["revisions"] = [revision_view(session, r) for r in history]
         return view
-
-
-def _revision_view(session: Session, r: CreditRecordRevision | CreditRecord) -> dict[str, Any]:
-    current = isinstance(r, CreditRecord)
-    return {
-        "revision": r.revision,
-        "current": current,
-        "reason": r.revision_reason if current else r.reason,
-        "made_at": r.updated_at if current else r.made_at,
-        "made_by": r.updated_by if current else r.made_by,
-        "decision_date": r.decision_date,
-        "publicity_end": r.publicity_end,
-        "severity": r.severity,
-        "fields": r.fields,
-        "catalog_version": catalog_services.version_label_of_item(session, r.catalog_item_id),
-    }
 
 
 def list_entity_records(
@@ -333,53 +317,6 @@ def list_entity_records(
 def _owner_in_scope(session: Session, actor: Actor, record: CreditRecord) -> Entity:
     owner = session.get(Entity, record.entity_id)
     return entity_services.entity_in_scope(session, actor, owner.identifier)
-
-
-def record_view(
-    ctx: Context, record: CreditRecord, owner: Entity, *, today: date | None = None
-) -> dict[str, Any]:
-    """The API view of a record; a natural person's name and ID are always masked here
-    (the full values are read, audited, through the entity endpoint only)."""
-    person = owner.is_natural_person
-    return {
-        "id": record.id,
-        "entity": {
-            "identifier": identifiers.mask_resident_id(owner.identifier)
-            if person
-            else owner.identifier,
-            "name": identifiers.mask_person_name(owner.name) if person else owner.name,
-            "kind": owner.kind,
-            "region_code": owner.region_code,
-        },
-        "item_code": record.item_code,
-        "domain": record.domain,
-        "category": record.category,
-        "severity": record.severity,
-        "heavier_penalty": record.heavier_penalty,
-        "source_authority": record.source_authority,
-        "source_ref": record.source_ref,
-        "decision_date": record.decision_date,
-        "publicity_end": record.publicity_end,
-        "repair_from": record.repair_from,
-        "retention_end": record.retention_end,
-        "retention_from": record.retention_from,
-        "retention_start": _retention_start(record),
-        "early_stop_allowed": record.early_stop_allowed,
-        "status": rules.effective_status(record.status, record.publicity_end, today or ctx.today()),
-        "status_reason": record.status_reason,
-        "revision": record.revision,
-        "fields": record.fields,
-        "filed_at": record.filed_at,
-        "updated_at": record.updated_at,
-    }
-
-
-def _retention_start(record: CreditRecord) -> date:
-    """The day the stored ``retention_end`` counted from (a record filed before the end of
-    conduct was read keeps its decision date until it is corrected)."""
-    if record.retention_from == CONDUCT_END_FIELD:
-        return date.fromisoformat(record.fields[CONDUCT_END_FIELD])
-    return record.decision_date
 
 
 def end_publications(ctx: Context, actor: Actor) -> int:
