@@ -40,16 +40,20 @@ def get(url: str) -> int:
 
 
 @contextlib.contextmanager
-def gunicorn(live_ctx, tmp_path: Path, *options: str, workers: int = 1) -> Iterator[str]:  # type: ignore[no-untyped-def]
+def gunicorn(
+    database_url: str, tmp_path: Path, *options: str, workers: int = 1, **settings: str
+) -> Iterator[str]:
     """gunicorn serving ``wsgi:app`` as `make run` starts it, on a free loopback port,
-    on the live database with its data in ``tmp_path``; yields the base URL once
-    /healthz answers, and stops the server (and its workers) at the end."""
+    on ``database_url`` with its data in ``tmp_path`` (and any further ``settings`` in its
+    environment); yields the base URL once /healthz answers, and stops the server (and
+    its workers) at the end."""
     port = free_port()
     env = {
         **os.environ,
-        "DATABASE_URL": live_ctx.settings.database_url,
+        "DATABASE_URL": database_url,
         "DATA_DIR": str(tmp_path / "data"),
         "SECRET_KEY": "test-secret",
+        **settings,
     }
     command = [str(GUNICORN), "-c", CONFIG, "--workers", str(workers),
                "--bind", f"127.0.0.1:{port}", *options, "wsgi:app"]  # fmt: skip
@@ -74,7 +78,7 @@ def served(live_ctx, db_kind, tmp_path):  # type: ignore[no-untyped-def]
     if db_kind != "sqlite":
         pytest.skip("the log is the same whatever the database")
     log = tmp_path / "access.log"
-    with gunicorn(live_ctx, tmp_path, "--access-logfile", str(log)) as base:
+    with gunicorn(live_ctx.settings.database_url, tmp_path, "--access-logfile", str(log)) as base:
         yield base, log
 
 

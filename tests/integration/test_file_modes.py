@@ -99,7 +99,7 @@ def test_the_served_service_writes_for_its_user_only(live_ctx, tmp_path):
     and the rate-limit counts they share are a private file in a private DATA_DIR."""
     log = tmp_path / "access.log"
     options = ("--access-logfile", str(log), "--access-logformat", "%(p)s")
-    with gunicorn(live_ctx, tmp_path, *options) as base:
+    with gunicorn(live_ctx.settings.database_url, tmp_path, *options) as base:
         assert get(f"{base}/api/v1/catalogs") == 200  # a public read: counted
         deadline = time.monotonic() + 5
         while not log.exists() or not log.read_text().strip():

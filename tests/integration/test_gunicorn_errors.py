@@ -9,16 +9,12 @@ from __future__ import annotations
 
 import http.client
 import json
-import os
-import signal
 import socket
-import subprocess
-import time
 
 import pytest
 
 from credit_service.web import errors, hardening
-from tests.integration.test_access_log import CONFIG, GUNICORN, ROOT, free_port, get
+from tests.integration.test_access_log import gunicorn
 
 
 @pytest.fixture(scope="module")
@@ -26,29 +22,9 @@ def port(tmp_path_factory):  # type: ignore[no-untyped-def]
     """One gunicorn for the module, on SQLite: the answers are the same on any database
     (none of these requests reaches one)."""
     folder = tmp_path_factory.mktemp("gunicorn")
-    number = free_port()
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"sqlite:///{folder / 'credit.db'}",
-        "DATA_DIR": str(folder / "data"),
-        "SECRET_KEY": "test-secret",
-        "CATALOGS_AUTOLOAD": "false",
-    }
-    command = [str(GUNICORN), "-c", CONFIG, "--workers", "1", "--bind", f"127.0.0.1:{number}",
-               "wsgi:app"]  # fmt: skip
-    process = subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True)
-    try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                get(f"http://127.0.0.1:{number}/healthz")
-                break
-            except OSError:
-                time.sleep(0.2)
-        yield number
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=30)
+    database = f"sqlite:///{folder / 'credit.db'}"
+    with gunicorn(database, folder, CATALOGS_AUTOLOAD="false") as base:
+        yield int(base.rsplit(":", 1)[1])
 
 
 def ask(port: int, path: str, headers: dict[str, str] | None = None) -> tuple[int, str, dict]:
