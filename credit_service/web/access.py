@@ -132,22 +132,13 @@ def enforce_access() -> Response | None:
         _deny(exc)
     if rule is None:
         logger.error("endpoint %s has no access declaration: refused", request.endpoint)
-        _deny(
-            Forbidden(
-                "this endpoint declares no access rule; 未声明访问规则", code="undeclared-endpoint"
-            )
-        )
+        _deny(Forbidden("undeclared-endpoint"))
     if rule.is_public:
         return None
     if g.actor.is_anonymous:
-        _deny(Unauthenticated("sign in or send a valid bearer token; 请先登录或提供有效令牌"))
+        _deny(Unauthenticated())
     if g.actor.role not in rule.roles:
-        _deny(
-            Forbidden(
-                f"role '{g.actor.role}' may not call this endpoint; 当前角色无权访问",
-                code="role-forbidden",
-            )
-        )
+        _deny(Forbidden("role-forbidden", role=g.actor.role))
     _check_scope(rule)
     _apply_body_limit()
     _check_csrf()
@@ -160,10 +151,7 @@ def _expired_password_gate() -> Response | None:
         return None
     if request.method == "GET" and not request.path.startswith("/api/"):
         return redirect(url_for("auth_pages.change_password", notice="sign_in.expired"))
-    raise Forbidden(
-        "your password has expired: change it first; 密码已过期，请先修改密码",
-        code="password-expired",
-    )
+    raise Forbidden("password-expired")
 
 
 def _check_scope(rule: AccessRule) -> None:
@@ -173,12 +161,7 @@ def _check_scope(rule: AccessRule) -> None:
         return
     wanted = rule.token_scopes(request.method)
     if not set(wanted) & g.actor.scopes:
-        _deny(
-            Forbidden(
-                f"the token lacks scope {' or '.join(wanted)}; 令牌权限范围不足",
-                code="scope-forbidden",
-            )
-        )
+        _deny(Forbidden("scope-forbidden", scopes=list(wanted)))
 
 
 def _check_csrf() -> None:
@@ -187,7 +170,7 @@ def _check_csrf() -> None:
         return
     sent = request.headers.get(CSRF_HEADER) or request.form.get(CSRF_FIELD, "")
     if not sent or not hmac.compare_digest(sent, g.csrf_token or ""):
-        _deny(Forbidden("missing or wrong CSRF token; 表单已失效，请刷新后重试", code="csrf"))
+        _deny(Forbidden("csrf"))
 
 
 def _deny(exc: Unauthenticated | Forbidden) -> None:
@@ -236,9 +219,7 @@ def _authenticate() -> None:
     if header:
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
-            raise Unauthenticated(
-                "use 'Authorization: Bearer <token>'; 令牌格式有误", code="bad-authorization"
-            )
+            raise Unauthenticated("bad-authorization")
         g.actor = tokens.authenticate_token(ctx, token.strip(), source_ip=request.remote_addr)
         return
     cookie = request.cookies.get(SESSION_COOKIE)

@@ -41,6 +41,9 @@ from credit_service.sync.client import PlatformClient, SimulatorControl
 from credit_service.sync.platforms import load_platforms
 from credit_service.tiers import services as tier_services
 from credit_service.web.api import inspections as inspection_api
+from credit_service.web.error_text import error_text, field_errors
+
+CONSOLE_LANGUAGE = "en"  # the commands speak English, as their help does
 
 
 class ServiceGroup(AppGroup):
@@ -86,8 +89,9 @@ def _cli_actor() -> Actor:
 
 
 def _fail(exc: CreditServiceError) -> None:
-    click.echo(f"error: {exc.detail}", err=True)
-    for field, messages in (exc.errors or {}).items():
+    """End with the error in the console's language (English) and exit status 1."""
+    click.echo(f"error: {error_text(exc, CONSOLE_LANGUAGE)}", err=True)
+    for field, messages in field_errors(exc.errors or {}, CONSOLE_LANGUAGE).items():
         click.echo(f"  {field}: {messages}", err=True)
     sys.exit(1)
 
@@ -432,7 +436,7 @@ def _validated(schema: ma.Schema, data: dict) -> dict:
     try:
         return schema.load(data)
     except ma.ValidationError as exc:
-        _fail(InvalidInput("invalid arguments; 参数有误", errors=exc.messages))
+        _fail(InvalidInput("invalid-arguments", errors=exc.messages))
 
 
 def _inspector_line(inspector: dict) -> str:

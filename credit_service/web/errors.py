@@ -17,6 +17,14 @@ from werkzeug.exceptions import HTTPException
 
 from credit_service import errors
 from credit_service.web import access
+from credit_service.web.error_text import (
+    error_text,
+    field_errors,
+    request_language,
+    status_text,
+    words,
+)
+from credit_service.web.i18n import DEFAULT_LANGUAGE, TAGS, text_of, translate
 
 logger = logging.getLogger(__name__)
 
@@ -32,34 +40,25 @@ STATUS_FOR: dict[type[errors.CreditServiceError], int] = {
     errors.CatalogError: 500,
     errors.UpstreamError: 502,
 }
-TITLES = {
-    400: "Bad request",
-    401: "Authentication required",
-    403: "Forbidden",
-    404: "Not found",
-    405: "Method not allowed",
-    409: "Conflict",
-    413: "Request body too large",
-    414: "URI too long",
-    415: "Unsupported media type",
-    422: "Invalid input",
-    429: "Too many requests",
-    431: "Request header fields too large",
-    500: "Internal server error",
-    502: "Upstream error",
-    503: "Service unavailable",
-}
-DETAILS = {
-    400: "the request could not be understood; 请求格式有误",
-    401: "sign in or send a valid bearer token; 请先登录或提供有效令牌",
-    404: "no such resource; 未找到资源",
-    405: "this method is not allowed here; 不支持该请求方法",
-    413: "the request body exceeds the size limit; 请求体超过大小限制",
-    414: "the URL is too long; 请求地址过长",
-    415: "send the body as application/json; 请以 application/json 提交",
-    429: "too many requests, retry later; 请求过于频繁，请稍后重试",
-    431: "the request headers are too many or too large; 请求头过多或过大",
-    500: "an internal error occurred; it has been logged; 服务器内部错误，已记录",
+# The statuses a problem may have; their titles and general messages are in
+# locales/<language>/problems.yaml (``problem.title.<status>``, ``problem.detail.<status>``).
+STATUSES = (400, 401, 403, 404, 405, 409, 413, 414, 415, 422, 429, 431, 500, 502, 503)
+SLUGS = {  # the code of a problem that has no code of its own, by its status
+    400: "bad-request",
+    401: "authentication-required",
+    403: "forbidden",
+    404: "not-found",
+    405: "method-not-allowed",
+    409: "conflict",
+    413: "request-body-too-large",
+    414: "uri-too-long",
+    415: "unsupported-media-type",
+    422: "invalid-input",
+    429: "too-many-requests",
+    431: "request-header-fields-too-large",
+    500: "internal-server-error",
+    502: "upstream-error",
+    503: "service-unavailable",
 }
 
 
@@ -72,51 +71,65 @@ class ProblemSchema(ma.Schema):
     type = ma.fields.String(metadata={"description": "URI identifying the problem type"})
     title = ma.fields.String()
     status = ma.fields.Integer()
-    detail = ma.fields.String()
+    detail = ma.fields.String(
+        metadata={"description": "In Chinese, or in English when Accept-Language prefers it"}
+    )
     instance = ma.fields.String()
     code = ma.fields.String(metadata={"description": "Stable machine-readable slug"})
-    errors = ma.fields.Dict(metadata={"description": "Field-level errors"})
+    errors = ma.fields.Dict(metadata={"description": "Field-level errors, in words"})
 
 
 def problem(
     status: int,
     *,
-    detail: str | None = None,
     code: str | None = None,
+    detail: str | None = None,
     errors: dict[str, Any] | None = None,
     headers: dict[str, str] | None = None,
     **extensions: Any,
 ) -> Response:
-    """A problem+json response; ``code`` becomes the type URI's last segment."""
-    body = problem_document(status, detail=detail, code=code)
+    """A problem+json response in the language of the request (Content-Language says
+    which). ``code`` becomes the type URI's last segment; the detail is ``detail`` when
+    given (a domain error's words), else the code's words filled with ``extensions``,
+    else the status's general message. The extensions are members of the body too."""
+    language = response_language()
+    extra = {k: v for k, v in extensions.items() if v is not None}
+    detail = detail or (words(code, extra, language) if code else None)
+    body = problem_document(status, detail=detail, code=code, language=language)
     body["instance"] = request.path if request else None
     if errors:
-        body["errors"] = errors
-    extra = {k: v for k, v in extensions.items() if v is not None}
+        body["errors"] = field_errors(errors, language)
     # dates in ISO 8601 like every other body (Flask's default would write an HTTP date)
     body.update({k: v.isoformat() if isinstance(v, date) else v for k, v in extra.items()})
     response = Response(json.dumps(body, ensure_ascii=False), status=status, mimetype=PROBLEM_JSON)
     for name, value in (headers or {}).items():
         response.headers[name] = value
+    response.headers["Content-Language"] = TAGS[language]
     return response
 
 
 def problem_document(
-    status: int, *, detail: str | None = None, code: str | None = None
+    status: int,
+    *,
+    detail: str | None = None,
+    code: str | None = None,
+    language: str = DEFAULT_LANGUAGE,
 ) -> dict[str, Any]:
     """The members every problem has (also written by gunicorn, outside any request)."""
-    code = code or _slug(status)
+    code = code or SLUGS.get(status, "error")
     return {
         "type": PROBLEM_TYPE_BASE + code,
-        "title": TITLES.get(status, "Error"),
+        "title": text_of(f"problem.title.{status}", language)
+        or translate("problem.title.generic", language),
         "status": status,
-        "detail": detail or DETAILS.get(status, TITLES.get(status, "Error")),
+        "detail": detail or status_text(status, language),
         "code": code,
     }
 
 
-def _slug(status: int) -> str:
-    return TITLES.get(status, "error").lower().replace(" ", "-")
+def response_language() -> str:
+    """Chinese for a page; for the API, the language the client prefers."""
+    return request_language(page=wants_page())
 
 
 def handle_domain_error(exc: errors.CreditServiceError) -> Response:
@@ -124,26 +137,30 @@ def handle_domain_error(exc: errors.CreditServiceError) -> Response:
     object-level checks included, is audited as access.denied first."""
     if isinstance(exc, errors.Forbidden | errors.Unauthenticated):
         access.record_denial(exc)
-    status = next((code for cls, code in STATUS_FOR.items() if isinstance(exc, cls)), 500)
-    if status == 500:
-        logger.error("domain error mapped to 500: %s", exc.detail)
-        return problem(500, code=exc.code)
-    return problem(status, detail=exc.detail, code=exc.code, errors=exc.errors, **exc.extensions)
+    status = status_of(exc)
+    if status == 500:  # a fault of the service's own files: logged, never told
+        logger.error("domain error mapped to 500: %s %s", exc.code, exc.params)
+        return problem(500, code=exc.code, detail=status_text(500, response_language()))
+    detail = error_text(exc, response_language(), status)
+    return problem(status, detail=detail, code=exc.code, errors=exc.errors, **exc.extensions)
+
+
+def status_of(exc: errors.CreditServiceError) -> int:
+    """The HTTP status of a domain error (500 for a class the table does not name)."""
+    return next((code for cls, code in STATUS_FOR.items() if isinstance(exc, cls)), 500)
 
 
 def handle_http_exception(exc: HTTPException) -> Response | HTTPException:
-    """Werkzeug and webargs errors; codes outside 400–599 (redirects) pass through."""
+    """Werkzeug and webargs errors; codes outside 400–599 (redirects) pass through. The
+    detail is the status's general message; webargs's field errors are said in words."""
     if exc.code is None or not 400 <= exc.code < 600:
         return exc
     data = getattr(exc, "data", None) or {}
-    field_errors = data.get("errors") or _flatten_locations(data.get("messages"))
+    fields = data.get("errors") or _flatten_locations(data.get("messages"))
     headers = dict(data.get("headers") or {})
     if exc.code == 405 and getattr(exc, "valid_methods", None):
         headers["Allow"] = ", ".join(exc.valid_methods)
-    detail = data.get("message")
-    if exc.code == 422 and not detail:
-        detail = "the request has invalid fields; 请求字段有误"
-    return problem(exc.code, detail=detail, errors=field_errors, headers=headers)
+    return problem(exc.code, errors=fields, headers=headers)
 
 
 def _flatten_locations(messages: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -165,12 +182,7 @@ def handle_unexpected(exc: Exception) -> Response:
         # The database dropped the connection (a restart, a failover): the pool has
         # replaced it, so asking again will do; nothing was written.
         logger.warning("database connection lost on %s %s: %s", request.method, request.path, exc)
-        return problem(
-            503,
-            detail="the database connection was lost; try again; 数据库连接中断，请重试",
-            code="database-reconnecting",
-            headers={"Retry-After": "1"},
-        )
+        return problem(503, code="database-reconnecting", headers={"Retry-After": "1"})
     logger.exception("unhandled error on %s %s", request.method, request.path)
     return problem(500)
 
@@ -187,10 +199,24 @@ def for_browsers(handler: Callable[[Any], Response]) -> Callable[[Any], Response
         if response.status_code == 401 and request.method == "GET":
             return redirect(url_for("auth_pages.sign_in", next=request.full_path.rstrip("?")))
         body = json.loads(response.get_data())
-        page = render_template("error.html", problem=body, status=response.status_code)
-        return Response(page, status=response.status_code, mimetype="text/html")
+        details = [m for m in dict.fromkeys(_messages(body.get("errors"))) if m != body["detail"]]
+        page = render_template(
+            "error.html", problem=body, status=response.status_code, details=details
+        )
+        headers = {"Content-Language": response.headers["Content-Language"]}
+        return Response(page, status=response.status_code, mimetype="text/html", headers=headers)
 
     return negotiate
+
+
+def _messages(errors: Any) -> list[str]:
+    """The words of field errors, nested or not, for a page (the fields' names are the
+    API's, not the reader's)."""
+    if isinstance(errors, dict):
+        return [m for value in errors.values() for m in _messages(value)]
+    if isinstance(errors, list):
+        return [m for value in errors for m in _messages(value)]
+    return [str(errors)] if errors else []
 
 
 def wants_page() -> bool:

@@ -48,11 +48,7 @@ def check_content_type() -> Response | None:
         return None
     accepted = _accepted(request.endpoint, request.method)
     if request.mimetype not in accepted:
-        return problem(
-            415,
-            detail=f"send the body as {' or '.join(sorted(accepted))}; 请求体格式不受支持",
-            code="unsupported-media-type",
-        )
+        return problem(415, code="unsupported-media-type", accepted=sorted(accepted))
     return None
 
 
@@ -74,9 +70,7 @@ def check_input_text() -> Response | None:
         try:
             texts.append(("body", request.get_json(silent=True)))
         except RecursionError:
-            return problem(
-                400, detail="the JSON body nests too deeply; 请求体嵌套过深", code="json-too-deep"
-            )
+            return problem(400, code="json-too-deep")
     _refuse_nul(texts)
     return None
 
@@ -95,11 +89,7 @@ def _refuse_nul(texts: list[tuple[str, object]]) -> None:
     """:raises InvalidInput: naming every place with a NUL (a page for a browser)."""
     bad = sorted({where for where, value in texts if _has_nul(value)})
     if bad:
-        raise InvalidInput(
-            "NUL characters are not allowed; 不允许包含空字符",
-            code="nul-character",
-            errors={where: ["contains a NUL character"] for where in bad},
-        )
+        raise InvalidInput("nul-character", errors={where: ["nul-character"] for where in bad})
 
 
 def _has_nul(value: object) -> bool:

@@ -10,7 +10,7 @@ import pytest
 from credit_service.access import SYSTEM
 from credit_service.auth import services as auth_services
 from credit_service.auth import tokens
-from credit_service.web import hardening
+from credit_service.web import hardening, i18n
 from credit_service.web.access import public
 from tests.factories import LANGXI, XUANZHOU, create_entity, penalty_fields, unique_uscc
 
@@ -351,3 +351,63 @@ def test_security_headers_on_500(app, client):
     assert response.status_code == 500
     assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
     assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+# --- language ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("accept_language", "language"),
+    [
+        (None, "zh-CN"),
+        ("zh-CN,zh;q=0.9,en;q=0.8", "zh-CN"),
+        ("en-US,en;q=0.9,zh;q=0.8", "en"),
+        ("en", "en"),
+        ("en;q=0.3, zh-TW;q=0.9", "zh-CN"),  # q-values decide, not the order
+        ("zh;q=0.2, en;q=0.5", "en"),
+        ("fr-FR, de;q=0.5", "zh-CN"),  # neither: Chinese
+    ],
+)
+def test_the_detail_is_in_the_language_the_client_prefers(client, auth, accept_language, language):
+    headers = {
+        **auth("viewer"),
+        **({"Accept-Language": accept_language} if accept_language else {}),
+    }
+    response = client.post("/api/v1/entities", json=new_organisation(), headers=headers)
+    body = assert_problem(response, 403, "role-forbidden")
+    assert response.headers["Content-Language"] == language
+    if language == "en":
+        assert (body["title"], body["detail"]) == (
+            "Forbidden",
+            "The role 'viewer' may not call this endpoint.",
+        )
+    else:
+        assert (body["title"], body["detail"]) == (
+            "无权访问",
+            "当前角色（查询人员）无权使用此功能。",
+        )
+    assert body["role"] == "viewer"  # the params are members of the problem too
+
+
+def test_field_errors_of_the_schemas_are_in_words_in_either_language(client, auth):
+    data = new_organisation(nickname="小宣")
+    for accept, unknown in (("zh", "不接受此字段。"), ("en", "Unknown field.")):
+        headers = {**auth("regulator"), "Accept-Language": accept}
+        body = assert_problem(client.post("/api/v1/entities", json=data, headers=headers), 422)
+        assert body["errors"]["nickname"] == [unknown]
+        assert body["detail"] == i18n.translate("problem.detail.422", accept)
+
+
+def test_a_status_without_a_code_of_its_own_has_its_general_words(client):
+    english = client.delete("/api/v1/catalogs", headers={"Accept-Language": "en"})
+    assert assert_problem(english, 405)["detail"] == "This method is not allowed here."
+    chinese = assert_problem(client.delete("/api/v1/catalogs"), 405)
+    assert chinese["detail"] == "不支持该请求方法。" and chinese["title"] == "不支持该请求方法"
+
+
+def test_a_page_speaks_chinese_whatever_the_browser_prefers(client, auth):
+    headers = {"Accept": "text/html", "Accept-Language": "en-US,en;q=0.9", **auth("checker")}
+    response = client.get("/console", headers=headers)
+    assert response.status_code == 403 and response.mimetype == "text/html"
+    assert response.headers["Content-Language"] == "zh-CN"
+    assert "当前角色（信用核查部门）无权使用此功能。" in response.get_data(as_text=True)

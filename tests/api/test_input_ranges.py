@@ -157,10 +157,12 @@ def test_an_identifier_of_5000_digits_is_422(client, auth):
     ],
 )
 def test_a_record_field_out_of_range_is_422_naming_it(client, ctx, auth, field, value, reason):
+    """The reason in English, for a client that asks for English."""
     entity = create_entity(ctx)["identifier"]
     filing = {"entity": entity, "item_code": PENALTY_ITEM, "fields": penalty_fields()}
     filing["fields"][field] = value
-    body = problem(client.post("/api/v1/records", json=filing, headers=auth("regulator")), 422)
+    english = {**auth("regulator"), "Accept-Language": "en"}
+    body = problem(client.post("/api/v1/records", json=filing, headers=english), 422)
     assert reason in body["errors"][f"fields.{field}"][0], body
 
 

@@ -28,7 +28,7 @@ def assert_too_many(response) -> dict:
     assert retry_after is not None and retry_after.isdigit() and 0 < int(retry_after) <= 60
     body = response.get_json(force=True)
     assert body["status"] == 429
-    assert body["title"] == "Too many requests"
+    assert body["code"] == "too-many-requests" and body["title"] == "请求过于频繁"
     assert {"type", "detail", "instance", "code"} <= set(body)
     return body
 

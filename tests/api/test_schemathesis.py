@@ -46,6 +46,7 @@ from credit_service.auth import services as auth_services
 from credit_service.config import Settings
 from credit_service.pagination import encode_cursor
 from credit_service.web import access, create_app
+from credit_service.web.error_text import field_error
 from tests.factories import (
     PENALTY_ITEM,
     create_entity,
@@ -293,7 +294,7 @@ def test_a_nul_character_in_an_upload_forms_text_field_is_422(client, auth, ctx)
         headers=auth("enterprise", uscc=owner["identifier"]),
     )
     assert response.status_code == 422, response.get_data(as_text=True)
-    assert response.get_json()["errors"] == {"note": ["contains a NUL character"]}
+    assert response.get_json()["errors"] == {"note": [field_error("nul-character", "zh")]}
     anonymous = client.post(
         "/api/v1/repair-applications/1/evidence",
         data={"note": "a\x00b"},

@@ -11,6 +11,7 @@ import pytest
 
 from credit_service.access import SYSTEM
 from credit_service.tiers import services as tier_services
+from credit_service.web import i18n
 from tests.factories import (
     CITY,
     LANGXI,
@@ -373,9 +374,10 @@ def test_an_invalid_rule_file_is_refused_naming_the_key(client, ctx, admin, appl
     text = edited_rules.read_text(encoding="utf-8")
     edited_rules.write_text(text.replace("period: P3Y", "period: three-years"), "utf-8")
 
+    english = {**admin, "Accept-Language": "en"}
     for response in (
-        client.get("/api/v1/admin/tiers/preview", headers=admin),
-        client.post("/api/v1/admin/tiers/apply", headers=admin),
+        client.get("/api/v1/admin/tiers/preview", headers=english),
+        client.post("/api/v1/admin/tiers/apply", headers=english),
     ):
         body = problem(response, 422)
         assert body["code"] == "tier-rules-invalid"
@@ -426,7 +428,8 @@ def test_an_inspection_plan_through_the_api(client, ctx, auth, applied):
     too_long = client.post(
         "/api/v1/inspection-plans", json=body, headers={**county, "Idempotency-Key": "k" * 101}
     )
-    assert problem(too_long, 422)["errors"] == {"Idempotency-Key": ["1–100 characters"]}
+    expected = [i18n.translate("error.idempotency-key-invalid")]
+    assert problem(too_long, 422)["errors"] == {"Idempotency-Key": expected}
     plan = created.get_json()
     assert plan["seed"] == "api-2027" and len(plan["population_digest"]) == 64
     assert len(plan["items"]) == 3  # the triggered B entity and the two D entities

@@ -220,7 +220,7 @@ def test_an_enterprise_applies_with_evidence_and_a_regulator_grants_it(
     visit(browser, f"{live_server}/list?q=星河")
     assert not browser.find_elements(By.CSS_SELECTOR, "main table tbody tr")
     browser.get(f"{live_server}/list/{case['id']}")
-    assert translate("error.title.404") in browser.find_element(By.TAG_NAME, "h1").text
+    assert translate("error_page.title.404") in browser.find_element(By.TAG_NAME, "h1").text
     [gone] = console_errors(browser)  # the 404 itself, expected (and read off the log)
     assert f"/list/{case['id']}" in gone and "404" in gone
     notices = visit(browser, f"{live_server}/list/notices")

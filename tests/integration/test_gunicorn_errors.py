@@ -13,7 +13,8 @@ import socket
 
 import pytest
 
-from credit_service.web import errors, hardening
+from credit_service.web import hardening
+from credit_service.web.i18n import translate
 from tests.integration.test_access_log import gunicorn
 
 
@@ -67,7 +68,7 @@ def test_requests_too_large_get_problem_json(port, path, headers, status, code):
     assert (got, content_type) == (status, "application/problem+json")
     assert body["status"] == status and body["code"] == code
     assert body["type"].endswith(f"/problems/{code}")
-    assert body["detail"] == errors.DETAILS[status]
+    assert body["detail"] == translate(f"problem.detail.{status}")  # Chinese, by default
 
 
 def test_a_request_within_the_limits_is_served(port):

@@ -10,7 +10,7 @@ import pytest
 from credit_service.access import ROLES
 from credit_service.catalogs.schema import DOMAINS
 from credit_service.web import charts, i18n
-from credit_service.web.errors import TITLES
+from credit_service.web.errors import STATUSES
 from credit_service.web.pages.navigation import MENUS
 from tests.factories import bearer_for
 from tests.pages.checks import assert_accessible, problems
@@ -32,7 +32,7 @@ def test_every_string_a_template_names_exists():
     used = {key for key in used if not key.endswith(".")}  # t("role." ~ name): below
     used |= {label for entries in MENUS.values() for _, label in entries}
     used |= {f"role.{role}" for role in ROLES} | {f"domain.{d}" for d in DOMAINS}
-    used |= {f"error.title.{status}" for status in TITLES}
+    used |= {f"error_page.title.{status}" for status in STATUSES}
     missing = sorted(used - set(i18n.messages()))
     assert not missing, missing
 

@@ -16,7 +16,7 @@ from flask.json.provider import DefaultJSONProvider
 from flask_smorest import Blueprint as SmorestBlueprint
 from webargs.flaskparser import FlaskParser, is_json_request
 
-from credit_service.bounds import EARLIEST_DATE, FUTURE_YEARS, MAX_ID, date_problem
+from credit_service.bounds import EARLIEST_DATE, FUTURE_YEARS, MAX_ID, latest_date
 from credit_service.context import Context
 from credit_service.errors import InvalidInput
 
@@ -85,8 +85,7 @@ def idempotency_key() -> str | None:
     key = request.headers.get("Idempotency-Key")
     if key is not None and not 1 <= len(key) <= 100:
         raise InvalidInput(
-            "Idempotency-Key must be 1–100 characters",
-            errors={"Idempotency-Key": ["1–100 characters"]},
+            "idempotency-key-invalid", errors={"Idempotency-Key": ["idempotency-key-invalid"]}
         )
     return key
 
@@ -123,9 +122,7 @@ def uploaded_csv() -> IO[str]:
     if request.mimetype == "multipart/form-data":
         upload = request.files.get("file")
         if upload is None:
-            raise InvalidInput(
-                "send the CSV as the form part 'file'; 缺少文件", errors={"file": ["required"]}
-            )
+            raise InvalidInput("file-part-missing", errors={"file": ["file-part-missing"]})
         raw = upload.stream
     else:
         raw = request.stream
@@ -145,9 +142,11 @@ class _InDomainRange:
     def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> Any:
         loaded = super()._deserialize(value, attr, data, **kwargs)  # type: ignore[misc]
         day = loaded.date() if isinstance(loaded, datetime) else loaded
-        problem = date_problem(day, service_context().today())
-        if problem:
-            raise ma.ValidationError(problem)
+        latest = latest_date(service_context().today())
+        if day < EARLIEST_DATE:
+            raise ma.ValidationError([{"code": "date-too-early", "earliest": EARLIEST_DATE}])
+        if day > latest:
+            raise ma.ValidationError([{"code": "date-too-late", "latest": latest}])
         return loaded
 
 

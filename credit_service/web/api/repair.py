@@ -200,9 +200,7 @@ class Evidence(MethodView):
         ctx = service_context()
         upload = request.files.get("file")
         if upload is None:
-            raise InvalidInput(
-                "send the file as the form part 'file'; 缺少文件", errors={"file": ["required"]}
-            )
+            raise InvalidInput("file-part-missing", errors={"file": ["file-part-missing"]})
         return services.add_evidence(
             ctx,
             current_actor(),
