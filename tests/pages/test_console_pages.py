@@ -290,7 +290,11 @@ def test_the_entity_page_explains_the_tier_with_its_records_history_and_cases(
     assert f'<tr id="record-{record["id"]}">' in html and record["source_ref"] in html
     assert "公示期届满" in html  # what would change it: the record's publicity ends
     history = html.split('id="tier-history"', 1)[1].split("</table>", 1)[0]
-    assert "→" in history and "severe-record" in history  # B → D when the penalty was filed
+    assert "→" in history  # B → D when the penalty was filed, said in words
+    assert (
+        "有公示期内的严重失信信息" in history and f"登记信用信息（第{record['id']}号）" in history
+    )
+    assert "severe-record" not in html and "filed" not in history
     assert "名单案件" in html and i18n.translate("console.entity.no_cases") in html
     assert 'action="/console/entities/' not in html  # a viewer cannot propose
 

@@ -18,6 +18,7 @@ from sqlalchemy import select
 from credit_service.access import SYSTEM
 from credit_service.auth import services as auth_services
 from credit_service.demo.seed import platforms_file
+from credit_service.errors import NotFound
 from credit_service.inspections import services as inspections
 from credit_service.jobs import services as job_services
 from credit_service.repair import services as repair
@@ -29,6 +30,7 @@ from credit_service.sync.models import (
     SyncPosition,
 )
 from credit_service.tiers import services as tier_services
+from credit_service.web.error_text import error_text
 from tests.api.test_sessions import PASSWORD, form_token, sign_in
 from tests.api.test_sync_admin_api import dead_letter, emit
 from tests.factories import CITY, LANGXI, XUANZHOU, create_entity, file_penalty
@@ -459,7 +461,8 @@ def test_a_plan_needs_the_tier_rules_applied_first(ctx, client):
     assert response.status_code == 404
     html = response.get_data(as_text=True)
     assert_accessible(html)
-    assert "尚未应用分级分类规则" in html and 'value="2027-06-30"' in html
+    said = error_text(NotFound("no-tier-rules"), "zh", 404)  # the error's words
+    assert said in html and 'value="2027-06-30"' in html
 
 
 def test_viewers_read_plans_without_forms_and_counties_only_their_own(ctx, client, auth, tiers):

@@ -2,26 +2,28 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, g, redirect, render_template, request, url_for
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Blueprint, Response, g, redirect, render_template, request, url_for
 
 from credit_service.auth import accounts, sessions
 from credit_service.errors import CreditServiceError, Unauthenticated
 from credit_service.web.access import ANY_SCOPE, SESSION_COOKIE, allow, current_actor, public
 from credit_service.web.api.common import accepts
 from credit_service.web.pages import forms, navigation
+from credit_service.web.pages.common import ctx, message, messages_of, page
 
 bp = Blueprint("auth_pages", __name__)
 SIGNED_IN_ROLES = ("admin", "regulator", "viewer", "checker", "enterprise", "sync", "auditor")
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
-
-
-def _ctx():  # type: ignore[no-untyped-def]
-    return current_app.extensions["credit_service"]
-
-
-def _page(template: str, status: int = 200, **values: object) -> Response:
-    response = Response(render_template(template, **values), status=status)
-    return forms.set_anonymous_csrf_cookie(response, secure=_ctx().settings.session_cookie_secure)
+# The field a refusal without field errors belongs to, by its code.
+REGISTER_FIELDS = {
+    "invalid-identifier": "uscc",
+    "user-exists": "username",
+    "bad-activation-code": "activation_code",
+}
+PASSWORD_FIELDS = {"wrong-password": "current_password"}
 
 
 @bp.route("/sign-in", methods=["GET", "POST"])
@@ -30,7 +32,7 @@ def _page(template: str, status: int = 200, **values: object) -> Response:
 def sign_in() -> Response:
     """Show the sign-in form; on post, check the password and open a session."""
     if request.method == "GET":
-        return _page(
+        return page(
             "auth/sign_in.html",
             next=request.args.get("next", ""),
             notice=request.args.get("notice"),
@@ -41,19 +43,19 @@ def sign_in() -> Response:
     destination = forms.safe_next(request.form.get("next"), url_for("auth_pages.start"))
     if not forms.anonymous_csrf_ok():
         sessions.record_refused_sign_in(
-            _ctx(), username, source_ip=request.remote_addr, outcome="csrf"
+            ctx(), username, source_ip=request.remote_addr, outcome="csrf"
         )
-        return _page("auth/sign_in.html", 400, error="form.csrf", next="")
+        return page("auth/sign_in.html", 400, error="form.csrf", next="")
     try:
         signed_in = sessions.sign_in(
-            _ctx(),
+            ctx(),
             username,
             request.form.get("password", ""),
             source_ip=request.remote_addr,
             previous_session=request.cookies.get(SESSION_COOKIE),
         )
     except Unauthenticated:
-        return _page(
+        return page(
             "auth/sign_in.html",
             401,
             error="sign_in.failed",
@@ -73,12 +75,12 @@ def _forget_session_cookie(response: Response) -> None:
         path="/",
         httponly=True,
         samesite="Lax",
-        secure=_ctx().settings.session_cookie_secure,
+        secure=ctx().settings.session_cookie_secure,
     )
 
 
 def _set_session_cookie(response: Response, session_id: str) -> None:
-    settings = _ctx().settings
+    settings = ctx().settings
     response.set_cookie(
         SESSION_COOKIE,
         session_id,
@@ -95,7 +97,7 @@ def _set_session_cookie(response: Response, session_id: str) -> None:
 @accepts(*FORM_TYPES)
 def sign_out() -> Response:
     """End the session and forget the cookie."""
-    sessions.sign_out(_ctx(), request.cookies.get(SESSION_COOKIE, ""), current_actor())
+    sessions.sign_out(ctx(), request.cookies.get(SESSION_COOKIE, ""), current_actor())
     response = redirect(url_for("auth_pages.sign_in", notice="sign_in.signed_out"), code=303)
     _forget_session_cookie(response)
     return response
@@ -106,26 +108,25 @@ def sign_out() -> Response:
 @accepts(*FORM_TYPES)
 def change_password() -> Response:
     """Change one's own password (required when it has expired)."""
-    rules = f"password.rules.{_ctx().settings.password_profile}"
+    rules = f"password.rules.{ctx().settings.password_profile}"
     if request.method == "GET":
-        return _page("auth/password.html", rules=rules, notice=request.args.get("notice"))
+        return page("auth/password.html", rules=rules, notice=request.args.get("notice"))
     new, repeat = request.form.get("new_password", ""), request.form.get("repeat_password", "")
     if new != repeat:
-        return _page("auth/password.html", 422, rules=rules, error="password.mismatch")
+        return page("auth/password.html", 422, rules=rules, error="password.mismatch")
     try:
         accounts.change_password(
-            _ctx(),
+            ctx(),
             current_actor(),
             current_password=request.form.get("current_password", ""),
             new_password=new,
         )
     except CreditServiceError as exc:
-        return _page(
+        return page(
             "auth/password.html",
             422,
             rules=rules,
-            error="form.error",
-            field_errors=exc.errors or {"current_password": [exc.detail]},
+            **_refused(exc, PASSWORD_FIELDS, renamed={"password": "new_password"}),
         )
     response = redirect(url_for("auth_pages.sign_in", notice="password.changed"), code=303)
     _forget_session_cookie(response)
@@ -137,34 +138,44 @@ def change_password() -> Response:
 @accepts(*FORM_TYPES)
 def register_enterprise() -> Response:
     """Self-registration of an enterprise account."""
-    rules = f"password.rules.{_ctx().settings.password_profile}"
+    rules = f"password.rules.{ctx().settings.password_profile}"
     if request.method == "GET":
-        return _page("auth/register.html", rules=rules, values={})
+        return page("auth/register.html", rules=rules, values={})
     values = {
         k: request.form.get(k, "").strip()
         for k in ("username", "display_name", "uscc", "contact", "activation_code")
     }
     if not forms.anonymous_csrf_ok():
-        return _page("auth/register.html", 400, rules=rules, values=values, error="form.csrf")
+        return page("auth/register.html", 400, rules=rules, values=values, error="form.csrf")
     try:
         receipt = accounts.register_enterprise(
-            _ctx(),
+            ctx(),
             password=request.form.get("password", ""),
             source_ip=request.remote_addr,
             **{**values, "activation_code": values["activation_code"] or None},
         )
     except CreditServiceError as exc:
-        return _page(
-            "auth/register.html",
-            422,
-            rules=rules,
-            values=values,
-            error="form.error",
-            field_errors=exc.errors or {"username": [exc.detail]},
+        return page(
+            "auth/register.html", 422, rules=rules, values=values, **_refused(exc, REGISTER_FIELDS)
         )
     approved = receipt["binding_status"] == "approved"
     notice = "register.done_active" if approved else "register.done_pending"
     return redirect(url_for("auth_pages.sign_in", notice=notice), code=303)
+
+
+def _refused(
+    exc: CreditServiceError, fields: Mapping[str, str], renamed: Mapping[str, str] | None = None
+) -> dict[str, Any]:
+    """A refused form's messages where they belong: each field error under its field (the
+    service's name for it ``renamed`` to the form's), a refusal of one field by its code
+    (``fields``) under that field, any other refusal at the top of the form."""
+    if exc.errors:
+        placed = {(renamed or {}).get(k, k): messages_of(v) for k, v in exc.errors.items()}
+    elif exc.code in fields:
+        placed = {fields[exc.code]: [message(exc)]}
+    else:
+        return {"refusal": message(exc), "field_errors": {}}
+    return {"error": "form.error", "field_errors": placed}
 
 
 @bp.get("/start")

@@ -1,9 +1,10 @@
 """What every page view shares: the service context, rendering with the anonymous CSRF
-cookie, and the template helpers (region names, local times, menus)."""
+cookie, the words of a refused form, and the template helpers (region names, local
+times, menus)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -14,9 +15,10 @@ from credit_service.clock import SHANGHAI
 from credit_service.config import PROJECT_ROOT
 from credit_service.context import Context, holidays_dir
 from credit_service.errors import CreditServiceError
-from credit_service.web.errors import STATUS_FOR
-from credit_service.web.i18n import translate
-from credit_service.web.pages import forms, navigation
+from credit_service.web.error_text import error_text, field_error
+from credit_service.web.errors import status_of
+from credit_service.web.i18n import DEFAULT_LANGUAGE, translate
+from credit_service.web.pages import forms, navigation, wording
 
 
 def ctx() -> Context:
@@ -68,14 +70,14 @@ def schema_errors(area: str, messages: Mapping[str, Any]) -> dict[str, str]:
     return {field: translate(f"{area}.invalid.{field}") for field in messages}
 
 
-def chinese(message: str) -> str:
-    """The Chinese half of a service message ('English; 中文'), or the whole message."""
-    return message.rsplit("; ", 1)[-1]
+def message(exc: CreditServiceError) -> str:
+    """What a refused step or form says: the error's words (``error.<code>``) in Chinese."""
+    return error_text(exc, DEFAULT_LANGUAGE, status_of(exc))
 
 
-def status_of(exc: CreditServiceError) -> int:
-    """The HTTP status a refused form is shown again with (the API's for the error)."""
-    return next(code for cls, code in STATUS_FOR.items() if isinstance(exc, cls))
+def messages_of(entries: Sequence[Any]) -> list[str]:
+    """Field errors of the service (codes or ``{"code": ...}`` entries) in Chinese."""
+    return [field_error(entry, DEFAULT_LANGUAGE) for entry in entries]
 
 
 def install(app: Flask) -> None:
@@ -84,5 +86,6 @@ def install(app: Flask) -> None:
         region_name=region_name,
         menu=navigation.menu,
         signed_in_area=navigation.signed_in_area,
+        **wording.TEMPLATE_GLOBALS,
     )
     app.jinja_env.filters["local_time"] = local_time

@@ -33,10 +33,11 @@ from credit_service.web.api.common import accepts
 from credit_service.web.i18n import translate
 from credit_service.web.pages.auth import FORM_TYPES
 from credit_service.web.pages.common import (
-    chinese,
     ctx,
     form_values,
     holiday_files_missing,
+    message,
+    messages_of,
     page,
     region_name,
     schema_errors,
@@ -230,8 +231,8 @@ def propose(identifier: str) -> Response:
             identifier,
             status_of(exc),
             proposal=form,
-            error=chinese(exc.detail),
-            unmet=[chinese(message) for message in unmet],
+            error=message(exc),
+            unmet=messages_of(unmet),
             existing=exc.extensions.get("case_id"),
             field_errors=schema_errors("console", exc.errors or {}),
         )
@@ -253,6 +254,7 @@ def _entity_page(identifier: str, status: int = 200, **form_state: Any) -> Respo
         tier=_tier(identifier),
         history=tier_services.tier_history(service, actor, identifier),
         tier_names=service.tier_rules.names,
+        tier_rules=service.tier_rules,
         records=records,
         items={r["item_code"]: service.catalogs.item(r["item_code"]) for r in records.items},
         cases=_with_deadlines(dishonesty_services.list_cases(service, actor, entity=identifier)),
@@ -322,7 +324,7 @@ def take_step(case_id: int, step: str) -> Response:
     page then says it was done already ('已处理') and nothing is applied twice.
     """
     if step not in rules.STEPS:
-        raise NotFound(f"no step '{step}'; 无此办理环节", code="step-not-found")
+        raise NotFound("step-not-found", step=step)
     form = form_values((*STEP_FIELDS, *(PAPER_FIELDS if step in PAPER_STEPS else ())))
     kept = {"step": step, "input": form}
     try:
@@ -338,10 +340,10 @@ def take_step(case_id: int, step: str) -> Response:
         current = dishonesty_services.get_case(ctx(), g.actor, case_id)
         if exc.code == "step-out-of-order" and pipeline.already_taken(current, step):
             return _case_page(case_id, already=current["steps"][-1])
-        return _case_page(case_id, 409, error=chinese(exc.detail), failed=kept)
+        return _case_page(case_id, 409, error=message(exc), failed=kept)
     except InvalidInput as exc:
         errors = _step_errors(exc.errors or {})
-        return _case_page(case_id, 422, error=chinese(exc.detail), failed=kept | {"errors": errors})
+        return _case_page(case_id, 422, error=message(exc), failed=kept | {"errors": errors})
     return _to_case(case_id, f"console.step.done.{step}")
 
 
@@ -491,7 +493,6 @@ def _checks_page(status: int = 200, **values: Any) -> Response:
         items=items,
         summary=_check_summary(items) if items is not None else None,
         shown=checks.shown,
-        chinese=chinese,
         items_of=service.catalogs.item,
         grounds=service.list_rules.grounds,
         **values,

@@ -22,7 +22,7 @@ from credit_service.repair.models import OPEN_STATES
 from credit_service.web.access import allow, body_limit
 from credit_service.web.api.common import accepts
 from credit_service.web.api.repair import ApplicationCreateSchema, evidence_body_limit
-from credit_service.web.pages.common import ctx, page
+from credit_service.web.pages.common import ctx, message, page
 
 bp = Blueprint("enterprise_pages", __name__, url_prefix="/enterprise")
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
@@ -172,7 +172,7 @@ def _store_evidence(application_id: int) -> list[dict[str, str]]:
                 stream=upload.stream,
             )
         except (InvalidInput, Conflict) as exc:
-            refused.append({"name": upload.filename or "", "code": exc.code, "detail": exc.detail})
+            refused.append({"name": upload.filename or "", "code": exc.code, "words": message(exc)})
     return refused
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from flask import current_app, g, request, url_for
 
-from credit_service.access import Actor
+from credit_service.access import PUBLIC, Actor
 from credit_service.web.access import rule_for
 
 MENUS: dict[str, tuple[tuple[str, str], ...]] = {
@@ -48,7 +48,7 @@ class MenuItem:
 
 def menu(area: str) -> list[MenuItem]:
     """The entries of a menu that the current caller may open."""
-    actor: Actor = g.actor
+    actor = caller()
     items = []
     for endpoint, label in MENUS[area]:
         rule = rule_for(current_app, endpoint, "GET")
@@ -58,9 +58,15 @@ def menu(area: str) -> list[MenuItem]:
     return items
 
 
+def caller() -> Actor:
+    """The caller, or the public on an error page answered before the caller was known
+    (a request refused by the hardening checks that run before access control)."""
+    return g.get("actor") or PUBLIC
+
+
 def signed_in_area() -> str | None:
     """Which signed-in menu the caller has: the enterprise portal or the console."""
-    actor: Actor = g.actor
+    actor = caller()
     if actor.is_anonymous:
         return None
     return "enterprise" if actor.role == "enterprise" else "console"

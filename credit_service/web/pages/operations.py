@@ -18,7 +18,7 @@ import marshmallow as ma
 from flask import Blueprint, Response, g, redirect, request, url_for
 
 from credit_service.catalogs.schema import DOMAINS
-from credit_service.errors import Conflict, CreditServiceError, InvalidInput, NotFound
+from credit_service.errors import Conflict, InvalidInput, NotFound
 from credit_service.inspections import services as inspection_services
 from credit_service.inspections.models import OUTCOMES
 from credit_service.repair import services as repair_services
@@ -36,6 +36,7 @@ from credit_service.web.pages.common import (
     ctx,
     form_values,
     holiday_files_missing,
+    message,
     page,
     schema_errors,
     status_of,
@@ -110,11 +111,11 @@ def review(application_id: int, step: str) -> Response:
                 application_id, 409, error=translate("operations.repair.changed"), failed=kept
             )
         unmet = exc.extensions.get("unmet", [])
-        return _review_page(application_id, 409, error=_message(exc), unmet=unmet, failed=kept)
+        return _review_page(application_id, 409, error=message(exc), unmet=unmet, failed=kept)
     except InvalidInput as exc:
         errors = schema_errors("operations", exc.errors or {})
         return _review_page(
-            application_id, 422, error=_message(exc), failed=kept | {"errors": errors}
+            application_id, 422, error=message(exc), failed=kept | {"errors": errors}
         )
     return _to_application(application_id, "operations.repair.done")
 
@@ -190,7 +191,7 @@ def draw_plan() -> Response:
         return _plans_page(
             status_of(exc),
             form=form,
-            error=_message(exc),
+            error=message(exc),
             field_errors=schema_errors("operations", exc.errors or {}),
             missing=(exc.errors or {}).get("triggered", []),
         )
@@ -245,7 +246,7 @@ def record_result(plan_id: int, item_id: int) -> Response:
         return _to_item(plan_id, item_id, "operations.plan.result_exists")
     except InvalidInput as exc:
         errors = schema_errors("operations", exc.errors or {})
-        return _plan_page(plan_id, 422, error=_message(exc), failed=kept | {"errors": errors})
+        return _plan_page(plan_id, 422, error=message(exc), failed=kept | {"errors": errors})
     return _to_item(plan_id, item_id, "operations.plan.result_saved")
 
 
@@ -308,6 +309,7 @@ def sync() -> Response:
     return page(
         "operations/sync.html",
         platforms=platforms,
+        platform_names={p["platform"]: p["name"] for p in platforms},
         confirm_workdays=service.settings.sync_confirm_workdays,
         chart=_pending_chart(platforms),
         manages=manages,
@@ -370,15 +372,6 @@ def duration(value: timedelta | float | None) -> str:
 def _summary(field_errors: Mapping[str, str]) -> str:
     """The field errors as one alert at the top of the page, hidden fields included."""
     return "".join(field_errors.values())
-
-
-def _message(exc: CreditServiceError) -> str:
-    """The Chinese half of a service message ('English; 中文'); a message in English only
-    is said in the page's words for its code."""
-    english, _, chinese = exc.detail.rpartition("; ")
-    if english:
-        return chinese
-    return translate(f"operations.error.{exc.code.replace('-', '_')}", default=exc.detail)
 
 
 def _notice() -> str | None:

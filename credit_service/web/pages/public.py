@@ -386,7 +386,7 @@ def statistics_download(dataset: str, extension: str) -> Response:
     Excel opens it) or JSON (machine codes), with the same numbers as the charts."""
     movements, _, datasets = _figures()
     if dataset not in datasets:
-        raise NotFound(f"no statistics '{dataset}'; 无此统计数据", code="dataset-not-found")
+        raise NotFound("dataset-not-found", dataset=dataset)
     table = datasets[dataset]
     if extension == "csv":
         header = [table.key_label, *(c.label for c in table.columns)]
