@@ -22,7 +22,7 @@ from credit_service.dishonesty import rules
 from credit_service.dishonesty import services as dishonesty
 from credit_service.tiers import services as tier_services
 from credit_service.web import i18n
-from credit_service.web.pages import console
+from credit_service.web.pages import console_cases
 from tests.api.test_sessions import PASSWORD, form_token, sign_in
 from tests.factories import (
     CITY,
@@ -136,10 +136,9 @@ def test_every_state_step_and_label_the_templates_compose_has_a_string():
     keys |= {f"console.kind.{k}" for k in ("organisation", "agency", "individual_business")}
     keys |= {f"console.record_status.{s}" for s in ("active", "expired", "repaired", "revoked")}
     keys |= {f"console.invalid.{f}" for f in ("on", "reason", "removal_reason", "record_ids")}
-    keys |= {f"console.invalid.{f}" for f in ("documents", *console.PAPER_FIELDS)}
-    keys |= {
-        f"console.step.{k}.{s}" for k in ("paper", "document_hint") for s in console.PAPER_STEPS
-    }
+    keys |= {f"console.invalid.{f}" for f in ("documents", *console_cases.PAPER_FIELDS)}
+    steps = console_cases.PAPER_STEPS
+    keys |= {f"console.step.{k}.{s}" for k in ("paper", "document_hint") for s in steps}
     assert sorted(keys - set(messages)) == []
 
 
