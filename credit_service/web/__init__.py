@@ -146,7 +146,9 @@ def _flask_config(settings: Settings) -> dict[str, object]:
         "OPENAPI_JSON_PATH": "openapi.json",
         "API_SPEC_OPTIONS": {
             "info": {
-                "description": "REST API. Errors are RFC 9457 problem+json. No text (path, query, "
+                "description": "REST API. Errors are RFC 9457 problem+json, their title, detail "
+                "and field errors in Chinese, or in English when Accept-Language prefers it "
+                "(Content-Language says which). No text (path, query, "
                 "form or JSON body) may hold a NUL character (422 nul-character). Each "
                 "operation names the roles that may call it (x-roles) and the token scopes "
                 "it needs (x-token-scopes); public ones have no security requirement."

@@ -351,7 +351,11 @@ def test_over_http_a_waiver_without_the_written_waiver_is_422_and_changes_nothin
     body = spoken.get_json()
     assert list(body["errors"]) == ["documents"]
     (message,) = body["errors"]["documents"]
-    assert "written waiver must be recorded" in message and "书面放弃陈述、申辩" in message
+    assert "书面放弃陈述、申辩" in message  # in Chinese, unless English is preferred
+    english = client.post(
+        url, json={"reason": "当事人电话表示放弃"}, headers={**regulator, "Accept-Language": "en"}
+    )
+    assert "written waiver must be recorded" in english.get_json()["errors"]["documents"][0]
     after = services.get_case(ctx, SYSTEM, case["id"])
     assert (after["state"], after["version"]) == ("notice_served", served["version"])
     assert after["statement_waived"] is False
@@ -575,7 +579,7 @@ def test_a_correction_needs_a_reason_and_takes_the_listing_down(ctx, clock, tier
 
 def test_over_http_a_removal_reason_of_another_path_is_422_naming_it(ctx, client, auth):
     _, _, case = published_case(ctx)
-    regulator = auth("regulator")
+    regulator = {**auth("regulator"), "Accept-Language": "en"}
     url = f"/api/v1/dishonesty-cases/{case['id']}/steps/remove"
 
     revoked = client.post(
@@ -709,7 +713,7 @@ def test_over_http_a_provisional_window_says_from_when_a_decision_may_be_recorde
     on(clock, date(2026, 12, 28))
     owner, record = heavier_penalty(ctx)
     case = propose(ctx, owner, record)
-    regulator = auth("regulator")
+    regulator = {**auth("regulator"), "Accept-Language": "en"}
     url = f"/api/v1/dishonesty-cases/{case['id']}/steps"
     served = client.post(f"{url}/serve_notice", json={}, headers=regulator).get_json()
     assert served["statement_deadline_latest"] == "2027-01-19"

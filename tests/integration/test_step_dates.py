@@ -77,7 +77,8 @@ def test_a_revocation_outside_its_bounds_is_refused_and_nothing_published(
     case, record_id = listing(ctx)
     url = f"/api/v1/records/{record_id}/revocation"
 
-    answer = client.post(url, json={"reason": REVOKED, "on": on}, headers=auth("regulator"))
+    english = {**auth("regulator"), "Accept-Language": "en"}  # the messages below are English
+    answer = client.post(url, json={"reason": REVOKED, "on": on}, headers=english)
 
     assert_refused(answer, message)
     assert feed(ctx, case["id"]) == [("added", PUBLISHED)]
@@ -113,7 +114,8 @@ def test_a_removal_outside_its_bounds_is_refused_and_nothing_published(
     url = f"/api/v1/dishonesty-cases/{case['id']}/steps/remove"
     body = {"on": on, "removal_reason": "corrected", "reason": "列入主体有误，予以更正"}
 
-    refused = client.post(url, json=body, headers=auth("regulator"))
+    english = {**auth("regulator"), "Accept-Language": "en"}  # the messages above are English
+    refused = client.post(url, json=body, headers=english)
 
     assert_refused(refused, message)
     assert feed(ctx, case["id"]) == [("added", PUBLISHED)]

@@ -16,7 +16,7 @@ from flask.json.provider import DefaultJSONProvider
 from flask_smorest import Blueprint as SmorestBlueprint
 from webargs.flaskparser import FlaskParser, is_json_request
 
-from credit_service.bounds import EARLIEST_DATE, FUTURE_YEARS, MAX_ID, latest_date
+from credit_service.bounds import EARLIEST_DATE, FUTURE_YEARS, MAX_ID, date_problem
 from credit_service.context import Context
 from credit_service.errors import InvalidInput
 
@@ -142,11 +142,9 @@ class _InDomainRange:
     def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> Any:
         loaded = super()._deserialize(value, attr, data, **kwargs)  # type: ignore[misc]
         day = loaded.date() if isinstance(loaded, datetime) else loaded
-        latest = latest_date(service_context().today())
-        if day < EARLIEST_DATE:
-            raise ma.ValidationError([{"code": "date-too-early", "earliest": EARLIEST_DATE}])
-        if day > latest:
-            raise ma.ValidationError([{"code": "date-too-late", "latest": latest}])
+        problem = date_problem(day, service_context().today())
+        if problem:
+            raise ma.ValidationError(problem)
         return loaded
 
 
