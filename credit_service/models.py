@@ -27,7 +27,7 @@ from credit_service.inspections.models import (
 )
 from credit_service.jobs.models import JobRun, SchedulerLease
 from credit_service.records.models import CreditRecord, CreditRecordRevision
-from credit_service.repair.models import RepairApplication, RepairEvidence, RepairStep
+from credit_service.repair.models import RepairApplication, RepairEvidence
 from credit_service.sync.models import (
     DeadLetter,
     OutboxEvent,
@@ -77,7 +77,6 @@ __all__ = [
     "PasswordHistory",
     "RepairApplication",
     "RepairEvidence",
-    "RepairStep",
     "SignInThrottle",
     "TierAssignment",
     "TierChange",

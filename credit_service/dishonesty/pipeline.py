@@ -24,7 +24,7 @@ from credit_service.dishonesty.procedure import LISTING
 from credit_service.dishonesty.views import case_view
 from credit_service.entities import services as entity_services
 from credit_service.entities.models import Entity
-from credit_service.repair import rules as repair_rules
+from credit_service.procedures import deadlines
 from credit_service.repair import services as repair_services
 
 ONE_DAY = timedelta(days=1)
@@ -177,7 +177,7 @@ def _repair_deadlines(
     flags are as of the real today; these are recomputed for the day asked)."""
     overdue, soon = [], []
     for application in repair_services.list_applications(ctx, actor):
-        late, near = repair_rules.due_flags(
+        late, near = deadlines.due_flags(
             application["current_due"],
             today,
             ctx.calendar,

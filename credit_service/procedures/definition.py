@@ -55,6 +55,7 @@ class Step:
     by_consequence: bool = False
     paper_required: str | None = None  # the error code when the step has no paper
     issues: tuple[str, ...] = ()  # the kinds of document it issues
+    audited: tuple[str, ...] = ()  # the keys of its details its audit row repeats
 
     def state_after(self, row: Any) -> str:
         return self.leads_to(row) if callable(self.leads_to) else self.leads_to
@@ -65,10 +66,11 @@ class Procedure:
     """A legal procedure run by the engine.
 
     ``model`` is its row (with ``id``, ``state``, ``version``, ``updated_at``);
-    ``region_of`` the region that scopes who may act on it; ``acts`` its dated acts so
-    far, which a step dated by hand may not precede; ``refresh`` recomputes its
-    provisional deadlines (D14), returning how many became final; ``provisional`` selects
-    the rows that still have one.
+    ``region_of`` the region that scopes who may act on it; ``scope``, where the party
+    acts too (an applicant), checks the actor's access instead of the region alone;
+    ``acts`` its dated acts so far, which a step dated by hand may not precede;
+    ``refresh`` recomputes its provisional deadlines (D14), returning how many became
+    final; ``provisional`` selects the rows that still have one.
     """
 
     name: str
@@ -78,15 +80,21 @@ class Procedure:
     steps: Mapping[str, Step]
     acts: Callable[[Context, Any], Mapping[str, date | None]]
     region_of: Callable[[Session, Any], str | None] = lambda session, row: row.region_code
+    scope: Callable[[Session, Actor, Any], None] | None = None
     refresh: Callable[[Context, Any], int] | None = None
     provisional: Callable[[], Any] | None = None
     not_found: str = "not-found"
     out_of_order: str = "step-out-of-order"
     states: tuple[str, ...] = field(default=())
 
-    def allowed_steps(self, state: str) -> list[str]:
-        """The steps an officer may take from ``state``, in procedure order."""
-        return [name for name, step in self.steps.items() if step.by_hand and state in step.follows]
+    def allowed_steps(self, state: str, role: str | None = None) -> list[str]:
+        """The steps taken by hand from ``state`` (by ``role``, when given), in procedure
+        order."""
+        return [
+            name
+            for name, step in self.steps.items()
+            if step.by_hand and state in step.follows and (role is None or role in step.roles)
+        ]
 
     def may_follow(self, state: str, step: str) -> bool:
         known = self.steps.get(step)

@@ -38,7 +38,10 @@ def locked(session: Session, actor: Actor, procedure: Procedure, row_id: int) ->
     ).scalar_one_or_none()
     if row is None:
         raise NotFound(procedure.not_found, id=row_id)
-    actor.ensure_region(procedure.region_of(session, row))
+    if procedure.scope is not None:
+        procedure.scope(session, actor, row)
+    else:
+        actor.ensure_region(procedure.region_of(session, row))
     return row
 
 
@@ -90,8 +93,9 @@ def take_step(
     elif definition.paper_required:
         code = definition.paper_required
         raise InvalidInput(code, errors={"documents": [code]})
+    after = definition.state_after(row)  # as the step finds the row (a resumed phase)
     definition.effect(Move(session, ctx, actor, row, step, on, reason, kept, consequence))
-    row.state = definition.state_after(row)
+    row.state = after
     row.version, row.updated_at = row.version + 1, ctx.now()
     record(session, ctx, actor, procedure, row, step, reason, on, kept)
     if procedure.refresh:
@@ -128,7 +132,11 @@ def record(
     details: Mapping[str, Any] | None = None,
 ) -> None:
     """Keep a step in the history and the audit trail (also the opening step, which
-    creates the row rather than moving it)."""
+    creates the row rather than moving it). The audit row repeats the details the step
+    names in ``Step.audited``."""
+    kept = dict(details or {})
+    taken = procedure.steps.get(step)
+    repeated = {key: kept[key] for key in (taken.audited if taken else ()) if key in kept}
     session.add(
         ProcedureStep(
             procedure=procedure.name,
@@ -139,7 +147,7 @@ def record(
             at=ctx.now(),
             effective_on=on,
             reason=reason,
-            details=dict(details or {}),
+            details=kept,
         )
     )
     audit.append(
@@ -149,7 +157,7 @@ def record(
         now=ctx.now(),
         object_type=procedure.object_type,
         object_id=row.id,
-        details={"state": row.state, "on": on},
+        details={"state": row.state, "on": on, **repeated},
     )
 
 

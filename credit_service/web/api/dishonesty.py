@@ -22,6 +22,7 @@ from credit_service.web.api.common import (
     PURPOSE,
     Blueprint,
     DomainDate,
+    ProcedureStepSchema,
     id_field,
     service_context,
 )
@@ -43,16 +44,6 @@ class CaseEntitySchema(ma.Schema):
     identifier = ma.fields.String()
     name = ma.fields.String()
     region_code = ma.fields.String()
-
-
-class CaseStepSchema(ma.Schema):
-    step = ma.fields.String()
-    state_after = ma.fields.String()
-    actor = ma.fields.String()
-    at = ma.fields.DateTime()
-    effective_on = ma.fields.Date()
-    reason = ma.fields.String()
-    details = ma.fields.Dict()
 
 
 class CaseDocumentSchema(ma.Schema):
@@ -98,7 +89,7 @@ class CaseSchema(ma.Schema):
     removal_note = ma.fields.String(allow_none=True)
     measures = ma.fields.List(ma.fields.String())
     version = ma.fields.Integer()
-    steps = ma.fields.List(ma.fields.Nested(CaseStepSchema))
+    steps = ma.fields.List(ma.fields.Nested(ProcedureStepSchema))
     documents = ma.fields.List(ma.fields.Nested(CaseDocumentSchema))
 
 
