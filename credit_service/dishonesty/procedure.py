@@ -93,7 +93,9 @@ def _remove(move: Move) -> None:
         refusal = rules.manual_removal_refusal(why)
         if refusal:
             raise InvalidInput(
-                "removal-reason-not-allowed", **refusal, errors={"removal_reason": [refusal]}
+                "removal-reason-not-allowed",
+                removal_reason=why,
+                errors={"removal_reason": [refusal]},
             )
         if not move.reason.strip():
             raise InvalidInput("removal-reason-required", errors={"reason": ["required"]})

@@ -155,7 +155,7 @@ def expire_listings(ctx: Context, actor: Actor, *, as_of: date | None = None) ->
                 case,
                 "remove",
                 on=case.term_ends_on + timedelta(days=1),
-                reason="公示期届满，自动移出",
+                reason=ctx.list_rules.removal_reasons["expired"],
                 details={"removal_reason": "expired"},
                 consequence=True,
             )

@@ -48,8 +48,8 @@ def _ensure_provisional_window_passed(ctx: Context, case: DishonestyCase, on: da
         "provisional-deadline",
         deadline=case.statement_deadline,
         year=year,
-        latest_deadline=latest,
-        decidable_from=latest + timedelta(days=1),
+        latest_deadline=latest.isoformat(),
+        decidable_from=(latest + timedelta(days=1)).isoformat(),
     )
 
 

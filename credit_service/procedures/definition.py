@@ -96,6 +96,14 @@ class Procedure:
             if step.by_hand and state in step.follows and (role is None or role in step.roles)
         ]
 
+    def hand_steps(self) -> tuple[str, ...]:
+        """Every step an officer may take by hand, in procedure order."""
+        return tuple(name for name, step in self.steps.items() if step.by_hand)
+
+    def papers_required(self) -> dict[str, str]:
+        """The steps that cannot be taken without a paper, with the error code."""
+        return {name: s.paper_required for name, s in self.steps.items() if s.paper_required}
+
     def may_follow(self, state: str, step: str) -> bool:
         known = self.steps.get(step)
         return known is not None and state in known.follows

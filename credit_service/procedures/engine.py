@@ -20,7 +20,7 @@ from credit_service.access import Actor
 from credit_service.audit import services as audit
 from credit_service.context import Context
 from credit_service.errors import Conflict, Forbidden, InvalidInput, NotFound
-from credit_service.procedures.definition import Move, Procedure
+from credit_service.procedures.definition import Move, Procedure, Step
 from credit_service.procedures.models import ProcedureStep
 from credit_service.procedures.papers import checked_papers
 from credit_service.step_dates import ensure_step_date, latest_act
@@ -66,16 +66,13 @@ def take_step(
     revoked penalty): only steps the definition lets follow from another act are taken
     that way, and a step only another act may cause is never taken by hand.
 
-    :raises NotFound: an unknown step. :raises Conflict: a step not allowed now (the
-        allowed steps named). :raises Forbidden: a role that may not take it.
+    :raises Conflict: a step unknown or not allowed now, or a stale version (the steps
+        allowed now named). :raises Forbidden: a role that may not take it.
     :raises InvalidInput: a date out of place, papers not valid or missing.
     """
     definition = procedure.steps.get(step)
-    if definition is None:
-        raise NotFound("step-not-found", step=step)
     stale = expected_version is not None and expected_version != row.version
-    taken_so = definition.by_consequence if consequence else definition.by_hand
-    if row.state not in definition.follows or not taken_so or stale:
+    if definition is None or stale or not _may_take(definition, row.state, consequence):
         raise Conflict(
             procedure.out_of_order,
             step=step,
@@ -101,6 +98,11 @@ def take_step(
     if procedure.refresh:
         procedure.refresh(ctx, row)
     return row
+
+
+def _may_take(definition: Step, state: str, consequence: bool) -> bool:
+    taken_so = definition.by_consequence if consequence else definition.by_hand
+    return taken_so and state in definition.follows
 
 
 def _dated(

@@ -19,6 +19,7 @@ from flask import Blueprint, Response, g, redirect, request, url_for
 from credit_service import identifiers
 from credit_service.dishonesty import checks, pipeline, rules
 from credit_service.dishonesty import services as dishonesty_services
+from credit_service.dishonesty.procedure import LISTING
 from credit_service.entities import rules as entity_rules
 from credit_service.entities import services as entity_services
 from credit_service.errors import Conflict, InvalidInput, LimitExceeded, NotFound
@@ -67,7 +68,7 @@ REASONED_STEPS = frozenset({"decide_not_list", "remove"})
 NOTICES = frozenset(
     {
         "console.case.proposed",
-        *(f"console.step.done.{step}" for step in rules.STEPS),
+        *(f"console.step.done.{step}" for step in LISTING.hand_steps()),
     }
 )
 
@@ -321,7 +322,7 @@ def take_step(case_id: int, step: str) -> Response:
     same step posted again (a double click, a resent form) finds the case past it: the
     page then says it was done already ('已处理') and nothing is applied twice.
     """
-    if step not in rules.STEPS:
+    if step not in LISTING.hand_steps():
         raise NotFound(f"no step '{step}'; 无此办理环节", code="step-not-found")
     form = form_values((*STEP_FIELDS, *(PAPER_FIELDS if step in PAPER_STEPS else ())))
     kept = {"step": step, "input": form}
@@ -391,7 +392,7 @@ def _case_page(case_id: int, status: int = 200, **values: Any) -> Response:
         else [],
         reasoned=REASONED_STEPS,
         paper_steps=PAPER_STEPS,
-        papers_required=rules.PAPERS_REQUIRED,
+        papers_required=LISTING.papers_required(),
         deadline=pipeline.running_deadline(shown, service.today()),
         today=service.today(),
         removal_reasons=service.list_rules.removal_reasons,
