@@ -37,7 +37,7 @@ class ProcedureSchema(Schema):
     publication_deadline_workdays = workdays("publication_deadline_workdays", LIST_RULES)
     term = Period(required=True, metadata=read_by("term_months", LIST_RULES))
     early_removal_after = Period(
-        required=True, metadata=read_by("early_removal_months", "repair/services.py")
+        required=True, metadata=read_by("early_removal_months", "repair/eligibility.py")
     )
 
 

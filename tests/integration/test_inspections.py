@@ -719,7 +719,8 @@ def test_a_second_result_on_the_same_item_is_refused_and_writes_nothing(ctx, one
             record=record,
         )
 
-    assert caught.value.code == "result-exists" and "problems_found" in caught.value.detail
+    assert caught.value.code == "result-exists"
+    assert caught.value.extensions["state"] == "inspected"
     stored = item_row(ctx, item_id)
     assert (stored.outcome, stored.note, stored.record_id) == (
         "problems_found",

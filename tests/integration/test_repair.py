@@ -16,6 +16,7 @@ import pytest
 from sqlalchemy import func, select
 
 from credit_service.access import SYSTEM, Actor
+from credit_service.audit import services as audit
 from credit_service.auth import services as auth_services
 from credit_service.clock import local_noon
 from credit_service.config import PROJECT_ROOT
@@ -25,6 +26,7 @@ from credit_service.errors import Conflict, Forbidden, InvalidInput, NotFound
 from credit_service.records import services as record_services
 from credit_service.repair import services
 from credit_service.repair.models import RepairApplication, RepairEvidence
+from credit_service.sync import outbox
 from credit_service.sync.models import OutboxEvent
 from credit_service.tiers import services as tier_services
 from credit_service.tiers.models import TierAssignment, TierChange
@@ -263,7 +265,7 @@ def test_a_grant_that_fails_changes_nothing(ctx, clock, tiers, monkeypatch):
     def fail(*args, **kwargs):
         raise RuntimeError("the outbox is unavailable")
 
-    monkeypatch.setattr(services.outbox, "emit", fail)  # after the listing came down
+    monkeypatch.setattr(outbox, "emit", fail)  # after the listing came down
     with pytest.raises(RuntimeError):
         review(ctx, app["id"], "grant", reason="符合条件")
 
@@ -735,7 +737,12 @@ def test_two_reviewers_deciding_at_once_one_wins(ctx):
             expected_version=seen,
         )
     assert second.value.code == "application-changed"
-    assert second.value.extensions == {"state": "accepted", "version": 2}
+    assert second.value.extensions == {
+        "step": "not_accept",
+        "state": "accepted",
+        "version": 2,
+        "allowed_steps": ["request_supplement", "grant", "refuse"],
+    }
     assert first["version"] == 2
 
     # the same step sent by both: the state moved on, the second is refused
@@ -895,7 +902,7 @@ def test_no_evidence_after_the_decision_and_no_orphan_file_when_storing_fails(ct
     def broken_audit(*args, **kwargs):  # type: ignore[no-untyped-def]
         raise RuntimeError("audit store unavailable")
 
-    monkeypatch.setattr(services.audit, "append", broken_audit)
+    monkeypatch.setattr(audit, "append", broken_audit)
     with pytest.raises(RuntimeError):
         services.add_evidence(ctx, enterprise, app["id"], filename="a.pdf", stream=io.BytesIO(PDF))
     monkeypatch.undo()

@@ -370,11 +370,12 @@ def _summary(field_errors: Mapping[str, str]) -> str:
 
 def _message(exc: CreditServiceError) -> str:
     """The Chinese half of a service message ('English; 中文'); a message in English only
-    is said in the page's words for its code."""
+    or a bare code is said in the page's words for its code, else in the error's words."""
     english, _, chinese = exc.detail.rpartition("; ")
     if english:
         return chinese
-    return translate(f"operations.error.{exc.code.replace('-', '_')}", default=exc.detail)
+    words = translate(f"error.{exc.code}", default=exc.detail, **exc.extensions)
+    return translate(f"operations.error.{exc.code.replace('-', '_')}", default=words)
 
 
 def _notice() -> str | None:
