@@ -17,6 +17,7 @@ from credit_service.errors import Conflict, Forbidden, InvalidInput, NotFound
 from credit_service.inspections import rules as inspection_rules
 from credit_service.inspections import services as inspections
 from credit_service.inspections.models import InspectionItem, InspectionPlan, Inspector
+from credit_service.procedures.models import ProcedureStep
 from credit_service.records import services as record_services
 from credit_service.records.models import CreditRecord, CreditRecordRevision
 from credit_service.sync.models import OutboxEvent
@@ -639,6 +640,26 @@ def test_problems_found_files_a_record_in_the_same_transaction(ctx, one_item):
     assert record.source_ref == fields["CF_WSH"] and record.severity == "severe"
     assert record.revision_reason == f"inspection plan {plan_id} item {item_id}"
     assert tier_services.tier_view(ctx, LANGXI_REGULATOR, identifier)["tier"] == "D"
+    stored = item_row(ctx, item_id)
+    assert (stored.state, stored.version, stored.updated_at) == ("inspected", 2, ctx.now())
+    with ctx.session_factory() as session:
+        (step,) = session.execute(
+            select(ProcedureStep).where(
+                ProcedureStep.procedure == "inspection", ProcedureStep.subject_id == item_id
+            )
+        ).scalars()
+        (event,) = session.execute(
+            select(AuditEvent).where(AuditEvent.action == "inspection.record_result")
+        ).scalars()
+    assert (step.step, step.state_after, step.reason) == (
+        "record_result",
+        "inspected",
+        "发现假冒专利标识",
+    )
+    assert step.details == {"outcome": "problems_found", "record_id": record.id}
+    assert (event.object_type, event.object_id) == ("inspection_item", str(item_id))
+    assert event.details["outcome"] == "problems_found"
+    assert event.details["record_id"] == record.id
 
 
 def test_a_result_with_invalid_record_fields_saves_nothing(ctx, one_item):
@@ -666,13 +687,21 @@ def test_a_result_with_invalid_record_fields_saves_nothing(ctx, one_item):
 
 
 def written_rows(ctx) -> dict[str, int]:
-    """How many records, revisions, tier changes, audit rows and outbox events exist."""
+    """How many records, revisions, tier changes, audit rows, outbox events and procedure
+    steps exist."""
     with ctx.session_factory() as session:
         return {
             model.__tablename__: session.execute(
                 select(func.count()).select_from(model)
             ).scalar_one()
-            for model in (CreditRecord, CreditRecordRevision, TierChange, AuditEvent, OutboxEvent)
+            for model in (
+                CreditRecord,
+                CreditRecordRevision,
+                TierChange,
+                AuditEvent,
+                OutboxEvent,
+                ProcedureStep,
+            )
         }
 
 

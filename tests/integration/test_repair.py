@@ -534,6 +534,11 @@ def test_a_supplement_request_pauses_the_decision_clock(ctx, clock):
 
     with pytest.raises(Forbidden):
         services.supplement_received(ctx, CITY_REGULATOR, app["id"])
+    with pytest.raises(Forbidden) as not_theirs:  # the same entity's other account
+        services.supplement_received(ctx, enterprise_of(ctx, owner, name="colleague"), app["id"])
+    assert not_theirs.value.code == "not-applicant"
+    with pytest.raises(NotFound):  # the applicant's own step is no review step
+        review(ctx, app["id"], "supplement_received")
     on(clock, D("2026-12-11"))  # the paused days do not count
     services.add_evidence(ctx, enterprise, app["id"], filename="补正.pdf", stream=io.BytesIO(PDF))
     resumed = services.supplement_received(ctx, enterprise, app["id"])
