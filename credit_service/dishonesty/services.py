@@ -115,21 +115,18 @@ def advance(
         decision inside the statement window, a paper not valid, a waiver without the
         party's written waiver.
     """
-    with ctx.session_factory.begin() as session:
-        case = engine.locked(session, actor, LISTING, case_id)
-        engine.take_step(
-            session,
-            ctx,
-            actor,
-            LISTING,
-            case,
-            step,
-            on=on,
-            reason=reason,
-            papers=documents,
-            details=details,
-        )
-        return case_view(session, ctx, case)
+    return engine.advance(
+        ctx,
+        actor,
+        LISTING,
+        case_id,
+        step,
+        case_view,
+        on=on,
+        reason=reason,
+        papers=documents,
+        details=details,
+    )
 
 
 def expire_listings(ctx: Context, actor: Actor, *, as_of: date | None = None) -> int:

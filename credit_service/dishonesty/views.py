@@ -64,8 +64,7 @@ def case_view(
     entity = session.get(Entity, case.entity_id)
     view = {
         "id": case.id,
-        "state": case.state,
-        "allowed_steps": LISTING.allowed_steps(case.state),
+        **engine.standing(session, LISTING, case, with_history=with_history),
         "entity": {**masked_identity(entity), "region_code": entity.region_code},
         "grounds": case.grounds,
         "record_ids": case.record_ids,
@@ -90,10 +89,8 @@ def case_view(
         "removal_reason": case.removal_reason,
         "removal_note": case.removal_note,
         "measures": case.measures,
-        "version": case.version,
     }
     if with_history:
-        view["steps"] = engine.history(session, LISTING, case.id)
         view["documents"] = documents.issued(session, LISTING.name, case.id)
     return view
 

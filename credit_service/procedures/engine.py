@@ -9,9 +9,9 @@ deadlines. No code outside this module sets a procedure's state.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -24,6 +24,8 @@ from credit_service.procedures.definition import Move, Procedure, Step
 from credit_service.procedures.models import ProcedureStep
 from credit_service.procedures.papers import checked_papers
 from credit_service.step_dates import ensure_step_date, latest_act
+
+T = TypeVar("T")
 
 
 def locked(session: Session, actor: Actor, procedure: Procedure, row_id: int) -> Any:
@@ -100,6 +102,23 @@ def take_step(
     return row
 
 
+def advance(
+    ctx: Context,
+    actor: Actor,
+    procedure: Procedure,
+    row_id: int,
+    step: str,
+    view: Callable[[Session, Context, Any], T],
+    **taking: Any,
+) -> T:
+    """Take one step in a transaction of its own (lock the row, take the step, see
+    ``take_step`` for ``taking``) and return ``view`` of the row as it then stands."""
+    with ctx.session_factory.begin() as session:
+        row = locked(session, actor, procedure, row_id)
+        take_step(session, ctx, actor, procedure, row, step, **taking)
+        return view(session, ctx, row)
+
+
 def _may_take(definition: Step, state: str, consequence: bool) -> bool:
     taken_so = definition.by_consequence if consequence else definition.by_hand
     return taken_so and state in definition.follows
@@ -161,6 +180,22 @@ def record(
         object_id=row.id,
         details={"state": row.state, "on": on, **repeated},
     )
+
+
+def standing(
+    session: Session, procedure: Procedure, row: Any, *, with_history: bool = True
+) -> dict[str, Any]:
+    """What every procedure's view shows of its row: the state, the steps that may be
+    taken by hand from it, the version to send back with the next step, and (with the
+    history) the steps taken."""
+    shown: dict[str, Any] = {
+        "state": row.state,
+        "allowed_steps": procedure.allowed_steps(row.state),
+        "version": row.version,
+    }
+    if with_history:
+        shown["steps"] = history(session, procedure, row.id)
+    return shown
 
 
 def history(session: Session, procedure: Procedure, row_id: int) -> list[dict[str, Any]]:

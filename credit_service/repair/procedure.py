@@ -81,13 +81,8 @@ def _grant_takes_effect(
     platforms follow."""
     entity = session.get(Entity, a.entity_id)
     if a.target_type == "record":
-        record = session.get(CreditRecord, a.target_id)
-        record.status, record.status_reason = "repaired", f"repair application {a.id}"
-        record.status_changed_at, record.updated_at = ctx.now(), ctx.now()
-        session.flush()
-        tier_recompute.recompute_entities(
-            session, ctx, [entity.id], cause=f"record {record.id} repaired"
-        )
+        cause = f"record {a.target_id} repaired"
+        _record_status(session, ctx, a, "repaired", f"repair application {a.id}", cause)
     else:
         dishonesty_services.remove_for_repair(
             session, ctx, actor, a.target_id, on, f"信用修复申请{a.id}获准，提前移出"
@@ -145,17 +140,23 @@ def _revocation_takes_effect(
     session: Session, ctx: Context, actor: Actor, a: RepairApplication, on: date, reason: str
 ) -> None:
     if a.target_type == "record":
-        record = session.get(CreditRecord, a.target_id)
-        record.status, record.status_reason = "active", f"repair {a.id} revoked: {reason}"
-        record.status_changed_at, record.updated_at = ctx.now(), ctx.now()
-        session.flush()
-        tier_recompute.recompute_entities(
-            session, ctx, [record.entity_id], cause=f"repair {a.id} revoked"
-        )
+        why = f"repair {a.id} revoked: {reason}"
+        _record_status(session, ctx, a, "active", why, f"repair {a.id} revoked")
     else:
         dishonesty_services.restore_after_revoked_repair(
             session, ctx, actor, a.target_id, on, reason
         )
+
+
+def _record_status(
+    session: Session, ctx: Context, a: RepairApplication, status: str, why: str, cause: str
+) -> None:
+    """The repaired record leaves publication, or is published again; its tier follows."""
+    record = session.get(CreditRecord, a.target_id)
+    record.status, record.status_reason = status, why
+    record.status_changed_at, record.updated_at = ctx.now(), ctx.now()
+    session.flush()
+    tier_recompute.recompute_entities(session, ctx, [record.entity_id], cause=cause)
 
 
 def _require_reason(reason: str) -> None:

@@ -57,38 +57,24 @@ def review(
     """
     if step not in REVIEW_STEPS:
         raise NotFound("step-not-found", step=step)
-    return _take(ctx, actor, application_id, step, on=on, reason=reason, version=expected_version)
+    return engine.advance(
+        ctx,
+        actor,
+        REPAIR,
+        application_id,
+        step,
+        application_view,
+        on=on,
+        reason=reason,
+        expected_version=expected_version,
+    )
 
 
 def supplement_received(ctx: Context, actor: Actor, application_id: int) -> dict[str, Any]:
     """The applicant says the requested materials are uploaded: the clock runs again."""
-    return _take(ctx, actor, application_id, "supplement_received")
-
-
-def _take(
-    ctx: Context,
-    actor: Actor,
-    application_id: int,
-    step: str,
-    *,
-    on: date | None = None,
-    reason: str = "",
-    version: int | None = None,
-) -> dict[str, Any]:
-    with ctx.session_factory.begin() as session:
-        application = engine.locked(session, actor, REPAIR, application_id)
-        engine.take_step(
-            session,
-            ctx,
-            actor,
-            REPAIR,
-            application,
-            step,
-            on=on,
-            reason=reason,
-            expected_version=version,
-        )
-        return application_view(session, ctx, application)
+    return engine.advance(
+        ctx, actor, REPAIR, application_id, "supplement_received", application_view
+    )
 
 
 def steps_for(state: str, role: str) -> list[str]:

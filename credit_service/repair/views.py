@@ -68,9 +68,8 @@ def application_view(
     )
     view = {
         "id": a.id,
+        **engine.standing(session, REPAIR, a, with_history=with_history),
         "target": f"{a.target_type}:{a.target_id}",
-        "state": a.state,
-        "allowed_steps": REPAIR.allowed_steps(a.state),
         "entity": entity_services.entity_summary(session.get(Entity, a.entity_id)),
         "reason": a.reason,
         "measures_taken": a.measures_taken,
@@ -93,10 +92,8 @@ def application_view(
         "decided_on": a.decided_on,
         "decision_reasons": a.decision_reasons,
         "revoked_on": a.revoked_on,
-        "version": a.version,
     }
     if with_history:
-        view["steps"] = engine.history(session, REPAIR, a.id)
         view["evidence"] = [
             evidence_view(e)
             for e in session.execute(
