@@ -19,8 +19,8 @@ from marshmallow import Schema
 from sqlalchemy import Engine
 from sqlalchemy.orm import sessionmaker
 
+from credit_service import rules_files
 from credit_service.calendar_rules import CalendarRules, CalendarRulesSchema, load_calendar_rules
-from credit_service.catalogs import keys
 from credit_service.catalogs.definitions import CatalogItem, CatalogSet
 from credit_service.catalogs.loader import load_catalog_set
 from credit_service.catalogs.schema import PublicityFileSchema
@@ -173,7 +173,7 @@ def load_rules(directory: Path, catalogs: CatalogSet) -> dict[str, Any]:
 
 
 # The rules files beside the catalogs, each with the schema that declares its keys and the
-# code that reads each one (credit_service/catalogs/keys.py).
+# code that reads each one (credit_service/rules_files.py).
 RULES_FILES: dict[str, type[Schema]] = {
     "publicity.yaml": PublicityFileSchema,
     "dishonesty.yaml": ListRulesSchema,
@@ -203,7 +203,7 @@ def rules_key_reports(directory: Path) -> dict[str, KeyReport]:
         except (OSError, ValueError, yaml.YAMLError):
             raw = None
         reports[name] = KeyReport(
-            tuple(keys.unknown_keys(schema, raw)), tuple(keys.unused_keys(schema))
+            tuple(rules_files.unknown_keys(schema, raw)), tuple(rules_files.unused_keys(schema))
         )
     return reports
 

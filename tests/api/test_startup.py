@@ -135,8 +135,8 @@ def test_cli_catalogs_check_reports_a_key_no_code_reads(app, monkeypatch):
     from marshmallow import fields
 
     from credit_service import context
-    from credit_service.catalogs.keys import read_by
     from credit_service.repair.definitions import RepairRulesSchema
+    from credit_service.rules_files import read_by
 
     class Extended(RepairRulesSchema):
         withdrawal_workdays = fields.Integer(
