@@ -135,7 +135,7 @@ def test_cli_catalogs_check_lists_every_unknown_key_of_the_rules_files(app, tmp_
 def test_cli_catalogs_check_reports_a_key_no_code_reads(app, monkeypatch):
     from marshmallow import fields
 
-    from credit_service import context
+    from credit_service import bootstrap
     from credit_service.repair.definitions import RepairRulesSchema
     from credit_service.rules_files import read_by
 
@@ -144,7 +144,7 @@ def test_cli_catalogs_check_reports_a_key_no_code_reads(app, monkeypatch):
             metadata=read_by("withdrawal_workdays", "dishonesty/services.py")
         )
 
-    monkeypatch.setitem(context.RULES_FILES, "repair.yaml", Extended)
+    monkeypatch.setitem(bootstrap.RULES_FILES, "repair.yaml", Extended)
     result = app.test_cli_runner().invoke(args=["catalogs", "check"])
     assert result.exit_code == 1, result.output
     assert result.stderr.splitlines() == [
