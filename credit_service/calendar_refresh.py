@@ -10,7 +10,8 @@ from pathlib import Path
 from credit_service.config import Settings
 from credit_service.context import Context
 from credit_service.errors import CatalogError
-from credit_service.workdays import WorkdayCalendar, holiday_files
+from credit_service.holidays import holiday_files
+from credit_service.workdays import WorkdayCalendar
 
 logger = logging.getLogger(__name__)
 
