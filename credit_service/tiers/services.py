@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
-from credit_service import identifiers
+from credit_service import identifiers, masking
 from credit_service.access import Actor
 from credit_service.audit import services as audit
 from credit_service.bulk import keys_in, keys_value
@@ -520,7 +520,7 @@ def entity_ref(entity: Any) -> dict[str, Any]:
         "identifier": identifiers.mask_resident_id(entity.identifier)
         if person
         else entity.identifier,
-        "name": identifiers.mask_person_name(entity.name) if person else entity.name,
+        "name": masking.mask_person_name(entity.name) if person else entity.name,
         "region_code": entity.region_code,
         "industry": entity.industry,
     }
