@@ -21,8 +21,7 @@ from pathlib import Path
 
 from marshmallow import Schema, ValidationError, fields
 
-from credit_service.catalogs.keys import load_rules_file, read_by
-from credit_service.catalogs.schema import workdays
+from credit_service.rules_files import load_rules_file, read_by, workdays
 from credit_service.workdays import WorkdayCalendar
 
 

@@ -1,4 +1,6 @@
-"""Chinese identifiers (USCC, resident ID, patent and trademark numbers): checks and masking."""
+"""Chinese identifiers (USCC, resident ID, patent and trademark numbers): checks, and the
+masking of a resident ID (which this module's own messages need); names, phone numbers and
+addresses are masked in masking.py."""
 
 from __future__ import annotations
 
@@ -68,23 +70,6 @@ _PATENT_TYPES = {
 
 _TRADEMARK_SHAPE = re.compile(r"[0-9]{1,8}|G[0-9]{6,7}")
 
-# fmt: off
-COMPOUND_SURNAMES = frozenset(
-    {
-        "欧阳", "司马", "上官", "诸葛", "东方", "皇甫", "尉迟", "公孙", "慕容", "长孙",
-        "宇文", "司徒", "夏侯", "轩辕", "令狐", "端木", "南宫", "独孤", "闻人", "澹台",
-        "申屠", "太史", "百里", "呼延", "万俟", "钟离", "宗政", "濮阳", "单于", "左丘",
-        "东郭", "西门", "第五", "赫连", "拓跋", "淳于", "鲜于", "闾丘", "司空", "公冶",
-        "公羊", "太叔", "仲孙", "漆雕", "巫马", "颛孙", "壤驷", "谷梁", "宰父", "夹谷",
-        "羊舌", "微生", "子车", "亓官", "司寇", "公西", "公良", "东门", "南门", "达奚",
-    }
-)
-# fmt: on
-
-_ADDRESS_MARKERS = frozenset("县区市")
-_ADDRESS_MARKER_FROM = 2  # a marker in the first two characters is part of a place name
-_MASK = "****"
-
 
 class InvalidIdentifier(InvalidInput):
     """An identifier that breaks its national standard; the detail never holds a full ID."""
@@ -103,13 +88,13 @@ class InvalidIdentifier(InvalidInput):
 
 def _shown_value(kind: str, value: str) -> str:
     """The value as it may appear in a message: resident IDs masked, long pastes cut short."""
-    if kind == "resident_id" or _RESIDENT_ID_SHAPE.fullmatch(_clean(value)):
+    if kind == "resident_id" or _RESIDENT_ID_SHAPE.fullmatch(canonical(value)):
         return mask_resident_id(value)
     return value if len(value) <= _MAX_SHOWN else value[:_MAX_SHOWN] + "…"
 
 
-def _clean(value: str) -> str:
-    """Half-width, uppercase and without any whitespace: the form every rule below reads."""
+def canonical(value: str) -> str:
+    """Half-width, uppercase and without any whitespace: the form every rule reads."""
     return "".join(value.translate(_CANONICAL_CHARS).split())
 
 
@@ -159,7 +144,7 @@ def normalize_uscc(value: str, *, strict_org_code: bool = False) -> str:
     GB 11714 organisation-code check is opt-in: under D13 the USCC's own check character
     decides validity, and the inner code is the issuing registry's business.
     """
-    code = value if _CANONICAL_USCC.fullmatch(value) else _clean(value)
+    code = value if _CANONICAL_USCC.fullmatch(value) else canonical(value)
     if len(code) != 18:
         raise InvalidIdentifier("uscc", code, f"should be 18 characters, got {len(code)}")
     _check_uscc_alphabet(code)
@@ -220,7 +205,7 @@ def normalize_resident_id(value: str, *, today: date | None = None) -> str:
     so it rejects people born before their county code was created (e.g. 110119 延庆区, 2015)
     and crashes with KeyError on some codes. Only the province part is checked here.
     """
-    number = _clean(value)
+    number = canonical(value)
     if len(number) != 18:
         raise InvalidIdentifier(
             "resident_id", number, f"should be 18 characters, got {len(number)}"
@@ -293,7 +278,7 @@ def normalize_patent_application_no(value: str) -> str:
     Both the 12-digit form (since October 2003: YYYY, type, 7-digit serial) and the older
     8-digit form (YY, type, 5-digit serial) are still cited on certificates, so both count.
     """
-    cleaned = _clean(value)
+    cleaned = canonical(value)
     number = cleaned[2:] if cleaned[:2] in _PATENT_PREFIXES else cleaned
     shape = _PATENT_SHAPE.fullmatch(number)
     if shape is None:
@@ -330,7 +315,7 @@ def patent_type(value: str) -> str:
 def normalize_trademark_no(value: str) -> str:
     """The trademark number without whitespace and with an uppercase Madrid 'G', or
     InvalidIdentifier. Leading zeros are kept: they are part of the number as registered."""
-    number = _clean(value)
+    number = canonical(value)
     if not _TRADEMARK_SHAPE.fullmatch(number):
         raise InvalidIdentifier(
             "trademark_no", number, "should be 1–8 digits, or 'G' and 6–7 digits (Madrid)"
@@ -355,26 +340,7 @@ def normalize(kind: str, value: str) -> str:
     return normalizer(value)
 
 
-# --- Masking for public output (D12) ---------------------------------------------------------
-
-
-def mask_person_name(name: str) -> str:
-    """Surname plus one '*' per remaining character, as public pages show natural persons.
-
-    Two-character names never take a compound surname: the person must have a given name.
-    Latin-script names (with a space) keep the first word and mask the letters of the rest.
-    """
-    name = name.strip()
-    words = name.split()
-    if len(words) > 1:
-        return " ".join([words[0], *(_mask_letters(word) for word in words[1:])])
-    surname_length = 2 if len(name) > 2 and name[:2] in COMPOUND_SURNAMES else 1
-    return name[:surname_length] + "*" * len(name[surname_length:])
-
-
-def _mask_letters(word: str) -> str:
-    """Letters become '*'; hyphens and apostrophes stay so the shape still reads as a name."""
-    return "".join("*" if char.isalpha() else char for char in word)
+# --- Resident IDs in messages and views (D12) --------------------------------------------
 
 
 def mask_resident_id(value: str) -> str:
@@ -382,45 +348,6 @@ def mask_resident_id(value: str) -> str:
 
     A shorter value shows no tail, so a partial ID never reveals more than its region code.
     """
-    number = _clean(value)
+    number = canonical(value)
     tail = number[-4:] if len(number) >= 18 else ""
     return number[:6] + "*" * 8 + tail
-
-
-def mask_phone(value: str) -> str:
-    """A mobile number keeps its first 3 and last 4 digits; any other number its last 2."""
-    digits = _national_number("".join(_DIGITS.findall(_clean(value))))
-    if _is_mobile(digits):
-        return digits[:3] + "*" * 4 + digits[-4:]
-    if len(digits) <= 2:
-        return "*" * len(digits)
-    return "*" * (len(digits) - 2) + digits[-2:]
-
-
-def _national_number(digits: str) -> str:
-    """Drop a +86 or 0086 country code, but only in front of a mobile number."""
-    for country_code in ("0086", "86"):
-        national = digits.removeprefix(country_code)
-        if national != digits and _is_mobile(national):
-            return national
-    return digits
-
-
-def _is_mobile(digits: str) -> bool:
-    """Mainland mobile numbers are 11 digits starting with 1."""
-    return len(digits) == 11 and digits.startswith("1")
-
-
-def mask_address(value: str) -> str:
-    """Keep the address up to its first 县/区/市 from the third character on, mask the rest.
-
-    '****' is always appended so the output does not tell whether anything followed; an
-    address without a marker becomes '****' and an empty one stays empty.
-    """
-    address = value.strip()
-    if not address:
-        return ""
-    for index in range(_ADDRESS_MARKER_FROM, len(address)):
-        if address[index] in _ADDRESS_MARKERS:
-            return address[: index + 1] + _MASK
-    return _MASK

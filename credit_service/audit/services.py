@@ -13,7 +13,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from credit_service.access import Actor
 from credit_service.audit.models import AuditChainHead, AuditEvent
-from credit_service.audit.rules import MIN_RETENTION_DAYS, row_digest
+from credit_service.audit.rules import row_digest
+from credit_service.config import MIN_AUDIT_RETENTION_DAYS as MIN_RETENTION_DAYS
 from credit_service.errors import InvalidInput
 from credit_service.logmask import mask_resident_ids
 

@@ -33,6 +33,7 @@ class PasswordProfile:
     expires: bool
 
 
+# One per name the PASSWORD_PROFILE setting accepts (config.PASSWORD_PROFILES).
 PROFILES = {
     "MLPS": PasswordProfile("MLPS", min_length=8, min_classes=3, history=True, expires=True),
     "ASVS": PasswordProfile("ASVS", min_length=12, min_classes=0, history=False, expires=False),

@@ -7,9 +7,9 @@ from pathlib import Path
 
 from marshmallow import Schema, fields, validate
 
-from credit_service.catalogs.keys import load_rules_file, read_by
-from credit_service.catalogs.schema import LISTING_GROUNDS, LegalBasisSchema, Period, workdays
+from credit_service.catalogs.schema import LISTING_GROUNDS, LegalBasisSchema
 from credit_service.errors import CatalogError
+from credit_service.rules_files import Period, load_rules_file, read_by, workdays
 from credit_service.workdays import parse_period
 
 REMOVAL_REASONS = ("expired", "repaired", "revoked", "corrected")

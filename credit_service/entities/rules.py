@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
-from credit_service import identifiers
+from credit_service import identifiers, masking
 from credit_service.catalogs.definitions import CatalogSet
 from credit_service.errors import InvalidInput
 
@@ -184,12 +184,12 @@ def masked_view(data: Mapping[str, Any]) -> dict[str, Any]:
     if view.get("kind") != "natural_person":
         return view
     view["identifier"] = identifiers.mask_resident_id(view["identifier"])
-    view["name"] = identifiers.mask_person_name(view["name"])
-    view["former_names"] = [identifiers.mask_person_name(n) for n in view.get("former_names", [])]
+    view["name"] = masking.mask_person_name(view["name"])
+    view["former_names"] = [masking.mask_person_name(n) for n in view.get("former_names", [])]
     if view.get("phone"):
-        view["phone"] = identifiers.mask_phone(view["phone"])
+        view["phone"] = masking.mask_phone(view["phone"])
     if view.get("address"):
-        view["address"] = identifiers.mask_address(view["address"])
+        view["address"] = masking.mask_address(view["address"])
     return view
 
 
@@ -198,6 +198,6 @@ def masked_identity(entity: Any) -> dict[str, str]:
     if entity.kind == "natural_person":
         return {
             "identifier": identifiers.mask_resident_id(entity.identifier),
-            "name": identifiers.mask_person_name(entity.name),
+            "name": masking.mask_person_name(entity.name),
         }
     return {"identifier": entity.identifier, "name": entity.name}

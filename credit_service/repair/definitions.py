@@ -8,8 +8,8 @@ from pathlib import Path
 
 from marshmallow import Schema, fields, validate
 
-from credit_service.catalogs.keys import load_rules_file, read_by
-from credit_service.catalogs.schema import LegalBasisSchema, Period, workdays
+from credit_service.catalogs.schema import LegalBasisSchema
+from credit_service.rules_files import Period, load_rules_file, read_by, workdays
 from credit_service.workdays import parse_period
 
 EVIDENCE_TYPES = ("application/pdf", "image/jpeg", "image/png")

@@ -15,9 +15,9 @@ from typing import Any
 import yaml
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from credit_service.catalogs.keys import read_by
-from credit_service.catalogs.schema import CATEGORIES, DOMAINS, Period
+from credit_service.catalogs.schema import CATEGORIES, DOMAINS
 from credit_service.errors import CatalogError
+from credit_service.rules_files import Period, read_by
 from credit_service.workdays import parse_period
 
 TIER_CODES = ("A", "B", "C", "D")

@@ -23,6 +23,7 @@ from credit_service.config import PROJECT_ROOT
 from credit_service.dishonesty import public
 from credit_service.dishonesty import services as dishonesty
 from credit_service.errors import Conflict, Forbidden, InvalidInput, NotFound
+from credit_service.holidays import load_holiday_file
 from credit_service.records import services as record_services
 from credit_service.repair import services
 from credit_service.repair.models import RepairApplication, RepairEvidence
@@ -31,7 +32,7 @@ from credit_service.sync.models import OutboxEvent
 from credit_service.tiers import services as tier_services
 from credit_service.tiers.models import TierAssignment, TierChange
 from credit_service.web import create_app
-from credit_service.workdays import WorkdayCalendar, load_holiday_file
+from credit_service.workdays import WorkdayCalendar
 from tests.factories import (
     CITY,
     LANGXI,

@@ -13,7 +13,8 @@ from credit_service.dishonesty import rules
 from credit_service.dishonesty.definitions import ListRules, load_list_rules
 from credit_service.dishonesty.procedure import LISTING
 from credit_service.dishonesty.rules import GroundRecord
-from credit_service.workdays import HolidayYear, WorkdayCalendar, load_holiday_file
+from credit_service.holidays import HolidayYear, load_holiday_file
+from credit_service.workdays import WorkdayCalendar
 
 FIXTURE_2027 = PROJECT_ROOT / "tests" / "fixtures" / "holidays" / "2027.yaml"
 LIST_RULES = ListRules(

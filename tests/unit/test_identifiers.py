@@ -12,16 +12,12 @@ from stdnum.cn import uscc as stdnum_uscc
 
 from credit_service.errors import InvalidInput
 from credit_service.identifiers import (
-    COMPOUND_SURNAMES,
     USCC_ALPHABET,
     InvalidIdentifier,
     is_valid_resident_id,
     is_valid_uscc,
     make_resident_id,
     make_uscc,
-    mask_address,
-    mask_person_name,
-    mask_phone,
     mask_resident_id,
     normalize,
     normalize_patent_application_no,
@@ -34,6 +30,7 @@ from credit_service.identifiers import (
     uscc_check_char,
     uscc_division_code,
 )
+from credit_service.masking import COMPOUND_SURNAMES, mask_address, mask_person_name, mask_phone
 
 # Independent oracles written from the standards' weight tables, so the tests do not merely
 # repeat python-stdnum.

@@ -17,11 +17,12 @@ from datetime import date, timedelta
 import pytest
 
 from credit_service.config import PROJECT_ROOT
+from credit_service.holidays import load_holiday_file
 from credit_service.procedures import deadlines
 from credit_service.repair import rules
 from credit_service.repair.definitions import _unfold, load_repair_rules
 from credit_service.repair.rules import ApplicantFacts, TargetFacts
-from credit_service.workdays import WorkdayCalendar, load_holiday_file
+from credit_service.workdays import WorkdayCalendar
 
 D = date.fromisoformat
 ONE_DAY = timedelta(days=1)

@@ -25,13 +25,12 @@ from hypothesis import strategies as st
 
 from credit_service import workdays
 from credit_service.errors import CatalogError
+from credit_service.holidays import HolidayYear, load_holiday_file
 from credit_service.workdays import (
     PROVISIONAL_FIXED_HOLIDAYS,
     Deadline,
-    HolidayYear,
     WorkdayCalendar,
     add_months,
-    load_holiday_file,
     parse_period,
     period_end,
     period_passed_on,
