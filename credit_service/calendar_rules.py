@@ -40,7 +40,7 @@ class MonthDay(fields.String):
 
 class CalendarRulesSchema(Schema):
     provisional_margin_workdays = workdays(
-        "provisional_margin_workdays", "dishonesty/services.py", minimum=0
+        "provisional_margin_workdays", "dishonesty/window.py", minimum=0
     )
     next_year_warning_from = MonthDay(
         required=True, metadata=read_by("warn_from", "calendar_rules.py")

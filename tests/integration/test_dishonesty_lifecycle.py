@@ -16,9 +16,9 @@ from credit_service.access import SYSTEM, Actor
 from credit_service.clock import local_noon
 from credit_service.config import PROJECT_ROOT
 from credit_service.dishonesty import checks, public, services
-from credit_service.procedures.models import ProcedureDocument
 from credit_service.errors import Conflict, Forbidden, InvalidInput, NotFound
 from credit_service.holidays import load_holiday_file
+from credit_service.procedures.models import ProcedureDocument
 from credit_service.records import services as record_services
 from credit_service.sync.models import OutboxEvent
 from credit_service.tiers import services as tier_services
