@@ -89,8 +89,7 @@ class _FileErrors:
         self.path = path
 
     def __call__(self, message: str, entry: str | None = None) -> CatalogError:
-        where = f"{self.path}: {entry}: " if entry else f"{self.path}: "
-        return CatalogError(where + message, file=str(self.path), entry=entry)
+        return CatalogError.in_file(self.path, f"{entry}: {message}" if entry else message)
 
 
 def _read_yaml(path: Path, fail: _FileErrors) -> dict[str, Any]:

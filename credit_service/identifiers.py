@@ -9,6 +9,7 @@ import string
 from collections.abc import Callable
 from datetime import date, datetime
 from itertools import cycle
+from typing import Any
 
 from stdnum.cn import ric as stdnum_ric
 
@@ -30,13 +31,6 @@ _CANONICAL_CHARS = _canonical_char_table()
 _USCC_INDEX = {char: index for index, char in enumerate(USCC_ALPHABET)}
 _USCC_WEIGHTS = tuple(pow(3, i, 31) for i in range(17))
 _CANONICAL_USCC = re.compile(f"[{USCC_ALPHABET}]{{18}}")
-
-_LABELS = {
-    "uscc": "USCC (统一社会信用代码)",
-    "resident_id": "resident ID (公民身份号码)",
-    "patent_application_no": "patent application number (专利申请号)",
-    "trademark_no": "trademark registration number (商标注册号)",
-}
 
 # A value shaped like a resident ID (18 or first-generation 15 digits) is masked in messages
 # whatever field it was typed into, since clerks do paste ID numbers into the USCC field.
@@ -72,17 +66,24 @@ _TRADEMARK_SHAPE = re.compile(r"[0-9]{1,8}|G[0-9]{6,7}")
 
 
 class InvalidIdentifier(InvalidInput):
-    """An identifier that breaks its national standard; the detail never holds a full ID."""
+    """An identifier that breaks its national standard; its params never hold a full ID.
+
+    ``reason`` is the code of the rule broken (``identifier-check-character``) and
+    ``details`` its params; the same reason is the field error under the kind's name
+    (``uscc``, ``resident_id``, ...), so a form shows it under the field typed into.
+    """
 
     code = "invalid-identifier"
     title = "Invalid identifier"
 
-    def __init__(self, kind: str, value: str, reason: str) -> None:
+    def __init__(self, kind: str, value: str, reason: str, **details: Any) -> None:
         shown = _shown_value(kind, value)
-        label = _LABELS.get(kind, kind)
-        super().__init__(f"invalid {label} '{shown}': {reason}")
+        self.field_error: str | dict[str, Any] = {"code": reason, **details} if details else reason
+        super().__init__(
+            errors={kind: [self.field_error]}, kind=kind, value=shown, reason=reason, **details
+        )
         self.kind = kind
-        self.value = shown  # masked like the detail, so logging the exception leaks nothing
+        self.value = shown  # masked like the params, so logging the exception leaks nothing
         self.reason = reason
 
 
@@ -106,7 +107,7 @@ def _check_uscc_alphabet(chars: str) -> None:
     for position, char in enumerate(chars, start=1):
         if char not in USCC_ALPHABET:
             raise InvalidIdentifier(
-                "uscc", chars, f"character '{char}' at position {position} is not allowed"
+                "uscc", chars, "identifier-character", char=char, position=position
             )
 
 
@@ -117,7 +118,9 @@ def uscc_check_char(first17: str) -> str:
     character dominated bulk imports); the unit tests check both agree.
     """
     if len(first17) != 17:
-        raise InvalidIdentifier("uscc", first17, f"need 17 characters, got {len(first17)}")
+        raise InvalidIdentifier(
+            "uscc", first17, "identifier-length", expected_length=17, length=len(first17)
+        )
     _check_uscc_alphabet(first17)
     return _uscc_check(first17)
 
@@ -146,18 +149,18 @@ def normalize_uscc(value: str, *, strict_org_code: bool = False) -> str:
     """
     code = value if _CANONICAL_USCC.fullmatch(value) else canonical(value)
     if len(code) != 18:
-        raise InvalidIdentifier("uscc", code, f"should be 18 characters, got {len(code)}")
+        raise InvalidIdentifier(
+            "uscc", code, "identifier-length", expected_length=18, length=len(code)
+        )
     _check_uscc_alphabet(code)
     if not code[2:8].isdigit():
-        raise InvalidIdentifier(
-            "uscc", code, "positions 3–8 (administrative division code) must be digits"
-        )
+        raise InvalidIdentifier("uscc", code, "uscc-division-digits")
     expected = _uscc_check(code[:17])
     if code[17] != expected:
-        raise InvalidIdentifier("uscc", code, f"check character should be '{expected}'")
+        raise InvalidIdentifier("uscc", code, "identifier-check-character", expected=expected)
     if strict_org_code and code[16] != (org_check := _org_code_check_char(code[8:16])):
         raise InvalidIdentifier(
-            "uscc", code, f"organisation code check character should be '{org_check}'"
+            "uscc", code, "uscc-organisation-check-character", expected=org_check
         )
     return code
 
@@ -208,36 +211,34 @@ def normalize_resident_id(value: str, *, today: date | None = None) -> str:
     number = canonical(value)
     if len(number) != 18:
         raise InvalidIdentifier(
-            "resident_id", number, f"should be 18 characters, got {len(number)}"
+            "resident_id", number, "identifier-length", expected_length=18, length=len(number)
         )
     if not (_DIGITS.fullmatch(number[:17]) and number[17] in "0123456789X"):
-        raise InvalidIdentifier(
-            "resident_id", number, "should be 17 digits followed by a digit or 'X'"
-        )
+        raise InvalidIdentifier("resident_id", number, "resident-id-shape")
     if number[:2] not in _PROVINCE_CODES:
-        raise InvalidIdentifier("resident_id", number, "positions 1–2 are not a province code")
+        raise InvalidIdentifier("resident_id", number, "resident-id-province")
     _check_birth_date(number, today or datetime.now(SHANGHAI).date())
     expected = _resident_id_check_char(number[:17])
     if number[17] != expected:
-        raise InvalidIdentifier("resident_id", number, f"check character should be '{expected}'")
+        raise InvalidIdentifier(
+            "resident_id", number, "identifier-check-character", expected=expected
+        )
     return number
 
 
 def _check_birth_date(number: str, today: date) -> None:
-    """Reject impossible, pre-1900 and future birth dates; the reason names only the problem."""
+    """Reject impossible, pre-1900 and future birth dates; the reason names only the problem
+    (never the date: it is personal data)."""
     try:
         born = _birth_date(number)
     except ValueError:
-        raise InvalidIdentifier(
-            "resident_id", number, "birth date is not a calendar date"
-        ) from None
+        raise InvalidIdentifier("resident_id", number, "resident-id-birth-date") from None
     if born.year < _EARLIEST_BIRTH_YEAR:
-        reason = f"birth year is before {_EARLIEST_BIRTH_YEAR}"
-    elif born > today:
-        reason = "birth date is in the future"
-    else:
-        return
-    raise InvalidIdentifier("resident_id", number, reason)
+        raise InvalidIdentifier(
+            "resident_id", number, "resident-id-born-too-early", year=_EARLIEST_BIRTH_YEAR
+        )
+    if born > today:
+        raise InvalidIdentifier("resident_id", number, "resident-id-born-in-future")
 
 
 def is_valid_resident_id(value: str) -> bool:
@@ -257,7 +258,7 @@ def resident_id_birth_date(value: str) -> date:
 def make_resident_id(first17: str) -> str:
     """A complete, validated resident ID for the first 17 digits (demo data, tests)."""
     if not (len(first17) == 17 and _DIGITS.fullmatch(first17)):
-        raise InvalidIdentifier("resident_id", first17, "need 17 digits")
+        raise InvalidIdentifier("resident_id", first17, "identifier-digits", count=17)
     return normalize_resident_id(first17 + _resident_id_check_char(first17))
 
 
@@ -267,7 +268,7 @@ def make_resident_id(first17: str) -> str:
 def patent_check_char(digits: str) -> str:
     """The CNIPA check character: weights 2–9 cycling over the digits, sum mod 11, 10 as 'X'."""
     if not (len(digits) in (8, 12) and _DIGITS.fullmatch(digits)):
-        raise InvalidIdentifier("patent_application_no", digits, "need 8 or 12 digits")
+        raise InvalidIdentifier("patent_application_no", digits, "patent-number-digits")
     remainder = sum(int(d) * w for d, w in zip(digits, cycle(range(2, 10)))) % 11
     return "X" if remainder == 10 else str(remainder)
 
@@ -282,19 +283,17 @@ def normalize_patent_application_no(value: str) -> str:
     number = cleaned[2:] if cleaned[:2] in _PATENT_PREFIXES else cleaned
     shape = _PATENT_SHAPE.fullmatch(number)
     if shape is None:
-        raise InvalidIdentifier(
-            "patent_application_no", cleaned, "should be 12 or 8 digits plus a check character"
-        )
+        raise InvalidIdentifier("patent_application_no", cleaned, "patent-number-shape")
     digits, check = shape.groups()
     type_digit = _patent_type_digit(digits)
     if type_digit not in _PATENT_TYPES:
         raise InvalidIdentifier(
-            "patent_application_no", cleaned, f"type digit '{type_digit}' is not one of 1,2,3,8,9"
+            "patent_application_no", cleaned, "patent-number-type", digit=type_digit
         )
     expected = patent_check_char(digits)
     if check != expected:
         raise InvalidIdentifier(
-            "patent_application_no", cleaned, f"check character should be '{expected}'"
+            "patent_application_no", cleaned, "identifier-check-character", expected=expected
         )
     return f"{digits}.{check}"
 
@@ -317,9 +316,7 @@ def normalize_trademark_no(value: str) -> str:
     InvalidIdentifier. Leading zeros are kept: they are part of the number as registered."""
     number = canonical(value)
     if not _TRADEMARK_SHAPE.fullmatch(number):
-        raise InvalidIdentifier(
-            "trademark_no", number, "should be 1–8 digits, or 'G' and 6–7 digits (Madrid)"
-        )
+        raise InvalidIdentifier("trademark_no", number, "trademark-number-shape")
     return number
 
 

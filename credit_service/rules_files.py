@@ -50,10 +50,10 @@ def load_rules_file(path: Path, schema: Schema) -> dict[str, Any]:
         raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
         return schema.load(raw if isinstance(raw, dict) else {})
     except (OSError, yaml.YAMLError) as exc:
-        raise CatalogError(f"{path}: cannot be read as YAML: {exc}") from exc
+        raise CatalogError.in_file(path, f"cannot be read as YAML: {exc}") from exc
     except ValidationError as exc:
         key, message = next(iter(exc.messages.items()))
-        raise CatalogError(f"{path}: key '{key}': {message}") from exc
+        raise CatalogError.in_file(path, f"key '{key}': {message}") from exc
 
 
 def read_by(attribute: str, *files: str) -> dict[str, Any]:

@@ -255,11 +255,11 @@ def load_rule_set(path: Path) -> RuleSet:
     try:
         raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError, ValueError) as exc:
-        raise CatalogError(f"{path}: cannot be read as YAML: {exc}") from exc
+        raise CatalogError.in_file(path, f"cannot be read as YAML: {exc}") from exc
     try:
         data = RuleSetSchema().load(raw if isinstance(raw, dict) else {})
     except ValidationError as exc:
-        raise CatalogError(f"{path}: {_first_error(exc.messages)}") from exc
+        raise CatalogError.in_file(path, _first_error(exc.messages)) from exc
     return rule_set_from_document(_plain(data))
 
 

@@ -874,7 +874,10 @@ def test_after_a_revoked_listing_repair_the_year_restarts_and_the_cooldown_count
 
 @pytest.mark.parametrize(
     ("day", "message"),
-    [(D("2026-11-26"), "in the future"), (D("2026-11-24"), "before 2026-11-25")],
+    [
+        (D("2026-11-26"), "step-date-in-future"),
+        (D("2026-11-24"), {"code": "date-before", "day": "2026-11-25"}),
+    ],
 )
 def test_a_review_step_is_dated_between_the_last_step_and_today(ctx, day, message):
     owner, record = general_penalty(ctx)

@@ -396,9 +396,9 @@ def test_bad_holiday_file(tmp_path: Path, text: str, message: str) -> None:
     path.write_text(text, encoding="utf-8")
     with pytest.raises(CatalogError) as caught:
         load_holiday_file(path)
-    assert caught.value.detail.startswith(f"{path}: ")
-    assert message in caught.value.detail
-    assert caught.value.extensions["file"] == str(path)
+    assert caught.value.code == "catalog-invalid"
+    assert caught.value.params["file"] == str(path)
+    assert message in caught.value.params["problem"]
     with pytest.raises(CatalogError):
         WorkdayCalendar(tmp_path)
 
