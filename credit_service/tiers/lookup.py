@@ -60,8 +60,9 @@ def lookup(
     """
     if len(wanted) > LOOKUP_LIMIT:
         raise InvalidInput(
-            f"at most {LOOKUP_LIMIT} identifiers per call; 单次最多{LOOKUP_LIMIT}个",
-            errors={"identifiers": [f"at most {LOOKUP_LIMIT}"]},
+            "too-many-identifiers",
+            errors={"identifiers": [{"code": "items-at-most", "max": LOOKUP_LIMIT}]},
+            limit=LOOKUP_LIMIT,
         )
     keys = [entity_rules.lookup_key(i) for i in wanted]
     persons = set() if lookups.may_unmask(actor) else {k for k in keys if lookups.is_person_key(k)}
@@ -111,9 +112,9 @@ def _record_persons_found(ctx: Context, actor: Actor, rows: Any) -> None:
 def _lookup_item(actor: Actor, raw: str, row: Any) -> dict[str, Any]:
     row = lookups.visible(actor, row)
     if row is None:
-        return {"identifier": raw, "found": False, "error": "not found; 未找到该主体"}
+        return {"identifier": raw, "found": False, "error": "entity-not-found"}
     if not actor.covers_region(row.region_code):
-        return {"identifier": raw, "found": False, "error": "outside your region; 超出辖区"}
+        return {"identifier": raw, "found": False, "error": "outside-region"}
     return {
         "identifier": raw,
         "found": True,

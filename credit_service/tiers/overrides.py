@@ -26,8 +26,7 @@ def set_override(
     today = ctx.today()
     if not today <= expires_on <= add_months(today, 12):
         raise InvalidInput(
-            "an override expires within a year; 人工调整有效期不超过一年",
-            errors={"expires_on": ["between today and one year from today"]},
+            "override-expiry-out-of-range", errors={"expires_on": ["override-expiry-out-of-range"]}
         )
     with ctx.session_factory.begin() as session:
         entity = entity_services.entity_in_scope(session, actor, identifier)
@@ -68,7 +67,7 @@ def revoke_override(ctx: Context, actor: Actor, override_id: int) -> None:
     with ctx.session_factory.begin() as session:
         override = session.get(TierOverride, override_id)
         if override is None or override.revoked_at is not None:
-            raise NotFound(f"no active override {override_id}", code="override-not-found")
+            raise NotFound("override-not-found", override_id=override_id)
         entity = session.get(Entity, override.entity_id)
         actor.ensure_region(entity.region_code)
         override.revoked_at = ctx.now()

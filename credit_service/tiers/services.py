@@ -35,7 +35,7 @@ def file_rule_set(ctx: Context) -> RuleSet:
     try:
         return load_rule_set(ctx.settings.catalogs_dir / "tiers.yaml")
     except CatalogError as exc:
-        raise InvalidInput(exc.detail, code="tier-rules-invalid") from exc
+        raise InvalidInput("tier-rules-invalid", **exc.params) from exc
 
 
 @dataclass(frozen=True)
@@ -60,9 +60,7 @@ def recompute_tiers(
     with ctx.session_factory.begin() as session:
         current = current_rule_set(session, ctx)
         if current is None:
-            raise NotFound(
-                "no tier rule set applied yet; run `flask tiers apply`", code="no-tier-rules"
-            )
+            raise NotFound("no-tier-rules")
         rule_set_id, rule_set = current
         ids = None if since is None else _time_event_entities(session, rule_set, since, as_of)
         rows = repository.changed_tiers(

@@ -35,7 +35,7 @@ def tier_view(ctx: Context, actor: Actor, identifier: str) -> dict[str, Any]:
         recompute_entities(session, ctx, [entity.id], cause="time passed", as_of=today)
         view = _tier_view(session, ctx, actor, identifier, today)
     if view is None:
-        raise NotFound("no tier rule set applied yet", code="no-tier-rules")
+        raise NotFound("no-tier-rules")
     return view
 
 

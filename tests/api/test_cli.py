@@ -158,7 +158,7 @@ def test_a_conflict_of_interest_is_declared_once(ctx, runner):
 
     assert again.exit_code == 1 and "already declared" in again.stderr
     assert too_short.exit_code == 1 and "reason" in too_short.stderr
-    assert unknown_entity.exit_code == 1 and "no entity" in unknown_entity.stderr
+    assert unknown_entity.exit_code == 1 and "entity-not-found" in unknown_entity.stderr
     with ctx.session_factory() as session:
         assert len(session.execute(select(InspectorConflict)).all()) == 1
 
@@ -244,4 +244,4 @@ def test_tiers_recompute_needs_a_date_and_an_applied_rule_set(ctx, runner):
 
     unapplied = runner.invoke(args=["tiers", "recompute"])
     assert unapplied.exit_code == 1
-    assert "no tier rule set applied yet" in unapplied.stderr
+    assert "no-tier-rules" in unapplied.stderr

@@ -210,9 +210,9 @@ def test_lookup_reports_errors_per_item(client, ctx, auth, applied):
     assert outside == {
         "identifier": theirs,
         "found": False,
-        "error": "outside your region; 超出辖区",
+        "error": "outside-region",
     }
-    assert missing == {"identifier": unknown, "found": False, "error": "not found; 未找到该主体"}
+    assert missing == {"identifier": unknown, "found": False, "error": "entity-not-found"}
 
 
 def test_lookup_takes_one_to_a_thousand_identifiers(client, ctx, regulator, applied):

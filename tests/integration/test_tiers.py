@@ -1092,9 +1092,9 @@ def test_lookup_reports_each_identifier(ctx, applied):
     assert found["found"] is True and found["tier"] == "C"
     assert found["identifier"] == mine.lower() and found["entity"]["identifier"] == mine
     assert (found["since"], found["rule_id"]) == (TODAY, "dishonest-record")
-    assert outside["found"] is False and "region" in outside["error"]
+    assert outside["found"] is False and outside["error"] == "outside-region"
     assert "entity" not in outside and "tier" not in outside
-    assert missing == {"identifier": unknown, "found": False, "error": "not found; 未找到该主体"}
+    assert missing == {"identifier": unknown, "found": False, "error": "entity-not-found"}
     assert no_tier["found"] is True and no_tier["tier"] is None
     assert garbage["found"] is False
 
