@@ -21,10 +21,11 @@ sys.path.insert(0, str(ROOT))
 from alembic import command  # noqa: E402
 
 from credit_service.access import Actor  # noqa: E402
+from credit_service.bootstrap import build_context  # noqa: E402
 from credit_service.catalogs import services as catalog_services  # noqa: E402
 from credit_service.catalogs.loader import load_catalog_set  # noqa: E402
 from credit_service.config import Settings  # noqa: E402
-from credit_service.context import Context, build_context  # noqa: E402
+from credit_service.context import Context  # noqa: E402
 from credit_service.db import make_engine  # noqa: E402
 from credit_service.demo import generator  # noqa: E402
 from credit_service.entities import importer as entity_importer  # noqa: E402

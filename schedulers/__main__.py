@@ -17,8 +17,9 @@ from apscheduler.events import EVENT_JOB_ERROR, JobExecutionEvent
 from apscheduler.schedulers.blocking import BlockingScheduler
 
 from credit_service import logmask
+from credit_service.bootstrap import build_context
 from credit_service.config import Settings
-from credit_service.context import Context, build_context
+from credit_service.context import Context
 from credit_service.files import restrict_umask
 from credit_service.jobs import services as job_services
 from schedulers.jobs import JOBS, JobSpec

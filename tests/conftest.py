@@ -24,12 +24,13 @@ from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session
 
 from credit_service.access import SYSTEM
+from credit_service.bootstrap import build_context
 from credit_service.catalogs import services as catalog_services
 from credit_service.catalogs.definitions import CatalogSet
 from credit_service.catalogs.loader import load_catalog_set
 from credit_service.clock import SHANGHAI, FixedClock
 from credit_service.config import PROJECT_ROOT, Settings
-from credit_service.context import Context, build_context
+from credit_service.context import Context
 from credit_service.db import dispose, make_engine
 from credit_service.health import alembic_config
 from credit_service.tiers import services as tier_services

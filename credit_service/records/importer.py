@@ -35,8 +35,6 @@ from credit_service.records.preparation import (
 from credit_service.sync.models import OutboxEvent
 from credit_service.tiers import recompute as tier_recompute
 
-CLASH = "document number already filed for another entity; 文书号已用于其他主体"
-
 
 def import_records(
     ctx: Context,
@@ -104,7 +102,7 @@ def _write_batch(
             events.append((event, owner, columns["fields"]))
         elif existing[key][1] != owner.id:
             clashes += 1
-            report.add_errors(line, {"CF_WSH": [CLASH]})
+            report.add_errors(line, {"CF_WSH": ["document-number-other-entity"]})
         elif existing[key][2] != columns["content_hash"]:
             changed.append((existing[key][0], columns))
     now = ctx.now()
@@ -175,11 +173,7 @@ def _owners(
     owners = {i: row for i, row in found.items() if actor.covers_region(row.region_code)}
     for line, identifier, _, _ in rows:
         if identifier not in owners:
-            reason = (
-                "entity outside your region scope"
-                if identifier in found
-                else "entity not registered; import it first; 主体未登记"
-            )
+            reason = "outside-region" if identifier in found else "party-not-registered"
             report.add_errors(line, {"party": [reason]})
     return owners
 

@@ -1,4 +1,4 @@
-"""Repair rules: eligibility condition by condition, deadlines with pauses, evidence checks.
+"""Repair rules: eligibility condition by condition, the review deadlines, evidence checks.
 
 Pure: facts, rules, calendar and today are parameters.
 """
@@ -155,21 +155,6 @@ def decision_workdays(rules: RepairRules, kind: str) -> int:
     return rules.listing_decision_workdays if kind == "listing" else rules.decision_workdays
 
 
-def remaining_workdays(calendar: WorkdayCalendar, paused: date, due: date) -> int:
-    """Working days left when the clock stops on ``paused`` (the pause day is not used)."""
-    return calendar.remaining_workdays(paused, due)
-
-
-def resumed_due(calendar: WorkdayCalendar, resumed: date, remaining: int) -> Deadline:
-    """The new due date once materials arrive on ``resumed`` (at least one working day)."""
-    return calendar.add_workdays(resumed, resumed_workdays(remaining))
-
-
-def resumed_workdays(remaining: int) -> int:
-    """A resumed clock always leaves the reviewer at least one working day."""
-    return max(remaining, 1)
-
-
 def sniff(head: bytes) -> str | None:
     """The file's type by its first bytes: the content decides, the name never makes a
     file acceptable (see ``extension_problem`` for the name's part)."""
@@ -204,20 +189,6 @@ def name_problem(name: str) -> str | None:
     if not SAFE_NAME.fullmatch(name or "") or name in {".", ".."} or ".." in name:
         return "the file name must be a plain name without paths; 文件名不得包含路径"
     return None
-
-
-def due_flags(
-    due: date | None, today: date, calendar: WorkdayCalendar, soon_workdays: int
-) -> tuple[bool, bool]:
-    """(overdue, due soon) for a deadline: soon = within the given working days."""
-    if due is None:
-        return False, False
-    if due < today:
-        return True, False
-    if due == today:
-        return False, True
-    left, _ = calendar.workdays_between(today, due)
-    return False, left <= soon_workdays
 
 
 def restriction_end(fields: Sequence[dict], restricting: frozenset[str]) -> date | None:

@@ -11,12 +11,19 @@ from flask_smorest import Api
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
+# Views on the console's and the public blueprints, by use case: importing one adds its routes.
+import credit_service.web.pages.console_cases  # noqa: F401
+import credit_service.web.pages.console_checks  # noqa: F401
+import credit_service.web.pages.console_entities  # noqa: F401
+import credit_service.web.pages.public_statistics  # noqa: F401
 from credit_service import health as readiness
 from credit_service import logmask
+from credit_service.bootstrap import build_context
 from credit_service.bounds import MAX_ID
+from credit_service.calendar_refresh import refresh_calendar
 from credit_service.catalogs import services as catalog_services
 from credit_service.config import Settings
-from credit_service.context import Context, build_context, refresh_calendar
+from credit_service.context import Context
 from credit_service.web import access, docs, errors, hardening, i18n, openapi
 from credit_service.web.api import (
     accounts,

@@ -13,10 +13,10 @@ from pathlib import Path
 import click
 from flask import Flask
 
+from credit_service.bootstrap import load_rules, rules_key_reports
 from credit_service.catalogs import coverage
 from credit_service.catalogs import services as catalog_services
 from credit_service.catalogs.loader import load_catalog_set
-from credit_service.context import load_rules, rules_key_reports
 from credit_service.errors import CreditServiceError
 from credit_service.web.cli_accounts import tokens_cli, users_cli
 from credit_service.web.cli_common import ServiceGroup, cli_context, fail

@@ -18,6 +18,7 @@ from credit_service.audit import services as audit
 from credit_service.auth import accounts, passwords, tokens
 from credit_service.auth import services as auth_services
 from credit_service.auth.models import ApiToken, User
+from credit_service.web.i18n import translate
 from tests.api.test_sessions import PASSWORD, WRONG, assert_problem, form_token, make_user
 from tests.factories import XUANZHOU, create_entity
 
@@ -418,4 +419,5 @@ def test_the_command_line_names_an_unknown_account(app):
     result = app.test_cli_runner().invoke(args=["users", "enable", "nobody-at-all"])
 
     assert result.exit_code == 1
-    assert "no user 'nobody-at-all'" in result.stderr
+    said = translate("error.user-not-found", "en", username="nobody-at-all")
+    assert f"error: {said}" in result.stderr  # in words, in English

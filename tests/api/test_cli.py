@@ -17,6 +17,7 @@ from credit_service.inspections import services as inspection_services
 from credit_service.inspections.models import Inspector, InspectorConflict
 from credit_service.tiers import services as tier_services
 from credit_service.tiers.models import TierAssignment, TierChange, TierRuleSetVersion
+from credit_service.web.i18n import translate
 from tests.factories import LANGXI, XUANZHOU, create_entity, file_penalty
 
 CLI_ACTOR = f"cli:{getpass.getuser()}"[:100]
@@ -158,7 +159,8 @@ def test_a_conflict_of_interest_is_declared_once(ctx, runner):
 
     assert again.exit_code == 1 and "already declared" in again.stderr
     assert too_short.exit_code == 1 and "reason" in too_short.stderr
-    assert unknown_entity.exit_code == 1 and "no entity" in unknown_entity.stderr
+    unknown = translate("error.entity-not-found", "en")  # the console speaks English
+    assert unknown_entity.exit_code == 1 and unknown in unknown_entity.stderr
     with ctx.session_factory() as session:
         assert len(session.execute(select(InspectorConflict)).all()) == 1
 
@@ -244,4 +246,4 @@ def test_tiers_recompute_needs_a_date_and_an_applied_rule_set(ctx, runner):
 
     unapplied = runner.invoke(args=["tiers", "recompute"])
     assert unapplied.exit_code == 1
-    assert "no tier rule set applied yet" in unapplied.stderr
+    assert translate("error.no-tier-rules", "en") in unapplied.stderr

@@ -30,6 +30,7 @@ from credit_service.auth.models import WebSession
 from credit_service.config import Settings
 from credit_service.repair.models import RepairApplication
 from credit_service.web import access, create_app
+from credit_service.web.error_text import field_error
 from credit_service.web.i18n import translate
 from tests.api.test_sessions import PASSWORD, form_token, make_user, sign_in_outcomes
 from tests.factories import PENALTY_ITEM, create_entity, file_penalty, penalty_fields
@@ -147,13 +148,13 @@ def test_an_identifier_of_5000_digits_is_422(client, auth):
 @pytest.mark.parametrize(
     ("field", "value", "reason"),
     [
-        ("CF_JDRQ", "9999-12-31", "must not be after today"),  # 'year 10004 is out of range'
-        ("CF_JDRQ", str(TODAY + timedelta(days=1)), "must not be after today"),
-        ("CF_JDRQ", "1949-09-30", "must not be before 1949-10-01"),
-        ("CF_YXQ", "9999-12-31", f"must not be after {LATEST}"),
-        ("CF_YXQ", "0001-01-01", "must not be before 1949-10-01"),
-        ("CF_NR_FK", "1e999999999", "must be between"),  # decimal.Overflow
-        ("CF_NR_FK", "0." + "0" * 100 + "1", "at most 6 digits after the decimal point"),
+        ("CF_JDRQ", "9999-12-31", "date-in-future"),  # 'year 10004 is out of range'
+        ("CF_JDRQ", str(TODAY + timedelta(days=1)), "date-in-future"),
+        ("CF_JDRQ", "1949-09-30", {"code": "date-too-early", "earliest": "1949-10-01"}),
+        ("CF_YXQ", "9999-12-31", {"code": "date-too-late", "latest": str(LATEST)}),
+        ("CF_YXQ", "0001-01-01", {"code": "date-too-early", "earliest": "1949-10-01"}),
+        ("CF_NR_FK", "1e999999999", {"code": "figure-out-of-range", "largest": 10**15}),
+        ("CF_NR_FK", "0." + "0" * 100 + "1", {"code": "too-many-decimals", "digits": 6}),
     ],
 )
 def test_a_record_field_out_of_range_is_422_naming_it(client, ctx, auth, field, value, reason):
@@ -161,9 +162,11 @@ def test_a_record_field_out_of_range_is_422_naming_it(client, ctx, auth, field, 
     entity = create_entity(ctx)["identifier"]
     filing = {"entity": entity, "item_code": PENALTY_ITEM, "fields": penalty_fields()}
     filing["fields"][field] = value
-    english = {**auth("regulator"), "Accept-Language": "en"}
-    body = problem(client.post("/api/v1/records", json=filing, headers=english), 422)
-    assert reason in body["errors"][f"fields.{field}"][0], body
+    body = problem(client.post("/api/v1/records", json=filing, headers=auth("regulator")), 422)
+    assert body["code"] == "record-fields-invalid"
+    words = field_error(reason, "zh")  # the reason's own words, not the general ones
+    assert words != field_error("no-such-code", "zh")
+    assert body["errors"][f"fields.{field}"] == [words], body
 
 
 def test_a_record_decided_today_or_with_a_distant_expiry_is_filed(client, ctx, auth):

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy.exc import OperationalError
 
+from credit_service.bootstrap import build_context
 from credit_service.config import Settings
-from credit_service.context import build_context
 from credit_service.health import head_revision
 from credit_service.web import create_app
 from credit_service.web.access import public

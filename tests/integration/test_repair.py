@@ -16,20 +16,23 @@ import pytest
 from sqlalchemy import func, select
 
 from credit_service.access import SYSTEM, Actor
+from credit_service.audit import services as audit
 from credit_service.auth import services as auth_services
 from credit_service.clock import local_noon
 from credit_service.config import PROJECT_ROOT
 from credit_service.dishonesty import public
 from credit_service.dishonesty import services as dishonesty
 from credit_service.errors import Conflict, Forbidden, InvalidInput, NotFound
+from credit_service.holidays import load_holiday_file
 from credit_service.records import services as record_services
 from credit_service.repair import services
 from credit_service.repair.models import RepairApplication, RepairEvidence
+from credit_service.sync import outbox
 from credit_service.sync.models import OutboxEvent
 from credit_service.tiers import services as tier_services
 from credit_service.tiers.models import TierAssignment, TierChange
 from credit_service.web import create_app
-from credit_service.workdays import WorkdayCalendar, load_holiday_file
+from credit_service.workdays import WorkdayCalendar
 from tests.factories import (
     CITY,
     LANGXI,
@@ -263,7 +266,7 @@ def test_a_grant_that_fails_changes_nothing(ctx, clock, tiers, monkeypatch):
     def fail(*args, **kwargs):
         raise RuntimeError("the outbox is unavailable")
 
-    monkeypatch.setattr(services.outbox, "emit", fail)  # after the listing came down
+    monkeypatch.setattr(outbox, "emit", fail)  # after the listing came down
     with pytest.raises(RuntimeError):
         review(ctx, app["id"], "grant", reason="符合条件")
 
@@ -532,6 +535,11 @@ def test_a_supplement_request_pauses_the_decision_clock(ctx, clock):
 
     with pytest.raises(Forbidden):
         services.supplement_received(ctx, CITY_REGULATOR, app["id"])
+    with pytest.raises(Forbidden) as not_theirs:  # the same entity's other account
+        services.supplement_received(ctx, enterprise_of(ctx, owner, name="colleague"), app["id"])
+    assert not_theirs.value.code == "not-applicant"
+    with pytest.raises(NotFound):  # the applicant's own step is no review step
+        review(ctx, app["id"], "supplement_received")
     on(clock, D("2026-12-11"))  # the paused days do not count
     services.add_evidence(ctx, enterprise, app["id"], filename="补正.pdf", stream=io.BytesIO(PDF))
     resumed = services.supplement_received(ctx, enterprise, app["id"])
@@ -735,7 +743,12 @@ def test_two_reviewers_deciding_at_once_one_wins(ctx):
             expected_version=seen,
         )
     assert second.value.code == "application-changed"
-    assert second.value.extensions == {"state": "accepted", "version": 2}
+    assert second.value.extensions == {
+        "step": "not_accept",
+        "state": "accepted",
+        "version": 2,
+        "allowed_steps": ["request_supplement", "grant", "refuse"],
+    }
     assert first["version"] == 2
 
     # the same step sent by both: the state moved on, the second is refused
@@ -861,7 +874,10 @@ def test_after_a_revoked_listing_repair_the_year_restarts_and_the_cooldown_count
 
 @pytest.mark.parametrize(
     ("day", "message"),
-    [(D("2026-11-26"), "in the future"), (D("2026-11-24"), "before 2026-11-25")],
+    [
+        (D("2026-11-26"), "step-date-in-future"),
+        (D("2026-11-24"), {"code": "date-before", "day": "2026-11-25"}),
+    ],
 )
 def test_a_review_step_is_dated_between_the_last_step_and_today(ctx, day, message):
     owner, record = general_penalty(ctx)
@@ -895,7 +911,7 @@ def test_no_evidence_after_the_decision_and_no_orphan_file_when_storing_fails(ct
     def broken_audit(*args, **kwargs):  # type: ignore[no-untyped-def]
         raise RuntimeError("audit store unavailable")
 
-    monkeypatch.setattr(services.audit, "append", broken_audit)
+    monkeypatch.setattr(audit, "append", broken_audit)
     with pytest.raises(RuntimeError):
         services.add_evidence(ctx, enterprise, app["id"], filename="a.pdf", stream=io.BytesIO(PDF))
     monkeypatch.undo()

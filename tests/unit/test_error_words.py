@@ -78,12 +78,12 @@ def test_transition_a_legacy_message_reads_as_its_half_in_the_language():
 
 def test_field_errors_keep_their_shape_in_words():
     errors = {
-        "records": ["nul-character", {"code": "no-such-code"}],
+        "records": ["idempotency-key-invalid", {"code": "no-such-code", "limit": 3}],
         "documents": {0: {"title": ["Missing data for required field."]}},
         "reason": ["Length must be between 4 and 2000."],
     }
     assert field_errors(errors, "zh") == {
-        "records": ["此项有误。", "此项有误。"],
+        "records": ["Idempotency-Key 须为 1 至 100 个字符。", "此项有误。"],
         "documents": {0: {"title": ["此项必填。"]}},
         "reason": ["长度须在 4 至 2000 之间。"],
     }

@@ -17,10 +17,12 @@ from datetime import date, timedelta
 import pytest
 
 from credit_service.config import PROJECT_ROOT
+from credit_service.holidays import load_holiday_file
+from credit_service.procedures import deadlines
 from credit_service.repair import rules
 from credit_service.repair.definitions import _unfold, load_repair_rules
 from credit_service.repair.rules import ApplicantFacts, TargetFacts
-from credit_service.workdays import WorkdayCalendar, load_holiday_file
+from credit_service.workdays import WorkdayCalendar
 
 D = date.fromisoformat
 ONE_DAY = timedelta(days=1)
@@ -286,29 +288,29 @@ def test_the_years_calendar_moves_a_provisional_deadline():
 def test_a_pause_keeps_the_working_days_left_and_resumes_from_the_day_materials_arrive():
     due = rules.decision_due(RULES, PACKAGE_ONLY, D("2026-11-25"), "record").due
     assert due == D("2026-12-09")
-    left = rules.remaining_workdays(PACKAGE_ONLY, D("2026-11-30"), due)
+    left = deadlines.remaining_workdays(PACKAGE_ONLY, D("2026-11-30"), due)
     assert left == 7  # Tue 1, Wed 2, Thu 3, Fri 4, Mon 7, Tue 8, Wed 9
-    resumed = rules.resumed_due(PACKAGE_ONLY, D("2026-12-11"), left)
+    resumed = deadlines.resumed_due(PACKAGE_ONLY, D("2026-12-11"), left)
     assert (resumed.due, resumed.provisional) == (D("2026-12-22"), False)
 
 
 def test_a_pause_across_the_spring_festival():
-    left = rules.remaining_workdays(PACKAGE_ONLY, D("2026-02-13"), D("2026-02-25"))
+    left = deadlines.remaining_workdays(PACKAGE_ONLY, D("2026-02-13"), D("2026-02-25"))
     assert left == 3  # Sat 14, Tue 24, Wed 25
-    resumed = rules.resumed_due(PACKAGE_ONLY, D("2026-02-27"), left)
+    resumed = deadlines.resumed_due(PACKAGE_ONLY, D("2026-02-27"), left)
     assert resumed.due == D("2026-03-03")  # Sat 28, Mon 2, Tue 3
 
 
 def test_a_pause_on_the_due_day_leaves_one_working_day_after_resuming():
-    assert rules.remaining_workdays(PACKAGE_ONLY, D("2026-12-09"), D("2026-12-09")) == 0
-    assert rules.remaining_workdays(PACKAGE_ONLY, D("2026-12-10"), D("2026-12-09")) == 0
-    resumed = rules.resumed_due(PACKAGE_ONLY, D("2026-12-11"), 0)
+    assert deadlines.remaining_workdays(PACKAGE_ONLY, D("2026-12-09"), D("2026-12-09")) == 0
+    assert deadlines.remaining_workdays(PACKAGE_ONLY, D("2026-12-10"), D("2026-12-09")) == 0
+    resumed = deadlines.resumed_due(PACKAGE_ONLY, D("2026-12-11"), 0)
     assert resumed.due == D("2026-12-14")
 
 
 def test_a_resumed_deadline_into_2027_is_provisional_without_the_file():
-    assert rules.resumed_due(PACKAGE_ONLY, D("2026-12-30"), 2).provisional is True
-    final = rules.resumed_due(WITH_2027, D("2026-12-30"), 2)
+    assert deadlines.resumed_due(PACKAGE_ONLY, D("2026-12-30"), 2).provisional is True
+    final = deadlines.resumed_due(WITH_2027, D("2026-12-30"), 2)
     assert (final.due, final.provisional) == (D("2027-01-04"), False)
 
 
@@ -328,14 +330,14 @@ def test_a_resumed_deadline_into_2027_is_provisional_without_the_file():
     ],
 )
 def test_due_flags(due, today, flags):
-    assert rules.due_flags(due, today, PACKAGE_ONLY, RULES.due_soon_workdays) == flags
+    assert deadlines.due_flags(due, today, PACKAGE_ONLY, RULES.due_soon_workdays) == flags
 
 
 def test_due_flags_across_a_holiday():
     # Wed 09-30 to Thu 10-08: the holiday week holds one working day only
-    assert rules.due_flags(D("2026-10-08"), D("2026-09-30"), PACKAGE_ONLY, 1) == (False, True)
-    assert rules.due_flags(D("2026-10-09"), D("2026-09-30"), PACKAGE_ONLY, 1) == (False, False)
-    assert rules.due_flags(D("2026-11-27"), D("2026-11-25"), PACKAGE_ONLY, 0) == (False, False)
+    assert deadlines.due_flags(D("2026-10-08"), D("2026-09-30"), PACKAGE_ONLY, 1) == (False, True)
+    assert deadlines.due_flags(D("2026-10-09"), D("2026-09-30"), PACKAGE_ONLY, 1) == (False, False)
+    assert deadlines.due_flags(D("2026-11-27"), D("2026-11-25"), PACKAGE_ONLY, 0) == (False, False)
 
 
 # --------------------------------------------------------------------------- evidence checks

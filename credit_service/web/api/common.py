@@ -16,7 +16,7 @@ from flask.json.provider import DefaultJSONProvider
 from flask_smorest import Blueprint as SmorestBlueprint
 from webargs.flaskparser import FlaskParser, is_json_request
 
-from credit_service.bounds import EARLIEST_DATE, FUTURE_YEARS, MAX_ID, date_problem
+from credit_service.bounds import EARLIEST_DATE, FUTURE_YEARS, MAX_ID, date_error
 from credit_service.context import Context
 from credit_service.errors import InvalidInput
 
@@ -142,9 +142,9 @@ class _InDomainRange:
     def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> Any:
         loaded = super()._deserialize(value, attr, data, **kwargs)  # type: ignore[misc]
         day = loaded.date() if isinstance(loaded, datetime) else loaded
-        problem = date_problem(day, service_context().today())
-        if problem:
-            raise ma.ValidationError(problem)
+        error = date_error(day, service_context().today())
+        if error:
+            raise ma.ValidationError([error])
         return loaded
 
 
@@ -195,6 +195,20 @@ class StrictBoolean(ma.fields.Boolean):
 class CursorArgsSchema(ma.Schema):
     cursor = ma.fields.String(metadata={"description": "Opaque cursor from next_cursor"})
     limit = ma.fields.Integer(load_default=50, validate=ma.validate.Range(min=1, max=500))
+
+
+class ProcedureStepSchema(ma.Schema):
+    """One step in a procedure's history (a listing case, a repair application)."""
+
+    step = ma.fields.String()
+    state_after = ma.fields.String()
+    actor = ma.fields.String()
+    at = ma.fields.DateTime()
+    effective_on = ma.fields.Date()
+    reason = ma.fields.String()
+    details = ma.fields.Dict(
+        metadata={"description": "the papers received, the documents issued, the step's facts"}
+    )
 
 
 class RowErrorSchema(ma.Schema):

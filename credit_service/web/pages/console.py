@@ -1,9 +1,10 @@
 """The regulator console (regulators, viewers and administrators, within their region):
 the blueprint, the roles of its pages, the dashboard, and what its pages share.
 
-The console's views live by use case in ``console_entities`` (entity lookup, the entity
-page and proposals), ``console_cases`` (listing cases and their steps) and
-``console_checks`` (credit checks for other departments), all on this blueprint.
+The console's other views live by use case in ``console_entities`` (entity lookup, the
+entity page and proposals), ``console_cases`` (listing cases and their steps) and
+``console_checks`` (credit checks for other departments), on this blueprint: they import
+it, and the app imports them before it registers the blueprint.
 
 Views call the same services as the API, declare the same roles as the endpoints they
 stand for and check their forms with the API's own schemas, so a page accepts exactly
@@ -126,11 +127,3 @@ def entity_url(entity: Mapping[str, Any]) -> str | None:
 def to_case(case_id: int, notice: str) -> Response:
     """After a proposal or a step: the case page with the notice of what was done."""
     return redirect(url_for(".case", case_id=case_id, notice=notice), code=303)
-
-
-# The views of the blueprint's other pages (imported last: they use the blueprint above).
-from credit_service.web.pages import (  # noqa: E402, F401
-    console_cases,
-    console_checks,
-    console_entities,
-)

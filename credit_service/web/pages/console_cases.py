@@ -11,6 +11,7 @@ from flask import Response, g, request
 
 from credit_service.dishonesty import pipeline, rules
 from credit_service.dishonesty import services as dishonesty_services
+from credit_service.dishonesty.procedure import LISTING
 from credit_service.errors import Conflict, InvalidInput, NotFound
 from credit_service.web.access import allow
 from credit_service.web.api import dishonesty as dishonesty_api
@@ -35,7 +36,7 @@ REASONED_STEPS = frozenset({"decide_not_list", "remove"})
 NOTICES = frozenset(
     {
         "console.case.proposed",
-        *(f"console.step.done.{step}" for step in rules.STEPS),
+        *(f"console.step.done.{step}" for step in LISTING.hand_steps()),
     }
 )
 
@@ -76,7 +77,7 @@ def take_step(case_id: int, step: str) -> Response:
     same step posted again (a double click, a resent form) finds the case past it: the
     page then says it was done already ('已处理') and nothing is applied twice.
     """
-    if step not in rules.STEPS:
+    if step not in LISTING.hand_steps():
         raise NotFound("step-not-found", step=step)
     form = form_values((*STEP_FIELDS, *(PAPER_FIELDS if step in PAPER_STEPS else ())))
     kept = {"step": step, "input": form}
@@ -146,7 +147,7 @@ def _case_page(case_id: int, status: int = 200, **values: Any) -> Response:
         else [],
         reasoned=REASONED_STEPS,
         paper_steps=PAPER_STEPS,
-        papers_required=rules.PAPERS_REQUIRED,
+        papers_required=LISTING.papers_required(),
         deadline=pipeline.running_deadline(shown, service.today()),
         today=service.today(),
         removal_reasons=service.list_rules.removal_reasons,

@@ -16,7 +16,7 @@ from credit_service.entities import rules as entity_rules
 from credit_service.entities import services as entity_services
 from credit_service.errors import Conflict, InvalidInput, LimitExceeded, NotFound
 from credit_service.records import services as record_services
-from credit_service.tiers import services as tier_services
+from credit_service.tiers import views as tier_views
 from credit_service.web.access import allow
 from credit_service.web.api import dishonesty as dishonesty_api
 from credit_service.web.api.common import accepts
@@ -142,7 +142,7 @@ def _entity_page(identifier: str, status: int = 200, **form_state: Any) -> Respo
         entity=shown,
         key=identifier,
         tier=_tier(identifier),
-        history=tier_services.tier_history(service, actor, identifier),
+        history=tier_views.tier_history(service, actor, identifier),
         tier_names=service.tier_rules.names,
         tier_rules=service.tier_rules,
         records=records,
@@ -161,7 +161,7 @@ def _entity_page(identifier: str, status: int = 200, **form_state: Any) -> Respo
 def _tier(identifier: str) -> dict[str, Any] | None:
     """The tier view, or None before any tier rule set has been applied."""
     try:
-        return tier_services.tier_view(ctx(), g.actor, identifier)
+        return tier_views.tier_view(ctx(), g.actor, identifier)
     except NotFound as exc:
         if exc.code != "no-tier-rules":
             raise

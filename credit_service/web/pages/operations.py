@@ -123,11 +123,7 @@ def review(application_id: int, step: str) -> Response:
 def _review_page(application_id: int, status: int = 200, **values: Any) -> Response:
     application = repair_services.get_application(ctx(), g.actor, application_id)
     reviewer = g.actor.role in repair_api.REVIEWERS
-    steps = [
-        step
-        for step, (states, _) in repair_services.REVIEW_STEPS.items()
-        if reviewer and application["state"] in states
-    ]
+    steps = repair_services.steps_for(application["state"], g.actor.role) if reviewer else []
     return page(
         "operations/repair.html",
         status,

@@ -1,6 +1,6 @@
 """Public pages (no sign-in): the home page, the severe-dishonesty list (search, entry,
 removal notices) and the credit-information catalogs; the transparency statistics, on
-the same blueprint, are in ``public_statistics``.
+this blueprint, are in ``public_statistics`` (which the app imports with this module).
 
 Plain HTML forms and links: everything works without JavaScript and prints cleanly.
 Views gather what a page shows from the same services as the API; every figure comes
@@ -218,7 +218,3 @@ def _publicity_texts() -> dict[str, str]:
         ),
         "none": t("public.catalog.publicity_none"),
     }
-
-
-# The statistics pages (imported last: they use the blueprint above).
-from credit_service.web.pages import public_statistics  # noqa: E402, F401

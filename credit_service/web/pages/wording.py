@@ -9,10 +9,10 @@ know shows as it is stored, and the page-language test names it.
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
+from credit_service.errors import read_stored
 from credit_service.tiers.definitions import RuleSet
 from credit_service.tiers.rules import OVERRIDE_RULE
 from credit_service.web.error_text import field_error, legacy_text
@@ -62,21 +62,15 @@ def tier_rule(rule_id: str | None, rules: RuleSet) -> str:
 
 def stored_words(text: str | None) -> str | None:
     """A kept error (a quarantined row's reason, a job's failure, a platform's refusal)
-    in Chinese: stored as ``{"code": ..., **params}`` JSON, it reads as ``error.<code>``;
-    (TRANSITION) a reason kept as "English; 中文" reads as its Chinese half. None when
-    the text is neither (a remote platform's or a job's own output, shown as it came)."""
-    record = _record(text)
-    if record is not None:
-        return field_error(record, DEFAULT_LANGUAGE)
-    return legacy_text(text, DEFAULT_LANGUAGE)
-
-
-def _record(text: str | None) -> dict[str, Any] | None:
-    try:
-        record = json.loads(text or "")
-    except ValueError:
+    in Chinese: kept as ``{"code": ..., **params}``, it reads as ``error.<code>``; a
+    reason kept as text before errors had codes reads as its Chinese half. None when the
+    text is neither (a remote platform's or a job's own output, shown as it came)."""
+    record = read_stored(text)
+    if record is None:
         return None
-    return record if isinstance(record, dict) and isinstance(record.get("code"), str) else None
+    if record["code"] == "stored-text":
+        return legacy_text(record["text"], DEFAULT_LANGUAGE)
+    return field_error(record, DEFAULT_LANGUAGE)
 
 
 def error_words(entry: Any) -> str:
