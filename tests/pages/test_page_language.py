@@ -29,7 +29,7 @@ from credit_service.demo import seed, stories
 from credit_service.demo.seed import platforms_file, provincial_changes
 from credit_service.dishonesty.models import DishonestyCase
 from credit_service.entities.models import Entity
-from credit_service.errors import UpstreamError
+from credit_service.errors import UpstreamError, stored_text
 from credit_service.jobs import services as job_services
 from credit_service.repair.models import RepairApplication
 from credit_service.sync import incoming
@@ -151,7 +151,7 @@ def demo(ctx, tmp_path):  # type: ignore[no-untyped-def]
             DeadLetter(
                 platform_id="anhui",
                 event_id=emit(ctx, "record.corrected"),
-                reason="HTTP 400: 缺少必填字段",
+                reason=stored_text({"code": "platform-rejected", "reason": "缺少必填字段"}, 200),
                 at=ctx.now(),
             )
         )
@@ -185,7 +185,7 @@ def demo(ctx, tmp_path):  # type: ignore[no-untyped-def]
 
 
 def _platform_down() -> None:
-    raise UpstreamError("platform-no-answer", platform="anhui")
+    raise UpstreamError("upstream-unreachable", platform="anhui", failure="ConnectTimeout")
 
 
 def user_names(ctx) -> set[str]:  # type: ignore[no-untyped-def]

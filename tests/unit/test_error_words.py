@@ -14,7 +14,7 @@ from credit_service.web import i18n
 from credit_service.web.error_text import SCHEMA_MESSAGES, error_text, field_error, field_errors
 
 # The words every API answer may need: both languages hold each of them.
-API_PREFIXES = ("error.", "problem.", "validation.", "list.")
+API_PREFIXES = ("error.", "problem.", "validation.", "list.", "upstream.")
 
 
 def placeholders(text: str) -> set[str]:

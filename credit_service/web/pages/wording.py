@@ -10,6 +10,7 @@ know shows as it is stored, and the page-language test names it.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Any
 
 from credit_service.errors import read_stored
@@ -60,16 +61,20 @@ def tier_rule(rule_id: str | None, rules: RuleSet) -> str:
     return rule.description if rule else translate("console.tier.former_rule")
 
 
-def stored_words(text: str | None) -> str | None:
+def stored_words(text: str | None, platforms: Mapping[str, str] | None = None) -> str | None:
     """A kept error (a quarantined row's reason, a job's failure, a platform's refusal)
-    in Chinese: kept as ``{"code": ..., **params}``, it reads as ``error.<code>``; a
-    reason kept as text before errors had codes reads as its Chinese half. None when the
-    text is neither (a remote platform's or a job's own output, shown as it came)."""
+    in Chinese: kept as ``{"code": ..., **params}``, it reads as ``error.<code>``, a
+    platform it names by the platform's name (``platforms``: id to name); a reason kept
+    as text before errors had codes reads as its Chinese half. None when the text is
+    neither (a remote platform's or a job's own output, shown as it came)."""
     record = read_stored(text)
     if record is None:
         return None
     if record["code"] == "stored-text":
         return legacy_text(record["text"], DEFAULT_LANGUAGE)
+    platform = record.get("platform")
+    if platforms and platform in platforms:
+        record = {**record, "platform": platforms[platform]}
     return field_error(record, DEFAULT_LANGUAGE)
 
 
