@@ -46,8 +46,8 @@ def date_error(value: date, today: date, *, past_only: bool = False) -> dict[str
 
 
 def date_problem(value: date, today: date, *, past_only: bool = False) -> str | None:
-    """TRANSITION (#16): ``date_error`` in English, for the callers not yet converted
-    (web/api/common.py, dishonesty/public.py); it goes when they call ``date_error``."""
+    """TRANSITION (#16): ``date_error`` in English, for the caller not yet converted
+    (web/api/common.py); it goes when it calls ``date_error``."""
     error = date_error(value, today, past_only=past_only)
     if error is None:
         return None
