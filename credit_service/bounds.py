@@ -45,17 +45,6 @@ def date_error(value: date, today: date, *, past_only: bool = False) -> dict[str
     return None
 
 
-def date_problem(value: date, today: date, *, past_only: bool = False) -> str | None:
-    """TRANSITION (#16): ``date_error`` in English, for the callers not yet converted
-    (dishonesty/public.py); it goes when it calls ``date_error``."""
-    error = date_error(value, today, past_only=past_only)
-    if error is None:
-        return None
-    if error["code"] == "date-too-early":
-        return f"must not be before {error['earliest']}"
-    return "must not be after today" if past_only else f"must not be after {error['latest']}"
-
-
 def figure_error(number: Decimal) -> dict[str, Any] | None:
     """Why a finite number is out of range, as a field error, or None: at most
     ``LARGEST_FIGURE`` either way and ``FRACTION_DIGITS`` after the point, so it never

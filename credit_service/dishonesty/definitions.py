@@ -94,10 +94,10 @@ def load_list_rules(path: Path, *, known_measures: frozenset[str]) -> ListRules:
     data = load_rules_file(path, ListRulesSchema())
     unknown = [m for m in data["measures"] if m not in known_measures]
     if unknown:
-        raise CatalogError(f"{path}: key 'measures': unknown measures {unknown}")
+        raise CatalogError.in_file(path, f"key 'measures': unknown measures {unknown}")
     missing = sorted(set(LISTING_GROUNDS) - set(data["grounds"]))
     if missing:
-        raise CatalogError(f"{path}: key 'grounds': missing {missing}")
+        raise CatalogError.in_file(path, f"key 'grounds': missing {missing}")
     procedure, office = data["procedure"], data["office"]
     return ListRules(
         edition=data["edition"],

@@ -24,16 +24,15 @@ def add_inspector(
     :raises InvalidInput: unknown office region; :raises Conflict: badge number taken.
     """
     if office_region not in ctx.catalogs.region_codes:
+        allowed = ", ".join(sorted(ctx.catalogs.region_codes))
         raise InvalidInput(
-            "unknown office region; 未知的执法机构辖区",
-            errors={"office_region": ["not a configured region"]},
+            "office-region-unknown",
+            errors={"office_region": [{"code": "not-one-of", "allowed": allowed}]},
         )
     actor.ensure_region(office_region)
     with ctx.session_factory.begin() as session:
         if session.execute(select(Inspector).where(Inspector.badge_no == badge_no)).first():
-            raise Conflict(
-                "an inspector has this badge number; 执法证号已存在", code="inspector-exists"
-            )
+            raise Conflict("inspector-exists", badge_no=badge_no)
         inspector = Inspector(
             badge_no=badge_no, name=name, office_region=office_region, created_at=ctx.now()
         )
@@ -86,10 +85,7 @@ def add_conflict(
             InspectorConflict.inspector_id == inspector_id, InspectorConflict.entity_id == owner.id
         )
         if session.execute(declared).first():
-            raise Conflict(
-                "this conflict of interest is already declared; 该回避关系已申报",
-                code="conflict-exists",
-            )
+            raise Conflict("conflict-exists", inspector_id=inspector_id)
         conflict = InspectorConflict(
             inspector_id=inspector_id, entity_id=owner.id, reason=reason, created_at=ctx.now()
         )
@@ -126,5 +122,5 @@ def inspector_view(inspector: Inspector) -> dict[str, Any]:
 def _inspector(session: Session, inspector_id: int) -> Inspector:
     inspector = session.get(Inspector, inspector_id)
     if inspector is None:
-        raise NotFound(f"no inspector {inspector_id}", code="inspector-not-found")
+        raise NotFound("inspector-not-found", inspector_id=inspector_id)
     return inspector

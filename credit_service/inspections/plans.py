@@ -50,8 +50,8 @@ def create_plan(
     """
     if period_end < period_start:
         raise InvalidInput(
-            "the period ends before it starts; 检查期间有误",
-            errors={"period_end": ["before period_start"]},
+            "period-reversed",
+            errors={"period_end": [{"code": "date-before", "day": period_start.isoformat()}]},
         )
     regions = entity_services.scope_regions(ctx, actor, region)
     seed = seed or secrets.token_hex(8)
@@ -61,7 +61,7 @@ def create_plan(
             return _plan_view(session, drawn)
         current = tier_services.current_rule_set(session, ctx)
         if current is None:
-            raise NotFound("no tier rule set applied yet", code="no-tier-rules")
+            raise NotFound("no-tier-rules")
         candidates = _population(session, regions, domain)
         triggered_ids = _triggered_ids(session, triggered, regions)
         drawn = rules.draw_entities(
@@ -150,8 +150,11 @@ def _triggered_ids(
     missing = [raw for key, raw in keys.items() if key not in found]
     if missing:
         raise InvalidInput(
-            "triggered entities not found in the plan's region; 触发检查的主体不在本辖区",
-            errors={"triggered": missing},
+            "triggered-not-found",
+            identifiers=missing,
+            errors={
+                "triggered": [{"code": "entity-not-in-region", "identifier": i} for i in missing]
+            },
         )
     return frozenset(found.values())
 
@@ -226,7 +229,7 @@ def get_plan(ctx: Context, actor: Actor, plan_id: int) -> dict[str, Any]:
 def plan_in_scope(session: Session, actor: Actor, plan_id: int) -> InspectionPlan:
     plan = session.get(InspectionPlan, plan_id)
     if plan is None:
-        raise NotFound(f"no inspection plan {plan_id}", code="plan-not-found")
+        raise NotFound("plan-not-found", plan_id=plan_id)
     actor.ensure_region(plan.region_code)
     return plan
 

@@ -79,11 +79,13 @@ def record_result(
         written, whatever its record; a record filed earlier stays the item's record).
     """
     if outcome not in OUTCOMES:
-        raise InvalidInput("unknown outcome", errors={"outcome": [f"one of {OUTCOMES}"]})
+        raise InvalidInput(
+            "outcome-unknown",
+            errors={"outcome": [{"code": "not-one-of", "allowed": ", ".join(OUTCOMES)}]},
+        )
     if record and outcome != "problems_found":
         raise InvalidInput(
-            "only an inspection with problems found files a record",
-            errors={"record": ["only with outcome problems_found"]},
+            "record-without-problems", errors={"record": ["record-without-problems"]}
         )
     with ctx.session_factory.begin() as session:
         plan_in_scope(session, actor, plan_id)

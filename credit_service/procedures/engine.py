@@ -94,6 +94,7 @@ def take_step(
         raise InvalidInput(code, errors={"documents": [code]})
     after = definition.state_after(row)  # as the step finds the row (a resumed phase)
     definition.effect(Move(session, ctx, actor, row, step, on, reason, kept, consequence))
+    _ensure_issued(procedure, step, definition, kept)
     row.state = after
     row.version, row.updated_at = row.version + 1, ctx.now()
     record(session, ctx, actor, procedure, row, step, reason, on, kept)
@@ -117,6 +118,22 @@ def advance(
         row = locked(session, actor, procedure, row_id)
         take_step(session, ctx, actor, procedure, row, step, **taking)
         return view(session, ctx, row)
+
+
+def _ensure_issued(
+    procedure: Procedure, step: str, definition: Step, details: Mapping[str, Any]
+) -> None:
+    """A step issues exactly the documents its definition names: a definition that says
+    "serves the notice" and an effect that forgot to issue it cannot both stand.
+
+    :raises RuntimeError: a programming error, answered 500 and logged (the transaction
+        rolls back, so no step without its document is kept).
+    """
+    issued = tuple(paper["kind"] for paper in details.get("issued", ()))
+    if issued != definition.issues:
+        raise RuntimeError(
+            f"{procedure.name}.{step} issued {issued}; its definition says {definition.issues}"
+        )
 
 
 def _may_take(definition: Step, state: str, consequence: bool) -> bool:

@@ -73,24 +73,23 @@ def _same_target(existing: dict[str, Any], target: str) -> dict[str, Any]:
     """A repeated Idempotency-Key must repeat the same application, not start another."""
     if existing["target"] != target:
         raise InvalidInput(
-            f"this Idempotency-Key was used for application {existing['id']} "
-            f"({existing['target']}); 该幂等键已用于另一申请",
-            code="idempotency-key-reused",
-            errors={"Idempotency-Key": ["already used for another target"]},
+            "idempotency-key-reused",
+            application_id=existing["id"],
+            target=existing["target"],
+            errors={"Idempotency-Key": ["idempotency-key-reused"]},
         )
     return existing
 
 
 def _check_commitment(ctx: Context, version: str, obligations_performed: bool) -> None:
-    errors = {}
-    if version != ctx.repair_rules.commitment_version:
-        errors["commitment_version"] = [
-            f"sign the current commitment, version {ctx.repair_rules.commitment_version}"
-        ]
+    current = ctx.repair_rules.commitment_version
+    errors: dict[str, list[Any]] = {}
+    if version != current:
+        errors["commitment_version"] = [{"code": "commitment-not-current", "version": current}]
     if not obligations_performed:
-        errors["obligations_performed"] = ["declare that the obligations were performed"]
+        errors["obligations_performed"] = ["obligations-not-declared"]
     if errors:
-        raise InvalidInput("the credit commitment is incomplete; 信用承诺不完整", errors=errors)
+        raise InvalidInput("commitment-incomplete", errors=errors)
 
 
 def _submit(
@@ -99,20 +98,10 @@ def _submit(
     today, now = ctx.today(), ctx.now()
     entity, result = assess(session, ctx, actor, kind, target_id, today)
     if actor.role != "enterprise":
-        raise Forbidden(
-            "only the enterprise itself applies; 须由主体本身申请", code="not-applicant"
-        )
+        raise Forbidden("not-applicant")
     if not result.eligible:
-        unmet = [
-            f"{c.label}" + (f"（{c.passes_on}起）" if c.passes_on else "")
-            for c in result.conditions
-            if c.state == "not_met"
-        ]
         raise InvalidInput(
-            "the repair cannot be granted yet; 暂不符合信用修复条件",
-            code="not-eligible",
-            errors={"target": unmet},
-            earliest=result.earliest,
+            "not-eligible", errors={"target": result.refusals}, earliest=result.earliest
         )
     if _open_for(session, kind, target_id) is not None:
         raise _open_conflict(ctx, kind, target_id)
@@ -152,12 +141,7 @@ def _open_for(session: Session, kind: str, target_id: int) -> RepairApplication 
 def _open_conflict(ctx: Context, kind: str, target_id: int) -> Conflict:
     with ctx.read_session_factory() as session:
         open_one = _open_for(session, kind, target_id)
-    return Conflict(
-        f"application {open_one.id if open_one else '?'} for this target is still "
-        f"open; 该对象已有未办结的申请",
-        code="application-open",
-        application_id=open_one.id if open_one else None,
-    )
+    return Conflict("application-open", application_id=open_one.id if open_one else None)
 
 
 def _by_key(ctx: Context, actor: Actor, key: str) -> dict[str, Any] | None:

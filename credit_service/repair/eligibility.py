@@ -26,6 +26,7 @@ from credit_service.repair.models import RepairApplication
 from credit_service.workdays import period_passed_on
 
 TARGET_KINDS = ("record", "listing")
+TARGET = "record:<id> | listing:<id>"  # the form of a target
 
 
 def parse_target(target: str) -> tuple[str, int]:
@@ -36,13 +37,11 @@ def parse_target(target: str) -> tuple[str, int]:
     kind, _, raw_id = (target or "").partition(":")
     if kind not in TARGET_KINDS or not (raw_id.isascii() and raw_id.isdigit()):
         raise InvalidInput(
-            "target must be record:<id> or listing:<id>; 修复对象格式有误",
-            errors={"target": ["record:<id> or listing:<id>"]},
+            "target-invalid", errors={"target": [{"code": "pattern-mismatch", "pattern": TARGET}]}
         )
     if not id_in_range(int(raw_id)):
         raise InvalidInput(
-            "the target's id is out of range; 修复对象编号超出范围",
-            errors={"target": [f"the id must be at most {MAX_ID}"]},
+            "target-invalid", errors={"target": [{"code": "above-maximum", "max": MAX_ID}]}
         )
     return kind, int(raw_id)
 
@@ -87,12 +86,12 @@ def _target(
     if kind == "record":
         record = session.get(CreditRecord, target_id)
         if record is None or record.category != "dishonest":
-            raise NotFound("no such dishonest record; 未找到该失信信息", code="target-not-found")
+            raise NotFound("target-not-found", target=f"record:{target_id}")
         entity = _entity_for(session, actor, record.entity_id)
         return entity, _record_facts(session, ctx, record)
     case = session.get(DishonestyCase, target_id)
     if case is None or case.published_on is None:
-        raise NotFound("no such listing; 未找到该名单信息", code="target-not-found")
+        raise NotFound("target-not-found", target=f"listing:{target_id}")
     entity = _entity_for(session, actor, case.entity_id)
     return entity, _listing_facts(session, ctx, case)
 

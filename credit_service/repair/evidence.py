@@ -27,13 +27,7 @@ from credit_service.repair.models import OPEN_STATES, RepairApplication, RepairE
 from credit_service.repair.procedure import REPAIR, ensure_applicant
 from credit_service.repair.views import evidence_view, readable
 
-PDF_REFUSALS = {
-    "pdf-active-content": "the PDF carries active content ({reason}: scripts, actions run "
-    "on opening, launching or submitting); send it without, e.g. printed again to PDF; "
-    "PDF含有脚本或自动执行的动作，请去除后（如重新打印为PDF）再上传",
-    "pdf-unreadable": "the PDF cannot be checked for active content ({reason}); send it "
-    "printed again to PDF; 无法检查该PDF是否含有脚本，请重新打印为PDF后上传",
-}
+MIB = 2**20
 
 
 def add_evidence(
@@ -45,26 +39,28 @@ def add_evidence(
 
     :raises InvalidInput: the file is refused (nothing is stored).
     """
-    problem = rules.name_problem(filename)
-    if problem:
-        raise InvalidInput(problem, code="bad-file-name", errors={"file": [problem]})
-    data = stream.read(ctx.repair_rules.max_bytes + 1)
-    if len(data) > ctx.repair_rules.max_bytes:
+    if not rules.plain_name(filename):
+        raise InvalidInput("bad-file-name", errors={"file": ["bad-file-name"]})
+    limits = ctx.repair_rules
+    data = stream.read(limits.max_bytes + 1)
+    if len(data) > limits.max_bytes:
+        mib = limits.max_bytes / MIB
         raise InvalidInput(
-            "the file exceeds 10 MiB; 单个文件不得超过10MB",
-            code="file-too-large",
-            errors={"file": [f"at most {ctx.repair_rules.max_bytes} bytes"]},
+            "file-too-large",
+            max_mib=mib,
+            errors={"file": [{"code": "file-too-large", "max_mib": mib}]},
         )
     kind = rules.sniff(data[:16])
-    if kind not in ctx.repair_rules.evidence_types:
+    if kind not in limits.evidence_types:
+        allowed = rules.accepted_extensions(limits.evidence_types)
         raise InvalidInput(
-            "only PDF, JPEG or PNG files, judged by their content; 仅接受PDF、JPEG、PNG文件",
-            code="file-type",
-            errors={"file": ["not a PDF, JPEG or PNG file"]},
+            "file-type",
+            allowed=allowed,
+            errors={"file": [{"code": "file-type", "allowed": allowed}]},
         )
-    mismatch = rules.extension_problem(filename, kind)
+    mismatch = rules.extension_error(filename, kind)
     if mismatch:
-        raise InvalidInput(mismatch, code="file-name-mismatch", errors={"file": [mismatch]})
+        raise InvalidInput("file-name-mismatch", errors={"file": [mismatch]})
     if kind == "application/pdf":
         _refuse_active_content(data)
     path = _evidence_folder(ctx) / secrets.token_hex(16)
@@ -90,17 +86,12 @@ def _refuse_active_content(data: bytes) -> None:
     """
     finding = pdf_content.check(data)
     if finding is not None:
-        detail = PDF_REFUSALS[finding.code].format(reason=finding.reason)
-        raise InvalidInput(detail, code=finding.code, errors={"file": [detail]})
+        raise InvalidInput(finding.code, errors={"file": [finding.problem]})
 
 
 def _ensure_open(application: RepairApplication) -> None:
     if application.state not in OPEN_STATES:
-        raise Conflict(
-            f"the application is '{application.state}': no more evidence; 申请已办结",
-            code="application-closed",
-            state=application.state,
-        )
+        raise Conflict("application-closed", state=application.state)
 
 
 def _check_count(ctx: Context, session: Session, application: RepairApplication) -> None:
@@ -109,9 +100,9 @@ def _check_count(ctx: Context, session: Session, application: RepairApplication)
     ).scalar_one()
     if count >= ctx.repair_rules.max_files:
         raise InvalidInput(
-            f"at most {ctx.repair_rules.max_files} files; 最多上传10个文件",
-            code="too-many-files",
-            errors={"file": ["too many files"]},
+            "too-many-files",
+            limit=ctx.repair_rules.max_files,
+            errors={"file": [{"code": "items-at-most", "max": ctx.repair_rules.max_files}]},
         )
 
 
@@ -161,8 +152,8 @@ def get_evidence(
     with ctx.read_session_factory() as session:
         application = readable(session, actor, application_id)
         if actor.role not in ("enterprise", "admin", "regulator"):  # e.g. a viewer
-            raise Forbidden("only the applicant and the reviewers; 仅限申请人和审核人员")
+            raise Forbidden("evidence-readers-only")
         evidence = session.get(RepairEvidence, evidence_id)
         if evidence is None or evidence.application_id != application.id:
-            raise NotFound("no such evidence file", code="evidence-not-found")
+            raise NotFound("evidence-not-found", id=evidence_id)
     return evidence, (_evidence_folder(ctx) / evidence.stored_name).read_bytes()

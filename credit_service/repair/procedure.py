@@ -43,7 +43,7 @@ def in_scope(session: Session, actor: Actor, a: RepairApplication) -> None:
 
 def ensure_applicant(actor: Actor, a: RepairApplication) -> None:
     if actor.role != "enterprise" or actor.username != a.applicant:
-        raise Forbidden("only the applicant may do this; 仅限申请人", code="not-applicant")
+        raise Forbidden("not-applicant")
 
 
 def _accept(move: Move) -> None:
@@ -109,12 +109,7 @@ def _ensure_still_eligible(move: Move) -> None:
     a = move.row
     _, result = assess(move.session, move.ctx, move.actor, a.target_type, a.target_id, move.on)
     if not result.eligible:
-        raise Conflict(
-            "the conditions for repair no longer hold; refuse with reasons instead; "
-            "已不符合信用修复条件，请作出不予修复决定",
-            code="no-longer-eligible",
-            unmet=[c.label for c in result.conditions if c.state == "not_met"],
-        )
+        raise Conflict("no-longer-eligible", unmet=result.refusals)
 
 
 def _refuse(move: Move) -> None:

@@ -37,7 +37,7 @@ def readable(session: Session, actor: Actor, application_id: int) -> RepairAppli
         raise NotFound(REPAIR.not_found, id=application_id)
     in_scope(session, actor, application)
     if actor.role == "enterprise" and actor.username != application.applicant:
-        raise Forbidden("only the applicant may see this; 仅限申请人", code="not-applicant")
+        raise Forbidden("not-applicant")
     return application
 
 

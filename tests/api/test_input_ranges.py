@@ -108,8 +108,10 @@ def test_a_forged_change_feed_cursor_is_422(client, forged):
 
 
 def test_the_change_feed_takes_days_in_range_only(client):
-    problem(client.get(CHANGES, query_string={"since": "0001-01-01"}), 422, "since")
-    problem(client.get(CHANGES, query_string={"since": "9999-12-31"}), 422, "since")
+    early = problem(client.get(CHANGES, query_string={"since": "0001-01-01"}), 422, "since")
+    late = problem(client.get(CHANGES, query_string={"since": "9999-12-31"}), 422, "since")
+    assert early["errors"] == {"since": [{"code": "date-too-early", "earliest": str(EARLIEST)}]}
+    assert late["errors"] == {"since": [{"code": "date-too-late", "latest": str(LATEST)}]}
     assert client.get(CHANGES, query_string={"since": "2026-01-01"}).status_code == 200
 
 
@@ -121,7 +123,9 @@ def test_a_repair_target_past_the_id_range_is_422(client, ctx, auth, target):
     eligibility = client.get(
         "/api/v1/repair-eligibility", query_string={"target": target}, headers=auth("regulator")
     )
-    problem(eligibility, 422, "target")
+    refused = problem(eligibility, 422, "target")
+    assert refused["code"] == "target-invalid"
+    assert refused["errors"] == {"target": [{"code": "above-maximum", "max": MAX_ID}]}
     application = {"target": target, **APPLICATION}
     enterprise = auth("enterprise", uscc=owner)
     problem(client.post("/api/v1/repair-applications", json=application, headers=enterprise), 422)
@@ -134,7 +138,8 @@ def test_a_repair_target_in_other_digits_is_422(client, auth):
         answer = client.get(
             "/api/v1/repair-eligibility", query_string={"target": target}, headers=auth("viewer")
         )
-        problem(answer, 422, "target")
+        body = problem(answer, 422, "target")
+        assert body["errors"]["target"][0]["code"] == "pattern-mismatch"
 
 
 def test_an_identifier_of_5000_digits_is_422(client, auth):

@@ -413,7 +413,11 @@ def test_an_unknown_triggered_entity_is_an_error_not_silently_dropped(ctx, rule_
     with pytest.raises(InvalidInput) as raised:
         plan(ctx, JIXI, seed="dup", triggered=[flagged, "no-such-entity"])
 
-    assert raised.value.errors == {"triggered": ["no-such-entity"]}
+    assert raised.value.code == "triggered-not-found"
+    assert raised.value.extensions == {"identifiers": ["no-such-entity"]}
+    assert raised.value.errors == {
+        "triggered": [{"code": "entity-not-in-region", "identifier": "no-such-entity"}]
+    }
 
 
 def test_a_domain_filter_limits_the_population_to_entities_with_records_there(ctx, rule_set_id):

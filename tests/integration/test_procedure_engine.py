@@ -229,3 +229,43 @@ def test_the_row_is_locked_only_for_an_actor_of_its_region(ctx, row_id):
         take(ctx, row_id, "decide", actor=ELSEWHERE)
     assert outside.value.code == "region-scope"
     assert stored(ctx, row_id) == ("submitted", 1, [])
+
+
+def _forgets_its_notice(move: Move) -> None:
+    move.row.decided_on = move.on
+
+
+FORGETFUL = Procedure(
+    name="toy",
+    audit_prefix="toy",
+    object_type="toy_row",
+    model=RepairApplication,
+    acts=TOY.acts,
+    steps={
+        "notify": Step(
+            frozenset({"submitted"}), "accepted", _forgets_its_notice, issues=("notice",)
+        ),
+        "sign": Step(frozenset({"submitted"}), "accepted", paper_required="signature-missing"),
+    },
+)
+
+
+def test_a_step_that_does_not_issue_the_documents_it_declares_is_not_kept(ctx, row_id):
+    """The definition's list of documents is held: an effect that forgets one fails the
+    step (a programming error, answered 500) and nothing of it stays."""
+    with pytest.raises(RuntimeError, match="notify issued"):
+        engine.advance(ctx, OFFICER, FORGETFUL, row_id, "notify", lambda s, c, row: row)
+    assert stored(ctx, row_id) == ("submitted", 1, [])
+
+
+def test_a_step_that_rests_on_a_paper_is_refused_without_one_and_keeps_the_papers(ctx, row_id):
+    with pytest.raises(InvalidInput) as refused:
+        engine.advance(ctx, OFFICER, FORGETFUL, row_id, "sign", lambda s, c, row: row)
+    assert refused.value.code == "signature-missing"
+    assert refused.value.errors == {"documents": ["signature-missing"]}
+    assert stored(ctx, row_id) == ("submitted", 1, [])
+    paper = {"title": "当事人签字的确认书", "reference": "收文2026-1", "received_on": TODAY}
+    engine.advance(ctx, OFFICER, FORGETFUL, row_id, "sign", lambda s, c, row: row, papers=[paper])
+    with ctx.session_factory() as session:
+        (kept,) = engine.history(session, FORGETFUL, row_id)
+    assert kept["details"]["documents"] == [{**paper, "received_on": TODAY.isoformat()}]

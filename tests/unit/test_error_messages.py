@@ -4,7 +4,7 @@ The core raises codes with params (credit_service/errors.py); the words live in
 web/locales/<language>/errors.yaml under ``error.<code>``. This reads the core's source
 for the codes it raises (an error's code, a field error's code, a kept refusal's code)
 and checks each has an entry in both languages, with the same placeholders, and that a
-raise site passes every param its words need.
+raise site passes every param its words need; and that none passes prose instead.
 """
 
 from __future__ import annotations
@@ -43,10 +43,22 @@ RAISERS = {
 }
 
 
+# keywords that name a code raised elsewhere: ChainReport(problem=...), and a procedure's
+# Procedure(not_found=..., out_of_order=...) and Step(paper_required=...)
+CODE_KEYWORDS = ("problem", "not_found", "out_of_order", "paper_required")
+
+
 def _code(node: ast.AST | None) -> str | None:
     if isinstance(node, ast.Constant) and isinstance(node.value, str):
         return node.value if CODE.fullmatch(node.value) else None
     return None
+
+
+def _callee(node: ast.Call) -> str | None:
+    """The name called: ``NotFound`` in ``NotFound(...)`` and ``errors.NotFound(...)``."""
+    if isinstance(node.func, ast.Name):
+        return node.func.id
+    return getattr(node.func, "attr", None)
 
 
 def _names(call_keywords: list[ast.keyword]) -> set[str] | None:
@@ -63,8 +75,7 @@ def _uses(tree: ast.AST) -> list[tuple[str, set[str] | None, int]]:
     found: list[tuple[str, set[str] | None, int]] = []
     for node in ast.walk(tree):
         if isinstance(node, ast.Call):
-            name = node.func.id if isinstance(node.func, ast.Name) else None
-            name = name or getattr(node.func, "attr", None)
+            name = _callee(node)
             if name in RAISERS and node.args:
                 position = 2 if name == "InvalidIdentifier" and len(node.args) > 2 else 0
                 code = _code(node.args[position])
@@ -73,7 +84,7 @@ def _uses(tree: ast.AST) -> list[tuple[str, set[str] | None, int]]:
             if name == "append" and len(node.args) == 1 and _code(node.args[0]):
                 found.append((node.args[0].value, set(), node.lineno))  # type: ignore[attr-defined]
             for keyword in node.keywords:  # e.g. ChainReport(problem=...)
-                if keyword.arg == "problem" and _code(keyword.value):
+                if keyword.arg in CODE_KEYWORDS and _code(keyword.value):
                     found.append((keyword.value.value, None, node.lineno))  # type: ignore[attr-defined]
         elif isinstance(node, ast.Dict):
             keys = [k.value if isinstance(k, ast.Constant) else None for k in node.keys]
@@ -102,14 +113,36 @@ def _uses(tree: ast.AST) -> list[tuple[str, set[str] | None, int]]:
     return found
 
 
+def _prose(tree: ast.AST) -> list[tuple[str, int]]:
+    """(text, line) of each raise site that passes prose instead of a code: a text that is
+    no code (or an f-string) where the code goes, or the legacy ``code=`` beside it."""
+    found = []
+    for node in ast.walk(tree):
+        name = _callee(node) if isinstance(node, ast.Call) else None
+        if name not in RAISERS:
+            continue
+        position = 2 if name == "InvalidIdentifier" and len(node.args) > 2 else 0
+        given = node.args[position] if len(node.args) > position else None
+        literal = isinstance(given, ast.Constant) and isinstance(given.value, str)
+        if isinstance(given, ast.JoinedStr) or (literal and not _code(given)):
+            found.append((ast.unparse(given), node.lineno))
+        found += [("code=", node.lineno) for k in node.keywords if k.arg == "code"]
+    return found
+
+
+def _core_modules() -> list[tuple[Path, ast.AST]]:
+    return [
+        (path.relative_to(PACKAGE), ast.parse(path.read_text(encoding="utf-8")))
+        for path in sorted(PACKAGE.rglob("*.py"))
+        if path.relative_to(PACKAGE).parts[0] not in OUTSIDE_THE_CORE
+    ]
+
+
 def core_uses() -> dict[str, list[tuple[str, set[str] | None]]]:
     """Every code the core uses, with where and the params given there."""
     uses: dict[str, list[tuple[str, set[str] | None]]] = {}
-    for path in sorted(PACKAGE.rglob("*.py")):
-        relative = path.relative_to(PACKAGE)
-        if relative.parts[0] in OUTSIDE_THE_CORE:
-            continue
-        for code, given, line in _uses(ast.parse(path.read_text(encoding="utf-8"))):
+    for relative, tree in _core_modules():
+        for code, given, line in _uses(tree):
             uses.setdefault(code, []).append((f"{relative}:{line}", given))
     for refusal in (  # returned by a rule, then raised as the code of a Conflict
         account_refusal(SimpleNamespace(is_active=False, binding_status="approved")),
@@ -135,9 +168,31 @@ def test_the_scan_finds_the_codes_of_each_kind_of_raise_site():
         "password-too-common",  # problems.append("password-too-common")
         "binding-pending",  # account_refusal()
         "invalid-identifier",  # class InvalidIdentifier: code = ...
+        "application-changed",  # Procedure(out_of_order=...)
+        "written-waiver-missing",  # Step(paper_required=...)
+        "pdf-too-many-tokens",  # _unreadable({"code": ...})
+        "minimum-period-running",  # a repair condition's refusal
     ):
         assert code in uses, code
     assert "unknown-user" not in uses  # an audit outcome, never raised
+
+
+def test_no_raise_site_in_the_core_passes_prose():
+    prose = [
+        f"{relative}:{line}: {text}"
+        for relative, tree in _core_modules()
+        for text, line in _prose(tree)
+    ]
+    assert not prose
+
+
+def test_the_prose_scan_finds_a_sentence_an_f_string_and_the_legacy_code_keyword():
+    tree = ast.parse(
+        'raise NotFound("no such plan; 无此计划", code="plan-not-found")\n'
+        'raise Conflict(f"case {case_id} exists")\n'
+        'raise InvalidInput("plan-not-found", plan_id=1)\n'
+    )
+    assert [line for _, line in _prose(tree)] == [1, 1, 2]
 
 
 @pytest.mark.parametrize("language", ["zh", "en"])

@@ -103,17 +103,20 @@ def test_the_minimum_period_passes_on_repair_from(target):
     assert unmet(before) == ["minimum_period"]
     assert condition(before, "minimum_period").passes_on == first
     assert before.earliest == first
+    assert before.refusals == [{"code": "minimum-period-running", "passes_on": first.isoformat()}]
 
     on_the_day = check(target, first)
     assert on_the_day.eligible is True
     assert condition(on_the_day, "minimum_period").state == "met"
     assert condition(on_the_day, "minimum_period").passes_on == first
+    assert on_the_day.refusals == [] and condition(on_the_day, "minimum_period").refusal is None
 
 
 def test_no_minimum_date_means_never_by_time():
     result = check(replace(RECORD, minimum_passes_on=None), D("2030-01-01"))
     assert unmet(result) == ["minimum_period"]
     assert result.earliest is None
+    assert result.refusals == [{"code": "minimum-period-endless"}]
 
 
 def test_the_cooldown_ends_the_day_after_one_year_from_the_last_repair():
@@ -124,6 +127,7 @@ def test_the_cooldown_ends_the_day_after_one_year_from_the_last_repair():
     assert unmet(last_day) == ["cooldown"]
     assert condition(last_day, "cooldown").passes_on == D("2027-03-11")
     assert last_day.earliest == D("2027-03-11")
+    assert last_day.refusals == [{"code": "repair-cooldown-running", "passes_on": "2027-03-11"}]
 
     after = check(RECORD, D("2027-03-11"), applicant)
     assert after.eligible is True
@@ -147,7 +151,8 @@ def test_a_later_heavier_penalty_is_not_met_and_has_no_date():
     result = check(RECORD, D("2026-07-01"), applicant)
     assert unmet(result) == ["no_new_heavier_penalty"]
     found = condition(result, "no_new_heavier_penalty")
-    assert found.passes_on is None and "2026-05-20" in found.detail
+    assert found.passes_on is None
+    assert found.refusal == {"code": "heavier-penalty-since", "penalty_on": "2026-05-20"}
     assert result.eligible is False and result.earliest is None
 
 
@@ -164,6 +169,7 @@ def test_a_restriction_runs_through_its_last_day():
     assert unmet(running) == ["no_restriction_running"]
     assert condition(running, "no_restriction_running").passes_on == D("2028-04-01")
     assert running.earliest == D("2028-04-01")
+    assert running.refusals == [{"code": "restriction-running", "passes_on": "2028-04-01"}]
     passed = check(target, D("2028-04-01"))
     assert passed.eligible is True
     assert condition(passed, "no_restriction_running").passes_on is None
@@ -180,12 +186,17 @@ def test_an_item_that_may_not_be_repaired_never_becomes_eligible():
     assert set(unmet(result)) == {"repairable", "minimum_period"}
     assert condition(result, "repairable").passes_on is None
     assert result.earliest is None
+    assert result.refusals == [
+        {"code": "not-repairable"},
+        {"code": "minimum-period-running", "passes_on": "2026-06-16"},
+    ]
     assert check(target, D("2026-12-01")).earliest is None
 
 
 def test_a_target_no_longer_in_force_is_not_met():
     result = check(replace(RECORD, in_force=False), D("2026-07-01"))
     assert unmet(result) == ["in_publicity"] and result.earliest is None
+    assert result.refusals == [{"code": "not-in-publicity"}]
 
 
 def test_earliest_is_the_latest_date_of_the_unmet_time_conditions():
@@ -369,10 +380,13 @@ def test_sniff_judges_by_the_first_bytes(head, kind):
 
 def test_a_pdf_named_exe_is_refused_and_an_exe_named_pdf_is_not_a_pdf():
     # the content decides the type; the name's extension must then agree with it
-    assert rules.name_problem("x.exe") is None and rules.sniff(PDF[:16]) == "application/pdf"
-    problem = rules.extension_problem("x.exe", "application/pdf")
-    assert problem and "'.exe'" in problem and "does not match the content" in problem
-    assert rules.name_problem("x.pdf") is None and rules.sniff(EXE[:16]) is None
+    assert rules.plain_name("x.exe") and rules.sniff(PDF[:16]) == "application/pdf"
+    assert rules.extension_error("x.exe", "application/pdf") == {
+        "code": "extension-mismatch",
+        "extension": ".exe",
+        "expected": ".pdf",
+    }
+    assert rules.plain_name("x.pdf") and rules.sniff(EXE[:16]) is None
 
 
 @pytest.mark.parametrize(
@@ -396,7 +410,12 @@ def test_a_pdf_named_exe_is_refused_and_an_exe_named_pdf_is_not_a_pdf():
     ],
 )
 def test_the_name_extension_must_agree_with_the_content(name, kind, agrees):
-    assert (rules.extension_problem(name, kind) is None) is agrees
+    assert (rules.extension_error(name, kind) is None) is agrees
+
+
+def test_a_refused_type_names_the_extensions_accepted():
+    assert rules.accepted_extensions(RULES.evidence_types) == "JPEG/JPG/PDF/PNG"
+    assert rules.extension_error("scan.pdf", "image/jpeg")["expected"] == ".jpeg/.jpg"
 
 
 @pytest.mark.parametrize(
@@ -422,16 +441,15 @@ def test_the_name_extension_must_agree_with_the_content(name, kind, agrees):
         "x" * 201,
     ],
 )
-def test_name_problem_refuses_paths_and_control_characters(name):
-    problem = rules.name_problem(name)
-    assert problem is not None and "文件名" in problem
+def test_a_name_with_a_path_or_a_control_character_is_not_plain(name):
+    assert not rules.plain_name(name)
 
 
 @pytest.mark.parametrize(
     "name", ["证明材料.pdf", "缴款凭证 2026-03.jpg", "scan (1).PNG", "x.exe", "a.b.c.pdf"]
 )
-def test_name_problem_accepts_plain_names(name):
-    assert rules.name_problem(name) is None
+def test_plain_names_are_kept(name):
+    assert rules.plain_name(name)
 
 
 # --------------------------------------------------------------------------- restrictions
