@@ -54,5 +54,6 @@ def fail(exc: CreditServiceError) -> NoReturn:
     """End with the error in the console's language (English) and exit status 1."""
     click.echo(f"error: {error_text(exc, CONSOLE_LANGUAGE)}", err=True)
     for field, messages in field_errors(exc.errors or {}, CONSOLE_LANGUAGE).items():
-        click.echo(f"  {field}: {messages}", err=True)
+        said = "; ".join(messages) if isinstance(messages, list) else messages
+        click.echo(f"  {field}: {said}", err=True)
     sys.exit(1)

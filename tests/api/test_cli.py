@@ -96,7 +96,7 @@ def test_inspectors_are_added_listed_deactivated_and_activated(ctx, runner):
 
 @pytest.mark.parametrize(
     ("office", "message"),
-    [("110101", "office-region-unknown"), ("34182", "office_region: ['Length must be 6.']")],
+    [("110101", "error: unknown office region"), ("34182", "office_region: Length must be 6.")],
     ids=["unknown region", "not six digits"],
 )
 def test_an_inspector_with_a_bad_office_is_refused(ctx, runner, office, message):
@@ -117,8 +117,9 @@ def test_a_taken_badge_number_and_an_unknown_inspector_are_errors(ctx, runner):
     )
     unknown = runner.invoke(args=["inspectors", "deactivate", "999999"])
 
-    assert taken.exit_code == 1 and "inspector-exists (badge_no=皖执-CLI-4)" in taken.stderr
-    assert unknown.exit_code == 1 and "inspector-not-found (inspector_id=999999)" in unknown.stderr
+    said = translate("error.inspector-exists", "en", badge_no="皖执-CLI-4")
+    assert taken.exit_code == 1 and said in taken.stderr
+    assert unknown.exit_code == 1 and "error: no inspector 999999" in unknown.stderr
     assert [i["name"] for i in inspection_services.list_inspectors(ctx, SYSTEM)] == ["王五"]
 
 
@@ -157,7 +158,8 @@ def test_a_conflict_of_interest_is_declared_once(ctx, runner):
         ]
     )
 
-    assert again.exit_code == 1 and "conflict-exists" in again.stderr
+    said = translate("error.conflict-exists", "en")
+    assert again.exit_code == 1 and said in again.stderr
     assert too_short.exit_code == 1 and "reason" in too_short.stderr
     unknown = translate("error.entity-not-found", "en")  # the console speaks English
     assert unknown_entity.exit_code == 1 and unknown in unknown_entity.stderr

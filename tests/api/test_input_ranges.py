@@ -110,8 +110,12 @@ def test_a_forged_change_feed_cursor_is_422(client, forged):
 def test_the_change_feed_takes_days_in_range_only(client):
     early = problem(client.get(CHANGES, query_string={"since": "0001-01-01"}), 422, "since")
     late = problem(client.get(CHANGES, query_string={"since": "9999-12-31"}), 422, "since")
-    assert early["errors"] == {"since": [{"code": "date-too-early", "earliest": str(EARLIEST)}]}
-    assert late["errors"] == {"since": [{"code": "date-too-late", "latest": str(LATEST)}]}
+    too_early = {"code": "date-too-early", "earliest": str(EARLIEST)}
+    assert early["errors"] == {"since": [field_error(too_early, "zh")]}
+    too_late = {"code": "date-too-late", "latest": str(LATEST)}
+    assert late["errors"] == {"since": [field_error(too_late, "zh")]}
+    assert str(EARLIEST) in early["errors"]["since"][0]  # the bound, in the words
+    assert str(LATEST) in late["errors"]["since"][0]
     assert client.get(CHANGES, query_string={"since": "2026-01-01"}).status_code == 200
 
 
@@ -125,7 +129,8 @@ def test_a_repair_target_past_the_id_range_is_422(client, ctx, auth, target):
     )
     refused = problem(eligibility, 422, "target")
     assert refused["code"] == "target-invalid"
-    assert refused["errors"] == {"target": [{"code": "above-maximum", "max": MAX_ID}]}
+    too_large = field_error({"code": "above-maximum", "max": MAX_ID}, "zh")
+    assert refused["errors"] == {"target": [too_large]} and str(MAX_ID) in too_large
     application = {"target": target, **APPLICATION}
     enterprise = auth("enterprise", uscc=owner)
     problem(client.post("/api/v1/repair-applications", json=application, headers=enterprise), 422)
@@ -139,7 +144,8 @@ def test_a_repair_target_in_other_digits_is_422(client, auth):
             "/api/v1/repair-eligibility", query_string={"target": target}, headers=auth("viewer")
         )
         body = problem(answer, 422, "target")
-        assert body["errors"]["target"][0]["code"] == "pattern-mismatch"
+        (said,) = body["errors"]["target"]
+        assert said.startswith("格式不符合要求"), said  # pattern-mismatch, in words
 
 
 def test_an_identifier_of_5000_digits_is_422(client, auth):
