@@ -19,6 +19,7 @@ from marshmallow import Schema
 from sqlalchemy import Engine
 from sqlalchemy.orm import sessionmaker
 
+from credit_service import changes
 from credit_service.calendar_rules import CalendarRules, CalendarRulesSchema, load_calendar_rules
 from credit_service.catalogs import keys
 from credit_service.catalogs.definitions import CatalogItem, CatalogSet
@@ -86,12 +87,18 @@ class Context:
 def build_context(
     settings: Settings,
     *,
+    effects: changes.HandlerTable,
     clock: Clock | None = None,
     session_factory: sessionmaker | None = None,
     read_session_factory: sessionmaker | None = None,
     catalogs: CatalogSet | None = None,
 ) -> Context:
-    """Build engines and load the catalog files; tests may inject sessions and a clock."""
+    """Build engines and load the catalog files; tests may inject sessions and a clock.
+
+    ``effects`` is the handler table (credit_service/effects.py, given by the caller: it
+    sits above the areas), installed on the write session factory so that the facts a
+    service records are handled before its transaction commits.
+    """
     replica_session_factory = None
     if session_factory is None:
         engine = make_engine(settings.database_url, busy_timeout_ms=settings.sqlite_busy_timeout_ms)
@@ -104,7 +111,7 @@ def build_context(
     engine = session_factory.kw["bind"]
     read_session_factory = read_session_factory or session_factory
     catalogs = catalogs or load_catalog_set(settings.catalogs_dir)
-    return Context(
+    ctx = Context(
         settings=settings,
         engine=engine,
         session_factory=session_factory,
@@ -115,6 +122,8 @@ def build_context(
         calendar=WorkdayCalendar(holidays_dir(settings)),
         **load_rules(settings.catalogs_dir, catalogs),
     )
+    changes.install(ctx.session_factory, effects, ctx)
+    return ctx
 
 
 CALENDAR_CHECK_S = 60.0

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -121,12 +121,14 @@ def write_tiers(
     rule_set_id: int,
     as_of: date,
     now: datetime,
-    cause: str,
+    cause: str | Mapping[int, str],
 ) -> int:
-    """Store computed tiers; a changed tier gets a history row and a new ``since``."""
+    """Store computed tiers; a changed tier gets a history row and a new ``since``, with
+    its ``cause`` (one for all, or each entity's own)."""
     moved = [r for r in rows if r.old_tier != r.tier]
     new = [r for r in rows if r.old_tier is None]
     kept = [r for r in rows if r.old_tier is not None]
+    each = not isinstance(cause, str)
     bulk_insert(
         session,
         TierChange.__table__,
@@ -136,11 +138,12 @@ def write_tiers(
                 "old_tier": r.old_tier,
                 "new_tier": r.tier,
                 "rule_id": r.rule_id,
+                **({"cause": cause[r.entity_id][:200]} if each else {}),
             }
             for r in moved
         ],
         constants={
-            "cause": cause[:200],
+            **({} if each else {"cause": cause[:200]}),
             "rule_set_id": rule_set_id,
             "changed_at": now,
             "effective_on": as_of,

@@ -17,6 +17,7 @@ from credit_service.bounds import MAX_ID
 from credit_service.catalogs import services as catalog_services
 from credit_service.config import Settings
 from credit_service.context import Context, build_context, refresh_calendar
+from credit_service.effects import HANDLERS
 from credit_service.web import access, docs, errors, hardening, i18n, openapi
 from credit_service.web.api import (
     accounts,
@@ -103,7 +104,7 @@ def create_app(settings: Settings | None = None, *, context: Context | None = No
     app.url_map.converters["int"] = IdConverter
     app.config.update(_flask_config(settings))
     app.json = JSONProvider(app)
-    ctx = context or build_context(settings)
+    ctx = context or build_context(settings, effects=HANDLERS)
     app.extensions["credit_service"] = ctx
     if settings.catalogs_autoload:
         _autoload_catalogs(ctx)

@@ -1,0 +1,265 @@
+"""Side effects flow one way: services record facts (credit_service/changes.py) and the
+handler table (credit_service/effects.py) turns them into the tier recompute, the outbox
+events and the change feed before the transaction commits, in it. On both databases.
+
+The machinery is tested on a session factory of its own (the test's connection) with a
+table of spies; the real table through the facts the services record.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import sessionmaker
+from sqlmodel import Session
+
+from credit_service import changes
+from credit_service.access import SYSTEM
+from credit_service.changes import EntitiesChanged, RecordCorrected, RecordStatusChanged
+from credit_service.effects import HANDLERS
+from credit_service.entities.models import Entity
+from credit_service.records.models import CreditRecord
+from credit_service.sync.models import OutboxEvent
+from credit_service.tiers import services as tier_services
+from credit_service.tiers.models import TierAssignment, TierChange
+from tests.factories import create_entity, file_penalty, unique_uscc
+
+
+class Boom(Exception):
+    """Raised inside a transaction to roll it back."""
+
+
+@pytest.fixture
+def applied(ctx):  # type: ignore[no-untyped-def]
+    return tier_services.apply_rule_set(ctx, SYSTEM)
+
+
+def factory_with(ctx, table) -> sessionmaker:  # type: ignore[no-untyped-def]
+    """A write factory on the test's connection with ``table`` installed instead."""
+    factory = sessionmaker(
+        bind=ctx.session_factory.kw["bind"],
+        class_=Session,
+        expire_on_commit=False,
+        join_transaction_mode="create_savepoint",
+    )
+    changes.install(factory, table, ctx)
+    return factory
+
+
+class Spy:
+    """A handler that keeps the lists it was given (and may record more facts)."""
+
+    def __init__(self, log: list, name: str, then=None) -> None:  # type: ignore[no-untyped-def]
+        self.log, self.name, self.then = log, name, then
+
+    def __call__(self, session, ctx, facts) -> None:  # type: ignore[no-untyped-def]
+        self.log.append((self.name, list(facts)))
+        if self.then:
+            self.then(session, facts)
+
+
+def events(ctx, **where) -> list[OutboxEvent]:  # type: ignore[no-untyped-def]
+    with ctx.session_factory() as session:
+        query = select(OutboxEvent).filter_by(**where).order_by(OutboxEvent.id)
+        return list(session.execute(query).scalars())
+
+
+def tier_history(ctx, entity_id: int) -> list[tuple[str | None, str, str]]:  # type: ignore[no-untyped-def]
+    with ctx.session_factory() as session:
+        rows = session.execute(
+            select(TierChange).where(TierChange.entity_id == entity_id).order_by(TierChange.id)
+        ).scalars()
+        return [(c.old_tier, c.new_tier, c.cause) for c in rows]
+
+
+# --- the machinery ------------------------------------------------------------------------------
+
+
+def test_every_fact_has_its_row_in_the_handler_table():
+    facts = {
+        value
+        for value in vars(changes).values()
+        if dataclasses.is_dataclass(value) and value.__module__ == changes.__name__
+    } - {changes.ExchangeForm}
+    assert set(HANDLERS) == facts
+    assert all(HANDLERS[fact] for fact in facts)
+
+
+def test_each_handler_gets_the_facts_of_its_types_as_one_list_in_the_order_recorded(ctx):
+    log: list = []
+    both, corrections = Spy(log, "both"), Spy(log, "corrections")
+    factory = factory_with(ctx, {EntitiesChanged: (both,), RecordCorrected: (both, corrections)})
+    first, second = EntitiesChanged((1,), "first"), EntitiesChanged((2, 3), "second")
+    corrected = RecordCorrected(1, 7)
+
+    with factory.begin() as session:
+        changes.record(session, first, corrected)
+        changes.record(session, second)
+        assert changes.pending(session) == [first, corrected, second]
+        assert log == []  # nothing before the commit
+
+    assert log == [("both", [first, corrected, second]), ("corrections", [corrected])]
+
+
+def test_a_fact_recorded_by_a_handler_is_handled_in_a_next_round_before_the_commit(ctx):
+    log: list = []
+    follow = EntitiesChanged((5,), "followed")
+    first = Spy(log, "first", then=lambda session, _: changes.record(session, follow))
+    factory = factory_with(ctx, {RecordCorrected: (first,), EntitiesChanged: (Spy(log, "next"),)})
+
+    with factory.begin() as session:
+        changes.record(session, RecordCorrected(5, 9))
+
+    assert log == [("first", [RecordCorrected(5, 9)]), ("next", [follow])]
+
+
+def test_handlers_that_never_stop_recording_fail_the_commit(ctx):
+    again = Spy([], "again", then=lambda session, facts: changes.record(session, *facts))
+    factory = factory_with(ctx, {EntitiesChanged: (again,)})
+
+    with pytest.raises(RuntimeError, match="rounds"), factory.begin() as session:
+        changes.record(session, EntitiesChanged((1,), "loop"))
+
+    assert len(again.log) == changes.MAX_ROUNDS
+
+
+def test_a_rollback_discards_the_pending_facts(ctx):
+    log: list = []
+    factory = factory_with(ctx, {EntitiesChanged: (Spy(log, "spy"),)})
+
+    with factory() as session:
+        with pytest.raises(Boom), session.begin():
+            changes.record(session, EntitiesChanged((1,), "rolled back"))
+            raise Boom
+        assert changes.pending(session) == []
+        with session.begin():  # the same session, a new transaction
+            changes.record(session, EntitiesChanged((2,), "kept"))
+
+    assert log == [("spy", [EntitiesChanged((2,), "kept")])]
+
+
+def test_a_rolled_back_savepoint_discards_only_the_facts_recorded_inside_it(ctx):
+    log: list = []
+    factory = factory_with(ctx, {EntitiesChanged: (Spy(log, "spy"),)})
+    before, inside, after = (EntitiesChanged((n,), str(n)) for n in (1, 2, 3))
+
+    with factory.begin() as session:
+        changes.record(session, before)
+        with pytest.raises(Boom), session.begin_nested():
+            changes.record(session, inside)
+            raise Boom
+        with session.begin_nested():  # released: its facts wait for the commit
+            changes.record(session, after)
+        assert log == []
+
+    assert log == [("spy", [before, after])]
+
+
+def test_settle_handles_the_facts_now_and_the_commit_does_not_again(ctx):
+    log: list = []
+    factory = factory_with(ctx, {EntitiesChanged: (Spy(log, "spy"),)})
+
+    with factory.begin() as session:
+        changes.record(session, EntitiesChanged((1,), "early"))
+        changes.settle(session)
+        assert log == [("spy", [EntitiesChanged((1,), "early")])]
+
+    assert len(log) == 1
+
+
+def test_a_failing_handler_rolls_the_whole_transaction_back(ctx):
+    def fail(session, ctx, facts):  # type: ignore[no-untyped-def]
+        raise Boom
+
+    factory = factory_with(ctx, {EntitiesChanged: (fail,)})
+    identifier = unique_uscc()
+
+    with pytest.raises(Boom), factory.begin() as session:
+        now = ctx.now()
+        session.add(
+            Entity(
+                kind="organisation",
+                identifier=identifier,
+                name="回滚测试有限公司",
+                region_code="341802",
+                content_hash="",
+                created_at=now,
+                updated_at=now,
+            )
+        )
+        session.flush()
+        changes.record(session, EntitiesChanged((1,), "fails"))
+
+    with ctx.session_factory() as session:
+        assert session.execute(select(Entity).filter_by(identifier=identifier)).first() is None
+
+
+def test_facts_need_a_session_with_a_table_that_knows_them(ctx):
+    plain = sessionmaker(bind=ctx.session_factory.kw["bind"], class_=Session)
+    with plain() as session, pytest.raises(RuntimeError, match="handler table"):
+        changes.record(session, EntitiesChanged((1,), "nowhere"))
+    with factory_with(ctx, {})() as session, pytest.raises(TypeError, match="EntitiesChanged"):
+        changes.record(session, EntitiesChanged((1,), "unknown"))
+
+
+# --- the real table ------------------------------------------------------------------------------
+
+
+def test_the_tier_recompute_takes_every_fact_of_a_transaction_once_per_entity(ctx, applied):
+    owner = create_entity(ctx)
+    other = create_entity(ctx)
+
+    with ctx.session_factory.begin() as session:
+        for entity in (owner, other):
+            session.get(TierAssignment, entity["id"]).tier = "A"  # stale, as if edited
+        changes.record(
+            session,
+            EntitiesChanged((owner["id"],), "first look"),
+            EntitiesChanged((owner["id"], other["id"]), "second look"),
+            EntitiesChanged((owner["id"],), "first look"),
+        )
+
+    assert tier_history(ctx, owner["id"])[1:] == [("A", "B", "first look; second look")]
+    assert tier_history(ctx, other["id"])[1:] == [("A", "B", "second look")]
+
+
+@pytest.mark.parametrize(
+    ("status", "from_platform", "event_type", "tier"),
+    [
+        ("revoked", False, "record.revoked", "B"),
+        ("expired", False, "record.publication_ended", "B"),
+        ("repaired", False, None, "B"),
+        ("revoked", True, None, "B"),
+        ("active", False, None, "C"),
+    ],
+)
+def test_a_record_status_change_moves_the_tier_and_tells_the_platforms_what_they_track(
+    ctx, applied, status, from_platform, event_type, tier
+):
+    owner = create_entity(ctx)
+    record = file_penalty(ctx, owner["identifier"])
+
+    with ctx.session_factory.begin() as session:
+        session.get(CreditRecord, record["id"]).status = status
+        changes.record(
+            session, RecordStatusChanged(owner["id"], record["id"], status, from_platform)
+        )
+
+    sent = [e.event_type for e in events(ctx, aggregate_id=str(record["id"]))]
+    assert sent == ["record.filed"] + ([event_type] if event_type else [])
+    with ctx.session_factory() as session:
+        assert session.get(TierAssignment, owner["id"]).tier == tier
+
+
+def test_an_event_the_protocol_does_not_know_rolls_the_change_back(ctx, monkeypatch):
+    owner = create_entity(ctx)
+    monkeypatch.setattr("credit_service.sync.outbox.EVENT_TYPES", ("listing.published",))
+
+    with pytest.raises(ValueError, match="record.filed"):
+        file_penalty(ctx, owner["identifier"])
+
+    with ctx.session_factory() as session:
+        filed = select(func.count()).select_from(CreditRecord).filter_by(entity_id=owner["id"])
+        assert session.execute(filed).scalar_one() == 0
