@@ -14,6 +14,7 @@ from typing import IO, Any
 from sqlalchemy import Row, select
 from sqlalchemy.orm import Session
 
+from credit_service import changes
 from credit_service.access import Actor
 from credit_service.audit import services as audit
 from credit_service.bulk import StatisticsRefresher, bulk_insert, in_list
@@ -32,8 +33,6 @@ from credit_service.records.preparation import (
     ItemMap,
     PreparedRow,
 )
-from credit_service.sync.models import OutboxEvent
-from credit_service.tiers import recompute as tier_recompute
 
 CLASH = "document number already filed for another entity; 文书号已用于其他主体"
 
@@ -129,9 +128,7 @@ def _write_batch(
         record_services.apply_revision(
             session, ctx, actor, record, columns, reason="import correction"
         )
-    touched = {row["entity_id"] for row in new_rows}  # corrections recompute their own
-    _emit_filed(session, ctx, events)
-    tier_recompute.recompute_entities(session, ctx, sorted(touched), cause="records imported")
+    changes.record(session, *_filed(actor, events))
     report.created += len(new_rows)
     report.updated += len(changed)
     report.unchanged += len(latest) - len(new_rows) - len(changed) - clashes
@@ -184,33 +181,19 @@ def _owners(
     return owners
 
 
-def _emit_filed(
-    session: Session, ctx: Context, filed: list[tuple[EventParts, Row[Any], str]]
-) -> None:
-    """One record.filed outbox event per new record, written with the batch (bulk); each
-    entity's party block is serialized once."""
+def _filed(
+    actor: Actor, filed: list[tuple[EventParts, Row[Any], str]]
+) -> list[changes.RecordFiled]:
+    """One RecordFiled per new record, with the record in the exchange format already
+    (the bulk rows' ids are not read back); each entity's party block is serialized once
+    per batch."""
     parties: dict[int, str] = {}
-    events = []
+    facts = []
     for (event_id, key, head), owner, fields_json in filed:
         party = parties.get(owner.id)
         if party is None:
             party = parties[owner.id] = json.dumps(exchange.party_block(owner), ensure_ascii=False)
-        events.append(
-            {
-                "event_id": event_id,
-                "subject": owner.identifier,
-                "aggregate_id": key,
-                "payload": exchange.complete_payload(head, party, fields_json),
-            }
-        )
-    bulk_insert(
-        session,
-        OutboxEvent.__table__,
-        events,
-        preserialized=("payload",),
-        constants={
-            "event_type": "record.filed",
-            "aggregate_type": "record",
-            "occurred_at": ctx.now(),
-        },
-    )
+        payload = exchange.complete_payload(head, party, fields_json)
+        form = changes.ExchangeForm(event_id, key, owner.identifier, payload)
+        facts.append(changes.RecordFiled(owner.id, None, actor.from_platform, form))
+    return facts

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
-from credit_service import identifiers
+from credit_service import changes, identifiers
 from credit_service.access import Actor
 from credit_service.audit import services as audit
 from credit_service.bulk import keys_in, keys_value
@@ -23,13 +23,13 @@ from credit_service.entities import services as entity_services
 from credit_service.entities.models import Entity
 from credit_service.errors import CatalogError, InvalidInput, NotFound
 from credit_service.tiers import repository, rules
+from credit_service.tiers.current import current_rule_set
 from credit_service.tiers.definitions import (
     TIER_CODES,
     RuleSet,
     load_rule_set,
 )
 from credit_service.tiers.models import TierAssignment, TierOverride, TierRuleSetVersion
-from credit_service.tiers.recompute import current_rule_set, recompute_entities
 from credit_service.tiers.sql import computed_tiers
 from credit_service.workdays import add_months
 
@@ -212,7 +212,8 @@ def tier_view(ctx: Context, actor: Actor, identifier: str) -> dict[str, Any]:
 
     A tier whose inputs changed with time since it was stored (a publicity period ended
     overnight, before the nightly job ran) is refreshed first, so what is shown is always
-    what is stored; only then does the read take a write transaction.
+    what is stored; only then does the read take a write transaction, and settles it
+    (``changes.settle``) to show the refreshed tier before it commits.
     """
     today = ctx.today()
     with ctx.read_session_factory() as session:
@@ -221,7 +222,8 @@ def tier_view(ctx: Context, actor: Actor, identifier: str) -> dict[str, Any]:
         return view
     with ctx.session_factory.begin() as session:
         entity = entity_services.entity_in_scope(session, actor, identifier)
-        recompute_entities(session, ctx, [entity.id], cause="time passed", as_of=today)
+        changes.record(session, changes.EntitiesChanged((entity.id,), "time passed"))
+        changes.settle(session)
         view = _tier_view(session, ctx, actor, identifier, today)
     if view is None:
         raise NotFound("no tier rule set applied yet", code="no-tier-rules")
@@ -470,7 +472,7 @@ def set_override(
         )
         session.add(override)
         session.flush()
-        recompute_entities(session, ctx, [entity.id], cause=f"override {override.id}")
+        changes.record(session, changes.EntitiesChanged((entity.id,), f"override {override.id}"))
         audit.append(
             session,
             actor=actor,
@@ -502,7 +504,9 @@ def revoke_override(ctx: Context, actor: Actor, override_id: int) -> None:
         actor.ensure_region(entity.region_code)
         override.revoked_at = ctx.now()
         session.flush()
-        recompute_entities(session, ctx, [entity.id], cause=f"override {override_id} revoked")
+        changes.record(
+            session, changes.EntitiesChanged((entity.id,), f"override {override_id} revoked")
+        )
         audit.append(
             session,
             actor=actor,
