@@ -14,13 +14,14 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from credit_service import changes
 from credit_service.access import Actor
 from credit_service.audit import services as audit
 from credit_service.catalogs import services as catalog_services
 from credit_service.catalogs.definitions import citations
 from credit_service.context import Context
 from credit_service.dishonesty import documents, rules
-from credit_service.dishonesty.models import CaseDocument, CaseStep, DishonestyCase, ListChange
+from credit_service.dishonesty.models import CaseDocument, CaseStep, DishonestyCase
 from credit_service.entities import services as entity_services
 from credit_service.entities.models import Entity
 from credit_service.entities.rules import masked_identity
@@ -28,8 +29,6 @@ from credit_service.errors import Conflict, Forbidden, InvalidInput, NotFound
 from credit_service.files import write_private
 from credit_service.records.models import CreditRecord
 from credit_service.step_dates import ensure_step_date, latest_act
-from credit_service.sync import outbox
-from credit_service.tiers import recompute as tier_recompute
 
 RESTORED = "repair_revoked"  # the feed's reason when a revoked repair restores a listing
 
@@ -489,35 +488,9 @@ def _changed(
     reason: str | None,
     on: date,
 ) -> None:
-    """A list change: the feed row, the outbox event and the tier, all in this transaction."""
-    session.add(
-        ListChange(case_id=case.id, kind=kind, reason=reason, effective_on=on, at=ctx.now())
-    )
-    entity = session.get(Entity, case.entity_id)
-    session.flush()
-    tier_recompute.recompute_entities(
-        session, ctx, [case.entity_id], cause=f"listing {case.id} {kind}"
-    )
-    # Always sent, whoever the actor: a listing is this city's own decision, even when a
-    # change pulled from a platform (a revoked penalty, a repair elsewhere) caused it.
-    outbox.emit(
-        session,
-        event_type="listing.published" if kind == "added" else "listing.removed",
-        subject=entity.identifier,
-        aggregate_type="listing",
-        aggregate_id=case.id,
-        now=ctx.now(),
-        payload={
-            "case_id": case.id,
-            "decision_no": case.decision_no,
-            "decided_on": case.decided_on,
-            "published_on": case.published_on,
-            "term_ends_on": case.term_ends_on,
-            "removed_on": case.removed_on,
-            "removal_reason": reason,
-            "grounds": case.grounds,
-        },
-    )
+    """A list change, recorded: the feed row, the outbox event and the tier follow in this
+    transaction (the handler table; dishonesty/feed.py)."""
+    changes.record(session, changes.ListingChanged(case.entity_id, case.id, kind, reason, on))
 
 
 def expire_listings(ctx: Context, actor: Actor, *, as_of: date | None = None) -> int:

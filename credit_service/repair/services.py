@@ -17,6 +17,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from credit_service import changes
 from credit_service.access import Actor
 from credit_service.audit import services as audit
 from credit_service.bounds import MAX_ID, id_in_range
@@ -29,12 +30,11 @@ from credit_service.entities import services as entity_services
 from credit_service.entities.models import Entity
 from credit_service.errors import Conflict, Forbidden, InvalidInput, NotFound
 from credit_service.files import write_private
+from credit_service.records import services as record_services
 from credit_service.records.models import CreditRecord
 from credit_service.repair import pdf_content, rules
 from credit_service.repair.models import OPEN_STATES, RepairApplication, RepairEvidence, RepairStep
 from credit_service.step_dates import ensure_step_date
-from credit_service.sync import outbox
-from credit_service.tiers import recompute as tier_recompute
 from credit_service.workdays import period_passed_on
 
 TARGET_KINDS = ("record", "listing")
@@ -670,33 +670,18 @@ def _grant(
 ) -> None:
     """Everything a grant changes, in this transaction (D11)."""
     _ensure_still_eligible(session, ctx, actor, a, on)
-    entity = session.get(Entity, a.entity_id)
     if a.target_type == "record":
-        record = session.get(CreditRecord, a.target_id)
-        record.status, record.status_reason = "repaired", f"repair application {a.id}"
-        record.status_changed_at, record.updated_at = ctx.now(), ctx.now()
-        session.flush()
-        tier_recompute.recompute_entities(
-            session, ctx, [entity.id], cause=f"record {record.id} repaired"
+        record_services.change_repair_status(
+            session, ctx, actor, a.target_id, "repaired", f"repair application {a.id}"
         )
     else:
         dishonesty_services.remove_for_repair(
             session, ctx, actor, a.target_id, on, f"信用修复申请{a.id}获准，提前移出"
         )
     a.state, a.decided_on, a.decision_reasons, a.decided_by = "granted", on, reason, actor.username
-    outbox.emit(
+    changes.record(
         session,
-        event_type="repair.granted",
-        subject=entity.identifier,
-        aggregate_type=a.target_type,
-        aggregate_id=a.target_id,
-        now=ctx.now(),
-        payload={
-            "application_id": a.id,
-            "target_type": a.target_type,
-            "target_id": a.target_id,
-            "decided_on": on,
-        },
+        changes.RepairGranted(a.id, a.entity_id, a.target_type, a.target_id, on),
     )
 
 
@@ -735,12 +720,8 @@ def _revoke(
     (D7); a repaired record is published again."""
     _require_reason(reason)
     if a.target_type == "record":
-        record = session.get(CreditRecord, a.target_id)
-        record.status, record.status_reason = "active", f"repair {a.id} revoked: {reason}"
-        record.status_changed_at, record.updated_at = ctx.now(), ctx.now()
-        session.flush()
-        tier_recompute.recompute_entities(
-            session, ctx, [record.entity_id], cause=f"repair {a.id} revoked"
+        record_services.change_repair_status(
+            session, ctx, actor, a.target_id, "active", f"repair {a.id} revoked: {reason}"
         )
     else:
         dishonesty_services.restore_after_revoked_repair(

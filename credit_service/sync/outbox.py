@@ -68,17 +68,3 @@ def write(session: Session, events: Sequence[Event], *, now: datetime) -> int:
         preserialized=("payload",),
         constants={"occurred_at": now},
     )
-
-
-def emit(
-    session: Session,
-    *,
-    event_type: str,
-    subject: str,
-    aggregate_type: str,
-    aggregate_id: str | int,
-    payload: dict[str, Any],
-    now: datetime,
-) -> None:
-    """One event, for the call sites until they record facts instead."""
-    write(session, [Event(event_type, subject, aggregate_type, aggregate_id, payload)], now=now)

@@ -8,8 +8,7 @@ recomputed once however many facts concern it (a bulk import's batch is one quer
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from datetime import date
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -54,15 +53,3 @@ def _recompute(session: Session, ctx: Context, causes: Mapping[int, str]) -> Non
         now=ctx.now(),
         cause=causes,
     )
-
-
-def recompute_entities(
-    session: Session,
-    ctx: Context,
-    entity_ids: Sequence[int],
-    *,
-    cause: str,
-    as_of: date | None = None,
-) -> None:
-    """The call sites' way until they record facts instead (``as_of`` is today at each)."""
-    _recompute(session, ctx, dict.fromkeys(entity_ids, cause))

@@ -25,6 +25,7 @@ from credit_service.errors import Conflict, Forbidden, InvalidInput, NotFound
 from credit_service.records import services as record_services
 from credit_service.repair import services
 from credit_service.repair.models import RepairApplication, RepairEvidence
+from credit_service.sync import outbox
 from credit_service.sync.models import OutboxEvent
 from credit_service.tiers import services as tier_services
 from credit_service.tiers.models import TierAssignment, TierChange
@@ -263,7 +264,7 @@ def test_a_grant_that_fails_changes_nothing(ctx, clock, tiers, monkeypatch):
     def fail(*args, **kwargs):
         raise RuntimeError("the outbox is unavailable")
 
-    monkeypatch.setattr(services.outbox, "emit", fail)  # after the listing came down
+    monkeypatch.setattr(outbox, "write", fail)  # at the commit: after the listing came down
     with pytest.raises(RuntimeError):
         review(ctx, app["id"], "grant", reason="符合条件")
 
