@@ -20,7 +20,8 @@ STATUS_EVENTS = {"revoked": "record.revoked", "expired": "record.publication_end
 
 
 def send_record_events(session: Session, ctx: Context, changes: list[Any]) -> None:
-    """One event per filed, corrected, revoked or ended record, in the order recorded."""
+    """One event per filed, corrected, revoked or ended record, in the order recorded,
+    each with the record as the transaction leaves it."""
     events = [e for change in changes if (e := _event(session, change)) is not None]
     if events:
         outbox.write(session, events, now=ctx.now())

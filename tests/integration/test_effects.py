@@ -8,7 +8,10 @@ table of spies; the real table through the facts the services record.
 
 from __future__ import annotations
 
+import csv
 import dataclasses
+import io
+import json
 
 import pytest
 from sqlalchemy import func, select
@@ -20,11 +23,14 @@ from credit_service.access import SYSTEM
 from credit_service.changes import EntitiesChanged, RecordCorrected, RecordStatusChanged
 from credit_service.effects import HANDLERS
 from credit_service.entities.models import Entity
+from credit_service.records import exchange, layouts
+from credit_service.records import importer as record_importer
 from credit_service.records.models import CreditRecord
+from credit_service.sync import outbox
 from credit_service.sync.models import OutboxEvent
 from credit_service.tiers import services as tier_services
 from credit_service.tiers.models import TierAssignment, TierChange
-from tests.factories import create_entity, file_penalty, unique_uscc
+from tests.factories import create_entity, file_penalty, penalty_fields, unique_uscc
 
 
 class Boom(Exception):
@@ -259,6 +265,75 @@ def test_an_event_the_protocol_does_not_know_rolls_the_change_back(ctx, monkeypa
 
     with pytest.raises(ValueError, match="record.filed"):
         file_penalty(ctx, owner["identifier"])
+
+    with ctx.session_factory() as session:
+        filed = select(func.count()).select_from(CreditRecord).filter_by(entity_id=owner["id"])
+        assert session.execute(filed).scalar_one() == 0
+
+
+# --- the bulk import takes the same path -------------------------------------------------------
+
+
+def import_penalties(ctx, owner: dict, count: int):  # type: ignore[no-untyped-def]
+    rows = [
+        {
+            "CF_XDR_MC": owner["name"],
+            "CF_XDR_LB": "法人及非法人组织",
+            "CF_XDR_SHXYM": owner["identifier"],
+            "CF_FRDB": "张三",
+            "CF_JDRQ": "2026-03-15",
+            "CF_CFJG": "宣城市市场监督管理局",
+            "CF_CFJGDM": "11341800MB0000001",
+            **{k: v for k, v in penalty_fields().items() if k.startswith("CF_")},
+            "CF_CFLB": "罚款",
+        }
+        for _ in range(count)
+    ]
+    stream = io.StringIO()
+    writer = csv.DictWriter(stream, fieldnames=[c for c in layouts.DSGS_COLUMNS if c in rows[0]])
+    writer.writeheader()
+    writer.writerows(rows)
+    stream.seek(0)
+    return record_importer.import_records(ctx, SYSTEM, stream)
+
+
+def test_the_bulk_import_writes_its_events_through_the_one_writer_in_one_call(
+    ctx, applied, monkeypatch
+):
+    owner = create_entity(ctx)
+    calls = []
+    write = outbox.write
+
+    def spy(session, events, *, now):  # type: ignore[no-untyped-def]
+        calls.append([e.event_type for e in events])
+        return write(session, events, now=now)
+
+    monkeypatch.setattr(outbox, "write", spy)
+    report = import_penalties(ctx, owner, 3)
+
+    assert report.created == 3
+    assert calls == [["record.filed"] * 3]  # one batch, one insert
+    sent = events(ctx, subject=owner["identifier"], event_type="record.filed")
+    assert len(sent) == 3 and len({e.event_id for e in sent}) == 3
+    with ctx.session_factory() as session:
+        for event in sent:
+            record = session.execute(
+                select(CreditRecord).filter_by(source_ref=event.payload["fields"]["CF_WSH"])
+            ).scalar_one()
+            entity = session.get(Entity, owner["id"])
+            by_hand = exchange.record_payload(exchange.record_values(record), entity)
+            # the same event filing by hand writes, but for the ids the bulk rows lack
+            assert event.aggregate_id == by_hand["record_key"]
+            assert event.payload == json.loads(json.dumps({**by_hand, "record_id": None}))
+    assert tier_history(ctx, owner["id"])[-1] == ("B", "C", "records imported")
+
+
+def test_the_bulk_import_is_held_to_the_event_types_of_the_protocol(ctx, monkeypatch):
+    owner = create_entity(ctx)
+    monkeypatch.setattr("credit_service.sync.outbox.EVENT_TYPES", ("listing.published",))
+
+    with pytest.raises(ValueError, match="record.filed"):
+        import_penalties(ctx, owner, 2)
 
     with ctx.session_factory() as session:
         filed = select(func.count()).select_from(CreditRecord).filter_by(entity_id=owner["id"])
