@@ -33,7 +33,18 @@ if TYPE_CHECKING:
 # happened (``summary``: the tier history shows it as the cause of a move).
 
 
-@dataclass(frozen=True)
+class _OfOneEntity:
+    """A fact about one entity (its ``entity_id``)."""
+
+    __slots__ = ()
+    entity_id: int
+
+    @property
+    def entity_ids(self) -> tuple[int, ...]:
+        return (self.entity_id,)
+
+
+@dataclass(frozen=True, slots=True)
 class EntitiesChanged:
     """What some entities' tiers rest on changed outside their records and listings: they
     were registered, a tier override was set or ended, time passed."""
@@ -42,19 +53,14 @@ class EntitiesChanged:
     summary: str
 
 
-@dataclass(frozen=True)
-class ExchangeForm:
-    """A record in the exchange format made ahead of its write: the event id drawn for
-    it, its exchange key, its owner's identifier and the payload as JSON text."""
-
-    event_id: str
-    record_key: str
-    subject: str
-    payload_json: str
+# A record in the exchange format made ahead of its write: (the event id drawn for it, its
+# exchange key, its owner's identifier, the payload as JSON text). A plain tuple: a bulk
+# import makes one per row, and the writing process is its bottleneck.
+ExchangeForm = tuple[str, str, str, str]
 
 
-@dataclass(frozen=True)
-class RecordFiled:
+@dataclass(frozen=True, slots=True)
+class RecordFiled(_OfOneEntity):
     """A new credit record: filed by hand, pulled from a platform, or imported in bulk.
 
     A bulk import writes its rows without reading their ids back: its facts have no
@@ -67,25 +73,17 @@ class RecordFiled:
     exchange: ExchangeForm | None = None
 
     @property
-    def entity_ids(self) -> tuple[int, ...]:
-        return (self.entity_id,)
-
-    @property
     def summary(self) -> str:
         return "records imported" if self.record_id is None else f"record {self.record_id} filed"
 
 
-@dataclass(frozen=True)
-class RecordCorrected:
+@dataclass(frozen=True, slots=True)
+class RecordCorrected(_OfOneEntity):
     """A record got a new revision (its earlier ones stay readable)."""
 
     entity_id: int
     record_id: int
     from_platform: bool = False
-
-    @property
-    def entity_ids(self) -> tuple[int, ...]:
-        return (self.entity_id,)
 
     @property
     def summary(self) -> str:
@@ -95,8 +93,8 @@ class RecordCorrected:
 RecordStatus = Literal["active", "expired", "revoked", "repaired"]
 
 
-@dataclass(frozen=True)
-class RecordStatusChanged:
+@dataclass(frozen=True, slots=True)
+class RecordStatusChanged(_OfOneEntity):
     """A record's status changed: revoked, its publicity ended (``expired``), repaired,
     or published again (``active``) when the repair that took it down was revoked."""
 
@@ -104,10 +102,6 @@ class RecordStatusChanged:
     record_id: int
     status: RecordStatus
     from_platform: bool = False
-
-    @property
-    def entity_ids(self) -> tuple[int, ...]:
-        return (self.entity_id,)
 
     @property
     def summary(self) -> str:
@@ -118,8 +112,8 @@ class RecordStatusChanged:
         return f"record {self.record_id} {what}{elsewhere}"
 
 
-@dataclass(frozen=True)
-class ListingChanged:
+@dataclass(frozen=True, slots=True)
+class ListingChanged(_OfOneEntity):
     """An entity was added to the severe-dishonesty list (published, or restored when the
     repair that removed it was revoked) or removed from it, effective ``effective_on``;
     ``reason`` is the removal reason, or why a listing came back."""
@@ -131,15 +125,11 @@ class ListingChanged:
     effective_on: date
 
     @property
-    def entity_ids(self) -> tuple[int, ...]:
-        return (self.entity_id,)
-
-    @property
     def summary(self) -> str:
         return f"listing {self.case_id} {self.kind}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RepairGranted:
     """A credit-repair application was granted on ``decided_on``: its record or listing
     leaves publication (facts of their own, recorded by their areas)."""
@@ -220,13 +210,17 @@ class Effects:
                 return
             batch = list(queue)
             queue.clear()  # facts recorded by the handlers below wait for the next round
-            by_handler: dict[Handler, list[Any]] = {}
+            marks = session.info.get(_MARKS)
+            if marks:  # (settled inside savepoints: what comes next is recorded in them)
+                marks.update(dict.fromkeys(marks, 0))
+            given: dict[Handler, list[Any]] = {handler: [] for handler in self.order}
+            adders = {t: [given[h].append for h in hs] for t, hs in self.table.items()}
             for change in batch:
-                for handler in self.table[type(change)]:
-                    by_handler.setdefault(handler, []).append(change)
-            for handler in self.order:
-                if handler in by_handler:
-                    handler(session, self.ctx, by_handler[handler])
+                for add in adders[type(change)]:
+                    add(change)
+            for handler, changes in given.items():
+                if changes:
+                    handler(session, self.ctx, changes)
         if queue:
             raise RuntimeError(f"handlers still recording changes after {MAX_ROUNDS} rounds")
 

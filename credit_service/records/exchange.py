@@ -35,6 +35,11 @@ def party_block(entity: Entity | Any) -> dict[str, Any]:
     }
 
 
+def party_json(entity: Entity | Any) -> str:
+    """``party_block`` as JSON text (for ``complete_payload``)."""
+    return _JSON.encode(party_block(entity))
+
+
 def record_key(source_authority: str, source_ref: str) -> str:
     """A record's stable exchange key: the same on every platform, whatever its local id."""
     return hashlib.sha1(

@@ -95,12 +95,14 @@ def _write_batch(
         if identifier in owners
     }
     existing = repository.map_existing_sources(session=session, keys=latest)
-    new_rows, events, changed, clashes = [], [], [], 0
+    new_rows, filed, changed, clashes = [], [], [], 0
+    parties: dict[int, str] = {}  # each entity's party block, serialized once per batch
     for key, (line, identifier, columns, event) in latest.items():
         owner = owners[identifier]
         if key not in existing:
-            new_rows.append({**columns, "entity_id": owner.id})
-            events.append((event, owner, columns["fields"]))
+            columns["entity_id"] = owner.id  # the batch's own dict: written as it is
+            new_rows.append(columns)
+            filed.append(_filed(actor, owner, event, columns["fields"], parties))
         elif existing[key][1] != owner.id:
             clashes += 1
             report.add_errors(line, {"CF_WSH": [CLASH]})
@@ -128,7 +130,7 @@ def _write_batch(
         record_services.apply_revision(
             session, ctx, actor, record, columns, reason="import correction"
         )
-    changes.record(session, *_filed(actor, events))
+    changes.record(session, *filed)
     report.created += len(new_rows)
     report.updated += len(changed)
     report.unchanged += len(latest) - len(new_rows) - len(changed) - clashes
@@ -182,18 +184,15 @@ def _owners(
 
 
 def _filed(
-    actor: Actor, filed: list[tuple[EventParts, Row[Any], str]]
-) -> list[changes.RecordFiled]:
-    """One RecordFiled per new record, with the record in the exchange format already
-    (the bulk rows' ids are not read back); each entity's party block is serialized once
-    per batch."""
-    parties: dict[int, str] = {}
-    facts = []
-    for (event_id, key, head), owner, fields_json in filed:
-        party = parties.get(owner.id)
-        if party is None:
-            party = parties[owner.id] = json.dumps(exchange.party_block(owner), ensure_ascii=False)
-        payload = exchange.complete_payload(head, party, fields_json)
-        form = changes.ExchangeForm(event_id, key, owner.identifier, payload)
-        facts.append(changes.RecordFiled(owner.id, None, actor.from_platform, form))
-    return facts
+    actor: Actor, owner: Row[Any], event: EventParts, fields_json: str, parties: dict[int, str]
+) -> changes.RecordFiled:
+    """A new record's RecordFiled, with the record in the exchange format already (the
+    bulk rows' ids are not read back)."""
+    party = parties.get(owner.id)
+    if party is None:
+        party = parties[owner.id] = exchange.party_json(owner)
+    event_id, key, head = event
+    payload = exchange.complete_payload(head, party, fields_json)
+    return changes.RecordFiled(
+        owner.id, None, actor.from_platform, (event_id, key, owner.identifier, payload)
+    )

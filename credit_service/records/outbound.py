@@ -31,15 +31,8 @@ def _event(session: Session, change: Any) -> outbox.Event | None:
     if change.from_platform:
         return None
     if isinstance(change, RecordFiled) and change.exchange is not None:
-        made = change.exchange
-        return outbox.Event(
-            "record.filed",
-            made.subject,
-            "record",
-            made.record_key,
-            made.payload_json,
-            event_id=made.event_id,
-        )
+        event_id, record_key, subject, payload_json = change.exchange
+        return outbox.Event("record.filed", subject, "record", record_key, payload_json, event_id)
     if isinstance(change, RecordFiled):
         event_type = "record.filed"
     elif isinstance(change, RecordCorrected):

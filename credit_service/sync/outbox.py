@@ -9,9 +9,8 @@ of a transaction's changes, a bulk import's thousands included, in one insert.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy.orm import Session
 
@@ -28,10 +27,11 @@ def leaves_the_city(actor: Actor) -> bool:
     return not actor.from_platform
 
 
-@dataclass(frozen=True)
-class Event:
+class Event(NamedTuple):
     """An event to write. ``payload`` is a dict, or its JSON text when made ahead (a bulk
-    import's, with the ``event_id`` drawn by its validating worker)."""
+    import's, with the ``event_id`` drawn by its validating worker). Its fields are
+    outbox columns, so an event in stored form is its row as it is: a bulk import makes
+    one per record, and a named tuple costs less than half a frozen dataclass."""
 
     event_type: str
     subject: str
@@ -50,21 +50,25 @@ def write(session: Session, events: Sequence[Event], *, now: datetime) -> int:
     unknown = sorted({e.event_type for e in events} - set(EVENT_TYPES))
     if unknown:
         raise ValueError(f"unknown event type {', '.join(unknown)}")
-    rows = [
-        {
-            "event_id": e.event_id or new_event_id(),
-            "event_type": e.event_type,
-            "subject": e.subject,
-            "aggregate_type": e.aggregate_type,
-            "aggregate_id": str(e.aggregate_id),
-            "payload": e.payload if isinstance(e.payload, str) else json_text(e.payload),
-        }
+    rows = [  # (an event already in stored form, as a bulk import's, is its row as it is)
+        e
+        if e.event_id and type(e.payload) is str and type(e.aggregate_id) is str
+        else _in_stored_form(e)
         for e in events
     ]
     return bulk_insert(
         session,
         OutboxEvent.__table__,
         rows,
+        columns=Event._fields,
         preserialized=("payload",),
         constants={"occurred_at": now},
+    )
+
+
+def _in_stored_form(event: Event) -> Event:
+    return event._replace(
+        aggregate_id=str(event.aggregate_id),
+        payload=event.payload if isinstance(event.payload, str) else json_text(event.payload),
+        event_id=event.event_id or new_event_id(),
     )

@@ -16,25 +16,33 @@ from sqlalchemy.orm import Session
 from credit_service.context import Context
 from credit_service.tiers import repository
 from credit_service.tiers.current import current_rule_set
+from credit_service.tiers.definitions import RuleSet
 
 
 def recompute_changed(session: Session, ctx: Context, changes: list[Any]) -> None:
     """Recompute the entities the facts name (``entity_ids``); a tier that moves keeps
-    what happened as its cause (the facts' ``summary``, each said once)."""
+    what happened as its cause (the facts' ``summary``, each said once). Nothing to do
+    before a rule set is applied."""
+    current = current_rule_set(session, ctx)
+    if current is None:
+        return
     causes: dict[int, list[str]] = {}
     for change in changes:
         summary = change.summary
         for entity_id in change.entity_ids:
-            said = causes.setdefault(entity_id, [])
-            if summary not in said:
+            said = causes.get(entity_id)
+            if said is None:
+                causes[entity_id] = [summary]
+            elif summary not in said:
                 said.append(summary)
-    _recompute(session, ctx, {e: "; ".join(said) for e, said in causes.items()})
+    _recompute(session, ctx, current, {e: "; ".join(said) for e, said in causes.items()})
 
 
-def _recompute(session: Session, ctx: Context, causes: Mapping[int, str]) -> None:
+def _recompute(
+    session: Session, ctx: Context, current: tuple[int, RuleSet], causes: Mapping[int, str]
+) -> None:
     """Recompute the entities in ``causes`` (entity id -> cause) as of today, in one query."""
-    current = current_rule_set(session, ctx)
-    if current is None or not causes:
+    if not causes:
         return
     rule_set_id, rule_set = current
     as_of = ctx.today()

@@ -88,7 +88,7 @@ def test_every_fact_has_its_row_in_the_handler_table():
         value
         for value in vars(changes).values()
         if dataclasses.is_dataclass(value) and value.__module__ == changes.__name__
-    } - {changes.ExchangeForm}
+    }
     assert set(HANDLERS) == facts
     assert all(HANDLERS[fact] for fact in facts)
 
@@ -161,6 +161,23 @@ def test_a_rolled_back_savepoint_discards_only_the_facts_recorded_inside_it(ctx)
         assert log == []
 
     assert log == [("spy", [before, after])]
+
+
+def test_a_savepoint_rolled_back_after_a_settle_drops_what_came_after_it(ctx):
+    log: list = []
+    factory = factory_with(ctx, {EntitiesChanged: (Spy(log, "spy"),)})
+    before, settled, later = (EntitiesChanged((n,), str(n)) for n in (1, 2, 3))
+
+    with factory.begin() as session:
+        changes.record(session, before)
+        with pytest.raises(Boom), session.begin_nested():
+            changes.record(session, settled)
+            changes.settle(session)  # its effects roll back with the savepoint
+            changes.record(session, later)
+            raise Boom
+        assert changes.pending(session) == []
+
+    assert log == [("spy", [before, settled])]
 
 
 def test_settle_handles_the_facts_now_and_the_commit_does_not_again(ctx):
