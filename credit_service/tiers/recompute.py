@@ -26,16 +26,16 @@ def recompute_changed(session: Session, ctx: Context, changes: list[Any]) -> Non
     current = current_rule_set(session, ctx)
     if current is None:
         return
-    causes: dict[int, list[str]] = {}
+    causes: dict[int, str] = {}
     for change in changes:
         summary = change.summary
         for entity_id in change.entity_ids:
             said = causes.get(entity_id)
             if said is None:
-                causes[entity_id] = [summary]
-            elif summary not in said:
-                said.append(summary)
-    _recompute(session, ctx, current, {e: "; ".join(said) for e, said in causes.items()})
+                causes[entity_id] = summary
+            elif said != summary and summary not in said.split("; "):
+                causes[entity_id] = f"{said}; {summary}"
+    _recompute(session, ctx, current, causes)
 
 
 def _recompute(

@@ -128,22 +128,20 @@ def write_tiers(
     moved = [r for r in rows if r.old_tier != r.tier]
     new = [r for r in rows if r.old_tier is None]
     kept = [r for r in rows if r.old_tier is not None]
-    each = not isinstance(cause, str)
+    history = [
+        {"entity_id": r.entity_id, "old_tier": r.old_tier, "new_tier": r.tier, "rule_id": r.rule_id}
+        for r in moved
+    ]
+    one_cause = isinstance(cause, str)
+    if not one_cause:
+        for row in history:
+            row["cause"] = cause[row["entity_id"]][:200]
     bulk_insert(
         session,
         TierChange.__table__,
-        [
-            {
-                "entity_id": r.entity_id,
-                "old_tier": r.old_tier,
-                "new_tier": r.tier,
-                "rule_id": r.rule_id,
-                **({"cause": cause[r.entity_id][:200]} if each else {}),
-            }
-            for r in moved
-        ],
+        history,
         constants={
-            **({} if each else {"cause": cause[:200]}),
+            **({"cause": cause[:200]} if one_cause else {}),
             "rule_set_id": rule_set_id,
             "changed_at": now,
             "effective_on": as_of,
