@@ -30,6 +30,8 @@ from credit_service.sync import outbox
 from credit_service.sync.models import OutboxEvent
 from credit_service.tiers import services as tier_services
 from credit_service.tiers.models import TierAssignment, TierChange
+from credit_service.web import create_app
+from tests.conftest import make_settings
 from tests.factories import create_entity, file_penalty, penalty_fields, unique_uscc
 
 
@@ -355,3 +357,14 @@ def test_the_bulk_import_is_held_to_the_event_types_of_the_protocol(ctx, monkeyp
     with ctx.session_factory() as session:
         filed = select(func.count()).select_from(CreditRecord).filter_by(entity_id=owner["id"])
         assert session.execute(filed).scalar_one() == 0
+
+
+def test_the_web_app_builds_its_context_with_the_handler_table(tmp_path):
+    app = create_app(make_settings(f"sqlite:///{tmp_path / 'app.db'}", tmp_path))
+    ctx = app.extensions["credit_service"]
+    try:
+        with ctx.session_factory() as session:
+            changes.record(session, EntitiesChanged((1,), "installed"))
+            assert changes.pending(session) == [EntitiesChanged((1,), "installed")]
+    finally:
+        ctx.close()
