@@ -8,7 +8,6 @@ recomputed once however many facts concern it (a bulk import's batch is one quer
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -16,7 +15,6 @@ from sqlalchemy.orm import Session
 from credit_service.context import Context
 from credit_service.tiers import repository
 from credit_service.tiers.current import current_rule_set
-from credit_service.tiers.definitions import RuleSet
 
 
 def recompute_changed(session: Session, ctx: Context, changes: list[Any]) -> None:
@@ -35,29 +33,15 @@ def recompute_changed(session: Session, ctx: Context, changes: list[Any]) -> Non
                 causes[entity_id] = summary
             elif said != summary and summary not in said.split("; "):
                 causes[entity_id] = f"{said}; {summary}"
-    _recompute(session, ctx, current, causes)
-
-
-def _recompute(
-    session: Session, ctx: Context, current: tuple[int, RuleSet], causes: Mapping[int, str]
-) -> None:
-    """Recompute the entities in ``causes`` (entity id -> cause) as of today, in one query."""
     if not causes:
         return
     rule_set_id, rule_set = current
-    as_of = ctx.today()
-    rows = repository.changed_tiers(
+    repository.recompute(
         session=session,
         rule_set=rule_set,
         rule_set_id=rule_set_id,
-        as_of=as_of,
-        entity_ids=sorted(causes),
-    )
-    repository.write_tiers(
-        session=session,
-        rows=rows,
-        rule_set_id=rule_set_id,
-        as_of=as_of,
+        as_of=ctx.today(),
         now=ctx.now(),
         cause=causes,
+        entity_ids=sorted(causes),
     )

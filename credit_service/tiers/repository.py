@@ -114,6 +114,30 @@ def changed_tiers(
     return list(session.execute(query).all())
 
 
+def recompute(
+    *,
+    session: Session,
+    rule_set: RuleSet,
+    rule_set_id: int,
+    as_of: date,
+    now: datetime,
+    cause: str | Mapping[int, str],
+    entity_ids: Sequence[int] | None,
+) -> int:
+    """Compute the tiers of ``entity_ids`` (None: every entity) and store those that
+    changed (``write_tiers``); returns how many moved."""
+    rows = changed_tiers(
+        session=session,
+        rule_set=rule_set,
+        rule_set_id=rule_set_id,
+        as_of=as_of,
+        entity_ids=entity_ids,
+    )
+    return write_tiers(
+        session=session, rows=rows, rule_set_id=rule_set_id, as_of=as_of, now=now, cause=cause
+    )
+
+
 def write_tiers(
     *,
     session: Session,

@@ -97,16 +97,14 @@ def recompute_tiers(
             )
         rule_set_id, rule_set = current
         ids = None if since is None else _time_event_entities(session, rule_set, since, as_of)
-        rows = repository.changed_tiers(
-            session=session, rule_set=rule_set, rule_set_id=rule_set_id, as_of=as_of, entity_ids=ids
-        )
-        changed = repository.write_tiers(
+        changed = repository.recompute(
             session=session,
-            rows=rows,
+            rule_set=rule_set,
             rule_set_id=rule_set_id,
             as_of=as_of,
             now=ctx.now(),
             cause=cause,
+            entity_ids=ids,
         )
         audit.append(
             session,
