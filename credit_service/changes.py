@@ -183,12 +183,16 @@ def settle(session: Session) -> None:
 def install(session_factory: sessionmaker, table: HandlerTable, ctx: Context) -> None:
     """Make ``session_factory``'s sessions handle their facts with ``table`` before they
     commit (in the same transaction), and forget them when they roll back. Idempotent:
-    a factory installed again keeps one listener and takes the new table."""
+    a factory installed again keeps one listener and takes the new table. (Whether it was
+    is read from the factory, not from ``event.contains``: SQLAlchemy's registry keys
+    class-level listeners by ``id()``, and a new factory's session class may take the id
+    of a collected one, whose entry is still there.)"""
     info = dict(session_factory.kw.get("info") or {})
+    installed = _EFFECTS in info
     info[_EFFECTS] = Effects(table, ctx)
     session_factory.configure(info=info)
-    for name, listener in _LISTENERS.items():
-        if not event.contains(session_factory, name, listener):
+    if not installed:
+        for name, listener in _LISTENERS.items():
             event.listen(session_factory, name, listener)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import gc
 import io
 import json
 
@@ -219,6 +220,17 @@ def test_a_failing_handler_rolls_the_whole_transaction_back(ctx):
 
     with ctx.session_factory() as session:
         assert session.execute(select(Entity).filter_by(identifier=identifier)).first() is None
+
+
+def test_every_new_factory_gets_its_listeners_whatever_ids_python_reuses(ctx):
+    """A factory's session class may take the id of a collected one: SQLAlchemy's
+    ``event.contains`` then says its listeners are there when they are not."""
+    for n in range(30):
+        log: list = []
+        with factory_with(ctx, {EntitiesChanged: (Spy(log, "spy"),)}).begin() as session:
+            changes.record(session, EntitiesChanged((n,), "again"))
+        assert log == [("spy", [EntitiesChanged((n,), "again")])]
+        gc.collect()
 
 
 def test_facts_need_a_session_with_a_table_that_knows_them(ctx):
