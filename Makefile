@@ -54,6 +54,7 @@ test: $(VENV)/.installed-dev
 
 check: $(VENV)/.installed-dev
 	$(BIN)/ruff check credit_service schedulers tests benchmarks wsgi.py
+	$(BIN)/lint-imports --no-logo
 	$(BIN)/bandit -q -c pyproject.toml -r credit_service schedulers
 	$(MAKE) --no-print-directory deps-audit
 

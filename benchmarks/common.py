@@ -21,13 +21,13 @@ sys.path.insert(0, str(ROOT))
 from alembic import command  # noqa: E402
 
 from credit_service.access import Actor  # noqa: E402
+from credit_service.bootstrap import build_context  # noqa: E402
 from credit_service.catalogs import services as catalog_services  # noqa: E402
 from credit_service.catalogs.loader import load_catalog_set  # noqa: E402
 from credit_service.config import Settings  # noqa: E402
-from credit_service.context import Context, build_context  # noqa: E402
+from credit_service.context import Context  # noqa: E402
 from credit_service.db import make_engine  # noqa: E402
 from credit_service.demo import generator  # noqa: E402
-from credit_service.effects import HANDLERS  # noqa: E402
 from credit_service.entities import importer as entity_importer  # noqa: E402
 from credit_service.health import alembic_config  # noqa: E402
 from credit_service.records import layouts  # noqa: E402
@@ -93,7 +93,7 @@ def _migrate(url: str) -> None:
 
 def context_for(url: str, **overrides: object) -> Context:
     settings = Settings(database_url=url, catalogs_autoload=False, **overrides)
-    ctx = build_context(settings, effects=HANDLERS)
+    ctx = build_context(settings)
     catalog_services.register_catalogs(ctx)
     return ctx
 

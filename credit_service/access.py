@@ -49,18 +49,12 @@ class Actor:
     def ensure_region(self, region_code: str | None) -> None:
         """Raise Forbidden unless the actor's region scope covers ``region_code``."""
         if not self.covers_region(region_code):
-            raise Forbidden(
-                f"outside your region scope ({self.region_code}); 超出本账号的辖区范围",
-                code="region-scope",
-            )
+            raise Forbidden("region-scope", scope=self.region_code)
 
     def ensure_own_entity(self, uscc: str) -> None:
         """Raise Forbidden when an enterprise account touches another entity."""
         if self.role == "enterprise" and self.uscc != uscc:
-            raise Forbidden(
-                "an enterprise account acts only on its own entity; 仅限本单位",
-                code="not-own-entity",
-            )
+            raise Forbidden("not-own-entity")
 
 
 PUBLIC = Actor(role="public", username="anonymous", via="anonymous")

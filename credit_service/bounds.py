@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from credit_service.workdays import add_months
 
@@ -30,23 +31,37 @@ def latest_date(today: date) -> date:
     return add_months(today, 12 * FUTURE_YEARS)
 
 
-def date_problem(value: date, today: date, *, past_only: bool = False) -> str | None:
-    """Why ``value`` is out of range, or None. ``past_only``: the date of an act (a
-    decision, a finding), which cannot lie after today."""
+def date_error(value: date, today: date, *, past_only: bool = False) -> dict[str, Any] | None:
+    """Why ``value`` is out of range, as a field error (``{"code": ..., **params}``), or
+    None. ``past_only``: the date of an act (a decision, a finding), which cannot lie
+    after today."""
     latest = today if past_only else latest_date(today)
     if value < EARLIEST_DATE:
-        return f"must not be before {EARLIEST_DATE.isoformat()}"
+        return {"code": "date-too-early", "earliest": EARLIEST_DATE.isoformat()}
     if value > latest:
-        return "must not be after today" if past_only else f"must not be after {latest}"
+        if past_only:
+            return {"code": "date-in-future"}
+        return {"code": "date-too-late", "latest": latest.isoformat()}
     return None
 
 
-def figure_problem(number: Decimal) -> str | None:
-    """Why a finite number is out of range, or None: at most ``LARGEST_FIGURE`` either way
-    and ``FRACTION_DIGITS`` after the point, so it never overflows decimal arithmetic nor
-    fills a row with digits."""
+def date_problem(value: date, today: date, *, past_only: bool = False) -> str | None:
+    """TRANSITION (#16): ``date_error`` in English, for the caller not yet converted
+    (web/api/common.py); it goes when it calls ``date_error``."""
+    error = date_error(value, today, past_only=past_only)
+    if error is None:
+        return None
+    if error["code"] == "date-too-early":
+        return f"must not be before {error['earliest']}"
+    return "must not be after today" if past_only else f"must not be after {error['latest']}"
+
+
+def figure_error(number: Decimal) -> dict[str, Any] | None:
+    """Why a finite number is out of range, as a field error, or None: at most
+    ``LARGEST_FIGURE`` either way and ``FRACTION_DIGITS`` after the point, so it never
+    overflows decimal arithmetic nor fills a row with digits."""
     if number.copy_abs() > LARGEST_FIGURE:
-        return f"must be between -{LARGEST_FIGURE:,} and {LARGEST_FIGURE:,}"
+        return {"code": "figure-out-of-range", "largest": int(LARGEST_FIGURE)}
     if number != number.quantize(_SMALLEST_STEP):
-        return f"at most {FRACTION_DIGITS} digits after the decimal point"
+        return {"code": "too-many-decimals", "digits": FRACTION_DIGITS}
     return None

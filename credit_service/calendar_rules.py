@@ -21,8 +21,7 @@ from pathlib import Path
 
 from marshmallow import Schema, ValidationError, fields
 
-from credit_service.catalogs.keys import load_rules_file, read_by
-from credit_service.catalogs.schema import workdays
+from credit_service.rules_files import load_rules_file, read_by, workdays
 from credit_service.workdays import WorkdayCalendar
 
 
@@ -41,7 +40,7 @@ class MonthDay(fields.String):
 
 class CalendarRulesSchema(Schema):
     provisional_margin_workdays = workdays(
-        "provisional_margin_workdays", "dishonesty/services.py", minimum=0
+        "provisional_margin_workdays", "dishonesty/window.py", minimum=0
     )
     next_year_warning_from = MonthDay(
         required=True, metadata=read_by("warn_from", "calendar_rules.py")

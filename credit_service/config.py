@@ -14,10 +14,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from credit_service.audit.rules import MIN_RETENTION_DAYS
-from credit_service.auth.passwords import PROFILES
-
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+# The floors and choices the settings are checked against when the service starts. They
+# live here, in the kernel, so that reading settings needs no area; the areas that apply
+# them import them from here (audit's purge; auth's password profiles, one per name).
+# MLPS 2.0 level 3 (and the Cybersecurity Law, art. 21): network logs kept >= 6 months.
+MIN_AUDIT_RETENTION_DAYS = 180
+PASSWORD_PROFILES = ("MLPS", "ASVS")
 
 
 class SettingsError(ValueError):
@@ -170,7 +174,7 @@ class Settings:
         "PASSWORD_PROFILE",
         "MLPS",
         "Password rules: MLPS (等保 2.0) or ASVS (see docs/security.md).",
-        check=_one_of(PROFILES),
+        check=_one_of(PASSWORD_PROFILES),
     )
     password_expiry_days: int = _setting(
         "PASSWORD_EXPIRY_DAYS", 90, "Days after which a password must be changed (0: never).", int
@@ -196,7 +200,7 @@ class Settings:
         365,
         "Audit rows older than this may be purged (never under 180).",
         int,
-        check=_at_least(MIN_RETENTION_DAYS, "days: audit logs are kept at least 180 days"),
+        check=_at_least(MIN_AUDIT_RETENTION_DAYS, "days: audit logs are kept at least 180 days"),
     )
     natural_person_lookups_per_day: int = _setting(
         "NATURAL_PERSON_LOOKUPS_PER_DAY",

@@ -5,6 +5,7 @@ No HTTP status lives here; the web layer maps each class to a status in one tabl
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 
@@ -42,18 +43,60 @@ class CreditServiceError(Exception):
 
     @property
     def detail(self) -> str:
-        """TRANSITION (#16): the prose a legacy call passed, else the code."""
-        return self.params.get("legacy_detail", self.code)
+        """TRANSITION (#16): the prose a legacy call passed, else the code and params
+        (``str``), for the readers not yet converted (the web layer, the command line)."""
+        return str(self)
 
     @property
     def extensions(self) -> dict[str, Any]:
         return {k: v for k, v in self.params.items() if k != "legacy_detail"}
 
+    def __str__(self) -> str:
+        """For logs and tracebacks (the words are the web layer's): the code and params."""
+        if "legacy_detail" in self.params:
+            return str(self.params["legacy_detail"])
+        shown = ", ".join(f"{k}={v}" for k, v in self.extensions.items())
+        return f"{self.code} ({shown})" if shown else self.code
+
+    def as_record(self) -> dict[str, Any]:
+        """The error as kept for later (a quarantined row, a refused batch, a failed job):
+        its code, params and field errors, ready for ``stored_text``."""
+        record: dict[str, Any] = {"code": self.code, **self.extensions}
+        if self.errors:
+            record["errors"] = self.errors
+        return record
+
+
+def stored_text(record: dict[str, Any], limit: int) -> str:
+    """A kept error (``{"code": ..., **params}``) as JSON for a text column of ``limit``
+    characters; when it would not fit, field errors go first, then the params, so what is
+    stored is always whole JSON with its code."""
+    for candidate in (record, {k: v for k, v in record.items() if k != "errors"}):
+        text = json.dumps(candidate, ensure_ascii=False, default=str, sort_keys=True)
+        if len(text) <= limit:
+            return text
+    return json.dumps({"code": record["code"]})
+
+
+def read_stored(text: str | None) -> dict[str, Any] | None:
+    """A kept error read back from its column. A row written before errors had codes holds
+    prose: it comes back as ``{"code": "stored-text", "text": ...}``."""
+    if text is None:
+        return None
+    try:
+        record = json.loads(text)
+    except ValueError:
+        record = None
+    if isinstance(record, dict) and isinstance(record.get("code"), str):
+        return record
+    return {"code": "stored-text", "text": text}
+
 
 def _is_code(text: str) -> bool:
     """A stable code: lower-case ASCII words joined by hyphens (``step-out-of-order``)."""
-    return bool(text) and all(part.isascii() and part.isalnum() and part.islower()
-                              for part in text.split("-"))
+    return bool(text) and all(
+        part.isascii() and part.isalnum() and part.islower() for part in text.split("-")
+    )
 
 
 class NotFound(CreditServiceError):
@@ -95,6 +138,14 @@ class CatalogError(CreditServiceError):
 
     code = "catalog-invalid"
     title = "Catalog error"
+
+    @classmethod
+    def in_file(cls, path: object, problem: str) -> CatalogError:
+        """The error for one file. ``problem`` says where in the file and what is wrong,
+        in the words of the file's schema (marshmallow's, mostly): it is for the operator
+        who edits the file (shown in the command line's output, or to the administrator
+        who applies tier rules), never for the public."""
+        return cls(file=str(path), problem=problem)
 
 
 class UpstreamError(CreditServiceError):

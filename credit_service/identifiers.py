@@ -1,4 +1,6 @@
-"""Chinese identifiers (USCC, resident ID, patent and trademark numbers): checks and masking."""
+"""Chinese identifiers (USCC, resident ID, patent and trademark numbers): checks, and the
+masking of a resident ID (which this module's own messages need); names, phone numbers and
+addresses are masked in masking.py."""
 
 from __future__ import annotations
 
@@ -7,6 +9,7 @@ import string
 from collections.abc import Callable
 from datetime import date, datetime
 from itertools import cycle
+from typing import Any
 
 from stdnum.cn import ric as stdnum_ric
 
@@ -28,13 +31,6 @@ _CANONICAL_CHARS = _canonical_char_table()
 _USCC_INDEX = {char: index for index, char in enumerate(USCC_ALPHABET)}
 _USCC_WEIGHTS = tuple(pow(3, i, 31) for i in range(17))
 _CANONICAL_USCC = re.compile(f"[{USCC_ALPHABET}]{{18}}")
-
-_LABELS = {
-    "uscc": "USCC (统一社会信用代码)",
-    "resident_id": "resident ID (公民身份号码)",
-    "patent_application_no": "patent application number (专利申请号)",
-    "trademark_no": "trademark registration number (商标注册号)",
-}
 
 # A value shaped like a resident ID (18 or first-generation 15 digits) is masked in messages
 # whatever field it was typed into, since clerks do paste ID numbers into the USCC field.
@@ -68,48 +64,38 @@ _PATENT_TYPES = {
 
 _TRADEMARK_SHAPE = re.compile(r"[0-9]{1,8}|G[0-9]{6,7}")
 
-# fmt: off
-COMPOUND_SURNAMES = frozenset(
-    {
-        "欧阳", "司马", "上官", "诸葛", "东方", "皇甫", "尉迟", "公孙", "慕容", "长孙",
-        "宇文", "司徒", "夏侯", "轩辕", "令狐", "端木", "南宫", "独孤", "闻人", "澹台",
-        "申屠", "太史", "百里", "呼延", "万俟", "钟离", "宗政", "濮阳", "单于", "左丘",
-        "东郭", "西门", "第五", "赫连", "拓跋", "淳于", "鲜于", "闾丘", "司空", "公冶",
-        "公羊", "太叔", "仲孙", "漆雕", "巫马", "颛孙", "壤驷", "谷梁", "宰父", "夹谷",
-        "羊舌", "微生", "子车", "亓官", "司寇", "公西", "公良", "东门", "南门", "达奚",
-    }
-)
-# fmt: on
-
-_ADDRESS_MARKERS = frozenset("县区市")
-_ADDRESS_MARKER_FROM = 2  # a marker in the first two characters is part of a place name
-_MASK = "****"
-
 
 class InvalidIdentifier(InvalidInput):
-    """An identifier that breaks its national standard; the detail never holds a full ID."""
+    """An identifier that breaks its national standard; its params never hold a full ID.
+
+    ``reason`` is the code of the rule broken (``identifier-check-character``) and
+    ``details`` its params; the same reason is the field error under the kind's name
+    (``uscc``, ``resident_id``, ...), so a form shows it under the field typed into.
+    """
 
     code = "invalid-identifier"
     title = "Invalid identifier"
 
-    def __init__(self, kind: str, value: str, reason: str) -> None:
+    def __init__(self, kind: str, value: str, reason: str, **details: Any) -> None:
         shown = _shown_value(kind, value)
-        label = _LABELS.get(kind, kind)
-        super().__init__(f"invalid {label} '{shown}': {reason}")
+        self.field_error: str | dict[str, Any] = {"code": reason, **details} if details else reason
+        super().__init__(
+            errors={kind: [self.field_error]}, kind=kind, value=shown, reason=reason, **details
+        )
         self.kind = kind
-        self.value = shown  # masked like the detail, so logging the exception leaks nothing
+        self.value = shown  # masked like the params, so logging the exception leaks nothing
         self.reason = reason
 
 
 def _shown_value(kind: str, value: str) -> str:
     """The value as it may appear in a message: resident IDs masked, long pastes cut short."""
-    if kind == "resident_id" or _RESIDENT_ID_SHAPE.fullmatch(_clean(value)):
+    if kind == "resident_id" or _RESIDENT_ID_SHAPE.fullmatch(canonical(value)):
         return mask_resident_id(value)
     return value if len(value) <= _MAX_SHOWN else value[:_MAX_SHOWN] + "…"
 
 
-def _clean(value: str) -> str:
-    """Half-width, uppercase and without any whitespace: the form every rule below reads."""
+def canonical(value: str) -> str:
+    """Half-width, uppercase and without any whitespace: the form every rule reads."""
     return "".join(value.translate(_CANONICAL_CHARS).split())
 
 
@@ -121,7 +107,7 @@ def _check_uscc_alphabet(chars: str) -> None:
     for position, char in enumerate(chars, start=1):
         if char not in USCC_ALPHABET:
             raise InvalidIdentifier(
-                "uscc", chars, f"character '{char}' at position {position} is not allowed"
+                "uscc", chars, "identifier-character", char=char, position=position
             )
 
 
@@ -132,7 +118,9 @@ def uscc_check_char(first17: str) -> str:
     character dominated bulk imports); the unit tests check both agree.
     """
     if len(first17) != 17:
-        raise InvalidIdentifier("uscc", first17, f"need 17 characters, got {len(first17)}")
+        raise InvalidIdentifier(
+            "uscc", first17, "identifier-length", expected_length=17, length=len(first17)
+        )
     _check_uscc_alphabet(first17)
     return _uscc_check(first17)
 
@@ -159,20 +147,20 @@ def normalize_uscc(value: str, *, strict_org_code: bool = False) -> str:
     GB 11714 organisation-code check is opt-in: under D13 the USCC's own check character
     decides validity, and the inner code is the issuing registry's business.
     """
-    code = value if _CANONICAL_USCC.fullmatch(value) else _clean(value)
+    code = value if _CANONICAL_USCC.fullmatch(value) else canonical(value)
     if len(code) != 18:
-        raise InvalidIdentifier("uscc", code, f"should be 18 characters, got {len(code)}")
+        raise InvalidIdentifier(
+            "uscc", code, "identifier-length", expected_length=18, length=len(code)
+        )
     _check_uscc_alphabet(code)
     if not code[2:8].isdigit():
-        raise InvalidIdentifier(
-            "uscc", code, "positions 3–8 (administrative division code) must be digits"
-        )
+        raise InvalidIdentifier("uscc", code, "uscc-division-digits")
     expected = _uscc_check(code[:17])
     if code[17] != expected:
-        raise InvalidIdentifier("uscc", code, f"check character should be '{expected}'")
+        raise InvalidIdentifier("uscc", code, "identifier-check-character", expected=expected)
     if strict_org_code and code[16] != (org_check := _org_code_check_char(code[8:16])):
         raise InvalidIdentifier(
-            "uscc", code, f"organisation code check character should be '{org_check}'"
+            "uscc", code, "uscc-organisation-check-character", expected=org_check
         )
     return code
 
@@ -220,39 +208,37 @@ def normalize_resident_id(value: str, *, today: date | None = None) -> str:
     so it rejects people born before their county code was created (e.g. 110119 延庆区, 2015)
     and crashes with KeyError on some codes. Only the province part is checked here.
     """
-    number = _clean(value)
+    number = canonical(value)
     if len(number) != 18:
         raise InvalidIdentifier(
-            "resident_id", number, f"should be 18 characters, got {len(number)}"
+            "resident_id", number, "identifier-length", expected_length=18, length=len(number)
         )
     if not (_DIGITS.fullmatch(number[:17]) and number[17] in "0123456789X"):
-        raise InvalidIdentifier(
-            "resident_id", number, "should be 17 digits followed by a digit or 'X'"
-        )
+        raise InvalidIdentifier("resident_id", number, "resident-id-shape")
     if number[:2] not in _PROVINCE_CODES:
-        raise InvalidIdentifier("resident_id", number, "positions 1–2 are not a province code")
+        raise InvalidIdentifier("resident_id", number, "resident-id-province")
     _check_birth_date(number, today or datetime.now(SHANGHAI).date())
     expected = _resident_id_check_char(number[:17])
     if number[17] != expected:
-        raise InvalidIdentifier("resident_id", number, f"check character should be '{expected}'")
+        raise InvalidIdentifier(
+            "resident_id", number, "identifier-check-character", expected=expected
+        )
     return number
 
 
 def _check_birth_date(number: str, today: date) -> None:
-    """Reject impossible, pre-1900 and future birth dates; the reason names only the problem."""
+    """Reject impossible, pre-1900 and future birth dates; the reason names only the problem
+    (never the date: it is personal data)."""
     try:
         born = _birth_date(number)
     except ValueError:
-        raise InvalidIdentifier(
-            "resident_id", number, "birth date is not a calendar date"
-        ) from None
+        raise InvalidIdentifier("resident_id", number, "resident-id-birth-date") from None
     if born.year < _EARLIEST_BIRTH_YEAR:
-        reason = f"birth year is before {_EARLIEST_BIRTH_YEAR}"
-    elif born > today:
-        reason = "birth date is in the future"
-    else:
-        return
-    raise InvalidIdentifier("resident_id", number, reason)
+        raise InvalidIdentifier(
+            "resident_id", number, "resident-id-born-too-early", year=_EARLIEST_BIRTH_YEAR
+        )
+    if born > today:
+        raise InvalidIdentifier("resident_id", number, "resident-id-born-in-future")
 
 
 def is_valid_resident_id(value: str) -> bool:
@@ -272,7 +258,7 @@ def resident_id_birth_date(value: str) -> date:
 def make_resident_id(first17: str) -> str:
     """A complete, validated resident ID for the first 17 digits (demo data, tests)."""
     if not (len(first17) == 17 and _DIGITS.fullmatch(first17)):
-        raise InvalidIdentifier("resident_id", first17, "need 17 digits")
+        raise InvalidIdentifier("resident_id", first17, "identifier-digits", count=17)
     return normalize_resident_id(first17 + _resident_id_check_char(first17))
 
 
@@ -282,7 +268,7 @@ def make_resident_id(first17: str) -> str:
 def patent_check_char(digits: str) -> str:
     """The CNIPA check character: weights 2–9 cycling over the digits, sum mod 11, 10 as 'X'."""
     if not (len(digits) in (8, 12) and _DIGITS.fullmatch(digits)):
-        raise InvalidIdentifier("patent_application_no", digits, "need 8 or 12 digits")
+        raise InvalidIdentifier("patent_application_no", digits, "patent-number-digits")
     remainder = sum(int(d) * w for d, w in zip(digits, cycle(range(2, 10)))) % 11
     return "X" if remainder == 10 else str(remainder)
 
@@ -293,23 +279,21 @@ def normalize_patent_application_no(value: str) -> str:
     Both the 12-digit form (since October 2003: YYYY, type, 7-digit serial) and the older
     8-digit form (YY, type, 5-digit serial) are still cited on certificates, so both count.
     """
-    cleaned = _clean(value)
+    cleaned = canonical(value)
     number = cleaned[2:] if cleaned[:2] in _PATENT_PREFIXES else cleaned
     shape = _PATENT_SHAPE.fullmatch(number)
     if shape is None:
-        raise InvalidIdentifier(
-            "patent_application_no", cleaned, "should be 12 or 8 digits plus a check character"
-        )
+        raise InvalidIdentifier("patent_application_no", cleaned, "patent-number-shape")
     digits, check = shape.groups()
     type_digit = _patent_type_digit(digits)
     if type_digit not in _PATENT_TYPES:
         raise InvalidIdentifier(
-            "patent_application_no", cleaned, f"type digit '{type_digit}' is not one of 1,2,3,8,9"
+            "patent_application_no", cleaned, "patent-number-type", digit=type_digit
         )
     expected = patent_check_char(digits)
     if check != expected:
         raise InvalidIdentifier(
-            "patent_application_no", cleaned, f"check character should be '{expected}'"
+            "patent_application_no", cleaned, "identifier-check-character", expected=expected
         )
     return f"{digits}.{check}"
 
@@ -330,11 +314,9 @@ def patent_type(value: str) -> str:
 def normalize_trademark_no(value: str) -> str:
     """The trademark number without whitespace and with an uppercase Madrid 'G', or
     InvalidIdentifier. Leading zeros are kept: they are part of the number as registered."""
-    number = _clean(value)
+    number = canonical(value)
     if not _TRADEMARK_SHAPE.fullmatch(number):
-        raise InvalidIdentifier(
-            "trademark_no", number, "should be 1–8 digits, or 'G' and 6–7 digits (Madrid)"
-        )
+        raise InvalidIdentifier("trademark_no", number, "trademark-number-shape")
     return number
 
 
@@ -355,26 +337,7 @@ def normalize(kind: str, value: str) -> str:
     return normalizer(value)
 
 
-# --- Masking for public output (D12) ---------------------------------------------------------
-
-
-def mask_person_name(name: str) -> str:
-    """Surname plus one '*' per remaining character, as public pages show natural persons.
-
-    Two-character names never take a compound surname: the person must have a given name.
-    Latin-script names (with a space) keep the first word and mask the letters of the rest.
-    """
-    name = name.strip()
-    words = name.split()
-    if len(words) > 1:
-        return " ".join([words[0], *(_mask_letters(word) for word in words[1:])])
-    surname_length = 2 if len(name) > 2 and name[:2] in COMPOUND_SURNAMES else 1
-    return name[:surname_length] + "*" * len(name[surname_length:])
-
-
-def _mask_letters(word: str) -> str:
-    """Letters become '*'; hyphens and apostrophes stay so the shape still reads as a name."""
-    return "".join("*" if char.isalpha() else char for char in word)
+# --- Resident IDs in messages and views (D12) --------------------------------------------
 
 
 def mask_resident_id(value: str) -> str:
@@ -382,45 +345,6 @@ def mask_resident_id(value: str) -> str:
 
     A shorter value shows no tail, so a partial ID never reveals more than its region code.
     """
-    number = _clean(value)
+    number = canonical(value)
     tail = number[-4:] if len(number) >= 18 else ""
     return number[:6] + "*" * 8 + tail
-
-
-def mask_phone(value: str) -> str:
-    """A mobile number keeps its first 3 and last 4 digits; any other number its last 2."""
-    digits = _national_number("".join(_DIGITS.findall(_clean(value))))
-    if _is_mobile(digits):
-        return digits[:3] + "*" * 4 + digits[-4:]
-    if len(digits) <= 2:
-        return "*" * len(digits)
-    return "*" * (len(digits) - 2) + digits[-2:]
-
-
-def _national_number(digits: str) -> str:
-    """Drop a +86 or 0086 country code, but only in front of a mobile number."""
-    for country_code in ("0086", "86"):
-        national = digits.removeprefix(country_code)
-        if national != digits and _is_mobile(national):
-            return national
-    return digits
-
-
-def _is_mobile(digits: str) -> bool:
-    """Mainland mobile numbers are 11 digits starting with 1."""
-    return len(digits) == 11 and digits.startswith("1")
-
-
-def mask_address(value: str) -> str:
-    """Keep the address up to its first 县/区/市 from the third character on, mask the rest.
-
-    '****' is always appended so the output does not tell whether anything followed; an
-    address without a marker becomes '****' and an empty one stays empty.
-    """
-    address = value.strip()
-    if not address:
-        return ""
-    for index in range(_ADDRESS_MARKER_FROM, len(address)):
-        if address[index] in _ADDRESS_MARKERS:
-            return address[: index + 1] + _MASK
-    return _MASK

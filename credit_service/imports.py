@@ -20,11 +20,13 @@ MAX_REPORTED_ERRORS = 1_000
 
 @dataclass(frozen=True)
 class RowError:
-    """One problem with one row: its line in the file, the column, and why."""
+    """One problem with one row: its line in the file, the column, and why (the code of
+    a field error and its params)."""
 
     line: int
     column: str | None
     reason: str
+    params: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -39,12 +41,14 @@ class ImportReport:
     errors: list[RowError] = field(default_factory=list)
 
     def add_errors(self, line: int, errors: dict[str, Any]) -> None:
-        """Record a row's field errors (one invalid row, possibly several columns)."""
+        """Record a row's field errors (one invalid row, possibly several columns), each
+        a code or ``{"code": ..., **params}``."""
         self.invalid += 1
-        for column, messages in errors.items():
-            for message in messages if isinstance(messages, list) else [messages]:
+        for column, entries in errors.items():
+            for entry in entries if isinstance(entries, list) else [entries]:
                 if len(self.errors) < MAX_REPORTED_ERRORS:
-                    self.errors.append(RowError(line, column, str(message)))
+                    params = dict(entry) if isinstance(entry, dict) else {"code": entry}
+                    self.errors.append(RowError(line, column, params.pop("code"), params))
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -69,18 +73,15 @@ def counted_lines(stream: IO[str], progress: Callable[[int], None] | None) -> It
             read += 1
             if "\x00" in line:
                 raise InvalidInput(
-                    "the file contains NUL characters (UTF-16?); 文件含空字符，请存为 UTF-8",
-                    code="nul-character",
-                    errors={"file": [f"NUL character in line {read}"]},
+                    "nul-character",
+                    errors={"file": [{"code": "nul-character-in-line", "line": read}]},
                 )
             if progress:
                 progress(len(line.encode("utf-8")))
             yield line
     except UnicodeDecodeError as exc:
         raise InvalidInput(
-            "the file is not UTF-8 text; 文件须为 UTF-8 编码",
-            code="not-utf8",
-            errors={"file": [f"bytes that are not UTF-8 after line {read}"]},
+            "not-utf8", errors={"file": [{"code": "not-utf8-after-line", "line": read}]}
         ) from exc
 
 
@@ -114,17 +115,15 @@ def open_csv(
 
 def check_header(header: list[str], *, allowed: Iterable[str], required: Iterable[str]) -> None:
     """:raises InvalidInput: when the header has unknown or missing columns."""
-    errors = {}
+    problems = []
     unknown = [h for h in header if h not in set(allowed)]
     if unknown:
-        errors["header"] = [f"unknown columns: {', '.join(unknown)}"]
+        problems.append({"code": "unknown-columns", "columns": ", ".join(unknown)})
     missing = sorted(set(required) - set(header))
     if missing:
-        errors.setdefault("header", []).append(f"missing columns: {', '.join(missing)}")
-    if errors:
-        raise InvalidInput(
-            "the CSV header does not fit this import; 表头不符合导入格式", errors=errors
-        )
+        problems.append({"code": "missing-columns", "columns": ", ".join(missing)})
+    if problems:
+        raise InvalidInput("header-mismatch", errors={"header": problems})
 
 
 def batched(rows: Iterable[Any], size: int) -> Iterator[list[Any]]:

@@ -11,13 +11,7 @@ from credit_service.auth.models import (
 )
 from credit_service.catalogs.models import CatalogItemRow, CatalogVersion
 from credit_service.db import metadata
-from credit_service.dishonesty.models import (
-    CaseDocument,
-    CaseStep,
-    DishonestyCase,
-    DocumentSequence,
-    ListChange,
-)
+from credit_service.dishonesty.models import DishonestyCase, ListChange
 from credit_service.entities.models import Entity
 from credit_service.inspections.models import (
     InspectionItem,
@@ -26,8 +20,9 @@ from credit_service.inspections.models import (
     InspectorConflict,
 )
 from credit_service.jobs.models import JobRun, SchedulerLease
+from credit_service.procedures.models import DocumentSequence, ProcedureDocument, ProcedureStep
 from credit_service.records.models import CreditRecord, CreditRecordRevision
-from credit_service.repair.models import RepairApplication, RepairEvidence, RepairStep
+from credit_service.repair.models import RepairApplication, RepairEvidence
 from credit_service.sync.models import (
     DeadLetter,
     OutboxEvent,
@@ -50,8 +45,6 @@ __all__ = [
     "ApiToken",
     "AuditChainHead",
     "AuditEvent",
-    "CaseDocument",
-    "CaseStep",
     "CatalogItemRow",
     "CatalogVersion",
     "CreditRecord",
@@ -74,10 +67,11 @@ __all__ = [
     "SyncPosition",
     "ListChange",
     "OutboxEvent",
+    "ProcedureDocument",
+    "ProcedureStep",
     "PasswordHistory",
     "RepairApplication",
     "RepairEvidence",
-    "RepairStep",
     "SignInThrottle",
     "TierAssignment",
     "TierChange",

@@ -65,7 +65,7 @@ def position_id(position: dict[str, Any], key: str, field: str = "cursor") -> in
 
 
 def _invalid(field: str) -> InvalidInput:
-    return InvalidInput("invalid cursor; 游标无效", errors={field: ["not a valid cursor"]})
+    return InvalidInput("invalid-cursor", errors={field: ["invalid-cursor"]})
 
 
 def page_by_id(rows: list[T], limit: int, id_of: Any) -> Page[T]:

@@ -22,17 +22,15 @@ def ensure_step_date(on: date, *, today: date, follows: Mapping[str, date | None
     :raises InvalidInput: naming the field ``on`` (answered 422).
     """
     if on > today:
-        raise InvalidInput(
-            "a step cannot be dated in the future; 日期不能晚于今天",
-            errors={"on": ["in the future"]},
-        )
+        raise InvalidInput("step-date-in-future", errors={"on": ["step-date-in-future"]})
     latest = latest_act(follows)
     if latest and on < latest[1]:
         act, day = latest
         raise InvalidInput(
-            f"a step cannot be dated before {day}, the date of the {act} it follows; "
-            f"日期不能早于上一环节（{day}）",
-            errors={"on": [f"before {day}"]},
+            "step-date-before-previous",
+            errors={"on": [{"code": "date-before", "day": day.isoformat()}]},
+            day=day,
+            act=act,
         )
 
 

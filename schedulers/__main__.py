@@ -17,9 +17,9 @@ from apscheduler.events import EVENT_JOB_ERROR, JobExecutionEvent
 from apscheduler.schedulers.blocking import BlockingScheduler
 
 from credit_service import logmask
+from credit_service.bootstrap import build_context
 from credit_service.config import Settings
-from credit_service.context import Context, build_context
-from credit_service.effects import HANDLERS
+from credit_service.context import Context
 from credit_service.files import restrict_umask
 from credit_service.jobs import services as job_services
 from schedulers.jobs import JOBS, JobSpec
@@ -114,7 +114,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     logmask.install()
     restrict_umask()
-    ctx = build_context(Settings.from_env(), effects=HANDLERS)
+    ctx = build_context(Settings.from_env())
     specs = {j.id: j for j in JOBS}
     if args.command == "run":
         if args.job not in specs:

@@ -11,7 +11,8 @@ from typing import Any
 
 from credit_service.access import Actor
 from credit_service.audit import services as audit_services
-from credit_service.context import Context, reload_calendar
+from credit_service.calendar_refresh import reload_calendar
+from credit_service.context import Context
 from credit_service.dishonesty import services as dishonesty_services
 from credit_service.records import services as record_services
 from credit_service.repair import services as repair_services

@@ -24,14 +24,14 @@ from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session
 
 from credit_service.access import SYSTEM
+from credit_service.bootstrap import build_context
 from credit_service.catalogs import services as catalog_services
 from credit_service.catalogs.definitions import CatalogSet
 from credit_service.catalogs.loader import load_catalog_set
 from credit_service.clock import SHANGHAI, FixedClock
 from credit_service.config import PROJECT_ROOT, Settings
-from credit_service.context import Context, build_context
+from credit_service.context import Context
 from credit_service.db import dispose, make_engine
-from credit_service.effects import HANDLERS
 from credit_service.health import alembic_config
 from credit_service.tiers import services as tier_services
 from tests.audit_scan import resident_ids_in_audit
@@ -129,7 +129,7 @@ def engine(migrated_url: str, catalog_set: CatalogSet, tmp_path_factory) -> Iter
     """The session's engine, with the project catalogs registered (committed once)."""
     engine = make_engine(migrated_url)
     settings = make_settings(migrated_url, tmp_path_factory.mktemp("base"))
-    ctx = build_context(settings, effects=HANDLERS, catalogs=catalog_set)
+    ctx = build_context(settings, catalogs=catalog_set)
     catalog_services.register_catalogs(ctx)
     ctx.close()
     yield engine
@@ -182,7 +182,6 @@ def ctx(
     settings = make_settings(str(engine.url.render_as_string(hide_password=False)), tmp_path)
     context = build_context(
         settings,
-        effects=HANDLERS,
         clock=clock,
         session_factory=session_factory,
         catalogs=catalog_set,
@@ -244,7 +243,7 @@ def live_ctx(db_kind: str, catalog_set: CatalogSet, tmp_path: Path) -> Iterator[
         _migrate(url)
         settings = make_settings(url, tmp_path, sync_platforms_file=tmp_path / "platforms.yaml")
         context = build_context(
-            settings, effects=HANDLERS, clock=FixedClock(TEST_START), catalogs=catalog_set
+            settings, clock=FixedClock(TEST_START), catalogs=catalog_set
         )
         catalog_services.register_catalogs(context)
         tier_services.apply_rule_set(context, SYSTEM)

@@ -7,9 +7,6 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-# MLPS 2.0 level 3 (and the Cybersecurity Law, art. 21): network logs kept >= 6 months.
-MIN_RETENTION_DAYS = 180
-
 
 def row_digest(
     *,

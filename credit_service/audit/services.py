@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -13,7 +13,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from credit_service.access import Actor
 from credit_service.audit.models import AuditChainHead, AuditEvent
-from credit_service.audit.rules import MIN_RETENTION_DAYS, row_digest
+from credit_service.audit.rules import row_digest
+from credit_service.config import MIN_AUDIT_RETENTION_DAYS as MIN_RETENTION_DAYS
 from credit_service.errors import InvalidInput
 from credit_service.logmask import mask_resident_ids
 
@@ -99,13 +100,15 @@ def _locked_head(session: Session) -> AuditChainHead:
 
 @dataclass(frozen=True)
 class ChainReport:
-    """Outcome of a chain verification: where it broke and how, if it did."""
+    """Outcome of a chain verification: where it broke and how, if it did (``problem``
+    is a code, ``problem_params`` the values its words name)."""
 
     ok: bool
     checked: int
     bad_seq: int | None = None
     bad_id: int | None = None
     problem: str | None = None
+    problem_params: dict[str, Any] = field(default_factory=dict)
 
 
 def verify_chain(session_factory: sessionmaker, *, batch: int = 5_000) -> ChainReport:
@@ -117,7 +120,8 @@ def verify_chain(session_factory: sessionmaker, *, batch: int = 5_000) -> ChainR
         for row in _rows_in_order(session, batch):
             problem = _row_problem(row, expected_seq, expected_prev) or _beyond_head(row, head)
             if problem:
-                return ChainReport(False, checked, row.seq, row.id, problem)
+                code, params = problem
+                return ChainReport(False, checked, row.seq, row.id, code, params)
             checked += 1
             expected_seq, expected_prev = row.seq + 1, row.row_hash
         if expected_seq - 1 != head.last_seq or expected_prev != head.last_hash:
@@ -126,8 +130,8 @@ def verify_chain(session_factory: sessionmaker, *, batch: int = 5_000) -> ChainR
                 checked,
                 head.last_seq,
                 None,
-                f"chain ends at seq {expected_seq - 1} but the head records seq "
-                f"{head.last_seq}: newest rows were deleted or the head was altered",
+                problem="audit-chain-short",
+                problem_params={"seq": expected_seq - 1, "head_seq": head.last_seq},
             )
         return ChainReport(True, checked)
 
@@ -152,22 +156,22 @@ def _rows_in_order(session: Session, batch: int) -> Iterator[AuditEvent]:
         session.expunge_all()
 
 
-def _beyond_head(row: AuditEvent, head: AuditChainHead) -> str | None:
+Problem = tuple[str, dict[str, Any]]  # a code and its params
+
+
+def _beyond_head(row: AuditEvent, head: AuditChainHead) -> Problem | None:
     """A well-linked row past the head's tip was not appended through the service (which
     moves the head in the same transaction): someone inserted it at the end."""
     if row.seq <= head.last_seq:
         return None
-    return (
-        f"row seq {row.seq} (id {row.id}) lies beyond the head (seq {head.last_seq}): "
-        "it was inserted behind the service's back"
-    )
+    return "audit-row-beyond-head", {"seq": row.seq, "id": row.id, "head_seq": head.last_seq}
 
 
-def _row_problem(row: AuditEvent, expected_seq: int, expected_prev: str) -> str | None:
+def _row_problem(row: AuditEvent, expected_seq: int, expected_prev: str) -> Problem | None:
     if row.seq != expected_seq:
-        return f"seq {row.seq} found where {expected_seq} was expected: rows deleted or inserted"
+        return "audit-seq-gap", {"seq": row.seq, "expected_seq": expected_seq}
     if row.prev_hash != expected_prev:
-        return f"row seq {row.seq} (id {row.id}) does not link to the previous row"
+        return "audit-row-unlinked", {"seq": row.seq, "id": row.id}
     digest = row_digest(
         seq=row.seq,
         occurred_at=row.occurred_at,
@@ -182,7 +186,7 @@ def _row_problem(row: AuditEvent, expected_seq: int, expected_prev: str) -> str 
         prev_hash=row.prev_hash,
     )
     if digest != row.row_hash:
-        return f"row seq {row.seq} (id {row.id}) was altered: its content does not match its hash"
+        return "audit-row-altered", {"seq": row.seq, "id": row.id}
     return None
 
 
@@ -193,8 +197,9 @@ def purge(
     chain verifiable from the first remaining row."""
     if retention_days < MIN_RETENTION_DAYS:
         raise InvalidInput(
-            f"retention must be at least {MIN_RETENTION_DAYS} days; 审计日志至少保存180天",
-            errors={"retention_days": [f"must be >= {MIN_RETENTION_DAYS}"]},
+            "retention-too-short",
+            errors={"retention_days": [{"code": "below-minimum", "min": MIN_RETENTION_DAYS}]},
+            min_days=MIN_RETENTION_DAYS,
         )
     cutoff = now - timedelta(days=retention_days)
     with session_factory.begin() as session:

@@ -36,7 +36,7 @@ def get_user(session: Session, username: str, *, for_update: bool = False) -> Us
         query = query.with_for_update()
     user = session.execute(query).scalar_one_or_none()
     if user is None:
-        raise NotFound(f"no user '{username}'; 用户不存在", code="user-not-found")
+        raise NotFound("user-not-found", username=username)
     return user
 
 
@@ -51,7 +51,7 @@ def change_password(
     with ctx.session_factory.begin() as session:
         user = get_user(session, actor.username, for_update=True)
         if not passwords.verify_password(user.password_hash, current_password):
-            raise Forbidden("the current password is wrong; 原密码错误", code="wrong-password")
+            raise Forbidden("wrong-password")
         _ensure_not_reused(ctx, session, user, new_password)
         now = ctx.now()
         services.store_password(session, user, new_password, now)
@@ -82,9 +82,9 @@ def _ensure_not_reused(ctx: Context, session: Session, user: User, password: str
     )
     if any(passwords.verify_password(h, password) for h in [user.password_hash, *earlier]):
         raise InvalidInput(
-            f"one of the last {ctx.settings.password_history} passwords; 不得重复使用近期密码",
-            code="password-reused",
-            errors={"new_password": ["recently used"]},
+            "password-reused",
+            errors={"new_password": ["password-recently-used"]},
+            count=ctx.settings.password_history,
         )
 
 
@@ -97,10 +97,7 @@ def set_active(ctx: Context, actor: Actor, username: str, *, active: bool) -> di
         admins = [] if active else _active_admins(session)
         user = get_user(session, username, for_update=True)
         if admins == [user.id]:
-            raise Conflict(
-                "the last active administrator cannot be disabled; 不能停用最后一个启用的管理员",
-                code="last-admin",
-            )
+            raise Conflict("last-admin")
         user.is_active, user.updated_at = active, ctx.now()
         if not active:
             end_user_sessions(session, user.id, ctx.now())
@@ -231,9 +228,7 @@ def _redeem(session: Session, ctx: Context, uscc: str, code: str) -> None:
     now = ctx.now()
     if found is None or found.uscc != uscc or found.used_at or found.expires_at <= now:
         raise InvalidInput(
-            "the activation code is invalid or expired; 激活码无效或已过期",
-            code="bad-activation-code",
-            errors={"activation_code": ["invalid or expired"]},
+            "bad-activation-code", errors={"activation_code": ["bad-activation-code"]}
         )
     found.used_at = now
 
@@ -281,9 +276,7 @@ def approve_binding(ctx: Context, actor: Actor, username: str) -> dict[str, Any]
     with ctx.session_factory.begin() as session:
         user = get_user(session, username, for_update=True)
         if user.role != "enterprise" or user.binding_status != "pending":
-            raise Conflict(
-                "no pending binding for this account; 该账号无待审核绑定", code="no-pending-binding"
-            )
+            raise Conflict("no-pending-binding")
         entity_services.entity_in_scope(session, actor, user.uscc or "")
         user.binding_status, user.updated_at = "approved", ctx.now()
         audit.append(

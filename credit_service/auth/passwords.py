@@ -12,6 +12,7 @@ import string
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
@@ -33,6 +34,7 @@ class PasswordProfile:
     expires: bool
 
 
+# One per name the PASSWORD_PROFILE setting accepts (config.PASSWORD_PROFILES).
 PROFILES = {
     "MLPS": PasswordProfile("MLPS", min_length=8, min_classes=3, history=True, expires=True),
     "ASVS": PasswordProfile("ASVS", min_length=12, min_classes=0, history=False, expires=False),
@@ -76,21 +78,21 @@ def character_classes(password: str) -> int:
     )
 
 
-def policy_problems(password: str, profile: PasswordProfile, *, username: str) -> list[str]:
-    """What is wrong with a new password under ``profile`` (empty when acceptable)."""
-    problems = []
+def policy_problems(
+    password: str, profile: PasswordProfile, *, username: str
+) -> list[str | dict[str, Any]]:
+    """What is wrong with a new password under ``profile`` (empty when acceptable), as
+    field errors: codes, or ``{"code": ..., **params}``."""
+    problems: list[str | dict[str, Any]] = []
     if len(password) < profile.min_length:
-        problems.append(f"at least {profile.min_length} characters; 至少{profile.min_length}位")
+        problems.append({"code": "password-too-short", "min_length": profile.min_length})
     if len(password) > MAX_LENGTH:
-        problems.append(f"at most {MAX_LENGTH} characters")
+        problems.append({"code": "length-at-most", "max": MAX_LENGTH})
     if character_classes(password) < profile.min_classes:
-        problems.append(
-            f"at least {profile.min_classes} of: lower case, upper case, digits, symbols; "
-            f"须包含大写、小写、数字、符号中的至少{profile.min_classes}类"
-        )
+        problems.append({"code": "password-too-few-classes", "min_classes": profile.min_classes})
     lowered = password.lower()
     if lowered in common_passwords():
-        problems.append("too common; 密码过于常见")
+        problems.append("password-too-common")
     if username and username.lower() in lowered:
-        problems.append("must not contain the user name; 不得包含用户名")
+        problems.append("password-contains-username")
     return problems

@@ -27,17 +27,11 @@ DEFAULT_SCOPES = {
     "auditor": ("read", "audit"),
 }
 ALL_SCOPES = frozenset(s for scopes in DEFAULT_SCOPES.values() for s in scopes)
-# Why an account may not act (problem codes, and audit outcomes of sign-in attempts).
-ACCOUNT_REFUSALS = {
-    "account-disabled": "the account is disabled; 账号已停用",
-    "binding-pending": (
-        "the account's binding to its USCC awaits a regulator's approval; 账号绑定待监管部门审核"
-    ),
-}
 
 
 def account_refusal(account: Any) -> str | None:
-    """Why the account may not act now (a key of ACCOUNT_REFUSALS), or None when it may.
+    """Why the account may not act now (``account-disabled`` or ``binding-pending``, the
+    error code and the audit outcome of a refused sign-in), or None when it may.
 
     The one account check of every way in — sign-in, each request of a session, each
     call with a token, and issuing a token — so that none can skip one (ASVS 5.0
@@ -81,20 +75,20 @@ def validate_account(
 
     :raises InvalidInput:
     """
-    errors: dict[str, list[str]] = {}
+    errors: dict[str, list[Any]] = {}
     if role not in ROLES:
-        errors["role"] = [f"must be one of {', '.join(ROLES)}"]
+        errors["role"] = [{"code": "not-one-of", "allowed": ", ".join(ROLES)}]
     if role in ("regulator", "viewer") and region_code not in ctx.catalogs.region_codes:
-        errors["region_code"] = ["regulators and viewers need the city or a district code"]
+        errors["region_code"] = ["region-required-for-role"]
     if role == "enterprise":
         try:
             uscc = identifiers.normalize_uscc(uscc or "")
         except identifiers.InvalidIdentifier as exc:
-            errors["uscc"] = [exc.detail]
+            errors["uscc"] = [exc.field_error]
     elif uscc:
-        errors["uscc"] = ["only enterprise accounts are bound to a USCC"]
+        errors["uscc"] = ["uscc-only-for-enterprise"]
     if errors:
-        raise InvalidInput("account data is invalid; 账号信息有误", errors=errors)
+        raise InvalidInput("account-invalid", errors=errors)
     return (region_code if role in ("regulator", "viewer") else None), uscc
 
 
@@ -150,7 +144,7 @@ def add_user(
     if password is not None:
         ensure_password_policy(ctx, password, username=username)
     if session.execute(select(User).where(User.username == username)).first():
-        raise Conflict(f"user '{username}' exists; 用户名已存在", code="user-exists")
+        raise Conflict("user-exists", username=username)
     now = ctx.now()
     user = User(
         username=username,
@@ -184,11 +178,7 @@ def ensure_password_policy(ctx: Context, password: str, *, username: str) -> Non
     profile = passwords.PROFILES[ctx.settings.password_profile]
     problems = passwords.policy_problems(password, profile, username=username)
     if problems:
-        raise InvalidInput(
-            f"the password does not meet the {profile.name} policy; 密码不符合要求",
-            code="weak-password",
-            errors={"password": problems},
-        )
+        raise InvalidInput("weak-password", errors={"password": problems}, policy=profile.name)
 
 
 def store_password(session: Session, user: User, password: str, now: datetime) -> None:

@@ -23,9 +23,6 @@ from credit_service.auth.services import DEFAULT_SCOPES, account_refusal, actor_
 from credit_service.context import Context
 from credit_service.errors import Unauthenticated
 
-SIGN_IN_FAILED = (
-    "wrong user name or password, or the account is locked; 用户名或密码错误，或账号已锁定"
-)
 TOUCH_RESOLUTION = timedelta(minutes=1)
 
 
@@ -73,7 +70,7 @@ def sign_in(
                 _end(session, previous_session, now)
             signed_in = _open_session(ctx, session, user, now, source_ip)
     if signed_in is None:
-        raise Unauthenticated(SIGN_IN_FAILED, code="sign-in-failed")
+        raise Unauthenticated("sign-in-failed")
     return signed_in
 
 

@@ -19,7 +19,7 @@ from sqlalchemy import bindparam, select, update
 from credit_service.access import Actor
 from credit_service.audit import services as audit
 from credit_service.auth.models import ApiToken, User
-from credit_service.auth.services import ACCOUNT_REFUSALS, DEFAULT_SCOPES, account_refusal
+from credit_service.auth.services import DEFAULT_SCOPES, account_refusal
 from credit_service.context import Context
 from credit_service.db import reading
 from credit_service.errors import Conflict, InvalidInput, NotFound, Unauthenticated
@@ -81,16 +81,16 @@ def create_token(
     with ctx.session_factory.begin() as session:
         user = session.execute(select(User).where(User.username == username)).scalar_one_or_none()
         if user is None:
-            raise NotFound(f"no user '{username}'; 用户不存在", code="user-not-found")
+            raise NotFound("user-not-found", username=username)
         refusal = account_refusal(user)
         if refusal:
-            raise Conflict(ACCOUNT_REFUSALS[refusal], code=refusal)
+            raise Conflict(refusal)
         chosen = tuple(scopes or DEFAULT_SCOPES[user.role])
         allowed = set(DEFAULT_SCOPES[user.role])
         if not set(chosen) <= allowed:
             raise InvalidInput(
-                "scopes beyond the user's role; 权限范围超出角色",
-                errors={"scopes": [f"allowed: {', '.join(sorted(allowed))}"]},
+                "scopes-beyond-role",
+                errors={"scopes": [{"code": "not-one-of", "allowed": ", ".join(sorted(allowed))}]},
             )
         prefix, secret = secrets.token_hex(6), secrets.token_urlsafe(32)
         now = ctx.now()
@@ -209,7 +209,7 @@ def revoke_token(ctx: Context, actor: Actor, token_id: int) -> None:
     with ctx.session_factory.begin() as session:
         token = session.get(ApiToken, token_id)
         if token is None:
-            raise NotFound(f"no token {token_id}; 令牌不存在", code="token-not-found")
+            raise NotFound("token-not-found", token_id=token_id)
         if token.revoked_at is None:
             token.revoked_at = ctx.now()
             audit.append(
@@ -228,6 +228,4 @@ def _digest(secret: str) -> str:
 
 
 def _bad_token() -> Unauthenticated:
-    return Unauthenticated(
-        "the token is invalid, expired or revoked; 令牌无效、已过期或已撤销", code="invalid-token"
-    )
+    return Unauthenticated("invalid-token")

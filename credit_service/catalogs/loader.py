@@ -68,7 +68,7 @@ def load_domain_catalog(
     domain = header["domain"]
     expected = DOMAIN_FILES.get(domain)
     if expected and path.name != expected:
-        raise CatalogError(f"{path}: domain '{domain}' belongs in {expected}.")
+        raise CatalogError.in_file(path, f"domain '{domain}' belongs in {expected}.")
     items = tuple(
         _load_item(path, position, raw_item, domain, field_sets, measures)
         for position, raw_item in enumerate(header["items"], start=1)
@@ -134,9 +134,10 @@ def _resolve_fields(
     for name in data["field_set"]:
         field_set = field_sets.get(name)
         if field_set is None:
-            raise CatalogError(
-                f"{path}: {where}: field 'field_set': unknown field set '{name}' "
-                f"(known: {', '.join(sorted(field_sets))})."
+            raise CatalogError.in_file(
+                path,
+                f"{where}: field 'field_set': unknown field set '{name}' "
+                f"(known: {', '.join(sorted(field_sets))}).",
             )
         docs.extend(field_set["field_specs"])
         envelope = envelope or field_set["envelope"]
@@ -144,10 +145,10 @@ def _resolve_fields(
     names = [d["name"] for d in docs]
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:
-        raise CatalogError(f"{path}: {where}: field 'fields': duplicate names {duplicates}.")
+        raise CatalogError.in_file(path, f"{where}: field 'fields': duplicate names {duplicates}.")
     if not envelope:
-        raise CatalogError(
-            f"{path}: {where}: field 'envelope': required (here or in the field set)."
+        raise CatalogError.in_file(
+            path, f"{where}: field 'envelope': required (here or in the field set)."
         )
     return docs, dict(envelope)
 
@@ -169,23 +170,26 @@ def _check_item_references(
     for role, name in envelope.items():
         spec = by_name.get(name)
         if spec is None or not spec["required"] or spec["type"] not in expected_types[role]:
-            raise CatalogError(
-                f"{path}: {where}: field 'envelope.{role}': '{name}' must be a required "
-                f"{'/'.join(expected_types[role])} field of the item."
+            raise CatalogError.in_file(
+                path,
+                f"{where}: field 'envelope.{role}': '{name}' must be a required "
+                f"{'/'.join(expected_types[role])} field of the item.",
             )
     for code in data["measures"]:
         if code not in measures:
-            raise CatalogError(f"{path}: {where}: field 'measures': unknown measure '{code}'.")
+            raise CatalogError.in_file(
+                path, f"{where}: field 'measures': unknown measure '{code}'."
+            )
     for spec in field_docs:
         condition = spec.get("required_if")
         if condition and condition["field"] not in by_name:
-            raise CatalogError(
-                f"{path}: {where}: field '{spec['name']}.required_if': "
-                f"no field '{condition['field']}'."
+            raise CatalogError.in_file(
+                path,
+                f"{where}: field '{spec['name']}.required_if': no field '{condition['field']}'.",
             )
     if data["cnipa_category"] and data["category"] != "dishonest":
-        raise CatalogError(
-            f"{path}: {where}: field 'cnipa_category': only dishonest items carry one."
+        raise CatalogError.in_file(
+            path, f"{where}: field 'cnipa_category': only dishonest items carry one."
         )
 
 
@@ -212,8 +216,8 @@ def _load_measures(path: Path) -> tuple[dict[str, Measure], dict[str, str]]:
     for m in data["measures"]:
         unknown = [p for p in m["purposes"] if p not in purposes]
         if unknown:
-            raise CatalogError(
-                f"{path}: measure {m['code']}: field 'purposes': unknown purpose(s) {unknown}."
+            raise CatalogError.in_file(
+                path, f"measure {m['code']}: field 'purposes': unknown purpose(s) {unknown}."
             )
         measures[m["code"]] = Measure(
             code=m["code"],
@@ -256,8 +260,8 @@ def _load_regions(path: Path) -> tuple[Region, tuple[Region, ...]]:
     regions = tuple(Region(**r) for r in data["regions"])
     for region in regions:
         if region.code[:4] != city.code[:4]:
-            raise CatalogError(
-                f"{path}: region {region.code}: field 'code': not inside city {city.code}."
+            raise CatalogError.in_file(
+                path, f"region {region.code}: field 'code': not inside city {city.code}."
             )
     return city, regions
 
@@ -272,9 +276,9 @@ def _check_unique_codes(catalogs: dict[str, Catalog]) -> None:
     for catalog in catalogs.values():
         for item in catalog.items:
             if item.code in seen:
-                raise CatalogError(
-                    f"{catalog.source}: item {item.code}: field 'code': "
-                    f"already used in {seen[item.code]}."
+                raise CatalogError.in_file(
+                    catalog.source,
+                    f"item {item.code}: field 'code': already used in {seen[item.code]}.",
                 )
             seen[item.code] = catalog.source
 
@@ -284,20 +288,20 @@ def _read_yaml(path: Path) -> Any:
         with open(path, encoding="utf-8") as handle:
             return yaml.safe_load(handle)
     except FileNotFoundError as exc:
-        raise CatalogError(f"{path}: file not found.") from exc
+        raise CatalogError.in_file(path, "file not found.") from exc
     except (yaml.YAMLError, ValueError) as exc:  # ValueError: an impossible date, 2026-13-01
-        raise CatalogError(f"{path}: not valid YAML: {exc}") from exc
+        raise CatalogError.in_file(path, f"not valid YAML: {exc}") from exc
 
 
 def _validated(path: Path, schema: Schema, raw: Any, *, where: str) -> dict[str, Any]:
     if not isinstance(raw, dict):
-        raise CatalogError(f"{path}: {where or 'document'}: expected a mapping.")
+        raise CatalogError.in_file(path, f"{where or 'document'}: expected a mapping.")
     try:
         return schema.load(raw)
     except ValidationError as exc:
         field_path, message = next(_flatten(exc.messages))
-        prefix = f"{path}: {where}: " if where else f"{path}: "
-        raise CatalogError(f"{prefix}field '{field_path}': {message}") from exc
+        prefix = f"{where}: " if where else ""
+        raise CatalogError.in_file(path, f"{prefix}field '{field_path}': {message}") from exc
 
 
 def _flatten(messages: Any, prefix: str = "") -> Iterator[tuple[str, str]]:

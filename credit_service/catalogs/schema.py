@@ -17,8 +17,7 @@ from marshmallow import (
     validates_schema,
 )
 
-from credit_service.catalogs.keys import read_by
-from credit_service.workdays import parse_period
+from credit_service.rules_files import Period, read_by
 
 CODE_RE = r"^[A-Z][A-Z0-9-]{1,63}$"
 FIELD_NAME_RE = r"^[A-Za-z][A-Za-z0-9_]{0,63}$"
@@ -55,27 +54,6 @@ FIELD_TYPES = (
 )
 NAMED_FORMATS = ("uscc", "resident_id", "patent_application_no", "trademark_no")
 MEASURE_EFFECTS = ("strict_review", "not_eligible", "supervision")
-
-
-class Period(fields.String):
-    """An ISO 8601 period in whole years and months (P3M, P1Y, P1Y6M)."""
-
-    def _deserialize(self, value, attr, data, **kwargs):  # type: ignore[no-untyped-def]
-        text = super()._deserialize(value, attr, data, **kwargs)
-        try:
-            parse_period(text)
-        except ValueError as exc:
-            raise ValidationError(
-                "Must be an ISO 8601 period in whole years/months, e.g. P3M or P1Y."
-            ) from exc
-        return text
-
-
-def workdays(attribute: str, *files: str, minimum: int = 1) -> fields.Integer:
-    """A required count of working days, read as ``attribute`` in ``files``."""
-    return fields.Integer(
-        required=True, validate=validate.Range(min=minimum), metadata=read_by(attribute, *files)
-    )
 
 
 class NameOrNames(fields.Field):

@@ -115,9 +115,7 @@ def current_item(session: Session, ctx: Context, code: str) -> tuple[int, Catalo
     row = find_current_item(session, code)
     if row is None:
         raise InvalidInput(
-            f"unknown catalog item '{code}'; 目录中无此信息项",
-            code="unknown-catalog-item",
-            errors={"item_code": ["not in the current catalogs"]},
+            "unknown-catalog-item", errors={"item_code": ["not-in-catalogs"]}, item_code=code
         )
     return row.id, item_definition(session, ctx, row.id)
 
@@ -128,7 +126,7 @@ def item_definition(session: Session, ctx: Context, item_row_id: int) -> Catalog
     if cached is None:
         row = session.get(CatalogItemRow, item_row_id)
         if row is None:
-            raise NotFound(f"catalog item row {item_row_id} not found")
+            raise NotFound("catalog-item-row-not-found", item_row_id=item_row_id)
         cached = ctx.item_cache[item_row_id] = CatalogItem.from_document(row.definition)
     return cached
 
@@ -148,9 +146,7 @@ def get_catalog(ctx: Context, domain: str) -> dict[str, Any]:
     with ctx.read_session_factory() as session:
         version = current_versions(session).get(domain)
         if version is None:
-            raise NotFound(
-                f"no catalog for domain '{domain}'; 无此领域目录", code="catalog-not-found"
-            )
+            raise NotFound("catalog-not-found", domain=domain)
         return {**_version_summary(version), "items": version.document["items"]}
 
 
@@ -167,9 +163,7 @@ def get_item(ctx: Context, domain: str, code: str) -> dict[str, Any]:
                 "version": catalog["version"],
                 "can_ground_listing": CatalogItem.from_document(item).can_ground_listing,
             }
-    raise NotFound(
-        f"no item '{code}' in the {domain} catalog; 目录中无此信息项", code="catalog-item-not-found"
-    )
+    raise NotFound("catalog-item-not-found", domain=domain, item_code=code)
 
 
 def _version_summary(version: CatalogVersion) -> dict[str, Any]:

@@ -64,9 +64,9 @@ def shown(identifier: str) -> str:
 
 def _validate_purpose(ctx: Context, purpose: str) -> None:
     if purpose not in ctx.catalogs.purposes:
+        allowed = ", ".join(ctx.catalogs.purposes)
         raise InvalidInput(
-            "unknown purpose; 查询用途无效",
-            errors={"purpose": [f"one of {', '.join(ctx.catalogs.purposes)}"]},
+            "purpose-unknown", errors={"purpose": [{"code": "not-one-of", "allowed": allowed}]}
         )
 
 
@@ -109,8 +109,9 @@ def credit_check_batch(
     _validate_purpose(ctx, purpose)
     if len(wanted) > BATCH_LIMIT:
         raise InvalidInput(
-            f"at most {BATCH_LIMIT} identifiers; 单次最多{BATCH_LIMIT}个",
-            errors={"identifiers": [f"at most {BATCH_LIMIT}"]},
+            "too-many-identifiers",
+            errors={"identifiers": [{"code": "items-at-most", "max": BATCH_LIMIT}]},
+            limit=BATCH_LIMIT,
         )
     today, now = ctx.today(), ctx.now()
     results = []
@@ -150,9 +151,7 @@ def _check_one(
         return {
             "identifier": raw,
             "found": False,
-            "error": "not found; 未找到该主体"
-            if entity is None
-            else "outside your region; 超出本账号的辖区范围",
+            "error": "entity-not-found" if entity is None else "outside-region",
         }
     return {
         "identifier": raw,

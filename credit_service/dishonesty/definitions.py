@@ -7,27 +7,28 @@ from pathlib import Path
 
 from marshmallow import Schema, fields, validate
 
-from credit_service.catalogs.keys import load_rules_file, read_by
-from credit_service.catalogs.schema import LISTING_GROUNDS, LegalBasisSchema, Period, workdays
+from credit_service.catalogs.schema import LISTING_GROUNDS, LegalBasisSchema
 from credit_service.errors import CatalogError
+from credit_service.rules_files import Period, load_rules_file, read_by, workdays
 from credit_service.workdays import parse_period
 
 REMOVAL_REASONS = ("expired", "repaired", "revoked", "corrected")
 LIST_RULES = "dishonesty/rules.py"
-LIST_SERVICES = "dishonesty/services.py"
+LIST_PROCEDURE = "dishonesty/procedure.py"
+LIST_LETTERS = "dishonesty/letters.py"
 
 
 def _prefix(attribute: str) -> fields.String:
-    """A document-number prefix (宣市监信告), numbered by the list's services."""
+    """A document-number prefix (宣市监信告), numbered by the listing procedure."""
     return fields.String(
         required=True,
         validate=validate.Length(min=2, max=20),
-        metadata=read_by(attribute, LIST_SERVICES),
+        metadata=read_by(attribute, LIST_PROCEDURE),
     )
 
 
 class OfficeSchema(Schema):
-    name = fields.String(required=True, metadata=read_by("office_name", LIST_SERVICES))
+    name = fields.String(required=True, metadata=read_by("office_name", LIST_LETTERS))
     notice_prefix = _prefix("notice_prefix")
     decision_prefix = _prefix("decision_prefix")
 
@@ -37,7 +38,7 @@ class ProcedureSchema(Schema):
     publication_deadline_workdays = workdays("publication_deadline_workdays", LIST_RULES)
     term = Period(required=True, metadata=read_by("term_months", LIST_RULES))
     early_removal_after = Period(
-        required=True, metadata=read_by("early_removal_months", "repair/services.py")
+        required=True, metadata=read_by("early_removal_months", "repair/eligibility.py")
     )
 
 
@@ -47,23 +48,23 @@ class ListRulesSchema(Schema):
     basis = fields.List(
         fields.Nested(LegalBasisSchema),
         required=True,
-        metadata=read_by("basis", LIST_SERVICES, "dishonesty/public.py"),
+        metadata=read_by("basis", LIST_LETTERS, "dishonesty/public.py"),
     )
     procedure = fields.Nested(ProcedureSchema, required=True)
     grounds = fields.Dict(
         keys=fields.String(validate=validate.OneOf(LISTING_GROUNDS)),
         values=fields.String(),
         required=True,
-        metadata=read_by("grounds", LIST_SERVICES, "dishonesty/public.py"),
+        metadata=read_by("grounds", LIST_LETTERS, "dishonesty/public.py"),
     )
     measures = fields.List(
-        fields.String(), required=True, metadata=read_by("measures", LIST_SERVICES)
+        fields.String(), required=True, metadata=read_by("measures", LIST_PROCEDURE)
     )
     removal_reasons = fields.Dict(
         keys=fields.String(validate=validate.OneOf(REMOVAL_REASONS)),
         values=fields.String(),
         required=True,
-        metadata=read_by("removal_reasons", LIST_SERVICES, "dishonesty/public.py"),
+        metadata=read_by("removal_reasons", LIST_PROCEDURE, "dishonesty/public.py"),
     )
 
 
@@ -93,10 +94,10 @@ def load_list_rules(path: Path, *, known_measures: frozenset[str]) -> ListRules:
     data = load_rules_file(path, ListRulesSchema())
     unknown = [m for m in data["measures"] if m not in known_measures]
     if unknown:
-        raise CatalogError(f"{path}: key 'measures': unknown measures {unknown}")
+        raise CatalogError.in_file(path, f"key 'measures': unknown measures {unknown}")
     missing = sorted(set(LISTING_GROUNDS) - set(data["grounds"]))
     if missing:
-        raise CatalogError(f"{path}: key 'grounds': missing {missing}")
+        raise CatalogError.in_file(path, f"key 'grounds': missing {missing}")
     procedure, office = data["procedure"], data["office"]
     return ListRules(
         edition=data["edition"],

@@ -20,16 +20,17 @@ from credit_service.access import Actor
 from credit_service.context import Context
 from credit_service.dishonesty import rules
 from credit_service.dishonesty.models import DishonestyCase
-from credit_service.dishonesty.services import case_view
+from credit_service.dishonesty.procedure import LISTING
+from credit_service.dishonesty.views import case_view
 from credit_service.entities import services as entity_services
 from credit_service.entities.models import Entity
-from credit_service.repair import rules as repair_rules
+from credit_service.procedures import deadlines
 from credit_service.repair import services as repair_services
 
 ONE_DAY = timedelta(days=1)
 # A case is still in procedure while it may be withdrawn: proposed up to decided, not yet
 # published, refused or closed.
-IN_PROCEDURE = tuple(s for s in rules.STATES if rules.next_state(s, "withdraw"))
+IN_PROCEDURE = tuple(s for s in rules.STATES if LISTING.may_follow(s, "withdraw"))
 WINDOW_STATES = ("notice_served", "statement_received")  # the statement window runs
 STATEMENT_STEPS = ("receive_statement", "waive")  # taken within the window
 AFTER_WINDOW_STEPS = ("close_window", "decide_list")  # from the day after it, unless waived
@@ -176,7 +177,7 @@ def _repair_deadlines(
     flags are as of the real today; these are recomputed for the day asked)."""
     overdue, soon = [], []
     for application in repair_services.list_applications(ctx, actor):
-        late, near = repair_rules.due_flags(
+        late, near = deadlines.due_flags(
             application["current_due"],
             today,
             ctx.calendar,

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.orm import Session
 
-from credit_service.bounds import date_problem
+from credit_service.bounds import date_error
 from credit_service.catalogs.definitions import citations
 from credit_service.context import Context
 from credit_service.db import HeldQuery
@@ -125,7 +125,7 @@ def _after(position: dict[str, Any]) -> Any:
     try:
         published = date.fromisoformat(position["p"])
     except (KeyError, TypeError, ValueError) as exc:
-        raise InvalidInput("invalid cursor; 游标无效", errors={"cursor": ["not valid"]}) from exc
+        raise InvalidInput("invalid-cursor", errors={"cursor": ["invalid-cursor"]}) from exc
     return or_(
         DishonestyCase.published_on < published,
         and_(DishonestyCase.published_on == published, DishonestyCase.id < case_id),
@@ -144,7 +144,7 @@ def get_entry(ctx: Context, case_id: int) -> dict[str, Any]:
             .where(DishonestyCase.id == case_id, in_force(ctx.today()))
         ).first()
         if row is None:
-            raise NotFound("no such entry on the list; 名单中无此条目", code="entry-not-found")
+            raise NotFound("entry-not-found", id=case_id)
         case, entity = row
         return entry_view(ctx, case, entity, penalty_refs(session, [case])[case.id])
 
@@ -261,9 +261,9 @@ def _since(since: str | None, today: date) -> tuple[int, date | None]:
     except ValueError:
         position = decode_cursor(since, field="since") or {}
         return position_id(position, "after", field="since"), None
-    problem = date_problem(day, today)
+    problem = date_error(day, today)
     if problem:
-        raise InvalidInput(f"since {problem}; 日期超出范围", errors={"since": [problem]})
+        raise InvalidInput(errors={"since": [problem]})
     return 0, day
 
 

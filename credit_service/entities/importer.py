@@ -76,16 +76,16 @@ def _validate_batch(
     for line, row in batch:
         report.rows += 1
         if "__extra__" in row:
-            report.add_errors(line, {"row": ["more values than columns"]})
+            report.add_errors(line, {"row": ["more-values-than-columns"]})
             continue
         try:
             values = rules.validate_entity(_row_to_data(row), ctx.catalogs, today=today)
             actor.ensure_region(values["region_code"])
         except InvalidInput as exc:
-            report.add_errors(line, exc.errors or {"row": [exc.detail]})
+            report.add_errors(line, exc.errors or {"row": [exc.as_record()]})
             continue
         except Forbidden as exc:
-            report.add_errors(line, {"region_code": [exc.detail]})
+            report.add_errors(line, {"region_code": [exc.as_record()]})
             continue
         values["content_hash"] = rules.content_hash(values)
         valid[values["identifier"]] = values
@@ -118,7 +118,7 @@ def _write_batch(
             del valid[identifier]
             report.add_errors(
                 lines[identifier],
-                {"identifier": ["registered outside your region scope; 超出本账号的辖区范围"]},
+                {"identifier": ["outside-region"]},
             )
     existing = {i: content_hash for i, content_hash, _ in found if i in valid}
     now = ctx.now()

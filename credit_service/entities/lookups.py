@@ -96,21 +96,15 @@ def admit(
     audit.lock_chain(session)
     limit = ctx.settings.natural_person_lookups_per_day
     if _used_today(session, ctx, actor) + wanted > limit:
-        raise LimitExceeded(
-            f"at most {limit} lookups of natural persons by full resident ID a day; "
-            f"今日按身份证号码查询自然人已达上限（{limit}次）",
-            code="lookup-limit",
-        )
+        raise LimitExceeded("lookup-limit", limit=limit)
 
 
 def _check_purpose(purpose: str | None) -> None:
     shortest, longest = PURPOSE_LENGTH
     if not purpose or not shortest <= len(purpose.strip()) <= longest:
         raise InvalidInput(
-            "state the purpose to look a natural person up by full resident ID; "
-            "按身份证号码查询自然人须填写查询用途",
-            code="purpose-required",
-            errors={"purpose": [f"required: {shortest} to {longest} characters"]},
+            "purpose-required",
+            errors={"purpose": [{"code": "length-between", "min": shortest, "max": longest}]},
         )
 
 
@@ -215,11 +209,7 @@ def ensure_addressable(session: Session, actor: Actor, key: str, entity: Entity 
             raise entity_not_found()
         return
     if person is None or not _granted(session, actor, person.id):
-        raise Forbidden(
-            "look the natural person up first (search by full resident ID with a purpose); "
-            "请先填写用途、按身份证号码查询该自然人",
-            code="lookup-required",
-        )
+        raise Forbidden("lookup-required")
 
 
 def _granted(session: Session, actor: Actor, entity_id: int) -> bool:

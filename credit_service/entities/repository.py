@@ -28,7 +28,7 @@ def get_entity(*, session: Session, identifier: str) -> Entity:
 def entity_not_found() -> NotFound:
     """The one answer for an identifier the caller cannot reach (none registered, or a
     natural person it may not confirm)."""
-    return NotFound("no entity with this identifier; 未找到该主体", code="entity-not-found")
+    return NotFound("entity-not-found")
 
 
 def map_ids_by_identifier(*, session: Session, identifiers: Iterable[str]) -> dict[str, int]:

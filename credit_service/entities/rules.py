@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import date
 from typing import Any
 
-from credit_service import identifiers
+from credit_service import identifiers, masking
 from credit_service.catalogs.definitions import CatalogSet
 from credit_service.errors import InvalidInput
 
@@ -68,13 +68,13 @@ def validate_entity(
 ) -> dict[str, Any]:
     """Check a complete entity and return it normalised.
 
-    :raises InvalidInput: with one message per faulty field.
+    :raises InvalidInput: with one field error per faulty field.
     """
-    errors: dict[str, list[str]] = {}
+    errors: dict[str, list[Any]] = {}
     out: dict[str, Any] = {}
     kind = data.get("kind")
     if kind not in ENTITY_KINDS:
-        errors["kind"] = [f"must be one of {', '.join(ENTITY_KINDS)}"]
+        errors["kind"] = [_not_one_of(ENTITY_KINDS)]
     else:
         out["kind"] = kind
         _take_identifier(data, kind, today, out, errors)
@@ -84,10 +84,10 @@ def validate_entity(
     else:
         for key in ("agency_type", "agency_licence_no"):
             if data.get(key):
-                errors[key] = ["only IP agencies carry agency details"]
+                errors[key] = ["agency-details-not-agency"]
             out[key] = None
     if errors:
-        raise InvalidInput("entity data is invalid; 主体信息有误", errors=errors)
+        raise InvalidInput("entity-invalid", errors=errors)
     return out
 
 
@@ -107,7 +107,7 @@ def _take_identifier(
     kind: str,
     today: date,
     out: dict[str, Any],
-    errors: dict[str, list[str]],
+    errors: dict[str, list[Any]],
 ) -> None:
     raw = data.get("identifier")
     if not raw:
@@ -116,50 +116,54 @@ def _take_identifier(
     try:
         out["identifier"] = normalise_identifier(kind, str(raw), today=today)
     except identifiers.InvalidIdentifier as exc:
-        errors["identifier"] = [exc.detail]
+        errors["identifier"] = [exc.field_error]
 
 
 def _take_common(
     data: Mapping[str, Any],
     catalogs: CatalogSet,
     out: dict[str, Any],
-    errors: dict[str, list[str]],
+    errors: dict[str, list[Any]],
 ) -> None:
     for key, limit in TEXT_LIMITS.items():
         value = _clean_text(data.get(key))
         if value and len(value) > limit:
-            errors[key] = [f"at most {limit} characters"]
+            errors[key] = [{"code": "length-at-most", "max": limit}]
         out[key] = value
     if not out.get("name"):
         errors["name"] = ["required"]
     former = data.get("former_names") or []
     if not isinstance(former, list) or not all(isinstance(n, str) for n in former):
-        errors["former_names"] = ["must be a list of names"]
+        errors["former_names"] = ["not-a-text-list"]
     else:
         out["former_names"] = [n.strip() for n in former if n and n.strip()]
     region = data.get("region_code")
     if region not in catalogs.region_codes:
-        errors["region_code"] = [f"must be one of {', '.join(sorted(catalogs.region_codes))}"]
+        errors["region_code"] = [_not_one_of(sorted(catalogs.region_codes))]
     out["region_code"] = region
     industry = (data.get("industry") or None) and str(data["industry"]).strip().upper()
     if industry is not None and industry not in catalogs.industries:
-        errors["industry"] = ["must be a GB/T 4754 section letter A–T"]
+        errors["industry"] = ["industry-not-section"]
     out["industry"] = industry
     status = data.get("status") or "active"
     if status not in ENTITY_STATUSES:
-        errors["status"] = [f"must be one of {', '.join(ENTITY_STATUSES)}"]
+        errors["status"] = [_not_one_of(ENTITY_STATUSES)]
     out["status"] = status
 
 
 def _take_agency(
-    data: Mapping[str, Any], out: dict[str, Any], errors: dict[str, list[str]]
+    data: Mapping[str, Any], out: dict[str, Any], errors: dict[str, list[Any]]
 ) -> None:
     agency_type = data.get("agency_type")
     if agency_type not in AGENCY_TYPES:
-        errors["agency_type"] = [f"an agency needs agency_type: {' or '.join(AGENCY_TYPES)}"]
+        errors["agency_type"] = [_not_one_of(AGENCY_TYPES)]
     out["agency_type"] = agency_type
     if not out.get("agency_licence_no"):
-        errors["agency_licence_no"] = ["an agency needs its filing or licence number"]
+        errors["agency_licence_no"] = ["agency-licence-required"]
+
+
+def _not_one_of(allowed: Iterable[str]) -> dict[str, str]:
+    return {"code": "not-one-of", "allowed": ", ".join(allowed)}
 
 
 def _clean_text(value: Any) -> str | None:
@@ -184,12 +188,12 @@ def masked_view(data: Mapping[str, Any]) -> dict[str, Any]:
     if view.get("kind") != "natural_person":
         return view
     view["identifier"] = identifiers.mask_resident_id(view["identifier"])
-    view["name"] = identifiers.mask_person_name(view["name"])
-    view["former_names"] = [identifiers.mask_person_name(n) for n in view.get("former_names", [])]
+    view["name"] = masking.mask_person_name(view["name"])
+    view["former_names"] = [masking.mask_person_name(n) for n in view.get("former_names", [])]
     if view.get("phone"):
-        view["phone"] = identifiers.mask_phone(view["phone"])
+        view["phone"] = masking.mask_phone(view["phone"])
     if view.get("address"):
-        view["address"] = identifiers.mask_address(view["address"])
+        view["address"] = masking.mask_address(view["address"])
     return view
 
 
@@ -198,6 +202,6 @@ def masked_identity(entity: Any) -> dict[str, str]:
     if entity.kind == "natural_person":
         return {
             "identifier": identifiers.mask_resident_id(entity.identifier),
-            "name": identifiers.mask_person_name(entity.name),
+            "name": masking.mask_person_name(entity.name),
         }
     return {"identifier": entity.identifier, "name": entity.name}

@@ -52,11 +52,7 @@ def register_entity(ctx: Context, actor: Actor, data: dict[str, Any]) -> dict[st
     actor.ensure_region(values["region_code"])
     with ctx.session_factory.begin() as session:
         if repository.find_entity(session=session, identifier=values["identifier"]):
-            raise Conflict(
-                "an entity with this identifier is already registered; 主体已存在",
-                code="entity-exists",
-                identifier=values["identifier"],
-            )
+            raise Conflict("entity-exists", identifier=values["identifier"])
         now = ctx.now()
         entity = Entity(
             **values, content_hash=rules.content_hash(values), created_at=now, updated_at=now
@@ -85,8 +81,8 @@ def update_entity(
     forbidden = set(changes) - set(rules.EDITABLE)
     if forbidden:
         raise InvalidInput(
-            "these fields cannot be changed; 字段不可修改",
-            errors={name: ["cannot be changed"] for name in sorted(forbidden)},
+            "fields-not-editable",
+            errors={name: ["not-editable"] for name in sorted(forbidden)},
         )
     with ctx.session_factory.begin() as session:
         entity = entity_in_scope(session, actor, identifier)
@@ -120,10 +116,7 @@ def read_entity(
     :raises NotFound, Forbidden:
     """
     if unmask and actor.role not in UNMASK_ROLES:
-        raise Forbidden(
-            "your role may not see unmasked personal data; 无权查看完整个人信息",
-            code="unmask-forbidden",
-        )
+        raise Forbidden("unmask-forbidden")
     with ctx.session_factory.begin() as session:
         entity = entity_in_scope(session, actor, identifier)
         if entity.is_natural_person:

@@ -79,3 +79,6 @@ class InspectionItem(SQLModel, table=True):
     result_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
     result_by: str | None = Field(default=None, max_length=100)
     record_id: int | None = Field(default=None, foreign_key="credit_records.id")
+    state: str = Field(default="drawn", max_length=20)
+    version: int = 1
+    updated_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))

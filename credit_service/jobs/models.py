@@ -9,6 +9,10 @@ from sqlmodel import Field, SQLModel
 
 from credit_service.db import UTCDateTime
 
+# A run's detail: what the job returned when it succeeded; when it failed or was
+# interrupted, JSON text {"code": ..., **params} (errors.stored_text).
+DETAIL_LENGTH = 2000
+
 
 class JobRun(SQLModel, table=True):
     """One run of a scheduled job; the unique key makes a duplicate fire a no-op."""
@@ -22,7 +26,7 @@ class JobRun(SQLModel, table=True):
     started_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     finished_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
     outcome: str = Field(default="running", max_length=20)
-    detail: str | None = Field(default=None, max_length=2000)
+    detail: str | None = Field(default=None, max_length=DETAIL_LENGTH)
     host: str = Field(max_length=200)
 
 

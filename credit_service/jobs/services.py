@@ -13,7 +13,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from credit_service.context import Context
-from credit_service.jobs.models import JobRun, SchedulerLease
+from credit_service.errors import CreditServiceError, stored_text
+from credit_service.jobs.models import DETAIL_LENGTH, JobRun, SchedulerLease
 
 logger = logging.getLogger(__name__)
 LEASE_NAME = "scheduler"
@@ -59,7 +60,7 @@ def _close_interrupted(session: Session, ctx: Context, job_id: str, host: str) -
         .values(
             outcome="interrupted",
             finished_at=now,
-            detail="the process running it stopped before it finished; 任务进程中断",
+            detail=stored_text({"code": "job-interrupted"}, DETAIL_LENGTH),
         )
     )
 
@@ -86,11 +87,19 @@ def run_recorded(
         logger.info("job %s for %s already ran elsewhere", job_id, scheduled_for)
         return "duplicate"
     try:
-        detail, outcome = str(work())[:2000], "succeeded"
+        detail, outcome = str(work())[:DETAIL_LENGTH], "succeeded"
     except Exception as exc:  # a failed job is recorded, and the scheduler keeps running
         logger.exception("job %s failed", job_id)
-        detail, outcome = f"{type(exc).__name__}: {exc}"[:2000], "failed"
+        detail, outcome = stored_text(_failure(exc), DETAIL_LENGTH), "failed"
     with ctx.session_factory.begin() as session:
         stored = session.get(JobRun, run.id)
         stored.finished_at, stored.outcome, stored.detail = ctx.now(), outcome, detail
     return outcome
+
+
+def _failure(exc: Exception) -> dict[str, Any]:
+    """A failed run's detail: the error's code and params, or for any other exception (a
+    defect, or a library's failure) its type and message, for the administrator."""
+    if isinstance(exc, CreditServiceError):
+        return exc.as_record()
+    return {"code": "job-failed", "failure": type(exc).__name__, "message": str(exc)[:500]}

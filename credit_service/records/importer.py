@@ -34,8 +34,6 @@ from credit_service.records.preparation import (
     PreparedRow,
 )
 
-CLASH = "document number already filed for another entity; 文书号已用于其他主体"
-
 
 def import_records(
     ctx: Context,
@@ -105,7 +103,7 @@ def _write_batch(
             filed.append(_filed(actor, owner, event, columns["fields"], parties))
         elif existing[key][1] != owner.id:
             clashes += 1
-            report.add_errors(line, {"CF_WSH": [CLASH]})
+            report.add_errors(line, {"CF_WSH": ["document-number-other-entity"]})
         elif existing[key][2] != columns["content_hash"]:
             changed.append((existing[key][0], columns))
     now = ctx.now()
@@ -174,11 +172,7 @@ def _owners(
     owners = {i: row for i, row in found.items() if actor.covers_region(row.region_code)}
     for line, identifier, _, _ in rows:
         if identifier not in owners:
-            reason = (
-                "entity outside your region scope"
-                if identifier in found
-                else "entity not registered; import it first; 主体未登记"
-            )
+            reason = "outside-region" if identifier in found else "party-not-registered"
             report.add_errors(line, {"party": [reason]})
     return owners
 

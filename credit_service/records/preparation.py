@@ -154,7 +154,7 @@ class BatchPreparer:
         width = len(self.header)
         for line, values in batch:
             if len(values) > width:
-                out.errors.append((line, {"row": ["more values than columns"]}))
+                out.errors.append((line, {"row": ["more-values-than-columns"]}))
                 continue
             row = dict(zip(self.header, (v.strip() for v in values), strict=False))
             self._prepare_row(line, row, out)
@@ -165,7 +165,7 @@ class BatchPreparer:
         code = mapped.item_code or self.by_violation.get(mapped.violation_type or "")
         if code not in self.items:
             column = "ITEM_CODE" if mapped.item_code else "CF_WFXW"
-            out.errors.append((line, {column: ["no catalog item for this row; 无对应目录条目"]}))
+            out.errors.append((line, {column: ["no-catalog-item-for-row"]}))
             return
         row_id, item = self.items[code]
         try:

@@ -30,7 +30,7 @@ def get_record(*, session: Session, record_id: int, for_update: bool = False) ->
         query = query.with_for_update()
     record = session.execute(query).scalar_one_or_none()
     if record is None:
-        raise NotFound(f"record {record_id} not found; 未找到该信用记录", code="record-not-found")
+        raise NotFound("record-not-found", record_id=record_id)
     return record
 
 
@@ -73,17 +73,21 @@ def map_existing_sources(
         refs_by_authority.setdefault(authority, []).append(ref)
     found: dict[tuple[str, str], tuple[int, int, str, int]] = {}
     for authority, refs in refs_by_authority.items():
-        rows = session.connection().execute(
-            select(
-                CreditRecord.source_ref,
-                CreditRecord.id,
-                CreditRecord.entity_id,
-                CreditRecord.content_hash,
-                CreditRecord.revision,
-            ).where(
-                CreditRecord.source_authority == authority,
-                in_list(session, CreditRecord.source_ref, refs),
+        rows = (
+            session.connection()
+            .execute(
+                select(
+                    CreditRecord.source_ref,
+                    CreditRecord.id,
+                    CreditRecord.entity_id,
+                    CreditRecord.content_hash,
+                    CreditRecord.revision,
+                ).where(
+                    CreditRecord.source_authority == authority,
+                    in_list(session, CreditRecord.source_ref, refs),
+                )
             )
-        ).all()
+            .all()
+        )
         found.update({(authority, r): (i, e, h, v) for r, i, e, h, v in rows})
     return found

@@ -39,7 +39,17 @@ DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y%m%d", "%Y.%m.%d")
 
 
 class FieldError(ValueError):
-    """One field's value is wrong; the message says why."""
+    """One field's value is wrong: ``entry`` is its field error, a code or
+    ``{"code": ..., **params}``."""
+
+    def __init__(self, code: str, **params: Any) -> None:
+        super().__init__(code)
+        self.entry: str | dict[str, Any] = {"code": code, **params} if params else code
+
+    @classmethod
+    def of(cls, entry: str | dict[str, Any]) -> FieldError:
+        """The error for a field error built elsewhere (bounds, identifiers)."""
+        return cls(entry) if isinstance(entry, str) else cls(**entry)
 
 
 def validate_fields(item: CatalogItem, raw: Mapping[str, Any], today: date) -> dict[str, Any]:
@@ -49,26 +59,24 @@ def validate_fields(item: CatalogItem, raw: Mapping[str, Any], today: date) -> d
     :raises InvalidInput: with ``errors`` keyed ``fields.<name>``.
     """
     specs = item.field_map
-    errors: dict[str, list[str]] = {}
+    errors: dict[str, list[Any]] = {}
     values: dict[str, Any] = {}
     for name, value in raw.items():
         spec = specs.get(name)
         if spec is None:
-            errors[f"fields.{name}"] = [f"unknown field for item {item.code}"]
+            errors[f"fields.{name}"] = [{"code": "unknown-item-field", "item_code": item.code}]
         elif not _is_blank(value):
             try:
                 values[name] = _CONVERTERS[spec.type](spec, value)
                 _check_date_range(item, spec, values[name], today)
             except FieldError as exc:
-                errors[f"fields.{name}"] = [str(exc)]
+                errors[f"fields.{name}"] = [exc.entry]
     for spec in item.required_fields:
         key = f"fields.{spec.name}"  # a value given but invalid already has its error
         if spec.name not in values and key not in errors and _is_required(spec, values):
-            errors[key] = [f"required ({spec.label})"]
+            errors[key] = [{"code": "field-required", "label": spec.label}]
     if errors:
-        raise InvalidInput(
-            f"record fields do not fit item {item.code}; 记录字段与目录不符", errors=errors
-        )
+        raise InvalidInput("record-fields-invalid", errors=errors, item_code=item.code)
     return values
 
 
@@ -78,9 +86,9 @@ def _check_date_range(item: CatalogItem, spec: FieldSpec, value: Any, today: dat
     if spec.type != "date":
         return
     past_only = spec.name == item.envelope.decision_date
-    problem = bounds.date_problem(date.fromisoformat(value), today, past_only=past_only)
+    problem = bounds.date_error(date.fromisoformat(value), today, past_only=past_only)
     if problem:
-        raise FieldError(problem)
+        raise FieldError.of(problem)
 
 
 def _is_blank(value: Any) -> bool:
@@ -109,11 +117,11 @@ def convert_value(spec: FieldSpec, value: Any) -> Any:
 
 def _to_text(spec: FieldSpec, value: Any) -> str:
     if not isinstance(value, str | int | float) or isinstance(value, bool):
-        raise FieldError("must be text")
+        raise FieldError("not-text")
     text = str(value).strip()
     limit = spec.max_length or DEFAULT_MAX_LENGTH.get(spec.type, 500)
     if len(text) > limit:
-        raise FieldError(f"at most {limit} characters")
+        raise FieldError("length-at-most", max=limit)
     return _check_format(spec, text)
 
 
@@ -122,17 +130,17 @@ def _check_format(spec: FieldSpec, text: str) -> str:
         return text
     if spec.format.startswith("regex:"):
         if not re.fullmatch(spec.format[len("regex:") :], text):
-            raise FieldError(f"does not match the required pattern {spec.format[6:]}")
+            raise FieldError("pattern-mismatch", pattern=spec.format[len("regex:") :])
         return text
     try:
         return identifiers.normalize(spec.format, text)
     except identifiers.InvalidIdentifier as exc:
-        raise FieldError(exc.detail) from exc
+        raise FieldError.of(exc.field_error) from exc
 
 
 def _to_date(spec: FieldSpec, value: Any) -> str:
     if isinstance(value, datetime):
-        raise FieldError("must be a date without time")
+        raise FieldError("date-with-time")
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, str):
@@ -147,29 +155,29 @@ def _to_date(spec: FieldSpec, value: Any) -> str:
                 return datetime.strptime(text, fmt).date().isoformat()
             except ValueError:
                 continue
-    raise FieldError("must be a date YYYY-MM-DD")
+    raise FieldError("not-a-date")
 
 
 def _to_decimal(spec: FieldSpec, value: Any) -> str:
     if isinstance(value, bool):
-        raise FieldError("must be a number")
+        raise FieldError("not-a-number")
     try:
         number = Decimal(str(value).strip().replace(",", ""))
     except InvalidOperation as exc:
-        raise FieldError("must be a number") from exc
+        raise FieldError("not-a-number") from exc
     if not number.is_finite():
-        raise FieldError("must be a finite number")
+        raise FieldError("not-finite")
     _check_bounds(spec, number)
     return format(number.normalize(), "f")
 
 
 def _to_integer(spec: FieldSpec, value: Any) -> int:
     if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
-        raise FieldError("must be a whole number")
+        raise FieldError("not-whole-number")
     try:
         number = int(value) if isinstance(value, float) else int(str(value).strip())
     except ValueError as exc:
-        raise FieldError("must be a whole number") from exc
+        raise FieldError("not-whole-number") from exc
     _check_bounds(spec, Decimal(number))
     return number
 
@@ -177,13 +185,13 @@ def _to_integer(spec: FieldSpec, value: Any) -> int:
 def _check_bounds(spec: FieldSpec, number: Decimal) -> None:
     """The catalog's own bounds, and the domain range of every figure (before any
     arithmetic: normalising 1e999999999 overflows)."""
-    problem = bounds.figure_problem(number)
+    problem = bounds.figure_error(number)
     if problem:
-        raise FieldError(problem)
+        raise FieldError.of(problem)
     if spec.min is not None and number < Decimal(spec.min):
-        raise FieldError(f"must be at least {spec.min}")
+        raise FieldError("below-minimum", min=spec.min)
     if spec.max is not None and number > Decimal(spec.max):
-        raise FieldError(f"must be at most {spec.max}")
+        raise FieldError("above-maximum", max=spec.max)
 
 
 def _to_boolean(spec: FieldSpec, value: Any) -> bool:
@@ -194,13 +202,13 @@ def _to_boolean(spec: FieldSpec, value: Any) -> bool:
         return True
     if word in FALSE_WORDS:
         return False
-    raise FieldError("must be true or false (是/否)")
+    raise FieldError("not-boolean")
 
 
 def _to_enum(spec: FieldSpec, value: Any) -> str:
     text = str(value).strip()
     if text not in (spec.values or ()):
-        raise FieldError(f"must be one of: {', '.join(spec.values or ())}")
+        raise FieldError("not-one-of", allowed=", ".join(spec.values or ()))
     return text
 
 
@@ -210,9 +218,9 @@ def _split(value: Any) -> list[str]:
     elif isinstance(value, list):
         parts = value
     else:
-        raise FieldError("must be a list")
+        raise FieldError("not-a-list")
     if not all(isinstance(p, str | int) and not isinstance(p, bool) for p in parts):
-        raise FieldError("must be a list of text values")
+        raise FieldError("not-a-text-list")
     return list(dict.fromkeys(str(p).strip() for p in parts if str(p).strip()))
 
 
@@ -222,7 +230,7 @@ def _to_enum_list(spec: FieldSpec, value: Any) -> list[str]:
     wrong = [v for v in items if v not in (spec.values or ())]
     if wrong:
         raise FieldError(
-            f"not allowed: {', '.join(wrong)}; allowed: {', '.join(spec.values or ())}"
+            "values-not-allowed", values=", ".join(wrong), allowed=", ".join(spec.values or ())
         )
     order = {v: n for n, v in enumerate(spec.values or ())}
     return sorted(items, key=order.__getitem__)

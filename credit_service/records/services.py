@@ -125,9 +125,7 @@ def _ensure_same(existing: CreditRecord, owner: Entity, prepared: PreparedRecord
     if existing.entity_id == owner.id and existing.content_hash == prepared.content_hash:
         return
     raise Conflict(
-        f"record {existing.id} already has this authority and document number with other "
-        f"content; file a correction instead; 该文书号已存在且内容不同，请提交更正",
-        code="record-exists-different",
+        "record-exists-different",
         record_id=existing.id,
     )
 
@@ -149,8 +147,7 @@ def correct_record(
             record.source_ref,
         ):
             raise InvalidInput(
-                "a correction keeps the authority and document number; 更正不得改变文书号",
-                errors={"fields": ["authority and document number must stay the same"]},
+                "correction-changes-document", errors={"fields": ["correction-changes-document"]}
             )
         if prepared.content_hash == record.content_hash:
             return record_view(ctx, record, owner)
@@ -225,7 +222,7 @@ def revoke_in(
         listing that rests on the record.
     """
     if record.status == "revoked":
-        raise Conflict("the record is already revoked; 该记录已撤销", code="already-revoked")
+        raise Conflict("already-revoked")
     ensure_step_date(on, today=ctx.today(), follows={"decision": record.decision_date})
     record.status, record.status_reason = "revoked", reason
     record.status_changed_at = record.updated_at = ctx.now()

@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from credit_service import identifiers
+from credit_service import identifiers, masking
 from credit_service.catalogs import services as catalog_services
 from credit_service.catalogs.definitions import CONDUCT_END_FIELD
 from credit_service.context import Context
@@ -32,7 +32,7 @@ def record_view(
             "identifier": identifiers.mask_resident_id(owner.identifier)
             if person
             else owner.identifier,
-            "name": identifiers.mask_person_name(owner.name) if person else owner.name,
+            "name": masking.mask_person_name(owner.name) if person else owner.name,
             "kind": owner.kind,
             "region_code": owner.region_code,
         },

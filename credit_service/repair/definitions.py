@@ -8,8 +8,8 @@ from pathlib import Path
 
 from marshmallow import Schema, fields, validate
 
-from credit_service.catalogs.keys import load_rules_file, read_by
-from credit_service.catalogs.schema import LegalBasisSchema, Period, workdays
+from credit_service.catalogs.schema import LegalBasisSchema
+from credit_service.rules_files import Period, load_rules_file, read_by, workdays
 from credit_service.workdays import parse_period
 
 EVIDENCE_TYPES = ("application/pdf", "image/jpeg", "image/png")
@@ -17,6 +17,7 @@ EVIDENCE_TYPES = ("application/pdf", "image/jpeg", "image/png")
 
 REPAIR_RULES = "repair/rules.py"
 HOME = "web/templates/public/home.html"
+COMMITMENT_READERS = ("repair/applications.py", "repair/eligibility.py")
 
 
 class DeadlinesSchema(Schema):
@@ -24,18 +25,22 @@ class DeadlinesSchema(Schema):
     decision_workdays = workdays("decision_workdays", REPAIR_RULES)
     listing_decision_workdays = workdays("listing_decision_workdays", REPAIR_RULES)
     due_soon_workdays = workdays(
-        "due_soon_workdays", "repair/services.py", "dishonesty/pipeline.py", minimum=0
+        "due_soon_workdays",
+        "repair/views.py",
+        "repair/deadlines.py",
+        "dishonesty/pipeline.py",
+        minimum=0,
     )
 
 
 class CommitmentSchema(Schema):
     version = fields.String(
-        required=True, metadata=read_by("commitment_version", "repair/services.py")
+        required=True, metadata=read_by("commitment_version", *COMMITMENT_READERS)
     )
     text = fields.String(
         required=True,
         validate=validate.Length(min=10),
-        metadata=read_by("commitment_text", "repair/services.py"),
+        metadata=read_by("commitment_text", *COMMITMENT_READERS),
     )
 
 
@@ -48,13 +53,13 @@ class EvidenceSchema(Schema):
     max_files = fields.Integer(
         required=True,
         validate=validate.Range(min=1, max=100),
-        metadata=read_by("max_files", "repair/services.py"),
+        metadata=read_by("max_files", "repair/evidence.py"),
     )
-    max_bytes = workdays("max_bytes", "repair/services.py")
+    max_bytes = workdays("max_bytes", "repair/evidence.py")
     types = fields.List(
         fields.String(validate=validate.OneOf(EVIDENCE_TYPES)),
         required=True,
-        metadata=read_by("evidence_types", "repair/services.py"),
+        metadata=read_by("evidence_types", "repair/evidence.py"),
     )
 
 

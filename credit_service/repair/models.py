@@ -1,14 +1,14 @@
-"""Credit-repair applications, their evidence files and their review steps."""
+"""Credit-repair applications and their evidence files (their review steps are kept
+with every procedure's, in ``procedure_steps``)."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
 
 from sqlalchemy import Column, Index, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
-from credit_service.db import JSONType, UTCDateTime
+from credit_service.db import UTCDateTime
 
 OPEN_STATES = ("submitted", "accepted", "supplement_requested")
 STATES = (*OPEN_STATES, "not_accepted", "granted", "refused", "revoked")
@@ -84,21 +84,3 @@ class RepairEvidence(SQLModel, table=True):
     sha256: str = Field(max_length=64)
     uploaded_by: str = Field(max_length=100)
     uploaded_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
-
-
-class RepairStep(SQLModel, table=True):
-    """One step of an application's review: who, when, what, why."""
-
-    __tablename__ = "repair_steps"
-
-    id: int | None = Field(default=None, primary_key=True)
-    application_id: int = Field(foreign_key="repair_applications.id", index=True)
-    step: str = Field(max_length=40)
-    state_after: str = Field(max_length=30)
-    actor: str = Field(max_length=100)
-    at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
-    effective_on: date
-    reason: str = Field(max_length=4000)
-    details: dict[str, Any] = Field(
-        default_factory=dict, sa_column=Column(JSONType, nullable=False)
-    )

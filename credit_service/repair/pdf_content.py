@@ -80,24 +80,30 @@ _RAW = re.compile(
 
 @dataclass(frozen=True)
 class Finding:
-    """Why a PDF is refused: ``pdf-active-content`` (the name found) or ``pdf-unreadable``."""
+    """Why a PDF is refused: ``pdf-active-content`` or ``pdf-unreadable``, and the
+    problem as a field error (``{"code": ..., **params}``): the name found, or what could
+    not be checked."""
 
     code: str
-    reason: str
+    problem: dict[str, str]
 
 
 class _Refused(Exception):
     def __init__(self, finding: Finding) -> None:
-        super().__init__(finding.reason)
+        super().__init__(finding.problem["code"])
         self.finding = finding
 
 
 def _active(name: str) -> _Refused:
-    return _Refused(Finding("pdf-active-content", f"/{name}"))
+    return _Refused(Finding("pdf-active-content", _active_name(f"/{name}")))
 
 
-def _unreadable(reason: str) -> _Refused:
-    return _Refused(Finding("pdf-unreadable", reason))
+def _active_name(name: str) -> dict[str, str]:
+    return {"code": "pdf-active-name", "name": name}
+
+
+def _unreadable(problem: dict[str, str]) -> _Refused:
+    return _Refused(Finding("pdf-unreadable", problem))
 
 
 def check(data: bytes) -> Finding | None:
@@ -108,7 +114,7 @@ def check(data: bytes) -> Finding | None:
         return refused.finding
     raw = _RAW.search(data)
     if raw:
-        return Finding("pdf-active-content", "/" + _decode_name(raw.group()[1:]))
+        return Finding("pdf-active-content", _active_name("/" + _decode_name(raw.group()[1:])))
     return None
 
 
@@ -148,7 +154,7 @@ class _File:
         """Count one token read; past the budget the file is not checked, and so refused."""
         self.steps -= 1
         if self.steps < 0:
-            raise _unreadable("more tokens than can be checked")
+            raise _unreadable({"code": "pdf-too-many-tokens"})
 
     def decode(self, data: bytes, names: list[str]) -> bytes:
         """An object stream's bytes through its filters, in order, within the budget.
@@ -157,15 +163,15 @@ class _File:
         need a full reader: such a stream is not checked, and so refused."""
         filters = [name for name in names if name in DECODERS or name in OTHER_FILTERS]
         if "DecodeParms" in names or "DP" in names:
-            raise _unreadable("an object stream with decode parameters")
+            raise _unreadable({"code": "pdf-decode-parameters"})
         if "Filter" in names and not filters:
-            raise _unreadable("an object stream whose filter is a reference")
+            raise _unreadable({"code": "pdf-filter-by-reference"})
         for name in filters:
             if name in OTHER_FILTERS:
-                raise _unreadable(f"an object stream in /{name}")
+                raise _unreadable({"code": "pdf-filter-unsupported", "filter": f"/{name}"})
             data = DECODERS[name](data, self.budget)
             if len(data) > self.budget:
-                raise _unreadable("more data than can be checked")
+                raise _unreadable({"code": "pdf-too-much-data"})
         self.budget -= len(data)
         return data
 
@@ -273,7 +279,7 @@ class _Walker:
                 return after.end() - len(b"endstream")
         end = self.data.find(b"endstream", start)
         if end < 0:
-            raise _unreadable("a stream without its end")
+            raise _unreadable({"code": "pdf-stream-without-end"})
         return end
 
 
@@ -318,7 +324,7 @@ def _inflate(data: bytes, limit: int) -> bytes:
     try:
         return zlib.decompressobj().decompress(data, limit + 1)
     except zlib.error as exc:
-        raise _unreadable("an object stream that does not inflate") from exc
+        raise _unreadable({"code": "pdf-stream-not-inflating"}) from exc
 
 
 def _unhex(data: bytes, limit: int) -> bytes:
@@ -330,7 +336,7 @@ def _un85(data: bytes, limit: int) -> bytes:
     try:
         return base64.a85decode(data.split(b"~>")[0], ignorechars=b" \t\n\r\x0c\x00")
     except ValueError as exc:
-        raise _unreadable("an object stream that does not decode") from exc
+        raise _unreadable({"code": "pdf-stream-not-decoding"}) from exc
 
 
 DECODERS: dict[str, Callable[[bytes, int], bytes]] = {

@@ -35,10 +35,7 @@ def _own_uscc(actor: Actor) -> str:
     :raises Forbidden: an account that is not an enterprise bound to an entity.
     """
     if actor.role != "enterprise" or not actor.uscc:
-        raise Forbidden(
-            "only an enterprise account bound to its entity; 仅限已绑定主体的企业账号",
-            code="not-enterprise",
-        )
+        raise Forbidden("not-enterprise")
     return actor.uscc
 
 

@@ -1,4 +1,4 @@
-"""Repair rules: eligibility condition by condition, deadlines with pauses, evidence checks.
+"""Repair rules: eligibility condition by condition, the review deadlines, evidence checks.
 
 Pure: facts, rules, calendar and today are parameters.
 """
@@ -9,6 +9,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from typing import Any
 
 from credit_service.repair.definitions import RepairRules
 from credit_service.workdays import Deadline, WorkdayCalendar, period_passed_on
@@ -49,11 +50,21 @@ class ApplicantFacts:
 
 @dataclass(frozen=True)
 class Condition:
+    """One condition of repair, named by its code (its words live in web/locales): met,
+    not met, or to declare in the application. One not met says why as a field error
+    (``refusal``: ``{"code": ..., **params}``), with the date it passes on if time
+    passes it; the refusals of an application are its target's field errors."""
+
     code: str
-    label: str
     state: str  # met | not_met | to_declare
     passes_on: date | None = None
-    detail: str = ""
+    refusal: dict[str, Any] | None = None
+
+
+def _condition(
+    code: str, refusal: dict[str, Any] | None, passes_on: date | None = None
+) -> Condition:
+    return Condition(code, "not_met" if refusal else "met", passes_on, refusal)
 
 
 @dataclass(frozen=True)
@@ -62,6 +73,11 @@ class Eligibility:
     conditions: tuple[Condition, ...]
     earliest: date | None
     materials: tuple[str, ...] = field(default=())
+
+    @property
+    def refusals(self) -> list[dict[str, Any]]:
+        """Why the repair cannot be granted: the unmet conditions' field errors."""
+        return [c.refusal for c in self.conditions if c.refusal]
 
 
 def eligibility(
@@ -72,12 +88,7 @@ def eligibility(
         _in_force(target),
         _repairable(target),
         _minimum(target, today),
-        Condition(
-            "obligations_performed",
-            "已履行相关义务并消除不良影响",
-            "to_declare",
-            detail="在申请中声明并提交证明材料",
-        ),
+        Condition("obligations_performed", "to_declare"),
         _no_new_penalty(target, applicant),
         _cooldown(applicant, rules, today),
         _no_restriction(target, today),
@@ -90,54 +101,49 @@ def eligibility(
 
 
 def _in_force(target: TargetFacts) -> Condition:
-    label = "该信息仍在公示期内" if target.kind == "record" else "该主体仍在名单公示期内"
-    return Condition("in_publicity", label, "met" if target.in_force else "not_met")
+    return _condition("in_publicity", None if target.in_force else {"code": "not-in-publicity"})
 
 
 def _repairable(target: TargetFacts) -> Condition:
-    return Condition(
-        "repairable",
-        "该信息可以修复（无法律、政策禁止修复或提前停止公示的情形）",
-        "met" if target.repairable else "not_met",
-    )
+    return _condition("repairable", None if target.repairable else {"code": "not-repairable"})
 
 
 def _minimum(target: TargetFacts, today: date) -> Condition:
     passes = target.minimum_passes_on
-    met = passes is not None and today >= passes
-    return Condition(
-        "minimum_period", "已满最短公示期", "met" if met else "not_met", passes_on=passes
-    )
+    if passes is None:  # never published, or not repairable: the period never ends
+        return _condition("minimum_period", {"code": "minimum-period-endless"})
+    if today >= passes:
+        return _condition("minimum_period", None, passes)
+    refusal = {"code": "minimum-period-running", "passes_on": passes.isoformat()}
+    return _condition("minimum_period", refusal, passes)
 
 
 def _no_new_penalty(target: TargetFacts, applicant: ApplicantFacts) -> Condition:
     later = [d for d in applicant.heavier_penalties_on if d > target.decided_on]
-    return Condition(
-        "no_new_heavier_penalty",
-        "此后未再受到较重行政处罚",
-        "not_met" if later else "met",
-        detail=f"{max(later)} 受到较重行政处罚" if later else "",
-    )
+    if not later:
+        return _condition("no_new_heavier_penalty", None)
+    refusal = {"code": "heavier-penalty-since", "penalty_on": max(later).isoformat()}
+    return _condition("no_new_heavier_penalty", refusal)
 
 
 def _cooldown(applicant: ApplicantFacts, rules: RepairRules, today: date) -> Condition:
     last = applicant.last_repair_completed_on
-    passes = period_passed_on(last, rules.cooldown_months) if last else None
-    met = passes is None or today >= passes
-    return Condition(
-        "cooldown", "距上次信用修复已满1年", "met" if met else "not_met", passes_on=passes
-    )
+    if last is None:
+        return _condition("cooldown", None)
+    passes = period_passed_on(last, rules.cooldown_months)
+    if today >= passes:
+        return _condition("cooldown", None, passes)
+    refusal = {"code": "repair-cooldown-running", "passes_on": passes.isoformat()}
+    return _condition("cooldown", refusal, passes)
 
 
 def _no_restriction(target: TargetFacts, today: date) -> Condition:
     until = target.restriction_until
-    running = until is not None and until >= today
-    return Condition(
-        "no_restriction_running",
-        "无正在执行的法定限制期",
-        "not_met" if running else "met",
-        passes_on=until + ONE_DAY if running and until else None,
-    )
+    if until is None or until < today:
+        return _condition("no_restriction_running", None)
+    passes = until + ONE_DAY
+    refusal = {"code": "restriction-running", "passes_on": passes.isoformat()}
+    return _condition("no_restriction_running", refusal, passes)
 
 
 def acceptance_due(rules: RepairRules, calendar: WorkdayCalendar, submitted: date) -> Deadline:
@@ -155,24 +161,9 @@ def decision_workdays(rules: RepairRules, kind: str) -> int:
     return rules.listing_decision_workdays if kind == "listing" else rules.decision_workdays
 
 
-def remaining_workdays(calendar: WorkdayCalendar, paused: date, due: date) -> int:
-    """Working days left when the clock stops on ``paused`` (the pause day is not used)."""
-    return calendar.remaining_workdays(paused, due)
-
-
-def resumed_due(calendar: WorkdayCalendar, resumed: date, remaining: int) -> Deadline:
-    """The new due date once materials arrive on ``resumed`` (at least one working day)."""
-    return calendar.add_workdays(resumed, resumed_workdays(remaining))
-
-
-def resumed_workdays(remaining: int) -> int:
-    """A resumed clock always leaves the reviewer at least one working day."""
-    return max(remaining, 1)
-
-
 def sniff(head: bytes) -> str | None:
     """The file's type by its first bytes: the content decides, the name never makes a
-    file acceptable (see ``extension_problem`` for the name's part)."""
+    file acceptable (see ``extension_error`` for the name's part)."""
     return next((kind for magic, kind in MAGIC if head.startswith(magic)), None)
 
 
@@ -182,8 +173,9 @@ def extension(name: str) -> str | None:
     return ext.lower() if dot and ext else None
 
 
-def extension_problem(name: str, kind: str) -> str | None:
-    """Why a name's extension disagrees with the content's type, or None.
+def extension_error(name: str, kind: str) -> dict[str, str] | None:
+    """Why a name's extension disagrees with the content's type, as a field error, or
+    None.
 
     A PDF renamed ``.exe`` is refused: whoever opens the stored file by its name would
     get another program than the reviewer saw. A name without an extension is judged by
@@ -192,32 +184,18 @@ def extension_problem(name: str, kind: str) -> str | None:
     ext = extension(name)
     if ext is None or ext in EXTENSIONS.get(kind, frozenset()):
         return None
-    allowed = "/".join(f".{e}" for e in sorted(EXTENSIONS.get(kind, ())))
-    return (
-        f"the file name ends in '.{ext}' but its content is {kind} ({allowed}): the name "
-        f"does not match the content; 文件扩展名与文件内容不符"
-    )
+    expected = "/".join(f".{e}" for e in sorted(EXTENSIONS.get(kind, ())))
+    return {"code": "extension-mismatch", "extension": f".{ext}", "expected": expected}
 
 
-def name_problem(name: str) -> str | None:
-    """Why an uploaded file name is refused (paths, control characters), or None."""
-    if not SAFE_NAME.fullmatch(name or "") or name in {".", ".."} or ".." in name:
-        return "the file name must be a plain name without paths; 文件名不得包含路径"
-    return None
+def accepted_extensions(kinds: frozenset[str]) -> str:
+    """The extensions of the accepted types, for the refusal of another type (PDF/PNG)."""
+    return "/".join(sorted(e.upper() for kind in kinds for e in EXTENSIONS.get(kind, ())))
 
 
-def due_flags(
-    due: date | None, today: date, calendar: WorkdayCalendar, soon_workdays: int
-) -> tuple[bool, bool]:
-    """(overdue, due soon) for a deadline: soon = within the given working days."""
-    if due is None:
-        return False, False
-    if due < today:
-        return True, False
-    if due == today:
-        return False, True
-    left, _ = calendar.workdays_between(today, due)
-    return False, left <= soon_workdays
+def plain_name(name: str) -> bool:
+    """Whether an uploaded file name may be kept: no path, no control character."""
+    return bool(SAFE_NAME.fullmatch(name or "")) and name not in {".", ".."} and ".." not in name
 
 
 def restriction_end(fields: Sequence[dict], restricting: frozenset[str]) -> date | None:

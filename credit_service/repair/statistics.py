@@ -22,7 +22,9 @@ from sqlalchemy import select
 
 from credit_service.context import Context
 from credit_service.dishonesty.statistics import MONTHS, Month, last_months, region_codes
-from credit_service.repair.models import RepairApplication, RepairStep
+from credit_service.procedures.models import ProcedureStep
+from credit_service.repair.models import RepairApplication
+from credit_service.repair.procedure import REPAIR
 from credit_service.workdays import WorkdayCalendar
 
 # Every state an application reaches by a decision; a revoked repair was granted first.
@@ -90,10 +92,14 @@ def repair_turnaround(
             ).where(*window)
         ).all()
         steps = session.execute(
-            select(RepairStep.application_id, RepairStep.step, RepairStep.effective_on)
-            .join(RepairApplication, RepairApplication.id == RepairStep.application_id)
-            .where(*window, RepairStep.step.in_(PAUSE_STEPS))
-            .order_by(RepairStep.application_id, RepairStep.id)
+            select(ProcedureStep.subject_id, ProcedureStep.step, ProcedureStep.effective_on)
+            .join(RepairApplication, RepairApplication.id == ProcedureStep.subject_id)
+            .where(
+                *window,
+                ProcedureStep.procedure == REPAIR.name,
+                ProcedureStep.step.in_(PAUSE_STEPS),
+            )
+            .order_by(ProcedureStep.subject_id, ProcedureStep.id)
         ).all()
     pauses = _pauses(steps)
     handled = [

@@ -29,22 +29,25 @@ AUTH_STATUSES = frozenset({401, 403})
 class TransientError(UpstreamError):
     """Try again later: timeouts, dropped connections, 5xx, 408, 429, authentication."""
 
-    code = "upstream-transient"
-
     def __init__(
-        self, detail: str, *, retry_after: float | None = None, status: int | None = None
+        self,
+        code: str,
+        *,
+        retry_after: float | None = None,
+        status: int | None = None,
+        **params: Any,
     ) -> None:
-        super().__init__(detail)
+        if status is not None:
+            params["upstream_status"] = status  # not "status": that is the problem's own
+        super().__init__(code, **params)
         self.retry_after, self.status = retry_after, status
 
 
 class PermanentError(UpstreamError):
     """The platform refuses the request's content (4xx other than 408/429/401/403)."""
 
-    code = "upstream-permanent"
-
-    def __init__(self, detail: str, *, status: int) -> None:
-        super().__init__(detail)
+    def __init__(self, code: str, *, status: int, **params: Any) -> None:
+        super().__init__(code, upstream_status=status, **params)
         self.status = status
 
 
@@ -96,7 +99,7 @@ class PlatformClient:
             )
         except requests.RequestException as exc:
             raise TransientError(
-                f"{type(exc).__name__}: no answer from {self.platform.id}"
+                "upstream-unreachable", platform=self.platform.id, failure=type(exc).__name__
             ) from exc
         return _answer(response)
 
@@ -105,16 +108,17 @@ def _answer(response: requests.Response) -> dict:
     status = response.status_code
     if status >= 500 or status in RETRYABLE_4XX or status in AUTH_STATUSES:
         raise TransientError(
-            f"HTTP {status}: {response.text[:200]}",
+            "upstream-http-error",
             status=status,
             retry_after=_retry_after(response),
+            body=response.text[:200],
         )
     if status >= 400:
-        raise PermanentError(f"HTTP {status}: {response.text[:500]}", status=status)
+        raise PermanentError("upstream-refused", status=status, body=response.text[:500])
     try:
         return response.json()
     except ValueError as exc:
-        raise TransientError("the answer is not JSON", status=status) from exc
+        raise TransientError("upstream-not-json", status=status) from exc
 
 
 def _retry_after(response: requests.Response) -> float | None:

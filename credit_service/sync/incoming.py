@@ -14,23 +14,23 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from credit_service.access import Actor
-from credit_service.bounds import MAX_ID, date_problem, id_in_range
+from credit_service.bounds import MAX_ID, date_error, id_in_range
 from credit_service.catalogs import services as catalog_services
 from credit_service.context import Context
 from credit_service.dishonesty import services as dishonesty_services
 from credit_service.dishonesty.models import DishonestyCase
 from credit_service.entities import services as entity_services
 from credit_service.entities.models import Entity
-from credit_service.errors import CreditServiceError
+from credit_service.errors import CreditServiceError, stored_text
 from credit_service.records import services as record_services
 from credit_service.records.models import CreditRecord
-from credit_service.sync.models import QuarantinedRow
+from credit_service.sync.models import REASON_LENGTH, QuarantinedRow
 
 KINDS = ("record", "revocation", "repair")
 
 
-class Refused(Exception):
-    """A change this city cannot apply; the message is the quarantine reason."""
+class Refused(CreditServiceError):
+    """A change this city cannot apply; its record is the quarantine reason."""
 
 
 def apply_change(session: Session, ctx: Context, platform_id: str, change: dict[str, Any]) -> str:
@@ -40,16 +40,13 @@ def apply_change(session: Session, ctx: Context, platform_id: str, change: dict[
     try:
         with session.begin_nested():
             return _apply(session, ctx, actor, change)
-    except (Refused, CreditServiceError) as exc:
-        reason = exc.detail if isinstance(exc, CreditServiceError) else str(exc)
-        if isinstance(exc, CreditServiceError) and exc.errors:
-            reason = f"{reason}: {exc.errors}"
+    except CreditServiceError as exc:
         change_id = str(change.get("change_id", ""))[:100]
         if not _quarantined_already(session, platform_id, change_id):  # a repeated page
             session.add(
                 QuarantinedRow(
                     platform_id=platform_id,
-                    reason=reason[:1000],
+                    reason=stored_text(exc.as_record(), REASON_LENGTH),
                     row=change,
                     change_id=change_id,
                     received_at=ctx.now(),
@@ -74,7 +71,7 @@ def _quarantined_already(session: Session, platform_id: str, change_id: str) -> 
 def _apply(session: Session, ctx: Context, actor: Actor, change: dict[str, Any]) -> str:
     kind = change.get("kind")
     if kind not in KINDS:
-        raise Refused(f"unknown change kind {kind!r}")
+        raise Refused("change-kind-unknown", kind=str(kind)[:40])
     _check_values(change, ctx.today())
     if kind == "record":
         return _record(session, ctx, actor, change)
@@ -104,22 +101,25 @@ def _check_values(change: dict[str, Any], today: date) -> None:
     would fail on."""
     try:
         revision = int(change.get("revision") or 1)
-        day = change.get("decided_on")
-        decided_on = date.fromisoformat(str(day)) if day else None
-    except (TypeError, ValueError) as exc:
-        raise Refused(f"malformed change: {exc}") from exc
+    except (TypeError, ValueError):
+        revision = 0
     if not (revision >= 1 and id_in_range(revision)):
-        raise Refused(f"malformed change: revision must be 1 to {MAX_ID}")
-    problem = date_problem(decided_on, today) if decided_on else None
+        raise Refused("change-revision-invalid", max=MAX_ID)
+    day = change.get("decided_on")
+    try:
+        decided_on = date.fromisoformat(str(day)) if day else None
+    except ValueError:
+        raise Refused("change-date-invalid", errors={"decided_on": ["not-a-date"]}) from None
+    problem = date_error(decided_on, today) if decided_on else None
     if problem:
-        raise Refused(f"malformed change: decided_on {problem}")
+        raise Refused("change-date-invalid", errors={"decided_on": [problem]})
     body = change.get("record") or {}
     if change.get("kind") == "record" and not (
         isinstance(body, dict)
         and isinstance(body.get("party") or {}, dict)
         and isinstance(body.get("fields") or {}, dict)
     ):
-        raise Refused("malformed change: record, party and fields must be objects")
+        raise Refused("change-not-objects")
 
 
 def _record(session: Session, ctx: Context, actor: Actor, change: dict[str, Any]) -> str:
@@ -128,7 +128,7 @@ def _record(session: Session, ctx: Context, actor: Actor, change: dict[str, Any]
     identifier = party.get("CF_XDR_SHXYM") or party.get("CF_XDR_ZJHM") or ""
     owner = entity_services.find_entity(session, identifier) if identifier else None
     if owner is None:
-        raise Refused("the party is not in this city's registry; 主体未登记")
+        raise Refused("party-not-registered")
     revision = int(change.get("revision") or 1)
     record, created = record_services.file_record_for(
         session,
@@ -165,7 +165,7 @@ def _existing(session: Session, change: dict[str, Any]) -> CreditRecord:
         session, str(change.get("source_authority", "")), str(change.get("source_ref", ""))
     )
     if record is None:
-        raise Refused("no record with this authority and document number; 未找到对应记录")
+        raise Refused("source-record-not-found")
     return record
 
 

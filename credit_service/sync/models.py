@@ -19,6 +19,10 @@ EVENT_TYPES = (
     "listing.removed",
     "repair.granted",
 )
+# A refusal kept for the admins (a dead letter's, a quarantined row's reason) and a
+# platform's last failure are JSON text, {"code": ..., **params} (errors.stored_text).
+REASON_LENGTH = 1000
+ERROR_LENGTH = 500
 
 
 class OutboxEvent(SQLModel, table=True):
@@ -47,7 +51,7 @@ class SyncPosition(SQLModel, table=True):
     # when the last push run that reached the platform started (the scheduler's tick):
     # push_every_seconds counts from it
     last_attempt_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
-    last_error: str | None = Field(default=None, max_length=500)
+    last_error: str | None = Field(default=None, max_length=ERROR_LENGTH)
     consecutive_failures: int = 0
 
 
@@ -64,7 +68,7 @@ class SyncBatch(SQLModel, table=True):
     event_ids: list[int] = Field(sa_column=Column(JSONType, nullable=False))
     attempts: int = 0
     next_attempt_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
-    last_error: str | None = Field(default=None, max_length=500)
+    last_error: str | None = Field(default=None, max_length=ERROR_LENGTH)
     created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
 
 
@@ -76,7 +80,7 @@ class DeadLetter(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     platform_id: str = Field(max_length=40, index=True)
     event_id: int = Field(foreign_key="outbox_events.id")
-    reason: str = Field(max_length=1000)
+    reason: str = Field(max_length=REASON_LENGTH)
     at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     requeued_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
 
@@ -102,7 +106,7 @@ class PullState(SQLModel, table=True):
     pulled: int = 0
     # when the last successful pull run started (the tick): pull_every_seconds counts from it
     last_success_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
-    last_error: str | None = Field(default=None, max_length=500)
+    last_error: str | None = Field(default=None, max_length=ERROR_LENGTH)
 
 
 class QuarantinedRow(SQLModel, table=True):
@@ -113,7 +117,7 @@ class QuarantinedRow(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     platform_id: str = Field(max_length=40, index=True)
     change_id: str = Field(max_length=100)
-    reason: str = Field(max_length=1000)
+    reason: str = Field(max_length=REASON_LENGTH)
     row: dict[str, Any] = Field(sa_column=Column(JSONType, nullable=False))
     received_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     resolved_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))

@@ -75,16 +75,16 @@ def load_platforms(path: Path | None) -> dict[str, Platform]:
         raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
         data = PlatformsFileSchema().load(raw if isinstance(raw, dict) else {})
     except (OSError, yaml.YAMLError) as exc:
-        raise CatalogError(f"{path}: cannot be read as YAML: {exc}") from exc
+        raise CatalogError.in_file(path, f"cannot be read as YAML: {exc}") from exc
     except ValidationError as exc:
-        raise CatalogError(f"{path}: {exc.messages}") from exc
+        raise CatalogError.in_file(path, str(exc.messages)) from exc
     return {p["id"]: _platform(path, p) for p in data["platforms"]}
 
 
 def _platform(path: Path, p: dict) -> Platform:
     secret = p["secret"] or (os.environ.get(p["secret_env"]) if p["secret_env"] else None)
     if not secret:
-        raise CatalogError(f"{path}: platform {p['id']}: no secret (set {p['secret_env']})")
+        raise CatalogError.in_file(path, f"platform {p['id']}: no secret (set {p['secret_env']})")
     return Platform(
         id=p["id"],
         name=p["name"],

@@ -22,8 +22,17 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from credit_service.context import Context
+from credit_service.errors import stored_text
 from credit_service.sync.client import PermanentError, PlatformClient, TransientError
-from credit_service.sync.models import DeadLetter, OutboxEvent, Requeued, SyncBatch, SyncPosition
+from credit_service.sync.models import (
+    ERROR_LENGTH,
+    REASON_LENGTH,
+    DeadLetter,
+    OutboxEvent,
+    Requeued,
+    SyncBatch,
+    SyncPosition,
+)
 from credit_service.sync.platforms import Platform, interval_passed
 
 BACKOFF_BASE_SECONDS = 1.0
@@ -38,7 +47,7 @@ class PushSummary:
     duplicates: int = 0
     rejected: int = 0
     deferred: bool = False
-    errors: list[str] = field(default_factory=list)
+    errors: list[dict[str, Any]] = field(default_factory=list)  # as_record() of each
 
 
 def push_pending(
@@ -70,10 +79,10 @@ def push_pending(
         except TransientError as exc:
             _defer(ctx, platform, batch, exc, rng, attempt)
             summary.deferred = True
-            summary.errors.append(exc.detail)
+            summary.errors.append(exc.as_record())
             break
         except PermanentError as exc:
-            _refuse_batch(ctx, platform, batch, exc.detail, attempt)
+            _refuse_batch(ctx, platform, batch, exc.as_record(), attempt)
             summary.rejected += len(batch.event_ids)
             continue
         _record_answers(ctx, platform, batch, answers, summary, attempt)
@@ -206,10 +215,8 @@ def _record_answers(
             ).all()
         )
         for event_id in batch.event_ids:
-            answer = answers.get(
-                uuids[event_id], {"status": "rejected", "reason": "no answer for this event"}
-            )
-            status = answer.get("status")
+            answer = answers.get(uuids[event_id])
+            status = answer.get("status") if answer else "rejected"
             if status in ("accepted", "duplicate"):
                 summary.accepted += status == "accepted"
                 summary.duplicates += status == "duplicate"
@@ -220,7 +227,7 @@ def _record_answers(
                         platform_id=platform.id,
                         event_id=event_id,
                         at=now,
-                        reason=str(answer.get("reason") or status)[:1000],
+                        reason=stored_text(_refusal(answer), REASON_LENGTH),
                     )
                 )
         _finish(session, platform, batch, now, attempt)
@@ -244,14 +251,23 @@ def _finish(
     session.execute(delete(SyncBatch).where(SyncBatch.id == batch.id))
 
 
+def _refusal(answer: dict[str, Any] | None) -> dict[str, Any]:
+    """A dead letter's reason as kept: the platform's own words, or that it said nothing."""
+    if answer is None:
+        return {"code": "platform-no-answer"}
+    said = str(answer.get("reason") or answer.get("status"))
+    return {"code": "platform-rejected", "reason": said[: REASON_LENGTH // 2]}
+
+
 def _refuse_batch(
-    ctx: Context, platform: Platform, batch: SyncBatch, reason: str, attempt: datetime
+    ctx: Context, platform: Platform, batch: SyncBatch, refusal: dict[str, Any], attempt: datetime
 ) -> None:
     """A permanent refusal of the whole request: every event goes to the dead letters."""
     now = ctx.now()
+    reason = stored_text(refusal, REASON_LENGTH)
     with ctx.session_factory.begin() as session:
         session.add_all(
-            DeadLetter(platform_id=platform.id, event_id=e, reason=reason[:1000], at=now)
+            DeadLetter(platform_id=platform.id, event_id=e, reason=reason, at=now)
             for e in batch.event_ids
         )
         _finish(session, platform, batch, now, attempt)
@@ -282,7 +298,7 @@ def _defer(
             else backoff_seconds(stored.attempts, rng)
         )
         stored.next_attempt_at = now + timedelta(seconds=wait)
-        stored.last_error = exc.detail[:500]
+        stored.last_error = stored_text(exc.as_record(), ERROR_LENGTH)
         position = _position(session, platform.id)
-        position.last_attempt_at, position.last_error = attempt, exc.detail[:500]
+        position.last_attempt_at, position.last_error = attempt, stored.last_error
         position.consecutive_failures += 1

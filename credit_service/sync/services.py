@@ -14,11 +14,12 @@ from sqlalchemy import false, func, select
 from credit_service.access import Actor
 from credit_service.audit import services as audit
 from credit_service.context import Context
-from credit_service.errors import NotFound, UpstreamError
+from credit_service.errors import NotFound, UpstreamError, stored_text
 from credit_service.jobs.models import JobRun
 from credit_service.sync import incoming
 from credit_service.sync.client import PlatformClient
 from credit_service.sync.models import (
+    ERROR_LENGTH,
     DeadLetter,
     OutboxEvent,
     PullState,
@@ -54,7 +55,7 @@ def pull_changes(
         try:
             page = client.pull(cursor, PULL_PAGE)
         except UpstreamError as exc:
-            _pull_failed(ctx, platform, exc.detail)
+            _pull_failed(ctx, platform, exc)
             break
         with ctx.session_factory.begin() as session:
             # in the platform's order (a page may come shuffled): a record before its
@@ -83,11 +84,11 @@ def pull_due(ctx: Context, platform: Platform, tick: datetime) -> bool:
     return interval_passed(last, tick, platform.pull_every_seconds)
 
 
-def _pull_failed(ctx: Context, platform: Platform, detail: str) -> None:
+def _pull_failed(ctx: Context, platform: Platform, exc: UpstreamError) -> None:
     with ctx.session_factory.begin() as session:
         state = session.get(PullState, platform.id) or PullState(platform_id=platform.id)
         session.add(state)
-        state.last_error = detail[:500]
+        state.last_error = stored_text(exc.as_record(), ERROR_LENGTH)
 
 
 def day_digest(event_ids: list[str]) -> str:
@@ -293,9 +294,7 @@ def requeue_dead_letter(ctx: Context, actor: Actor, dead_letter_id: int) -> None
     with ctx.session_factory.begin() as session:
         dead = session.get(DeadLetter, dead_letter_id, with_for_update=True)
         if dead is None or dead.requeued_at is not None:
-            raise NotFound(
-                f"no dead letter {dead_letter_id} to re-queue", code="dead-letter-not-found"
-            )
+            raise NotFound("dead-letter-not-found", dead_letter_id=dead_letter_id)
         dead.requeued_at = ctx.now()
         session.add(
             Requeued(platform_id=dead.platform_id, event_id=dead.event_id, queued_at=ctx.now())

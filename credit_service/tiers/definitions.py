@@ -15,9 +15,9 @@ from typing import Any
 import yaml
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from credit_service.catalogs.keys import read_by
-from credit_service.catalogs.schema import CATEGORIES, DOMAINS, Period
+from credit_service.catalogs.schema import CATEGORIES, DOMAINS
 from credit_service.errors import CatalogError
+from credit_service.rules_files import Period, read_by
 from credit_service.workdays import parse_period
 
 TIER_CODES = ("A", "B", "C", "D")
@@ -255,11 +255,11 @@ def load_rule_set(path: Path) -> RuleSet:
     try:
         raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError, ValueError) as exc:
-        raise CatalogError(f"{path}: cannot be read as YAML: {exc}") from exc
+        raise CatalogError.in_file(path, f"cannot be read as YAML: {exc}") from exc
     try:
         data = RuleSetSchema().load(raw if isinstance(raw, dict) else {})
     except ValidationError as exc:
-        raise CatalogError(f"{path}: {_first_error(exc.messages)}") from exc
+        raise CatalogError.in_file(path, _first_error(exc.messages)) from exc
     return rule_set_from_document(_plain(data))
 
 

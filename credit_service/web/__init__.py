@@ -13,11 +13,12 @@ from werkzeug.routing import IntegerConverter
 
 from credit_service import health as readiness
 from credit_service import logmask
+from credit_service.bootstrap import build_context
 from credit_service.bounds import MAX_ID
+from credit_service.calendar_refresh import refresh_calendar
 from credit_service.catalogs import services as catalog_services
 from credit_service.config import Settings
-from credit_service.context import Context, build_context, refresh_calendar
-from credit_service.effects import HANDLERS
+from credit_service.context import Context
 from credit_service.web import access, docs, errors, hardening, i18n, openapi
 from credit_service.web.api import (
     accounts,
@@ -104,7 +105,7 @@ def create_app(settings: Settings | None = None, *, context: Context | None = No
     app.url_map.converters["int"] = IdConverter
     app.config.update(_flask_config(settings))
     app.json = JSONProvider(app)
-    ctx = context or build_context(settings, effects=HANDLERS)
+    ctx = context or build_context(settings)
     app.extensions["credit_service"] = ctx
     if settings.catalogs_autoload:
         _autoload_catalogs(ctx)

@@ -21,10 +21,11 @@ from credit_service.audit import services as audit_services
 from credit_service.auth import accounts as account_services
 from credit_service.auth import services as auth_services
 from credit_service.auth import tokens
+from credit_service.bootstrap import load_rules, rules_key_reports
 from credit_service.catalogs import coverage
 from credit_service.catalogs import services as catalog_services
 from credit_service.catalogs.loader import load_catalog_set
-from credit_service.context import Context, load_rules, rules_key_reports
+from credit_service.context import Context
 from credit_service.demo import seed as demo_seed
 from credit_service.demo import stories
 from credit_service.dishonesty import services as dishonesty_services

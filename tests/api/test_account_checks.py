@@ -418,4 +418,4 @@ def test_the_command_line_names_an_unknown_account(app):
     result = app.test_cli_runner().invoke(args=["users", "enable", "nobody-at-all"])
 
     assert result.exit_code == 1
-    assert "no user 'nobody-at-all'" in result.stderr
+    assert "user-not-found (username=nobody-at-all)" in result.stderr

@@ -7,7 +7,7 @@ import dataclasses
 import logging
 import shutil
 
-from credit_service import context as context_module
+from credit_service import calendar_refresh
 from credit_service.config import PROJECT_ROOT
 from credit_service.workdays import WorkdayCalendar
 
@@ -26,13 +26,13 @@ def test_a_worker_reads_a_year_file_added_while_it_runs(ctx, client, tmp_path, m
     client.get("/healthz")
     assert ctx.calendar is started  # looked at less than a minute ago: not again yet
 
-    monkeypatch.setattr(context_module, "CALENDAR_CHECK_S", 0.0)  # a minute later
+    monkeypatch.setattr(calendar_refresh, "CALENDAR_CHECK_S", 0.0)  # a minute later
     client.get("/healthz")
     assert ctx.calendar is not started and ctx.calendar.is_known_year(2027)
 
     with_2027 = ctx.calendar
     (holidays / "2028.yaml").write_text("year: 2028\nholidays: []\n", encoding="utf-8")
-    with caplog.at_level(logging.ERROR, logger="credit_service.context"):
+    with caplog.at_level(logging.ERROR, logger="credit_service.calendar_refresh"):
         assert client.get("/healthz").status_code == 200
         assert client.get("/healthz").status_code == 200
     assert ctx.calendar is with_2027  # the invalid file changes nothing

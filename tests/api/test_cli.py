@@ -95,7 +95,7 @@ def test_inspectors_are_added_listed_deactivated_and_activated(ctx, runner):
 
 @pytest.mark.parametrize(
     ("office", "message"),
-    [("110101", "not a configured region"), ("34182", "office_region: ['Length must be 6.']")],
+    [("110101", "office-region-unknown"), ("34182", "office_region: ['Length must be 6.']")],
     ids=["unknown region", "not six digits"],
 )
 def test_an_inspector_with_a_bad_office_is_refused(ctx, runner, office, message):
@@ -116,8 +116,8 @@ def test_a_taken_badge_number_and_an_unknown_inspector_are_errors(ctx, runner):
     )
     unknown = runner.invoke(args=["inspectors", "deactivate", "999999"])
 
-    assert taken.exit_code == 1 and "badge number" in taken.stderr
-    assert unknown.exit_code == 1 and "no inspector 999999" in unknown.stderr
+    assert taken.exit_code == 1 and "inspector-exists (badge_no=皖执-CLI-4)" in taken.stderr
+    assert unknown.exit_code == 1 and "inspector-not-found (inspector_id=999999)" in unknown.stderr
     assert [i["name"] for i in inspection_services.list_inspectors(ctx, SYSTEM)] == ["王五"]
 
 
@@ -156,9 +156,9 @@ def test_a_conflict_of_interest_is_declared_once(ctx, runner):
         ]
     )
 
-    assert again.exit_code == 1 and "already declared" in again.stderr
+    assert again.exit_code == 1 and "conflict-exists" in again.stderr
     assert too_short.exit_code == 1 and "reason" in too_short.stderr
-    assert unknown_entity.exit_code == 1 and "no entity" in unknown_entity.stderr
+    assert unknown_entity.exit_code == 1 and "entity-not-found" in unknown_entity.stderr
     with ctx.session_factory() as session:
         assert len(session.execute(select(InspectorConflict)).all()) == 1
 
@@ -244,4 +244,4 @@ def test_tiers_recompute_needs_a_date_and_an_applied_rule_set(ctx, runner):
 
     unapplied = runner.invoke(args=["tiers", "recompute"])
     assert unapplied.exit_code == 1
-    assert "no tier rule set applied yet" in unapplied.stderr
+    assert "no-tier-rules" in unapplied.stderr

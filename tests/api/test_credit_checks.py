@@ -252,7 +252,10 @@ def test_an_unknown_purpose_is_422(client, checker, listed):
     owner, _ = listed
     response = check(client, checker, owner["identifier"], "mortgage")
     assert response.status_code == 422
-    assert "purpose" in response.get_json()["errors"]
+    body = response.get_json()
+    assert body["code"] == "purpose-unknown"
+    (error,) = body["errors"]["purpose"]
+    assert error["code"] == "not-one-of" and "awards" in error["allowed"].split(", ")
     missing = client.get(f"{CHECKS}/{owner['identifier']}", headers=checker)
     assert missing.status_code == 422
 
@@ -310,8 +313,7 @@ def test_a_batch_reports_each_identifier(ctx, client, checker, listed):
     first, second, third = body["items"]
     assert first["identifier"] == owner["identifier"] and first["found"] is True
     assert first["conclusion"] == "not_eligible" and first["listed"] is True
-    assert second == {"identifier": unknown, "found": False, "error": second["error"]}
-    assert "not found" in second["error"]
+    assert second == {"identifier": unknown, "found": False, "error": "entity-not-found"}
     assert third["found"] is True and third["conclusion"] == "no_restriction"
     assert third["entity"]["identifier"] == clean["identifier"]
 
@@ -332,9 +334,9 @@ def test_a_county_regulators_batch_reports_other_counties_as_out_of_region(ctx, 
     )
     first, second, third = body["items"]
     assert first["found"] is True and first["conclusion"] == "strict_review"
-    assert second["found"] is False and "outside your region" in second["error"]
+    assert second["found"] is False and second["error"] == "outside-region"
     assert "entity" not in second and "conclusion" not in second
-    assert third["found"] is False and "not found" in third["error"]
+    assert third["found"] is False and third["error"] == "entity-not-found"
 
 
 def test_a_batch_of_1001_identifiers_is_422(client, checker):
@@ -356,7 +358,7 @@ def test_a_batch_with_an_unknown_purpose_is_422(client, checker, listed):
     response = client.post(
         CHECKS, json={"purpose": "mortgage", "identifiers": [owner["identifier"]]}, headers=checker
     )
-    assert response.status_code == 422
+    assert response.status_code == 422 and response.get_json()["code"] == "purpose-unknown"
 
 
 # --- audit --------------------------------------------------------------------------------------

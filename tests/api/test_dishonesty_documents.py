@@ -15,7 +15,8 @@ from sqlalchemy import select
 
 from credit_service.access import Actor
 from credit_service.audit.models import AuditEvent
-from credit_service.dishonesty import documents, services
+from credit_service.dishonesty import services
+from credit_service.procedures import documents
 from tests.factories import (
     CITY,
     LANGXI,

@@ -47,7 +47,7 @@ def test_entities_import_counts_the_rows_and_names_the_bad_line(ctx, app, tmp_pa
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
     assert lines[0] == "rows 3: created 2, updated 0, unchanged 0, invalid 1"
-    assert lines[1].startswith("  line 3, identifier: ") and "check character" in lines[1]
+    assert lines[1] == "  line 3, identifier: identifier-check-character"
     assert len(lines) == 2
     imported = select(func.count()).select_from(Entity)
     both = [good["identifier"], other["identifier"]]

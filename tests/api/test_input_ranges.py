@@ -107,8 +107,10 @@ def test_a_forged_change_feed_cursor_is_422(client, forged):
 
 
 def test_the_change_feed_takes_days_in_range_only(client):
-    problem(client.get(CHANGES, query_string={"since": "0001-01-01"}), 422, "since")
-    problem(client.get(CHANGES, query_string={"since": "9999-12-31"}), 422, "since")
+    early = problem(client.get(CHANGES, query_string={"since": "0001-01-01"}), 422, "since")
+    late = problem(client.get(CHANGES, query_string={"since": "9999-12-31"}), 422, "since")
+    assert early["errors"] == {"since": [{"code": "date-too-early", "earliest": str(EARLIEST)}]}
+    assert late["errors"] == {"since": [{"code": "date-too-late", "latest": str(LATEST)}]}
     assert client.get(CHANGES, query_string={"since": "2026-01-01"}).status_code == 200
 
 
@@ -120,7 +122,9 @@ def test_a_repair_target_past_the_id_range_is_422(client, ctx, auth, target):
     eligibility = client.get(
         "/api/v1/repair-eligibility", query_string={"target": target}, headers=auth("regulator")
     )
-    problem(eligibility, 422, "target")
+    refused = problem(eligibility, 422, "target")
+    assert refused["code"] == "target-invalid"
+    assert refused["errors"] == {"target": [{"code": "above-maximum", "max": MAX_ID}]}
     application = {"target": target, **APPLICATION}
     enterprise = auth("enterprise", uscc=owner)
     problem(client.post("/api/v1/repair-applications", json=application, headers=enterprise), 422)
@@ -133,7 +137,8 @@ def test_a_repair_target_in_other_digits_is_422(client, auth):
         answer = client.get(
             "/api/v1/repair-eligibility", query_string={"target": target}, headers=auth("viewer")
         )
-        problem(answer, 422, "target")
+        body = problem(answer, 422, "target")
+        assert body["errors"]["target"][0]["code"] == "pattern-mismatch"
 
 
 def test_an_identifier_of_5000_digits_is_422(client, auth):
@@ -147,13 +152,13 @@ def test_an_identifier_of_5000_digits_is_422(client, auth):
 @pytest.mark.parametrize(
     ("field", "value", "reason"),
     [
-        ("CF_JDRQ", "9999-12-31", "must not be after today"),  # 'year 10004 is out of range'
-        ("CF_JDRQ", str(TODAY + timedelta(days=1)), "must not be after today"),
-        ("CF_JDRQ", "1949-09-30", "must not be before 1949-10-01"),
-        ("CF_YXQ", "9999-12-31", f"must not be after {LATEST}"),
-        ("CF_YXQ", "0001-01-01", "must not be before 1949-10-01"),
-        ("CF_NR_FK", "1e999999999", "must be between"),  # decimal.Overflow
-        ("CF_NR_FK", "0." + "0" * 100 + "1", "at most 6 digits after the decimal point"),
+        ("CF_JDRQ", "9999-12-31", "date-in-future"),  # 'year 10004 is out of range'
+        ("CF_JDRQ", str(TODAY + timedelta(days=1)), "date-in-future"),
+        ("CF_JDRQ", "1949-09-30", {"code": "date-too-early", "earliest": "1949-10-01"}),
+        ("CF_YXQ", "9999-12-31", {"code": "date-too-late", "latest": str(LATEST)}),
+        ("CF_YXQ", "0001-01-01", {"code": "date-too-early", "earliest": "1949-10-01"}),
+        ("CF_NR_FK", "1e999999999", {"code": "figure-out-of-range", "largest": 10**15}),
+        ("CF_NR_FK", "0." + "0" * 100 + "1", {"code": "too-many-decimals", "digits": 6}),
     ],
 )
 def test_a_record_field_out_of_range_is_422_naming_it(client, ctx, auth, field, value, reason):
@@ -161,7 +166,8 @@ def test_a_record_field_out_of_range_is_422_naming_it(client, ctx, auth, field, 
     filing = {"entity": entity, "item_code": PENALTY_ITEM, "fields": penalty_fields()}
     filing["fields"][field] = value
     body = problem(client.post("/api/v1/records", json=filing, headers=auth("regulator")), 422)
-    assert reason in body["errors"][f"fields.{field}"][0], body
+    assert body["code"] == "record-fields-invalid"
+    assert body["errors"][f"fields.{field}"] == [reason], body
 
 
 def test_a_record_decided_today_or_with_a_distant_expiry_is_filed(client, ctx, auth):

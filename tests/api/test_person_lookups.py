@@ -185,7 +185,7 @@ def test_a_person_outside_the_region_is_answered_as_unregistered(client, ctx, au
     ).get_json()["items"]
 
     assert [status for status, _ in answers] == [404]
-    assert [(i["found"], i["error"]) for i in items] == [(False, "not found; 未找到该主体")] * 2
+    assert [(i["found"], i["error"]) for i in items] == [(False, "entity-not-found")] * 2
 
 
 def test_every_natural_person_a_search_lookup_or_read_returns_is_audited(client, ctx, auth, person):

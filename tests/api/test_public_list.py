@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from credit_service import identifiers
+from credit_service import identifiers, masking
 from credit_service.access import SYSTEM, Actor
 from credit_service.clock import local_noon
 from credit_service.dishonesty import public, services
@@ -547,8 +547,8 @@ def people(draw):  # type: ignore[no-untyped-def]
 
 
 def test_the_name_pools_cannot_be_mistaken_for_compound_surnames():
-    assert not {s for s in SINGLE_SURNAMES} & {c[0] for c in identifiers.COMPOUND_SURNAMES}
-    assert set(COMPOUND) <= identifiers.COMPOUND_SURNAMES
+    assert not {s for s in SINGLE_SURNAMES} & {c[0] for c in masking.COMPOUND_SURNAMES}
+    assert set(COMPOUND) <= masking.COMPOUND_SURNAMES
 
 
 @pytest.fixture
@@ -583,7 +583,7 @@ def test_no_public_response_reveals_a_natural_persons_data(ctx, unlimited_client
         registered[person["identifier"]] = (person, publish(ctx, decided(ctx, owner)))
     case = registered[person["identifier"]][1]
     masked = person["surname"] + "*" * (len(person["name"]) - len(person["surname"]))
-    assert identifiers.mask_person_name(person["name"]) == masked
+    assert masking.mask_person_name(person["name"]) == masked
 
     urls = {
         "search": (LIST, {"limit": 100}),

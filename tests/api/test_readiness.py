@@ -12,9 +12,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy.exc import OperationalError
 
+from credit_service.bootstrap import build_context
 from credit_service.config import Settings
-from credit_service.context import build_context
-from credit_service.effects import HANDLERS
 from credit_service.health import head_revision
 from credit_service.web import create_app
 from credit_service.web.access import public
@@ -112,7 +111,7 @@ def test_sqlite_connections_use_wal_the_configured_busy_timeout_and_foreign_keys
         }
     )
     assert settings.sqlite_busy_timeout_ms == 4321
-    ctx = build_context(settings, effects=HANDLERS)
+    ctx = build_context(settings)
     writer, reader = ctx.engine, ctx.read_session_factory.kw["bind"]
     assert writer is not reader  # SQLite reads begin without the write lock
     try:

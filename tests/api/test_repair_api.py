@@ -188,7 +188,9 @@ def test_an_ineligible_application_is_422_with_the_earliest_date(ctx, client, cl
     assert response.status_code == 422
     problem = response.get_json()
     assert problem["code"] == "not-eligible"
-    assert any("2026-12-11" in p for p in problem["errors"]["target"])
+    assert problem["errors"]["target"] == [
+        {"code": "minimum-period-running", "passes_on": "2026-12-11"}
+    ]
     assert problem["earliest"] == "2026-12-11"
     assert applications_of(ctx, record["id"]) == 0
 
@@ -246,18 +248,18 @@ def test_evidence_is_judged_by_content_and_stored_under_a_generated_name(ctx, cl
 
 
 @pytest.mark.parametrize(
-    ("content", "name", "codes", "slug"),
+    ("content", "name", "codes", "slug", "expected"),
     [
-        (EXE, "x.pdf", (422,), "file-type"),
-        (PDF, "x.exe", (422,), "file-name-mismatch"),
-        (PDF, "scan.png", (422,), "file-name-mismatch"),
-        (PNG, "scan.pdf.jpg", (422,), "file-name-mismatch"),
-        (b"<html><script>alert(1)</script>", "page.pdf", (422,), "file-type"),
-        (b"", "empty.pdf", (422,), "file-type"),
-        (PDF, "../../evil.pdf", (422,), "bad-file-name"),
-        (PDF, "..\\..\\evil.pdf", (422,), "bad-file-name"),
-        (PDF, "evil\x01.pdf", (422,), "bad-file-name"),
-        (b"%PDF-1.4\n" + b"0" * (11 * MIB), "big.pdf", (413, 422), None),
+        (EXE, "x.pdf", (422,), "file-type", None),
+        (PDF, "x.exe", (422,), "file-name-mismatch", ".pdf"),
+        (PDF, "scan.png", (422,), "file-name-mismatch", ".pdf"),
+        (PNG, "scan.pdf.jpg", (422,), "file-name-mismatch", ".png"),
+        (b"<html><script>alert(1)</script>", "page.pdf", (422,), "file-type", None),
+        (b"", "empty.pdf", (422,), "file-type", None),
+        (PDF, "../../evil.pdf", (422,), "bad-file-name", None),
+        (PDF, "..\\..\\evil.pdf", (422,), "bad-file-name", None),
+        (PDF, "evil\x01.pdf", (422,), "bad-file-name", None),
+        (b"%PDF-1.4\n" + b"0" * (11 * MIB), "big.pdf", (413, 422), None, None),
     ],
     ids=[
         "exe",
@@ -272,7 +274,9 @@ def test_evidence_is_judged_by_content_and_stored_under_a_generated_name(ctx, cl
         "11MiB",
     ],
 )
-def test_a_refused_file_stores_nothing(ctx, client, penalised, content, name, codes, slug):
+def test_a_refused_file_stores_nothing(
+    ctx, client, penalised, content, name, codes, slug, expected
+):
     _, record, enterprise = penalised
     app = submitted(client, enterprise, f"record:{record['id']}")
     before = evidence_files(ctx)
@@ -285,24 +289,28 @@ def test_a_refused_file_stores_nothing(ctx, client, penalised, content, name, co
         assert response.get_json()["code"] == slug
     if slug == "file-name-mismatch":
         (error,) = response.get_json()["errors"]["file"]
-        assert "does not match the content" in error and "文件扩展名与文件内容不符" in error
+        assert error["code"] == "extension-mismatch"
+        assert (error["extension"], error["expected"]) == (f".{name.rsplit('.')[-1]}", expected)
     assert evidence_rows(ctx, app["id"]) == 0
     assert evidence_files(ctx) == before
 
 
 @pytest.mark.parametrize(
-    ("content", "code"),
+    ("content", "code", "problem"),
     [
-        (pdfs.SCRIPT_ON_OPEN, "pdf-active-content"),
-        (pdfs.ESCAPED_SCRIPT, "pdf-active-content"),
-        (pdfs.SCRIPT_IN_OBJECT_STREAM, "pdf-active-content"),
+        (pdfs.SCRIPT_ON_OPEN, "pdf-active-content",
+         {"code": "pdf-active-name", "name": "/JavaScript"}),
+        (pdfs.ESCAPED_SCRIPT, "pdf-active-content",
+         {"code": "pdf-active-name", "name": "/JavaScript"}),
+        (pdfs.SCRIPT_IN_OBJECT_STREAM, "pdf-active-content",
+         {"code": "pdf-active-name", "name": "/JavaScript"}),
         (pdfs.pdf(pdfs.CATALOG, b"<< /N 1 /First 4 /Filter /LZWDecode >>\nstream\nx\nendstream"),
-         "pdf-unreadable"),
+         "pdf-unreadable", {"code": "pdf-filter-unsupported", "filter": "/LZWDecode"}),
     ],
     ids=["open-action", "escaped-names", "object-stream", "unreadable"],
 )  # fmt: skip
 def test_a_pdf_with_active_content_is_refused_on_its_file_field(
-    ctx, client, penalised, content, code
+    ctx, client, penalised, content, code, problem
 ):
     _, record, enterprise = penalised
     app = submitted(client, enterprise, f"record:{record['id']}")
@@ -312,10 +320,9 @@ def test_a_pdf_with_active_content_is_refused_on_its_file_field(
 
     assert response.status_code == 422, response.get_json()
     assert response.mimetype == "application/problem+json"
-    problem = response.get_json()
-    assert problem["code"] == code
-    (error,) = problem["errors"]["file"]
-    assert "PDF" in error and error == problem["detail"]
+    body = response.get_json()
+    assert body["code"] == code
+    assert body["errors"]["file"] == [problem]
     assert evidence_rows(ctx, app["id"]) == 0
     assert evidence_files(ctx) == before
 

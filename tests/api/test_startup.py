@@ -16,7 +16,8 @@ from credit_service.access import SYSTEM
 from credit_service.audit import services as audit
 from credit_service.audit.models import AuditChainHead, AuditEvent
 from credit_service.audit.rules import row_digest
-from credit_service.config import PROJECT_ROOT, Settings, SettingsError
+from credit_service.auth import passwords
+from credit_service.config import PASSWORD_PROFILES, PROJECT_ROOT, Settings, SettingsError
 from credit_service.errors import CatalogError
 from credit_service.web import create_app
 
@@ -134,16 +135,16 @@ def test_cli_catalogs_check_lists_every_unknown_key_of_the_rules_files(app, tmp_
 def test_cli_catalogs_check_reports_a_key_no_code_reads(app, monkeypatch):
     from marshmallow import fields
 
-    from credit_service import context
-    from credit_service.catalogs.keys import read_by
+    from credit_service import bootstrap
     from credit_service.repair.definitions import RepairRulesSchema
+    from credit_service.rules_files import read_by
 
     class Extended(RepairRulesSchema):
         withdrawal_workdays = fields.Integer(
             metadata=read_by("withdrawal_workdays", "dishonesty/services.py")
         )
 
-    monkeypatch.setitem(context.RULES_FILES, "repair.yaml", Extended)
+    monkeypatch.setitem(bootstrap.RULES_FILES, "repair.yaml", Extended)
     result = app.test_cli_runner().invoke(args=["catalogs", "check"])
     assert result.exit_code == 1, result.output
     assert result.stderr.splitlines() == [
@@ -243,8 +244,15 @@ def test_settings_refuse_a_value_the_service_cannot_honour_naming_the_variable(e
 
 def test_settings_accept_the_floor_and_each_known_profile():
     assert Settings.from_env({"AUDIT_RETENTION_DAYS": "180"}).audit_retention_days == 180
-    for profile in ("MLPS", "ASVS"):
+    for profile in passwords.PROFILES:
         assert Settings.from_env({"PASSWORD_PROFILE": profile}).password_profile == profile
+
+
+def test_every_profile_the_setting_accepts_has_its_password_rules():
+    """The setting's choices live in the kernel (config), the rules in auth: a name in one
+    and not the other would start a service that fails at its first sign-in."""
+    assert set(PASSWORD_PROFILES) == set(passwords.PROFILES)
+    assert all(name == profile.name for name, profile in passwords.PROFILES.items())
 
 
 def test_settings_built_in_code_are_checked_too(tmp_path):
@@ -311,7 +319,7 @@ def test_cli_audit_purge_never_goes_under_180_days_whatever_the_setting(app, ctx
     result = app.test_cli_runner().invoke(args=["audit", "purge"])
 
     assert result.exit_code == 1
-    assert "at least 180 days" in result.stderr
+    assert "retention-too-short (min_days=180)" in result.stderr
     assert young.id in remaining_ids(ctx)
 
 
@@ -327,7 +335,7 @@ def test_cli_audit_verify_names_a_row_altered_by_sql(app, ctx, clock):
 
     assert result.exit_code == 1
     assert f"AUDIT CHAIN BROKEN at seq {target.seq} (id {target.id})" in result.stderr
-    assert "altered" in result.stderr
+    assert "audit-row-altered" in result.stderr
     assert "intact" not in result.stdout
 
 
@@ -355,4 +363,4 @@ def test_cli_audit_verify_names_a_row_inserted_at_the_end_with_a_forged_hash(app
 
     assert result.exit_code == 1
     assert f"AUDIT CHAIN BROKEN at seq {values['seq']} (id {forged_id})" in result.stderr
-    assert "inserted" in result.stderr
+    assert "audit-row-beyond-head" in result.stderr

@@ -11,10 +11,12 @@ from sqlalchemy import select
 from credit_service.audit.models import AuditEvent
 from credit_service.clock import local_noon
 from credit_service.demo.seed import platforms_file
+from credit_service.errors import read_stored, stored_text
 from credit_service.jobs import services as job_services
 from credit_service.sync import outbox
 from credit_service.sync.event_ids import new_event_id
 from credit_service.sync.models import (
+    REASON_LENGTH,
     DeadLetter,
     OutboxEvent,
     QuarantinedRow,
@@ -119,7 +121,8 @@ def test_without_a_platforms_file_there_is_nothing_to_show(ctx, client, auth, tm
 def test_dead_letters_are_listed_and_requeued_once(ctx, client, auth):
     admin = auth("admin")
     event = emit(ctx, "record.corrected")
-    letter = dead_letter(ctx, event, "HTTP 400: a batch needs batch_id and events")
+    refusal = {"code": "upstream-refused", "upstream_status": 400, "body": "needs batch_id"}
+    letter = dead_letter(ctx, event, stored_text(refusal, REASON_LENGTH))
 
     listed = client.get("/api/v1/admin/sync/dead-letters", headers=admin)
 
@@ -127,7 +130,7 @@ def test_dead_letters_are_listed_and_requeued_once(ctx, client, auth):
     [shown] = listed.get_json()
     assert shown["id"] == letter and shown["platform"] == "anhui"
     assert shown["event_type"] == "record.corrected"
-    assert shown["reason"] == "HTTP 400: a batch needs batch_id and events"
+    assert read_stored(shown["reason"]) == refusal
     assert len(shown["event_id"]) == 36
     assert client.get("/api/v1/admin/sync", headers=admin).get_json()[0]["dead_letters"] == 1
 
@@ -158,7 +161,7 @@ def test_quarantined_rows_are_listed_with_their_reason(ctx, client, auth):
             QuarantinedRow(
                 platform_id="anhui",
                 change_id="demo-999",
-                reason="the party is not in this city's registry; 主体未登记",
+                reason=stored_text({"code": "party-not-registered"}, REASON_LENGTH),
                 row=row,
                 received_at=ctx.now(),
             )
@@ -169,7 +172,7 @@ def test_quarantined_rows_are_listed_with_their_reason(ctx, client, auth):
     assert response.status_code == 200
     [shown] = response.get_json()
     assert (shown["platform"], shown["change_id"]) == ("anhui", "demo-999")
-    assert "主体未登记" in shown["reason"]
+    assert read_stored(shown["reason"]) == {"code": "party-not-registered"}
     assert shown["row"] == row
 
 
@@ -185,7 +188,11 @@ def test_job_runs_are_listed_newest_first(ctx, client, auth, clock):
     assert response.status_code == 200
     runs = response.get_json()
     assert [r["outcome"] for r in runs] == ["failed", "succeeded"]
-    assert runs[0]["detail"] == "ZeroDivisionError: division by zero"
+    assert read_stored(runs[0]["detail"]) == {
+        "code": "job-failed",
+        "failure": "ZeroDivisionError",
+        "message": "division by zero",
+    }
     assert {r["job_id"] for r in runs} == {"sync.push"}
     assert {r["host"] for r in runs} == {"host-a:1"}
 

@@ -10,6 +10,8 @@ from datetime import date
 import pytest
 
 from credit_service.access import SYSTEM
+from credit_service.tiers import overrides as tier_overrides
+from credit_service.tiers import reports as tier_reports
 from credit_service.tiers import services as tier_services
 from tests.factories import (
     CITY,
@@ -208,9 +210,9 @@ def test_lookup_reports_errors_per_item(client, ctx, auth, applied):
     assert outside == {
         "identifier": theirs,
         "found": False,
-        "error": "outside your region; 超出辖区",
+        "error": "outside-region",
     }
-    assert missing == {"identifier": unknown, "found": False, "error": "not found; 未找到该主体"}
+    assert missing == {"identifier": unknown, "found": False, "error": "entity-not-found"}
 
 
 def test_lookup_takes_one_to_a_thousand_identifiers(client, ctx, regulator, applied):
@@ -269,7 +271,7 @@ def test_export_csv_has_a_bom_a_header_and_masks_natural_persons(client, ctx, au
     assert "tiers.csv" in response.headers["Content-Disposition"]
     text, rows = read_csv(response)
     assert text.startswith("\ufeff")
-    assert rows[0] == list(tier_services.EXPORT_COLUMNS)
+    assert rows[0] == list(tier_reports.EXPORT_COLUMNS)
     by_kind = {r[2]: r for r in rows[1:]}
     assert len(rows) == 3 and set(by_kind) == {"organisation", "natural_person"}
     assert by_kind["organisation"][:1] == [organisation["identifier"]]
@@ -391,7 +393,7 @@ def test_an_inspection_plan_through_the_api(client, ctx, auth, applied):
     severe = create_entity(ctx, region_code=LANGXI)["identifier"]
     file_penalty(ctx, severe, CF_CFLB=SEVERE)
     person = create_person(ctx, region_code=LANGXI)
-    tier_services.set_override(
+    tier_overrides.set_override(
         ctx, SYSTEM, person["identifier"], tier="D", reason="专项检查对象", expires_on=TODAY
     )
     inspectors = []

@@ -61,7 +61,7 @@ def test_appended_events_form_a_verifiable_chain(ctx):
 
     assert report.ok is True
     assert report.checked == len(events_in_order(ctx)) >= 5
-    assert report.bad_seq is None and report.problem is None
+    assert report.bad_seq is None and report.problem is None and report.problem_params == {}
 
 
 def test_each_event_links_to_the_one_before(ctx):
@@ -130,7 +130,8 @@ def test_altering_the_details_of_a_row_is_detected_naming_that_row(ctx):
 
     assert report.ok is False
     assert (report.bad_seq, report.bad_id) == (target.seq, target.id)
-    assert "altered" in report.problem
+    assert report.problem == "audit-row-altered"
+    assert report.problem_params == {"seq": target.seq, "id": target.id}
     assert report.checked == target.seq - events_in_order(ctx)[0].seq
 
 
@@ -145,7 +146,10 @@ def test_altering_the_actor_of_a_row_is_detected_naming_that_row(ctx):
 
     assert report.ok is False
     assert (report.bad_seq, report.bad_id) == (target.seq, target.id)
-    assert f"seq {target.seq}" in report.problem
+    assert (report.problem, report.problem_params) == (
+        "audit-row-altered",
+        {"seq": target.seq, "id": target.id},
+    )
 
 
 def test_rewriting_a_row_with_a_recomputed_hash_breaks_the_link_to_the_next_row(ctx):
@@ -175,7 +179,8 @@ def test_rewriting_a_row_with_a_recomputed_hash_breaks_the_link_to_the_next_row(
 
     assert report.ok is False
     assert (report.bad_seq, report.bad_id) == (following.seq, following.id)
-    assert "does not link" in report.problem
+    assert report.problem == "audit-row-unlinked"
+    assert report.problem_params == {"seq": following.seq, "id": following.id}
 
 
 def test_deleting_a_middle_row_is_detected(ctx):
@@ -188,7 +193,8 @@ def test_deleting_a_middle_row_is_detected(ctx):
     assert report.ok is False
     assert report.bad_seq == deleted.seq + 1
     assert report.bad_id == events[3].id
-    assert "deleted" in report.problem
+    assert report.problem == "audit-seq-gap"
+    assert report.problem_params == {"seq": deleted.seq + 1, "expected_seq": deleted.seq}
 
 
 def test_deleting_the_newest_row_is_detected_by_the_head(ctx):
@@ -200,7 +206,8 @@ def test_deleting_the_newest_row_is_detected_by_the_head(ctx):
 
     assert report.ok is False
     assert report.bad_seq == newest.seq
-    assert f"head records seq {newest.seq}" in report.problem
+    assert report.problem == "audit-chain-short"
+    assert report.problem_params == {"seq": newest.seq - 1, "head_seq": newest.seq}
 
 
 def test_deleting_every_row_is_detected(ctx):

@@ -14,6 +14,7 @@ from credit_service.dishonesty import pipeline, rules
 from credit_service.dishonesty import services as dishonesty
 from credit_service.errors import Forbidden
 from credit_service.repair import services as repair_services
+from credit_service.tiers import reports as tier_reports
 from credit_service.tiers import services as tier_services
 from credit_service.tiers import statistics
 from credit_service.tiers.definitions import TIER_CODES
@@ -67,7 +68,7 @@ def test_tiers_are_counted_by_district_and_industry_within_the_callers_region(ct
     assert [row.key for row in city.by_industry] == ["C", "F", None]  # unrecorded last
     assert city.totals == {"A": 0, "B": 3, "C": 0, "D": 1} and city.total == 4
     assert list(city.totals) == list(TIER_CODES)
-    summary = tier_services.summary(ctx, CITY_REGULATOR)
+    summary = tier_reports.summary(ctx, CITY_REGULATOR)
     assert summary["counts"] == city.totals and summary["total"] == city.total
 
     county = statistics.tier_distribution(ctx, LANGXI_VIEWER)

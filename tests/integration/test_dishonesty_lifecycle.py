@@ -16,14 +16,15 @@ from credit_service.access import SYSTEM, Actor
 from credit_service.clock import local_noon
 from credit_service.config import PROJECT_ROOT
 from credit_service.dishonesty import checks, public, services
-from credit_service.dishonesty.models import CaseDocument
 from credit_service.errors import Conflict, Forbidden, InvalidInput, NotFound
+from credit_service.holidays import load_holiday_file
+from credit_service.procedures.models import ProcedureDocument
 from credit_service.records import services as record_services
 from credit_service.sync import outbox
 from credit_service.sync.models import OutboxEvent
 from credit_service.tiers import services as tier_services
 from credit_service.tiers.models import TierAssignment
-from credit_service.workdays import WorkdayCalendar, load_holiday_file
+from credit_service.workdays import WorkdayCalendar
 from tests.factories import (
     CITY,
     LANGXI,
@@ -98,13 +99,16 @@ def tier_of(ctx, entity_id: int) -> tuple[str, str] | None:
         return (found.tier, found.rule_id) if found else None
 
 
-def documents_of(ctx, case_id: int) -> list[CaseDocument]:
+def documents_of(ctx, case_id: int) -> list[ProcedureDocument]:
     with ctx.session_factory() as session:
         return list(
             session.execute(
-                select(CaseDocument)
-                .where(CaseDocument.case_id == case_id)
-                .order_by(CaseDocument.id)
+                select(ProcedureDocument)
+                .where(
+                    ProcedureDocument.procedure == "listing",
+                    ProcedureDocument.subject_id == case_id,
+                )
+                .order_by(ProcedureDocument.id)
             ).scalars()
         )
 
@@ -352,7 +356,7 @@ def test_over_http_a_waiver_without_the_written_waiver_is_422_and_changes_nothin
     body = spoken.get_json()
     assert list(body["errors"]) == ["documents"]
     (message,) = body["errors"]["documents"]
-    assert "written waiver must be recorded" in message and "书面放弃陈述、申辩" in message
+    assert message == "written-waiver-missing"
     after = services.get_case(ctx, SYSTEM, case["id"])
     assert (after["state"], after["version"]) == ("notice_served", served["version"])
     assert after["statement_waived"] is False
@@ -452,8 +456,7 @@ def test_a_proposal_without_a_heavier_penalty_names_the_missing_condition(ctx):
     with pytest.raises(InvalidInput) as refused:
         propose(ctx, owner, fine)
     assert refused.value.code == "listing-grounds-missing"
-    (problem,) = refused.value.errors["record_ids"]
-    assert "较重行政处罚" in problem
+    assert refused.value.errors["record_ids"] == ["no-heavier-penalty"]
 
 
 def test_the_heavier_penalty_field_also_grounds_a_proposal(ctx):
@@ -468,10 +471,10 @@ def test_a_proposal_on_another_entitys_or_unknown_records_is_refused(ctx):
     other, theirs = heavier_penalty(ctx)
     with pytest.raises(InvalidInput) as refused:
         propose(ctx, owner, record, theirs)
-    assert any("another entity" in p for p in refused.value.errors["record_ids"])
+    assert "record-of-another-entity" in refused.value.errors["record_ids"]
     with pytest.raises(InvalidInput) as unknown:
         propose(ctx, owner, record, {"id": 999_999_999})
-    assert any("unknown record" in p for p in unknown.value.errors["record_ids"])
+    assert "record-not-found" in unknown.value.errors["record_ids"]
 
 
 # --- revocation (D11) -------------------------------------------------------------------------
@@ -534,10 +537,10 @@ def test_revoking_the_penalty_withdraws_a_case_in_progress(ctx):
 @pytest.mark.parametrize(
     ("reason", "path"),
     [
-        ("expired", "expiry job"),
-        ("repaired", "/api/v1/repair-applications"),
-        ("revoked", "/api/v1/records/{id}/revocation"),
-        (None, "corrected"),
+        ("expired", "removal-path-expired"),
+        ("repaired", "removal-path-repaired"),
+        ("revoked", "removal-path-revoked"),
+        (None, "removal-reason-manual"),
     ],
 )
 def test_the_remove_step_refuses_the_reasons_other_paths_own(ctx, reason, path):
@@ -547,7 +550,8 @@ def test_the_remove_step_refuses_the_reasons_other_paths_own(ctx, reason, path):
         step(ctx, case, "remove", reason="依法移出", **details)
     assert refused.value.code == "removal-reason-not-allowed"
     assert list(refused.value.errors) == ["removal_reason"]
-    assert path in refused.value.errors["removal_reason"][0] and path in refused.value.detail
+    (refusal,) = refused.value.errors["removal_reason"]
+    assert refusal["code"] == path
     still = services.get_case(ctx, SYSTEM, case["id"])
     assert (still["state"], still["version"]) == ("published", case["version"])
     assert searched_ids(ctx, uscc=owner["identifier"]) == [case["id"]]
@@ -693,10 +697,11 @@ def test_a_provisional_window_closes_once_its_latest_day_has_passed(ctx, clock, 
                 step(ctx, case, name)
             assert refused.value.code == "provisional-deadline"
             assert refused.value.extensions == {
+                "deadline": date(2027, 1, 5),
+                "year": 2027,
                 "latest_deadline": "2027-01-19",
                 "decidable_from": "2027-01-20",
             }
-            assert "catalogs/holidays/2027.yaml" in refused.value.detail
 
     on(clock, date(2027, 1, 20))
     decided = step(ctx, case, "decide_list")

@@ -93,7 +93,10 @@ def test_an_invalid_uscc_is_invalid_input_naming_the_identifier(ctx):
         entity_services.register_entity(ctx, SYSTEM, organisation(identifier=wrong_check))
 
     assert set(raised.value.errors) == {"identifier"}
-    assert "check character" in raised.value.errors["identifier"][0]
+    assert raised.value.code == "entity-invalid"
+    assert raised.value.errors["identifier"] == [
+        {"code": "identifier-check-character", "expected": good[17]}
+    ]
     with ctx.session_factory() as session:
         assert session.execute(select(Entity)).first() is None
 

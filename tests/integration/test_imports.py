@@ -16,6 +16,7 @@ from credit_service.entities import importer as entity_importer
 from credit_service.entities import services as entity_services
 from credit_service.entities.models import Entity
 from credit_service.errors import InvalidInput
+from credit_service.identifiers import uscc_check_char
 from credit_service.records import importer as record_importer
 from credit_service.records import layouts
 from credit_service.records import services as record_services
@@ -80,7 +81,9 @@ def test_entity_import_creates_valid_rows_and_reports_invalid_ones_by_line(ctx):
 
     assert (report.rows, report.created, report.invalid) == (4, 2, 2)
     assert errors_of(report) == [(3, "identifier"), (4, "region_code")]
-    assert "check character" in report.errors[0].reason
+    assert report.errors[0].reason == "identifier-check-character"
+    assert report.errors[0].params == {"expected": uscc_check_char("91341802MA0000000")}
+    assert report.errors[1].reason == "not-one-of"
     for row in good:
         view = entity_services.read_entity(ctx, SYSTEM, row["identifier"])
         assert view["name"] == row["name"]
@@ -101,7 +104,7 @@ def test_entity_import_reports_a_row_with_too_many_values(ctx):
 
     assert (report.created, report.invalid) == (1, 1)
     assert [(e.line, e.column, e.reason) for e in report.errors] == [
-        (3, "row", "more values than columns")
+        (3, "row", "more-values-than-columns")
     ]
     assert count(ctx, Entity, Entity.identifier == second["identifier"]) == 0
 
@@ -125,13 +128,13 @@ def test_entity_import_with_a_byte_order_mark_reads_the_header(ctx):
 
 
 @pytest.mark.parametrize(
-    ("columns", "message"),
+    ("columns", "problem"),
     [
-        ((*ENTITY_COLUMNS, "注册资本"), "unknown columns: 注册资本"),
-        (("kind", "identifier", "name"), "missing columns: region_code"),
+        ((*ENTITY_COLUMNS, "注册资本"), {"code": "unknown-columns", "columns": "注册资本"}),
+        (("kind", "identifier", "name"), {"code": "missing-columns", "columns": "region_code"}),
     ],
 )
-def test_entity_import_with_a_bad_header_fails_before_writing_anything(ctx, columns, message):
+def test_entity_import_with_a_bad_header_fails_before_writing_anything(ctx, columns, problem):
     row = entity_row()
     row["注册资本"] = "100万"
     stream = csv_text(columns, [{c: row[c] for c in columns}])
@@ -139,7 +142,8 @@ def test_entity_import_with_a_bad_header_fails_before_writing_anything(ctx, colu
     with pytest.raises(InvalidInput) as raised:
         entity_importer.import_entities(ctx, SYSTEM, stream)
 
-    assert message in raised.value.errors["header"]
+    assert raised.value.code == "header-mismatch"
+    assert raised.value.errors == {"header": [problem]}
     assert count(ctx, Entity) == 0
 
 
@@ -201,7 +205,7 @@ def test_a_county_scoped_entity_import_cannot_take_over_another_countys_entity(c
 
     assert (report.created, report.updated, report.invalid) == (0, 0, 1)
     assert errors_of(report) == [(2, "identifier")]
-    assert "outside your region scope" in report.errors[0].reason
+    assert report.errors[0].reason == "outside-region"
     view = entity_services.read_entity(ctx, SYSTEM, existing["identifier"])
     assert (view["region_code"], view["name"]) == (XUANZHOU, existing["name"])
 
@@ -351,7 +355,7 @@ def test_dsgs_import_reports_rows_it_cannot_file(ctx):
         (9, "CF_JDRQ"),
         (10, "CF_NR_FK"),
     ]
-    assert "not registered" in next(e.reason for e in report.errors if e.column == "party")
+    assert next(e.reason for e in report.errors if e.column == "party") == "party-not-registered"
     assert count(ctx, CreditRecord) == 1
 
 
@@ -374,7 +378,7 @@ def test_dsgs_import_with_an_unknown_column_fails_before_writing_anything(ctx):
     with pytest.raises(InvalidInput) as raised:
         record_importer.import_records(ctx, SYSTEM, csv_text(columns, [row]))
 
-    assert "unknown columns: CF_UNKNOWN" in raised.value.errors["header"]
+    assert raised.value.errors == {"header": [{"code": "unknown-columns", "columns": "CF_UNKNOWN"}]}
     assert count(ctx, CreditRecord) == 0
 
 
@@ -445,7 +449,7 @@ def test_a_county_scoped_record_import_refuses_parties_outside_its_county(ctx):
 
     assert (report.created, report.invalid) == (1, 1)
     assert errors_of(report) == [(2, "party")]
-    assert "outside your region" in report.errors[0].reason
+    assert report.errors[0].reason == "outside-region"
     assert records_of(ctx, rows[0]["CF_WSH"]) == []
 
 
@@ -458,9 +462,7 @@ def test_a_county_record_import_cannot_tell_a_person_elsewhere_from_an_unregiste
     )
 
     assert errors_of(report) == [(2, "party"), (3, "party")]
-    assert {e.reason for e in report.errors} == {
-        "entity not registered; import it first; 主体未登记"
-    }
+    assert {e.reason for e in report.errors} == {"party-not-registered"}
 
 
 def test_record_import_in_batches_of_three_imports_all_seven_rows(ctx):

@@ -17,10 +17,13 @@ from credit_service.errors import Conflict, Forbidden, InvalidInput, NotFound
 from credit_service.inspections import rules as inspection_rules
 from credit_service.inspections import services as inspections
 from credit_service.inspections.models import InspectionItem, InspectionPlan, Inspector
+from credit_service.procedures.models import ProcedureStep
 from credit_service.records import services as record_services
 from credit_service.records.models import CreditRecord, CreditRecordRevision
 from credit_service.sync.models import OutboxEvent
+from credit_service.tiers import overrides as tier_overrides
 from credit_service.tiers import services as tier_services
+from credit_service.tiers import views as tier_views
 from credit_service.tiers.models import TierAssignment, TierChange
 from tests.factories import (
     CITY,
@@ -410,7 +413,11 @@ def test_an_unknown_triggered_entity_is_an_error_not_silently_dropped(ctx, rule_
     with pytest.raises(InvalidInput) as raised:
         plan(ctx, JIXI, seed="dup", triggered=[flagged, "no-such-entity"])
 
-    assert raised.value.errors == {"triggered": ["no-such-entity"]}
+    assert raised.value.code == "triggered-not-found"
+    assert raised.value.extensions == {"identifiers": ["no-such-entity"]}
+    assert raised.value.errors == {
+        "triggered": [{"code": "entity-not-in-region", "identifier": "no-such-entity"}]
+    }
 
 
 def test_a_domain_filter_limits_the_population_to_entities_with_records_there(ctx, rule_set_id):
@@ -435,7 +442,7 @@ def test_a_domain_filter_limits_the_population_to_entities_with_records_there(ct
         },
     )
     for identifier in (patent, trademark, none):  # D: every entity is drawn
-        tier_services.set_override(
+        tier_overrides.set_override(
             ctx, SYSTEM, identifier, tier="D", reason="专项检查", expires_on=date(2027, 1, 31)
         )
 
@@ -638,7 +645,27 @@ def test_problems_found_files_a_record_in_the_same_transaction(ctx, one_item):
     assert view["record_id"] == record.id == item_row(ctx, item_id).record_id
     assert record.source_ref == fields["CF_WSH"] and record.severity == "severe"
     assert record.revision_reason == f"inspection plan {plan_id} item {item_id}"
-    assert tier_services.tier_view(ctx, LANGXI_REGULATOR, identifier)["tier"] == "D"
+    assert tier_views.tier_view(ctx, LANGXI_REGULATOR, identifier)["tier"] == "D"
+    stored = item_row(ctx, item_id)
+    assert (stored.state, stored.version, stored.updated_at) == ("inspected", 2, ctx.now())
+    with ctx.session_factory() as session:
+        (step,) = session.execute(
+            select(ProcedureStep).where(
+                ProcedureStep.procedure == "inspection", ProcedureStep.subject_id == item_id
+            )
+        ).scalars()
+        (event,) = session.execute(
+            select(AuditEvent).where(AuditEvent.action == "inspection.record_result")
+        ).scalars()
+    assert (step.step, step.state_after, step.reason) == (
+        "record_result",
+        "inspected",
+        "发现假冒专利标识",
+    )
+    assert step.details == {"outcome": "problems_found", "record_id": record.id}
+    assert (event.object_type, event.object_id) == ("inspection_item", str(item_id))
+    assert event.details["outcome"] == "problems_found"
+    assert event.details["record_id"] == record.id
 
 
 def test_a_result_with_invalid_record_fields_saves_nothing(ctx, one_item):
@@ -666,13 +693,21 @@ def test_a_result_with_invalid_record_fields_saves_nothing(ctx, one_item):
 
 
 def written_rows(ctx) -> dict[str, int]:
-    """How many records, revisions, tier changes, audit rows and outbox events exist."""
+    """How many records, revisions, tier changes, audit rows, outbox events and procedure
+    steps exist."""
     with ctx.session_factory() as session:
         return {
             model.__tablename__: session.execute(
                 select(func.count()).select_from(model)
             ).scalar_one()
-            for model in (CreditRecord, CreditRecordRevision, TierChange, AuditEvent, OutboxEvent)
+            for model in (
+                CreditRecord,
+                CreditRecordRevision,
+                TierChange,
+                AuditEvent,
+                OutboxEvent,
+                ProcedureStep,
+            )
         }
 
 
@@ -697,7 +732,7 @@ def test_a_second_result_on_the_same_item_is_refused_and_writes_nothing(ctx, one
         note="发现假冒专利标识",
         record={"item_code": PENALTY_ITEM, "fields": first_fields},
     )
-    assert tier_services.tier_view(ctx, LANGXI_REGULATOR, identifier)["tier"] == "C"
+    assert tier_views.tier_view(ctx, LANGXI_REGULATOR, identifier)["tier"] == "C"
     before, stored_before = written_rows(ctx), item_row(ctx, item_id)
     record = None
     if "record" in second:
@@ -719,7 +754,8 @@ def test_a_second_result_on_the_same_item_is_refused_and_writes_nothing(ctx, one
             record=record,
         )
 
-    assert caught.value.code == "result-exists" and "problems_found" in caught.value.detail
+    assert caught.value.code == "result-exists"
+    assert caught.value.extensions["state"] == "inspected"
     stored = item_row(ctx, item_id)
     assert (stored.outcome, stored.note, stored.record_id) == (
         "problems_found",
@@ -732,7 +768,7 @@ def test_a_second_result_on_the_same_item_is_refused_and_writes_nothing(ctx, one
     )
     assert [r.source_ref for r in records_of(ctx, identifier)] == [first_fields["CF_WSH"]]
     assert written_rows(ctx) == before
-    assert tier_services.tier_view(ctx, LANGXI_REGULATOR, identifier)["tier"] == "C"
+    assert tier_views.tier_view(ctx, LANGXI_REGULATOR, identifier)["tier"] == "C"
 
 
 def entity_id_of(session, identifier: str) -> int:  # type: ignore[no-untyped-def]

@@ -16,12 +16,14 @@ import pytest
 from sqlalchemy import func, select
 
 from credit_service.access import SYSTEM, Actor
+from credit_service.audit import services as audit
 from credit_service.auth import services as auth_services
 from credit_service.clock import local_noon
 from credit_service.config import PROJECT_ROOT
 from credit_service.dishonesty import public
 from credit_service.dishonesty import services as dishonesty
 from credit_service.errors import Conflict, Forbidden, InvalidInput, NotFound
+from credit_service.holidays import load_holiday_file
 from credit_service.records import services as record_services
 from credit_service.repair import services
 from credit_service.repair.models import RepairApplication, RepairEvidence
@@ -30,7 +32,7 @@ from credit_service.sync.models import OutboxEvent
 from credit_service.tiers import services as tier_services
 from credit_service.tiers.models import TierAssignment, TierChange
 from credit_service.web import create_app
-from credit_service.workdays import WorkdayCalendar, load_holiday_file
+from credit_service.workdays import WorkdayCalendar
 from tests.factories import (
     CITY,
     LANGXI,
@@ -356,8 +358,9 @@ def test_an_application_too_early_names_the_unmet_conditions_and_the_earliest_da
     with pytest.raises(InvalidInput) as refused:
         apply(ctx, enterprise, f"listing:{case['id']}", key="early")
     assert refused.value.code == "not-eligible"
-    (problem,) = refused.value.errors["target"]
-    assert "最短公示期" in problem and "2027-11-26" in problem
+    assert refused.value.errors["target"] == [
+        {"code": "minimum-period-running", "passes_on": "2027-11-26"}
+    ]
     assert refused.value.extensions["earliest"] == D("2027-11-26")
     assert count(ctx, RepairApplication, entity_id=owner["id"]) == 0
 
@@ -403,7 +406,6 @@ def test_a_second_open_application_for_the_target_names_the_first(ctx):
         apply(ctx, enterprise, target, key="second")
     assert refused.value.code == "application-open"
     assert refused.value.extensions["application_id"] == first["id"]
-    assert str(first["id"]) in refused.value.detail
     with pytest.raises(Conflict):
         apply(ctx, enterprise, target)  # no key at all
     assert count(ctx, RepairApplication, entity_id=owner["id"]) == 1
@@ -419,13 +421,17 @@ def test_the_commitment_must_be_signed_in_its_current_version(ctx):
     data = application(f"record:{record['id']}")
     with pytest.raises(InvalidInput) as old:
         services.apply(ctx, enterprise, **{**data, "commitment_version": "2025-1"})
-    assert "commitment_version" in old.value.errors
+    assert old.value.code == "commitment-incomplete"
+    assert old.value.errors == {
+        "commitment_version": [{"code": "commitment-not-current", "version": "2026-1"}]
+    }
     with pytest.raises(InvalidInput) as undeclared:
         services.apply(ctx, enterprise, **{**data, "obligations_performed": False})
-    assert "obligations_performed" in undeclared.value.errors
+    assert undeclared.value.errors == {"obligations_performed": ["obligations-not-declared"]}
     with pytest.raises(InvalidInput) as bad_target:
         services.apply(ctx, enterprise, **{**data, "target": "case:1"})
-    assert "target" in bad_target.value.errors
+    assert bad_target.value.code == "target-invalid"
+    assert bad_target.value.errors["target"][0]["code"] == "pattern-mismatch"
 
 
 def test_the_cooldown_refuses_a_new_repair_within_a_year_of_the_last(ctx, clock, with_2027):
@@ -441,7 +447,8 @@ def test_the_cooldown_refuses_a_new_repair_within_a_year_of_the_last(ctx, clock,
     on(clock, D("2027-11-25"))  # the last day of the year after the grant
     with pytest.raises(InvalidInput) as refused:
         apply(ctx, enterprise, target)
-    assert any("1年" in p for p in refused.value.errors["target"])
+    cooling = {"code": "repair-cooldown-running", "passes_on": "2027-11-26"}
+    assert cooling in refused.value.errors["target"]
     assert refused.value.extensions["earliest"] == D("2027-11-26")
     result = services.check_eligibility(ctx, enterprise, target)
     (cooldown,) = [c for c in result["conditions"] if c["code"] == "cooldown"]
@@ -533,6 +540,11 @@ def test_a_supplement_request_pauses_the_decision_clock(ctx, clock):
 
     with pytest.raises(Forbidden):
         services.supplement_received(ctx, CITY_REGULATOR, app["id"])
+    with pytest.raises(Forbidden) as not_theirs:  # the same entity's other account
+        services.supplement_received(ctx, enterprise_of(ctx, owner, name="colleague"), app["id"])
+    assert not_theirs.value.code == "not-applicant"
+    with pytest.raises(NotFound):  # the applicant's own step is no review step
+        review(ctx, app["id"], "supplement_received")
     on(clock, D("2026-12-11"))  # the paused days do not count
     services.add_evidence(ctx, enterprise, app["id"], filename="补正.pdf", stream=io.BytesIO(PDF))
     resumed = services.supplement_received(ctx, enterprise, app["id"])
@@ -736,7 +748,12 @@ def test_two_reviewers_deciding_at_once_one_wins(ctx):
             expected_version=seen,
         )
     assert second.value.code == "application-changed"
-    assert second.value.extensions == {"state": "accepted", "version": 2}
+    assert second.value.extensions == {
+        "step": "not_accept",
+        "state": "accepted",
+        "version": 2,
+        "allowed_steps": ["request_supplement", "grant", "refuse"],
+    }
     assert first["version"] == 2
 
     # the same step sent by both: the state moved on, the second is refused
@@ -862,7 +879,10 @@ def test_after_a_revoked_listing_repair_the_year_restarts_and_the_cooldown_count
 
 @pytest.mark.parametrize(
     ("day", "message"),
-    [(D("2026-11-26"), "in the future"), (D("2026-11-24"), "before 2026-11-25")],
+    [
+        (D("2026-11-26"), "step-date-in-future"),
+        (D("2026-11-24"), {"code": "date-before", "day": "2026-11-25"}),
+    ],
 )
 def test_a_review_step_is_dated_between_the_last_step_and_today(ctx, day, message):
     owner, record = general_penalty(ctx)
@@ -882,7 +902,9 @@ def test_a_grant_is_refused_when_a_heavier_penalty_came_after_the_acceptance(ctx
     with pytest.raises(Conflict) as refused:
         review(ctx, app["id"], "grant", reason="准予修复")
     assert refused.value.code == "no-longer-eligible"
-    assert refused.value.extensions["unmet"] == ["此后未再受到较重行政处罚"]
+    assert refused.value.extensions["unmet"] == [
+        {"code": "heavier-penalty-since", "penalty_on": "2026-11-27"}
+    ]
     assert stored_row(ctx, app["id"]).state == "accepted"
     assert review(ctx, app["id"], "refuse", reason="受理后又受到较重行政处罚")["state"] == "refused"
 
@@ -896,7 +918,7 @@ def test_no_evidence_after_the_decision_and_no_orphan_file_when_storing_fails(ct
     def broken_audit(*args, **kwargs):  # type: ignore[no-untyped-def]
         raise RuntimeError("audit store unavailable")
 
-    monkeypatch.setattr(services.audit, "append", broken_audit)
+    monkeypatch.setattr(audit, "append", broken_audit)
     with pytest.raises(RuntimeError):
         services.add_evidence(ctx, enterprise, app["id"], filename="a.pdf", stream=io.BytesIO(PDF))
     monkeypatch.undo()
@@ -953,5 +975,8 @@ def test_an_idempotency_key_cannot_be_reused_for_another_target(ctx):
     with pytest.raises(InvalidInput) as refused:
         apply(ctx, enterprise, f"record:{second['id']}", key="k-1")
     assert refused.value.code == "idempotency-key-reused"
-    assert str(made["id"]) in str(refused.value)
+    assert refused.value.extensions == {
+        "application_id": made["id"],
+        "target": f"record:{first['id']}",
+    }
     assert count(ctx, RepairApplication, target_id=second["id"]) == 0

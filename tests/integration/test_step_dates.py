@@ -21,8 +21,15 @@ TODAY = date(2026, 11, 25)  # the fixtures' clock
 PUBLISHED = date(2026, 11, 20)
 DECIDED = PUBLISHED - timedelta(days=5)  # the penalty (tests.factories.listed_on)
 # Dates outside every act's range are refused by the API's generic date field first.
-TOO_EARLY = "must not be before 1949-10-01"
+TOO_EARLY = "must not be before 1949-10-01"  # the API's date fields (web/api/common.py)
 TOO_LATE = "must not be after 2126-11-25"
+FUTURE = "step-date-in-future"  # the step's own rule (credit_service/step_dates.py)
+
+
+def before(day: date) -> dict[str, str]:
+    return {"code": "date-before", "day": day.isoformat()}
+
+
 HEAVIER = ["罚款", "责令停产停业"]
 REVOKED = "复议决定撤销原处罚"
 
@@ -35,7 +42,7 @@ def feed(ctx, case_id: int) -> list[tuple[str, date]]:  # type: ignore[no-untype
     ]
 
 
-def assert_refused(response, message: str) -> None:  # type: ignore[no-untyped-def]
+def assert_refused(response, message: str | dict) -> None:  # type: ignore[no-untyped-def]
     body = response.get_json()
     assert response.status_code == 422, body
     assert response.mimetype == "application/problem+json"
@@ -66,8 +73,8 @@ def proposed(ctx, **penalty: str) -> tuple[dict, dict]:  # type: ignore[no-untyp
     ("on", "message"),
     [
         ("9999-12-31", TOO_LATE),
-        ("2026-11-26", "in the future"),
-        ("2026-11-14", f"before {DECIDED}"),  # before the penalty it revokes
+        ("2026-11-26", FUTURE),
+        ("2026-11-14", before(DECIDED)),  # before the penalty it revokes
         ("0001-01-01", TOO_EARLY),
     ],
 )
@@ -100,8 +107,8 @@ def test_a_revocation_within_its_bounds_takes_the_listing_down_on_its_date(clien
 @pytest.mark.parametrize(
     ("on", "message"),
     [
-        ("2026-11-19", f"before {PUBLISHED}"),
-        ("2026-11-26", "in the future"),
+        ("2026-11-19", before(PUBLISHED)),
+        ("2026-11-26", FUTURE),
         ("0001-01-01", TOO_EARLY),
         ("9999-12-31", TOO_LATE),
     ],
@@ -131,7 +138,7 @@ def test_no_step_precedes_the_proposal(ctx, step):
             ctx, LISTING_REGULATOR, case["id"], step, on=TODAY - timedelta(days=1), reason="理由"
         )
 
-    assert refused.value.errors == {"on": [f"before {TODAY}"]}
+    assert refused.value.errors == {"on": [before(TODAY)]}
     assert dishonesty.get_case(ctx, SYSTEM, case["id"])["state"] == "proposed"
 
 
@@ -147,7 +154,7 @@ def test_a_statement_received_is_not_followed_by_an_earlier_step(ctx, clock):
     with pytest.raises(InvalidInput) as refused:
         dishonesty.advance(ctx, LISTING_REGULATOR, case["id"], "close_window", on=date(2026, 11, 5))
 
-    assert refused.value.errors == {"on": ["before 2026-11-06"]}
+    assert refused.value.errors == {"on": [before(date(2026, 11, 6))]}
 
 
 def test_a_revocation_heard_of_after_publication_dates_the_removal_at_the_publication(ctx, clock):

@@ -25,8 +25,12 @@ from credit_service.entities.models import Entity
 from credit_service.errors import Forbidden, InvalidInput, NotFound
 from credit_service.records import services as record_services
 from credit_service.records.models import CreditRecord
+from credit_service.tiers import lookup as tier_lookup
+from credit_service.tiers import overrides as tier_overrides
+from credit_service.tiers import reports as tier_reports
 from credit_service.tiers import repository, rules
 from credit_service.tiers import services as tier_services
+from credit_service.tiers import views as tier_views
 from credit_service.tiers.definitions import RuleSet, load_rule_set
 from credit_service.tiers.models import (
     TierAssignment,
@@ -178,7 +182,7 @@ def test_without_an_applied_rule_set_nothing_is_tiered(ctx):
     with pytest.raises(NotFound):
         tier_services.recompute_tiers(ctx, SYSTEM)
     with pytest.raises(NotFound):
-        tier_services.tier_view(ctx, SYSTEM, identifier)
+        tier_views.tier_view(ctx, SYSTEM, identifier)
 
 
 def test_applying_the_rule_set_tiers_every_entity_and_starts_their_history(ctx):
@@ -309,7 +313,7 @@ def test_a_record_whose_publicity_ended_is_picked_up_nightly_and_on_read(ctx, ap
     assert tier_of(ctx, nightly_id) == "C"
 
     set_today(ctx, date(2027, 3, 16))
-    view = tier_services.tier_view(ctx, SYSTEM, viewed)
+    view = tier_views.tier_view(ctx, SYSTEM, viewed)
     assert (view["tier"], view["since"], view["rule_id"]) == ("B", date(2027, 3, 16), "default")
     assert history(ctx, viewed_id)[-1].cause == "time passed"
     assert tier_of(ctx, nightly_id) == "C"  # not yet recomputed: nobody looked
@@ -380,7 +384,7 @@ def test_ending_a_publication_moves_the_tier_before_the_nightly_recompute_runs(c
     file_penalty(ctx, kept, CF_JDRQ="2026-05-20")
     assert record["publicity_end"] == date(2027, 3, 15)
     assert (tier_of(ctx, ended_id), tier_of(ctx, kept_id)) == ("C", "C")
-    before = tier_services.summary(ctx, CITY_VIEWER)["counts"]
+    before = tier_reports.summary(ctx, CITY_VIEWER)["counts"]
 
     outcomes = run_nightly_jobs(ctx, date(2027, 3, 16))
 
@@ -398,9 +402,9 @@ def test_ending_a_publication_moves_the_tier_before_the_nightly_recompute_runs(c
     # the publication job moved it; the nightly pass still considers it and finds it current
     assert outcomes["tiers.recompute_nightly"] == "0 changed of 1 considered"
     assert tier_of(ctx, kept_id) == "C"
-    after = tier_services.summary(ctx, CITY_VIEWER)["counts"]
+    after = tier_reports.summary(ctx, CITY_VIEWER)["counts"]
     assert (after["B"] - before["B"], after["C"] - before["C"]) == (1, -1)
-    (found,) = tier_services.lookup(ctx, CITY_VIEWER, [ended])
+    (found,) = tier_lookup.lookup(ctx, CITY_VIEWER, [ended])
     assert found["tier"] == "B"
 
 
@@ -790,15 +794,15 @@ def random_overrides(rng, eid, focus, now) -> list[TierOverride]:  # type: ignor
 def test_the_later_of_two_overrides_made_at_the_same_instant_decides(ctx, applied):
     identifier, eid = new_entity(ctx)
     expires = TODAY + timedelta(days=30)
-    tier_services.set_override(
+    tier_overrides.set_override(
         ctx, ADMIN, identifier, tier="A", reason="先设A类", expires_on=expires
     )
-    tier_services.set_override(
+    tier_overrides.set_override(
         ctx, ADMIN, identifier, tier="D", reason="改为D类", expires_on=expires
     )
 
     assert tier_of(ctx, eid) == "D"
-    view = tier_services.tier_view(ctx, ADMIN, identifier)
+    view = tier_views.tier_view(ctx, ADMIN, identifier)
     assert view["tier"] == "D" and "改为D类" in view["reasons"][0]["description"]
 
 
@@ -811,7 +815,7 @@ def test_an_override_applies_at_once_shows_its_reason_and_lapses_after_its_expir
     assert tier_of(ctx, eid) == "C"
     expires = date(2027, 1, 31)
 
-    made = tier_services.set_override(
+    made = tier_overrides.set_override(
         ctx, ADMIN, identifier, tier="D", reason="多次被投诉，列为重点监管", expires_on=expires
     )
 
@@ -819,7 +823,7 @@ def test_an_override_applies_at_once_shows_its_reason_and_lapses_after_its_expir
     stored = assignment(ctx, eid)
     assert (stored.tier, stored.rule_id) == ("D", rules.OVERRIDE_RULE)
     assert history(ctx, eid)[-1].cause == f"override {made['id']}"
-    view = tier_services.tier_view(ctx, XUANZHOU_REGULATOR, identifier)
+    view = tier_views.tier_view(ctx, XUANZHOU_REGULATOR, identifier)
     assert view["tier"] == "D" and view["rule_id"] == rules.OVERRIDE_RULE
     note, rule_reason = view["reasons"]
     assert "多次被投诉，列为重点监管" in note["description"]
@@ -840,23 +844,23 @@ def test_an_override_applies_at_once_shows_its_reason_and_lapses_after_its_expir
 
 def test_revoking_an_override_restores_the_rule_tier(ctx, applied):
     identifier, eid = new_entity(ctx)
-    made = tier_services.set_override(
+    made = tier_overrides.set_override(
         ctx, ADMIN, identifier, tier="C", reason="临时提高监管等级", expires_on=TODAY + DAY
     )
     assert tier_of(ctx, eid) == "C"
 
-    tier_services.revoke_override(ctx, ADMIN, made["id"])
+    tier_overrides.revoke_override(ctx, ADMIN, made["id"])
 
     assert (tier_of(ctx, eid), assignment(ctx, eid).rule_id) == ("B", "default")
     assert history(ctx, eid)[-1].cause == f"override {made['id']} revoked"
     with pytest.raises(NotFound):
-        tier_services.revoke_override(ctx, ADMIN, made["id"])
+        tier_overrides.revoke_override(ctx, ADMIN, made["id"])
 
 
 def test_an_override_outside_the_callers_region_is_forbidden(ctx, applied):
     identifier, _ = new_entity(ctx, region_code=XUANZHOU)
     with pytest.raises(Forbidden):
-        tier_services.set_override(
+        tier_overrides.set_override(
             ctx, LANGXI_REGULATOR, identifier, tier="D", reason="越权调整", expires_on=TODAY
         )
 
@@ -869,7 +873,7 @@ def test_an_override_outside_the_callers_region_is_forbidden(ctx, applied):
 def test_an_override_expires_between_today_and_a_year_from_today(ctx, applied, expires_on):
     identifier, eid = new_entity(ctx)
     with pytest.raises(InvalidInput) as caught:
-        tier_services.set_override(
+        tier_overrides.set_override(
             ctx, ADMIN, identifier, tier="D", reason="有效期错误", expires_on=expires_on
         )
     assert "expires_on" in caught.value.errors
@@ -879,7 +883,7 @@ def test_an_override_expires_between_today_and_a_year_from_today(ctx, applied, e
 @pytest.mark.parametrize("expires_on", [TODAY, add_months(TODAY, 12)], ids=["today", "a year"])
 def test_an_override_may_expire_today_or_in_exactly_a_year(ctx, applied, expires_on):
     identifier, eid = new_entity(ctx)
-    tier_services.set_override(
+    tier_overrides.set_override(
         ctx, ADMIN, identifier, tier="A", reason="有效期边界", expires_on=expires_on
     )
     assert tier_of(ctx, eid) == "A"
@@ -893,14 +897,14 @@ def test_history_lists_every_change_with_cause_and_rule_set(ctx, applied, tmp_pa
     tier_services.recompute_tiers(ctx, SYSTEM, cause="initial")
     record = file_penalty(ctx, identifier)
     severe = file_penalty(ctx, identifier, CF_CFLB=SEVERE)
-    made = tier_services.set_override(
+    made = tier_overrides.set_override(
         ctx, ADMIN, identifier, tier="A", reason="典型示范", expires_on=TODAY + DAY
     )
-    tier_services.revoke_override(ctx, ADMIN, made["id"])
+    tier_overrides.revoke_override(ctx, ADMIN, made["id"])
     candidate = candidate_rule_set(tmp_path, lambda d: d.update(edition="2027年版"))
     tier_services.apply_rule_set(ctx, ADMIN, candidate=candidate)  # no tier moves
 
-    changes = tier_services.tier_history(ctx, XUANZHOU_REGULATOR, identifier)
+    changes = tier_views.tier_history(ctx, XUANZHOU_REGULATOR, identifier)
 
     label = applied[1].label
     assert [(c["old_tier"], c["new_tier"], c["rule_id"], c["cause"]) for c in changes] == [
@@ -923,9 +927,9 @@ def test_history_lists_every_change_with_cause_and_rule_set(ctx, applied, tmp_pa
 def test_history_and_view_of_an_entity_outside_the_scope_are_forbidden(ctx, applied):
     identifier, _ = new_entity(ctx, region_code=XUANZHOU)
     with pytest.raises(Forbidden):
-        tier_services.tier_history(ctx, LANGXI_REGULATOR, identifier)
+        tier_views.tier_history(ctx, LANGXI_REGULATOR, identifier)
     with pytest.raises(Forbidden):
-        tier_services.tier_view(ctx, LANGXI_REGULATOR, identifier)
+        tier_views.tier_view(ctx, LANGXI_REGULATOR, identifier)
 
 
 # --- the tier view ----------------------------------------------------------------------------
@@ -935,7 +939,7 @@ def test_the_view_explains_the_tier_and_what_would_change_it(ctx, applied):
     identifier, eid = new_entity(ctx)
     record = file_penalty(ctx, identifier, CF_JDRQ="2026-03-15")  # public to 2027-03-15
 
-    view = tier_services.tier_view(ctx, CITY_VIEWER, identifier)
+    view = tier_views.tier_view(ctx, CITY_VIEWER, identifier)
 
     assert (view["tier"], view["tier_name"], view["rule_id"]) == (
         "C",
@@ -971,7 +975,7 @@ def test_the_view_of_a_natural_person_is_masked(ctx, applied):
         ctx, CITY_VIEWER, q=person["identifier"], purpose="投诉核查 2026-17"
     )
 
-    view = tier_services.tier_view(ctx, CITY_VIEWER, person["identifier"])
+    view = tier_views.tier_view(ctx, CITY_VIEWER, person["identifier"])
 
     assert view["entity"]["identifier"] != person["identifier"]
     assert "*" in view["entity"]["identifier"] and "*" in view["entity"]["name"]
@@ -989,7 +993,7 @@ def test_the_view_tiers_an_entity_that_has_no_tier_yet(ctx, applied):
     identifier, eid = bare_entity(ctx)
     assert tier_of(ctx, eid) is None
 
-    view = tier_services.tier_view(ctx, SYSTEM, identifier)
+    view = tier_views.tier_view(ctx, SYSTEM, identifier)
 
     assert view["tier"] == "B" and tier_of(ctx, eid) == "B"
 
@@ -1035,14 +1039,14 @@ def test_preview_reports_moves_by_region_and_industry_and_writes_nothing(ctx, ap
         last = history(ctx, eid)[-1]
         assert (last.old_tier, last.new_tier, last.rule_id) == ("C", "D", "dishonest-record")
         assert candidate.label in last.cause
-    moved = tier_services.tier_history(ctx, SYSTEM, plain)  # plain did not move
+    moved = tier_views.tier_history(ctx, SYSTEM, plain)  # plain did not move
     assert [c["new_tier"] for c in moved] == ["B"]
     some = next(iter(tiered))
     with ctx.session_factory() as session:
         identifier = session.get(Entity, some).identifier
         current = repository.find_current_version(session=session)
     assert current.label == candidate.label and current.applied_by == ADMIN.username
-    assert tier_services.tier_history(ctx, SYSTEM, identifier)[-1]["rule_set"] == candidate.label
+    assert tier_views.tier_history(ctx, SYSTEM, identifier)[-1]["rule_set"] == candidate.label
     assert tier_services.preview_rule_set(ctx, candidate=candidate).moves == []
 
 
@@ -1082,7 +1086,7 @@ def test_lookup_reports_each_identifier(ctx, applied):
     untiered, _ = bare_entity(ctx, region=XUANZHOU)
     unknown = unique_uscc()
 
-    items = tier_services.lookup(
+    items = tier_lookup.lookup(
         ctx, XUANZHOU_REGULATOR, [mine.lower(), theirs, unknown, untiered, "not-an-id"]
     )
 
@@ -1090,9 +1094,9 @@ def test_lookup_reports_each_identifier(ctx, applied):
     assert found["found"] is True and found["tier"] == "C"
     assert found["identifier"] == mine.lower() and found["entity"]["identifier"] == mine
     assert (found["since"], found["rule_id"]) == (TODAY, "dishonest-record")
-    assert outside["found"] is False and "region" in outside["error"]
+    assert outside["found"] is False and outside["error"] == "outside-region"
     assert "entity" not in outside and "tier" not in outside
-    assert missing == {"identifier": unknown, "found": False, "error": "not found; 未找到该主体"}
+    assert missing == {"identifier": unknown, "found": False, "error": "entity-not-found"}
     assert no_tier["found"] is True and no_tier["tier"] is None
     assert garbage["found"] is False
 
@@ -1101,13 +1105,13 @@ def test_lookup_takes_at_most_a_thousand_identifiers(ctx, applied):
     identifier, _ = new_entity(ctx)
     wanted = [identifier] + [unique_uscc() for _ in range(999)]
 
-    items = tier_services.lookup(ctx, CITY_VIEWER, wanted)
+    items = tier_lookup.lookup(ctx, CITY_VIEWER, wanted)
 
     assert len(items) == 1000
     assert items[0]["found"] is True
     assert sum(1 for i in items if not i["found"]) == 999
     with pytest.raises(InvalidInput) as caught:
-        tier_services.lookup(ctx, CITY_VIEWER, [*wanted, unique_uscc()])
+        tier_lookup.lookup(ctx, CITY_VIEWER, [*wanted, unique_uscc()])
     assert "identifiers" in caught.value.errors
 
 
@@ -1126,33 +1130,33 @@ def test_summary_counts_tiers_within_the_scope(ctx, applied):
     file_award(ctx, awarded)
     tier_services.recompute_tiers(ctx, SYSTEM)
 
-    city = tier_services.summary(ctx, CITY_VIEWER)
+    city = tier_reports.summary(ctx, CITY_VIEWER)
     assert city == {
         "region": CITY,
         "industry": None,
         "counts": {"A": 1, "B": 2, "C": 2, "D": 1},
         "total": 6,
     }
-    county = tier_services.summary(ctx, LANGXI_REGULATOR)
+    county = tier_reports.summary(ctx, LANGXI_REGULATOR)
     assert (county["region"], county["counts"], county["total"]) == (
         LANGXI,
         {"A": 1, "B": 1, "C": 1, "D": 0},
         3,
     )
-    assert tier_services.summary(ctx, CITY_VIEWER, region=XUANZHOU)["counts"] == {
+    assert tier_reports.summary(ctx, CITY_VIEWER, region=XUANZHOU)["counts"] == {
         "A": 0,
         "B": 1,
         "C": 1,
         "D": 1,
     }
-    assert tier_services.summary(ctx, CITY_VIEWER, industry="I")["counts"] == {
+    assert tier_reports.summary(ctx, CITY_VIEWER, industry="I")["counts"] == {
         "A": 1,
         "B": 0,
         "C": 0,
         "D": 0,
     }
     with pytest.raises(Forbidden):
-        tier_services.summary(ctx, LANGXI_REGULATOR, region=XUANZHOU)
+        tier_reports.summary(ctx, LANGXI_REGULATOR, region=XUANZHOU)
 
 
 def test_export_rows_stay_within_the_scope_and_mask_natural_persons(ctx, applied):
@@ -1161,7 +1165,7 @@ def test_export_rows_stay_within_the_scope_and_mask_natural_persons(ctx, applied
     new_entity(ctx, region_code=XUANZHOU)
     tier_services.recompute_tiers(ctx, SYSTEM)
 
-    rows = list(tier_services.export_rows(ctx, LANGXI_REGULATOR, batch=1))
+    rows = list(tier_reports.export_rows(ctx, LANGXI_REGULATOR, batch=1))
 
     assert [r[0] for r in rows][0] == organisation
     assert len(rows) == 2
@@ -1175,8 +1179,8 @@ def test_an_export_is_audited_with_its_area_and_row_count_before_any_row_is_read
     new_entity(ctx, region_code=LANGXI, industry="I")
     new_entity(ctx, region_code=XUANZHOU)
 
-    tier_services.export_rows(ctx, LANGXI_REGULATOR)  # not iterated: a download cut short
-    list(tier_services.export_rows(ctx, LANGXI_REGULATOR, region=LANGXI, industry="I"))
+    tier_reports.export_rows(ctx, LANGXI_REGULATOR)  # not iterated: a download cut short
+    list(tier_reports.export_rows(ctx, LANGXI_REGULATOR, region=LANGXI, industry="I"))
 
     with ctx.session_factory() as session:
         events = session.scalars(
@@ -1190,4 +1194,4 @@ def test_an_export_is_audited_with_its_area_and_row_count_before_any_row_is_read
 
 def test_an_export_of_another_county_is_refused_before_it_starts(ctx, applied):
     with pytest.raises(Forbidden):
-        tier_services.export_rows(ctx, LANGXI_REGULATOR, region=XUANZHOU)
+        tier_reports.export_rows(ctx, LANGXI_REGULATOR, region=XUANZHOU)

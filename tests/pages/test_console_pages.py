@@ -13,8 +13,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from credit_service import context as context_module
-from credit_service import identifiers
+from credit_service import calendar_refresh, identifiers
 from credit_service.access import SYSTEM
 from credit_service.auth import services as auth_services
 from credit_service.clock import local_noon
@@ -226,7 +225,7 @@ def test_the_warning_goes_once_the_named_file_is_added(client, ctx, tmp_path, mo
     holidays = tmp_path / "catalogs" / "holidays"
     holidays.mkdir(parents=True)
     ctx.settings = dataclasses.replace(ctx.settings, catalogs_dir=holidays.parent)
-    monkeypatch.setattr(context_module, "CALENDAR_CHECK_S", 0.0)  # look at every request
+    monkeypatch.setattr(calendar_refresh, "CALENDAR_CHECK_S", 0.0)  # look at every request
     viewer = bearer_for(ctx, "viewer")
     assert 'id="holidays-2027"' in get(client, "/console", viewer)
 

@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from credit_service.access import Actor
 from credit_service.dishonesty import services as dishonesty_services
+from credit_service.errors import read_stored
 from credit_service.records.models import CreditRecord
 from credit_service.sync import incoming
 from credit_service.sync import services as sync_services
@@ -161,7 +162,7 @@ def test_repeated_shuffled_pages_leave_exactly_the_platforms_records(
     rows = quarantined(live_ctx)
     assert {q.change_id for q in rows} == {c["change_id"] for c in strangers}
     assert len(rows) == len(strangers)  # a repeated page does not quarantine twice
-    assert all("主体未登记" in q.reason for q in rows)
+    assert all(read_stored(q.reason) == {"code": "party-not-registered"} for q in rows)
     assert {q.row["record"]["party"]["CF_XDR_SHXYM"] for q in rows} == {
         stranger(k)["identifier"] for k in range(3)
     }
@@ -205,7 +206,7 @@ def test_revocations_and_repairs_decided_elsewhere_are_applied(live_ctx, simulat
     assert held[ref(repaired)].status == "repaired"
     assert count_rows(OutboxEvent) == 0
     reasons = {q.change_id: q.reason for q in quarantined(live_ctx)}
-    assert "未找到对应记录" in reasons["revocation-999999"]
+    assert read_stored(reasons["revocation-999999"]) == {"code": "source-record-not-found"}
 
     # the same decisions sent again change nothing
     control.add_changes(
@@ -346,7 +347,8 @@ def test_a_failing_platform_leaves_the_cursor_and_records_the_error(
 
     assert stored_cursor(live_ctx, platform) is None
     status = sync_services.sync_status(live_ctx, {platform.id: platform})[0]
-    assert status["last_pull_error"].startswith("HTTP 50")
+    failure = read_stored(status["last_pull_error"])
+    assert (failure["code"], failure["upstream_status"] // 100) == ("upstream-http-error", 5)
     control.set_faults()
     assert pull_all(live_ctx, platform, client) == Counter({"filed": 1})
     assert (
@@ -372,7 +374,11 @@ def test_malformed_changes_are_quarantined_and_the_page_goes_on(live_ctx, simula
 
     assert outcomes == Counter({"filed": 2, "quarantined": 3})
     reasons = {q.change_id: q.reason for q in quarantined(live_ctx)}
-    assert set(reasons) == {f"record-{bad_revision}-r1", f"revocation-{bad_date}", "odd-1"}
+    assert {change: read_stored(reason)["code"] for change, reason in reasons.items()} == {
+        f"record-{bad_revision}-r1": "change-revision-invalid",
+        f"revocation-{bad_date}": "change-date-invalid",
+        "odd-1": "change-not-objects",
+    }
     assert records_by_ref(live_ctx)[ref(bad_date)].status == "active"
 
 
@@ -393,8 +399,11 @@ def test_a_revocation_dated_out_of_bounds_is_quarantined_not_published(live_ctx,
 
     assert pull_all(live_ctx, platform, client) == Counter({"quarantined": 2})
     reasons = {q.change_id: q.reason for q in quarantined(live_ctx)}
-    assert "日期不能晚于今天" in reasons[f"revocation-{late}"]
-    assert "日期不能早于上一环节" in reasons[f"revocation-{early}"]
+    assert read_stored(reasons[f"revocation-{late}"]) == {
+        "code": "step-date-in-future",
+        "errors": {"on": ["step-date-in-future"]},
+    }
+    assert read_stored(reasons[f"revocation-{early}"])["code"] == "step-date-before-previous"
     held = records_by_ref(live_ctx)
     assert {held[ref(late)].status, held[ref(early)].status} == {"active"}
 
@@ -420,8 +429,13 @@ def test_changes_out_of_the_domain_range_are_quarantined_and_the_page_goes_on(li
 
     assert outcomes == Counter({"filed": 1, "quarantined": 4})
     reasons = {q.change_id: q.reason for q in quarantined(live_ctx)}
-    assert reasons[f"record-{huge}-r{2**63}"].endswith(f"revision must be 1 to {2**31 - 1}")
-    assert "decided_on must not be after" in reasons[f"revocation-{good}"]
-    assert "decided_on must not be before 1949-10-01" in reasons[f"repair-{good}"]
-    assert "must not be after today" in reasons[f"record-{later}-r1"]
+    kept = {change: read_stored(reason) for change, reason in reasons.items()}
+    assert kept[f"record-{huge}-r{2**63}"] == {"code": "change-revision-invalid", "max": 2**31 - 1}
+    assert kept[f"revocation-{good}"]["errors"]["decided_on"][0]["code"] == "date-too-late"
+    assert kept[f"repair-{good}"] == {
+        "code": "change-date-invalid",
+        "errors": {"decided_on": [{"code": "date-too-early", "earliest": "1949-10-01"}]},
+    }
+    assert kept[f"record-{later}-r1"]["code"] == "record-fields-invalid"
+    assert kept[f"record-{later}-r1"]["errors"]["fields.CF_JDRQ"] == ["date-in-future"]
     assert records_by_ref(live_ctx)[ref(good)].status == "active"

@@ -19,12 +19,19 @@ import requests
 from sqlalchemy import select
 
 from credit_service.access import SYSTEM
-from credit_service.errors import NotFound
+from credit_service.errors import NotFound, read_stored, stored_text
 from credit_service.sync import client as client_module
 from credit_service.sync import push, signing
 from credit_service.sync import services as sync_services
 from credit_service.sync.client import CHANGES_PATH, EVENTS_PATH, PlatformClient
-from credit_service.sync.models import DeadLetter, OutboxEvent, Requeued, SyncBatch, SyncPosition
+from credit_service.sync.models import (
+    REASON_LENGTH,
+    DeadLetter,
+    OutboxEvent,
+    Requeued,
+    SyncBatch,
+    SyncPosition,
+)
 
 OUTAGE_EVENTS = 10_000
 
@@ -111,7 +118,8 @@ def test_an_outage_defers_everything_and_the_backlog_drains_exactly_once(
 
     produced = add_events(OUTAGE_EVENTS // 2)
     first = push.push_pending(live_ctx, platform, client)
-    assert first.deferred and first.batches == 0 and "503" in first.errors[0]
+    assert first.deferred and first.batches == 0
+    assert first.errors[0]["upstream_status"] == 503
     batch = in_flight(live_ctx, platform)
     assert batch.attempts == 1
     assert batch.next_attempt_at > live_ctx.now()
@@ -202,7 +210,12 @@ def test_a_batch_whose_answer_was_lost_is_resent_with_its_key_and_absorbed(
 
     lost = push.push_pending(live_ctx, platform, client)
 
-    assert lost.deferred and "Timeout" in lost.errors[0]
+    assert lost.deferred
+    assert lost.errors[0] == {
+        "code": "upstream-unreachable",
+        "platform": platform.id,
+        "failure": "ReadTimeout",
+    }
     deadline = time.monotonic() + 10
     while control.stats()["deliveries"] < len(produced):  # the platform did take it, late
         assert time.monotonic() < deadline
@@ -235,7 +248,7 @@ def test_retry_after_sets_the_next_attempt(live_ctx, simulator, add_events):
     assert in_flight(live_ctx, platform).next_attempt_at == live_ctx.now() + timedelta(seconds=120)
     status = sync_services.sync_status(live_ctx, {platform.id: platform})[0]
     assert status["in_flight_attempts"] == 1 and status["consecutive_failures"] == 1
-    assert "503" in status["last_push_error"]
+    assert read_stored(status["last_push_error"])["upstream_status"] == 503
 
     # without an explicit value the platform says how long the outage lasts
     control.set_faults(outage_until=time.time() + 3600)
@@ -313,7 +326,12 @@ def test_rejected_event_types_become_dead_letters_and_requeued_ones_are_delivere
     assert position(live_ctx, platform) == end  # refused events do not hold the others up
     dead = sync_services.list_dead_letters(live_ctx)
     assert sorted(d["event_id"] for d in dead) == sorted(corrected)
-    assert {d["reason"] for d in dead} == {"event type not accepted by this platform"}
+    assert {d["reason"] for d in dead} == {
+        stored_text(
+            {"code": "platform-rejected", "reason": "event type not accepted by this platform"},
+            REASON_LENGTH,
+        )
+    }
     assert {d["event_type"] for d in dead} == {"record.corrected"}
     assert sync_services.sync_status(live_ctx, {platform.id: platform})[0]["dead_letters"] == 12
 
@@ -409,8 +427,10 @@ def test_a_batch_refused_with_400_goes_to_the_dead_letters_and_the_position_move
     assert in_flight(live_ctx, platform) is None
     dead = sync_services.list_dead_letters(live_ctx)
     assert sorted(d["event_id"] for d in dead) == sorted(refused)
-    assert all(d["reason"].startswith("HTTP 400") for d in dead), dead[0]["reason"]
-    assert "batch_id and events" in dead[0]["reason"]
+    refusals = [read_stored(d["reason"]) for d in dead]
+    assert all(r["code"] == "upstream-refused" for r in refusals), refusals[0]
+    assert all(r["upstream_status"] == 400 for r in refusals)
+    assert "batch_id and events" in refusals[0]["body"]
     assert control.stats()["distinct_events"] == 0
 
     # corrected (here: a client that sends well-formed batches), the letters are re-sent
@@ -480,7 +500,11 @@ def test_a_signature_refusal_is_transient_for_the_pusher(live_ctx, simulator, ad
 
     summary = push.push_pending(live_ctx, platform, client)
 
-    assert summary.deferred and "401" in summary.errors[0]
+    assert summary.deferred
+    assert (summary.errors[0]["code"], summary.errors[0]["upstream_status"]) == (
+        "upstream-http-error",
+        401,
+    )
     assert sync_services.list_dead_letters(live_ctx) == []
     control.set_faults()
     past(in_flight(live_ctx, platform).next_attempt_at)

@@ -10,6 +10,7 @@ import pytest
 import requests
 from sqlalchemy import select
 
+from credit_service.errors import read_stored
 from credit_service.sync import services as sync_services
 from credit_service.sync.client import CHANGES_PATH, EVENTS_PATH
 from credit_service.sync.models import OutboxEvent, QuarantinedRow, SyncPosition
@@ -78,7 +79,7 @@ def test_each_platform_gets_its_own_event_types_position_and_health(
     }
     assert health["listings"]["last_push_error"] is None
     assert health["listings"]["last_push_success_at"] == live_ctx.now()
-    assert "503" in health["everything"]["last_push_error"]
+    assert read_stored(health["everything"]["last_push_error"])["upstream_status"] == 503
     assert health["everything"]["last_push_success_at"] is None
     assert health["everything"]["in_flight_attempts"] == 1
     assert health["inbound"]["last_push_success_at"] is None

@@ -18,6 +18,7 @@ import requests
 from sqlalchemy import func, select
 
 from credit_service.config import PROJECT_ROOT
+from credit_service.errors import read_stored
 from credit_service.jobs import services as job_services
 from credit_service.jobs.models import JobRun, SchedulerLease
 from schedulers.__main__ import scheduled_slot
@@ -166,7 +167,11 @@ def test_a_slot_runs_once_and_a_second_fire_is_a_duplicate(ctx, clock):
             select(JobRun).where(JobRun.scheduled_for == failing_slot)
         ).scalar_one()
     assert failed.outcome == "failed"
-    assert failed.detail == "RuntimeError: platform file unreadable"
+    assert read_stored(failed.detail) == {
+        "code": "job-failed",
+        "failure": "RuntimeError",
+        "message": "platform file unreadable",
+    }
     assert failed.finished_at == ctx.now()
 
 
@@ -196,6 +201,11 @@ def test_a_run_left_running_by_a_dead_process_is_closed_as_interrupted(ctx, cloc
     assert result[("t.job", "dead:1")] == "interrupted"
     assert result[("t.job", "leader:2")] == "running"  # the leader is alive
     assert result[("t.other", "dead:1")] == "running"  # another job: closed by its own next run
+    with ctx.session_factory() as session:
+        closed = session.execute(
+            select(JobRun).where(JobRun.host == "dead:1", JobRun.job_id == "t.job")
+        ).scalar_one()
+    assert read_stored(closed.detail) == {"code": "job-interrupted"}
 
 
 def outcomes(ctx) -> dict[tuple[str, str], str]:

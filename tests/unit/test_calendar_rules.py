@@ -16,7 +16,8 @@ from credit_service.calendar_rules import (
 )
 from credit_service.config import PROJECT_ROOT
 from credit_service.errors import CatalogError
-from credit_service.workdays import WorkdayCalendar, load_holiday_file
+from credit_service.holidays import load_holiday_file
+from credit_service.workdays import WorkdayCalendar
 
 RULES = load_calendar_rules(PROJECT_ROOT / "catalogs" / "calendar.yaml")
 FIXTURE_2027 = PROJECT_ROOT / "tests" / "fixtures" / "holidays" / "2027.yaml"

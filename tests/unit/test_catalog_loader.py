@@ -55,9 +55,11 @@ def edit_item(path: Path, code: str, old: str, new: str) -> None:
 
 
 def load_error(directory: Path) -> str:
+    """The file and the problem the load names, as "file: problem"."""
     with pytest.raises(CatalogError) as caught:
         load_catalog_set(directory)
-    return str(caught.value)
+    assert caught.value.code == "catalog-invalid"
+    return f"{caught.value.params['file']}: {caught.value.params['problem']}"
 
 
 # --------------------------------------------------------------------------- shipped catalogs

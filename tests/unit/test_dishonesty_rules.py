@@ -11,8 +11,10 @@ from credit_service.catalogs.loader import load_catalog_set
 from credit_service.config import PROJECT_ROOT
 from credit_service.dishonesty import rules
 from credit_service.dishonesty.definitions import ListRules, load_list_rules
+from credit_service.dishonesty.procedure import LISTING
 from credit_service.dishonesty.rules import GroundRecord
-from credit_service.workdays import HolidayYear, WorkdayCalendar, load_holiday_file
+from credit_service.holidays import HolidayYear, load_holiday_file
+from credit_service.workdays import WorkdayCalendar
 
 FIXTURE_2027 = PROJECT_ROOT / "tests" / "fixtures" / "holidays" / "2027.yaml"
 LIST_RULES = ListRules(
@@ -35,7 +37,7 @@ PACKAGE_ONLY = WorkdayCalendar.from_years([])
 
 # --------------------------------------------------------------------------- the state machine
 
-# What the procedure allows (D5, D11), written out independently of rules.STEPS.
+# What an officer may do by hand (D5, D11), written out independently of the definition.
 EXPECTED_NEXT: dict[str, dict[str, str]] = {
     "proposed": {
         "serve_notice": "notice_served",
@@ -82,37 +84,53 @@ PROCEDURE_ORDER = [
 TABLE = [(state, step) for state in EXPECTED_NEXT for step in PROCEDURE_ORDER]
 
 
+def next_by_hand(state: str, step: str) -> str | None:
+    """The state an officer's step leads to from ``state``, or None when not allowed."""
+    allowed = LISTING.steps[step].by_hand and LISTING.may_follow(state, step)
+    return LISTING.steps[step].leads_to if allowed else None
+
+
 def test_the_table_covers_every_state_and_step():
-    assert set(rules.STATES) == set(EXPECTED_NEXT)
-    assert list(rules.STEPS) == PROCEDURE_ORDER
+    assert set(rules.STATES) == set(EXPECTED_NEXT) == set(LISTING.states)
+    assert list(LISTING.hand_steps()) == PROCEDURE_ORDER
 
 
 @pytest.mark.parametrize(("state", "step"), TABLE, ids=[f"{a}-{b}" for a, b in TABLE])
 def test_every_step_from_every_state(state, step):
-    assert rules.next_state(state, step) == EXPECTED_NEXT[state].get(step)
+    assert next_by_hand(state, step) == EXPECTED_NEXT[state].get(step)
+
+
+def test_only_other_acts_restore_a_listing_and_they_also_remove_and_withdraw():
+    """Expiry, a granted repair and a revoked penalty take listings down; only a revoked
+    repair puts one back up (D7, D11); no officer restores a listing by hand."""
+    by_consequence = {n for n, s in LISTING.steps.items() if s.by_consequence}
+    assert by_consequence == {"remove", "withdraw", "restore"}
+    assert "restore" not in LISTING.hand_steps()
+    assert LISTING.steps["restore"].follows == {"removed"}
+    assert LISTING.steps["restore"].leads_to == "published"
 
 
 @pytest.mark.parametrize("state", list(EXPECTED_NEXT))
 def test_allowed_steps_lists_the_allowed_steps_in_procedure_order(state):
     expected = [step for step in PROCEDURE_ORDER if step in EXPECTED_NEXT[state]]
-    assert rules.allowed_steps(state) == expected
+    assert LISTING.allowed_steps(state) == expected
 
 
 @pytest.mark.parametrize("state", ["decided_not_list", "removed", "withdrawn"])
 def test_final_states_allow_nothing(state):
-    assert rules.allowed_steps(state) == []
+    assert LISTING.allowed_steps(state) == []
 
 
 def test_a_listing_needs_a_decision_and_a_decision_needs_a_notice():
-    assert "publish" not in rules.allowed_steps("proposed")
-    assert "decide_list" not in rules.allowed_steps("proposed")
-    assert "publish" not in rules.allowed_steps("window_closed")
-    assert "remove" not in rules.allowed_steps("decided_list")
+    assert "publish" not in LISTING.allowed_steps("proposed")
+    assert "decide_list" not in LISTING.allowed_steps("proposed")
+    assert "publish" not in LISTING.allowed_steps("window_closed")
+    assert "remove" not in LISTING.allowed_steps("decided_list")
 
 
 def test_an_unknown_state_allows_nothing():
-    assert rules.allowed_steps("archived") == []
-    assert rules.next_state("archived", "publish") is None
+    assert LISTING.allowed_steps("archived") == []
+    assert next_by_hand("archived", "publish") is None
 
 
 # --------------------------------------------------------------------------- grounds (D4)
@@ -133,11 +151,11 @@ def record(
 
 
 def has_heavier(problems: list[str]) -> bool:
-    return not any("较重行政处罚" in p for p in problems)
+    return "no-heavier-penalty" not in problems
 
 
 def has_ground(problems: list[str]) -> bool:
-    return not any("列入情形" in p for p in problems)
+    return "no-listing-ground" not in problems
 
 
 def test_a_heavier_ip_penalty_meets_the_grounds():
@@ -146,14 +164,12 @@ def test_a_heavier_ip_penalty_meets_the_grounds():
 
 def test_without_a_heavier_penalty_that_condition_is_named():
     problems = rules.missing_conditions([record(heavier=False)], ENTITY)
-    assert len(problems) == 1
-    assert "heavier administrative penalty" in problems[0] and "较重行政处罚" in problems[0]
+    assert problems == ["no-heavier-penalty"]
 
 
 def test_without_an_ip_ground_that_condition_is_named():
     problems = rules.missing_conditions([record(grounds=())], ENTITY)
-    assert len(problems) == 1
-    assert "IP listing ground" in problems[0] and "列入情形" in problems[0]
+    assert problems == ["no-listing-ground"]
 
 
 def test_without_either_both_conditions_are_named():
@@ -186,19 +202,17 @@ def test_a_live_record_still_grounds_the_listing_beside_a_revoked_one():
 def test_a_heavier_penalty_and_a_ground_from_two_different_records_do_not_suffice():
     records = [record(1, grounds=()), record(2, heavier=False)]
     problems = rules.missing_conditions(records, ENTITY)
-    assert len(problems) == 1
-    assert "same" not in problems[0] and "single record" in problems[0]
+    assert problems == ["no-penalty-for-the-ground"]
 
 
 def test_a_record_of_another_entity_is_refused():
     problems = rules.missing_conditions([record(1), record(2, entity_id=OTHER)], ENTITY)
-    assert len(problems) == 1
-    assert "another entity" in problems[0] and "不属于该主体" in problems[0]
+    assert problems == ["record-of-another-entity"]
 
 
 def test_only_records_of_another_entity_are_refused_for_that_reason():
     problems = rules.missing_conditions([record(entity_id=OTHER)], ENTITY)
-    assert any("another entity" in p for p in problems)
+    assert "record-of-another-entity" in problems
 
 
 def test_grounds_of_lists_the_grounds_of_live_records_once_sorted():

@@ -13,9 +13,16 @@ from credit_service.repair.pdf_content import ACTIVE_NAMES, DECODED_BUDGET, STEP
 from tests.pdfs import CATALOG, PAGES, object_stream, pdf
 
 
-def found(data: bytes) -> tuple[str, str] | None:
+def found(data: bytes) -> tuple[str, str | dict[str, str]] | None:
+    """The refusal's code and what it names: the active name found, or the field error of
+    what kept the file from being checked."""
     finding = check(data)
-    return (finding.code, finding.reason) if finding else None
+    if finding is None:
+        return None
+    if finding.code == "pdf-active-content":
+        assert finding.problem["code"] == "pdf-active-name"
+        return finding.code, finding.problem["name"]
+    return finding.code, finding.problem
 
 
 def stream(dictionary: bytes, data: bytes) -> bytes:
@@ -130,42 +137,49 @@ def test_long_names_are_found_even_where_a_damaged_file_is_read_differently():
 
 
 @pytest.mark.parametrize(
-    ("dictionary", "data", "reason"),
+    ("dictionary", "data", "problem"),
     [
-        (b"/N 1 /First 4 /Filter /LZWDecode", b"\x80\x0b", "an object stream in /LZWDecode"),
+        (
+            b"/N 1 /First 4 /Filter /LZWDecode",
+            b"\x80\x0b",
+            {"code": "pdf-filter-unsupported", "filter": "/LZWDecode"},
+        ),
         (
             b"/N 1 /First 4 /Filter /FlateDecode /DecodeParms << /Predictor 12 >>",
             zlib.compress(b"3 0 << >>"),
-            "an object stream with decode parameters",
+            {"code": "pdf-decode-parameters"},
         ),
-        (b"/N 1 /First 4 /Filter 7 0 R", b"x", "an object stream whose filter is a reference"),
+        (b"/N 1 /First 4 /Filter 7 0 R", b"x", {"code": "pdf-filter-by-reference"}),
         (
             b"/N 1 /First 4 /Filter /FlateDecode",
             b"not zlib",
-            "an object stream that does not inflate",
+            {"code": "pdf-stream-not-inflating"},
         ),
         (
             b"/N 1 /First 4 /Filter /FlateDecode",
             zlib.compress(b" " * (DECODED_BUDGET + 1)),
-            "more data than can be checked",
+            {"code": "pdf-too-much-data"},
         ),
     ],
     ids=["lzw", "predictor", "filter-by-reference", "corrupt", "beyond-the-budget"],
 )
-def test_an_object_stream_that_cannot_be_checked_is_refused(dictionary, data, reason):
-    assert found(pdf(CATALOG, stream(dictionary, data))) == ("pdf-unreadable", reason)
+def test_an_object_stream_that_cannot_be_checked_is_refused(dictionary, data, problem):
+    assert found(pdf(CATALOG, stream(dictionary, data))) == ("pdf-unreadable", problem)
 
 
 def test_a_stream_without_its_end_is_refused():
     truncated = b"%PDF-1.7\n1 0 obj\n<< /Length 100 >>\nstream\nxx"
-    assert found(truncated) == ("pdf-unreadable", "a stream without its end")
+    assert found(truncated) == ("pdf-unreadable", {"code": "pdf-stream-without-end"})
 
 
 def test_the_budget_is_shared_by_all_object_streams_of_a_file():
     half = zlib.compress(b"3 0 " + b" " * (DECODED_BUDGET // 2 + 1))
     streams = [stream(b"/N 1 /First 4 /Filter /FlateDecode", half)] * 2
     assert check(pdf(CATALOG, streams[0])) is None
-    assert found(pdf(CATALOG, *streams)) == ("pdf-unreadable", "more data than can be checked")
+    assert found(pdf(CATALOG, *streams)) == (
+        "pdf-unreadable",
+        {"code": "pdf-too-much-data"},
+    )
 
 
 def test_a_file_of_more_tokens_than_the_budget_is_refused_quickly():
@@ -173,6 +187,6 @@ def test_a_file_of_more_tokens_than_the_budget_is_refused_quickly():
     else is refused instead of holding the worker."""
     assert found(b"%PDF-1.7\n" + b"0 " * (STEP_BUDGET + 1)) == (
         "pdf-unreadable",
-        "more tokens than can be checked",
+        {"code": "pdf-too-many-tokens"},
     )
     assert check(b"%PDF-1.7\n" + b"0 " * (STEP_BUDGET - 10)) is None

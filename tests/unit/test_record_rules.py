@@ -179,34 +179,48 @@ def test_field_values_are_converted_to_their_stored_form(item, code, field, raw,
 
 
 @pytest.mark.parametrize(
-    ("code", "field", "raw", "message"),
+    ("code", "field", "raw", "expected"),
     [
-        (PENALTY, "CF_WSH", "文" * 201, "at most 200 characters"),
-        (PENALTY, "CF_CFJGDM", "号" * 501, "at most 500 characters"),
-        (PENALTY, "CF_SY", "事" * 10_001, "at most 10000 characters"),
-        (PENALTY, "CF_WSH", {"no": 1}, "must be text"),
-        (PENALTY, "CF_WSH", True, "must be text"),
-        (PENALTY, "CF_JDRQ", "2026-02-30", "must be a date"),
-        (PENALTY, "CF_JDRQ", "15/03/2026", "must be a date"),
-        (PENALTY, "CF_JDRQ", "昨天", "must be a date"),
-        (PENALTY, "CF_JDRQ", datetime(2026, 3, 15, 9, 30), "without time"),
-        (PENALTY, "CF_NR_FK", "-0.01", "at least 0"),
-        (PENALTY, "CF_NR_FK", "五万", "must be a number"),
-        (PENALTY, "CF_NR_FK", "NaN", "finite"),
-        (PENALTY, "CF_NR_FK", True, "must be a number"),
-        (PENALTY, "heavier_penalty", "也许", "true or false"),
-        (PENALTY, "CF_CFLB", "罚款;坐牢", "not allowed: 坐牢"),
-        (PENALTY, "CF_CFLB", 5, "must be a list"),
-        (PENALTY, "patent_numbers", f"{PATENT_DIGITS}.X", "check character should be"),
-        (PENALTY, "patent_numbers", [PATENT_NO, "12345"], "patent application number"),
-        (COMMITMENT, "breach_type", "其他", "must be one of"),
+        (PENALTY, "CF_WSH", "文" * 201, {"code": "length-at-most", "max": 200}),
+        (PENALTY, "CF_CFJGDM", "号" * 501, {"code": "length-at-most", "max": 500}),
+        (PENALTY, "CF_SY", "事" * 10_001, {"code": "length-at-most", "max": 10_000}),
+        (PENALTY, "CF_WSH", {"no": 1}, "not-text"),
+        (PENALTY, "CF_WSH", True, "not-text"),
+        (PENALTY, "CF_JDRQ", "2026-02-30", "not-a-date"),
+        (PENALTY, "CF_JDRQ", "15/03/2026", "not-a-date"),
+        (PENALTY, "CF_JDRQ", "昨天", "not-a-date"),
+        (PENALTY, "CF_JDRQ", datetime(2026, 3, 15, 9, 30), "date-with-time"),
+        (PENALTY, "CF_NR_FK", "-0.01", {"code": "below-minimum", "min": "0"}),
+        (PENALTY, "CF_NR_FK", "五万", "not-a-number"),
+        (PENALTY, "CF_NR_FK", "NaN", "not-finite"),
+        (PENALTY, "CF_NR_FK", True, "not-a-number"),
+        (PENALTY, "heavier_penalty", "也许", "not-boolean"),
+        (PENALTY, "CF_CFLB", "罚款;坐牢", {"code": "values-not-allowed", "values": "坐牢"}),
+        (PENALTY, "CF_CFLB", 5, "not-a-list"),
+        (
+            PENALTY,
+            "patent_numbers",
+            f"{PATENT_DIGITS}.X",
+            {"code": "identifier-check-character", "expected": PATENT_NO[-1]},
+        ),
+        (PENALTY, "patent_numbers", [PATENT_NO, "12345"], "patent-number-shape"),
+        (COMMITMENT, "breach_type", "其他", {"code": "not-one-of"}),
     ],
 )
-def test_a_bad_field_value_is_reported_under_its_field(item, code, field, raw, message):
+def test_a_bad_field_value_is_reported_under_its_field(item, code, field, raw, expected):
     base = penalty_raw(["罚款", "没收违法所得"]) if code == PENALTY else finding_raw()
     errors = errors_of(item(code), {**base, field: raw})
     assert list(errors) == [f"fields.{field}"]
-    assert message in errors[f"fields.{field}"][0]
+    assert_entry(errors[f"fields.{field}"], expected)
+
+
+def assert_entry(entries: list[Any], expected: str | dict[str, Any]) -> None:
+    """One field error: the code, or the code and (at least) the params given."""
+    [entry] = entries
+    if isinstance(expected, str):
+        assert entry == expected
+    else:
+        assert {key: entry.get(key) for key in expected} == expected
 
 
 @pytest.fixture
@@ -224,31 +238,31 @@ def test_integer_fields_take_whole_numbers(counted_item, raw, expected):
 
 
 @pytest.mark.parametrize(
-    ("raw", "message"),
+    ("raw", "expected"),
     [
-        ("2.5", "whole number"),
-        (2.5, "whole number"),
-        (True, "whole number"),
-        ("三", "whole number"),
-        ("0", "at least 1"),
-        (11, "at most 10"),
+        ("2.5", "not-whole-number"),
+        (2.5, "not-whole-number"),
+        (True, "not-whole-number"),
+        ("三", "not-whole-number"),
+        ("0", {"code": "below-minimum", "min": "1"}),
+        (11, {"code": "above-maximum", "max": "10"}),
     ],
 )
-def test_integer_fields_reject_fractions_words_and_out_of_range(counted_item, raw, message):
+def test_integer_fields_reject_fractions_words_and_out_of_range(counted_item, raw, expected):
     errors = errors_of(counted_item, finding_raw(repeat_count=raw))
-    assert message in errors["fields.repeat_count"][0]
+    assert_entry(errors["fields.repeat_count"], expected)
 
 
 def test_an_unknown_field_is_rejected_under_its_own_key(item):
     errors = errors_of(item(PENALTY), penalty_raw(CF_XDR_COLOUR="red"))
     assert list(errors) == ["fields.CF_XDR_COLOUR"]
-    assert PENALTY in errors["fields.CF_XDR_COLOUR"][0]
+    assert errors["fields.CF_XDR_COLOUR"] == [{"code": "unknown-item-field", "item_code": PENALTY}]
 
 
 @pytest.mark.parametrize("blank", [None, "", "   ", []])
 def test_a_blank_required_field_is_reported_missing_with_its_label(item, blank):
     errors = errors_of(item(PENALTY), penalty_raw(CF_SY=blank))
-    assert errors == {"fields.CF_SY": ["required (违法事实)"]}
+    assert errors == {"fields.CF_SY": [{"code": "field-required", "label": "违法事实"}]}
 
 
 def test_every_faulty_field_is_reported_at_once(item):
@@ -276,12 +290,14 @@ def test_required_if_makes_a_field_required_when_the_penalty_type_includes_a_val
     del raw[field]
     errors = errors_of(item(PENALTY), raw)
     assert list(errors) == [f"fields.{field}"]
-    assert errors[f"fields.{field}"][0].startswith("required")
+    assert errors[f"fields.{field}"][0]["code"] == "field-required"
 
 
 def test_required_if_is_triggered_by_csv_text_too(item):
     raw = penalty_raw([], CF_CFLB="警告;罚款")
-    assert errors_of(item(PENALTY), raw) == {"fields.CF_NR_FK": ["required (罚款金额（万元）)"]}
+    assert errors_of(item(PENALTY), raw) == {
+        "fields.CF_NR_FK": [{"code": "field-required", "label": "罚款金额（万元）"}]
+    }
 
 
 @pytest.mark.parametrize("types", [["警告"], ["通报批评"], "警告;通报批评", ["责令停产停业"]])
@@ -294,7 +310,7 @@ def test_required_if_is_not_triggered_by_other_penalty_types(item, types):
 
 def test_a_required_if_field_when_given_is_still_checked(item):
     errors = errors_of(item(PENALTY), penalty_raw(["罚款"], CF_NR_FK="-1"))
-    assert "at least 0" in errors["fields.CF_NR_FK"][0]
+    assert errors["fields.CF_NR_FK"] == [{"code": "below-minimum", "min": "0"}]
 
 
 def test_envelope_reads_the_fields_the_item_names(item):

@@ -17,10 +17,12 @@ from datetime import date, timedelta
 import pytest
 
 from credit_service.config import PROJECT_ROOT
+from credit_service.holidays import load_holiday_file
+from credit_service.procedures import deadlines
 from credit_service.repair import rules
 from credit_service.repair.definitions import _unfold, load_repair_rules
 from credit_service.repair.rules import ApplicantFacts, TargetFacts
-from credit_service.workdays import WorkdayCalendar, load_holiday_file
+from credit_service.workdays import WorkdayCalendar
 
 D = date.fromisoformat
 ONE_DAY = timedelta(days=1)
@@ -101,17 +103,20 @@ def test_the_minimum_period_passes_on_repair_from(target):
     assert unmet(before) == ["minimum_period"]
     assert condition(before, "minimum_period").passes_on == first
     assert before.earliest == first
+    assert before.refusals == [{"code": "minimum-period-running", "passes_on": first.isoformat()}]
 
     on_the_day = check(target, first)
     assert on_the_day.eligible is True
     assert condition(on_the_day, "minimum_period").state == "met"
     assert condition(on_the_day, "minimum_period").passes_on == first
+    assert on_the_day.refusals == [] and condition(on_the_day, "minimum_period").refusal is None
 
 
 def test_no_minimum_date_means_never_by_time():
     result = check(replace(RECORD, minimum_passes_on=None), D("2030-01-01"))
     assert unmet(result) == ["minimum_period"]
     assert result.earliest is None
+    assert result.refusals == [{"code": "minimum-period-endless"}]
 
 
 def test_the_cooldown_ends_the_day_after_one_year_from_the_last_repair():
@@ -122,6 +127,7 @@ def test_the_cooldown_ends_the_day_after_one_year_from_the_last_repair():
     assert unmet(last_day) == ["cooldown"]
     assert condition(last_day, "cooldown").passes_on == D("2027-03-11")
     assert last_day.earliest == D("2027-03-11")
+    assert last_day.refusals == [{"code": "repair-cooldown-running", "passes_on": "2027-03-11"}]
 
     after = check(RECORD, D("2027-03-11"), applicant)
     assert after.eligible is True
@@ -145,7 +151,8 @@ def test_a_later_heavier_penalty_is_not_met_and_has_no_date():
     result = check(RECORD, D("2026-07-01"), applicant)
     assert unmet(result) == ["no_new_heavier_penalty"]
     found = condition(result, "no_new_heavier_penalty")
-    assert found.passes_on is None and "2026-05-20" in found.detail
+    assert found.passes_on is None
+    assert found.refusal == {"code": "heavier-penalty-since", "penalty_on": "2026-05-20"}
     assert result.eligible is False and result.earliest is None
 
 
@@ -162,6 +169,7 @@ def test_a_restriction_runs_through_its_last_day():
     assert unmet(running) == ["no_restriction_running"]
     assert condition(running, "no_restriction_running").passes_on == D("2028-04-01")
     assert running.earliest == D("2028-04-01")
+    assert running.refusals == [{"code": "restriction-running", "passes_on": "2028-04-01"}]
     passed = check(target, D("2028-04-01"))
     assert passed.eligible is True
     assert condition(passed, "no_restriction_running").passes_on is None
@@ -178,12 +186,17 @@ def test_an_item_that_may_not_be_repaired_never_becomes_eligible():
     assert set(unmet(result)) == {"repairable", "minimum_period"}
     assert condition(result, "repairable").passes_on is None
     assert result.earliest is None
+    assert result.refusals == [
+        {"code": "not-repairable"},
+        {"code": "minimum-period-running", "passes_on": "2026-06-16"},
+    ]
     assert check(target, D("2026-12-01")).earliest is None
 
 
 def test_a_target_no_longer_in_force_is_not_met():
     result = check(replace(RECORD, in_force=False), D("2026-07-01"))
     assert unmet(result) == ["in_publicity"] and result.earliest is None
+    assert result.refusals == [{"code": "not-in-publicity"}]
 
 
 def test_earliest_is_the_latest_date_of_the_unmet_time_conditions():
@@ -286,29 +299,29 @@ def test_the_years_calendar_moves_a_provisional_deadline():
 def test_a_pause_keeps_the_working_days_left_and_resumes_from_the_day_materials_arrive():
     due = rules.decision_due(RULES, PACKAGE_ONLY, D("2026-11-25"), "record").due
     assert due == D("2026-12-09")
-    left = rules.remaining_workdays(PACKAGE_ONLY, D("2026-11-30"), due)
+    left = deadlines.remaining_workdays(PACKAGE_ONLY, D("2026-11-30"), due)
     assert left == 7  # Tue 1, Wed 2, Thu 3, Fri 4, Mon 7, Tue 8, Wed 9
-    resumed = rules.resumed_due(PACKAGE_ONLY, D("2026-12-11"), left)
+    resumed = deadlines.resumed_due(PACKAGE_ONLY, D("2026-12-11"), left)
     assert (resumed.due, resumed.provisional) == (D("2026-12-22"), False)
 
 
 def test_a_pause_across_the_spring_festival():
-    left = rules.remaining_workdays(PACKAGE_ONLY, D("2026-02-13"), D("2026-02-25"))
+    left = deadlines.remaining_workdays(PACKAGE_ONLY, D("2026-02-13"), D("2026-02-25"))
     assert left == 3  # Sat 14, Tue 24, Wed 25
-    resumed = rules.resumed_due(PACKAGE_ONLY, D("2026-02-27"), left)
+    resumed = deadlines.resumed_due(PACKAGE_ONLY, D("2026-02-27"), left)
     assert resumed.due == D("2026-03-03")  # Sat 28, Mon 2, Tue 3
 
 
 def test_a_pause_on_the_due_day_leaves_one_working_day_after_resuming():
-    assert rules.remaining_workdays(PACKAGE_ONLY, D("2026-12-09"), D("2026-12-09")) == 0
-    assert rules.remaining_workdays(PACKAGE_ONLY, D("2026-12-10"), D("2026-12-09")) == 0
-    resumed = rules.resumed_due(PACKAGE_ONLY, D("2026-12-11"), 0)
+    assert deadlines.remaining_workdays(PACKAGE_ONLY, D("2026-12-09"), D("2026-12-09")) == 0
+    assert deadlines.remaining_workdays(PACKAGE_ONLY, D("2026-12-10"), D("2026-12-09")) == 0
+    resumed = deadlines.resumed_due(PACKAGE_ONLY, D("2026-12-11"), 0)
     assert resumed.due == D("2026-12-14")
 
 
 def test_a_resumed_deadline_into_2027_is_provisional_without_the_file():
-    assert rules.resumed_due(PACKAGE_ONLY, D("2026-12-30"), 2).provisional is True
-    final = rules.resumed_due(WITH_2027, D("2026-12-30"), 2)
+    assert deadlines.resumed_due(PACKAGE_ONLY, D("2026-12-30"), 2).provisional is True
+    final = deadlines.resumed_due(WITH_2027, D("2026-12-30"), 2)
     assert (final.due, final.provisional) == (D("2027-01-04"), False)
 
 
@@ -328,14 +341,14 @@ def test_a_resumed_deadline_into_2027_is_provisional_without_the_file():
     ],
 )
 def test_due_flags(due, today, flags):
-    assert rules.due_flags(due, today, PACKAGE_ONLY, RULES.due_soon_workdays) == flags
+    assert deadlines.due_flags(due, today, PACKAGE_ONLY, RULES.due_soon_workdays) == flags
 
 
 def test_due_flags_across_a_holiday():
     # Wed 09-30 to Thu 10-08: the holiday week holds one working day only
-    assert rules.due_flags(D("2026-10-08"), D("2026-09-30"), PACKAGE_ONLY, 1) == (False, True)
-    assert rules.due_flags(D("2026-10-09"), D("2026-09-30"), PACKAGE_ONLY, 1) == (False, False)
-    assert rules.due_flags(D("2026-11-27"), D("2026-11-25"), PACKAGE_ONLY, 0) == (False, False)
+    assert deadlines.due_flags(D("2026-10-08"), D("2026-09-30"), PACKAGE_ONLY, 1) == (False, True)
+    assert deadlines.due_flags(D("2026-10-09"), D("2026-09-30"), PACKAGE_ONLY, 1) == (False, False)
+    assert deadlines.due_flags(D("2026-11-27"), D("2026-11-25"), PACKAGE_ONLY, 0) == (False, False)
 
 
 # --------------------------------------------------------------------------- evidence checks
@@ -367,10 +380,13 @@ def test_sniff_judges_by_the_first_bytes(head, kind):
 
 def test_a_pdf_named_exe_is_refused_and_an_exe_named_pdf_is_not_a_pdf():
     # the content decides the type; the name's extension must then agree with it
-    assert rules.name_problem("x.exe") is None and rules.sniff(PDF[:16]) == "application/pdf"
-    problem = rules.extension_problem("x.exe", "application/pdf")
-    assert problem and "'.exe'" in problem and "does not match the content" in problem
-    assert rules.name_problem("x.pdf") is None and rules.sniff(EXE[:16]) is None
+    assert rules.plain_name("x.exe") and rules.sniff(PDF[:16]) == "application/pdf"
+    assert rules.extension_error("x.exe", "application/pdf") == {
+        "code": "extension-mismatch",
+        "extension": ".exe",
+        "expected": ".pdf",
+    }
+    assert rules.plain_name("x.pdf") and rules.sniff(EXE[:16]) is None
 
 
 @pytest.mark.parametrize(
@@ -394,7 +410,12 @@ def test_a_pdf_named_exe_is_refused_and_an_exe_named_pdf_is_not_a_pdf():
     ],
 )
 def test_the_name_extension_must_agree_with_the_content(name, kind, agrees):
-    assert (rules.extension_problem(name, kind) is None) is agrees
+    assert (rules.extension_error(name, kind) is None) is agrees
+
+
+def test_a_refused_type_names_the_extensions_accepted():
+    assert rules.accepted_extensions(RULES.evidence_types) == "JPEG/JPG/PDF/PNG"
+    assert rules.extension_error("scan.pdf", "image/jpeg")["expected"] == ".jpeg/.jpg"
 
 
 @pytest.mark.parametrize(
@@ -420,16 +441,15 @@ def test_the_name_extension_must_agree_with_the_content(name, kind, agrees):
         "x" * 201,
     ],
 )
-def test_name_problem_refuses_paths_and_control_characters(name):
-    problem = rules.name_problem(name)
-    assert problem is not None and "文件名" in problem
+def test_a_name_with_a_path_or_a_control_character_is_not_plain(name):
+    assert not rules.plain_name(name)
 
 
 @pytest.mark.parametrize(
     "name", ["证明材料.pdf", "缴款凭证 2026-03.jpg", "scan (1).PNG", "x.exe", "a.b.c.pdf"]
 )
-def test_name_problem_accepts_plain_names(name):
-    assert rules.name_problem(name) is None
+def test_plain_names_are_kept(name):
+    assert rules.plain_name(name)
 
 
 # --------------------------------------------------------------------------- restrictions

@@ -7,9 +7,9 @@ import pytest
 import yaml
 from marshmallow import Schema, fields
 
-from credit_service.catalogs.keys import declared_keys, read_by, unknown_keys, unused_keys
+from credit_service.bootstrap import RULES_FILES, rules_key_reports
 from credit_service.config import PROJECT_ROOT
-from credit_service.context import RULES_FILES, rules_key_reports
+from credit_service.rules_files import declared_keys, read_by, unknown_keys, unused_keys
 
 
 @pytest.mark.parametrize("name", RULES_FILES)

@@ -584,8 +584,8 @@ def test_an_invalid_rule_file_names_the_file_and_the_key(tmp_path, change, key):
     with pytest.raises(CatalogError) as caught:
         load_rule_set(path)
 
-    assert str(path) in caught.value.detail
-    assert f"key {key}" in caught.value.detail
+    assert caught.value.params["file"] == str(path)
+    assert f"key {key}" in caught.value.params["problem"]
 
 
 def test_a_file_that_is_not_yaml_is_refused(tmp_path):

@@ -25,13 +25,12 @@ from hypothesis import strategies as st
 
 from credit_service import workdays
 from credit_service.errors import CatalogError
+from credit_service.holidays import HolidayYear, load_holiday_file
 from credit_service.workdays import (
     PROVISIONAL_FIXED_HOLIDAYS,
     Deadline,
-    HolidayYear,
     WorkdayCalendar,
     add_months,
-    load_holiday_file,
     parse_period,
     period_end,
     period_passed_on,
@@ -397,9 +396,9 @@ def test_bad_holiday_file(tmp_path: Path, text: str, message: str) -> None:
     path.write_text(text, encoding="utf-8")
     with pytest.raises(CatalogError) as caught:
         load_holiday_file(path)
-    assert caught.value.detail.startswith(f"{path}: ")
-    assert message in caught.value.detail
-    assert caught.value.extensions["file"] == str(path)
+    assert caught.value.code == "catalog-invalid"
+    assert caught.value.params["file"] == str(path)
+    assert message in caught.value.params["problem"]
     with pytest.raises(CatalogError):
         WorkdayCalendar(tmp_path)
 

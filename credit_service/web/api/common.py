@@ -200,6 +200,20 @@ class CursorArgsSchema(ma.Schema):
     limit = ma.fields.Integer(load_default=50, validate=ma.validate.Range(min=1, max=500))
 
 
+class ProcedureStepSchema(ma.Schema):
+    """One step in a procedure's history (a listing case, a repair application)."""
+
+    step = ma.fields.String()
+    state_after = ma.fields.String()
+    actor = ma.fields.String()
+    at = ma.fields.DateTime()
+    effective_on = ma.fields.Date()
+    reason = ma.fields.String()
+    details = ma.fields.Dict(
+        metadata={"description": "the papers received, the documents issued, the step's facts"}
+    )
+
+
 class RowErrorSchema(ma.Schema):
     line = ma.fields.Integer()
     column = ma.fields.String(allow_none=True)

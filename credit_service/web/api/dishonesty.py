@@ -14,6 +14,8 @@ from flask.views import MethodView
 
 from credit_service.dishonesty import checks, rules, services
 from credit_service.dishonesty.definitions import REMOVAL_REASONS
+from credit_service.dishonesty.procedure import LISTING
+from credit_service.procedures import papers
 from credit_service.records import services as record_services
 from credit_service.web.access import allow, current_actor
 from credit_service.web.api.common import (
@@ -22,6 +24,7 @@ from credit_service.web.api.common import (
     PURPOSE,
     Blueprint,
     DomainDate,
+    ProcedureStepSchema,
     id_field,
     service_context,
 )
@@ -36,23 +39,13 @@ bp = Blueprint(
 ACTORS = ("admin", "regulator")
 READERS = ("admin", "regulator", "viewer")
 CHECKERS = ("admin", "regulator", "viewer", "checker")
-STEPS = tuple(rules.STEPS)
+STEPS = LISTING.hand_steps()
 
 
 class CaseEntitySchema(ma.Schema):
     identifier = ma.fields.String()
     name = ma.fields.String()
     region_code = ma.fields.String()
-
-
-class CaseStepSchema(ma.Schema):
-    step = ma.fields.String()
-    state_after = ma.fields.String()
-    actor = ma.fields.String()
-    at = ma.fields.DateTime()
-    effective_on = ma.fields.Date()
-    reason = ma.fields.String()
-    details = ma.fields.Dict()
 
 
 class CaseDocumentSchema(ma.Schema):
@@ -98,7 +91,7 @@ class CaseSchema(ma.Schema):
     removal_note = ma.fields.String(allow_none=True)
     measures = ma.fields.List(ma.fields.String())
     version = ma.fields.Integer()
-    steps = ma.fields.List(ma.fields.Nested(CaseStepSchema))
+    steps = ma.fields.List(ma.fields.Nested(ProcedureStepSchema))
     documents = ma.fields.List(ma.fields.Nested(CaseDocumentSchema))
 
 
@@ -117,11 +110,11 @@ class ProposalSchema(ma.Schema):
 class PaperSchema(ma.Schema):
     title = ma.fields.String(
         required=True,
-        validate=ma.validate.Length(*rules.PAPER_TITLE_CHARS),
+        validate=ma.validate.Length(*papers.PAPER_TITLE_CHARS),
         metadata={"description": "what the paper is, e.g. 陈述申辩书, 放弃陈述申辩权利声明书"},
     )
     reference = ma.fields.String(
-        validate=ma.validate.Length(max=rules.PAPER_REFERENCE_CHARS),
+        validate=ma.validate.Length(max=papers.PAPER_REFERENCE_CHARS),
         metadata={"description": "its receipt or archive number (收文编号, 档案号)"},
     )
     received_on = DomainDate(
@@ -139,7 +132,7 @@ class StepSchema(ma.Schema):
     reason = ma.fields.String(load_default="", validate=ma.validate.Length(max=2000))
     documents = ma.fields.List(
         ma.fields.Nested(PaperSchema),
-        validate=ma.validate.Length(max=rules.PAPERS_PER_STEP),
+        validate=ma.validate.Length(max=papers.PAPERS_PER_STEP),
         metadata={
             "description": "papers received from the party on this step (its statement and "
             "defence; for waive its written waiver, required: 422 on documents without one)"

@@ -15,6 +15,7 @@ from credit_service.web.api.common import (
     TARGET,
     Blueprint,
     DomainDate,
+    ProcedureStepSchema,
     StrictBoolean,
     accepts,
     id_field,
@@ -77,15 +78,6 @@ class ApplicationCreateSchema(ma.Schema):
     contact = ma.fields.String(required=True, validate=ma.validate.Length(min=2, max=200))
 
 
-class StepViewSchema(ma.Schema):
-    step = ma.fields.String()
-    state_after = ma.fields.String()
-    actor = ma.fields.String()
-    at = ma.fields.DateTime()
-    effective_on = ma.fields.Date()
-    reason = ma.fields.String()
-
-
 class EvidenceSchema(ma.Schema):
     id = ma.fields.Integer()
     original_name = ma.fields.String()
@@ -106,6 +98,9 @@ class ApplicationSchema(ma.Schema):
     id = ma.fields.Integer()
     target = ma.fields.String()
     state = ma.fields.String()
+    allowed_steps = ma.fields.List(
+        ma.fields.String(), metadata={"description": "the steps that may be taken now"}
+    )
     entity = ma.fields.Nested(EntitySummarySchema)
     reason = ma.fields.String()
     measures_taken = ma.fields.String()
@@ -129,7 +124,7 @@ class ApplicationSchema(ma.Schema):
     decision_reasons = ma.fields.String(allow_none=True)
     revoked_on = ma.fields.Date(allow_none=True)
     version = ma.fields.Integer()
-    steps = ma.fields.List(ma.fields.Nested(StepViewSchema))
+    steps = ma.fields.List(ma.fields.Nested(ProcedureStepSchema))
     evidence = ma.fields.List(ma.fields.Nested(EvidenceSchema))
 
 

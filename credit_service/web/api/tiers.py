@@ -5,7 +5,11 @@ from __future__ import annotations
 import marshmallow as ma
 from flask.views import MethodView
 
+from credit_service.tiers import lookup as tier_lookup
+from credit_service.tiers import overrides as tier_overrides
+from credit_service.tiers import reports as tier_reports
 from credit_service.tiers import services
+from credit_service.tiers import views as tier_views
 from credit_service.tiers.definitions import TIER_CODES
 from credit_service.web.access import allow, current_actor
 from credit_service.web.api.common import (
@@ -87,7 +91,7 @@ class LookupSchema(ma.Schema):
     identifiers = ma.fields.List(
         ma.fields.String(validate=ma.validate.Length(min=1, max=40), metadata=BATCH_IDENTIFIER),
         required=True,
-        validate=ma.validate.Length(min=1, max=services.LOOKUP_LIMIT),
+        validate=ma.validate.Length(min=1, max=tier_lookup.LOOKUP_LIMIT),
     )
     purpose = purpose_field()
 
@@ -163,7 +167,7 @@ class EntityTier(MethodView):
     @bp.response(200, TierSchema)
     def get(self, identifier: str):
         """An entity's tier: since when, why, and what would change it."""
-        return services.tier_view(service_context(), current_actor(), identifier)
+        return tier_views.tier_view(service_context(), current_actor(), identifier)
 
 
 @bp.route("/entities/<string:identifier>/tier/history")
@@ -172,7 +176,7 @@ class EntityTierHistory(MethodView):
     @bp.response(200, TierChangeSchema(many=True))
     def get(self, identifier: str):
         """Every change of an entity's tier."""
-        return services.tier_history(service_context(), current_actor(), identifier)
+        return tier_views.tier_history(service_context(), current_actor(), identifier)
 
 
 @bp.route("/tiers/lookup")
@@ -183,7 +187,7 @@ class TierLookup(MethodView):
     def post(self, data):
         """Tiers of up to 1,000 entities; unknown ones are reported per item. Resident IDs
         from roles that see natural persons masked need a purpose (limited, audited)."""
-        items = services.lookup(
+        items = tier_lookup.lookup(
             service_context(), current_actor(), data["identifiers"], data.get("purpose")
         )
         return {"items": items}
@@ -196,7 +200,7 @@ class TierSummary(MethodView):
     @bp.response(200, SummarySchema)
     def get(self, args):
         """Entities per tier in a region and industry."""
-        return services.summary(service_context(), current_actor(), **args)
+        return tier_reports.summary(service_context(), current_actor(), **args)
 
 
 @bp.route("/tiers/export.csv")
@@ -206,8 +210,8 @@ class TierExport(MethodView):
     @bp.response(200, description="CSV (UTF-8 with BOM), streamed")
     def get(self, args):
         """An area's entities with their tiers, as CSV."""
-        rows = services.export_rows(service_context(), current_actor(), **args)
-        return csv_response("tiers.csv", services.EXPORT_COLUMNS, rows)
+        rows = tier_reports.export_rows(service_context(), current_actor(), **args)
+        return csv_response("tiers.csv", tier_reports.EXPORT_COLUMNS, rows)
 
 
 @bp.route("/tiers/overrides")
@@ -218,7 +222,7 @@ class TierOverrides(MethodView):
     def post(self, data):
         """Set an entity's tier by hand, with a reason and an expiry date."""
         identifier = data.pop("identifier")
-        return services.set_override(service_context(), current_actor(), identifier, **data)
+        return tier_overrides.set_override(service_context(), current_actor(), identifier, **data)
 
 
 @bp.route("/tiers/overrides/<int:override_id>")
@@ -227,7 +231,7 @@ class TierOverrideById(MethodView):
     @bp.response(204)
     def delete(self, override_id: int):
         """End an override now."""
-        services.revoke_override(service_context(), current_actor(), override_id)
+        tier_overrides.revoke_override(service_context(), current_actor(), override_id)
 
 
 @bp.route("/admin/tiers/preview")

@@ -9,10 +9,11 @@ from typing import Any
 
 from flask import Flask, Response, current_app, render_template, request
 
+from credit_service.calendar_refresh import holidays_dir
 from credit_service.calendar_rules import missing_holiday_years
 from credit_service.clock import SHANGHAI
 from credit_service.config import PROJECT_ROOT
-from credit_service.context import Context, holidays_dir
+from credit_service.context import Context
 from credit_service.errors import CreditServiceError
 from credit_service.web.errors import STATUS_FOR
 from credit_service.web.i18n import translate

@@ -19,12 +19,13 @@ from flask import Blueprint, Response, g, redirect, request, url_for
 from credit_service import identifiers
 from credit_service.dishonesty import checks, pipeline, rules
 from credit_service.dishonesty import services as dishonesty_services
+from credit_service.dishonesty.procedure import LISTING
 from credit_service.entities import rules as entity_rules
 from credit_service.entities import services as entity_services
 from credit_service.errors import Conflict, InvalidInput, LimitExceeded, NotFound
 from credit_service.records import services as record_services
-from credit_service.tiers import services as tier_services
 from credit_service.tiers import statistics
+from credit_service.tiers import views as tier_views
 from credit_service.tiers.definitions import TIER_CODES
 from credit_service.web import charts
 from credit_service.web.access import allow
@@ -67,7 +68,7 @@ REASONED_STEPS = frozenset({"decide_not_list", "remove"})
 NOTICES = frozenset(
     {
         "console.case.proposed",
-        *(f"console.step.done.{step}" for step in rules.STEPS),
+        *(f"console.step.done.{step}" for step in LISTING.hand_steps()),
     }
 )
 
@@ -251,7 +252,7 @@ def _entity_page(identifier: str, status: int = 200, **form_state: Any) -> Respo
         entity=shown,
         key=identifier,
         tier=_tier(identifier),
-        history=tier_services.tier_history(service, actor, identifier),
+        history=tier_views.tier_history(service, actor, identifier),
         tier_names=service.tier_rules.names,
         records=records,
         items={r["item_code"]: service.catalogs.item(r["item_code"]) for r in records.items},
@@ -269,7 +270,7 @@ def _entity_page(identifier: str, status: int = 200, **form_state: Any) -> Respo
 def _tier(identifier: str) -> dict[str, Any] | None:
     """The tier view, or None before any tier rule set has been applied."""
     try:
-        return tier_services.tier_view(ctx(), g.actor, identifier)
+        return tier_views.tier_view(ctx(), g.actor, identifier)
     except NotFound as exc:
         if exc.code != "no-tier-rules":
             raise
@@ -321,7 +322,7 @@ def take_step(case_id: int, step: str) -> Response:
     same step posted again (a double click, a resent form) finds the case past it: the
     page then says it was done already ('已处理') and nothing is applied twice.
     """
-    if step not in rules.STEPS:
+    if step not in LISTING.hand_steps():
         raise NotFound(f"no step '{step}'; 无此办理环节", code="step-not-found")
     form = form_values((*STEP_FIELDS, *(PAPER_FIELDS if step in PAPER_STEPS else ())))
     kept = {"step": step, "input": form}
@@ -391,7 +392,7 @@ def _case_page(case_id: int, status: int = 200, **values: Any) -> Response:
         else [],
         reasoned=REASONED_STEPS,
         paper_steps=PAPER_STEPS,
-        papers_required=rules.PAPERS_REQUIRED,
+        papers_required=LISTING.papers_required(),
         deadline=pipeline.running_deadline(shown, service.today()),
         today=service.today(),
         removal_reasons=service.list_rules.removal_reasons,

@@ -122,11 +122,7 @@ def review(application_id: int, step: str) -> Response:
 def _review_page(application_id: int, status: int = 200, **values: Any) -> Response:
     application = repair_services.get_application(ctx(), g.actor, application_id)
     reviewer = g.actor.role in repair_api.REVIEWERS
-    steps = [
-        step
-        for step, (states, _) in repair_services.REVIEW_STEPS.items()
-        if reviewer and application["state"] in states
-    ]
+    steps = repair_services.steps_for(application["state"], g.actor.role) if reviewer else []
     return page(
         "operations/repair.html",
         status,
@@ -374,11 +370,12 @@ def _summary(field_errors: Mapping[str, str]) -> str:
 
 def _message(exc: CreditServiceError) -> str:
     """The Chinese half of a service message ('English; 中文'); a message in English only
-    is said in the page's words for its code."""
+    or a bare code is said in the page's words for its code, else in the error's words."""
     english, _, chinese = exc.detail.rpartition("; ")
     if english:
         return chinese
-    return translate(f"operations.error.{exc.code.replace('-', '_')}", default=exc.detail)
+    words = translate(f"error.{exc.code}", default=exc.detail, **exc.extensions)
+    return translate(f"operations.error.{exc.code.replace('-', '_')}", default=words)
 
 
 def _notice() -> str | None:

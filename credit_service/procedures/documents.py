@@ -1,4 +1,4 @@
-"""Listing documents: the notice (告知书) and decision (决定书) as printable HTML and PDF.
+"""Procedure documents (告知书, 决定书 …) as printable HTML and PDF, and their storage.
 
 Both renderings come from one content model, so the PDF says what the HTML says. Numbers
 come from a yearly sequence per office prefix (宣市监信列〔2026〕12号). The PDF embeds a
@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import date
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 from reportlab.lib.pagesizes import A4
@@ -26,7 +27,8 @@ from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from credit_service.dishonesty.models import DocumentSequence
+from credit_service.files import write_private
+from credit_service.procedures.models import DocumentSequence, ProcedureDocument
 
 FONT_CANDIDATES = (
     "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
@@ -35,16 +37,16 @@ FONT_CANDIDATES = (
     "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
 )
 _ENV = Environment(
-    loader=PackageLoader("credit_service.dishonesty", "templates"),
+    loader=PackageLoader("credit_service.procedures", "templates"),
     autoescape=select_autoescape(["html"]),
 )
 
 
 @dataclass(frozen=True)
 class DocumentContent:
-    """What a listing document says, independent of HTML or PDF."""
+    """What a document says, independent of HTML or PDF."""
 
-    kind: str  # notice | decision | removal
+    kind: str  # notice | decision | removal …
     title: str
     number: str
     addressee: str
@@ -136,3 +138,48 @@ def _escape(text: str) -> str:
 def sha256(data: bytes | str) -> str:
     raw = data.encode("utf-8") if isinstance(data, str) else data
     return hashlib.sha256(raw).hexdigest()
+
+
+def issue(move: Any, procedure: str, kind: str, number: str, content: DocumentContent) -> None:
+    """Render and keep a document a step issues, and name it in the step's
+    ``details.issued`` (flushed for its id), so the history links the very document."""
+    html = render_html(content)
+    pdf = render_pdf(content, font_path=move.ctx.settings.pdf_font_path)
+    pdf_hash = sha256(pdf)
+    path = move.ctx.settings.data_dir / "documents" / f"{pdf_hash}.pdf"
+    write_private(path, pdf)
+    document = ProcedureDocument(
+        procedure=procedure,
+        subject_id=move.row.id,
+        kind=kind,
+        number=number,
+        html=html,
+        sha256=sha256(html),
+        pdf_path=str(path),
+        pdf_sha256=pdf_hash,
+        created_at=move.ctx.now(),
+    )
+    move.session.add(document)
+    move.session.flush()
+    issued = {"kind": kind, "number": number, "document_id": document.id}
+    move.details["issued"] = [*move.details.get("issued", []), issued]
+
+
+def issued(session: Session, procedure: str, subject_id: int) -> list[dict[str, Any]]:
+    """The documents issued on a procedure's row, oldest first."""
+    rows = session.execute(
+        select(ProcedureDocument)
+        .where(ProcedureDocument.procedure == procedure, ProcedureDocument.subject_id == subject_id)
+        .order_by(ProcedureDocument.id)
+    ).scalars()
+    return [
+        {
+            "id": d.id,
+            "kind": d.kind,
+            "number": d.number,
+            "sha256": d.sha256,
+            "pdf_sha256": d.pdf_sha256,
+            "created_at": d.created_at,
+        }
+        for d in rows
+    ]

@@ -1,4 +1,8 @@
-"""Which keys a rules file may hold, and which code reads each one.
+"""Rules files: how one is read, which keys it may hold, and which code reads each one.
+
+The catalogs and every area keep their rules in YAML files under ``catalogs/``; this
+module is the part all of them share, so it sits in the kernel (the areas' definitions
+and the calendar rules import it; it imports no area).
 
 Every rules file (``publicity.yaml``, ``repair.yaml``, ...) is read through a marshmallow
 schema. Each key of the schema says, with ``read_by(...)`` in its metadata, the attribute
@@ -27,11 +31,12 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from marshmallow import Schema, ValidationError, fields
+from marshmallow import Schema, ValidationError, fields, validate
 
 from credit_service.errors import CatalogError
+from credit_service.workdays import parse_period
 
-PACKAGE = Path(__file__).resolve().parent.parent
+PACKAGE = Path(__file__).resolve().parent
 READ_BY = "read_by"
 _TEMPLATE_ATTRIBUTE = re.compile(r"\.([A-Za-z_][A-Za-z0-9_]*)")
 
@@ -45,10 +50,10 @@ def load_rules_file(path: Path, schema: Schema) -> dict[str, Any]:
         raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
         return schema.load(raw if isinstance(raw, dict) else {})
     except (OSError, yaml.YAMLError) as exc:
-        raise CatalogError(f"{path}: cannot be read as YAML: {exc}") from exc
+        raise CatalogError.in_file(path, f"cannot be read as YAML: {exc}") from exc
     except ValidationError as exc:
         key, message = next(iter(exc.messages.items()))
-        raise CatalogError(f"{path}: key '{key}': {message}") from exc
+        raise CatalogError.in_file(path, f"key '{key}': {message}") from exc
 
 
 def read_by(attribute: str, *files: str) -> dict[str, Any]:
@@ -57,6 +62,27 @@ def read_by(attribute: str, *files: str) -> dict[str, Any]:
     if not files:
         raise ValueError(f"read_by({attribute!r}) names no file that reads it")
     return {READ_BY: (attribute, files)}
+
+
+class Period(fields.String):
+    """An ISO 8601 period in whole years and months (P3M, P1Y, P1Y6M)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):  # type: ignore[no-untyped-def]
+        text = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            parse_period(text)
+        except ValueError as exc:
+            raise ValidationError(
+                "Must be an ISO 8601 period in whole years/months, e.g. P3M or P1Y."
+            ) from exc
+        return text
+
+
+def workdays(attribute: str, *files: str, minimum: int = 1) -> fields.Integer:
+    """A required count of working days, read as ``attribute`` in ``files``."""
+    return fields.Integer(
+        required=True, validate=validate.Range(min=minimum), metadata=read_by(attribute, *files)
+    )
 
 
 def _inner_schema(field: fields.Field) -> Schema | None:

@@ -1,0 +1,64 @@
+"""The tables every procedure shares: its steps, the documents it issued, and the
+yearly document-number sequences."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Column, Index, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from credit_service.db import JSONType, UTCDateTime
+
+
+class ProcedureStep(SQLModel, table=True):
+    """One step of one procedure: who did what, when, dated which day, why, on which
+    papers, issuing which documents (``details``: JSON, dates as ISO text)."""
+
+    __tablename__ = "procedure_steps"
+    __table_args__ = (Index("ix_procedure_steps_subject", "procedure", "subject_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    procedure: str = Field(max_length=20)
+    subject_id: int
+    step: str = Field(max_length=40)
+    state_after: str = Field(max_length=30)
+    actor: str = Field(max_length=100)
+    at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    effective_on: date
+    reason: str = Field(max_length=4000)
+    details: dict[str, Any] = Field(
+        default_factory=dict, sa_column=Column(JSONType, nullable=False)
+    )
+
+
+class ProcedureDocument(SQLModel, table=True):
+    """A document a step issued (告知书, 决定书 …), kept as HTML with its hash and as a
+    PDF file named by its hash."""
+
+    __tablename__ = "procedure_documents"
+    __table_args__ = (Index("ix_procedure_documents_subject", "procedure", "subject_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    procedure: str = Field(max_length=20)
+    subject_id: int
+    kind: str = Field(max_length=20)
+    number: str = Field(max_length=100, unique=True)
+    html: str = Field(sa_column=Column(Text, nullable=False))
+    sha256: str = Field(max_length=64)
+    pdf_path: str | None = Field(default=None, max_length=500)
+    pdf_sha256: str | None = Field(default=None, max_length=64)
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class DocumentSequence(SQLModel, table=True):
+    """The yearly document-number sequence of an office (e.g. 宣市监信列〔2026〕12号)."""
+
+    __tablename__ = "document_sequences"
+    __table_args__ = (UniqueConstraint("prefix", "year"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    prefix: str = Field(max_length=40)
+    year: int
+    last_number: int = 0

@@ -1,0 +1,1 @@
+"""Server-rendered pages, one module per audience (public, enterprise, console, operations)."""
