@@ -24,6 +24,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
 if TYPE_CHECKING:
+    from credit_service.access import Actor
     from credit_service.context import Context
 
 # --- the facts -------------------------------------------------------------------------------
@@ -96,12 +97,16 @@ RecordStatus = Literal["active", "expired", "revoked", "repaired"]
 @dataclass(frozen=True, slots=True)
 class RecordStatusChanged(_OfOneEntity):
     """A record's status changed: revoked, its publicity ended (``expired``), repaired,
-    or published again (``active``) when the repair that took it down was revoked."""
+    or published again (``active``) when the repair that took it down was revoked. A
+    revocation says when it took effect and who recorded it: the listings resting on the
+    penalty come down in its name (D11)."""
 
     entity_id: int
     record_id: int
     status: RecordStatus
     from_platform: bool = False
+    revoked_on: date | None = None
+    by: Actor | None = None
 
     @property
     def summary(self) -> str:

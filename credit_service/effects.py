@@ -13,15 +13,16 @@ EntitiesChanged      tier recompute
 ListingChanged       change-feed row, listing.published/removed event, tier
 RecordFiled          record.filed event, tier
 RecordCorrected      record.corrected event, tier
-RecordStatusChanged  record.revoked / record.publication_ended event, tier
+RecordStatusChanged  record.revoked / record.publication_ended event, tier; a revoked
+                     penalty takes down the listings resting on it (D11)
 RepairGranted        repair.granted event
 ==================== ==========================================================
 
-Handlers run in the order this table first names them: the tier recompute (once for
-the whole transaction, each entity once), the feed, then the outbox events of listings,
-records and repairs (a revoked penalty's ``listing.removed`` before its
-``record.revoked``, as they happened). A handler may record further facts; they are
-handled in a next round before the commit.
+Handlers run in the order this table first names them: the tier recompute (once per
+round, each entity once), the feed, then the outbox events of listings, records and
+repairs. A handler may record further facts; they are handled in a next round before the
+commit: the listings a revoked penalty takes down are such facts, so the platforms hear
+``record.revoked`` and then the ``listing.removed`` it caused.
 
 This module sits above the areas (like web/ and schedulers/): it is the one place that
 knows them all, and the only importer of the tier handler.
@@ -38,9 +39,9 @@ from credit_service.changes import (
     RecordStatusChanged,
     RepairGranted,
 )
-from credit_service.dishonesty.feed import send_listing_events, write_feed
-from credit_service.records.outbound import send_record_events
-from credit_service.repair.outbound import send_repair_events
+from credit_service.dishonesty.feed import write_feed
+from credit_service.dishonesty.services import end_listings_on_revoked
+from credit_service.sync.outbound import send_listing_events, send_record_events, send_repair_events
 from credit_service.tiers.recompute import recompute_changed
 
 HANDLERS: HandlerTable = {
@@ -48,6 +49,6 @@ HANDLERS: HandlerTable = {
     ListingChanged: (write_feed, send_listing_events, recompute_changed),
     RecordFiled: (send_record_events, recompute_changed),
     RecordCorrected: (send_record_events, recompute_changed),
-    RecordStatusChanged: (send_record_events, recompute_changed),
+    RecordStatusChanged: (send_record_events, recompute_changed, end_listings_on_revoked),
     RepairGranted: (send_repair_events,),
 }

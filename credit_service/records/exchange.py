@@ -8,7 +8,7 @@ import json
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from credit_service.sync.event_ids import new_event_id
+from credit_service.event_ids import new_event_id
 
 if TYPE_CHECKING:  # the models stay out of the import workers, which only validate
     from credit_service.entities.models import Entity

@@ -14,12 +14,11 @@ from credit_service.audit import services as audit
 from credit_service.catalogs import services as catalog_services
 from credit_service.catalogs.definitions import CatalogItem
 from credit_service.context import Context
-from credit_service.dishonesty import services as dishonesty_services
 from credit_service.entities import services as entity_services
 from credit_service.entities.models import Entity
 from credit_service.errors import Conflict, InvalidInput
 from credit_service.pagination import Page, cursor_int, page_by_id
-from credit_service.records import preparation, repository
+from credit_service.records import exchange, preparation, repository
 from credit_service.records.models import CreditRecord, CreditRecordRevision
 from credit_service.records.preparation import PreparedRecord
 from credit_service.records.views import record_view, revision_view
@@ -217,9 +216,11 @@ def revoke_in(
     """Revoke inside the caller's transaction (see revoke_record). The revocation is
     dated ``on``: not before the decision it revokes, not after today.
 
+    The listings resting on the record come down in the same transaction (D11): the
+    fact recorded here is handled before it commits (dishonesty's handler).
+
     :raises Conflict: already revoked.
-    :raises InvalidInput: ``on`` out of those bounds, or before the latest act of a
-        listing that rests on the record.
+    :raises InvalidInput: ``on`` out of those bounds.
     """
     if record.status == "revoked":
         raise Conflict("already-revoked")
@@ -228,10 +229,11 @@ def revoke_in(
     record.status_changed_at = record.updated_at = ctx.now()
     record.updated_by = actor.username
     session.flush()
-    dishonesty_services.on_record_revoked(session, ctx, actor, record, on)
     changes.record(
         session,
-        changes.RecordStatusChanged(owner.id, record.id, "revoked", actor.from_platform),
+        changes.RecordStatusChanged(
+            owner.id, record.id, "revoked", actor.from_platform, revoked_on=on, by=actor
+        ),
     )
     audit.append(
         session,
@@ -350,6 +352,11 @@ def change_repair_status(
         session,
         changes.RecordStatusChanged(record.entity_id, record.id, status, actor.from_platform),
     )
+
+
+def exchange_payload(record: CreditRecord, owner: Entity) -> dict[str, Any]:
+    """The record as it leaves the city (the exchange format's payload)."""
+    return exchange.record_payload(exchange.record_values(record), owner)
 
 
 def find_record(session: Session, source_authority: str, source_ref: str) -> CreditRecord | None:

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from credit_service.access import Actor
 from credit_service.bulk import bulk_insert
 from credit_service.db import json_text
-from credit_service.sync.event_ids import new_event_id
+from credit_service.event_ids import new_event_id
 from credit_service.sync.models import EVENT_TYPES, OutboxEvent
 
 

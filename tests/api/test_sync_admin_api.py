@@ -12,9 +12,9 @@ from credit_service.audit.models import AuditEvent
 from credit_service.clock import local_noon
 from credit_service.demo.seed import platforms_file
 from credit_service.errors import read_stored, stored_text
+from credit_service.event_ids import new_event_id
 from credit_service.jobs import services as job_services
 from credit_service.sync import outbox
-from credit_service.sync.event_ids import new_event_id
 from credit_service.sync.models import (
     REASON_LENGTH,
     DeadLetter,
