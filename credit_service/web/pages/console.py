@@ -16,7 +16,7 @@ from typing import Any
 import marshmallow as ma
 from flask import Blueprint, Response, g, redirect, request, url_for
 
-from credit_service import identifiers
+from credit_service import identifiers, worklist
 from credit_service.dishonesty import checks, pipeline, rules
 from credit_service.dishonesty import services as dishonesty_services
 from credit_service.dishonesty.procedure import LISTING
@@ -82,7 +82,7 @@ def dashboard() -> Response:
     """Tiers by district and industry, the list pipeline and what is overdue, in figures
     and charts, for the caller's region."""
     distribution = statistics.tier_distribution(ctx(), g.actor)
-    work = pipeline.pipeline(ctx(), g.actor)
+    work = worklist.pipeline(ctx(), g.actor)
     return page(
         "console/dashboard.html",
         actor=g.actor,
@@ -95,7 +95,7 @@ def dashboard() -> Response:
 
 
 def _dashboard_charts(
-    distribution: statistics.TierDistribution, work: pipeline.Pipeline
+    distribution: statistics.TierDistribution, work: worklist.Pipeline
 ) -> dict[str, charts.BarChart]:
     names = ctx().tier_rules.names
     industries = ctx().catalogs.industries
