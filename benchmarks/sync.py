@@ -26,10 +26,10 @@ from serving import free_port
 
 from credit_service.bulk import bulk_insert
 from credit_service.demo.seed import platforms_file
+from credit_service.event_ids import new_event_id
 from credit_service.sync import push
 from credit_service.sync import services as sync_services
 from credit_service.sync.client import PlatformClient, SimulatorControl
-from credit_service.sync.event_ids import new_event_id
 from credit_service.sync.models import OutboxEvent
 from credit_service.sync.platforms import load_platforms
 

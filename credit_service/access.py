@@ -32,6 +32,12 @@ class Actor:
     def is_anonymous(self) -> bool:
         return self.role == "public"
 
+    @property
+    def from_platform(self) -> bool:
+        """A platform's sync client: what it changes was decided elsewhere, and is not
+        sent back to the platforms."""
+        return self.role == "sync"
+
     def covers_region(self, region_code: str | None) -> bool:
         """Whether this actor may see and act on an entity in ``region_code``."""
         if self.role not in REGION_SCOPED_ROLES:

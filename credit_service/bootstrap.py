@@ -17,7 +17,7 @@ from marshmallow import Schema
 from sqlalchemy import Engine
 from sqlalchemy.orm import sessionmaker
 
-from credit_service import rules_files
+from credit_service import changes, rules_files
 from credit_service.calendar_refresh import holidays_dir
 from credit_service.calendar_rules import CalendarRulesSchema, load_calendar_rules
 from credit_service.catalogs.definitions import CatalogSet
@@ -28,6 +28,7 @@ from credit_service.config import Settings
 from credit_service.context import Context
 from credit_service.db import make_engine, make_session_factory
 from credit_service.dishonesty.definitions import ListRulesSchema, load_list_rules
+from credit_service.effects import HANDLERS
 from credit_service.repair.definitions import RepairRulesSchema, load_repair_rules
 from credit_service.tiers.definitions import RuleSetSchema, load_rule_set
 from credit_service.workdays import WorkdayCalendar
@@ -41,7 +42,12 @@ def build_context(
     read_session_factory: sessionmaker | None = None,
     catalogs: CatalogSet | None = None,
 ) -> Context:
-    """Build engines and load the catalog files; tests may inject sessions and a clock."""
+    """Build engines and load the catalog files; tests may inject sessions and a clock.
+
+    The handler table (``effects.HANDLERS``) is installed on the write session factory
+    here, the one place every entry point builds its Context, so that the facts a service
+    records are always handled before its transaction commits.
+    """
     replica_session_factory = None
     if session_factory is None:
         engine = make_engine(settings.database_url, busy_timeout_ms=settings.sqlite_busy_timeout_ms)
@@ -54,7 +60,7 @@ def build_context(
     engine = session_factory.kw["bind"]
     read_session_factory = read_session_factory or session_factory
     catalogs = catalogs or load_catalog_set(settings.catalogs_dir)
-    return Context(
+    ctx = Context(
         settings=settings,
         engine=engine,
         session_factory=session_factory,
@@ -65,6 +71,8 @@ def build_context(
         calendar=WorkdayCalendar(holidays_dir(settings)),
         **load_rules(settings.catalogs_dir, catalogs),
     )
+    changes.install(ctx.session_factory, HANDLERS, ctx)
+    return ctx
 
 
 def load_rules(directory: Path, catalogs: CatalogSet) -> dict[str, Any]:

@@ -20,12 +20,14 @@ from sqlalchemy.orm import Session
 def bulk_insert(
     session: Session,
     table: Table,
-    rows: Sequence[Mapping[str, Any]],
+    rows: Sequence[Mapping[str, Any]] | Sequence[tuple[Any, ...]],
     *,
     constants: Mapping[str, Any] | None = None,
     preserialized: Collection[str] = (),
+    columns: Sequence[str] | None = None,
 ) -> int:
-    """Insert ``rows`` (dicts keyed by column name) in the session's transaction.
+    """Insert ``rows`` (dicts keyed by column name, or tuples of the ``columns`` named, in
+    that order) in the session's transaction.
 
     ``constants`` are columns with one value for every row (processed once);
     ``preserialized`` names columns whose values are already in stored form (JSON text).
@@ -35,13 +37,17 @@ def bulk_insert(
     connection = session.connection()
     dialect = connection.dialect
     constants = constants or {}
-    varying = [c for c in table.columns if c.name in rows[0] and c.name not in constants]
+    if columns is None:
+        varying = [c for c in table.columns if c.name in rows[0] and c.name not in constants]
+        pick = _row_getter([c.name for c in varying])
+    else:
+        varying = [table.c[name] for name in columns]
+        pick = _as_is
     fixed = [c for c in table.columns if c.name in constants]
     tail = tuple(
         (p(constants[c.name]) if (p := _processor(c, dialect)) else constants[c.name])
         for c in fixed
     )
-    pick = _row_getter([c.name for c in varying])
     processed = [
         (i, p)
         for i, c in enumerate(varying)
@@ -76,6 +82,10 @@ def _send(connection: Any, table: str, names: list[str], values: list[tuple[Any,
     statement = f"INSERT INTO {table} ({columns}) VALUES ({marks})"  # nosec B608
     cursor.executemany(statement, values)
     cursor.close()
+
+
+def _as_is(row: Any) -> Any:
+    return row
 
 
 def _row_getter(names: list[str]) -> Callable[[Mapping[str, Any]], tuple[Any, ...]]:

@@ -61,8 +61,9 @@ def is_sqlite(engine_or_url: Engine | str) -> bool:
     return url.startswith("sqlite")
 
 
-def _json_text(value: Any) -> str:
-    """JSON columns keep Chinese readable and store dates as ISO text."""
+def json_text(value: Any) -> str:
+    """JSON columns keep Chinese readable and store dates as ISO text (the engines'
+    serializer, and what a bulk insert of preserialized JSON must produce the same way)."""
     return json.dumps(value, ensure_ascii=False, default=_json_default)
 
 
@@ -76,7 +77,7 @@ def make_engine(url: str, *, busy_timeout_ms: int = 10_000, writer: bool = True)
     """Build an engine; a SQLite ``writer`` takes the write lock at BEGIN (no upgrade deadlocks)."""
     url = normalize_url(url)
     kwargs: dict[str, Any] = {
-        "json_serializer": _json_text,
+        "json_serializer": json_text,
     }
     if is_sqlite(url):
         _create_privately(url)

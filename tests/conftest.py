@@ -181,7 +181,10 @@ def ctx(
 ) -> Context:
     settings = make_settings(str(engine.url.render_as_string(hide_password=False)), tmp_path)
     context = build_context(
-        settings, clock=clock, session_factory=session_factory, catalogs=catalog_set
+        settings,
+        clock=clock,
+        session_factory=session_factory,
+        catalogs=catalog_set,
     )
     context.engine = engine
     return context
@@ -239,7 +242,9 @@ def live_ctx(db_kind: str, catalog_set: CatalogSet, tmp_path: Path) -> Iterator[
     try:
         _migrate(url)
         settings = make_settings(url, tmp_path, sync_platforms_file=tmp_path / "platforms.yaml")
-        context = build_context(settings, clock=FixedClock(TEST_START), catalogs=catalog_set)
+        context = build_context(
+            settings, clock=FixedClock(TEST_START), catalogs=catalog_set
+        )
         catalog_services.register_catalogs(context)
         tier_services.apply_rule_set(context, SYSTEM)
         yield context

@@ -1,6 +1,6 @@
 """The list procedure as the console watches it: how many cases stand at each state, which
-legal deadline each case runs against, which deadlines have passed, and which credit-repair
-applications (the way off the list) are overdue or due soon.
+legal deadline each case runs against and which deadlines have passed (the console's work
+list across procedures is ``credit_service/worklist.py``).
 
 Everything is counted within the caller's region and as of a day that is a parameter
 (default today), so the dashboard, a report for a past day and the tests all agree. The
@@ -24,8 +24,6 @@ from credit_service.dishonesty.procedure import LISTING
 from credit_service.dishonesty.views import case_view
 from credit_service.entities import services as entity_services
 from credit_service.entities.models import Entity
-from credit_service.procedures import deadlines
-from credit_service.repair import services as repair_services
 
 ONE_DAY = timedelta(days=1)
 # A case is still in procedure while it may be withdrawn: proposed up to decided, not yet
@@ -114,29 +112,17 @@ class CaseDue:
 
 
 @dataclass(frozen=True)
-class Pipeline:
-    as_of: date
+class ListingWork:
+    """The listing cases in a region: how many in each state, and those whose deadline
+    has passed."""
+
     by_state: dict[str, int]  # every state, in procedure order
     statement_passed: tuple[CaseDue, ...]  # window over, the case still waits in it
     publication_overdue: tuple[CaseDue, ...]  # decided, not published in time
-    repairs_overdue: tuple[dict[str, Any], ...]  # application views
-    repairs_due_soon: tuple[dict[str, Any], ...]
-
-    @property
-    def in_procedure(self) -> int:
-        return sum(self.by_state[s] for s in IN_PROCEDURE)
-
-    @property
-    def overdue(self) -> int:
-        """Items past a deadline (those merely due soon are not counted)."""
-        return (
-            len(self.statement_passed) + len(self.publication_overdue) + len(self.repairs_overdue)
-        )
 
 
-def pipeline(ctx: Context, actor: Actor, *, today: date | None = None) -> Pipeline:
-    """Cases by state and the deadlines passed or near, in the caller's region."""
-    today = today or ctx.today()
+def listing_work(ctx: Context, actor: Actor, today: date) -> ListingWork:
+    """Cases by state and the deadlines passed, in the caller's region, on ``today``."""
     regions = entity_services.scope_regions(ctx, actor, None)
     counts = select(DishonestyCase.state, func.count()).group_by(DishonestyCase.state)
     running = (
@@ -159,32 +145,8 @@ def pipeline(ctx: Context, actor: Actor, *, today: date | None = None) -> Pipeli
         for view in views
         if (deadline := running_deadline(view, today)) and deadline.passed
     ]
-    overdue, soon = _repair_deadlines(ctx, actor, today)
-    return Pipeline(
-        as_of=today,
+    return ListingWork(
         by_state={state: by_state.get(state, 0) for state in rules.STATES},
         statement_passed=tuple(d for d in passed if d.deadline.kind == "statement"),
         publication_overdue=tuple(d for d in passed if d.deadline.kind == "publication"),
-        repairs_overdue=overdue,
-        repairs_due_soon=soon,
     )
-
-
-def _repair_deadlines(
-    ctx: Context, actor: Actor, today: date
-) -> tuple[tuple[dict[str, Any], ...], tuple[dict[str, Any], ...]]:
-    """The review queue's applications overdue and due soon on ``today`` (the queue's own
-    flags are as of the real today; these are recomputed for the day asked)."""
-    overdue, soon = [], []
-    for application in repair_services.list_applications(ctx, actor):
-        late, near = deadlines.due_flags(
-            application["current_due"],
-            today,
-            ctx.calendar,
-            ctx.repair_rules.due_soon_workdays,
-        )
-        if late:
-            overdue.append(application)
-        elif near:
-            soon.append(application)
-    return tuple(overdue), tuple(soon)

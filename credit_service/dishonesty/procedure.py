@@ -14,10 +14,10 @@ from typing import Any
 
 from sqlalchemy import select
 
+from credit_service import changes
 from credit_service.catalogs import services as catalog_services
 from credit_service.context import Context
 from credit_service.dishonesty import letters, rules
-from credit_service.dishonesty.feed import listing_changed
 from credit_service.dishonesty.models import DishonestyCase
 from credit_service.dishonesty.window import ensure_window_closed, refresh_deadlines
 from credit_service.errors import Conflict, InvalidInput
@@ -81,7 +81,7 @@ def _publish(move: Move) -> None:
     case = move.row
     move.details["late"] = bool(case.publication_deadline and move.on > case.publication_deadline)
     case.published_on = move.on
-    listing_changed(move.session, move.ctx, case, "added", None, move.on)
+    _list_changed(move, "added", None)
 
 
 def _remove(move: Move) -> None:
@@ -103,7 +103,7 @@ def _remove(move: Move) -> None:
         raise InvalidInput("removal-reason-unknown", errors={"removal_reason": ["one-of"]})
     case.removed_on, case.removal_reason = move.on, why
     case.removal_note = move.reason or move.ctx.list_rules.removal_reasons[why]
-    listing_changed(move.session, move.ctx, case, "removed", why, move.on)
+    _list_changed(move, "removed", why)
 
 
 def _withdraw(move: Move) -> None:
@@ -119,7 +119,16 @@ def _restore(move: Move) -> None:
     case.removed_on, case.removal_reason = None, None
     case.published_on, case.term_ends_on = move.on, rules.term_end(move.ctx.list_rules, move.on)
     case.removal_note = f"信用修复决定被撤销：{move.reason}"
-    listing_changed(move.session, move.ctx, case, "added", RESTORED, move.on)
+    _list_changed(move, "added", RESTORED)
+
+
+def _list_changed(move: Move, kind: str, reason: str | None) -> None:
+    """An addition to or removal from the public list, recorded: the feed row, the
+    platforms' event and the tier follow in this transaction (credit_service/effects.py)."""
+    case = move.row
+    changes.record(
+        move.session, changes.ListingChanged(case.entity_id, case.id, kind, reason, move.on)
+    )
 
 
 def acts(ctx: Context, case: DishonestyCase) -> dict[str, date | None]:

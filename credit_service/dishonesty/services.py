@@ -21,6 +21,7 @@ from credit_service.context import Context
 from credit_service.dishonesty import rules
 from credit_service.dishonesty.models import DishonestyCase
 from credit_service.dishonesty.procedure import LISTING, ground_records, open_cases_on
+from credit_service.dishonesty.public import in_force
 from credit_service.dishonesty.views import (  # the area's public reads, with its writes
     case_view,
     get_case,
@@ -33,7 +34,7 @@ from credit_service.procedures import engine
 from credit_service.records.models import CreditRecord
 
 REVOKED_NOTE = "所依据的行政处罚决定被撤销"
-__all__ = ["get_case", "get_document", "list_cases"]
+__all__ = ["get_case", "get_document", "in_force", "list_cases"]
 
 
 def propose(
@@ -159,19 +160,23 @@ def expire_listings(ctx: Context, actor: Actor, *, as_of: date | None = None) ->
         return len(due)
 
 
-def on_record_revoked(
-    session: Session, ctx: Context, actor: Actor, record: CreditRecord, on: date
-) -> list[int]:
-    """A revoked penalty takes down every listing that rests on it (D11), in the same
-    transaction as the revocation; cases not yet published are withdrawn. Each step is
-    dated ``on``, or the case's latest act if that came later (the revocation's own date
-    is kept in the step's details).
+def end_listings_on_revoked(session: Session, ctx: Context, changes: list[Any]) -> None:
+    """A revoked penalty takes down every listing that rests on it (D11), before the
+    revocation's transaction commits (a handler of credit_service/effects.py); cases not
+    yet published are withdrawn. Each step is dated the revocation's date, or the case's
+    latest act if that came later (the revocation's own date is kept in its details)."""
+    for change in changes:
+        if change.status == "revoked":
+            _end_listings_on(
+                session, ctx, change.by, change.entity_id, change.record_id, change.revoked_on
+            )
 
-    :raises InvalidInput: ``on`` after today.
-    """
-    touched = []
-    for case in open_cases_on(session, record.entity_id):
-        if record.id not in case.record_ids:
+
+def _end_listings_on(
+    session: Session, ctx: Context, actor: Actor, entity_id: int, record_id: int, on: date
+) -> None:
+    for case in open_cases_on(session, entity_id):
+        if record_id not in case.record_ids:
             continue
         step = "remove" if case.state == "published" else "withdraw"
         engine.take_step(
@@ -186,12 +191,10 @@ def on_record_revoked(
             details={
                 "removal_reason": "revoked",
                 "revoked_on": on.isoformat(),
-                "record_id": record.id,
+                "record_id": record_id,
             },
             consequence=True,
         )
-        touched.append(case.id)
-    return touched
 
 
 def remove_for_repair(

@@ -12,13 +12,12 @@ from sqlalchemy.orm import Session
 from credit_service.access import Actor
 from credit_service.audit import services as audit
 from credit_service.bulk import StatisticsRefresher, bulk_insert, in_list
+from credit_service.changes import EntitiesChanged, record
 from credit_service.context import Context
 from credit_service.entities import rules
 from credit_service.entities.models import Entity
 from credit_service.errors import Forbidden, InvalidInput
 from credit_service.imports import ImportReport, batched, check_header, open_csv
-from credit_service.tiers import recompute as tier_recompute
-from credit_service.tiers.models import TierAssignment
 
 COLUMNS = (
     "kind",
@@ -61,7 +60,6 @@ def import_entities(
             with ctx.session_factory.begin() as session:
                 created = _write_batch(session, ctx, actor, valid, report, lines)
                 statistics.note(session, created)
-                _recompute_new_tiers(session, ctx, list(valid))
     return report
 
 
@@ -129,6 +127,7 @@ def _write_batch(
     bulk_insert(
         session, Entity.__table__, new_rows, constants={"created_at": now, "updated_at": now}
     )
+    _registered(session, [values["identifier"] for values in new_rows])
     for values in changed:
         session.execute(
             update(Entity)
@@ -150,16 +149,11 @@ def _write_batch(
     return len(new_rows)
 
 
-def _recompute_new_tiers(session: Session, ctx: Context, identifiers: list[str]) -> None:
-    """Entities that have no tier yet get one in the batch that registers them."""
-    new_ids = (
-        session.execute(
-            select(Entity.id).where(
-                in_list(session, Entity.identifier, identifiers),
-                Entity.id.not_in(select(TierAssignment.entity_id)),
-            )
-        )
-        .scalars()
-        .all()
-    )
-    tier_recompute.recompute_entities(session, ctx, new_ids, cause="entities imported")
+def _registered(session: Session, identifiers: list[str]) -> None:
+    """The batch's new entities, recorded as registered (they get their first tier)."""
+    if not identifiers:
+        return
+    ids = session.execute(
+        select(Entity.id).where(in_list(session, Entity.identifier, identifiers))
+    ).scalars()
+    record(session, EntitiesChanged(tuple(ids), "entities imported"))

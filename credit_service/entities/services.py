@@ -8,12 +8,12 @@ from sqlalchemy.orm import Session
 
 from credit_service.access import Actor
 from credit_service.audit import services as audit
+from credit_service.changes import EntitiesChanged, record
 from credit_service.context import Context
 from credit_service.entities import lookups, repository, rules
 from credit_service.entities.models import Entity
 from credit_service.errors import Conflict, Forbidden, InvalidInput
 from credit_service.pagination import Page, cursor_int, page_by_id
-from credit_service.tiers import recompute as tier_recompute
 
 UNMASK_ROLES = lookups.UNMASK_ROLES
 
@@ -59,7 +59,7 @@ def register_entity(ctx: Context, actor: Actor, data: dict[str, Any]) -> dict[st
         )
         session.add(entity)
         session.flush()
-        tier_recompute.recompute_entities(session, ctx, [entity.id], cause="entity registered")
+        record(session, EntitiesChanged((entity.id,), "entity registered"))
         audit.append(
             session,
             actor=actor,

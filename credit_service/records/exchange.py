@@ -8,7 +8,7 @@ import json
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from credit_service.sync.event_ids import new_event_id
+from credit_service.event_ids import new_event_id
 
 if TYPE_CHECKING:  # the models stay out of the import workers, which only validate
     from credit_service.entities.models import Entity
@@ -33,6 +33,11 @@ def party_block(entity: Entity | Any) -> dict[str, Any]:
         "CF_XDR_SHXYM": entity.identifier,
         "CF_FRDB": entity.legal_representative or "",
     }
+
+
+def party_json(entity: Entity | Any) -> str:
+    """``party_block`` as JSON text (for ``complete_payload``)."""
+    return _JSON.encode(party_block(entity))
 
 
 def record_key(source_authority: str, source_ref: str) -> str:

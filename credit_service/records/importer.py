@@ -14,6 +14,7 @@ from typing import IO, Any
 from sqlalchemy import Row, select
 from sqlalchemy.orm import Session
 
+from credit_service import changes
 from credit_service.access import Actor
 from credit_service.audit import services as audit
 from credit_service.bulk import StatisticsRefresher, bulk_insert, in_list
@@ -32,8 +33,6 @@ from credit_service.records.preparation import (
     ItemMap,
     PreparedRow,
 )
-from credit_service.sync.models import OutboxEvent
-from credit_service.tiers import recompute as tier_recompute
 
 
 def import_records(
@@ -94,12 +93,14 @@ def _write_batch(
         if identifier in owners
     }
     existing = repository.map_existing_sources(session=session, keys=latest)
-    new_rows, events, changed, clashes = [], [], [], 0
+    new_rows, filed, changed, clashes = [], [], [], 0
+    parties: dict[int, str] = {}  # each entity's party block, serialized once per batch
     for key, (line, identifier, columns, event) in latest.items():
         owner = owners[identifier]
         if key not in existing:
-            new_rows.append({**columns, "entity_id": owner.id})
-            events.append((event, owner, columns["fields"]))
+            columns["entity_id"] = owner.id  # the batch's own dict: written as it is
+            new_rows.append(columns)
+            filed.append(_filed(actor, owner, event, columns["fields"], parties))
         elif existing[key][1] != owner.id:
             clashes += 1
             report.add_errors(line, {"CF_WSH": ["document-number-other-entity"]})
@@ -127,9 +128,7 @@ def _write_batch(
         record_services.apply_revision(
             session, ctx, actor, record, columns, reason="import correction"
         )
-    touched = {row["entity_id"] for row in new_rows}  # corrections recompute their own
-    _emit_filed(session, ctx, events)
-    tier_recompute.recompute_entities(session, ctx, sorted(touched), cause="records imported")
+    changes.record(session, *filed)
     report.created += len(new_rows)
     report.updated += len(changed)
     report.unchanged += len(latest) - len(new_rows) - len(changed) - clashes
@@ -178,33 +177,16 @@ def _owners(
     return owners
 
 
-def _emit_filed(
-    session: Session, ctx: Context, filed: list[tuple[EventParts, Row[Any], str]]
-) -> None:
-    """One record.filed outbox event per new record, written with the batch (bulk); each
-    entity's party block is serialized once."""
-    parties: dict[int, str] = {}
-    events = []
-    for (event_id, key, head), owner, fields_json in filed:
-        party = parties.get(owner.id)
-        if party is None:
-            party = parties[owner.id] = json.dumps(exchange.party_block(owner), ensure_ascii=False)
-        events.append(
-            {
-                "event_id": event_id,
-                "subject": owner.identifier,
-                "aggregate_id": key,
-                "payload": exchange.complete_payload(head, party, fields_json),
-            }
-        )
-    bulk_insert(
-        session,
-        OutboxEvent.__table__,
-        events,
-        preserialized=("payload",),
-        constants={
-            "event_type": "record.filed",
-            "aggregate_type": "record",
-            "occurred_at": ctx.now(),
-        },
+def _filed(
+    actor: Actor, owner: Row[Any], event: EventParts, fields_json: str, parties: dict[int, str]
+) -> changes.RecordFiled:
+    """A new record's RecordFiled, with the record in the exchange format already (the
+    bulk rows' ids are not read back)."""
+    party = parties.get(owner.id)
+    if party is None:
+        party = parties[owner.id] = exchange.party_json(owner)
+    event_id, key, head = event
+    payload = exchange.complete_payload(head, party, fields_json)
+    return changes.RecordFiled(
+        owner.id, None, actor.from_platform, (event_id, key, owner.identifier, payload)
     )

@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from credit_service import changes
 from credit_service.access import Actor
 from credit_service.audit import services as audit
 from credit_service.catalogs import services as catalog_services
 from credit_service.catalogs.definitions import CatalogItem
 from credit_service.context import Context
-from credit_service.dishonesty import services as dishonesty_services
 from credit_service.entities import services as entity_services
 from credit_service.entities.models import Entity
 from credit_service.errors import Conflict, InvalidInput
@@ -23,8 +23,6 @@ from credit_service.records.models import CreditRecord, CreditRecordRevision
 from credit_service.records.preparation import PreparedRecord
 from credit_service.records.views import record_view, revision_view
 from credit_service.step_dates import ensure_step_date
-from credit_service.sync import outbox
-from credit_service.tiers import recompute as tier_recompute
 
 
 def prepare_record(
@@ -109,8 +107,7 @@ def add_record(
     )
     session.add(record)
     session.flush()
-    tier_recompute.recompute_entities(session, ctx, [owner.id], cause=f"record {record.id} filed")
-    _emit(session, ctx, actor, "record.filed", record, owner)
+    changes.record(session, changes.RecordFiled(owner.id, record.id, actor.from_platform))
     audit.append(
         session,
         actor=actor,
@@ -175,10 +172,9 @@ def apply_revision(
     record.revision_reason = reason
     record.updated_at, record.updated_by = now, actor.username
     session.flush()
-    tier_recompute.recompute_entities(
-        session, ctx, [record.entity_id], cause=f"record {record.id} corrected"
+    changes.record(
+        session, changes.RecordCorrected(record.entity_id, record.id, actor.from_platform)
     )
-    _emit(session, ctx, actor, "record.corrected", record, session.get(Entity, record.entity_id))
     audit.append(
         session,
         actor=actor,
@@ -220,9 +216,11 @@ def revoke_in(
     """Revoke inside the caller's transaction (see revoke_record). The revocation is
     dated ``on``: not before the decision it revokes, not after today.
 
+    The listings resting on the record come down in the same transaction (D11): the
+    fact recorded here is handled before it commits (dishonesty's handler).
+
     :raises Conflict: already revoked.
-    :raises InvalidInput: ``on`` out of those bounds, or before the latest act of a
-        listing that rests on the record.
+    :raises InvalidInput: ``on`` out of those bounds.
     """
     if record.status == "revoked":
         raise Conflict("already-revoked")
@@ -231,9 +229,12 @@ def revoke_in(
     record.status_changed_at = record.updated_at = ctx.now()
     record.updated_by = actor.username
     session.flush()
-    dishonesty_services.on_record_revoked(session, ctx, actor, record, on)
-    tier_recompute.recompute_entities(session, ctx, [owner.id], cause=f"record {record.id} revoked")
-    _emit(session, ctx, actor, "record.revoked", record, owner)
+    changes.record(
+        session,
+        changes.RecordStatusChanged(
+            owner.id, record.id, "revoked", actor.from_platform, revoked_on=on, by=actor
+        ),
+    )
     audit.append(
         session,
         actor=actor,
@@ -242,28 +243,6 @@ def revoke_in(
         object_type="record",
         object_id=record.id,
         details={"reason": reason},
-    )
-
-
-def _emit(
-    session: Session,
-    ctx: Context,
-    actor: Actor,
-    event_type: str,
-    record: CreditRecord,
-    owner: Entity,
-) -> None:
-    """The record's outbox event; changes pulled from a platform are not sent back."""
-    if not outbox.leaves_the_city(actor):
-        return
-    outbox.emit(
-        session,
-        event_type=event_type,
-        subject=owner.identifier,
-        aggregate_type="record",
-        aggregate_id=record.id,
-        now=ctx.now(),
-        payload=exchange.record_payload(exchange.record_values(record), owner),
     )
 
 
@@ -320,8 +299,9 @@ def end_publications(ctx: Context, actor: Actor) -> int:
     """Records whose publicity period has ended become 'expired', each with its
     record.publication_ended event for the platforms (the nightly job; idempotent).
 
-    The owners' tiers are recomputed in the same transaction, as for every other change
-    to a record: the nightly tier job must not be the only thing that notices.
+    The owners' tiers are recomputed in the same transaction (the handler table), as for
+    every other change to a record: the nightly tier job must not be the only thing that
+    notices.
     """
     today = ctx.today()
     with ctx.session_factory.begin() as session:
@@ -334,16 +314,11 @@ def end_publications(ctx: Context, actor: Actor) -> int:
         for record, owner in ended:
             record.status, record.status_changed_at = "expired", ctx.now()
             record.status_reason = f"publicity ended on {record.publicity_end}"
-            _emit(session, ctx, actor, "record.publication_ended", record, owner)
-        if ended:
-            session.flush()
-            tier_recompute.recompute_entities(
+            changes.record(
                 session,
-                ctx,
-                sorted({owner.id for _, owner in ended}),
-                cause="publicity ended",
-                as_of=today,
+                changes.RecordStatusChanged(owner.id, record.id, "expired", actor.from_platform),
             )
+        if ended:
             audit.append(
                 session,
                 actor=actor,
@@ -353,3 +328,39 @@ def end_publications(ctx: Context, actor: Actor) -> int:
                 details={"count": len(ended)},
             )
         return len(ended)
+
+
+def change_repair_status(
+    session: Session,
+    ctx: Context,
+    actor: Actor,
+    record_id: int,
+    status: Literal["repaired", "active"],
+    reason: str,
+) -> None:
+    """A granted repair takes a record out of publication (``repaired``, by this city or
+    a platform); revoking the grant publishes it again (``active``). Inside the caller's
+    transaction; the owner's tier follows (the handler table).
+
+    :raises NotFound: no such record.
+    """
+    record = repository.get_record(session=session, record_id=record_id)
+    record.status, record.status_reason = status, reason
+    record.status_changed_at = record.updated_at = ctx.now()
+    session.flush()
+    changes.record(
+        session,
+        changes.RecordStatusChanged(record.entity_id, record.id, status, actor.from_platform),
+    )
+
+
+def exchange_payload(record: CreditRecord, owner: Entity) -> dict[str, Any]:
+    """The record as it leaves the city (the exchange format's payload)."""
+    return exchange.record_payload(exchange.record_values(record), owner)
+
+
+def find_record(session: Session, source_authority: str, source_ref: str) -> CreditRecord | None:
+    """A record by its authority and document number (no scope check: callers decide)."""
+    return repository.find_by_source(
+        session=session, source_authority=source_authority, source_ref=source_ref
+    )

@@ -16,7 +16,7 @@ from credit_service.bounds import MAX_ID, id_in_range
 from credit_service.catalogs import services as catalog_services
 from credit_service.context import Context
 from credit_service.dishonesty.models import DishonestyCase
-from credit_service.dishonesty.public import in_force
+from credit_service.dishonesty.services import in_force
 from credit_service.entities import services as entity_services
 from credit_service.entities.models import Entity
 from credit_service.errors import InvalidInput, NotFound

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from credit_service.access import Actor
 from credit_service.context import Context
 from credit_service.dishonesty.models import DishonestyCase
-from credit_service.dishonesty.public import in_force
+from credit_service.dishonesty.services import in_force
 from credit_service.entities import services as entity_services
 from credit_service.entities.models import Entity
 from credit_service.errors import Forbidden

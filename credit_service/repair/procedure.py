@@ -15,6 +15,7 @@ from datetime import date
 
 from sqlalchemy.orm import Session
 
+from credit_service import changes
 from credit_service.access import Actor
 from credit_service.context import Context
 from credit_service.dishonesty import services as dishonesty_services
@@ -22,12 +23,10 @@ from credit_service.entities import services as entity_services
 from credit_service.entities.models import Entity
 from credit_service.errors import Conflict, Forbidden, InvalidInput
 from credit_service.procedures.definition import OFFICERS, Move, Procedure, Step
-from credit_service.records.models import CreditRecord
+from credit_service.records import services as record_services
 from credit_service.repair import deadlines
 from credit_service.repair.eligibility import assess
 from credit_service.repair.models import STATES, RepairApplication
-from credit_service.sync import outbox
-from credit_service.tiers import recompute as tier_recompute
 
 REASON_CHARS = 2  # the fewest characters of the reasons a refusal must give
 
@@ -77,29 +76,18 @@ def _grant(move: Move) -> None:
 def _grant_takes_effect(
     session: Session, ctx: Context, actor: Actor, a: RepairApplication, on: date
 ) -> None:
-    """The record leaves publication, or the listing comes down early; the tier and the
-    platforms follow."""
-    entity = session.get(Entity, a.entity_id)
+    """The record leaves publication, or the listing comes down early, through their own
+    areas' services; the tier and the platforms follow (the handler table)."""
     if a.target_type == "record":
-        cause = f"record {a.target_id} repaired"
-        _record_status(session, ctx, a, "repaired", f"repair application {a.id}", cause)
+        record_services.change_repair_status(
+            session, ctx, actor, a.target_id, "repaired", f"repair application {a.id}"
+        )
     else:
         dishonesty_services.remove_for_repair(
             session, ctx, actor, a.target_id, on, f"信用修复申请{a.id}获准，提前移出"
         )
-    outbox.emit(
-        session,
-        event_type="repair.granted",
-        subject=entity.identifier,
-        aggregate_type=a.target_type,
-        aggregate_id=a.target_id,
-        now=ctx.now(),
-        payload={
-            "application_id": a.id,
-            "target_type": a.target_type,
-            "target_id": a.target_id,
-            "decided_on": on,
-        },
+    changes.record(
+        session, changes.RepairGranted(a.id, a.entity_id, a.target_type, a.target_id, on)
     )
 
 
@@ -135,23 +123,13 @@ def _revocation_takes_effect(
     session: Session, ctx: Context, actor: Actor, a: RepairApplication, on: date, reason: str
 ) -> None:
     if a.target_type == "record":
-        why = f"repair {a.id} revoked: {reason}"
-        _record_status(session, ctx, a, "active", why, f"repair {a.id} revoked")
+        record_services.change_repair_status(
+            session, ctx, actor, a.target_id, "active", f"repair {a.id} revoked: {reason}"
+        )
     else:
         dishonesty_services.restore_after_revoked_repair(
             session, ctx, actor, a.target_id, on, reason
         )
-
-
-def _record_status(
-    session: Session, ctx: Context, a: RepairApplication, status: str, why: str, cause: str
-) -> None:
-    """The repaired record leaves publication, or is published again; its tier follows."""
-    record = session.get(CreditRecord, a.target_id)
-    record.status, record.status_reason = status, why
-    record.status_changed_at, record.updated_at = ctx.now(), ctx.now()
-    session.flush()
-    tier_recompute.recompute_entities(session, ctx, [record.entity_id], cause=cause)
 
 
 def _require_reason(reason: str) -> None:

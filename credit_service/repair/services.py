@@ -23,11 +23,17 @@ from credit_service.repair.deadlines import flag_deadlines
 from credit_service.repair.eligibility import check_eligibility, parse_target
 from credit_service.repair.evidence import add_evidence, get_evidence
 from credit_service.repair.procedure import REPAIR, REVIEW_STEPS
-from credit_service.repair.views import application_view, get_application, list_applications
+from credit_service.repair.views import (
+    application_view,
+    due_on,
+    get_application,
+    list_applications,
+)
 
 __all__ = [
     "REVIEW_STEPS",
     "add_evidence",
+    "due_on",
     "apply",
     "check_eligibility",
     "flag_deadlines",

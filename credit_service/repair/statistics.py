@@ -21,10 +21,10 @@ from datetime import date
 from sqlalchemy import select
 
 from credit_service.context import Context
-from credit_service.dishonesty.statistics import MONTHS, Month, last_months, region_codes
 from credit_service.procedures.models import ProcedureStep
 from credit_service.repair.models import RepairApplication
 from credit_service.repair.procedure import REPAIR
+from credit_service.reporting import MONTHS, Month, last_months, region_codes
 from credit_service.workdays import WorkdayCalendar
 
 # Every state an application reaches by a decision; a revoked repair was granted first.

@@ -114,3 +114,20 @@ def evidence_view(e: RepairEvidence) -> dict[str, Any]:
         "sha256": e.sha256,
         "uploaded_at": e.uploaded_at,
     }
+
+
+def due_on(
+    ctx: Context, actor: Actor, today: date
+) -> tuple[tuple[dict[str, Any], ...], tuple[dict[str, Any], ...]]:
+    """The review queue's applications overdue and due soon on ``today`` (the queue's own
+    flags are as of the real today; these are recomputed for the day asked)."""
+    overdue, soon = [], []
+    for application in list_applications(ctx, actor):
+        late, near = deadlines.due_flags(
+            application["current_due"], today, ctx.calendar, ctx.repair_rules.due_soon_workdays
+        )
+        if late:
+            overdue.append(application)
+        elif near:
+            soon.append(application)
+    return tuple(overdue), tuple(soon)

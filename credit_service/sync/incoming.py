@@ -22,11 +22,9 @@ from credit_service.dishonesty.models import DishonestyCase
 from credit_service.entities import services as entity_services
 from credit_service.entities.models import Entity
 from credit_service.errors import CreditServiceError, stored_text
-from credit_service.records import repository as record_repository
 from credit_service.records import services as record_services
 from credit_service.records.models import CreditRecord
 from credit_service.sync.models import REASON_LENGTH, QuarantinedRow
-from credit_service.tiers import recompute as tier_recompute
 
 KINDS = ("record", "revocation", "repair")
 
@@ -163,10 +161,8 @@ def _record(session: Session, ctx: Context, actor: Actor, change: dict[str, Any]
 
 
 def _existing(session: Session, change: dict[str, Any]) -> CreditRecord:
-    record = record_repository.find_by_source(
-        session=session,
-        source_authority=str(change.get("source_authority", "")),
-        source_ref=str(change.get("source_ref", "")),
+    record = record_services.find_record(
+        session, str(change.get("source_authority", "")), str(change.get("source_ref", ""))
     )
     if record is None:
         raise Refused("source-record-not-found")
@@ -184,9 +180,9 @@ def _repair(
     """A repair decided elsewhere: the record leaves publication, a listing on it too."""
     if record.status != "active":
         return "unchanged"
-    record.status, record.status_reason = "repaired", "repaired elsewhere"
-    record.status_changed_at = record.updated_at = ctx.now()
-    session.flush()
+    record_services.change_repair_status(
+        session, ctx, actor, record.id, "repaired", "repaired elsewhere"
+    )
     listings = (
         session.execute(
             select(DishonestyCase).where(
@@ -201,7 +197,4 @@ def _repair(
             dishonesty_services.remove_for_repair(
                 session, ctx, actor, case.id, on, "经其他部门信用修复，提前移出"
             )
-    tier_recompute.recompute_entities(
-        session, ctx, [record.entity_id], cause=f"record {record.id} repaired elsewhere"
-    )
     return "repaired"

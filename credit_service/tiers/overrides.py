@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from credit_service import changes
 from credit_service.access import Actor
 from credit_service.audit import services as audit
 from credit_service.context import Context
@@ -12,7 +13,6 @@ from credit_service.entities import services as entity_services
 from credit_service.entities.models import Entity
 from credit_service.errors import InvalidInput, NotFound
 from credit_service.tiers.models import TierOverride
-from credit_service.tiers.recompute import recompute_entities
 from credit_service.workdays import add_months
 
 
@@ -40,7 +40,7 @@ def set_override(
         )
         session.add(override)
         session.flush()
-        recompute_entities(session, ctx, [entity.id], cause=f"override {override.id}")
+        changes.record(session, changes.EntitiesChanged((entity.id,), f"override {override.id}"))
         audit.append(
             session,
             actor=actor,
@@ -72,7 +72,9 @@ def revoke_override(ctx: Context, actor: Actor, override_id: int) -> None:
         actor.ensure_region(entity.region_code)
         override.revoked_at = ctx.now()
         session.flush()
-        recompute_entities(session, ctx, [entity.id], cause=f"override {override_id} revoked")
+        changes.record(
+            session, changes.EntitiesChanged((entity.id,), f"override {override_id} revoked")
+        )
         audit.append(
             session,
             actor=actor,

@@ -1,54 +1,47 @@
-"""Tier recomputation inside another area's transaction (records, entities, listings).
+"""The tier handler: recompute the tiers a transaction's facts touch, in that transaction.
 
-Kept apart from ``services.py`` so that the entity and record services can call it
-without importing the tier queries that themselves use the entity services.
+A record filed, corrected or ending, a listing added or removed, an entity registered or
+overridden: the handler table (credit_service/effects.py) hands every such fact of a
+transaction to ``recompute_changed`` at once, before it commits, so each entity is
+recomputed once however many facts concern it (a bulk import's batch is one query).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import date
+from typing import Any
 
 from sqlalchemy.orm import Session
 
 from credit_service.context import Context
 from credit_service.tiers import repository
-from credit_service.tiers.definitions import RuleSet, rule_set_from_document
+from credit_service.tiers.current import current_rule_set
 
 
-def current_rule_set(session: Session, ctx: Context) -> tuple[int, RuleSet] | None:
-    """The applied rule set (cached by version id: versions never change)."""
-    version = repository.find_current_version(session=session)
-    if version is None:
-        return None
-    cache = ctx.extras.setdefault("tier_rule_sets", {})
-    if version.id not in cache:
-        cache[version.id] = rule_set_from_document(version.document)
-    return version.id, cache[version.id]
-
-
-def recompute_entities(
-    session: Session,
-    ctx: Context,
-    entity_ids: Sequence[int],
-    *,
-    cause: str,
-    as_of: date | None = None,
-) -> int:
-    """Recompute some entities' tiers inside the caller's transaction (the record or list
-    change that caused it commits with it). Returns how many tiers changed."""
+def recompute_changed(session: Session, ctx: Context, changes: list[Any]) -> None:
+    """Recompute the entities the facts name (``entity_ids``); a tier that moves keeps
+    what happened as its cause (the facts' ``summary``, each said once). Nothing to do
+    before a rule set is applied."""
     current = current_rule_set(session, ctx)
-    if current is None or not entity_ids:
-        return 0
+    if current is None:
+        return
+    causes: dict[int, str] = {}
+    for change in changes:
+        summary = change.summary
+        for entity_id in change.entity_ids:
+            said = causes.get(entity_id)
+            if said is None:
+                causes[entity_id] = summary
+            elif said != summary and summary not in said.split("; "):
+                causes[entity_id] = f"{said}; {summary}"
+    if not causes:
+        return
     rule_set_id, rule_set = current
-    as_of = as_of or ctx.today()
-    rows = repository.changed_tiers(
+    repository.recompute(
         session=session,
         rule_set=rule_set,
         rule_set_id=rule_set_id,
-        as_of=as_of,
-        entity_ids=list(entity_ids),
-    )
-    return repository.write_tiers(
-        session=session, rows=rows, rule_set_id=rule_set_id, as_of=as_of, now=ctx.now(), cause=cause
+        as_of=ctx.today(),
+        now=ctx.now(),
+        cause=causes,
+        entity_ids=sorted(causes),
     )

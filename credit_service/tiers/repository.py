@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -114,6 +114,30 @@ def changed_tiers(
     return list(session.execute(query).all())
 
 
+def recompute(
+    *,
+    session: Session,
+    rule_set: RuleSet,
+    rule_set_id: int,
+    as_of: date,
+    now: datetime,
+    cause: str | Mapping[int, str],
+    entity_ids: Sequence[int] | None,
+) -> int:
+    """Compute the tiers of ``entity_ids`` (None: every entity) and store those that
+    changed (``write_tiers``); returns how many moved."""
+    rows = changed_tiers(
+        session=session,
+        rule_set=rule_set,
+        rule_set_id=rule_set_id,
+        as_of=as_of,
+        entity_ids=entity_ids,
+    )
+    return write_tiers(
+        session=session, rows=rows, rule_set_id=rule_set_id, as_of=as_of, now=now, cause=cause
+    )
+
+
 def write_tiers(
     *,
     session: Session,
@@ -121,26 +145,27 @@ def write_tiers(
     rule_set_id: int,
     as_of: date,
     now: datetime,
-    cause: str,
+    cause: str | Mapping[int, str],
 ) -> int:
-    """Store computed tiers; a changed tier gets a history row and a new ``since``."""
+    """Store computed tiers; a changed tier gets a history row and a new ``since``, with
+    its ``cause`` (one for all, or each entity's own)."""
     moved = [r for r in rows if r.old_tier != r.tier]
     new = [r for r in rows if r.old_tier is None]
     kept = [r for r in rows if r.old_tier is not None]
+    history = [
+        {"entity_id": r.entity_id, "old_tier": r.old_tier, "new_tier": r.tier, "rule_id": r.rule_id}
+        for r in moved
+    ]
+    one_cause = isinstance(cause, str)
+    if not one_cause:
+        for row in history:
+            row["cause"] = cause[row["entity_id"]][:200]
     bulk_insert(
         session,
         TierChange.__table__,
-        [
-            {
-                "entity_id": r.entity_id,
-                "old_tier": r.old_tier,
-                "new_tier": r.tier,
-                "rule_id": r.rule_id,
-            }
-            for r in moved
-        ],
+        history,
         constants={
-            "cause": cause[:200],
+            **({"cause": cause[:200]} if one_cause else {}),
             "rule_set_id": rule_set_id,
             "changed_at": now,
             "effective_on": as_of,

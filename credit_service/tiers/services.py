@@ -20,9 +20,9 @@ from credit_service.context import Context
 from credit_service.entities.models import Entity
 from credit_service.errors import CatalogError, InvalidInput, NotFound
 from credit_service.tiers import repository, rules
+from credit_service.tiers.current import current_rule_set
 from credit_service.tiers.definitions import RuleSet, load_rule_set
 from credit_service.tiers.models import TierAssignment, TierRuleSetVersion
-from credit_service.tiers.recompute import current_rule_set
 from credit_service.tiers.sql import computed_tiers
 
 
@@ -63,16 +63,14 @@ def recompute_tiers(
             raise NotFound("no-tier-rules")
         rule_set_id, rule_set = current
         ids = None if since is None else _time_event_entities(session, rule_set, since, as_of)
-        rows = repository.changed_tiers(
-            session=session, rule_set=rule_set, rule_set_id=rule_set_id, as_of=as_of, entity_ids=ids
-        )
-        changed = repository.write_tiers(
+        changed = repository.recompute(
             session=session,
-            rows=rows,
+            rule_set=rule_set,
             rule_set_id=rule_set_id,
             as_of=as_of,
             now=ctx.now(),
             cause=cause,
+            entity_ids=ids,
         )
         audit.append(
             session,

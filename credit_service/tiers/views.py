@@ -8,13 +8,14 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from credit_service import changes
 from credit_service.access import Actor
 from credit_service.context import Context
 from credit_service.entities import services as entity_services
 from credit_service.errors import NotFound
 from credit_service.tiers import repository, rules
+from credit_service.tiers.current import current_rule_set
 from credit_service.tiers.models import TierRuleSetVersion
-from credit_service.tiers.recompute import current_rule_set, recompute_entities
 from credit_service.tiers.services import entity_ref
 
 
@@ -23,7 +24,8 @@ def tier_view(ctx: Context, actor: Actor, identifier: str) -> dict[str, Any]:
 
     A tier whose inputs changed with time since it was stored (a publicity period ended
     overnight, before the nightly job ran) is refreshed first, so what is shown is always
-    what is stored; only then does the read take a write transaction.
+    what is stored; only then does the read take a write transaction, and settles it
+    (``changes.settle``) to show the refreshed tier before it commits.
     """
     today = ctx.today()
     with ctx.read_session_factory() as session:
@@ -32,7 +34,8 @@ def tier_view(ctx: Context, actor: Actor, identifier: str) -> dict[str, Any]:
         return view
     with ctx.session_factory.begin() as session:
         entity = entity_services.entity_in_scope(session, actor, identifier)
-        recompute_entities(session, ctx, [entity.id], cause="time passed", as_of=today)
+        changes.record(session, changes.EntitiesChanged((entity.id,), "time passed"))
+        changes.settle(session)
         view = _tier_view(session, ctx, actor, identifier, today)
     if view is None:
         raise NotFound("no-tier-rules")

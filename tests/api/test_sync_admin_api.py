@@ -12,11 +12,13 @@ from credit_service.audit.models import AuditEvent
 from credit_service.clock import local_noon
 from credit_service.demo.seed import platforms_file
 from credit_service.errors import read_stored, stored_text
+from credit_service.event_ids import new_event_id
 from credit_service.jobs import services as job_services
 from credit_service.sync import outbox
 from credit_service.sync.models import (
     REASON_LENGTH,
     DeadLetter,
+    OutboxEvent,
     QuarantinedRow,
     Requeued,
     SyncPosition,
@@ -43,17 +45,11 @@ def platforms(ctx, tmp_path):
 
 def emit(ctx, event_type: str = "record.filed", subject: str = "91341802MA0000001X") -> int:
     with ctx.session_factory.begin() as session:
-        event = outbox.emit(
-            session,
-            event_type=event_type,
-            subject=subject,
-            aggregate_type="record",
-            aggregate_id=1,
-            payload={"n": 1},
-            now=ctx.now(),
-        )
-        session.flush()
-        return event.id
+        event = outbox.Event(event_type, subject, "record", 1, {"n": 1}, event_id=new_event_id())
+        outbox.write(session, [event], now=ctx.now())
+        return session.execute(
+            select(OutboxEvent.id).where(OutboxEvent.event_id == event.event_id)
+        ).scalar_one()
 
 
 def dead_letter(ctx, event_id: int, reason: str = "event type not accepted") -> int:

@@ -8,6 +8,7 @@ from datetime import date, timedelta
 
 import pytest
 
+from credit_service import worklist
 from credit_service.access import SYSTEM, Actor
 from credit_service.auth import services as auth_services
 from credit_service.dishonesty import pipeline, rules
@@ -100,7 +101,7 @@ def test_cases_are_counted_by_state_in_the_callers_region(ctx, tiers):
     case_for(ctx, XUANZHOU, "serve_notice", "waive", "decide_list", "publish")
     case_for(ctx, LANGXI, "withdraw")
 
-    city = pipeline.pipeline(ctx, CITY_REGULATOR)
+    city = worklist.pipeline(ctx, CITY_REGULATOR)
     assert list(city.by_state) == list(rules.STATES)
     assert {s: n for s, n in city.by_state.items() if n} == {
         "proposed": 1,
@@ -110,7 +111,7 @@ def test_cases_are_counted_by_state_in_the_callers_region(ctx, tiers):
     }
     assert city.in_procedure == 2 and city.as_of == TODAY
 
-    county = pipeline.pipeline(ctx, LANGXI_VIEWER)
+    county = worklist.pipeline(ctx, LANGXI_VIEWER)
     assert {s: n for s, n in county.by_state.items() if n} == {"withdrawn": 1}
     assert county.in_procedure == 0
 
@@ -119,9 +120,9 @@ def test_a_statement_window_passed_shows_from_the_day_after_its_deadline(ctx, ti
     served = case_for(ctx, XUANZHOU, "serve_notice")
     assert served["statement_deadline"] == date(2026, 12, 2)
 
-    on_deadline = pipeline.pipeline(ctx, CITY_REGULATOR, today=date(2026, 12, 2))
+    on_deadline = worklist.pipeline(ctx, CITY_REGULATOR, today=date(2026, 12, 2))
     assert on_deadline.statement_passed == () and on_deadline.overdue == 0
-    after = pipeline.pipeline(ctx, CITY_REGULATOR, today=date(2026, 12, 3))
+    after = worklist.pipeline(ctx, CITY_REGULATOR, today=date(2026, 12, 3))
     (due,) = after.statement_passed
     assert due.case["id"] == served["id"] and due.case["entity"]["region_code"] == XUANZHOU
     assert (due.deadline.kind, due.deadline.due, due.deadline.passed) == (
@@ -130,19 +131,19 @@ def test_a_statement_window_passed_shows_from_the_day_after_its_deadline(ctx, ti
         True,
     )
     assert after.overdue == 1
-    assert pipeline.pipeline(ctx, LANGXI_VIEWER, today=date(2026, 12, 3)).statement_passed == ()
+    assert worklist.pipeline(ctx, LANGXI_VIEWER, today=date(2026, 12, 3)).statement_passed == ()
 
 
 def test_a_decision_not_published_in_time_is_overdue(ctx, tiers):
     decided = case_for(ctx, XUANZHOU, "serve_notice", "waive", "decide_list")
     deadline = decided["publication_deadline"]
-    assert pipeline.pipeline(ctx, CITY_REGULATOR, today=deadline).publication_overdue == ()
+    assert worklist.pipeline(ctx, CITY_REGULATOR, today=deadline).publication_overdue == ()
     day_after = deadline + timedelta(days=1)
-    late = pipeline.pipeline(ctx, CITY_REGULATOR, today=day_after)
+    late = worklist.pipeline(ctx, CITY_REGULATOR, today=day_after)
     assert [d.case["id"] for d in late.publication_overdue] == [decided["id"]]
     assert late.statement_passed == ()  # waived: no window to wait for
-    assert pipeline.pipeline(ctx, XUANZHOU_VIEWER, today=day_after).overdue == 1
-    assert pipeline.pipeline(ctx, LANGXI_VIEWER, today=day_after).overdue == 0
+    assert worklist.pipeline(ctx, XUANZHOU_VIEWER, today=day_after).overdue == 1
+    assert worklist.pipeline(ctx, LANGXI_VIEWER, today=day_after).overdue == 0
 
 
 def test_repair_applications_are_overdue_or_due_soon_as_of_the_day_asked(ctx, tiers):
@@ -173,14 +174,14 @@ def test_repair_applications_are_overdue_or_due_soon_as_of_the_day_asked(ctx, ti
     def ids(items: tuple[dict, ...]) -> list[int]:
         return [a["id"] for a in items]
 
-    quiet = pipeline.pipeline(ctx, CITY_REGULATOR, today=TODAY)
+    quiet = worklist.pipeline(ctx, CITY_REGULATOR, today=TODAY)
     assert ids(quiet.repairs_overdue) == ids(quiet.repairs_due_soon) == []
-    near = pipeline.pipeline(ctx, CITY_REGULATOR, today=date(2026, 11, 27))  # Friday
+    near = worklist.pipeline(ctx, CITY_REGULATOR, today=date(2026, 11, 27))  # Friday
     assert ids(near.repairs_due_soon) == [application["id"]] and near.overdue == 0
-    late = pipeline.pipeline(ctx, CITY_REGULATOR, today=date(2026, 12, 1))
+    late = worklist.pipeline(ctx, CITY_REGULATOR, today=date(2026, 12, 1))
     assert ids(late.repairs_overdue) == [application["id"]] and late.repairs_due_soon == ()
     assert late.overdue == 1
-    assert pipeline.pipeline(ctx, LANGXI_VIEWER, today=date(2026, 12, 1)).repairs_overdue == ()
+    assert worklist.pipeline(ctx, LANGXI_VIEWER, today=date(2026, 12, 1)).repairs_overdue == ()
 
 
 # --- deadlines and steps of one case ----------------------------------------------------------

@@ -20,6 +20,7 @@ from credit_service.errors import Conflict, Forbidden, InvalidInput, NotFound
 from credit_service.holidays import load_holiday_file
 from credit_service.procedures.models import ProcedureDocument
 from credit_service.records import services as record_services
+from credit_service.sync import outbox
 from credit_service.sync.models import OutboxEvent
 from credit_service.tiers import services as tier_services
 from credit_service.tiers.models import TierAssignment
@@ -513,7 +514,7 @@ def test_revocation_and_removal_share_one_transaction(ctx, monkeypatch):
     def fail(*args, **kwargs):
         raise Boom
 
-    monkeypatch.setattr(record_services, "_emit", fail)  # fails after the listing came down
+    monkeypatch.setattr(outbox, "write", fail)  # at the commit: after the listing came down
     with pytest.raises(Boom):
         record_services.revoke_record(ctx, CITY_REGULATOR, record["id"], reason="复议撤销处罚")
 

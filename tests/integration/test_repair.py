@@ -266,7 +266,7 @@ def test_a_grant_that_fails_changes_nothing(ctx, clock, tiers, monkeypatch):
     def fail(*args, **kwargs):
         raise RuntimeError("the outbox is unavailable")
 
-    monkeypatch.setattr(outbox, "emit", fail)  # after the listing came down
+    monkeypatch.setattr(outbox, "write", fail)  # at the commit: after the listing came down
     with pytest.raises(RuntimeError):
         review(ctx, app["id"], "grant", reason="符合条件")
 

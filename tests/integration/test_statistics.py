@@ -15,10 +15,10 @@ from credit_service.auth import services as auth_services
 from credit_service.clock import local_noon
 from credit_service.dishonesty import services as dishonesty
 from credit_service.dishonesty import statistics as list_statistics
-from credit_service.dishonesty.statistics import Month, last_months
 from credit_service.records import services as record_services
 from credit_service.repair import services as repair
 from credit_service.repair import statistics as repair_statistics
+from credit_service.reporting import Month, last_months
 from tests.factories import CITY, LANGXI, XUANZHOU, create_entity, file_penalty, step_papers
 
 D = date.fromisoformat

@@ -13,6 +13,7 @@ import pytest
 import yaml
 from sqlalchemy import func, select
 
+from credit_service import changes
 from credit_service.access import SYSTEM, Actor
 from credit_service.audit.models import AuditEvent
 from credit_service.catalogs import services as catalog_services
@@ -26,7 +27,6 @@ from credit_service.records import services as record_services
 from credit_service.records.models import CreditRecord
 from credit_service.tiers import lookup as tier_lookup
 from credit_service.tiers import overrides as tier_overrides
-from credit_service.tiers import recompute as tier_recompute
 from credit_service.tiers import reports as tier_reports
 from credit_service.tiers import repository, rules
 from credit_service.tiers import services as tier_services
@@ -218,6 +218,7 @@ def test_a_severe_penalty_makes_the_entity_d_inside_the_filing_transaction(ctx, 
         record, created = record_services.file_record_for(
             session, ctx, SYSTEM, owner, PENALTY_ITEM, penalty_fields(CF_CFLB=SEVERE)
         )
+        changes.settle(session)  # what the commit does first
         # read back in the same session, before the transaction ends
         stored = session.get(TierAssignment, eid)
         session.refresh(stored)
@@ -243,6 +244,7 @@ def test_a_failed_filing_transaction_leaves_neither_record_nor_tier_change(ctx, 
             session, ctx, SYSTEM, owner, PENALTY_ITEM, fields
         )
         assert record.severity == "severe"
+        changes.settle(session)
         assert session.get(TierAssignment, eid).tier == "D"
         raise Boom
 
@@ -424,9 +426,9 @@ def test_the_nightly_recompute_catches_a_record_expired_without_a_tier_change(ct
     assert (last.old_tier, last.new_tier, last.effective_on) == ("C", "B", date(2027, 3, 18))
 
 
-def recompute_one(ctx, eid: int, cause: str = "list changed") -> int:
+def recompute_one(ctx, eid: int, cause: str = "list changed") -> None:
     with ctx.session_factory.begin() as session:
-        return tier_recompute.recompute_entities(session, ctx, [eid], cause=cause)
+        changes.record(session, changes.EntitiesChanged((eid,), cause))
 
 
 def add_listing(

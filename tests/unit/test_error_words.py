@@ -12,6 +12,7 @@ import pytest
 from credit_service.errors import Conflict, Forbidden, InvalidInput, NotFound
 from credit_service.web import i18n
 from credit_service.web.error_text import SCHEMA_MESSAGES, error_text, field_error, field_errors
+from credit_service.web.pages.wording import tier_cause
 
 # The words every API answer may need: both languages hold each of them.
 API_PREFIXES = ("error.", "problem.", "validation.", "list.", "upstream.")
@@ -114,3 +115,13 @@ def test_what_the_apis_schemas_say_is_recognised():
     }
     assert field_error("Longer than maximum length 5.", "en") == "Longer than maximum length 5."
     assert not any(re.search(r"[a-z]{3}", m[0]) for m in field_errors(said, "zh").values() if m)
+
+
+def test_a_tier_change_reads_as_its_facts_in_words():
+    """The tier handler keeps a change's facts as text joined by "; " (changes.py)."""
+    cause = "record 12 filed; listing 3 added; record 7 published again elsewhere"
+    assert tier_cause(cause) == (
+        "登记信用信息（第12号）；列入严重失信主体名单（案件第3号）；信用信息恢复公示（第7号）"
+    )
+    assert tier_cause("nightly: time passed") == "时间推移（定期重新计算）"
+    assert tier_cause("a fact nobody words") == "a fact nobody words"  # the page test names it

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from credit_service.sync.event_ids import new_event_id
+from credit_service.event_ids import new_event_id
 
 NOON_2026_11_26 = 1_795_694_400_000_000_000  # ns since the epoch
 

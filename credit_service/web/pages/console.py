@@ -19,6 +19,7 @@ from typing import Any
 
 from flask import Blueprint, Response, g, redirect, url_for
 
+from credit_service import worklist
 from credit_service.dishonesty import pipeline
 from credit_service.tiers import statistics
 from credit_service.tiers.definitions import TIER_CODES
@@ -43,7 +44,7 @@ def dashboard() -> Response:
     """Tiers by district and industry, the list pipeline and what is overdue, in figures
     and charts, for the caller's region."""
     distribution = statistics.tier_distribution(ctx(), g.actor)
-    work = pipeline.pipeline(ctx(), g.actor)
+    work = worklist.pipeline(ctx(), g.actor)
     return page(
         "console/dashboard.html",
         actor=g.actor,
@@ -56,7 +57,7 @@ def dashboard() -> Response:
 
 
 def _dashboard_charts(
-    distribution: statistics.TierDistribution, work: pipeline.Pipeline
+    distribution: statistics.TierDistribution, work: worklist.Pipeline
 ) -> dict[str, charts.BarChart]:
     names = ctx().tier_rules.names
     industries = ctx().catalogs.industries

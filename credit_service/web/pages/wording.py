@@ -27,6 +27,8 @@ CAUSES = tuple(
         (r"record (?P<id>\d+) revoked", "record_revoked"),
         (r"record (?P<id>\d+) repaired", "record_repaired"),
         (r"record (?P<id>\d+) repaired elsewhere", "record_repaired_elsewhere"),
+        (r"record (?P<id>\d+) revoked elsewhere", "record_revoked_elsewhere"),
+        (r"record (?P<id>\d+) published again( elsewhere)?", "record_published_again"),
         (r"listing (?P<id>\d+) added", "listing_added"),
         (r"listing (?P<id>\d+) removed", "listing_removed"),
         (r"repair (?P<id>\d+) revoked", "repair_revoked"),
@@ -44,12 +46,19 @@ CAUSES = tuple(
 
 
 def tier_cause(cause: str | None) -> str:
-    """Why a tier was computed again, in words (``record 12 filed``: 第12条信用信息登记)."""
+    """Why a tier was computed again, in words (``record 12 filed``: 登记信用信息（第12号）);
+    the facts of one transaction, kept joined by "; ", each in words."""
+    if not cause:
+        return "—"
+    return translate("public.separator").join(_fact(fact) for fact in cause.split("; "))
+
+
+def _fact(fact: str) -> str:
     for pattern, key in CAUSES:
-        found = pattern.fullmatch(cause or "")
+        found = pattern.fullmatch(fact)
         if found:
             return translate(f"console.cause.{key}", **found.groupdict())
-    return cause or "—"
+    return fact
 
 
 def tier_rule(rule_id: str | None, rules: RuleSet) -> str:

@@ -1,0 +1,102 @@
+"""What the provincial platforms are told: the handlers of the handler table
+(credit_service/effects.py) that turn a transaction's facts into outbox events, written
+through the one writer (``outbox.write``) before it commits.
+
+Listings and repairs are this city's own decisions: always sent, whoever the actor.
+Records pulled from a platform are not sent back; a repair's own event is the repair's
+(``repair.granted``), not the record's.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from credit_service.changes import RecordCorrected, RecordFiled, RecordStatusChanged
+from credit_service.context import Context
+from credit_service.dishonesty.models import DishonestyCase
+from credit_service.entities.models import Entity
+from credit_service.records import services as record_services
+from credit_service.records.models import CreditRecord
+from credit_service.sync import outbox
+
+LISTING_EVENTS = {"added": "listing.published", "removed": "listing.removed"}
+STATUS_EVENTS = {"revoked": "record.revoked", "expired": "record.publication_ended"}
+
+
+def send_record_events(session: Session, ctx: Context, changes: list[Any]) -> None:
+    """One event per filed, corrected, revoked or ended record, in the order recorded,
+    each with the record as the transaction leaves it."""
+    events = [e for change in changes if (e := _record_event(session, change)) is not None]
+    if events:
+        outbox.write(session, events, now=ctx.now())
+
+
+def _record_event(session: Session, change: Any) -> outbox.Event | None:
+    if change.from_platform:
+        return None
+    if isinstance(change, RecordFiled) and change.exchange is not None:
+        event_id, record_key, subject, payload_json = change.exchange
+        return outbox.Event("record.filed", subject, "record", record_key, payload_json, event_id)
+    if isinstance(change, RecordFiled):
+        event_type = "record.filed"
+    elif isinstance(change, RecordCorrected):
+        event_type = "record.corrected"
+    elif isinstance(change, RecordStatusChanged) and change.status in STATUS_EVENTS:
+        event_type = STATUS_EVENTS[change.status]
+    else:
+        return None
+    record = session.get(CreditRecord, change.record_id)
+    owner = session.get(Entity, change.entity_id)
+    payload = record_services.exchange_payload(record, owner)
+    return outbox.Event(event_type, owner.identifier, "record", record.id, payload)
+
+
+def send_listing_events(session: Session, ctx: Context, changes: list[Any]) -> None:
+    """A listing.published or listing.removed event per change, with the case as it
+    stands. Always sent, whoever the actor: a listing is this city's own decision, even
+    when a change pulled from a platform (a revoked penalty, a repair elsewhere) caused it.
+    """
+    outbox.write(session, [_listing_event(session, c) for c in changes], now=ctx.now())
+
+
+def _listing_event(session: Session, change: Any) -> outbox.Event:
+    case = session.get(DishonestyCase, change.case_id)
+    entity = session.get(Entity, change.entity_id)
+    return outbox.Event(
+        LISTING_EVENTS[change.kind],
+        entity.identifier,
+        "listing",
+        case.id,
+        {
+            "case_id": case.id,
+            "decision_no": case.decision_no,
+            "decided_on": case.decided_on,
+            "published_on": case.published_on,
+            "term_ends_on": case.term_ends_on,
+            "removed_on": case.removed_on,
+            "removal_reason": change.reason,
+            "grounds": case.grounds,
+        },
+    )
+
+
+def send_repair_events(session: Session, ctx: Context, changes: list[Any]) -> None:
+    """A repair.granted event per grant (a repair is this city's decision: always sent)."""
+    events = [
+        outbox.Event(
+            "repair.granted",
+            session.get(Entity, g.entity_id).identifier,
+            g.target_type,
+            g.target_id,
+            {
+                "application_id": g.application_id,
+                "target_type": g.target_type,
+                "target_id": g.target_id,
+                "decided_on": g.decided_on,
+            },
+        )
+        for g in changes
+    ]
+    outbox.write(session, events, now=ctx.now())
