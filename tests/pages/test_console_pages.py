@@ -19,6 +19,7 @@ from credit_service.auth import services as auth_services
 from credit_service.clock import local_noon
 from credit_service.dishonesty import rules
 from credit_service.dishonesty import services as dishonesty
+from credit_service.dishonesty.procedure import LISTING
 from credit_service.tiers import services as tier_services
 from credit_service.web import i18n
 from credit_service.web.pages import console_cases
@@ -130,8 +131,8 @@ def step_count(ctx, case_id: int, step: str) -> int:
 def test_every_state_step_and_label_the_templates_compose_has_a_string():
     messages = i18n.messages()
     keys = {f"console.state.{s}" for s in rules.STATES}
-    keys |= {f"console.step.{s}" for s in (*rules.STEPS, "propose", "restore")}
-    keys |= {f"console.step.done.{s}" for s in rules.STEPS}
+    keys |= {f"console.step.{s}" for s in (*LISTING.steps, "propose", "restore")}
+    keys |= {f"console.step.done.{s}" for s in LISTING.hand_steps()}
     keys |= {f"console.kind.{k}" for k in ("organisation", "agency", "individual_business")}
     keys |= {f"console.record_status.{s}" for s in ("active", "expired", "repaired", "revoked")}
     keys |= {f"console.invalid.{f}" for f in ("on", "reason", "removal_reason", "record_ids")}
