@@ -30,31 +30,19 @@ class CreditServiceError(Exception):
         errors: dict[str, Any] | None = None,
         **params: Any,
     ) -> None:
-        # TRANSITION (#16): a call still passing prose keeps working until converted.
-        if code is not None and not _is_code(code):
-            params["legacy_detail"] = code
-            code = None
-        code = params.pop("code", None) or code
         if code:
             self.code = code
-        super().__init__(params.get("legacy_detail", self.code))
+        super().__init__(self.code)
         self.errors = errors
         self.params = params
 
     @property
-    def detail(self) -> str:
-        """TRANSITION (#16): the prose a legacy call passed, else the code and params
-        (``str``), for the readers not yet converted (the web layer, the command line)."""
-        return str(self)
-
-    @property
     def extensions(self) -> dict[str, Any]:
-        return {k: v for k, v in self.params.items() if k != "legacy_detail"}
+        """The params, as the problem's extension members."""
+        return dict(self.params)
 
     def __str__(self) -> str:
         """For logs and tracebacks (the words are the web layer's): the code and params."""
-        if "legacy_detail" in self.params:
-            return str(self.params["legacy_detail"])
         shown = ", ".join(f"{k}={v}" for k, v in self.extensions.items())
         return f"{self.code} ({shown})" if shown else self.code
 
@@ -90,13 +78,6 @@ def read_stored(text: str | None) -> dict[str, Any] | None:
     if isinstance(record, dict) and isinstance(record.get("code"), str):
         return record
     return {"code": "stored-text", "text": text}
-
-
-def _is_code(text: str) -> bool:
-    """A stable code: lower-case ASCII words joined by hyphens (``step-out-of-order``)."""
-    return bool(text) and all(
-        part.isascii() and part.isalnum() and part.islower() for part in text.split("-")
-    )
 
 
 class NotFound(CreditServiceError):

@@ -40,17 +40,14 @@ def request_language(*, page: bool) -> str:
 
 
 def error_text(exc: CreditServiceError, language: str, status: int | None = None) -> str:
-    """What ``exc`` says in ``language``: its code's words with its params; else
-    (TRANSITION) the prose of a call not yet converted; else the status's message."""
-    own_code = exc.code != type(exc).code  # a class's default code names no one error
-    legacy = exc.params.get("legacy_detail")
-    text = words(exc.code, exc.extensions, language) if own_code or not legacy else None
-    return text or legacy_text(legacy, language) or status_text(status, language)
+    """What ``exc`` says in ``language``: its code's words with its params; else the
+    status's message."""
+    return words(exc.code, exc.extensions, language) or status_text(status, language)
 
 
 def words(code: str, params: Mapping[str, Any], language: str) -> str | None:
     """``error.<code>`` filled with ``params``; None when there are no such words, or they
-    need a param the error did not bring (a call still passing prose)."""
+    need a param the error did not bring."""
     text = text_of(f"error.{code}", language)
     if text is None:
         return None
@@ -102,9 +99,10 @@ def _is_code(text: str) -> bool:
 
 
 def legacy_text(prose: str | None, language: str) -> str | None:
-    """TRANSITION (#16), removed with the shim in credit_service/errors.py: the half of a
-    legacy "English; 中文" message in ``language`` (a message in English only has no
-    Chinese half: the reader of Chinese gets the general message instead)."""
+    """A message kept before errors had codes (a quarantined row, a job run, a dead letter
+    of an older release: "English; 中文") in ``language``: its half in that language (a
+    message in English only has no Chinese half: the reader of Chinese gets the general
+    message instead)."""
     if not prose:
         return None
     english, separator, chinese = prose.rpartition("; ")

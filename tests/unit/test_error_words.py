@@ -9,9 +9,15 @@ import string
 import marshmallow as ma
 import pytest
 
-from credit_service.errors import Conflict, Forbidden, InvalidInput, NotFound
+from credit_service.errors import Conflict, Forbidden, NotFound
 from credit_service.web import i18n
-from credit_service.web.error_text import SCHEMA_MESSAGES, error_text, field_error, field_errors
+from credit_service.web.error_text import (
+    SCHEMA_MESSAGES,
+    error_text,
+    field_error,
+    field_errors,
+    legacy_text,
+)
 from credit_service.web.pages.wording import tier_cause
 
 # The words every API answer may need: both languages hold each of them.
@@ -68,13 +74,19 @@ def test_words_missing_a_param_are_not_used():
     )
 
 
-def test_transition_a_legacy_message_reads_as_its_half_in_the_language():
-    legacy = NotFound("no such entry on the list; 名单中无此条目")
-    assert error_text(legacy, "zh", 404) == "名单中无此条目"
-    assert error_text(legacy, "en", 404) == "no such entry on the list"
-    english_only = InvalidInput("the cursor is not ours")
-    assert error_text(english_only, "zh", 422) == i18n.translate("problem.detail.422")
-    assert error_text(english_only, "en", 422) == "the cursor is not ours"
+def test_a_message_kept_before_errors_had_codes_reads_as_its_half_in_the_language():
+    """Rows an older release kept ("English; 中文") still read in either language."""
+    kept = "no such entry on the list; 名单中无此条目"
+    assert legacy_text(kept, "zh") == "名单中无此条目"
+    assert legacy_text(kept, "en") == "no such entry on the list"
+    assert legacy_text("the cursor is not ours", "zh") is None
+    assert legacy_text("the cursor is not ours", "en") == "the cursor is not ours"
+
+
+def test_an_error_without_words_for_its_code_says_its_status_message():
+    unknown = NotFound("no-such-code-anywhere")
+    assert error_text(unknown, "zh", 404) == i18n.translate("problem.detail.404")
+    assert error_text(unknown, "en", 404) == i18n.translate("problem.detail.404", "en")
 
 
 def test_field_errors_keep_their_shape_in_words():
