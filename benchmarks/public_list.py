@@ -62,18 +62,23 @@ def _run(kind: str, url: str, entity_csv, record_csv, published: int, seconds: i
     listed = _publish(ctx, published)
     ctx.engine.dispose()
     print(f"\n[{kind}] {len(listed):,} listings published")
-    env = {"DATABASE_URL": url, "RATELIMIT_PUBLIC": "100000000 per minute",
-           "LOG_LEVEL": "WARNING"}
+    env = {"DATABASE_URL": url, "RATELIMIT_PUBLIC": "100000000 per minute", "LOG_LEVEL": "WARNING"}
     filters = _filters(listed)
     with gunicorn(env) as base:
         wrk(f"{base}/healthz", seconds=3)  # warm-up
         constant = wrk(f"{base}/healthz", seconds=seconds)
-        api = wrk(base, seconds=seconds, script=lua_cycle(
-            "GET", [f"/api/v1/public/dishonesty-list{f}" for f in filters]))
+        api = wrk(
+            base,
+            seconds=seconds,
+            script=lua_cycle("GET", [f"/api/v1/public/dishonesty-list{f}" for f in filters]),
+        )
         page = wrk(base, seconds=seconds, script=lua_cycle("GET", [f"/list{f}" for f in filters]))
         etag = _etag(f"{base}/api/v1/public/dishonesty-list")
-        conditional = wrk(f"{base}/api/v1/public/dishonesty-list", seconds=seconds,
-                          headers={"If-None-Match": etag})
+        conditional = wrk(
+            f"{base}/api/v1/public/dishonesty-list",
+            seconds=seconds,
+            headers={"If-None-Match": etag},
+        )
         csv_times, csv_size = _downloads(f"{base}/api/v1/public/dishonesty-list/export.csv")
         json_times, json_size = _downloads(f"{base}/api/v1/public/dishonesty-list/export.json")
     print(describe("constant endpoint /healthz", constant))
@@ -81,15 +86,19 @@ def _run(kind: str, url: str, entity_csv, record_csv, published: int, seconds: i
     print(describe("search page /list (5 filters)", page, constant))
     print(describe("conditional request (304)", conditional, constant))
     csv_ms = statistics.median(csv_times)
-    print(f"  full CSV download ({csv_size / 1e6:.1f} MB): median {csv_ms:.0f} ms of "
-          f"{DOWNLOADS}; JSON ({json_size / 1e6:.1f} MB): median "
-          f"{statistics.median(json_times):.0f} ms; a constant request takes "
-          f"{constant.p50_ms:.2f} ms (p50)")
+    print(
+        f"  full CSV download ({csv_size / 1e6:.1f} MB): median {csv_ms:.0f} ms of "
+        f"{DOWNLOADS}; JSON ({json_size / 1e6:.1f} MB): median "
+        f"{statistics.median(json_times):.0f} ms; a constant request takes "
+        f"{constant.p50_ms:.2f} ms (p50)"
+    )
     page_ratio = page.requests_per_s / constant.requests_per_s
     ratio_304 = conditional.requests_per_s / constant.requests_per_s
-    print(f"  search page: {page_ratio:.0%} of the constant endpoint (target >= "
-          f"{TARGET_PAGE:.0%}: {page_ratio / TARGET_PAGE:.2f}x); 304: {ratio_304:.0%} "
-          f"(target >= {TARGET_304:.0%}: {ratio_304 / TARGET_304:.2f}x)")
+    print(
+        f"  search page: {page_ratio:.0%} of the constant endpoint (target >= "
+        f"{TARGET_PAGE:.0%}: {page_ratio / TARGET_PAGE:.2f}x); 304: {ratio_304:.0%} "
+        f"(target >= {TARGET_304:.0%}: {ratio_304 / TARGET_304:.2f}x)"
+    )
 
 
 def _publish(ctx, wanted: int) -> list[tuple[str, str, str]]:  # type: ignore[no-untyped-def]
@@ -99,8 +108,14 @@ def _publish(ctx, wanted: int) -> list[tuple[str, str, str]]:  # type: ignore[no
     today = ctx.today()
     with ctx.session_factory.begin() as session:
         chosen = session.execute(
-            select(Entity.id, Entity.identifier, Entity.name, Entity.region_code,
-                   func.min(CreditRecord.id), func.min(CreditRecord.domain))
+            select(
+                Entity.id,
+                Entity.identifier,
+                Entity.name,
+                Entity.region_code,
+                func.min(CreditRecord.id),
+                func.min(CreditRecord.domain),
+            )
             .join(CreditRecord, CreditRecord.entity_id == Entity.id)
             .where(Entity.kind == "organisation")
             .group_by(Entity.id, Entity.identifier, Entity.name, Entity.region_code)
@@ -111,23 +126,38 @@ def _publish(ctx, wanted: int) -> list[tuple[str, str, str]]:  # type: ignore[no
         cases = []
         for n, (entity_id, _, _, region, record_id, domain) in enumerate(chosen, 1):
             decided = today - timedelta(days=rng.randrange(30, 1000))
-            cases.append({
-                "entity_id": entity_id, "region_code": region, "state": "published",
-                "grounds": ["intentional_infringement"], "record_ids": [record_id],
-                "domain": domain, "proposal_reason": "基准测试数据",
-                "decision_no": f"宣市监信列〔{decided.year}〕{n}号", "decided_on": decided,
-                "published_on": decided + timedelta(days=10),
-                "term_ends_on": date(decided.year + 3, decided.month, min(decided.day, 28)),
-                "measures": measures, "created_at": now, "updated_at": now,
-                "statement_deadline_provisional": False, "statement_waived": True,
-                "publication_deadline_provisional": False, "version": 1,
-            })
+            cases.append(
+                {
+                    "entity_id": entity_id,
+                    "region_code": region,
+                    "state": "published",
+                    "grounds": ["intentional_infringement"],
+                    "record_ids": [record_id],
+                    "domain": domain,
+                    "proposal_reason": "基准测试数据",
+                    "decision_no": f"宣市监信列〔{decided.year}〕{n}号",
+                    "decided_on": decided,
+                    "published_on": decided + timedelta(days=10),
+                    "term_ends_on": date(decided.year + 3, decided.month, min(decided.day, 28)),
+                    "measures": measures,
+                    "created_at": now,
+                    "updated_at": now,
+                    "statement_deadline_provisional": False,
+                    "statement_waived": True,
+                    "publication_deadline_provisional": False,
+                    "version": 1,
+                }
+            )
         bulk_insert(session, DishonestyCase.__table__, cases)
         ids = session.execute(select(DishonestyCase.id, DishonestyCase.published_on)).all()
-        bulk_insert(session, ListChange.__table__, [
-            {"case_id": case_id, "kind": "added", "effective_on": on, "at": now}
-            for case_id, on in ids
-        ])
+        bulk_insert(
+            session,
+            ListChange.__table__,
+            [
+                {"case_id": case_id, "kind": "added", "effective_on": on, "at": now}
+                for case_id, on in ids
+            ],
+        )
     return [(identifier, name, region) for _, identifier, name, region, _, _ in chosen]
 
 
@@ -135,8 +165,13 @@ def _filters(listed: list[tuple[str, str, str]]) -> list[str]:
     """A cycle of searches the public makes: the first page, by district, by domain, by a
     name fragment and by an exact code."""
     identifier, name, region = listed[len(listed) // 2]
-    return ["", f"?region={region}", "?domain=patent", f"?q={quote(name[2:5])}",
-            f"?uscc={identifier}"]
+    return [
+        "",
+        f"?region={region}",
+        "?domain=patent",
+        f"?q={quote(name[2:5])}",
+        f"?uscc={identifier}",
+    ]
 
 
 def _etag(url: str) -> str:

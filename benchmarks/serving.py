@@ -49,10 +49,17 @@ def free_port() -> int:
 def gunicorn(env: dict[str, str], *, workers: int = 2):
     """The app under gunicorn on a free loopback port; yields its base URL."""
     port = free_port()
-    command = [str(Path(sys.executable).parent / "gunicorn"), "--workers", str(workers),
-               "--bind", f"127.0.0.1:{port}", "--log-level", "warning", "wsgi:app"]
-    process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **env},
-                               start_new_session=True)
+    command = [
+        str(Path(sys.executable).parent / "gunicorn"),
+        "--workers",
+        str(workers),
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--log-level",
+        "warning",
+        "wsgi:app",
+    ]
+    process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **env}, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
     try:
         _wait_until_up(base, process)
@@ -76,13 +83,19 @@ def _wait_until_up(base: str, process: subprocess.Popen) -> None:
     raise RuntimeError("gunicorn did not come up within 60 s")
 
 
-def wrk(url: str, *, seconds: int = 15, connections: int = 16, threads: int = 2,
-        script: str | None = None, headers: dict[str, str] | None = None) -> Load:
+def wrk(
+    url: str,
+    *,
+    seconds: int = 15,
+    connections: int = 16,
+    threads: int = 2,
+    script: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> Load:
     """Run wrk against ``url`` and parse throughput and latency percentiles."""
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed: apt-get install wrk")
-    command = ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{seconds}s",
-               "--latency"]
+    command = ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{seconds}s", "--latency"]
     for name, value in (headers or {}).items():
         command += ["-H", f"{name}: {value}"]
     script_file = None
@@ -91,8 +104,7 @@ def wrk(url: str, *, seconds: int = 15, connections: int = 16, threads: int = 2,
         script_file.write(script)
         script_file.close()
         command += ["-s", script_file.name]
-    output = subprocess.run(command + [url], capture_output=True, text=True,
-                            check=True).stdout
+    output = subprocess.run(command + [url], capture_output=True, text=True, check=True).stdout
     if script_file:
         os.unlink(script_file.name)
     return _parse(output)
@@ -103,29 +115,44 @@ def _parse(output: str) -> Load:
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
     total = int(re.search(r"(\d+) requests in", output).group(1))
     bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
-    return Load(rate, latencies.get("50", 0.0), latencies.get("99", 0.0),
-                int(bad.group(1)) if bad else 0, total)
+    return Load(
+        rate,
+        latencies.get("50", 0.0),
+        latencies.get("99", 0.0),
+        int(bad.group(1)) if bad else 0,
+        total,
+    )
 
 
-def lua_cycle(method: str, paths: list[str], body_template: str | None = None,
-              values: list[str] | None = None) -> str:
+def lua_cycle(
+    method: str, paths: list[str], body_template: str | None = None, values: list[str] | None = None
+) -> str:
     """A wrk script that walks through ``paths`` (or bodies built from ``values``)."""
     items = json.dumps(values if values is not None else paths, ensure_ascii=False)
     items = "{" + items[1:-1] + "}"
     if body_template is None:
-        return (f"local items = {items}\nlocal n = 0\n"
-                f"request = function()\n  n = n % #items + 1\n"
-                f"  return wrk.format('{method}', items[n])\nend\n")
-    return (f"local items = {items}\nlocal n = 0\n"
-            f"wrk.headers['Content-Type'] = 'application/json'\n"
+        return (
+            f"local items = {items}\nlocal n = 0\n"
             f"request = function()\n  n = n % #items + 1\n"
-            f"  return wrk.format('{method}', '{paths[0]}', nil, "
-            f"string.format('{body_template}', items[n]))\nend\n")
+            f"  return wrk.format('{method}', items[n])\nend\n"
+        )
+    return (
+        f"local items = {items}\nlocal n = 0\n"
+        f"wrk.headers['Content-Type'] = 'application/json'\n"
+        f"request = function()\n  n = n % #items + 1\n"
+        f"  return wrk.format('{method}', '{paths[0]}', nil, "
+        f"string.format('{body_template}', items[n]))\nend\n"
+    )
 
 
 def describe(label: str, load: Load, baseline: Load | None = None) -> str:
-    ratio = f", {load.requests_per_s / baseline.requests_per_s:.0%} of the constant endpoint" \
-        if baseline else ""
+    ratio = (
+        f", {load.requests_per_s / baseline.requests_per_s:.0%} of the constant endpoint"
+        if baseline
+        else ""
+    )
     errors = f", {load.non_2xx} non-2xx" if load.non_2xx else ""
-    return (f"  {label:<32} {load.requests_per_s:>8,.0f} req/s  p50 {load.p50_ms:6.2f} ms  "
-            f"p99 {load.p99_ms:6.2f} ms{ratio}{errors}")
+    return (
+        f"  {label:<32} {load.requests_per_s:>8,.0f} req/s  p50 {load.p50_ms:6.2f} ms  "
+        f"p99 {load.p99_ms:6.2f} ms{ratio}{errors}"
+    )

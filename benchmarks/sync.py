@@ -77,11 +77,15 @@ def _run(kind: str, url: str, events: int, batch_size: int) -> None:
     rate = events / drain.seconds
     print(f"\n[{kind}]")
     print(f"  backlog written in {filling.seconds:.1f} s")
-    print(f"  drained {summary.accepted:,} events in {summary.batches:,} batches in "
-          f"{drain.seconds:.1f} s: {rate:,.0f} events/s (target >= {TARGET_EVENTS_PER_S:,}: "
-          f"{rate / TARGET_EVENTS_PER_S:.2f}x)")
-    print(f"  simulator: {stats['distinct_events']:,} distinct events, "
-          f"{stats['extra_deliveries']:,} extra deliveries; left pending: {status['pending']}")
+    print(
+        f"  drained {summary.accepted:,} events in {summary.batches:,} batches in "
+        f"{drain.seconds:.1f} s: {rate:,.0f} events/s (target >= {TARGET_EVENTS_PER_S:,}: "
+        f"{rate / TARGET_EVENTS_PER_S:.2f}x)"
+    )
+    print(
+        f"  simulator: {stats['distinct_events']:,} distinct events, "
+        f"{stats['extra_deliveries']:,} extra deliveries; left pending: {status['pending']}"
+    )
     print(f"  peak memory of the pushing process: {peak_rss_mb():.0f} MB")
     if stats["distinct_events"] != events or status["pending"]:
         raise SystemExit("the backlog was not delivered exactly once")

@@ -59,40 +59,55 @@ def _run(kind: str, url: str, entity_csv, record_csv, sample: list[str], seconds
     ctx.engine.dispose()
     print(f"\n[{kind}]")
     print(f"  first full computation: {first.seconds:6.1f} s ({applied.changed:,} tiers written)")
-    print(f"  full recompute:         {again.seconds:6.1f} s ({steady.changed:,} changed); "
-          f"target <= {TARGET_RECOMPUTE_S} s ({again.seconds / TARGET_RECOMPUTE_S:.2f} of it)")
-    env = {"DATABASE_URL": url, "RATELIMIT_PUBLIC": "100000000 per minute",
-           "LOG_LEVEL": "WARNING"}
+    print(
+        f"  full recompute:         {again.seconds:6.1f} s ({steady.changed:,} changed); "
+        f"target <= {TARGET_RECOMPUTE_S} s ({again.seconds / TARGET_RECOMPUTE_S:.2f} of it)"
+    )
+    env = {"DATABASE_URL": url, "RATELIMIT_PUBLIC": "100000000 per minute", "LOG_LEVEL": "WARNING"}
     with gunicorn(env) as base:
         wrk(f"{base}/healthz", seconds=3)  # warm-up
         constant = wrk(f"{base}/healthz", seconds=seconds)
-        lookup = wrk(f"{base}/api/v1/tiers/lookup", seconds=seconds,
-                     headers={"Authorization": f"Bearer {token}"},
-                     script=lua_cycle("POST", ["/api/v1/tiers/lookup"],
-                                      '{"identifiers": ["%s"]}', sample))
-        detail = wrk(base, seconds=seconds, headers={"Authorization": f"Bearer {token}"},
-                     script=lua_cycle("GET", [f"/api/v1/entities/{i}/tier" for i in sample]))
+        lookup = wrk(
+            f"{base}/api/v1/tiers/lookup",
+            seconds=seconds,
+            headers={"Authorization": f"Bearer {token}"},
+            script=lua_cycle("POST", ["/api/v1/tiers/lookup"], '{"identifiers": ["%s"]}', sample),
+        )
+        detail = wrk(
+            base,
+            seconds=seconds,
+            headers={"Authorization": f"Bearer {token}"},
+            script=lua_cycle("GET", [f"/api/v1/entities/{i}/tier" for i in sample]),
+        )
     print(describe("constant endpoint /healthz", constant))
     print(describe("tier lookup (POST, 1 entity)", lookup, constant))
     print(describe("tier with reasons (GET)", detail, constant))
     ratio = lookup.requests_per_s / constant.requests_per_s
-    print(f"  lookup: {ratio:.0%} of the constant endpoint (target >= {TARGET_RATIO:.0%}: "
-          f"{ratio / TARGET_RATIO:.2f}x); p99 {lookup.p99_ms:.1f} ms (target < {TARGET_P99_MS} "
-          f"ms: {lookup.p99_ms / TARGET_P99_MS:.2f} of it)")
+    print(
+        f"  lookup: {ratio:.0%} of the constant endpoint (target >= {TARGET_RATIO:.0%}: "
+        f"{ratio / TARGET_RATIO:.2f}x); p99 {lookup.p99_ms:.1f} ms (target < {TARGET_P99_MS} "
+        f"ms: {lookup.p99_ms / TARGET_P99_MS:.2f} of it)"
+    )
 
 
 def _sample_identifiers(path, count: int) -> list[str]:
     with open(path, encoding="utf-8", newline="") as handle:
-        identifiers = [row["identifier"] for row in csv.DictReader(handle)
-                       if row["kind"] != "natural_person"]
+        identifiers = [
+            row["identifier"] for row in csv.DictReader(handle) if row["kind"] != "natural_person"
+        ]
     return random.Random(7).sample(identifiers, min(count, len(identifiers)))  # nosec B311
 
 
 def _token(ctx) -> str:
-    auth_services.create_user(ctx, ACTOR, username="bench-regulator", display_name="bench",
-                              role="regulator", region_code=ctx.catalogs.city.code)
-    return tokens.create_token(ctx, ACTOR, username="bench-regulator",
-                                      name="benchmark").secret
+    auth_services.create_user(
+        ctx,
+        ACTOR,
+        username="bench-regulator",
+        display_name="bench",
+        role="regulator",
+        region_code=ctx.catalogs.city.code,
+    )
+    return tokens.create_token(ctx, ACTOR, username="bench-regulator", name="benchmark").secret
 
 
 if __name__ == "__main__":

@@ -242,9 +242,7 @@ def live_ctx(db_kind: str, catalog_set: CatalogSet, tmp_path: Path) -> Iterator[
     try:
         _migrate(url)
         settings = make_settings(url, tmp_path, sync_platforms_file=tmp_path / "platforms.yaml")
-        context = build_context(
-            settings, clock=FixedClock(TEST_START), catalogs=catalog_set
-        )
+        context = build_context(settings, clock=FixedClock(TEST_START), catalogs=catalog_set)
         catalog_services.register_catalogs(context)
         tier_services.apply_rule_set(context, SYSTEM)
         yield context

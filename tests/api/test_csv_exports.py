@@ -121,9 +121,7 @@ def test_no_csv_cell_starts_a_formula(client, auth, hostile_world, db_kind):
         "inspection plan": read_cells(
             client.get(f"/api/v1/inspection-plans/{plan}/export.csv", headers=regulator)
         ),
-        "audit": read_cells(
-            client.get("/api/v1/admin/audit/export.csv", headers=auth("auditor"))
-        ),
+        "audit": read_cells(client.get("/api/v1/admin/audit/export.csv", headers=auth("auditor"))),
     }
     for name, rows in exports.items():
         assert dangerous(rows) == [], name
