@@ -145,18 +145,9 @@ def expire_listings(ctx: Context, actor: Actor, *, as_of: date | None = None) ->
             .all()
         )
         for case in due:
-            engine.take_step(
-                session,
-                ctx,
-                actor,
-                LISTING,
-                case,
-                "remove",
-                on=case.term_ends_on + timedelta(days=1),
-                reason=ctx.list_rules.removal_reasons["expired"],
-                details={"removal_reason": "expired"},
-                consequence=True,
-            )
+            on = case.term_ends_on + timedelta(days=1)
+            why = ctx.list_rules.removal_reasons["expired"]
+            _consequence(session, ctx, actor, case, "remove", on, why, removal_reason="expired")
         return len(due)
 
 
@@ -179,21 +170,17 @@ def _end_listings_on(
         if record_id not in case.record_ids:
             continue
         step = "remove" if case.state == "published" else "withdraw"
-        engine.take_step(
+        _consequence(
             session,
             ctx,
             actor,
-            LISTING,
             case,
             step,
-            on=on,
-            reason=REVOKED_NOTE,
-            details={
-                "removal_reason": "revoked",
-                "revoked_on": on.isoformat(),
-                "record_id": record_id,
-            },
-            consequence=True,
+            on,
+            REVOKED_NOTE,
+            removal_reason="revoked",
+            revoked_on=on.isoformat(),
+            record_id=record_id,
         )
 
 
@@ -208,18 +195,7 @@ def remove_for_repair(
         after today.
     """
     case = engine.locked(session, actor, LISTING, case_id)
-    engine.take_step(
-        session,
-        ctx,
-        actor,
-        LISTING,
-        case,
-        "remove",
-        on=on,
-        reason=note,
-        details={"removal_reason": "repaired"},
-        consequence=True,
-    )
+    _consequence(session, ctx, actor, case, "remove", on, note, removal_reason="repaired")
 
 
 def restore_after_revoked_repair(
@@ -227,8 +203,32 @@ def restore_after_revoked_repair(
 ) -> None:
     """A removal obtained with false materials is undone (D7): see ``procedure._restore``."""
     case = engine.locked(session, actor, LISTING, case_id)
+    _consequence(session, ctx, actor, case, "restore", on, reason)
+
+
+def _consequence(
+    session: Session,
+    ctx: Context,
+    actor: Actor,
+    case: DishonestyCase,
+    step: str,
+    on: date,
+    reason: str,
+    **details: Any,
+) -> None:
+    """A step another act causes (an expiry, a revoked penalty, a granted or revoked
+    repair), taken in that act's name and transaction."""
     engine.take_step(
-        session, ctx, actor, LISTING, case, "restore", on=on, reason=reason, consequence=True
+        session,
+        ctx,
+        actor,
+        LISTING,
+        case,
+        step,
+        on=on,
+        reason=reason,
+        details=details,
+        consequence=True,
     )
 
 
