@@ -1072,7 +1072,7 @@ def test_an_invalid_rule_file_is_refused_with_its_key(ctx, tmp_path):
         tier_services.apply_rule_set(ctx, SYSTEM)
 
     assert caught.value.code == "tier-rules-invalid"
-    assert "no_record_within.period" in caught.value.detail
+    assert "no_record_within.period" in caught.value.params["problem"]
     assert count(ctx, TierRuleSetVersion) == 0
 
 
