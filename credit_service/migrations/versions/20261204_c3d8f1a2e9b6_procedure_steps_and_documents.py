@@ -27,7 +27,6 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 JSON = sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql")
-STEP_COLUMNS = "step, state_after, actor, at, effective_on, reason, details"
 
 
 def upgrade() -> None:
@@ -93,12 +92,14 @@ def _move_rows() -> None:
     """Copy the old histories in their order, and give recorded inspection results their
     step (dated the local day of the result: Asia/Shanghai is UTC+8 all year)."""
     op.execute(
-        f"INSERT INTO procedure_steps (procedure, subject_id, {STEP_COLUMNS}) "
-        f"SELECT 'listing', case_id, {STEP_COLUMNS} FROM dishonesty_case_steps ORDER BY id"
+        "INSERT INTO procedure_steps (procedure, subject_id, step, state_after, actor, at, "
+        "effective_on, reason, details) SELECT 'listing', case_id, step, state_after, actor, "
+        "at, effective_on, reason, details FROM dishonesty_case_steps ORDER BY id"
     )
     op.execute(
-        f"INSERT INTO procedure_steps (procedure, subject_id, {STEP_COLUMNS}) "
-        f"SELECT 'repair', application_id, {STEP_COLUMNS} FROM repair_steps ORDER BY id"
+        "INSERT INTO procedure_steps (procedure, subject_id, step, state_after, actor, at, "
+        "effective_on, reason, details) SELECT 'repair', application_id, step, state_after, "
+        "actor, at, effective_on, reason, details FROM repair_steps ORDER BY id"
     )
     op.execute(
         "INSERT INTO procedure_documents (id, procedure, subject_id, kind, number, html, "
@@ -110,23 +111,25 @@ def _move_rows() -> None:
         "UPDATE inspection_items SET state = 'inspected', version = 2, updated_at = result_at "
         "WHERE outcome IS NOT NULL"
     )
-    bind = op.get_bind()
-    local_day = (
-        "CAST((result_at AT TIME ZONE 'Asia/Shanghai') AS DATE)"
-        if bind.dialect.name == "postgresql"
-        else "DATE(result_at, '+8 hours')"
-    )
-    details = "'{}'::jsonb" if bind.dialect.name == "postgresql" else "'{}'"
-    op.execute(
-        f"INSERT INTO procedure_steps (procedure, subject_id, {STEP_COLUMNS}) "
-        f"SELECT 'inspection', id, 'record_result', 'inspected', COALESCE(result_by, ''), "
-        f"result_at, {local_day}, COALESCE(note, ''), {details} FROM inspection_items "
-        f"WHERE outcome IS NOT NULL ORDER BY id"
-    )
-    if bind.dialect.name == "postgresql":
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute(
+            "INSERT INTO procedure_steps (procedure, subject_id, step, state_after, actor, at, "
+            "effective_on, reason, details) SELECT 'inspection', id, 'record_result', "
+            "'inspected', COALESCE(result_by, ''), result_at, "
+            "CAST((result_at AT TIME ZONE 'Asia/Shanghai') AS DATE), COALESCE(note, ''), "
+            "'{}'::jsonb FROM inspection_items WHERE outcome IS NOT NULL ORDER BY id"
+        )
         op.execute(
             "SELECT setval(pg_get_serial_sequence('procedure_documents', 'id'), "
             "COALESCE((SELECT MAX(id) FROM procedure_documents), 0) + 1, false)"
+        )
+    else:
+        op.execute(
+            "INSERT INTO procedure_steps (procedure, subject_id, step, state_after, actor, at, "
+            "effective_on, reason, details) SELECT 'inspection', id, 'record_result', "
+            "'inspected', COALESCE(result_by, ''), result_at, DATE(result_at, '+8 hours'), "
+            "COALESCE(note, ''), '{}' FROM inspection_items WHERE outcome IS NOT NULL "
+            "ORDER BY id"
         )
 
 

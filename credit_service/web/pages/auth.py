@@ -24,6 +24,8 @@ REGISTER_FIELDS = {
     "bad-activation-code": "activation_code",
 }
 PASSWORD_FIELDS = {"wrong-password": "current_password"}
+# The service's field "password" is the form's new password (a field name, not a secret).
+NEW_PASSWORD_FIELD = {"password": "new_password"}  # nosec B105
 
 
 @bp.route("/sign-in", methods=["GET", "POST"])
@@ -126,7 +128,7 @@ def change_password() -> Response:
             "auth/password.html",
             422,
             rules=rules,
-            **_refused(exc, PASSWORD_FIELDS, renamed={"password": "new_password"}),
+            **_refused(exc, PASSWORD_FIELDS, renamed=NEW_PASSWORD_FIELD),
         )
     response = redirect(url_for("auth_pages.sign_in", notice="password.changed"), code=303)
     _forget_session_cookie(response)
