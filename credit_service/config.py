@@ -202,6 +202,31 @@ class Settings:
         int,
         check=_at_least(MIN_AUDIT_RETENTION_DAYS, "days: audit logs are kept at least 180 days"),
     )
+    audit_signing_key: str | None = _setting(
+        "AUDIT_SIGNING_KEY",
+        None,
+        "Base64 Ed25519 seed (32 bytes) that signs audit checkpoints (`flask audit keygen`); "
+        "keep it out of the database. Unset: a key file is created in DATA_DIR (development).",
+    )
+    audit_retired_keys: str | None = _setting(
+        "AUDIT_RETIRED_KEYS",
+        None,
+        "Comma-separated seeds of earlier AUDIT_SIGNING_KEYs, so what they signed still verifies.",
+    )
+    audit_checkpoint_dir: Path | None = _setting(
+        "AUDIT_CHECKPOINT_DIR",
+        None,
+        "Where signed audit checkpoints are also written, out of the database's reach "
+        "(a mounted write-once store in production); default DATA_DIR/audit-checkpoints.",
+        _path,
+    )
+    audit_seal_seconds: int = _setting(
+        "AUDIT_SEAL_SECONDS",
+        10,
+        "How often the scheduler seals new audit rows and signs a checkpoint.",
+        int,
+        check=_at_least(1, "seconds"),
+    )
     natural_person_lookups_per_day: int = _setting(
         "NATURAL_PERSON_LOOKUPS_PER_DAY",
         20,
@@ -297,6 +322,11 @@ class Settings:
         """The rate-limit storage URI: the setting, or the SQLite file in the data folder
         that every worker of this machine opens (docs/security.md, *Rate limits*)."""
         return self.ratelimit_storage_uri or f"sqlite:///{self.data_dir / 'ratelimits.db'}"
+
+    @property
+    def audit_witness_dir(self) -> Path:
+        """Where signed checkpoints are copied (see ``audit_checkpoint_dir``)."""
+        return self.audit_checkpoint_dir or self.data_dir / "audit-checkpoints"
 
     @property
     def is_sqlite(self) -> bool:

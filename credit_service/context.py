@@ -21,6 +21,7 @@ from credit_service.calendar_rules import CalendarRules
 from credit_service.clock import Clock
 from credit_service.config import Settings
 from credit_service.db import dispose
+from credit_service.signing_keys import KeyRing, load_key_ring
 from credit_service.workdays import WorkdayCalendar
 
 if TYPE_CHECKING:
@@ -60,6 +61,15 @@ class Context:
 
     def now(self) -> datetime:
         return self.clock.now()
+
+    @property
+    def key_ring(self) -> KeyRing:
+        """The signing keys the current settings name, loaded once per settings object."""
+        cached = self.extras.get("key_ring")
+        if cached is None or cached[0] is not self.settings:
+            cached = (self.settings, load_key_ring(self.settings))
+            self.extras["key_ring"] = cached
+        return cached[1]
 
     def today(self) -> date:
         """Today in the office's time zone: every deadline counts in local days."""

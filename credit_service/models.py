@@ -1,6 +1,6 @@
 """Every table model, imported in one place so the metadata is complete (Alembic, tests)."""
 
-from credit_service.audit.models import AuditChainHead, AuditEvent
+from credit_service.audit.models import AuditCheckpoint, AuditEvent
 from credit_service.auth.models import (
     ActivationCode,
     ApiToken,
@@ -43,7 +43,7 @@ from credit_service.tiers.models import (
 __all__ = [
     "ActivationCode",
     "ApiToken",
-    "AuditChainHead",
+    "AuditCheckpoint",
     "AuditEvent",
     "CatalogItemRow",
     "CatalogVersion",

@@ -22,7 +22,7 @@ from credit_service.config import Settings
 from credit_service.context import Context
 from credit_service.files import restrict_umask
 from credit_service.jobs import services as job_services
-from schedulers.jobs import JOBS, JobSpec
+from schedulers.jobs import JOBS, JobSpec, configured
 
 logger = logging.getLogger("schedulers")
 HOLDER = f"{socket.gethostname()}:{os.getpid()}"
@@ -58,7 +58,9 @@ def run_job(ctx: Context, spec: JobSpec, *, by_hand: bool = False) -> str:
     return outcome
 
 
-def build_scheduler(ctx: Context, jobs: tuple[JobSpec, ...] = JOBS) -> BlockingScheduler:
+def build_scheduler(ctx: Context, jobs: tuple[JobSpec, ...] | None = None) -> BlockingScheduler:
+    """The scheduler with the job table (by default as the settings configure it)."""
+    jobs = configured(JOBS, ctx.settings) if jobs is None else jobs
     scheduler = BlockingScheduler(
         timezone=ctx.settings.timezone,
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 300},
@@ -120,7 +122,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.job not in specs:
             parser.error(f"unknown job; one of: {', '.join(specs)}")
         return 0 if run_job(ctx, specs[args.job], by_hand=True) == "succeeded" else 1
-    jobs = _faster(JOBS, args.only, args.interval_seconds) if args.interval_seconds else JOBS
+    table = configured(JOBS, ctx.settings)
+    jobs = _faster(table, args.only, args.interval_seconds) if args.interval_seconds else table
     scheduler = build_scheduler(ctx, jobs)
     logger.info("scheduler %s starting with %d jobs", HOLDER, len(jobs))
     try:

@@ -4,14 +4,15 @@ they build nothing but a client, call one service, and return its summary."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
 from credit_service.access import Actor
-from credit_service.audit import services as audit_services
+from credit_service.audit import sealing as audit_sealing
 from credit_service.calendar_refresh import reload_calendar
+from credit_service.config import Settings
 from credit_service.context import Context
 from credit_service.dishonesty import services as dishonesty_services
 from credit_service.records import services as record_services
@@ -126,15 +127,17 @@ def provisional_deadlines_job(ctx: Context) -> int:
 
 def audit_purge_job(ctx: Context) -> int:
     """Audit rows older than AUDIT_RETENTION_DAYS go (never younger than 180 days)."""
-    return audit_services.purge(
-        ctx.session_factory,
-        now=ctx.now(),
-        retention_days=ctx.settings.audit_retention_days,
-        actor=SCHEDULER,
-    )
+    return audit_sealing.purge_log(ctx, SCHEDULER)
 
 
-MINUTE, HOUR, DAY = timedelta(minutes=1), timedelta(hours=1), timedelta(days=1)
+def audit_seal_job(ctx: Context) -> str:
+    """Number, chain and sign the audit rows committed since the last seal."""
+    sealed = audit_sealing.seal_log(ctx)
+    return f"{sealed.rows} sealed, log size {sealed.size}"
+
+
+SECOND, MINUTE = timedelta(seconds=1), timedelta(minutes=1)
+HOUR, DAY = timedelta(hours=1), timedelta(days=1)
 JOBS: tuple[JobSpec, ...] = (
     JobSpec(
         "sync.push",
@@ -165,6 +168,18 @@ JOBS: tuple[JobSpec, ...] = (
         {"hour": 4, "minute": 0},
         DAY,
     ),
+    JobSpec("audit.seal", audit_seal_job, "interval", {"seconds": 10}, 10 * SECOND),
     JobSpec("audit.purge", audit_purge_job, "cron", {"hour": 4, "minute": 30}, DAY),
     JobSpec("repair.flag_deadlines", repair_deadlines_job, "cron", {"minute": 5}, HOUR),
 )
+
+
+def configured(jobs: tuple[JobSpec, ...], settings: Settings) -> tuple[JobSpec, ...]:
+    """The job table with the intervals the settings choose (``AUDIT_SEAL_SECONDS``)."""
+    seconds = settings.audit_seal_seconds
+    return tuple(
+        replace(j, trigger_args={"seconds": seconds}, period=seconds * SECOND)
+        if j.id == "audit.seal"
+        else j
+        for j in jobs
+    )

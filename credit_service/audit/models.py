@@ -1,11 +1,17 @@
-"""The append-only audit trail, chained by hashes so that any alteration shows."""
+"""The audit trail: rows appended without a shared lock, sealed later into a signed log.
+
+Appending is a plain insert (``seq`` and the hashes empty). The sealing job numbers the
+rows committed since the last seal, in the order it finds them, extends the hash chain
+over them, gives each a keyed authentication code and signs a checkpoint of the chain's
+size and head. See docs/security.md, *Audit trail*.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Column, Index
+from sqlalchemy import Column, Index, Text, text
 from sqlmodel import Field, SQLModel
 
 from credit_service.db import JSONType, UTCDateTime
@@ -14,13 +20,21 @@ GENESIS_HASH = "0" * 64
 
 
 class AuditEvent(SQLModel, table=True):
-    """One audited act; ``row_hash`` covers its content, its ``seq`` and the previous hash."""
+    """One audited act. ``seq`` (its place in the log), ``chain_hash`` (the chain's head
+    once it is included) and ``row_mac`` (keyed code over both) are set by the seal."""
 
     __tablename__ = "audit_events"
-    __table_args__ = (Index("ix_audit_events_object", "object_type", "object_id"),)
+    __table_args__ = (
+        Index("ix_audit_events_object", "object_type", "object_id"),
+        Index(
+            "ix_audit_events_unsealed",
+            "id",
+            sqlite_where=text("seq IS NULL"),
+            postgresql_where=text("seq IS NULL"),
+        ),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
-    seq: int = Field(unique=True)
     occurred_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False, index=True))
     actor: str = Field(max_length=100, index=True)
     role: str = Field(max_length=20)
@@ -32,21 +46,26 @@ class AuditEvent(SQLModel, table=True):
     details: dict[str, Any] = Field(
         default_factory=dict, sa_column=Column(JSONType, nullable=False)
     )
-    prev_hash: str = Field(max_length=64)
-    row_hash: str = Field(max_length=64)
+    seq: int | None = Field(default=None, unique=True)
+    chain_hash: str | None = Field(default=None, max_length=64)
+    row_mac: str | None = Field(default=None, max_length=64)
 
 
-class AuditChainHead(SQLModel, table=True):
-    """The single row that holds the chain's tip and what purges removed.
+class AuditCheckpoint(SQLModel, table=True):
+    """A signed statement about the log: a seal (``size`` rows, chain head ``head``) or a
+    purge (rows through ``size`` deleted, the chain head there ``head``).
 
-    Appenders lock it, which serialises the chain; it also makes truncation of the
-    newest rows detectable, which the chain alone cannot show.
+    ``statement`` is the exact text that was signed; the other columns repeat it for
+    queries, and verification trusts only the text and its signature.
     """
 
-    __tablename__ = "audit_chain_head"
+    __tablename__ = "audit_checkpoints"
 
-    id: int = Field(default=1, primary_key=True)
-    last_seq: int = 0
-    last_hash: str = Field(default=GENESIS_HASH, max_length=64)
-    purged_through_seq: int = 0
-    purged_through_hash: str = Field(default=GENESIS_HASH, max_length=64)
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=10)  # seal | purge
+    size: int = Field(index=True)
+    head: str = Field(max_length=64)
+    signed_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    key_id: str = Field(max_length=16)
+    statement: str = Field(sa_column=Column(Text, nullable=False))
+    signature: str = Field(max_length=100)

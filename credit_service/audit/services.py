@@ -1,21 +1,21 @@
-"""Audit trail use cases: append inside the caller's transaction, verify, purge."""
+"""Audit trail use cases: append inside the caller's transaction, search, export.
+
+Sealing and signing the log are in ``sealing``, checking it in ``verification``.
+"""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from credit_service.access import Actor
-from credit_service.audit.models import AuditChainHead, AuditEvent
-from credit_service.audit.rules import row_digest
-from credit_service.config import MIN_AUDIT_RETENTION_DAYS as MIN_RETENTION_DAYS
-from credit_service.errors import InvalidInput
+from credit_service.audit.models import AuditCheckpoint, AuditEvent
 from credit_service.logmask import mask_resident_ids
 
 
@@ -32,13 +32,47 @@ def append(
 ) -> AuditEvent:
     """Append one event in the caller's transaction; it commits or rolls back with the act.
 
-    Every text the row takes from outside (who, the object, the details) is scrubbed of
-    resident ID numbers first, here and nowhere else (see ``scrub``).
+    A plain insert that waits for no other appender: the row's place in the log and its
+    hashes come later, from the seal (``sealing.seal``). Every text the row takes from
+    outside (who, the object, the details) is scrubbed of resident ID numbers first, here
+    and nowhere else (see ``scrub``).
     """
-    head = _locked_head(session)
+    event = AuditEvent(**_row(actor, action, now, object_type, object_id, outcome, details))
+    session.add(event)
+    session.flush()
+    return event
+
+
+def append_many(session: Session, entries: Iterable[dict[str, Any]]) -> None:
+    """Append several events in one statement (a batch credit check's thousand rows):
+    each entry takes ``append``'s keyword arguments."""
+    rows = [
+        _row(
+            entry["actor"],
+            entry["action"],
+            entry["now"],
+            entry.get("object_type"),
+            entry.get("object_id"),
+            entry.get("outcome", "success"),
+            entry.get("details"),
+        )
+        for entry in entries
+    ]
+    if rows:
+        session.execute(insert(AuditEvent), rows)
+
+
+def _row(
+    actor: Actor,
+    action: str,
+    now: datetime,
+    object_type: str | None,
+    object_id: str | int | None,
+    outcome: str,
+    details: dict[str, Any] | None,
+) -> dict[str, Any]:
     details = json.loads(json.dumps(details or {}, ensure_ascii=False, default=str))
-    values = dict(
-        seq=head.last_seq + 1,
+    return dict(
         occurred_at=now,
         actor=scrub(actor.username),
         role=actor.role,
@@ -48,20 +82,7 @@ def append(
         object_id=None if object_id is None else scrub(str(object_id)),
         outcome=outcome,
         details=scrub(details),
-        prev_hash=head.last_hash,
     )
-    event = AuditEvent(**values, row_hash=row_digest(**values))
-    session.add(event)
-    head.last_seq, head.last_hash = event.seq, event.row_hash
-    session.flush()
-    return event
-
-
-def append_many(session: Session, entries: Iterable[dict[str, Any]]) -> None:
-    """Append several events at once (a batch credit check's thousand rows): each entry
-    takes ``append``'s keyword arguments."""
-    for entry in entries:
-        append(session, **entry)
 
 
 def scrub(value: Any) -> Any:
@@ -88,160 +109,25 @@ def append_alone(session_factory: sessionmaker, **kwargs: Any) -> None:
         append(session, **kwargs)
 
 
-def lock_chain(session: Session) -> None:
-    """Take the chain's lock now, before a check that the next append depends on (a count
-    of earlier rows), so that concurrent appenders see each other's rows."""
-    _locked_head(session)
+def checkpoint_copy(checkpoint: AuditCheckpoint) -> dict[str, str]:
+    """A signed checkpoint as it travels out of the database: to the checkpoint files,
+    with each push to the provincial platforms, to an auditor."""
+    return {
+        "statement": checkpoint.statement,
+        "signature": checkpoint.signature,
+        "key_id": checkpoint.key_id,
+    }
 
 
-def _locked_head(session: Session) -> AuditChainHead:
-    head = session.execute(
-        select(AuditChainHead).where(AuditChainHead.id == 1).with_for_update()
+def latest_checkpoint(session: Session) -> dict[str, str] | None:
+    """The newest signed checkpoint of the log, as it travels (``checkpoint_copy``)."""
+    newest = session.execute(
+        select(AuditCheckpoint)
+        .where(AuditCheckpoint.kind == "seal")
+        .order_by(AuditCheckpoint.size.desc())
+        .limit(1)
     ).scalar_one_or_none()
-    if head is None:
-        head = AuditChainHead(id=1)
-        session.add(head)
-        session.flush()
-    return head
-
-
-@dataclass(frozen=True)
-class ChainReport:
-    """Outcome of a chain verification: where it broke and how, if it did (``problem``
-    is a code, ``problem_params`` the values its words name)."""
-
-    ok: bool
-    checked: int
-    bad_seq: int | None = None
-    bad_id: int | None = None
-    problem: str | None = None
-    problem_params: dict[str, Any] = field(default_factory=dict)
-
-
-def verify_chain(session_factory: sessionmaker, *, batch: int = 5_000) -> ChainReport:
-    """Recompute every hash and check the links; name the first row that fails."""
-    with session_factory() as session:
-        head = session.get(AuditChainHead, 1) or AuditChainHead(id=1)
-        expected_seq, expected_prev = head.purged_through_seq + 1, head.purged_through_hash
-        checked = 0
-        for row in _rows_in_order(session, batch):
-            problem = _row_problem(row, expected_seq, expected_prev) or _beyond_head(row, head)
-            if problem:
-                code, params = problem
-                return ChainReport(False, checked, row.seq, row.id, code, params)
-            checked += 1
-            expected_seq, expected_prev = row.seq + 1, row.row_hash
-        if expected_seq - 1 != head.last_seq or expected_prev != head.last_hash:
-            return ChainReport(
-                False,
-                checked,
-                head.last_seq,
-                None,
-                problem="audit-chain-short",
-                problem_params={"seq": expected_seq - 1, "head_seq": head.last_seq},
-            )
-        return ChainReport(True, checked)
-
-
-def _rows_in_order(session: Session, batch: int) -> Iterator[AuditEvent]:
-    last = -1
-    while True:
-        rows = (
-            session.execute(
-                select(AuditEvent)
-                .where(AuditEvent.seq > last)
-                .order_by(AuditEvent.seq)
-                .limit(batch)
-            )
-            .scalars()
-            .all()
-        )
-        if not rows:
-            return
-        yield from rows
-        last = rows[-1].seq
-        session.expunge_all()
-
-
-Problem = tuple[str, dict[str, Any]]  # a code and its params
-
-
-def _beyond_head(row: AuditEvent, head: AuditChainHead) -> Problem | None:
-    """A well-linked row past the head's tip was not appended through the service (which
-    moves the head in the same transaction): someone inserted it at the end."""
-    if row.seq <= head.last_seq:
-        return None
-    return "audit-row-beyond-head", {"seq": row.seq, "id": row.id, "head_seq": head.last_seq}
-
-
-def _row_problem(row: AuditEvent, expected_seq: int, expected_prev: str) -> Problem | None:
-    if row.seq != expected_seq:
-        return "audit-seq-gap", {"seq": row.seq, "expected_seq": expected_seq}
-    if row.prev_hash != expected_prev:
-        return "audit-row-unlinked", {"seq": row.seq, "id": row.id}
-    digest = row_digest(
-        seq=row.seq,
-        occurred_at=row.occurred_at,
-        actor=row.actor,
-        role=row.role,
-        source_ip=row.source_ip,
-        action=row.action,
-        object_type=row.object_type,
-        object_id=row.object_id,
-        outcome=row.outcome,
-        details=row.details,
-        prev_hash=row.prev_hash,
-    )
-    if digest != row.row_hash:
-        return "audit-row-altered", {"seq": row.seq, "id": row.id}
-    return None
-
-
-def purge(
-    session_factory: sessionmaker, *, now: datetime, retention_days: int, actor: Actor
-) -> int:
-    """Delete rows older than the retention period (never under 180 days), keeping the
-    chain verifiable from the first remaining row."""
-    if retention_days < MIN_RETENTION_DAYS:
-        raise InvalidInput(
-            "retention-too-short",
-            errors={"retention_days": [{"code": "below-minimum", "min": MIN_RETENTION_DAYS}]},
-            min_days=MIN_RETENTION_DAYS,
-        )
-    cutoff = now - timedelta(days=retention_days)
-    with session_factory.begin() as session:
-        head = _locked_head(session)
-        through = _purgeable_through(session, head, cutoff)
-        if through is None:
-            return 0
-        deleted = session.execute(delete(AuditEvent).where(AuditEvent.seq <= through.seq)).rowcount
-        head.purged_through_seq, head.purged_through_hash = through.seq, through.row_hash
-        session.flush()
-        append(
-            session,
-            actor=actor,
-            action="audit.purge",
-            now=now,
-            details={
-                "deleted": deleted,
-                "through_seq": through.seq,
-                "retention_days": retention_days,
-            },
-        )
-        return deleted
-
-
-def _purgeable_through(
-    session: Session, head: AuditChainHead, cutoff: datetime
-) -> AuditEvent | None:
-    """The newest row such that it and every row before it are older than ``cutoff``."""
-    first_young = session.execute(
-        select(func.min(AuditEvent.seq)).where(AuditEvent.occurred_at >= cutoff)
-    ).scalar_one()
-    through_seq = head.last_seq if first_young is None else first_young - 1
-    if through_seq <= head.purged_through_seq:
-        return None
-    return session.execute(select(AuditEvent).where(AuditEvent.seq == through_seq)).scalar_one()
+    return None if newest is None else checkpoint_copy(newest)
 
 
 def query_events(
@@ -253,15 +139,16 @@ def query_events(
     object_id: str | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
-    after_seq: int | None = None,
+    after_id: int | None = None,
     limit: int | None = None,
 ) -> list[AuditEvent]:
-    """Audit events matching the filters, oldest first (``seq`` is the keyset).
+    """Audit events matching the filters, in the order they were written (``id`` is the
+    keyset: a row not sealed yet has no ``seq``, and still shows).
 
     The actor and object filters are scrubbed like the rows, so a path typed in full
     finds the rows that keep it masked.
     """
-    query = select(AuditEvent).order_by(AuditEvent.seq)
+    query = select(AuditEvent).order_by(AuditEvent.id)
     filters = {
         AuditEvent.actor: scrub(actor),
         AuditEvent.action: action,
@@ -275,14 +162,51 @@ def query_events(
         query = query.where(AuditEvent.occurred_at >= since)
     if until is not None:
         query = query.where(AuditEvent.occurred_at < until)
-    if after_seq is not None:
-        query = query.where(AuditEvent.seq > after_seq)
+    if after_id is not None:
+        query = query.where(AuditEvent.id > after_id)
     if limit is not None:
         query = query.limit(limit)
     return list(session.execute(query).scalars())
 
 
+@dataclass(frozen=True)
+class Lookups:
+    """Who looked up whom in a period: one actor's acts of one kind, how many, about how
+    many subjects (entities by id; numbers that found nobody, masked, by text)."""
+
+    actor: str
+    action: str
+    count: int
+    subjects: int
+
+
+def who_looked_up(
+    session: Session, actions: Iterable[str], *, since: datetime, until: datetime
+) -> list[Lookups]:
+    """The lookups of ``actions`` from ``since`` up to and including ``until``, per actor
+    and action. The trail
+    keeps numbers masked, so this never shows a full resident ID."""
+    subject = func.coalesce(AuditEvent.object_id, AuditEvent.details["identifier"].as_string())
+    rows = session.execute(
+        select(
+            AuditEvent.actor,
+            AuditEvent.action,
+            func.count(),
+            func.count(func.distinct(subject)),
+        )
+        .where(
+            AuditEvent.action.in_(list(actions)),
+            AuditEvent.occurred_at >= since,
+            AuditEvent.occurred_at <= until,
+        )
+        .group_by(AuditEvent.actor, AuditEvent.action)
+        .order_by(AuditEvent.actor, AuditEvent.action)
+    ).all()
+    return [Lookups(*row) for row in rows]
+
+
 EXPORT_COLUMNS = (
+    "id",
     "seq",
     "occurred_at",
     "actor",
@@ -293,8 +217,8 @@ EXPORT_COLUMNS = (
     "object_id",
     "outcome",
     "details",
-    "prev_hash",
-    "row_hash",
+    "chain_hash",
+    "row_mac",
 )
 
 
@@ -305,12 +229,13 @@ def export_rows(
     after = None
     while True:
         with session_factory() as session:
-            events = query_events(session, after_seq=after, limit=batch, **filters)
+            events = query_events(session, after_id=after, limit=batch, **filters)
         if not events:
             return
         for e in events:
             yield [
-                str(e.seq),
+                str(e.id),
+                "" if e.seq is None else str(e.seq),
                 e.occurred_at.isoformat(),
                 e.actor,
                 e.role,
@@ -320,7 +245,7 @@ def export_rows(
                 e.object_id or "",
                 e.outcome,
                 json.dumps(e.details, ensure_ascii=False, sort_keys=True),
-                e.prev_hash,
-                e.row_hash,
+                e.chain_hash or "",
+                e.row_mac or "",
             ]
-        after = events[-1].seq
+        after = events[-1].id

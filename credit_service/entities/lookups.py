@@ -28,17 +28,19 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from datetime import datetime, time
+from datetime import date
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from credit_service.access import Actor
 from credit_service.audit import services as audit
 from credit_service.audit.models import AuditEvent
 from credit_service.context import Context
-from credit_service.entities.models import Entity
+from credit_service.entities.models import Entity, PersonLookupCount
 from credit_service.entities.repository import entity_not_found
 from credit_service.errors import Forbidden, InvalidInput, LimitExceeded
 from credit_service.identifiers import is_valid_resident_id, mask_resident_id
@@ -46,8 +48,15 @@ from credit_service.identifiers import is_valid_resident_id, mask_resident_id
 UNMASK_ROLES = frozenset({"admin", "regulator"})
 NATURAL_PERSON = "natural_person"
 LOOKUP = "entity.lookup"
-# Audit actions that count against the daily limit when they name a resident ID.
-COUNTED_ACTIONS = (LOOKUP, "credit.check")
+# What "who looked up whom" reports (``flask audit verify``): checks, lookups, reads.
+LOOKUP_ACTIONS = (
+    "credit.check",
+    LOOKUP,
+    "entity.read",
+    "entity.read_personal_data",
+    "entity.search",
+    "tiers.lookup",
+)
 PURPOSE_LENGTH = (4, 200)
 _MASKED_FORM = re.compile(r"([0-9]{6})\*{8}([0-9]{3}[0-9X])")
 
@@ -82,8 +91,10 @@ def admit(
 ) -> None:
     """Let a masking role look up these resident IDs, or refuse before anything is read.
 
-    Call it in the write transaction that then records the lookups: it locks the audit
-    chain first, so concurrent requests cannot both pass the last free lookup.
+    Call it in the write transaction that then records the lookups: it counts them on the
+    user's row for today (``PersonLookupCount``), which concurrent requests of the same
+    user take in turn, so two cannot both pass the last free lookup; a refusal rolls the
+    count back with the transaction.
 
     :raises InvalidInput: no purpose stated; :raises LimitExceeded: over today's limit.
     """
@@ -93,9 +104,8 @@ def admit(
     if wanted == 0:
         return
     _check_purpose(purpose)
-    audit.lock_chain(session)
     limit = ctx.settings.natural_person_lookups_per_day
-    if _used_today(session, ctx, actor) + wanted > limit:
+    if _count(session, audit.scrub(actor.username), ctx.today(), wanted) > limit:
         raise LimitExceeded("lookup-limit", limit=limit)
 
 
@@ -108,19 +118,16 @@ def _check_purpose(purpose: str | None) -> None:
         )
 
 
-def _used_today(session: Session, ctx: Context, actor: Actor) -> int:
-    """Lookups by resident ID the actor made since midnight (office time), from the trail."""
-    midnight = datetime.combine(ctx.today(), time(), tzinfo=ctx.tz)
-    return session.execute(
-        select(func.count())
-        .select_from(AuditEvent)
-        .where(
-            AuditEvent.actor == audit.scrub(actor.username),
-            AuditEvent.action.in_(COUNTED_ACTIONS),
-            AuditEvent.occurred_at >= midnight,
-            AuditEvent.details["resident_id"].as_string().is_not(None),
-        )
-    ).scalar_one()
+def _count(session: Session, username: str, day: date, wanted: int) -> int:
+    """Add ``wanted`` to the user's lookups of ``day``; the total, in one statement."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    statement = insert(PersonLookupCount).values(actor=username, day=day, used=wanted)
+    statement = statement.on_conflict_do_update(
+        index_elements=["actor", "day"],
+        set_={"used": PersonLookupCount.used + statement.excluded.used},
+    ).returning(PersonLookupCount.used)
+    return session.execute(statement).scalar_one()
 
 
 def record_lookup(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import Column
 from sqlmodel import Field, SQLModel
@@ -37,3 +37,17 @@ class Entity(SQLModel, table=True):
     @property
     def is_natural_person(self) -> bool:
         return self.kind == "natural_person"
+
+
+class PersonLookupCount(SQLModel, table=True):
+    """How many lookups by full resident ID a masking user made on one office day.
+
+    One row per (user, day), raised in the lookup's own transaction: concurrent lookups
+    by the same user queue on that row only, and a refused one rolls its count back.
+    """
+
+    __tablename__ = "person_lookup_counts"
+
+    actor: str = Field(max_length=100, primary_key=True)
+    day: date = Field(primary_key=True)
+    used: int = 0

@@ -35,6 +35,9 @@ def create_simulator(*, app_key: str, secret: str, state: PlatformState | None =
         body = request.get_json(silent=True) or {}
         if not isinstance(body.get("events"), list) or not body.get("batch_id"):
             return _error(400, "a batch needs batch_id and events")
+        if isinstance(body.get("audit_checkpoint"), dict):
+            with platform.lock:  # kept as a witness: the service's DBA cannot reach it
+                platform.audit_checkpoints.append(body["audit_checkpoint"])
         return jsonify(
             batch_id=body["batch_id"],
             results=platform.receive(str(body["batch_id"]), body["events"]),
@@ -121,6 +124,14 @@ def _control_routes(app: Flask, platform: PlatformState) -> None:
     @app.get("/sim/stats")
     def stats() -> Response:
         return jsonify(platform.stats())
+
+    @app.get("/sim/audit-checkpoints")
+    def audit_checkpoints() -> Response:
+        """The signed audit checkpoints received with the pushes, as JSON lines (what
+        ``flask audit verify --checkpoints`` reads)."""
+        with platform.lock:
+            lines = [json.dumps(c, ensure_ascii=False) for c in platform.audit_checkpoints]
+        return Response("".join(line + "\n" for line in lines), mimetype="application/jsonl")
 
     @app.get("/sim/events")
     def events() -> Response:

@@ -44,6 +44,7 @@ class PlatformState:
     changes: list[dict[str, Any]] = field(default_factory=list)
     nonces: dict[str, float] = field(default_factory=dict)
     requests: Counter[str] = field(default_factory=Counter)
+    audit_checkpoints: list[dict[str, Any]] = field(default_factory=list)
     seed: int = 7
 
     def __post_init__(self) -> None:

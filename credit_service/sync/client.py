@@ -65,11 +65,21 @@ class PlatformClient:
         self.platform = platform
         self.http = session or requests.Session()
 
-    def push(self, batch_key: str, events: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
-        """Send a batch; the platform's answer per event id (accepted/duplicate/rejected)."""
-        body = json.dumps(
-            {"batch_id": batch_key, "events": events}, ensure_ascii=False, default=str
-        ).encode("utf-8")
+    def push(
+        self,
+        batch_key: str,
+        events: list[dict[str, Any]],
+        audit_checkpoint: dict[str, str] | None = None,
+    ) -> dict[str, dict[str, Any]]:
+        """Send a batch; the platform's answer per event id (accepted/duplicate/rejected).
+
+        The newest signed audit checkpoint travels with it: the platform keeps a copy of
+        the service's log head where the service's own administrators cannot change it.
+        """
+        content: dict[str, Any] = {"batch_id": batch_key, "events": events}
+        if audit_checkpoint is not None:
+            content["audit_checkpoint"] = audit_checkpoint
+        body = json.dumps(content, ensure_ascii=False, default=str).encode("utf-8")
         answer = self._call("POST", EVENTS_PATH, {}, body)
         return {r["event_id"]: r for r in answer.get("results", [])}
 

@@ -21,6 +21,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from credit_service.audit import services as audit
 from credit_service.context import Context
 from credit_service.errors import stored_text
 from credit_service.sync.client import PermanentError, PlatformClient, TransientError
@@ -75,7 +76,7 @@ def push_pending(
         if batch is None:
             break
         try:
-            answers = client.push(batch.batch_key, _payloads(ctx, batch))
+            answers = client.push(batch.batch_key, *_payloads(ctx, batch))
         except TransientError as exc:
             _defer(ctx, platform, batch, exc, rng, attempt)
             summary.deferred = True
@@ -171,7 +172,8 @@ def _position(session: Session, platform_id: str) -> SyncPosition:
     return position
 
 
-def _payloads(ctx: Context, batch: SyncBatch) -> list[dict[str, Any]]:
+def _payloads(ctx: Context, batch: SyncBatch) -> tuple[list[dict[str, Any]], dict[str, str] | None]:
+    """The batch's events, and the newest signed audit checkpoint to send with them."""
     with ctx.read_session_factory() as session:
         events = (
             session.execute(
@@ -182,6 +184,7 @@ def _payloads(ctx: Context, batch: SyncBatch) -> list[dict[str, Any]]:
             .scalars()
             .all()
         )
+        checkpoint = audit.latest_checkpoint(session)
         return [
             {
                 "event_id": e.event_id,
@@ -193,7 +196,7 @@ def _payloads(ctx: Context, batch: SyncBatch) -> list[dict[str, Any]]:
                 "payload": e.payload,
             }
             for e in events
-        ]
+        ], checkpoint
 
 
 def _record_answers(

@@ -36,6 +36,7 @@ from credit_service.web.api import (
     public_list,
     records,
     repair,
+    signing_keys,
     sync_admin,
     tiers,
 )
@@ -63,6 +64,7 @@ BLUEPRINTS = (
     accounts.bp,
     admin.bp,
     sync_admin.bp,
+    signing_keys.bp,
 )
 PAGES = (
     auth_pages.bp,

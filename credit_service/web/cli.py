@@ -21,7 +21,8 @@ from credit_service.errors import CreditServiceError
 from credit_service.web.cli_accounts import tokens_cli, users_cli
 from credit_service.web.cli_common import ServiceGroup, cli_context, fail
 from credit_service.web.cli_data import demo_cli, entities_cli, records_cli
-from credit_service.web.cli_supervision import audit_cli, dishonesty_cli, inspectors_cli, tiers_cli
+from credit_service.web.cli_audit import audit_cli
+from credit_service.web.cli_supervision import dishonesty_cli, inspectors_cli, tiers_cli
 from credit_service.web.cli_sync import sync_cli
 
 catalogs_cli = ServiceGroup("catalogs", help="Check and load the catalog files.")

@@ -1,14 +1,11 @@
-"""Console commands for supervision: the audit trail, the tier rules, the list's expiry
-and the inspector roster (the same services as the API and the scheduler)."""
+"""Console commands for supervision: the tier rules, the list's expiry and the inspector
+roster (the same services as the API and the scheduler)."""
 
 from __future__ import annotations
-
-import sys
 
 import click
 import marshmallow as ma
 
-from credit_service.audit import services as audit_services
 from credit_service.dishonesty import services as dishonesty_services
 from credit_service.errors import CreditServiceError, InvalidInput
 from credit_service.inspections import services as inspection_services
@@ -16,41 +13,11 @@ from credit_service.tiers import services as tier_services
 from credit_service.web.api import inspections as inspection_api
 from credit_service.web.cli_common import ServiceGroup, cli_actor, cli_context, fail
 
-audit_cli = ServiceGroup("audit", help="The audit trail.")
 tiers_cli = ServiceGroup("tiers", help="Graded supervision tiers (分级分类监管).")
 dishonesty_cli = ServiceGroup("dishonesty", help="The severe-dishonesty list (严重失信主体名单).")
 inspectors_cli = ServiceGroup(
     "inspectors", help="The inspector roster and conflicts of interest (双随机 执法人员名录)."
 )
-
-
-@audit_cli.command("verify")
-def audit_verify() -> None:
-    """Check the audit trail's hash chain; exit 1 and name the row if it was altered."""
-    report = audit_services.verify_chain(cli_context().read_session_factory)
-    if report.ok:
-        click.echo(f"audit chain intact: {report.checked} rows verified")
-        return
-    click.echo(
-        f"AUDIT CHAIN BROKEN at seq {report.bad_seq} (id {report.bad_id}): {report.problem}",
-        err=True,
-    )
-    sys.exit(1)
-
-
-@audit_cli.command("purge")
-def audit_purge() -> None:
-    """Delete audit rows older than AUDIT_RETENTION_DAYS (never younger than 180 days);
-    the purge is itself audited and the rest of the chain still verifies."""
-    ctx = cli_context()
-    days = ctx.settings.audit_retention_days
-    try:
-        deleted = audit_services.purge(
-            ctx.session_factory, now=ctx.now(), retention_days=days, actor=cli_actor()
-        )
-    except CreditServiceError as exc:
-        fail(exc)
-    click.echo(f"purged {deleted} audit rows older than {days} days")
 
 
 @tiers_cli.command("preview")

@@ -10,11 +10,10 @@ import itertools
 import json
 from datetime import timedelta
 
-from sqlalchemy import func, select, text
+from sqlalchemy import text
 
 from credit_service.access import SYSTEM
 from credit_service.audit import services as audit
-from credit_service.audit.models import AuditEvent
 from credit_service.auth.models import ApiToken
 from credit_service.clock import SHANGHAI
 from tests.factories import CITY, XUANZHOU, create_entity, unique_uscc
@@ -403,7 +402,7 @@ def test_audit_unknown_filters_are_refused(client, auth):
     assert_problem(response, 422)
 
 
-def test_audit_paging_with_next_after_seq(client, auth, clock):
+def test_audit_paging_with_next_after_id(client, auth, clock):
     admin = auth("admin")
     make_history(client, clock, admin)
     everything = audit_items(client, admin, limit=1000)
@@ -411,16 +410,16 @@ def test_audit_paging_with_next_after_seq(client, auth, clock):
 
     seen, after = [], None
     while True:
-        args = {"limit": 2} if after is None else {"limit": 2, "after_seq": after}
+        args = {"limit": 2} if after is None else {"limit": 2, "after_id": after}
         page = client.get("/api/v1/admin/audit", query_string=args, headers=admin).get_json()
         assert len(page["items"]) <= 2
-        seen.extend(e["seq"] for e in page["items"])
-        after = page["next_after_seq"]
+        seen.extend(e["id"] for e in page["items"])
+        after = page["next_after_id"]
         if after is None:
             break
-        assert after == page["items"][-1]["seq"]
+        assert after == page["items"][-1]["id"]
 
-    assert seen == [e["seq"] for e in everything]
+    assert seen == [e["id"] for e in everything]
     assert seen == sorted(seen)
 
 
@@ -446,9 +445,9 @@ def test_the_csv_export_has_a_bom_a_header_and_the_matching_rows(client, auth, c
     assert data.startswith("\ufeff")
     assert rows[0] == list(audit.EXPORT_COLUMNS)
     body = [dict(zip(rows[0], row, strict=True)) for row in rows[1:]]
-    assert [int(r["seq"]) for r in body] == [e["seq"] for e in expected]
+    assert [int(r["id"]) for r in body] == [e["id"] for e in expected]
     assert {r["action"] for r in body} == {"user.create"}
-    assert [r["row_hash"] for r in body] == [e["row_hash"] for e in expected]
+    assert [r["chain_hash"] for r in body] == [e["chain_hash"] or "" for e in expected]
 
 
 def test_the_export_itself_is_audited(client, auth, clock):
@@ -564,19 +563,41 @@ def test_a_refused_request_is_itself_audited(client, auth):
 # --- verifying the chain --------------------------------------------------------------------
 
 
-def test_verify_reports_an_intact_chain(client, auth, clock):
+def seal(client, admin) -> dict:
+    response = client.post("/api/v1/admin/audit/seal", headers=admin)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    return response.get_json()
+
+
+def test_a_seal_on_demand_numbers_every_row_and_is_audited(client, auth, clock):
     admin = auth("admin")
     make_history(client, clock, admin)
 
+    sealed = seal(client, admin)
+
+    items = audit_items(client, admin, limit=1000)
+    assert sealed["rows"] >= 5 and sealed["size"] == max(e["seq"] or 0 for e in items)
+    assert items[-1]["action"] == "audit.seal" and items[-1]["seq"] is None  # the next seal's
+    assert client.post("/api/v1/admin/audit/seal", headers=auth("auditor")).status_code == 403
+
+
+def test_verify_reports_an_intact_log(client, auth, clock):
+    admin = auth("admin")
+    make_history(client, clock, admin)
+    seal(client, admin)
+
     report = client.get("/api/v1/admin/audit/verify", headers=admin).get_json()
 
-    assert report["ok"] is True and report["bad_seq"] is None
-    assert report["checked"] == len(audit_items(client, admin, limit=1000)) >= 5
+    assert report["ok"] is True and report["findings"] == []
+    sealed = [e for e in audit_items(client, admin, limit=1000) if e["seq"] is not None]
+    assert report["checked"] == len(sealed) >= 5
+    assert report["unsealed"] == 1  # the seal request's own row
 
 
 def test_verify_names_the_row_altered_behind_its_back(ctx, client, auth, clock):
     admin = auth("admin")
     history = make_history(client, clock, admin)
+    seal(client, admin)
     target = audit_items(client, admin, object_type="token", object_id=str(history["token"]["id"]))
     seq = target[0]["seq"]
     with ctx.session_factory.begin() as session:
@@ -585,11 +606,15 @@ def test_verify_names_the_row_altered_behind_its_back(ctx, client, auth, clock):
             {"actor": "someone-else", "seq": seq},
         )
 
-    report = client.get("/api/v1/admin/audit/verify", headers=admin).get_json()
+    report = client.get(
+        "/api/v1/admin/audit/verify", headers={**admin, "Accept-Language": "zh"}
+    ).get_json()
 
     assert report["ok"] is False
-    assert report["bad_seq"] == seq
-    assert "altered" in report["problem"]
-    with ctx.session_factory() as session:
-        first = session.execute(select(func.min(AuditEvent.seq))).scalar_one()
-    assert report["checked"] == seq - first
+    [finding] = report["findings"]
+    assert (finding["problem"], finding["seq"], finding["id"]) == (
+        "audit-row-forged",
+        seq,
+        target[0]["id"],
+    )
+    assert "认证码不符" in finding["message"]

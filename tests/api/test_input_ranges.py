@@ -313,7 +313,7 @@ def test_the_property_test_covers_the_schema_values_it_should():
     the property test below with nothing to test)."""
     found = {str(t) for t in SCHEMA_TARGETS}
     assert {
-        "GET /api/v1/admin/audit query:after_seq",
+        "GET /api/v1/admin/audit query:after_id",
         "GET /api/v1/admin/audit query:since",
         "POST /api/v1/tiers/overrides body:expires_on",
         "POST /api/v1/inspection-plans body:period_end",

@@ -249,7 +249,7 @@ def test_an_id_beyond_the_integer_range_is_404_not_500(client, auth, method, pat
     "query",
     [
         f"/api/v1/entities?cursor={encode_cursor({'after': BEYOND_INTEGER})}",
-        f"/api/v1/admin/audit?after_seq={BEYOND_INTEGER}",
+        f"/api/v1/admin/audit?after_id={BEYOND_INTEGER}",
     ],
 )
 def test_a_cursor_beyond_the_integer_range_is_422_not_500(client, auth, query):

@@ -40,7 +40,11 @@ DAILY = {
     "deadlines.refresh_provisional": time(4, 0),
     "audit.purge": time(4, 30),
 }
-EVERY = {"sync.push": timedelta(minutes=1), "sync.pull": timedelta(minutes=5)}
+EVERY = {
+    "sync.push": timedelta(minutes=1),
+    "sync.pull": timedelta(minutes=5),
+    "audit.seal": timedelta(seconds=10),
+}
 
 
 def next_fire_times(trigger, after: datetime, n: int = 2) -> list[datetime]:
@@ -70,6 +74,14 @@ def test_the_job_table_fires_each_job_on_its_trigger_in_shanghai_time(ctx):
         assert next_fire_times(triggers[job_id], morning) == [first, first + timedelta(days=1)]
     hourly = next_fire_times(triggers["repair.flag_deadlines"], morning)
     assert hourly == [morning.replace(minute=5), morning.replace(hour=11, minute=5)]
+
+
+def test_the_audit_seal_runs_as_often_as_the_settings_say(ctx):
+    ctx.settings = ctx.settings.replace(audit_seal_seconds=3)
+
+    triggers = {job.id: job.trigger for job in build_scheduler(ctx).get_jobs()}
+
+    assert triggers["audit.seal"].interval == timedelta(seconds=3)
 
 
 def test_the_slot_of_a_daily_job_is_its_fire_time_in_the_schedulers_zone():

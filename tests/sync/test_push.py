@@ -19,6 +19,7 @@ import requests
 from sqlalchemy import select
 
 from credit_service.access import SYSTEM
+from credit_service.audit import sealing, verification
 from credit_service.errors import NotFound, read_stored, stored_text
 from credit_service.sync import client as client_module
 from credit_service.sync import push, signing
@@ -44,11 +45,11 @@ def spy(client: PlatformClient) -> list[dict[str, Any]]:
     calls: list[dict[str, Any]] = []
     original = client.push
 
-    def push_and_record(batch_key: str, events: list[dict[str, Any]]) -> dict:
+    def push_and_record(batch_key: str, events: list[dict[str, Any]], checkpoint=None) -> dict:
         call = {"key": batch_key, "events": [e["event_id"] for e in events], "outcome": None}
         calls.append(call)
         try:
-            answers = original(batch_key, events)
+            answers = original(batch_key, events, checkpoint)
         except Exception as exc:
             call["outcome"] = type(exc).__name__
             raise
@@ -408,7 +409,7 @@ def test_reconciliation_agrees_on_what_was_delivered_and_finds_a_gap(
 class MalformedClient(PlatformClient):
     """Sends its batches in a shape the platform refuses (HTTP 400), signed correctly."""
 
-    def push(self, batch_key: str, events: list[dict[str, Any]]) -> dict:
+    def push(self, batch_key: str, events: list[dict[str, Any]], checkpoint=None) -> dict:
         body = json.dumps({"batch_id": batch_key, "events": "not a list"}).encode()
         return self._call("POST", EVENTS_PATH, {}, body)
 
@@ -510,3 +511,21 @@ def test_a_signature_refusal_is_transient_for_the_pusher(live_ctx, simulator, ad
     past(in_flight(live_ctx, platform).next_attempt_at)
     assert push.push_pending(live_ctx, platform, client).accepted == 5
     assert received(platform) == sorted(produced)
+
+
+def test_the_newest_signed_audit_checkpoint_travels_with_each_push(
+    live_ctx, simulator, add_events, tmp_path
+):
+    platform, control, client = simulator
+    add_events(2)
+    sealed = sealing.seal_log(live_ctx)
+
+    push.push_pending(live_ctx, platform, client)
+
+    copies = requests.get(f"{control.base_url}/sim/audit-checkpoints", timeout=10).text
+    kept = [json.loads(line) for line in copies.splitlines()]
+    assert kept and json.loads(kept[-1]["statement"])["size"] == sealed.size
+    witness = tmp_path / "province.jsonl"
+    witness.write_text(copies, encoding="utf-8")
+    result = verification.verify_log(live_ctx, [witness])
+    assert result.ok and result.witnessed >= 2  # the folder's copy and the province's

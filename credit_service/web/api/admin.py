@@ -6,6 +6,7 @@ import marshmallow as ma
 from flask.views import MethodView
 
 from credit_service.access import ROLES
+from credit_service.audit import sealing, verification
 from credit_service.audit import services as audit
 from credit_service.auth import accounts, tokens
 from credit_service.auth import services as auth_services
@@ -18,6 +19,8 @@ from credit_service.web.api.common import (
     id_field,
     service_context,
 )
+from credit_service.web.error_text import request_language
+from credit_service.web.i18n import translate
 
 bp = Blueprint(
     "admin",
@@ -93,12 +96,15 @@ class AuditQueryArgsSchema(ma.Schema):
 
 
 class AuditPageArgsSchema(AuditQueryArgsSchema):
-    after_seq = id_field(minimum=0)
+    after_id = id_field(minimum=0)
     limit = ma.fields.Integer(load_default=100, validate=ma.validate.Range(min=1, max=1000))
 
 
 class AuditEventSchema(ma.Schema):
-    seq = ma.fields.Integer()
+    id = ma.fields.Integer()
+    seq = ma.fields.Integer(
+        allow_none=True, metadata={"description": "Place in the sealed log; null until sealed"}
+    )
     occurred_at = ma.fields.DateTime()
     actor = ma.fields.String()
     role = ma.fields.String()
@@ -108,20 +114,35 @@ class AuditEventSchema(ma.Schema):
     object_id = ma.fields.String(allow_none=True)
     outcome = ma.fields.String()
     details = ma.fields.Dict()
-    row_hash = ma.fields.String()
+    chain_hash = ma.fields.String(allow_none=True)
 
 
 class AuditPageSchema(ma.Schema):
     items = ma.fields.List(ma.fields.Nested(AuditEventSchema))
-    next_after_seq = ma.fields.Integer(allow_none=True)
+    next_after_id = ma.fields.Integer(allow_none=True)
 
 
-class ChainReportSchema(ma.Schema):
+class FindingSchema(ma.Schema):
+    problem = ma.fields.String(metadata={"description": "Code; its words are in `message`"})
+    message = ma.fields.String()
+    seq = ma.fields.Integer(allow_none=True)
+    id = ma.fields.Integer(allow_none=True)
+    params = ma.fields.Dict()
+
+
+class VerificationSchema(ma.Schema):
     ok = ma.fields.Boolean()
     checked = ma.fields.Integer()
-    bad_seq = ma.fields.Integer(allow_none=True)
-    bad_id = ma.fields.Integer(allow_none=True)
-    problem = ma.fields.String(allow_none=True)
+    checkpoints = ma.fields.Integer()
+    witnessed = ma.fields.Integer(metadata={"description": "Checkpoint copies compared"})
+    unsealed = ma.fields.Integer(metadata={"description": "Rows awaiting their seal"})
+    findings = ma.fields.List(ma.fields.Nested(FindingSchema))
+
+
+class SealSchema(ma.Schema):
+    rows = ma.fields.Integer()
+    size = ma.fields.Integer()
+    head = ma.fields.String()
 
 
 @bp.route("/users")
@@ -209,13 +230,13 @@ class AuditEvents(MethodView):
     @bp.arguments(AuditPageArgsSchema, location="query")
     @bp.response(200, AuditPageSchema)
     def get(self, args):
-        """Search the audit trail (oldest first; page with next_after_seq)."""
+        """Search the audit trail (oldest first; page with next_after_id)."""
         limit = args.pop("limit")
         with service_context().read_session_factory() as session:
             events = audit.query_events(session, limit=limit + 1, **args)
         more = len(events) > limit
         events = events[:limit]
-        return {"items": events, "next_after_seq": events[-1].seq if more else None}
+        return {"items": events, "next_after_id": events[-1].id if more else None}
 
 
 @bp.route("/audit/export.csv")
@@ -241,7 +262,34 @@ class AuditExport(MethodView):
 @bp.route("/audit/verify")
 class AuditVerify(MethodView):
     @allow("admin", "auditor", scopes=AUDIT_SCOPES)
-    @bp.response(200, ChainReportSchema)
+    @bp.response(200, VerificationSchema)
     def get(self):
-        """Verify the audit trail's hash chain and name the first altered row, if any."""
-        return audit.verify_chain(service_context().read_session_factory)
+        """Verify the audit log against its signed checkpoints and their copies, naming
+        each row that was altered, inserted, deleted or re-hashed."""
+        result = verification.verify_log(service_context())
+        language = request_language(page=False)
+        findings = [
+            {**vars(f), "message": translate(f"error.{f.problem}", language, **f.params)}
+            for f in result.findings
+        ]
+        return {**vars(result), "ok": result.ok, "findings": findings}
+
+
+@bp.route("/audit/seal")
+class AuditSeal(MethodView):
+    @allow("admin", scopes=ADMIN_SCOPES)
+    @bp.response(200, SealSchema)
+    def post(self):
+        """Seal the rows written since the last seal and sign a checkpoint now (the
+        scheduler does it every AUDIT_SEAL_SECONDS); the request itself is audited."""
+        ctx = service_context()
+        sealed = sealing.seal_log(ctx)
+        audit.append_alone(
+            ctx.session_factory,
+            actor=current_actor(),
+            action="audit.seal",
+            now=ctx.now(),
+            object_type="audit",
+            details={"rows": sealed.rows, "size": sealed.size},
+        )
+        return sealed
