@@ -19,9 +19,9 @@ from credit_service.catalogs import services as catalog_services
 from credit_service.catalogs.loader import load_catalog_set
 from credit_service.errors import CreditServiceError
 from credit_service.web.cli_accounts import tokens_cli, users_cli
+from credit_service.web.cli_audit import audit_cli
 from credit_service.web.cli_common import ServiceGroup, cli_context, fail
 from credit_service.web.cli_data import demo_cli, entities_cli, records_cli
-from credit_service.web.cli_audit import audit_cli
 from credit_service.web.cli_supervision import dishonesty_cli, inspectors_cli, tiers_cli
 from credit_service.web.cli_sync import sync_cli
 
