@@ -46,7 +46,13 @@ BROWSER = {"Accept": "text/html"}
 HREF = re.compile(r'href="([^"#]*)')
 # Endpoints that answer something other than a page: files, data, probes.
 NOT_PAGES = frozenset(
-    {"static", "public_pages.statistics_download", "health.Liveness", "health.Readiness"}
+    {
+        "static",
+        "public_pages.statistics_download",
+        "health.Liveness",
+        "health.Readiness",
+        "signing_keys.WellKnownSigningKeys",  # JSON for auditors' tools
+    }
 )
 PER_ENDPOINT = 6  # pages of one kind visited per signed-in role
 PER_ENDPOINT_PUBLIC = 100  # for the public: every catalog item, every list entry
