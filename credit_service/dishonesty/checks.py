@@ -20,7 +20,7 @@ from credit_service.catalogs import services as catalog_services
 from credit_service.catalogs.definitions import CatalogItem, citations
 from credit_service.context import Context
 from credit_service.db import reading
-from credit_service.dishonesty import check_reads as reads
+from credit_service.dishonesty.check_reads import read_for_checks
 from credit_service.entities import lookups
 from credit_service.entities import services as entity_services
 from credit_service.entities.rules import lookup_key, masked_identity
@@ -104,9 +104,8 @@ def credit_check_batch(
     in the transaction that records them. Other checks read first, on the thread's
     connection, then record themselves in a short write transaction.
 
-    Whatever the number of identifiers, a batch reads in two queries (the entities with
-    their listings in force, then their dishonest records) and records its audit rows in
-    one call (``audit.append_many``).
+    Whatever the number of identifiers, a batch reads in one query (``check_reads``) and
+    records its audit rows in one call (``audit.append_many``).
 
     :raises LimitExceeded: the batch would pass the caller's daily limit.
     """
@@ -143,19 +142,19 @@ def _check_all(
     purpose: str,
     single: bool,
 ) -> list[dict[str, Any]]:
-    """Each identifier's result, from what two queries read for the whole batch.
+    """Each identifier's result, from what one query read for the whole batch.
 
     :raises NotFound, Forbidden: (``single``) the one entity is not there for the actor.
     """
     today = ctx.today()
-    entities, listings = reads.entities_with_listings(connection, keys, today)
+    read = read_for_checks(connection, keys, today)
     if single:
-        entity_services.looked_up_in_scope(actor, entities.get(keys[0]))
-    visible = {key: lookups.visible(actor, entities.get(key)) for key in keys}
+        entity_services.looked_up_in_scope(actor, read.entities.get(keys[0]))
+    visible = {key: lookups.visible(actor, read.entities.get(key)) for key in keys}
     shown = {
         k: e for k, e in visible.items() if e is not None and actor.covers_region(e.region_code)
     }
-    records = reads.dishonest_records(connection, {e.id for e in shown.values()})
+    records = {e.id: read.records.get(e.id, []) for e in shown.values()}
     items = catalog_services.item_definitions(
         connection, ctx, {r.catalog_item_id for rows in records.values() for r in rows}
     )
@@ -166,7 +165,7 @@ def _check_all(
             error = "entity-not-found" if visible[key] is None else "outside-region"
             results.append({"identifier": raw, "found": False, "error": error})
             continue
-        facts = _Facts(listings.get(entity.id), records.get(entity.id, []), items, today)
+        facts = _Facts(read.listings.get(entity.id), records[entity.id], items, today)
         results.append(
             {
                 "identifier": raw,
