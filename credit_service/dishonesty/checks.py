@@ -229,8 +229,9 @@ def _audit_entries(
 
 def _assessment(ctx: Context, entity: Any, facts: _Facts, purpose: str) -> dict[str, Any]:
     listing, records = facts.listing, facts.in_publicity
-    measures = _listing_measures(ctx, listing) + _record_measures(ctx, facts, records)
-    applicable = [m for m in measures if purpose in m["purposes"]]
+    applicable = _listing_measures(ctx, listing, purpose) + _record_measures(
+        ctx, facts, records, purpose
+    )
     conclusion = max(
         (m["effect"] for m in applicable),
         key=lambda e: EFFECT_ORDER.get(e, 0),
@@ -264,22 +265,23 @@ def _assessment(ctx: Context, entity: Any, facts: _Facts, purpose: str) -> dict[
             }
             for r in records
         ],
-        "measures": [{k: v for k, v in m.items() if k != "purposes"} for m in applicable],
+        "measures": applicable,
         "conclusion": conclusion if conclusion in EFFECT_ORDER else "no_restriction",
     }
 
 
-def _listing_measures(ctx: Context, listing: Any | None) -> list[dict[str, Any]]:
+def _listing_measures(ctx: Context, listing: Any | None, purpose: str) -> list[dict[str, Any]]:
     if listing is None:
         return []
     return [
         _measure(ctx, code, f"listing {listing.decision_no}", listing.term_ends_on)
-        for code in listing.measures
-        if code in ctx.catalogs.measures
+        for code in _for_purpose(ctx, listing.measures, purpose)
     ]
 
 
-def _record_measures(ctx: Context, facts: _Facts, records: list[Any]) -> list[dict[str, Any]]:
+def _record_measures(
+    ctx: Context, facts: _Facts, records: list[Any], purpose: str
+) -> list[dict[str, Any]]:
     """Measures of active dishonest records: until the end of publicity, or for CNIPA
     findings until the end of the entity's chain of findings (D9)."""
     chain_end = measures_until(_findings(facts), facts.today) if records else None
@@ -291,10 +293,16 @@ def _record_measures(ctx: Context, facts: _Facts, records: list[Any]) -> list[di
             continue
         out.extend(
             _measure(ctx, code, f"record {record.source_ref}", until)
-            for code in item.measures
-            if code in ctx.catalogs.measures
+            for code in _for_purpose(ctx, item.measures, purpose)
         )
     return out
+
+
+def _for_purpose(ctx: Context, codes: Sequence[str], purpose: str) -> list[str]:
+    """The measures among ``codes`` that bear on ``purpose`` (the others are not shown:
+    chosen before any is described, a batch describes thousands fewer)."""
+    known = ctx.catalogs.measures
+    return [code for code in codes if code in known and purpose in known[code].purposes]
 
 
 def _findings(facts: _Facts) -> list[Finding]:
@@ -319,5 +327,4 @@ def _measure(ctx: Context, code: str, source: str, until: date | None) -> dict[s
         "basis": basis,
         "source": source,
         "until": until,
-        "purposes": measure.purposes,
     }
