@@ -3,6 +3,7 @@ credit check and a batch of 1,000, all in one run on one database.
 
     .venv/bin/python benchmarks/checks.py                      # SQLite file, 50,000 entities
     .venv/bin/python benchmarks/checks.py --database-url postgresql://postgres@127.0.0.1:5432/bench
+    .venv/bin/python benchmarks/checks.py --database-url postgresql   # BENCH_PG_URL's database
 
 Data set: the synthetic entities and 双公示 penalty records of ``write_dataset`` (penalty
 records are dishonest records: a check finds them), imported with the service's
@@ -28,7 +29,15 @@ import time
 from contextlib import contextmanager
 
 import requests
-from common import ACTOR, Timer, context_for, fresh_database, publish_listings, write_dataset
+from common import (
+    ACTOR,
+    PG_URL,
+    Timer,
+    context_for,
+    fresh_database,
+    publish_listings,
+    write_dataset,
+)
 from serving import Load, gunicorn, lua_cycle, workers_peak_rss_mb, wrk
 
 from credit_service.audit import services as audit
@@ -49,7 +58,9 @@ PURPOSE = "fiscal_funding"
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--database-url", default="sqlite", help="sqlite, or postgresql://…/db")
+    parser.add_argument(
+        "--database-url", default="sqlite", help="sqlite, postgresql (BENCH_PG_URL), or a URL"
+    )
     parser.add_argument("--entities", type=int, default=50_000)
     parser.add_argument("--records", type=int, default=150_000)
     parser.add_argument("--listings", type=int, default=2_000)
@@ -59,8 +70,9 @@ def main() -> None:
     entity_csv, record_csv = write_dataset(args.entities, args.records)
     pool = _identifiers(entity_csv)
     kind = "sqlite" if args.database_url.startswith("sqlite") else "postgresql"
+    pg_url = PG_URL if args.database_url == "postgresql" else args.database_url
     started = time.monotonic()
-    with fresh_database(kind, *([] if kind == "sqlite" else [args.database_url])) as url:
+    with fresh_database(kind, *([] if kind == "sqlite" else [pg_url])) as url:
         _run(kind, url, args, entity_csv, record_csv, pool)
     print(f"\n  whole run: {time.monotonic() - started:.0f} s")
 
