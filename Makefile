@@ -77,13 +77,15 @@ screenshots: $(VENV)/.installed-dev
 	mkdir -p docs/screenshots
 	for shot in $(README_SHOTS); do cp build/screenshots/$$shot.png docs/screenshots/; done
 
-# Every benchmark at its stated size on SQLite and PostgreSQL (about an hour; the serving
+# Every benchmark at its stated size on SQLite and PostgreSQL (over an hour; the serving
 # ones need wrk: apt-get install wrk). Figures go in docs/performance.md.
 bench: $(VENV)/.installed-dev
 	$(BIN)/python benchmarks/import.py
 	$(BIN)/python benchmarks/tiers.py
 	$(BIN)/python benchmarks/public_list.py
 	$(BIN)/python benchmarks/sync.py
+	$(BIN)/python benchmarks/checks.py
+	$(BIN)/python benchmarks/checks.py --database-url postgresql
 
 clean:
 	rm -rf instance $(VENV)

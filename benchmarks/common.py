@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import os
+import random
 import resource
 import secrets
 import sys
@@ -11,6 +12,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import date, timedelta
 from pathlib import Path
 
 from sqlalchemy import text
@@ -55,8 +57,9 @@ def peak_child_rss_mb() -> float:
 
 
 @contextmanager
-def fresh_database(kind: str) -> Iterator[str]:
-    """A migrated, empty database (a new SQLite file or PostgreSQL schema), removed after."""
+def fresh_database(kind: str, pg_url: str = PG_URL) -> Iterator[str]:
+    """A migrated, empty database (a new SQLite file, or a new schema in the PostgreSQL
+    database ``pg_url``), removed after."""
     OUT.mkdir(parents=True, exist_ok=True)
     if kind == "sqlite":
         path = OUT / f"bench-{secrets.token_hex(4)}.db"
@@ -69,10 +72,10 @@ def fresh_database(kind: str) -> Iterator[str]:
                 Path(f"{path}{suffix}").unlink(missing_ok=True)
         return
     schema = f"bench_{secrets.token_hex(4)}"
-    admin = make_engine(PG_URL)
+    admin = make_engine(pg_url)
     with admin.begin() as conn:
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    url = f"{PG_URL}?options=-csearch_path%3D{schema}"
+    url = f"{pg_url}?options=-csearch_path%3D{schema}"
     try:
         _migrate(url)
         yield url
@@ -138,6 +141,75 @@ def dsgs_row(record: dict) -> dict[str, str]:
     for key, value in record["fields"].items():
         row[key] = ";".join(value) if isinstance(value, list) else str(value)
     return row
+
+
+def publish_listings(ctx, wanted: int) -> list[tuple[str, str, str]]:  # type: ignore[no-untyped-def]
+    """One published listing for each of ``wanted`` organisations with a penalty record,
+    with its feed row: (identifier, name, region) of each listed entity."""
+    # Imported here: the import benchmark's spawned workers import this module, and
+    # must not load the ORM.
+    from sqlalchemy import func, select
+
+    from credit_service.bulk import bulk_insert
+    from credit_service.dishonesty.models import DishonestyCase, ListChange
+    from credit_service.entities.models import Entity
+    from credit_service.records.models import CreditRecord
+
+    rng = random.Random(11)  # nosec B311
+    today = ctx.today()
+    with ctx.session_factory.begin() as session:
+        chosen = session.execute(
+            select(
+                Entity.id,
+                Entity.identifier,
+                Entity.name,
+                Entity.region_code,
+                func.min(CreditRecord.id),
+                func.min(CreditRecord.domain),
+            )
+            .join(CreditRecord, CreditRecord.entity_id == Entity.id)
+            .where(Entity.kind == "organisation")
+            .group_by(Entity.id, Entity.identifier, Entity.name, Entity.region_code)
+            .order_by(Entity.id)
+            .limit(wanted)
+        ).all()
+        now, measures = ctx.now(), list(ctx.list_rules.measures)
+        cases = []
+        for n, (entity_id, _, _, region, record_id, domain) in enumerate(chosen, 1):
+            decided = today - timedelta(days=rng.randrange(30, 1000))
+            cases.append(
+                {
+                    "entity_id": entity_id,
+                    "region_code": region,
+                    "state": "published",
+                    "grounds": ["intentional_infringement"],
+                    "record_ids": [record_id],
+                    "domain": domain,
+                    "proposal_reason": "基准测试数据",
+                    "decision_no": f"宣市监信列〔{decided.year}〕{n}号",
+                    "decided_on": decided,
+                    "published_on": decided + timedelta(days=10),
+                    "term_ends_on": date(decided.year + 3, decided.month, min(decided.day, 28)),
+                    "measures": measures,
+                    "created_at": now,
+                    "updated_at": now,
+                    "statement_deadline_provisional": False,
+                    "statement_waived": True,
+                    "publication_deadline_provisional": False,
+                    "version": 1,
+                }
+            )
+        bulk_insert(session, DishonestyCase.__table__, cases)
+        ids = session.execute(select(DishonestyCase.id, DishonestyCase.published_on)).all()
+        bulk_insert(
+            session,
+            ListChange.__table__,
+            [
+                {"case_id": case_id, "kind": "added", "effective_on": on, "at": now}
+                for case_id, on in ids
+            ],
+        )
+    return [(identifier, name, region) for _, identifier, name, region, _, _ in chosen]
 
 
 class MemorySampler:

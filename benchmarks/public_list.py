@@ -15,23 +15,16 @@ constant endpoint, 304 answers >= 80 %.
 from __future__ import annotations
 
 import argparse
-import random
 import statistics
 import time
-from datetime import date, timedelta
 from urllib.parse import quote
 from urllib.request import Request, urlopen
 
-from common import ACTOR, Timer, context_for, fresh_database, write_dataset
+from common import ACTOR, Timer, context_for, fresh_database, publish_listings, write_dataset
 from serving import describe, gunicorn, lua_cycle, wrk
-from sqlalchemy import func, select
 
-from credit_service.bulk import bulk_insert
-from credit_service.dishonesty.models import DishonestyCase, ListChange
 from credit_service.entities.importer import import_entities
-from credit_service.entities.models import Entity
 from credit_service.records.importer import import_records
-from credit_service.records.models import CreditRecord
 
 TARGET_PAGE = 0.40
 TARGET_304 = 0.80
@@ -59,7 +52,7 @@ def _run(kind: str, url: str, entity_csv, record_csv, published: int, seconds: i
         import_entities(ctx, ACTOR, stream)
     with open(record_csv, encoding="utf-8", newline="") as stream:
         import_records(ctx, ACTOR, stream, workers=ctx.settings.import_workers)
-    listed = _publish(ctx, published)
+    listed = publish_listings(ctx, published)
     ctx.engine.dispose()
     print(f"\n[{kind}] {len(listed):,} listings published")
     env = {"DATABASE_URL": url, "RATELIMIT_PUBLIC": "100000000 per minute", "LOG_LEVEL": "WARNING"}
@@ -99,66 +92,6 @@ def _run(kind: str, url: str, entity_csv, record_csv, published: int, seconds: i
         f"{TARGET_PAGE:.0%}: {page_ratio / TARGET_PAGE:.2f}x); 304: {ratio_304:.0%} "
         f"(target >= {TARGET_304:.0%}: {ratio_304 / TARGET_304:.2f}x)"
     )
-
-
-def _publish(ctx, wanted: int) -> list[tuple[str, str, str]]:  # type: ignore[no-untyped-def]
-    """One published listing for each of ``wanted`` organisations with a penalty record,
-    with its feed row: (identifier, name, region) of each listed entity."""
-    rng = random.Random(11)  # nosec B311
-    today = ctx.today()
-    with ctx.session_factory.begin() as session:
-        chosen = session.execute(
-            select(
-                Entity.id,
-                Entity.identifier,
-                Entity.name,
-                Entity.region_code,
-                func.min(CreditRecord.id),
-                func.min(CreditRecord.domain),
-            )
-            .join(CreditRecord, CreditRecord.entity_id == Entity.id)
-            .where(Entity.kind == "organisation")
-            .group_by(Entity.id, Entity.identifier, Entity.name, Entity.region_code)
-            .order_by(Entity.id)
-            .limit(wanted)
-        ).all()
-        now, measures = ctx.now(), list(ctx.list_rules.measures)
-        cases = []
-        for n, (entity_id, _, _, region, record_id, domain) in enumerate(chosen, 1):
-            decided = today - timedelta(days=rng.randrange(30, 1000))
-            cases.append(
-                {
-                    "entity_id": entity_id,
-                    "region_code": region,
-                    "state": "published",
-                    "grounds": ["intentional_infringement"],
-                    "record_ids": [record_id],
-                    "domain": domain,
-                    "proposal_reason": "基准测试数据",
-                    "decision_no": f"宣市监信列〔{decided.year}〕{n}号",
-                    "decided_on": decided,
-                    "published_on": decided + timedelta(days=10),
-                    "term_ends_on": date(decided.year + 3, decided.month, min(decided.day, 28)),
-                    "measures": measures,
-                    "created_at": now,
-                    "updated_at": now,
-                    "statement_deadline_provisional": False,
-                    "statement_waived": True,
-                    "publication_deadline_provisional": False,
-                    "version": 1,
-                }
-            )
-        bulk_insert(session, DishonestyCase.__table__, cases)
-        ids = session.execute(select(DishonestyCase.id, DishonestyCase.published_on)).all()
-        bulk_insert(
-            session,
-            ListChange.__table__,
-            [
-                {"case_id": case_id, "kind": "added", "effective_on": on, "at": now}
-                for case_id, on in ids
-            ],
-        )
-    return [(identifier, name, region) for _, identifier, name, region, _, _ in chosen]
 
 
 def _filters(listed: list[tuple[str, str, str]]) -> list[str]:

@@ -46,8 +46,10 @@ def free_port() -> int:
 
 
 @contextmanager
-def gunicorn(env: dict[str, str], *, workers: int = 2):
-    """The app under gunicorn on a free loopback port; yields its base URL."""
+def gunicorn(env: dict[str, str], *, workers: int = 2, app: str = "wsgi:app"):
+    """An app under gunicorn on a free loopback port (the service, or ``bare_app:app``
+    from this folder with the same settings); yields its base URL. ``workers_peak_rss_mb``
+    reads the workers' peak memory while it runs."""
     port = free_port()
     command = [
         str(Path(sys.executable).parent / "gunicorn"),
@@ -57,16 +59,35 @@ def gunicorn(env: dict[str, str], *, workers: int = 2):
         f"127.0.0.1:{port}",
         "--log-level",
         "warning",
-        "wsgi:app",
+        "--pythonpath",
+        str(ROOT / "benchmarks"),
+        app,
     ]
     process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **env}, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
+    _MASTERS[base] = process.pid
     try:
         _wait_until_up(base, process)
         yield base
     finally:
+        del _MASTERS[base]
         os.killpg(process.pid, signal.SIGTERM)
         process.wait(timeout=30)
+
+
+_MASTERS: dict[str, int] = {}  # base URL -> gunicorn's master process
+
+
+def workers_peak_rss_mb(base: str) -> float:
+    """The largest peak resident memory (VmHWM) among the workers serving ``base``."""
+    master = _MASTERS[base]
+    children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
+    peaks = [0.0]
+    for pid in children:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                peaks.append(int(line.split()[1]) / 1024)
+    return max(peaks)
 
 
 def _wait_until_up(base: str, process: subprocess.Popen) -> None:

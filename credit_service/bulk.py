@@ -130,12 +130,15 @@ def in_list(session: Session, column: Any, keys: Sequence[str]) -> Any:
     return keys_in(dialect, column, keys_value(dialect, keys))
 
 
-def keys_in(dialect: str, column: Any, value: Any = None) -> Any:
-    """``column IN (:keys)`` with every key in the one parameter ``keys``, whose value
-    ``keys_value`` makes (given here, or at each execution of a statement built once)."""
+def keys_in(
+    dialect: str, column: Any, value: Any = None, *, name: str = "keys", item_type: Any = String
+) -> Any:
+    """``column IN (:keys)`` with every key in the one parameter ``name``, whose value
+    ``keys_value`` makes (given here, or at each execution of a statement built once);
+    the keys are strings unless ``item_type`` says otherwise."""
     if dialect == "postgresql":
-        return column == any_(bindparam("keys", value, type_=ARRAY(String)))
-    values = func.json_each(bindparam("keys", value, type_=String)).table_valued("value")
+        return column == any_(bindparam(name, value, type_=ARRAY(item_type)))
+    values = func.json_each(bindparam(name, value, type_=String)).table_valued("value")
     return column.in_(select(values.c.value))
 
 

@@ -8,7 +8,10 @@ SQLite gets WAL, a busy timeout and foreign keys on every connection, and real
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
+import os
+import sqlite3
 import threading
 import time
 import weakref
@@ -82,6 +85,9 @@ def make_engine(url: str, *, busy_timeout_ms: int = 10_000, writer: bool = True)
     if is_sqlite(url):
         _create_privately(url)
         kwargs["connect_args"] = {"check_same_thread": False, "timeout": busy_timeout_ms / 1000}
+        database = make_url(url).database
+        if writer and database and database != ":memory:" and not database.startswith("file:"):
+            kwargs["connect_args"]["factory"] = _queued_writer(database, busy_timeout_ms)
         engine = create_engine(url, **kwargs)
         _configure_sqlite(engine, busy_timeout_ms=busy_timeout_ms, writer=writer)
         return engine
@@ -124,7 +130,84 @@ def _configure_sqlite(engine: Engine, *, busy_timeout_ms: int, writer: bool) -> 
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql(begin)
+        queued = connection.connection.dbapi_connection
+        if isinstance(queued, QueuedWriter):
+            queued.wait_turn()
+        try:
+            connection.exec_driver_sql(begin)
+        except Exception:
+            if isinstance(queued, QueuedWriter):
+                queued.leave()
+            raise
+
+
+WRITER_POLL_S = 0.0002
+
+
+class QueuedWriter(sqlite3.Connection):
+    """A connection of a SQLite writer engine: before BEGIN IMMEDIATE it waits its turn on
+    a lock file of the database's (``<database>-writers``), which it leaves at the end of
+    its transaction.
+
+    SQLite's own wait for the write lock polls with sleeps of 1, 2, 5 … 100 ms: a writer
+    that finds the lock taken sleeps on past its release while the other workers take it
+    again, and some wait a hundred times as long as the transactions they queue behind
+    (two gunicorn workers, audited credit checks at 16 connections, 1 ms of writing
+    each: p99 110–125 ms). Here a waiting writer looks every 0.2 ms (p99 31–38 ms). After
+    the busy timeout it goes ahead unqueued, and SQLite answers as it would have.
+    """
+
+    lock_path = ""
+    timeout_s = 0.0
+    _fd: int | None = None
+    _turn = False
+
+    def wait_turn(self) -> None:
+        if self._fd is None:
+            self._fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+        deadline = time.monotonic() + self.timeout_s
+        while True:
+            try:
+                fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    return
+                time.sleep(WRITER_POLL_S)
+            else:
+                self._turn = True
+                return
+
+    def leave(self) -> None:
+        if self._turn:
+            self._turn = False
+            fcntl.flock(self._fd, fcntl.LOCK_UN)  # type: ignore[arg-type]
+
+    def commit(self) -> None:
+        try:
+            super().commit()
+        finally:
+            self.leave()
+
+    def rollback(self) -> None:
+        try:
+            super().rollback()
+        finally:
+            self.leave()
+
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            self.leave()
+            if self._fd is not None:
+                os.close(self._fd)
+                self._fd = None
+
+
+def _queued_writer(database: str, busy_timeout_ms: int) -> type[QueuedWriter]:
+    """The connection class of one database's writer engine."""
+    attributes = {"lock_path": f"{database}-writers", "timeout_s": busy_timeout_ms / 1000}
+    return type("QueuedWriterOf", (QueuedWriter,), attributes)
 
 
 HELD_MAX_AGE_S = 1800.0  # as the pool's recycle: reopened before idle timeouts cut it

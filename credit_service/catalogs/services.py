@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -129,6 +130,27 @@ def item_definition(session: Session, ctx: Context, item_row_id: int) -> Catalog
             raise NotFound("catalog-item-row-not-found", item_row_id=item_row_id)
         cached = ctx.item_cache[item_row_id] = CatalogItem.from_document(row.definition)
     return cached
+
+
+def item_definitions(
+    bind: Any, ctx: Context, item_row_ids: Iterable[int]
+) -> dict[int, CatalogItem]:
+    """``item_definition`` of several item rows, the ones not cached yet read in one query
+    (``bind``: a session or connection)."""
+    wanted = set(item_row_ids)
+    missing = wanted - ctx.item_cache.keys()
+    if missing:
+        rows = bind.execute(
+            select(CatalogItemRow.id, CatalogItemRow.definition).where(
+                CatalogItemRow.id.in_(sorted(missing))
+            )
+        )
+        for row_id, definition in rows:
+            ctx.item_cache[row_id] = CatalogItem.from_document(definition)
+    absent = missing - ctx.item_cache.keys()
+    if absent:
+        raise NotFound("catalog-item-row-not-found", item_row_id=min(absent))
+    return {row_id: ctx.item_cache[row_id] for row_id in wanted}
 
 
 def list_catalogs(ctx: Context) -> list[dict[str, Any]]:

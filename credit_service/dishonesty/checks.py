@@ -9,25 +9,23 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from functools import partial
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection
 
 from credit_service.access import Actor
 from credit_service.audit import services as audit
 from credit_service.catalogs import services as catalog_services
-from credit_service.catalogs.definitions import citations
+from credit_service.catalogs.definitions import CatalogItem, citations
 from credit_service.context import Context
-from credit_service.dishonesty.models import DishonestyCase
-from credit_service.dishonesty.public import in_force
+from credit_service.db import reading
+from credit_service.dishonesty.check_reads import read_for_checks
 from credit_service.entities import lookups
 from credit_service.entities import services as entity_services
-from credit_service.entities.models import Entity
 from credit_service.entities.rules import lookup_key, masked_identity
 from credit_service.errors import Forbidden, InvalidInput, NotFound
 from credit_service.identifiers import is_valid_resident_id, mask_resident_id
-from credit_service.records.models import CreditRecord
 from credit_service.workdays import parse_period, period_end
 
 BATCH_LIMIT = 1_000
@@ -102,7 +100,12 @@ def credit_check_batch(
     """Check up to 1,000 entities; unknown or out-of-scope ones are reported per item.
 
     Checks by full resident ID are lookups of natural persons (``lookups``): for a role
-    that sees them masked they count against its daily limit, checked before any.
+    that sees them masked they count against its daily limit, checked before any read,
+    in the transaction that records them. Other checks read first, on the thread's
+    connection, then record themselves in a short write transaction.
+
+    Whatever the number of identifiers, a batch reads in one query (``check_reads``) and
+    records its audit rows in one call (``audit.append_many``).
 
     :raises LimitExceeded: the batch would pass the caller's daily limit.
     """
@@ -113,78 +116,122 @@ def credit_check_batch(
             errors={"identifiers": [{"code": "items-at-most", "max": BATCH_LIMIT}]},
             limit=BATCH_LIMIT,
         )
-    today, now = ctx.today(), ctx.now()
-    results = []
     keys = [lookup_key(raw) for raw in wanted]
+    persons = set() if lookups.may_unmask(actor) else {k for k in keys if lookups.is_person_key(k)}
+    check = partial(_check_all, ctx=ctx, actor=actor, purpose=purpose, single=single)
+    if persons:
+        with ctx.session_factory.begin() as session:
+            lookups.admit(session, ctx, actor, persons, purpose)
+            results = check(session.connection(), wanted, keys)
+            audit.append_many(session, _audit_entries(ctx, actor, purpose, wanted, keys, results))
+        return results
+    with reading(ctx.read_session_factory) as connection:
+        results = check(connection, wanted, keys)
     with ctx.session_factory.begin() as session:
-        lookups.admit(session, ctx, actor, keys, purpose)
-        for raw, key in zip(wanted, keys, strict=True):
-            result = _check_one(session, ctx, actor, raw, purpose, today, single)
-            results.append(result)
-            found = result.get("found")
-            audit.append(
-                session,
-                actor=actor,
-                action="credit.check",
-                now=now,
-                object_type="entity",
-                object_id=result.pop("_entity_id", None),
-                outcome="success" if found else "not_found",
-                details={
-                    "purpose": purpose,
-                    "conclusion": result["conclusion"] if found else result["error"],
-                    **({} if found else {"identifier": shown(raw)}),
-                    **lookups.person_marker(key),
-                },
-            )
+        audit.append_many(session, _audit_entries(ctx, actor, purpose, wanted, keys, results))
     return results
 
 
-def _check_one(
-    session: Session, ctx: Context, actor: Actor, raw: str, purpose: str, today: date, single: bool
-) -> dict[str, Any]:
+def _check_all(
+    connection: Connection,
+    wanted: Sequence[str],
+    keys: list[str],
+    *,
+    ctx: Context,
+    actor: Actor,
+    purpose: str,
+    single: bool,
+) -> list[dict[str, Any]]:
+    """Each identifier's result, from what one query read for the whole batch.
+
+    :raises NotFound, Forbidden: (``single``) the one entity is not there for the actor.
+    """
+    today = ctx.today()
+    read = read_for_checks(connection, keys, today)
     if single:
-        entity = entity_services.entity_in_scope(session, actor, raw, lookup=True)
-    else:
-        entity = entity_services.visible_entity(session, actor, raw)
-    if entity is None or not actor.covers_region(entity.region_code):
-        return {
-            "identifier": raw,
-            "found": False,
-            "error": "entity-not-found" if entity is None else "outside-region",
-        }
-    return {
-        "identifier": raw,
-        "found": True,
-        "_entity_id": entity.id,
-        **_assessment(session, ctx, entity, purpose, today),
+        entity_services.looked_up_in_scope(actor, read.entities.get(keys[0]))
+    visible = {key: lookups.visible(actor, read.entities.get(key)) for key in keys}
+    shown = {
+        k: e for k, e in visible.items() if e is not None and actor.covers_region(e.region_code)
     }
+    records = {e.id: read.records.get(e.id, []) for e in shown.values()}
+    items = catalog_services.item_definitions(
+        connection, ctx, {r.catalog_item_id for rows in records.values() for r in rows}
+    )
+    results: list[dict[str, Any]] = []
+    for raw, key in zip(wanted, keys, strict=True):
+        entity = shown.get(key)
+        if entity is None:
+            error = "entity-not-found" if visible[key] is None else "outside-region"
+            results.append({"identifier": raw, "found": False, "error": error})
+            continue
+        facts = _Facts(read.listings.get(entity.id), records[entity.id], items, today)
+        results.append(
+            {
+                "identifier": raw,
+                "found": True,
+                "_entity_id": entity.id,
+                **_assessment(ctx, entity, facts, purpose),
+            }
+        )
+    return results
 
 
-def _assessment(
-    session: Session, ctx: Context, entity: Entity, purpose: str, today: date
-) -> dict[str, Any]:
-    listing = (
-        session.execute(
-            select(DishonestyCase).where(DishonestyCase.entity_id == entity.id, in_force(today))
-        )
-        .scalars()
-        .first()
+@dataclass(frozen=True)
+class _Facts:
+    """What the batch's queries read about one entity."""
+
+    listing: Any | None
+    records: list[Any]  # dishonest, active or expired
+    items: dict[int, CatalogItem]
+    today: date
+
+    @property
+    def in_publicity(self) -> list[Any]:
+        """The active records still in publicity: the ones a check reports."""
+        return [
+            r
+            for r in self.records
+            if r.status == "active"
+            and r.publicity_end is not None
+            and r.publicity_end >= self.today
+        ]
+
+
+def _audit_entries(
+    ctx: Context,
+    actor: Actor,
+    purpose: str,
+    wanted: Sequence[str],
+    keys: list[str],
+    results: list[dict[str, Any]],
+) -> list[dict[str, Any]]:
+    """One audit row per identifier checked, found or not."""
+    now = ctx.now()
+    return [
+        {
+            "actor": actor,
+            "action": "credit.check",
+            "now": now,
+            "object_type": "entity",
+            "object_id": result.pop("_entity_id", None),
+            "outcome": "success" if result["found"] else "not_found",
+            "details": {
+                "purpose": purpose,
+                "conclusion": result["conclusion"] if result["found"] else result["error"],
+                **({} if result["found"] else {"identifier": shown(raw)}),
+                **lookups.person_marker(key),
+            },
+        }
+        for raw, key, result in zip(wanted, keys, results, strict=True)
+    ]
+
+
+def _assessment(ctx: Context, entity: Any, facts: _Facts, purpose: str) -> dict[str, Any]:
+    listing, records = facts.listing, facts.in_publicity
+    applicable = _listing_measures(ctx, listing, purpose) + _record_measures(
+        ctx, facts, records, purpose
     )
-    records = (
-        session.execute(
-            select(CreditRecord).where(
-                CreditRecord.entity_id == entity.id,
-                CreditRecord.category == "dishonest",
-                CreditRecord.status == "active",
-                CreditRecord.publicity_end >= today,
-            )
-        )
-        .scalars()
-        .all()
-    )
-    measures = _listing_measures(ctx, listing) + _record_measures(session, ctx, records, today)
-    applicable = [m for m in measures if purpose in m["purposes"]]
     conclusion = max(
         (m["effect"] for m in applicable),
         key=lambda e: EFFECT_ORDER.get(e, 0),
@@ -198,7 +245,7 @@ def _assessment(
         },
         "purpose": purpose,
         "purpose_name": ctx.catalogs.purposes[purpose],
-        "checked_on": today,
+        "checked_on": facts.today,
         "listed": listing is not None,
         "listing": None
         if listing is None
@@ -218,58 +265,52 @@ def _assessment(
             }
             for r in records
         ],
-        "measures": [{k: v for k, v in m.items() if k != "purposes"} for m in applicable],
+        "measures": applicable,
         "conclusion": conclusion if conclusion in EFFECT_ORDER else "no_restriction",
     }
 
 
-def _listing_measures(ctx: Context, listing: DishonestyCase | None) -> list[dict[str, Any]]:
+def _listing_measures(ctx: Context, listing: Any | None, purpose: str) -> list[dict[str, Any]]:
     if listing is None:
         return []
     return [
         _measure(ctx, code, f"listing {listing.decision_no}", listing.term_ends_on)
-        for code in listing.measures
-        if code in ctx.catalogs.measures
+        for code in _for_purpose(ctx, listing.measures, purpose)
     ]
 
 
 def _record_measures(
-    session: Session, ctx: Context, records: Sequence[CreditRecord], today: date
+    ctx: Context, facts: _Facts, records: list[Any], purpose: str
 ) -> list[dict[str, Any]]:
     """Measures of active dishonest records: until the end of publicity, or for CNIPA
     findings until the end of the entity's chain of findings (D9)."""
-    items = {
-        r.id: catalog_services.item_definition(session, ctx, r.catalog_item_id) for r in records
-    }
-    findings = _findings(session, ctx, records[0].entity_id) if records else []
-    chain_end = measures_until(findings, today)
+    chain_end = measures_until(_findings(facts), facts.today) if records else None
     out = []
     for record in records:
-        item = items[record.id]
+        item = facts.items[record.catalog_item_id]
         until = chain_end if item.measures_term else record.publicity_end
         if until is None:
             continue
         out.extend(
             _measure(ctx, code, f"record {record.source_ref}", until)
-            for code in item.measures
-            if code in ctx.catalogs.measures
+            for code in _for_purpose(ctx, item.measures, purpose)
         )
     return out
 
 
-def _findings(session: Session, ctx: Context, entity_id: int) -> list[Finding]:
+def _for_purpose(ctx: Context, codes: Sequence[str], purpose: str) -> list[str]:
+    """The measures among ``codes`` that bear on ``purpose`` (the others are not shown:
+    chosen before any is described, a batch describes thousands fewer)."""
+    known = ctx.catalogs.measures
+    return [code for code in codes if code in known and purpose in known[code].purposes]
+
+
+def _findings(facts: _Facts) -> list[Finding]:
     """The entity's standing CNIPA findings, in publicity or not: a chain's cap counts from
     its first finding, which may have left publicity already (D9)."""
-    rows = session.execute(
-        select(CreditRecord).where(
-            CreditRecord.entity_id == entity_id,
-            CreditRecord.category == "dishonest",
-            CreditRecord.status.in_(("active", "expired")),
-        )
-    ).scalars()
     out = []
-    for record in rows:
-        term = catalog_services.item_definition(session, ctx, record.catalog_item_id).measures_term
+    for record in facts.records:
+        term = facts.items[record.catalog_item_id].measures_term
         if term:
             base, cap = parse_period(term["base"]), parse_period(term["max"])
             out.append(Finding(record.decision_date, base, cap))
@@ -286,5 +327,4 @@ def _measure(ctx: Context, code: str, source: str, until: date | None) -> dict[s
         "basis": basis,
         "source": source,
         "until": until,
-        "purposes": measure.purposes,
     }

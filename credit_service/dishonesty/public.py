@@ -45,12 +45,24 @@ DOWNLOAD_COLUMNS = (
 
 
 def in_force(as_of: date) -> Any:
-    """SQL condition: the case is on the public list on ``as_of``."""
+    """SQL condition: the case is on the public list on ``as_of`` (``is_in_force``)."""
     return and_(
         DishonestyCase.state == "published",
         DishonestyCase.published_on <= as_of,
         DishonestyCase.term_ends_on >= as_of,
         DishonestyCase.removed_on.is_(None),
+    )
+
+
+def is_in_force(case: Any, as_of: date) -> bool:
+    """``in_force`` for a case already read (its state and dates), as SQL would answer it."""
+    return (
+        case.state == "published"
+        and case.published_on is not None
+        and case.published_on <= as_of
+        and case.term_ends_on is not None
+        and case.term_ends_on >= as_of
+        and case.removed_on is None
     )
 
 

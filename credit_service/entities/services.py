@@ -218,23 +218,30 @@ def scope_regions(ctx: Context, actor: Actor, region: str | None) -> list[str] |
     return [actor.region_code] if actor.region_code else []
 
 
-def entity_in_scope(
-    session: Session, actor: Actor, identifier: str, *, lookup: bool = False
-) -> Entity:
+def entity_in_scope(session: Session, actor: Actor, identifier: str) -> Entity:
     """Load an entity the actor may touch: in its region scope, or its own (enterprise).
 
     A natural person addressed by resident ID must be one the actor may confirm
-    (``lookups.ensure_addressable``), unless this call is itself an admitted and audited
-    ``lookup`` (a credit check).
+    (``lookups.ensure_addressable``).
 
     :raises NotFound, Forbidden:
     """
     key = rules.lookup_key(identifier)
     entity = repository.find_entity(session=session, identifier=key)
-    if lookup:
-        entity = lookups.visible(actor, entity)
-    else:
-        lookups.ensure_addressable(session, actor, key, entity)
+    lookups.ensure_addressable(session, actor, key, entity)
+    return _in_scope(actor, entity)
+
+
+def looked_up_in_scope(actor: Actor, entity: Any | None) -> Any:
+    """``entity_in_scope`` for an entity already read by an admitted and audited lookup
+    (a credit check): a natural person outside the region is not there (``lookups.visible``).
+
+    :raises NotFound, Forbidden:
+    """
+    return _in_scope(actor, lookups.visible(actor, entity))
+
+
+def _in_scope(actor: Actor, entity: Any | None) -> Any:
     if entity is None:
         raise repository.entity_not_found()
     actor.ensure_region(entity.region_code)
@@ -245,12 +252,6 @@ def entity_in_scope(
 def find_entity(session: Session, identifier: str) -> Entity | None:
     """An entity by identifier as a user typed it (no scope check: callers decide)."""
     return repository.find_entity(session=session, identifier=rules.lookup_key(identifier))
-
-
-def visible_entity(session: Session, actor: Actor, identifier: str) -> Entity | None:
-    """Like ``find_entity``, but a natural person outside the actor's region is not there
-    (``lookups.visible``): for batch lookups that report each identifier."""
-    return lookups.visible(actor, find_entity(session, identifier))
 
 
 def entity_summary(entity: Entity) -> dict[str, Any]:

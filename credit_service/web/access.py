@@ -215,14 +215,15 @@ def _authenticate() -> None:
     :raises Unauthenticated: for a malformed or invalid token.
     """
     ctx = current_app.extensions["credit_service"]
-    header = request.headers.get("Authorization", "")
+    environ = request.environ  # read directly: most public requests send neither field
+    header = environ.get("HTTP_AUTHORIZATION", "")
     if header:
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise Unauthenticated("bad-authorization")
         g.actor = tokens.authenticate_token(ctx, token.strip(), source_ip=request.remote_addr)
         return
-    cookie = request.cookies.get(SESSION_COOKIE)
+    cookie = request.cookies.get(SESSION_COOKIE) if environ.get("HTTP_COOKIE") else None
     active = (
         sessions.resolve_session(ctx, cookie, source_ip=request.remote_addr) if cookie else None
     )

@@ -60,13 +60,18 @@ FINDING = {
 def listed_entity(ctx, **overrides) -> tuple[dict, dict]:
     """An entity on the published list (proposed, served, waived, decided, published today)."""
     owner = create_entity(ctx, **overrides)
-    record = file_penalty(ctx, owner["identifier"], CF_CFLB=HEAVIER)
+    return owner, publish_listing(
+        ctx, owner, file_penalty(ctx, owner["identifier"], CF_CFLB=HEAVIER)
+    )
+
+
+def publish_listing(ctx, owner: dict, record: dict) -> dict:
     case = services.propose(
         ctx, REGULATOR, entity=owner["identifier"], record_ids=[record["id"]], reason="依法拟列入"
     )
     for step in ("serve_notice", "waive", "decide_list", "publish"):
         case = services.advance(ctx, REGULATOR, case["id"], step, **step_papers(step))
-    return owner, case
+    return case
 
 
 def file_finding(ctx, owner: dict, decided_on: date, n: int = 1) -> dict:
@@ -175,6 +180,25 @@ def test_a_removed_listing_no_longer_restricts(ctx, client, checker, listed):
     body = ok(check(client, checker, owner["identifier"], "government_procurement"))
     assert body["listed"] is False and body["conclusion"] == "no_restriction"
     assert body["dishonest_records"] == []
+
+
+def test_an_entity_listed_again_shows_its_case_in_force_and_each_record_once(
+    ctx, client, checker, listed
+):
+    """Two cases, the first removed, and three records (one revoked): the check reads them
+    in one query, a row per case and record, and reports each record once, in filing order."""
+    owner, first = listed
+    record_services.revoke_record(ctx, SYSTEM, first["record_ids"][0], reason="复议撤销原处罚决定")
+    records = [file_penalty(ctx, owner["identifier"], CF_CFLB=HEAVIER) for _ in range(2)]
+    again = publish_listing(ctx, owner, records[1])
+
+    body = ok(check(client, checker, owner["identifier"], "government_procurement"))
+
+    assert body["listed"] is True and body["conclusion"] == "not_eligible"
+    assert body["listing"]["decision_no"] == again["decision_no"] != first["decision_no"]
+    assert [r["source_ref"] for r in body["dishonest_records"]] == [
+        r["source_ref"] for r in records
+    ]
 
 
 def test_a_natural_person_is_checked_with_masked_identity(ctx, client, checker):

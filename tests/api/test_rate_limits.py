@@ -177,3 +177,18 @@ def test_the_public_limit_holds_for_a_signed_in_caller_of_a_public_endpoint(ctx,
 
     assert [r.status_code for r in answers[:5]] == [200] * 5
     assert_too_many(answers[5])
+
+
+def test_the_liveness_probe_is_not_limited_and_readiness_is(ctx):
+    """A load balancer's liveness probes would share a window with the clients behind its
+    address; the readiness probe queries the database, and stays limited."""
+    client = app_with(ctx, ratelimit_public="2 per minute").test_client()
+
+    probes = [client.get("/healthz") for _ in range(5)]
+    readiness = [client.get("/readyz") for _ in range(3)]
+
+    assert [r.status_code for r in probes] == [200] * 5
+    assert probes[0].get_json() == {"status": "ok"}
+    assert all("X-RateLimit-Limit" not in r.headers for r in probes)
+    assert [r.status_code for r in readiness[:2]] == [200, 200]
+    assert_too_many(readiness[2])

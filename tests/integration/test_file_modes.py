@@ -37,13 +37,13 @@ def mode(path: Path) -> int:
     return stat.S_IMODE(path.stat().st_mode)
 
 
-def test_a_new_sqlite_database_and_its_wal_files_are_private(tmp_path):
+def test_a_new_sqlite_database_and_its_wal_and_lock_files_are_private(tmp_path):
     database = tmp_path / "credit.db"
     engine = make_engine(f"sqlite:///{database}")
     with engine.begin() as connection:
         connection.execute(text("CREATE TABLE t (x INTEGER)"))
         connection.execute(text("INSERT INTO t VALUES (1)"))
-        wal_files = [Path(f"{database}-wal"), Path(f"{database}-shm")]
+        wal_files = [Path(f"{database}-{suffix}") for suffix in ("wal", "shm", "writers")]
         assert all(f.exists() for f in wal_files)
         modes = {f.name: mode(f) for f in (database, *wal_files)}
     dispose(engine)
