@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Connection, Select, and_, or_, select
+from sqlalchemy import Connection, Select, and_, bindparam, or_, select
 
 from credit_service.bulk import keys_in, keys_value
 from credit_service.dishonesty.models import DishonestyCase
@@ -32,10 +32,14 @@ class CheckReads:
 
 def read_for_checks(connection: Connection, keys: list[str], today: date) -> CheckReads:
     """Everything the checks of ``keys`` need but the catalog items."""
-    dialect = connection.dialect.name
+    dialect, wanted = connection.dialect.name, set(keys)
+    if len(wanted) == 1:
+        rows = connection.execute(_query(dialect, one=True), {"key": keys[0]})
+    else:
+        rows = connection.execute(_query(dialect, one=False), {"keys": keys_value(dialect, wanted)})
     reads = CheckReads()
     records: dict[int, dict[int, Any]] = {}
-    for row in connection.execute(_query(dialect), {"keys": keys_value(dialect, set(keys))}):
+    for row in rows:
         reads.entities[row.identifier] = row
         first = reads.listings.get(row.id)
         if row.case_id is not None and is_in_force(row, today):
@@ -49,8 +53,12 @@ def read_for_checks(connection: Connection, keys: list[str], today: date) -> Che
 
 
 @functools.cache
-def _query(dialect: str) -> Select:
+def _query(dialect: str, *, one: bool) -> Select:
     """The entities with their cases and records (a row per pair: an entity has few).
+
+    One identifier (a single check) is compared for equality: PostgreSQL plans a prepared
+    statement with an array of identifiers anew at every execution (0.2 ms of a 0.5 ms
+    read), one with an equality once.
 
     Which case is in force is decided on the rows read (``is_in_force``): with
     ``in_force`` in the join, SQLite (no statistics) would look the cases up by state and
@@ -94,5 +102,9 @@ def _query(dialect: str) -> Select:
                 or_(CreditRecord.status == "active", CreditRecord.status == "expired"),
             ),
         )
-        .where(keys_in(dialect, Entity.identifier))
+        .where(_identifier_is(dialect, one))
     )
+
+
+def _identifier_is(dialect: str, one: bool) -> Any:
+    return Entity.identifier == bindparam("key") if one else keys_in(dialect, Entity.identifier)
