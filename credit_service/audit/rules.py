@@ -32,6 +32,11 @@ CONTENT_COLUMNS = (
 )
 
 
+def content_of(row: Any) -> dict[str, Any]:
+    """A row's content columns, as the leaf hashes them."""
+    return {column: getattr(row, column) for column in CONTENT_COLUMNS}
+
+
 def canonical(value: dict[str, Any]) -> bytes:
     """The one byte string a JSON object hashes and signs as: sorted keys, no spaces."""
     return json.dumps(

@@ -61,7 +61,7 @@ def seal(
             changes = []
             for event in chunk:
                 size += 1
-                leaf = rules.leaf_hash(size, _content(event))
+                leaf = rules.leaf_hash(size, rules.content_of(event))
                 head = rules.link(head, leaf)
                 mac = ring.current.mac(rules.mac_message(size, leaf))
                 changes.append({"id": event.id, "seq": size, "chain_hash": head, "row_mac": mac})
@@ -117,10 +117,6 @@ def _unsealed(session: Session, batch: int) -> list[AuditEvent]:
             select(AuditEvent).where(AuditEvent.seq.is_(None)).order_by(AuditEvent.id).limit(batch)
         ).scalars()
     )
-
-
-def _content(event: AuditEvent) -> dict[str, Any]:
-    return {column: getattr(event, column) for column in rules.CONTENT_COLUMNS}
 
 
 def _signed(session: Session, key: SigningKey, statement: dict[str, Any]) -> AuditCheckpoint:
@@ -253,7 +249,7 @@ def _check_prefix(session: Session, start: int, head: str, through: AuditEvent) 
     ).scalars()
     expected = start + 1
     for row in rows:
-        head = rules.link(head, rules.leaf_hash(row.seq, _content(row)))
+        head = rules.link(head, rules.leaf_hash(row.seq, rules.content_of(row)))
         if row.seq != expected or head != row.chain_hash:
             raise Conflict("audit-purge-refused", seq=expected)
         newest = row.occurred_at if newest is None else max(newest, row.occurred_at)

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from credit_service.access import Actor
 from credit_service.audit.models import AuditCheckpoint, AuditEvent
+from credit_service.audit.rules import CONTENT_COLUMNS
 from credit_service.logmask import mask_resident_ids
 
 
@@ -205,21 +206,7 @@ def who_looked_up(
     return [Lookups(*row) for row in rows]
 
 
-EXPORT_COLUMNS = (
-    "id",
-    "seq",
-    "occurred_at",
-    "actor",
-    "role",
-    "source_ip",
-    "action",
-    "object_type",
-    "object_id",
-    "outcome",
-    "details",
-    "chain_hash",
-    "row_mac",
-)
+EXPORT_COLUMNS = ("id", "seq", *CONTENT_COLUMNS, "chain_hash", "row_mac")
 
 
 def export_rows(

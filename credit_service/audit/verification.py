@@ -232,8 +232,7 @@ class _Walk:
                 self.findings.append(
                     Finding(problem="audit-row-missing", seq=self.expected, params=gap)
                 )
-        content = {column: getattr(row, column) for column in rules.CONTENT_COLUMNS}
-        leaf = rules.leaf_hash(row.seq, content)
+        leaf = rules.leaf_hash(row.seq, rules.content_of(row))
         recomputed = rules.link(self.head, leaf)
         if not self._authentic(row, leaf):  # content or place changed: trust its old head
             self._found(row, problem="audit-row-forged")
