@@ -29,6 +29,7 @@ from credit_service.context import Context
 from credit_service.db import make_engine, make_session_factory
 from credit_service.dishonesty.definitions import ListRulesSchema, load_list_rules
 from credit_service.effects import HANDLERS
+from credit_service.objections.definitions import ObjectionRulesSchema, load_objection_rules
 from credit_service.repair.definitions import RepairRulesSchema, load_repair_rules
 from credit_service.tiers.definitions import RuleSetSchema, load_rule_set
 from credit_service.workdays import WorkdayCalendar
@@ -86,6 +87,7 @@ def load_rules(directory: Path, catalogs: CatalogSet) -> dict[str, Any]:
             directory / "dishonesty.yaml", known_measures=frozenset(catalogs.measures)
         ),
         "repair_rules": load_repair_rules(directory / "repair.yaml"),
+        "objection_rules": load_objection_rules(directory / "objections.yaml"),
         "calendar_rules": load_calendar_rules(directory / "calendar.yaml"),
     }
 
@@ -96,6 +98,7 @@ RULES_FILES: dict[str, type[Schema]] = {
     "publicity.yaml": PublicityFileSchema,
     "dishonesty.yaml": ListRulesSchema,
     "repair.yaml": RepairRulesSchema,
+    "objections.yaml": ObjectionRulesSchema,
     "tiers.yaml": RuleSetSchema,
     "calendar.yaml": CalendarRulesSchema,
 }

@@ -146,6 +146,37 @@ class RepairGranted:
     decided_on: date
 
 
+@dataclass(frozen=True, slots=True)
+class ObjectionMarked:
+    """An objection to a record or listing was accepted (``marked``: from now on it
+    carries 异议处理中 on every channel) or closed (the mark goes), on ``on``."""
+
+    objection_id: int
+    entity_id: int
+    target_type: Literal["record", "listing"]
+    target_id: int
+    marked: bool
+    on: date
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectionDecided:
+    """An accepted objection was decided on ``decided_on``: ``outcome`` upheld,
+    partly_upheld or not_upheld, ``action`` what it changed (correct, revoke, remove,
+    none: the change itself is a fact of its record's or listing's area).
+    ``platform_ref`` names the provincial platform's objection it answers, if forwarded."""
+
+    objection_id: int
+    entity_id: int
+    target_type: Literal["record", "listing"]
+    target_id: int
+    field: str
+    outcome: str
+    action: str
+    decided_on: date
+    platform_ref: str | None = None
+
+
 # --- recording and handling ------------------------------------------------------------------
 
 Handler = Callable[[Session, "Context", list[Any]], None]

@@ -27,6 +27,7 @@ from credit_service.workdays import WorkdayCalendar
 if TYPE_CHECKING:
     from credit_service.catalogs.definitions import CatalogItem, CatalogSet
     from credit_service.dishonesty.definitions import ListRules
+    from credit_service.objections.definitions import ObjectionRules
     from credit_service.repair.definitions import RepairRules
     from credit_service.tiers.definitions import RuleSet
 
@@ -51,6 +52,7 @@ class Context:
     tier_rules: RuleSet
     list_rules: ListRules
     repair_rules: RepairRules
+    objection_rules: ObjectionRules
     calendar_rules: CalendarRules
     item_cache: dict[int, CatalogItem] = field(default_factory=dict)
     extras: dict[str, Any] = field(default_factory=dict)

@@ -16,6 +16,9 @@ RecordCorrected      record.corrected event, tier
 RecordStatusChanged  record.revoked / record.publication_ended event, tier; a revoked
                      penalty takes down the listings resting on it (D11)
 RepairGranted        repair.granted event
+ObjectionMarked      objection.marked / objection.cleared event, change-feed row of a
+                     listing's mark
+ObjectionDecided     objection.decided event
 ==================== ==========================================================
 
 Handlers run in the order this table first names them: the tier recompute (once per
@@ -34,14 +37,21 @@ from credit_service.changes import (
     EntitiesChanged,
     HandlerTable,
     ListingChanged,
+    ObjectionDecided,
+    ObjectionMarked,
     RecordCorrected,
     RecordFiled,
     RecordStatusChanged,
     RepairGranted,
 )
-from credit_service.dishonesty.feed import write_feed
+from credit_service.dishonesty.feed import write_feed, write_mark_feed
 from credit_service.dishonesty.services import end_listings_on_revoked
-from credit_service.sync.outbound import send_listing_events, send_record_events, send_repair_events
+from credit_service.sync.outbound import (
+    send_listing_events,
+    send_objection_events,
+    send_record_events,
+    send_repair_events,
+)
 from credit_service.tiers.recompute import recompute_changed
 
 HANDLERS: HandlerTable = {
@@ -51,4 +61,6 @@ HANDLERS: HandlerTable = {
     RecordCorrected: (send_record_events, recompute_changed),
     RecordStatusChanged: (send_record_events, recompute_changed, end_listings_on_revoked),
     RepairGranted: (send_repair_events,),
+    ObjectionMarked: (send_objection_events, write_mark_feed),
+    ObjectionDecided: (send_objection_events,),
 }

@@ -20,6 +20,7 @@ from credit_service.inspections.models import (
     InspectorConflict,
 )
 from credit_service.jobs.models import JobRun, SchedulerLease
+from credit_service.objections.models import Objection, ObjectionEvidence
 from credit_service.procedures.models import DocumentSequence, ProcedureDocument, ProcedureStep
 from credit_service.records.models import CreditRecord, CreditRecordRevision
 from credit_service.repair.models import RepairApplication, RepairEvidence
@@ -57,6 +58,8 @@ __all__ = [
     "Inspector",
     "InspectorConflict",
     "JobRun",
+    "Objection",
+    "ObjectionEvidence",
     "SchedulerLease",
     "DeadLetter",
     "PullState",

@@ -16,6 +16,7 @@ from credit_service.config import Settings
 from credit_service.context import Context
 from credit_service.dishonesty import services as dishonesty_services
 from credit_service.records import services as record_services
+from credit_service.objections import services as objection_services
 from credit_service.repair import services as repair_services
 from credit_service.sync import push
 from credit_service.sync import services as sync_services
@@ -116,13 +117,19 @@ def repair_deadlines_job(ctx: Context) -> dict[str, int]:
     return repair_services.flag_deadlines(ctx)
 
 
+def objection_deadlines_job(ctx: Context) -> dict[str, int]:
+    return objection_services.flag_deadlines(ctx)
+
+
 def provisional_deadlines_job(ctx: Context) -> int:
     """Reload the holiday calendar from its folder first: a year file added since the
     scheduler started is what makes provisional deadlines final."""
     reload_calendar(ctx)
-    return repair_services.refresh_provisional_deadlines(
-        ctx
-    ) + dishonesty_services.refresh_provisional_deadlines(ctx)
+    return (
+        repair_services.refresh_provisional_deadlines(ctx)
+        + dishonesty_services.refresh_provisional_deadlines(ctx)
+        + objection_services.refresh_provisional_deadlines(ctx)
+    )
 
 
 def audit_purge_job(ctx: Context) -> int:
@@ -171,6 +178,7 @@ JOBS: tuple[JobSpec, ...] = (
     JobSpec("audit.seal", audit_seal_job, "interval", {"seconds": 10}, 10 * SECOND),
     JobSpec("audit.purge", audit_purge_job, "cron", {"hour": 4, "minute": 30}, DAY),
     JobSpec("repair.flag_deadlines", repair_deadlines_job, "cron", {"minute": 5}, HOUR),
+    JobSpec("objections.flag_deadlines", objection_deadlines_job, "cron", {"minute": 7}, HOUR),
 )
 
 

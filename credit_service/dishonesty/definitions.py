@@ -12,7 +12,7 @@ from credit_service.errors import CatalogError
 from credit_service.rules_files import Period, load_rules_file, read_by, workdays
 from credit_service.workdays import parse_period
 
-REMOVAL_REASONS = ("expired", "repaired", "revoked", "corrected")
+REMOVAL_REASONS = ("expired", "repaired", "revoked", "corrected", "objection_upheld")
 LIST_RULES = "dishonesty/rules.py"
 LIST_PROCEDURE = "dishonesty/procedure.py"
 LIST_LETTERS = "dishonesty/letters.py"

@@ -25,3 +25,20 @@ def write_feed(session: Session, ctx: Context, changes: list[Any]) -> None:
         )
         for c in changes
     )
+
+
+def write_mark_feed(session: Session, ctx: Context, changes: list[Any]) -> None:
+    """A feed row when an objection to a list entry is accepted (``marked``: the entry
+    shows 异议处理中) and when it closes (``unmarked``); objections to records have no
+    place in the list's feed."""
+    session.add_all(
+        ListChange(
+            case_id=c.target_id,
+            kind="marked" if c.marked else "unmarked",
+            reason="objection",
+            effective_on=c.on,
+            at=ctx.now(),
+        )
+        for c in changes
+        if c.target_type == "listing"
+    )

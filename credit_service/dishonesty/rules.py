@@ -27,7 +27,7 @@ CLOSED_STATES = ("decided_not_list", "removed", "withdrawn")
 # step would (lifts the measures on the right day, keeps the repair or the revoked penalty
 # in the same transaction), so the manual step's refusal names that path instead.
 MANUAL_REMOVAL_REASONS = ("corrected",)
-REMOVAL_PATHS = ("expired", "repaired", "revoked")
+REMOVAL_PATHS = ("expired", "repaired", "revoked", "objection_upheld")
 
 
 def manual_removal_refusal(removal_reason: str | None) -> dict[str, str] | None:

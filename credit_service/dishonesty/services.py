@@ -198,6 +198,18 @@ def remove_for_repair(
     _consequence(session, ctx, actor, case, "remove", on, note, removal_reason="repaired")
 
 
+def remove_for_objection(
+    session: Session, ctx: Context, actor: Actor, case_id: int, on: date, note: str
+) -> None:
+    """Removal because an objection to the listing was upheld, inside the objection's
+    decision (D19): the feed's reason is ``objection_upheld``.
+
+    :raises Conflict: the listing is no longer published.
+    """
+    case = engine.locked(session, actor, LISTING, case_id)
+    _consequence(session, ctx, actor, case, "remove", on, note, removal_reason="objection_upheld")
+
+
 def restore_after_revoked_repair(
     session: Session, ctx: Context, actor: Actor, case_id: int, on: date, reason: str
 ) -> None:

@@ -55,6 +55,11 @@ class DocumentContent:
     issued_on: date
 
 
+def chinese_date(day: date) -> str:
+    """A date as documents write it: 2026年12月4日."""
+    return f"{day.year}年{day.month}月{day.day}日"
+
+
 def next_number(session: Session, prefix: str, year: int) -> str:
     """The next number of the office's yearly sequence (row-locked: no two alike)."""
     sequence = session.execute(
@@ -96,9 +101,7 @@ def render_pdf(content: DocumentContent, *, font_path: str | None = None) -> byt
     story += [
         Spacer(1, 12 * mm),
         Paragraph(_escape(content.authority), right),
-        Paragraph(
-            f"{content.issued_on.year}年{content.issued_on.month}月{content.issued_on.day}日", right
-        ),
+        Paragraph(chinese_date(content.issued_on), right),
     ]
     buffer = io.BytesIO()
     SimpleDocTemplate(

@@ -139,19 +139,37 @@ def correct_record(
     with ctx.session_factory.begin() as session:
         record = repository.get_record(session=session, record_id=record_id, for_update=True)
         owner = _owner_in_scope(session, actor, record)
-        item_row_id, item = catalog_services.current_item(session, ctx, record.item_code)
-        prepared = prepare_record(ctx, item_row_id, item, fields)
-        if (prepared.envelope.source_authority, prepared.envelope.source_ref) != (
-            record.source_authority,
-            record.source_ref,
-        ):
-            raise InvalidInput(
-                "correction-changes-document", errors={"fields": ["correction-changes-document"]}
-            )
-        if prepared.content_hash == record.content_hash:
-            return record_view(ctx, record, owner)
-        apply_revision(session, ctx, actor, record, prepared.columns(), reason=reason)
+        correct_in(session, ctx, actor, record, fields=fields, reason=reason)
         return record_view(ctx, record, owner)
+
+
+def correct_in(
+    session: Session,
+    ctx: Context,
+    actor: Actor,
+    record: CreditRecord,
+    *,
+    fields: dict[str, Any],
+    reason: str,
+) -> bool:
+    """Correct inside the caller's transaction (see correct_record; an upheld objection
+    corrects the field it named this way). False when ``fields`` change nothing.
+
+    :raises InvalidInput: fields that do not fit the item, or that change the document.
+    """
+    item_row_id, item = catalog_services.current_item(session, ctx, record.item_code)
+    prepared = prepare_record(ctx, item_row_id, item, fields)
+    if (prepared.envelope.source_authority, prepared.envelope.source_ref) != (
+        record.source_authority,
+        record.source_ref,
+    ):
+        raise InvalidInput(
+            "correction-changes-document", errors={"fields": ["correction-changes-document"]}
+        )
+    if prepared.content_hash == record.content_hash:
+        return False
+    apply_revision(session, ctx, actor, record, prepared.columns(), reason=reason)
+    return True
 
 
 def apply_revision(

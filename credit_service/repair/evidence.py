@@ -33,11 +33,34 @@ MIB = 2**20
 def add_evidence(
     ctx: Context, actor: Actor, application_id: int, *, filename: str, stream: IO[bytes]
 ) -> dict[str, Any]:
-    """Store one evidence file: PDF, JPEG or PNG judged by content (an extension in the
-    name must agree with it), a PDF without active content, within the size and count
-    limits, under a generated name outside any served folder, with its SHA-256.
+    """Store one evidence file (judged by ``judge_file``) under a generated name outside
+    any served folder, with its SHA-256, while the application is open and within the
+    count limit.
 
     :raises InvalidInput: the file is refused (nothing is stored).
+    """
+    kind, data = judge_file(ctx, filename, stream)
+    path = _evidence_folder(ctx) / secrets.token_hex(16)
+    try:
+        with ctx.session_factory.begin() as session:
+            # locked: a decision taken meanwhile closes the application to new files
+            application = engine.locked(session, actor, REPAIR, application_id)
+            ensure_applicant(actor, application)
+            _ensure_open(application)
+            _check_count(ctx, session, application)
+            evidence = _store(session, ctx, actor, application, filename, kind, data, path)
+            return evidence_view(evidence)
+    except BaseException:
+        path.unlink(missing_ok=True)  # the row was rolled back: leave no orphan file
+        raise
+
+
+def judge_file(ctx: Context, filename: str, stream: IO[bytes]) -> tuple[str, bytes]:
+    """An evidence file's type and bytes, if the repair rules accept it: PDF, JPEG or PNG
+    judged by content (an extension in the name must agree with it), a PDF without
+    active content, within the size limit. Objections' evidence follows the same rules.
+
+    :raises InvalidInput: the file is refused, naming why on the ``file`` field.
     """
     if not rules.plain_name(filename):
         raise InvalidInput("bad-file-name", errors={"file": ["bad-file-name"]})
@@ -63,19 +86,7 @@ def add_evidence(
         raise InvalidInput("file-name-mismatch", errors={"file": [mismatch]})
     if kind == "application/pdf":
         _refuse_active_content(data)
-    path = _evidence_folder(ctx) / secrets.token_hex(16)
-    try:
-        with ctx.session_factory.begin() as session:
-            # locked: a decision taken meanwhile closes the application to new files
-            application = engine.locked(session, actor, REPAIR, application_id)
-            ensure_applicant(actor, application)
-            _ensure_open(application)
-            _check_count(ctx, session, application)
-            evidence = _store(session, ctx, actor, application, filename, kind, data, path)
-            return evidence_view(evidence)
-    except BaseException:
-        path.unlink(missing_ok=True)  # the row was rolled back: leave no orphan file
-        raise
+    return kind, data
 
 
 def _refuse_active_content(data: bytes) -> None:

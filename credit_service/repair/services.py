@@ -21,7 +21,7 @@ from credit_service.procedures import engine
 from credit_service.repair.applications import apply
 from credit_service.repair.deadlines import flag_deadlines
 from credit_service.repair.eligibility import check_eligibility, parse_target
-from credit_service.repair.evidence import add_evidence, get_evidence
+from credit_service.repair.evidence import add_evidence, get_evidence, judge_file
 from credit_service.repair.procedure import REPAIR, REVIEW_STEPS
 from credit_service.repair.views import (
     application_view,
@@ -39,6 +39,7 @@ __all__ = [
     "flag_deadlines",
     "get_application",
     "get_evidence",
+    "judge_file",
     "list_applications",
     "parse_target",
 ]

@@ -18,6 +18,9 @@ EVENT_TYPES = (
     "listing.published",
     "listing.removed",
     "repair.granted",
+    "objection.marked",
+    "objection.cleared",
+    "objection.decided",
 )
 # A refusal kept for the admins (a dead letter's, a quarantined row's reason) and a
 # platform's last failure are JSON text, {"code": ..., **params} (errors.stored_text).

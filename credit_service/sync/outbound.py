@@ -13,7 +13,12 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from credit_service.changes import RecordCorrected, RecordFiled, RecordStatusChanged
+from credit_service.changes import (
+    ObjectionDecided,
+    RecordCorrected,
+    RecordFiled,
+    RecordStatusChanged,
+)
 from credit_service.context import Context
 from credit_service.dishonesty.models import DishonestyCase
 from credit_service.entities.models import Entity
@@ -100,3 +105,34 @@ def send_repair_events(session: Session, ctx: Context, changes: list[Any]) -> No
         for g in changes
     ]
     outbox.write(session, events, now=ctx.now())
+
+
+def send_objection_events(session: Session, ctx: Context, changes: list[Any]) -> None:
+    """The platforms hear of objections (D19, D11): ``objection.marked`` when one is
+    accepted (its target now carries 异议处理中), ``objection.cleared`` when it closes,
+    ``objection.decided`` with the outcome (and, for one a platform forwarded, its own
+    reference). Always sent: the decision is this city's."""
+    events = [_objection_event(session, c) for c in changes]
+    outbox.write(session, events, now=ctx.now())
+
+
+def _objection_event(session: Session, change: Any) -> outbox.Event:
+    entity = session.get(Entity, change.entity_id)
+    payload: dict[str, Any] = {
+        "objection_id": change.objection_id,
+        "target_type": change.target_type,
+        "target_id": change.target_id,
+    }
+    if isinstance(change, ObjectionDecided):
+        event_type = "objection.decided"
+        payload |= {
+            "field": change.field or None,
+            "outcome": change.outcome,
+            "action": change.action,
+            "decided_on": change.decided_on,
+            "platform_ref": change.platform_ref,
+        }
+    else:
+        event_type = "objection.marked" if change.marked else "objection.cleared"
+        payload["on"] = change.on
+    return outbox.Event(event_type, entity.identifier, "objection", change.objection_id, payload)

@@ -68,6 +68,7 @@ def catalogs_check(directory: Path | None) -> None:
     click.echo(f"tiers: rule set {rules['tier_rules'].label}")
     click.echo(f"dishonesty: edition {rules['list_rules'].edition}")
     click.echo(f"repair: edition {rules['repair_rules'].edition}")
+    click.echo(f"objections: edition {rules['objection_rules'].edition}")
 
 
 @catalogs_cli.command("load")

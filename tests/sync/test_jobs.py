@@ -63,7 +63,8 @@ def test_the_job_table_fires_each_job_on_its_trigger_in_shanghai_time(ctx):
     assert ctx.settings.timezone == "Asia/Shanghai"
     scheduler = build_scheduler(ctx)
     triggers = {job.id: job.trigger for job in scheduler.get_jobs()}
-    assert set(triggers) == {*DAILY, *EVERY, "repair.flag_deadlines", "scheduler.lease"}
+    hourly_jobs = {"repair.flag_deadlines", "objections.flag_deadlines"}
+    assert set(triggers) == {*DAILY, *EVERY, *hourly_jobs, "scheduler.lease"}
     assert {str(t.timezone) for t in triggers.values()} == {"Asia/Shanghai"}
 
     for job_id, interval in EVERY.items():

@@ -1,0 +1,140 @@
+"""What the objection notices say (D19): 异议受理通知书, 不予受理通知书, 延期处理通知书
+and 异议处理结果告知书, from the objection's facts and the rules file (numbering, the
+office's contact, the review rights with their bodies and time limits)."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from credit_service.catalogs.definitions import citations
+from credit_service.dishonesty.models import DishonestyCase
+from credit_service.objections.models import Objection
+from credit_service.procedures import documents
+from credit_service.procedures.definition import Move
+from credit_service.procedures.documents import DocumentContent, chinese_date
+from credit_service.records.models import CreditRecord
+
+PROCEDURE = "objection"
+OUTCOME_WORDS = {
+    "upheld": "经核查，你（单位）提出的异议成立",
+    "partly_upheld": "经核查，你（单位）提出的异议部分成立",
+    "not_upheld": "经核查，你（单位）提出的异议不成立",
+}
+ACTION_WORDS = {
+    "correct": "本机关已更正相关信息",
+    "revoke": "本机关已撤销该信用记录，停止公示",
+    "remove": "本机关已将你（单位）移出严重失信主体名单，停止公示",
+    "none": "相关信息维持不变",
+}
+
+
+def target_words(session: Session, o: Objection) -> str:
+    """The target as a notice names it: the record's decision or the list entry, and the
+    field objected to."""
+    if o.target_type == "record":
+        record = session.get(CreditRecord, o.target_id)
+        what = f"{record.source_authority}《{record.source_ref}》所载信用信息"
+    else:
+        case = session.get(DishonestyCase, o.target_id)
+        what = f"列入严重失信主体名单信息（{case.decision_no or case.id}）"
+    return f"{what}中“{o.field}”一项" if o.field else what
+
+
+def _received(o: Objection) -> str:
+    return f"本机关于{chinese_date(o.received_on)}收到你（单位）对{{target}}提出的异议申请。"
+
+
+def _contact(move: Move) -> str:
+    return f"如有疑问，请与本机关联系：{move.ctx.objection_rules.contact}。"
+
+
+def _issue(move: Move, kind: str, title: str, prefix: str, paragraphs: tuple[str, ...]) -> None:
+    o = move.row
+    number = documents.next_number(move.session, prefix, move.on.year)
+    target = target_words(move.session, o)
+    content = DocumentContent(
+        kind=kind,
+        title=title,
+        number=number,
+        addressee=o.applicant_name,
+        paragraphs=tuple(p.replace("{target}", target) for p in paragraphs),
+        authority=move.ctx.list_rules.office_name,
+        issued_on=move.on,
+    )
+    documents.issue(move, PROCEDURE, kind, number, content)
+
+
+def issue_acceptance(move: Move) -> None:
+    o, rules = move.row, move.ctx.objection_rules
+    _issue(
+        move,
+        "acceptance",
+        "异议受理通知书",
+        rules.acceptance_prefix,
+        (
+            _received(o),
+            f"经审查，本机关决定予以受理，将于{chinese_date(o.decision_due)}前（自受理之日起"
+            f"{rules.decision_workdays}个工作日内）作出处理决定并告知你（单位）。"
+            f"处理期间，相关信息标注“异议处理中”，公示不因此中止。",
+            _contact(move),
+        ),
+    )
+
+
+def issue_refusal(move: Move) -> None:
+    o, rules = move.row, move.ctx.objection_rules
+    _issue(
+        move,
+        "refusal",
+        "异议不予受理通知书",
+        rules.acceptance_prefix,
+        (
+            _received(o),
+            f"经审查，{rules.refusal_reasons[o.refusal_reason]}。{move.reason}",
+            f"依据{citations(rules.basis)}，本机关决定不予受理。{_review_rights(move)}",
+            _contact(move),
+        ),
+    )
+
+
+def issue_extension(move: Move) -> None:
+    o, rules = move.row, move.ctx.objection_rules
+    _issue(
+        move,
+        "extension",
+        "异议延期处理通知书",
+        rules.extension_prefix,
+        (
+            f"本机关于{chinese_date(o.accepted_on)}受理你（单位）对{{target}}提出的异议。",
+            f"因{o.extension_reason}，需有关单位核实，本机关决定将处理期限延长"
+            f"{rules.extension_workdays}个工作日，至{chinese_date(o.decision_due)}前作出处理决定。",
+            _contact(move),
+        ),
+    )
+
+
+def issue_result(move: Move, outcome: str) -> None:
+    o, rules = move.row, move.ctx.objection_rules
+    action = move.details["action"]
+    _issue(
+        move,
+        "result",
+        "异议处理结果告知书",
+        rules.decision_prefix,
+        (
+            f"本机关于{chinese_date(o.accepted_on)}受理你（单位）对{{target}}提出的异议。",
+            f"{OUTCOME_WORDS[outcome]}，理由如下：{move.reason}。{ACTION_WORDS[action]}。",
+            _review_rights(move),
+            _contact(move),
+        ),
+    )
+
+
+def _review_rights(move: Move) -> str:
+    rights = move.ctx.objection_rules.review_rights
+    reconsideration, litigation = rights["reconsideration"], rights["litigation"]
+    return (
+        f"如不服本决定，可以自知道之日起{reconsideration.days}日内向{reconsideration.body}"
+        f"申请行政复议，或者自知道之日起{litigation.months}个月内向{litigation.body}"
+        f"提起行政诉讼。"
+    )

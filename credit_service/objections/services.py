@@ -1,0 +1,97 @@
+"""Objection use cases, the area's public API (D19): filing, evidence, the officers'
+steps and the party's, the queue and its deadlines, and the mark 异议处理中 that other
+areas show on their records, list entries and credit checks.
+
+Every step runs through the procedure engine with the objection definition
+(``objections/procedure.py``): one transaction that locks the objection, refuses a step
+out of order or on a stale version (``objection-changed``), dates and records it, issues
+its notice, and — for a decision — corrects, revokes or removes the target through its
+own area, with the platforms' events and the tiers following (the handler table).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from credit_service.access import Actor
+from credit_service.context import Context
+from credit_service.errors import NotFound
+from credit_service.objections.deadlines import flag_deadlines
+from credit_service.objections.evidence import add_evidence, get_evidence
+from credit_service.objections.filing import file_objection
+from credit_service.objections.procedure import OBJECTION
+from credit_service.objections.views import (
+    due_on,
+    get_objection,
+    list_objections,
+    objection_view,
+    open_marks,
+)
+from credit_service.procedures import engine
+
+STEP_DETAILS = ("refusal_reason", "action", "field", "value")  # what a step may be given
+
+__all__ = [
+    "add_evidence",
+    "due_on",
+    "file_objection",
+    "flag_deadlines",
+    "get_evidence",
+    "get_objection",
+    "list_objections",
+    "open_marks",
+]
+
+
+def take_step(
+    ctx: Context,
+    actor: Actor,
+    objection_id: int,
+    step: str,
+    *,
+    reason: str = "",
+    on: date | None = None,
+    expected_version: int | None = None,
+    details: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """A step by hand: accept, refuse (``details.refusal_reason``), request_supplement,
+    supplement_received, extend, uphold / partly_uphold (``details.action``, and for a
+    correction ``details.field`` / ``details.value``), not_uphold.
+
+    Two officers deciding at once: the row is locked and its state and version checked,
+    so exactly one decision wins and the other gets 409.
+
+    :raises NotFound: not a step taken by hand.
+    """
+    if step not in OBJECTION.hand_steps():
+        raise NotFound("step-not-found", step=step)
+    return engine.advance(
+        ctx,
+        actor,
+        OBJECTION,
+        objection_id,
+        step,
+        objection_view,
+        on=on,
+        reason=reason,
+        expected_version=expected_version,
+        details={k: v for k, v in (details or {}).items() if k in STEP_DETAILS},
+    )
+
+
+def steps_for(state: str, role: str) -> list[str]:
+    """The steps ``role`` may take by hand on an objection in ``state`` (a page's forms)."""
+    return OBJECTION.allowed_steps(state, role)
+
+
+def refresh_provisional_deadlines(ctx: Context) -> int:
+    """Recompute the running provisional deadlines once the year's holiday file exists
+    (D14); returns how many became final."""
+    return engine.refresh_provisional(ctx, OBJECTION)
+
+
+def open_marks_for(ctx: Context, kind: str, ids: list[int]) -> dict[int, int]:
+    """``open_marks`` in a read session of its own."""
+    with ctx.read_session_factory() as session:
+        return open_marks(session, kind, ids)

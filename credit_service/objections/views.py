@@ -1,0 +1,194 @@
+"""Reading objections: one with its deadlines, history, documents and evidence (the
+party and the officers), the enterprise's own or the officers' queue by the nearest
+deadline, and the mark 异议处理中 of the targets other areas show."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from credit_service.access import Actor
+from credit_service.context import Context
+from credit_service.entities import services as entity_services
+from credit_service.entities.models import Entity
+from credit_service.errors import Forbidden, NotFound
+from credit_service.objections.deadlines import CLOCK
+from credit_service.objections.models import OPEN_STATES, Objection, ObjectionEvidence
+from credit_service.objections.procedure import OBJECTION, in_scope
+from credit_service.procedures import deadlines, documents, engine
+
+OFFICERS = ("admin", "regulator")
+
+
+def get_objection(ctx: Context, actor: Actor, objection_id: int) -> dict[str, Any]:
+    with ctx.read_session_factory() as session:
+        return objection_view(session, ctx, readable(session, actor, objection_id))
+
+
+def readable(session: Session, actor: Actor, objection_id: int) -> Objection:
+    """An objection its filing enterprise or an officer in its region may read (a
+    viewer or checker may not: it holds the party's reasons and contact).
+
+    :raises NotFound, Forbidden:
+    """
+    objection = session.get(Objection, objection_id)
+    if objection is None:
+        raise NotFound(OBJECTION.not_found, id=objection_id)
+    if actor.role not in (*OFFICERS, "enterprise"):
+        raise Forbidden("objection-readers-only")
+    in_scope(session, actor, objection)
+    if actor.role == "enterprise" and actor.username != objection.filed_by:
+        raise Forbidden("not-objector")
+    return objection
+
+
+def list_objections(
+    ctx: Context, actor: Actor, *, state: str | None = None, region: str | None = None
+) -> list[dict[str, Any]]:
+    """An enterprise's own objections, or the officers' queue (open ones unless a state
+    is asked for) sorted by the nearest deadline, overdue first.
+
+    :raises Forbidden: a role that reads no objections, or a region out of scope.
+    """
+    if actor.role not in (*OFFICERS, "enterprise"):
+        raise Forbidden("objection-readers-only")
+    with ctx.read_session_factory() as session:
+        query = select(Objection)
+        if actor.role == "enterprise":
+            query = query.where(Objection.filed_by == actor.username)
+        else:
+            regions = entity_services.scope_regions(ctx, actor, region)
+            if regions is not None:
+                query = query.where(Objection.region_code.in_(regions))
+            query = query.where(
+                Objection.state == state if state else Objection.state.in_(OPEN_STATES)
+            )
+        rows = session.execute(query).scalars().all()
+        views = [objection_view(session, ctx, o, with_history=False) for o in rows]
+    return sorted(views, key=lambda v: (v["current_due"] or date.max, v["id"]))
+
+
+def objection_view(
+    session: Session, ctx: Context, o: Objection, *, with_history: bool = True
+) -> dict[str, Any]:
+    today = ctx.today()
+    due = CLOCK.current_due(o)
+    overdue, soon = deadlines.due_flags(
+        due, today, ctx.calendar, ctx.objection_rules.due_soon_workdays
+    )
+    view = {
+        "id": o.id,
+        **engine.standing(session, OBJECTION, o, with_history=with_history),
+        "target": f"{o.target_type}:{o.target_id}",
+        "field": o.field or None,
+        "value_shown": o.value_shown,
+        "value_claimed": o.value_claimed,
+        "entity": entity_services.entity_summary(session.get(Entity, o.entity_id)),
+        "reasons": o.reasons,
+        "contact": o.contact,
+        "channel": o.channel,
+        "applicant_name": o.applicant_name,
+        "filed_by": o.filed_by,
+        "platform": o.platform,
+        "platform_ref": o.platform_ref,
+        "received_on": o.received_on,
+        "acceptance_due": o.acceptance_due,
+        "accepted_on": o.accepted_on,
+        "decision_due": o.decision_due,
+        "due_provisional": o.due_provisional,
+        "extended_on": o.extended_on,
+        "extension_reason": o.extension_reason,
+        "paused_on": o.paused_on,
+        "paused_remaining": o.paused_remaining,
+        "current_due": due,
+        "overdue": overdue,
+        "due_today": due == today,
+        "due_soon": soon,
+        "marked": is_marking(o),
+        "refusal_reason": o.refusal_reason,
+        "decided_on": o.decided_on,
+        "decision_reasons": o.decision_reasons,
+        "correction": o.correction,
+    }
+    if with_history:
+        view["documents"] = documents.issued(session, OBJECTION.name, o.id)
+        view["evidence"] = [evidence_view(e) for e in _evidence(session, o.id)]
+        view["earlier"] = earlier_on_target(session, o)
+    return view
+
+
+def _evidence(session: Session, objection_id: int) -> Iterable[ObjectionEvidence]:
+    return session.execute(
+        select(ObjectionEvidence)
+        .where(ObjectionEvidence.objection_id == objection_id)
+        .order_by(ObjectionEvidence.id)
+    ).scalars()
+
+
+def evidence_view(e: ObjectionEvidence) -> dict[str, Any]:
+    return {
+        "id": e.id,
+        "original_name": e.original_name,
+        "content_type": e.content_type,
+        "size": e.size,
+        "sha256": e.sha256,
+        "uploaded_at": e.uploaded_at,
+    }
+
+
+def earlier_on_target(session: Session, o: Objection) -> list[dict[str, Any]]:
+    """The target's earlier objections to the same field and how they ended: what an
+    officer weighs before refusing a repeat with no new facts."""
+    rows = session.execute(
+        select(Objection.id, Objection.state, Objection.decided_on)
+        .where(
+            Objection.target_type == o.target_type,
+            Objection.target_id == o.target_id,
+            Objection.field == o.field,
+            Objection.id != o.id,
+        )
+        .order_by(Objection.id)
+    ).all()
+    return [{"id": i, "state": s, "decided_on": d} for i, s, d in rows]
+
+
+def is_marking(o: Objection) -> bool:
+    """Whether the objection marks its target 异议处理中: accepted and still open."""
+    return o.accepted_on is not None and o.state in OPEN_STATES
+
+
+def open_marks(session: Session, kind: str, ids: Iterable[int]) -> dict[int, int]:
+    """The targets of ``kind`` among ``ids`` that carry 异议处理中, each with the id of the
+    objection that marks it (one query, for a list page or a batch credit check)."""
+    wanted = list(dict.fromkeys(ids))
+    if not wanted:
+        return {}
+    rows = session.execute(
+        select(Objection.target_id, Objection.id).where(
+            Objection.target_type == kind,
+            Objection.target_id.in_(wanted),
+            Objection.accepted_on.is_not(None),
+            Objection.state.in_(OPEN_STATES),
+        )
+    ).all()
+    return {target_id: objection_id for target_id, objection_id in rows}
+
+
+def due_on(
+    ctx: Context, actor: Actor, today: date
+) -> tuple[tuple[dict[str, Any], ...], tuple[dict[str, Any], ...]]:
+    """The queue's objections overdue and due soon on ``today`` (the console dashboard)."""
+    overdue, soon = [], []
+    for objection in list_objections(ctx, actor):
+        late, near = deadlines.due_flags(
+            objection["current_due"], today, ctx.calendar, ctx.objection_rules.due_soon_workdays
+        )
+        if late:
+            overdue.append(objection)
+        elif near:
+            soon.append(objection)
+    return tuple(overdue), tuple(soon)
