@@ -4,20 +4,28 @@ events, the deadlines across holidays and year ends, and who may act."""
 
 from __future__ import annotations
 
+import io
 from datetime import date
 
+import pypdf
 import pytest
 from sqlalchemy import select
 
 from credit_service.access import SYSTEM, Actor
 from credit_service.errors import Conflict, Forbidden, InvalidInput, NotFound
+from credit_service.holidays import load_holiday_file
 from credit_service.objections import services
+from credit_service.objections.models import Objection
 from credit_service.procedures.models import ProcedureDocument
 from credit_service.records import services as record_services
+from credit_service.workdays import WorkdayCalendar
 from tests.factories import CITY, create_entity, file_penalty
 from tests.integration.test_repair import (
     CITY_REGULATOR,
+    FIXTURE_2027,
     LANGXI_REGULATOR,
+    PDF,
+    count,
     enterprise_of,
     feed_for,
     listed,
@@ -45,9 +53,9 @@ def step(ctx, objection_id: int, name: str, actor: Actor = CITY_REGULATOR, **kwa
     return services.take_step(ctx, actor, objection_id, name, **kwargs)
 
 
-def a_record(ctx):
+def a_record(ctx, decided: str = "2025-12-15"):
     owner = create_entity(ctx)
-    record = file_penalty(ctx, owner["identifier"], CF_JDRQ="2026-03-15")
+    record = file_penalty(ctx, owner["identifier"], CF_JDRQ=decided)
     return owner, record
 
 
@@ -140,3 +148,214 @@ def test_who_may_file_and_act(ctx, clock):
         step(ctx, objection["id"], "accept", actor=LANGXI_REGULATOR)
     with pytest.raises(NotFound):
         step(ctx, objection["id"], "receive")
+
+
+# --- deadlines: holidays, make-up days, year ends, pauses ---------------------------------------
+
+
+def test_acceptance_across_national_day_counts_the_make_up_saturday(ctx, clock):
+    on(clock, D("2026-09-30"))  # Wednesday; 10-01..10-07 off, Saturday 10-10 a working day
+    owner, record = a_record(ctx)
+    objection = file(ctx, enterprise_of(ctx, owner), f"record:{record['id']}")
+    assert (objection["acceptance_due"], objection["due_provisional"]) == (D("2026-10-10"), False)
+    on(clock, D("2026-10-10"))
+    assert services.get_objection(ctx, CITY_REGULATOR, objection["id"])["due_today"] is True
+    on(clock, D("2026-10-12"))
+    late = services.get_objection(ctx, CITY_REGULATOR, objection["id"])
+    assert late["overdue"] is True
+    assert [o["id"] for o in services.due_on(ctx, CITY_REGULATOR, D("2026-10-12"))[0]] == [
+        objection["id"]
+    ]
+
+
+def test_decision_across_spring_festival_and_its_extension(ctx, clock):
+    on(clock, D("2026-02-12"))  # Thursday; 02-15..02-23 off, 02-14 and 02-28 working days
+    owner, record = a_record(ctx)
+    objection = file(ctx, enterprise_of(ctx, owner), f"record:{record['id']}", field="CF_NR")
+    assert objection["acceptance_due"] == D("2026-02-24")
+    on(clock, D("2026-02-13"))
+    accepted = step(ctx, objection["id"], "accept")
+    assert accepted["decision_due"] == D("2026-03-02")
+    extended = step(ctx, objection["id"], "extend", reason="需国家知识产权局核实")
+    assert extended["decision_due"] == D("2026-03-11")
+
+
+def test_a_deadline_into_an_unpublished_year_is_provisional_until_its_calendar_arrives(ctx, clock):
+    on(clock, D("2026-12-28"))
+    owner, record = a_record(ctx)
+    objection = file(ctx, enterprise_of(ctx, owner), f"record:{record['id']}")
+    accepted = step(ctx, objection["id"], "accept")
+    assert (accepted["decision_due"], accepted["due_provisional"]) == (D("2027-01-07"), True)
+    assert services.refresh_provisional_deadlines(ctx) == 0  # no 2027 file yet
+    ctx.calendar = WorkdayCalendar.from_years([load_holiday_file(FIXTURE_2027)])
+    assert services.refresh_provisional_deadlines(ctx) == 1
+    now = services.get_objection(ctx, CITY_REGULATOR, objection["id"])
+    assert (now["decision_due"], now["due_provisional"]) == (D("2027-01-07"), False)
+    extended = step(ctx, objection["id"], "extend", reason="需原处罚机关核实")
+    assert (extended["decision_due"], extended["due_provisional"]) == (D("2027-01-18"), False)
+
+
+def test_the_clock_stops_while_the_party_supplies_materials(ctx, clock):
+    on(clock, D("2026-11-23"))  # Monday
+    owner, record = a_record(ctx)
+    enterprise = enterprise_of(ctx, owner)
+    objection = file(ctx, enterprise, f"record:{record['id']}")
+    accepted = step(ctx, objection["id"], "accept")
+    assert accepted["decision_due"] == D("2026-12-02")
+    on(clock, D("2026-11-25"))  # two working days used, five left after the pause day
+    paused = step(ctx, objection["id"], "request_supplement", reason="请补充原处罚决定书")
+    assert paused["state"] == "supplement_requested" and paused["paused_remaining"] == 5
+    assert paused["marked"] is True  # still under review: the mark stays
+    with pytest.raises(Forbidden):
+        services.take_step(
+            ctx, enterprise_of(ctx, create_entity(ctx), "x"), objection["id"], "supplement_received"
+        )
+    on(clock, D("2026-12-03"))  # Thursday: five working days from here
+    resumed = services.take_step(ctx, enterprise, objection["id"], "supplement_received")
+    assert resumed["state"] == "accepted" and resumed["decision_due"] == D("2026-12-10")
+
+
+# --- outcomes -----------------------------------------------------------------------------------
+
+
+def test_partly_upheld_with_another_value_and_not_upheld(ctx, clock):
+    on(clock, D("2026-11-25"))
+    owner, record = a_record(ctx)
+    enterprise = enterprise_of(ctx, owner)
+    first = file(
+        ctx, enterprise, f"record:{record['id']}", field="CF_NR", value_claimed="罚款人民币一万元"
+    )
+    step(ctx, first["id"], "accept")
+    partly = step(
+        ctx,
+        first["id"],
+        "partly_uphold",
+        reason="罚款数额登记有误，但非一万元",
+        details={"action": "correct", "value": "罚款人民币四万元"},
+    )
+    assert partly["state"] == "partly_upheld" and partly["correction"]["to"] == "罚款人民币四万元"
+    second = file(ctx, enterprise, f"record:{record['id']}", field="CF_WFXW")
+    step(ctx, second["id"], "accept")
+    with pytest.raises(InvalidInput):  # a not-upheld objection changes nothing
+        step(ctx, second["id"], "not_uphold", reason="x理由", details={"action": "revoke"})
+    kept = step(ctx, second["id"], "not_uphold", reason="违法行为认定无误")
+    assert kept["state"] == "not_upheld" and kept["correction"] == {"action": "none"}
+    assert record_services.read_record(ctx, SYSTEM, record["id"])["revision"] == 2
+
+
+def test_an_upheld_objection_to_a_whole_record_revokes_it_and_the_tier_follows(ctx, clock):
+    on(clock, D("2026-11-25"))
+    owner, record = a_record(ctx)
+    objection = file(ctx, enterprise_of(ctx, owner), f"record:{record['id']}")
+    step(ctx, objection["id"], "accept")
+    upheld = step(ctx, objection["id"], "uphold", reason="该处罚决定已被复议撤销")
+    assert upheld["correction"] == {"action": "revoke"}
+    assert record_services.read_record(ctx, SYSTEM, record["id"])["status"] == "revoked"
+    assert len(outbox_events(ctx, "record.revoked", owner["identifier"])) == 1
+
+
+# --- channels -----------------------------------------------------------------------------------
+
+
+def test_an_objection_brought_to_the_office_needs_its_scanned_application(ctx, clock):
+    owner, record = a_record(ctx)
+    with pytest.raises(InvalidInput):  # who brought it must be named
+        file(ctx, CITY_REGULATOR, f"record:{record['id']}")
+    objection = file(
+        ctx, CITY_REGULATOR, f"record:{record['id']}", applicant_name="张三（法定代表人）"
+    )
+    assert objection["channel"] == "office" and objection["applicant_name"] == "张三（法定代表人）"
+    with pytest.raises(InvalidInput):
+        step(ctx, objection["id"], "accept")
+    services.add_evidence(
+        ctx, CITY_REGULATOR, objection["id"], filename="申请书.pdf", stream=io.BytesIO(PDF)
+    )
+    assert step(ctx, objection["id"], "accept")["state"] == "accepted"
+
+
+def test_a_forwarded_objection_is_filed_once_and_answered_with_its_reference(ctx, clock):
+    owner, record = a_record(ctx)
+    platform = Actor(role="sync", username="anhui", city_code=CITY)
+    first = file(ctx, platform, f"record:{record['id']}", platform_ref="AH-YY-2026-0001")
+    again = file(ctx, platform, f"record:{record['id']}", platform_ref="AH-YY-2026-0001")
+    assert again["id"] == first["id"] and first["channel"] == "platform"
+    with pytest.raises(InvalidInput):
+        file(ctx, platform, f"record:{record['id']}", field="CF_NR")  # no reference
+    step(ctx, first["id"], "accept")
+    step(ctx, first["id"], "not_uphold", reason="信息与原决定一致")
+    (decided,) = outbox_events(ctx, "objection.decided", owner["identifier"])
+    assert decided.payload["platform_ref"] == "AH-YY-2026-0001"
+
+
+def test_a_repeat_after_a_decision_may_be_filed_and_is_refused_as_a_repeat(ctx, clock):
+    owner, record = a_record(ctx)
+    enterprise = enterprise_of(ctx, owner)
+    first = file(ctx, enterprise, f"record:{record['id']}")
+    step(ctx, first["id"], "accept")
+    step(ctx, first["id"], "not_uphold", reason="信息无误")
+    repeat = file(ctx, enterprise, f"record:{record['id']}")
+    assert [e["id"] for e in repeat["earlier"]] == [first["id"]]
+    refused = step(
+        ctx, repeat["id"], "refuse", reason="无新的事实和理由", details={"refusal_reason": "repeat"}
+    )
+    assert refused["state"] == "refused" and refused["marked"] is False
+    assert outbox_events(ctx, "objection.cleared", owner["identifier"]) != []
+
+
+# --- bad input: a clear error and nothing written ----------------------------------------------
+
+
+def test_bad_input_writes_nothing(ctx, clock):
+    owner, record = a_record(ctx)
+    enterprise = enterprise_of(ctx, owner)
+    before = count(ctx, Objection)
+    for target, extra in (
+        ("record:x", {}),
+        (f"record:{record['id']}", {"field": "NO_SUCH_FIELD"}),
+        ("record:999999", {}),
+    ):
+        with pytest.raises((InvalidInput, NotFound)):
+            file(ctx, enterprise, target, **extra)
+    assert count(ctx, Objection) == before
+    objection = file(ctx, enterprise, f"record:{record['id']}")
+    with pytest.raises(InvalidInput):
+        step(ctx, objection["id"], "accept", reason="x", on=D("2030-01-01"))
+    with pytest.raises(Conflict):
+        step(ctx, objection["id"], "uphold", reason="尚未受理")
+    with pytest.raises(Conflict):
+        step(ctx, objection["id"], "accept", expected_version=99)
+    assert services.get_objection(ctx, CITY_REGULATOR, objection["id"])["state"] == "received"
+    assert count(ctx, ProcedureDocument) == 0
+
+
+def test_a_result_notice_prints_in_chinese_as_pdf(ctx, clock):
+    owner, record = a_record(ctx)
+    objection = file(
+        ctx,
+        enterprise_of(ctx, owner),
+        f"record:{record['id']}",
+        field="CF_NR",
+        value_claimed="罚款人民币三万元",
+    )
+    step(ctx, objection["id"], "accept")
+    step(ctx, objection["id"], "uphold", reason="原决定书载明罚款三万元")
+    with ctx.session_factory() as session:
+        result = session.execute(
+            select(ProcedureDocument).where(ProcedureDocument.kind == "result")
+        ).scalar_one()
+    text = "".join(page.extract_text() for page in pypdf.PdfReader(result.pdf_path).pages)
+    assert "异议处理结果告知书" in text and "行政诉讼" in text
+
+
+def test_who_may_read(ctx, clock):
+    owner, record = a_record(ctx)
+    objection = file(ctx, enterprise_of(ctx, owner), f"record:{record['id']}")
+    other = enterprise_of(ctx, create_entity(ctx), name="other")
+    for actor in (VIEWER, LANGXI_REGULATOR, other):
+        with pytest.raises((Forbidden, NotFound)):
+            services.get_objection(ctx, actor, objection["id"])
+    with pytest.raises(Forbidden):
+        services.list_objections(ctx, VIEWER)
+    assert services.list_objections(ctx, other) == []
+    assert [o["id"] for o in services.list_objections(ctx, CITY_REGULATOR)] == [objection["id"]]
+    assert services.list_objections(ctx, LANGXI_REGULATOR) == []
