@@ -25,6 +25,7 @@ from credit_service.objections.views import (
     due_on,
     get_objection,
     list_objections,
+    marks_of,
     objection_view,
     open_marks,
 )
@@ -40,6 +41,7 @@ __all__ = [
     "get_evidence",
     "get_objection",
     "list_objections",
+    "marks_of",
     "open_marks",
 ]
 

@@ -192,6 +192,18 @@ class StrictBoolean(ma.fields.Boolean):
         return value
 
 
+class ObjectionMarkSchema(ma.Schema):
+    """The mark 异议处理中 (D19) every view of a record or list entry carries: from the
+    acceptance of an objection to it until the decision."""
+
+    objection_pending = ma.fields.Boolean(
+        metadata={"description": "an accepted objection to it is open (异议处理中)"}
+    )
+    objection_id = ma.fields.Integer(
+        allow_none=True, metadata={"description": "that objection's id, else null"}
+    )
+
+
 class CursorArgsSchema(ma.Schema):
     cursor = ma.fields.String(metadata={"description": "Opaque cursor from next_cursor"})
     limit = ma.fields.Integer(load_default=50, validate=ma.validate.Range(min=1, max=500))

@@ -24,6 +24,7 @@ from credit_service.web.api.common import (
     PURPOSE,
     Blueprint,
     DomainDate,
+    ObjectionMarkSchema,
     ProcedureStepSchema,
     id_field,
     service_context,
@@ -57,7 +58,7 @@ class CaseDocumentSchema(ma.Schema):
     created_at = ma.fields.DateTime()
 
 
-class CaseSchema(ma.Schema):
+class CaseSchema(ObjectionMarkSchema):
     id = ma.fields.Integer()
     state = ma.fields.String()
     allowed_steps = ma.fields.List(ma.fields.String())
@@ -189,14 +190,14 @@ class CheckMeasureSchema(ma.Schema):
     until = ma.fields.Date(allow_none=True)
 
 
-class CheckListingSchema(ma.Schema):
+class CheckListingSchema(ObjectionMarkSchema):
     decision_no = ma.fields.String(allow_none=True)
     decided_on = ma.fields.Date(allow_none=True)
     term_ends_on = ma.fields.Date(allow_none=True)
     grounds = ma.fields.List(ma.fields.String())
 
 
-class CheckRecordSchema(ma.Schema):
+class CheckRecordSchema(ObjectionMarkSchema):
     item_code = ma.fields.String()
     severity = ma.fields.String(allow_none=True)
     source_ref = ma.fields.String()
