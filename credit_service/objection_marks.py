@@ -46,7 +46,8 @@ def read(
 
 def of_kind(ctx: Context, connection: Any, kind: str, ids: Iterable[int]) -> dict[int, int]:
     """``read`` for one kind: target id -> objection id."""
-    return {target: objection for (_, target), objection in read(ctx, connection, {kind: ids}).items()}
+    marks = read(ctx, connection, {kind: ids})
+    return {target: objection for (_, target), objection in marks.items()}
 
 
 def fields(objection_id: int | None) -> dict[str, Any]:

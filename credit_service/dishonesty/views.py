@@ -11,7 +11,6 @@ from sqlalchemy.orm import Session
 
 from credit_service import objection_marks
 from credit_service.access import Actor
-from credit_service.audit import services as audit
 from credit_service.context import Context
 from credit_service.dishonesty.models import DishonestyCase
 from credit_service.dishonesty.procedure import LISTING
@@ -125,16 +124,9 @@ def get_document(ctx: Context, actor: Actor, document_id: int) -> ProcedureDocum
         case = session.get(DishonestyCase, document.subject_id)
         actor.ensure_region(case.region_code)
         party = session.get(Entity, case.entity_id)
-        if party.is_natural_person:
-            if actor.role not in entity_services.UNMASK_ROLES:
-                raise Forbidden("unmask-forbidden")
-            audit.append(
-                session,
-                actor=actor,
-                action="entity.read_personal_data",
-                now=ctx.now(),
-                object_type="dishonesty_document",
-                object_id=document.id,
-                details={"entity_id": party.id, "kind": document.kind},
-            )
+        if party.is_natural_person and actor.role not in entity_services.UNMASK_ROLES:
+            raise Forbidden("unmask-forbidden")
+        documents.audit_personal_read(
+            session, ctx, actor, document, party, object_type="dishonesty_document"
+        )
         return document

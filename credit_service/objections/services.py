@@ -23,6 +23,7 @@ from credit_service.objections.filing import file_objection
 from credit_service.objections.procedure import OBJECTION
 from credit_service.objections.views import (
     due_on,
+    get_document,
     get_objection,
     list_objections,
     marks_of,
@@ -38,6 +39,7 @@ __all__ = [
     "due_on",
     "file_objection",
     "flag_deadlines",
+    "get_document",
     "get_evidence",
     "get_objection",
     "list_objections",

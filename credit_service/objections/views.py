@@ -20,6 +20,7 @@ from credit_service.objections.deadlines import CLOCK
 from credit_service.objections.models import OPEN_STATES, Objection, ObjectionEvidence
 from credit_service.objections.procedure import OBJECTION, in_scope
 from credit_service.procedures import deadlines, documents, engine
+from credit_service.procedures.models import ProcedureDocument
 
 OFFICERS = ("admin", "regulator")
 
@@ -27,6 +28,31 @@ OFFICERS = ("admin", "regulator")
 def get_objection(ctx: Context, actor: Actor, objection_id: int) -> dict[str, Any]:
     with ctx.read_session_factory() as session:
         return objection_view(session, ctx, readable(session, actor, objection_id))
+
+
+def get_document(
+    ctx: Context, actor: Actor, objection_id: int, document_id: int
+) -> ProcedureDocument:
+    """A notice of the objection (acceptance, refusal, extension, result), for those who
+    may read the objection: the enterprise that filed it and the officers of its region.
+    A notice to a natural person names them in full: each read is audited (D12).
+
+    :raises NotFound: no such document of this objection. :raises Forbidden:
+    """
+    with ctx.session_factory.begin() as session:
+        objection = readable(session, actor, objection_id)
+        document = session.get(ProcedureDocument, document_id)
+        if (
+            document is None
+            or document.procedure != OBJECTION.name
+            or document.subject_id != objection.id
+        ):
+            raise NotFound("document-not-found", id=document_id)
+        party = session.get(Entity, objection.entity_id)
+        documents.audit_personal_read(
+            session, ctx, actor, document, party, object_type="objection_document"
+        )
+        return document
 
 
 def readable(session: Session, actor: Actor, objection_id: int) -> Objection:
