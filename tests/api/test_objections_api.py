@@ -215,8 +215,9 @@ def test_steps_out_of_order_unknown_or_stale_are_refused(ctx, client, auth, pena
     assert {"action", "reason"} <= set(assert_problem(bad, 422)["errors"])
     refused = step(client, regulator, created["id"], "refuse", refusal_reason="bored")
     assert "refusal_reason" in assert_problem(refused, 422)["errors"]
-    assert client.get(f"{BASE}/{created['id']}", headers=regulator).get_json()["version"] == (
-        created["version"]
+    assert (
+        client.get(f"{BASE}/{created['id']}", headers=regulator).get_json()["version"]
+        == (created["version"])
     )
     done = took(
         client, regulator, created["id"], "refuse", refusal_reason="repeat", reason="重复提出"
@@ -265,7 +266,11 @@ def test_accept_extend_uphold_corrects_the_record_and_the_mark_comes_and_goes(
     assert mark(client.get(record_url, headers=regulator).get_json()) == (False, None)
 
     created = filed(
-        client, enterprise, f"record:{record['id']}", field="CF_NR", value_claimed="罚款人民币三万元"
+        client,
+        enterprise,
+        f"record:{record['id']}",
+        field="CF_NR",
+        value_claimed="罚款人民币三万元",
     )
     assert mark(client.get(record_url, headers=enterprise).get_json()) == (False, None)
     accepted = took(client, regulator, created["id"], "accept", expected_version=created["version"])
