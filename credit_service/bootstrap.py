@@ -17,7 +17,7 @@ from marshmallow import Schema
 from sqlalchemy import Engine
 from sqlalchemy.orm import sessionmaker
 
-from credit_service import changes, rules_files
+from credit_service import changes, objection_marks, rules_files
 from credit_service.calendar_refresh import holidays_dir
 from credit_service.calendar_rules import CalendarRulesSchema, load_calendar_rules
 from credit_service.catalogs.definitions import CatalogSet
@@ -29,6 +29,7 @@ from credit_service.context import Context
 from credit_service.db import make_engine, make_session_factory
 from credit_service.dishonesty.definitions import ListRulesSchema, load_list_rules
 from credit_service.effects import HANDLERS
+from credit_service.objections import services as objection_services
 from credit_service.objections.definitions import ObjectionRulesSchema, load_objection_rules
 from credit_service.repair.definitions import RepairRulesSchema, load_repair_rules
 from credit_service.tiers.definitions import RuleSetSchema, load_rule_set
@@ -47,7 +48,9 @@ def build_context(
 
     The handler table (``effects.HANDLERS``) is installed on the write session factory
     here, the one place every entry point builds its Context, so that the facts a service
-    records are always handled before its transaction commits.
+    records are always handled before its transaction commits. The objections area's
+    reader of the mark 异议处理中 is plugged into the port the areas below it read
+    (``objection_marks``) here too.
     """
     replica_session_factory = None
     if session_factory is None:
@@ -73,6 +76,7 @@ def build_context(
         **load_rules(settings.catalogs_dir, catalogs),
     )
     changes.install(ctx.session_factory, HANDLERS, ctx)
+    objection_marks.install(ctx, objection_services.marks_of)
     return ctx
 
 

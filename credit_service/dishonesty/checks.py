@@ -14,13 +14,14 @@ from typing import Any
 
 from sqlalchemy import Connection
 
+from credit_service import objection_marks
 from credit_service.access import Actor
 from credit_service.audit import services as audit
 from credit_service.catalogs import services as catalog_services
 from credit_service.catalogs.definitions import CatalogItem, citations
 from credit_service.context import Context
 from credit_service.db import reading
-from credit_service.dishonesty.check_reads import read_for_checks
+from credit_service.dishonesty.check_reads import CheckReads, read_for_checks
 from credit_service.entities import lookups
 from credit_service.entities import services as entity_services
 from credit_service.entities.rules import lookup_key, masked_identity
@@ -158,6 +159,7 @@ def _check_all(
     items = catalog_services.item_definitions(
         connection, ctx, {r.catalog_item_id for rows in records.values() for r in rows}
     )
+    marks = _marks(ctx, connection, read, records, today)
     results: list[dict[str, Any]] = []
     for raw, key in zip(wanted, keys, strict=True):
         entity = shown.get(key)
@@ -165,7 +167,7 @@ def _check_all(
             error = "entity-not-found" if visible[key] is None else "outside-region"
             results.append({"identifier": raw, "found": False, "error": error})
             continue
-        facts = _Facts(read.listings.get(entity.id), records[entity.id], items, today)
+        facts = _Facts(read.listings.get(entity.id), records[entity.id], items, today, marks)
         results.append(
             {
                 "identifier": raw,
@@ -185,17 +187,34 @@ class _Facts:
     records: list[Any]  # dishonest, active or expired
     items: dict[int, CatalogItem]
     today: date
+    marks: dict[tuple[str, int], int]  # the batch's marks 异议处理中, by (kind, id)
 
     @property
     def in_publicity(self) -> list[Any]:
-        """The active records still in publicity: the ones a check reports."""
-        return [
-            r
-            for r in self.records
-            if r.status == "active"
-            and r.publicity_end is not None
-            and r.publicity_end >= self.today
-        ]
+        return in_publicity(self.records, self.today)
+
+
+def in_publicity(records: list[Any], today: date) -> list[Any]:
+    """The active records still in publicity: the ones a check reports."""
+    return [
+        r
+        for r in records
+        if r.status == "active" and r.publicity_end is not None and r.publicity_end >= today
+    ]
+
+
+def _marks(
+    ctx: Context,
+    connection: Connection,
+    read: CheckReads,
+    records: dict[int, list[Any]],
+    today: date,
+) -> dict[tuple[str, int], int]:
+    """The marks 异议处理中 of the listings and records the batch reports, in one query
+    for the whole batch (none when it reports neither)."""
+    listings = [read.listings[e].case_id for e in records if e in read.listings]
+    reported = [r.record_id for rows in records.values() for r in in_publicity(rows, today)]
+    return objection_marks.read(ctx, connection, {"listing": listings, "record": reported})
 
 
 def _audit_entries(
@@ -254,6 +273,7 @@ def _assessment(ctx: Context, entity: Any, facts: _Facts, purpose: str) -> dict[
             "decided_on": listing.decided_on,
             "term_ends_on": listing.term_ends_on,
             "grounds": listing.grounds,
+            **objection_marks.fields(facts.marks.get(("listing", listing.case_id))),
         },
         "dishonest_records": [
             {
@@ -262,6 +282,7 @@ def _assessment(ctx: Context, entity: Any, facts: _Facts, purpose: str) -> dict[
                 "source_ref": r.source_ref,
                 "decision_date": r.decision_date,
                 "publicity_end": r.publicity_end,
+                **objection_marks.fields(facts.marks.get(("record", r.record_id))),
             }
             for r in records
         ],

@@ -7,7 +7,7 @@ person appears as surname plus '*', with no identifier and no other personal dat
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.orm import Session
 
+from credit_service import objection_marks
 from credit_service.bounds import date_error
 from credit_service.catalogs.definitions import citations
 from credit_service.context import Context
@@ -28,6 +29,11 @@ from credit_service.pagination import Page, decode_cursor, encode_cursor, positi
 from credit_service.records.models import CreditRecord
 
 REASON_TEXTS = {"repair_revoked": "信用修复决定被撤销，恢复公示，公示期重新计算"}
+# The feed's rows for the mark 异议处理中 (kind marked / unmarked, reason "objection"): an
+# objection to the entry accepted, and its handling ended (the entry itself stays or goes
+# by its own row: an upheld objection removes it with the reason objection_upheld).
+MARK_TEXTS = {"marked": "异议已受理，异议处理中", "unmarked": "异议处理完毕"}
+MARK_KINDS = tuple(MARK_TEXTS)
 DOWNLOAD_COLUMNS = (
     "id",
     "name",
@@ -41,6 +47,8 @@ DOWNLOAD_COLUMNS = (
     "term_ends_on",
     "measures",
     "penalty_refs",
+    "objection_pending",
+    "objection_id",
 )
 
 
@@ -123,8 +131,7 @@ def search(
         rows = session.execute(query).all()
         more = len(rows) > limit
         rows = rows[:limit]
-        refs = penalty_refs(session, [case for case, _ in rows])
-        entries = [entry_view(ctx, case, entity, refs[case.id]) for case, entity in rows]
+        entries = entry_views(ctx, session, rows)
     next_cursor = None
     if more and rows:
         last = rows[-1][0]
@@ -157,8 +164,19 @@ def get_entry(ctx: Context, case_id: int) -> dict[str, Any]:
         ).first()
         if row is None:
             raise NotFound("entry-not-found", id=case_id)
-        case, entity = row
-        return entry_view(ctx, case, entity, penalty_refs(session, [case])[case.id])
+        return entry_views(ctx, session, [row])[0]
+
+
+def entry_views(ctx: Context, session: Session, rows: Sequence[Any]) -> list[dict[str, Any]]:
+    """The entries of (case, entity) rows, with their penalties' document numbers and
+    their marks 异议处理中 read for all of them at once (two queries a page)."""
+    cases = [case for case, _ in rows]
+    refs = penalty_refs(session, cases)
+    marks = objection_marks.of_kind(ctx, session, "listing", [case.id for case in cases])
+    return [
+        entry_view(ctx, case, entity, refs[case.id], mark=marks.get(case.id))
+        for case, entity in rows
+    ]
 
 
 def penalty_refs(session: Session, cases: list[DishonestyCase]) -> dict[int, list[str]]:
@@ -177,9 +195,15 @@ def penalty_refs(session: Session, cases: list[DishonestyCase]) -> dict[int, lis
 
 
 def entry_view(
-    ctx: Context, case: DishonestyCase, entity: Entity, refs: list[str]
+    ctx: Context,
+    case: DishonestyCase,
+    entity: Entity,
+    refs: list[str],
+    *,
+    mark: int | None = None,
 ) -> dict[str, Any]:
-    """The public fields of an entry (nothing of a natural person but the masked name)."""
+    """The public fields of an entry (nothing of a natural person but the masked name),
+    with the mark 异议处理中 while an accepted objection to it is open (``mark``)."""
     identity = masked_identity(entity)
     person = entity.kind == "natural_person"
     measures = [ctx.catalogs.measures[m] for m in case.measures if m in ctx.catalogs.measures]
@@ -199,6 +223,7 @@ def entry_view(
         "term_ends_on": case.term_ends_on,
         "measures": [{"code": m.code, "name": m.name, "effect": m.effect} for m in measures],
         "penalty_refs": list(refs),
+        **objection_marks.fields(mark),
     }
 
 
@@ -215,8 +240,7 @@ def download_rows(
                 .order_by(DishonestyCase.id)
                 .limit(batch)
             ).all()
-            refs = penalty_refs(session, [case for case, _ in rows])
-            entries = [entry_view(ctx, case, entity, refs[case.id]) for case, entity in rows]
+            entries = entry_views(ctx, session, rows)
         if not entries:
             return
         yield from entries
@@ -237,11 +261,14 @@ def csv_row(entry: dict[str, Any]) -> list[Any]:
         entry["term_ends_on"],
         "；".join(m["name"] for m in entry["measures"]),
         "；".join(entry["penalty_refs"]),
+        "true" if entry["objection_pending"] else "false",
+        entry["objection_id"] or "",
     ]
 
 
 def changes(ctx: Context, *, since: str | None = None, limit: int = 500) -> dict[str, Any]:
-    """Additions and removals after a cursor (or from a date), with each removal's reason."""
+    """Additions and removals after a cursor (or from a date), with each removal's reason,
+    and the entries marked 异议处理中 and unmarked again (``MARK_TEXTS``)."""
     after_id, from_day = _since(since, ctx.today())
     with ctx.replica_session_factory() as session:
         query = (
@@ -289,12 +316,18 @@ def _change_view(
         "effective_on": change.effective_on,
         "at": change.at,
         "reason": change.reason,
-        "reason_text": REASON_TEXTS.get(change.reason or "")
-        or ctx.list_rules.removal_reasons.get(change.reason or ""),
+        "reason_text": _reason_text(ctx, change),
         "name": masked_identity(entity)["name"],
         "uscc": None if person else entity.identifier,
         "decision_no": case.decision_no,
     }
+
+
+def _reason_text(ctx: Context, change: ListChange) -> str | None:
+    if change.kind in MARK_TEXTS:
+        return MARK_TEXTS[change.kind]
+    reason = change.reason or ""
+    return REASON_TEXTS.get(reason) or ctx.list_rules.removal_reasons.get(reason)
 
 
 @dataclass(frozen=True)

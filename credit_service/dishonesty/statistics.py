@@ -81,7 +81,11 @@ def list_movements(
                 func.count(),
             )
             .join(DishonestyCase, DishonestyCase.id == ListChange.case_id)
-            .where(ListChange.effective_on >= since, ListChange.effective_on <= as_of)
+            .where(
+                ListChange.effective_on >= since,
+                ListChange.effective_on <= as_of,
+                ListChange.kind.in_(("added", "removed")),  # not the marks 异议处理中
+            )
             .group_by(
                 ListChange.effective_on,
                 DishonestyCase.region_code,
@@ -133,6 +137,7 @@ def _movements(
         key = key_of(str(Month.of(day)), region)
         if kind == "added":
             added[key] += count
-        else:
+        elif kind == "removed":
             removed[key][reason] += count
+        # marked / unmarked (异议处理中) move nothing on or off the list
     return tuple(Movement(key, added[key], removed[key]) for key in keys)

@@ -3,13 +3,14 @@ region or an entity, and a generated document."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from credit_service import objection_marks
 from credit_service.access import Actor
-from credit_service.audit import services as audit
 from credit_service.context import Context
 from credit_service.dishonesty.models import DishonestyCase
 from credit_service.dishonesty.procedure import LISTING
@@ -53,15 +54,28 @@ def list_cases(
             query = query.where(DishonestyCase.entity_id == owner.id)
         if state:
             query = query.where(DishonestyCase.state == state)
-        return [
-            case_view(session, ctx, c, with_history=False) for c in session.execute(query).scalars()
-        ]
+        cases = session.execute(query).scalars().all()
+        marks = objection_marks.of_kind(
+            ctx, session, "listing", [c.id for c in cases if c.published_on is not None]
+        )
+        return [case_view(session, ctx, c, with_history=False, marks=marks) for c in cases]
 
 
 def case_view(
-    session: Session, ctx: Context, case: DishonestyCase, *, with_history: bool = True
+    session: Session,
+    ctx: Context,
+    case: DishonestyCase,
+    *,
+    with_history: bool = True,
+    marks: Mapping[int, int] | None = None,
 ) -> dict[str, Any]:
+    """A case as the console and the API show it, with the mark 异议处理中 of its list
+    entry (``marks``: read for a whole page by the caller; else read here, only for a
+    case that was published: an objection names a published entry)."""
     entity = session.get(Entity, case.entity_id)
+    if marks is None:
+        published = case.published_on is not None
+        marks = objection_marks.of_kind(ctx, session, "listing", [case.id] if published else [])
     view = {
         "id": case.id,
         **engine.standing(session, LISTING, case, with_history=with_history),
@@ -89,6 +103,7 @@ def case_view(
         "removal_reason": case.removal_reason,
         "removal_note": case.removal_note,
         "measures": case.measures,
+        **objection_marks.fields(marks.get(case.id)),
     }
     if with_history:
         view["documents"] = documents.issued(session, LISTING.name, case.id)
@@ -109,16 +124,9 @@ def get_document(ctx: Context, actor: Actor, document_id: int) -> ProcedureDocum
         case = session.get(DishonestyCase, document.subject_id)
         actor.ensure_region(case.region_code)
         party = session.get(Entity, case.entity_id)
-        if party.is_natural_person:
-            if actor.role not in entity_services.UNMASK_ROLES:
-                raise Forbidden("unmask-forbidden")
-            audit.append(
-                session,
-                actor=actor,
-                action="entity.read_personal_data",
-                now=ctx.now(),
-                object_type="dishonesty_document",
-                object_id=document.id,
-                details={"entity_id": party.id, "kind": document.kind},
-            )
+        if party.is_natural_person and actor.role not in entity_services.UNMASK_ROLES:
+            raise Forbidden("unmask-forbidden")
+        documents.audit_personal_read(
+            session, ctx, actor, document, party, object_type="dishonesty_document"
+        )
         return document

@@ -23,8 +23,10 @@ from credit_service.objections.filing import file_objection
 from credit_service.objections.procedure import OBJECTION
 from credit_service.objections.views import (
     due_on,
+    get_document,
     get_objection,
     list_objections,
+    marks_of,
     objection_view,
     open_marks,
 )
@@ -37,9 +39,11 @@ __all__ = [
     "due_on",
     "file_objection",
     "flag_deadlines",
+    "get_document",
     "get_evidence",
     "get_objection",
     "list_objections",
+    "marks_of",
     "open_marks",
 ]
 

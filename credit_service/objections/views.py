@@ -4,11 +4,11 @@ deadline, and the mark 异议处理中 of the targets other areas show."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Connection, and_, or_, select
 from sqlalchemy.orm import Session
 
 from credit_service.access import Actor
@@ -20,6 +20,7 @@ from credit_service.objections.deadlines import CLOCK
 from credit_service.objections.models import OPEN_STATES, Objection, ObjectionEvidence
 from credit_service.objections.procedure import OBJECTION, in_scope
 from credit_service.procedures import deadlines, documents, engine
+from credit_service.procedures.models import ProcedureDocument
 
 OFFICERS = ("admin", "regulator")
 
@@ -27,6 +28,31 @@ OFFICERS = ("admin", "regulator")
 def get_objection(ctx: Context, actor: Actor, objection_id: int) -> dict[str, Any]:
     with ctx.read_session_factory() as session:
         return objection_view(session, ctx, readable(session, actor, objection_id))
+
+
+def get_document(
+    ctx: Context, actor: Actor, objection_id: int, document_id: int
+) -> ProcedureDocument:
+    """A notice of the objection (acceptance, refusal, extension, result), for those who
+    may read the objection: the enterprise that filed it and the officers of its region.
+    A notice to a natural person names them in full: each read is audited (D12).
+
+    :raises NotFound: no such document of this objection. :raises Forbidden:
+    """
+    with ctx.session_factory.begin() as session:
+        objection = readable(session, actor, objection_id)
+        document = session.get(ProcedureDocument, document_id)
+        if (
+            document is None
+            or document.procedure != OBJECTION.name
+            or document.subject_id != objection.id
+        ):
+            raise NotFound("document-not-found", id=document_id)
+        party = session.get(Entity, objection.entity_id)
+        documents.audit_personal_read(
+            session, ctx, actor, document, party, object_type="objection_document"
+        )
+        return document
 
 
 def readable(session: Session, actor: Actor, objection_id: int) -> Objection:
@@ -164,18 +190,33 @@ def is_marking(o: Objection) -> bool:
 def open_marks(session: Session, kind: str, ids: Iterable[int]) -> dict[int, int]:
     """The targets of ``kind`` among ``ids`` that carry 异议处理中, each with the id of the
     objection that marks it (one query, for a list page or a batch credit check)."""
-    wanted = list(dict.fromkeys(ids))
-    if not wanted:
+    marks = marks_of(session, {kind: ids})
+    return {target_id: objection_id for (_, target_id), objection_id in marks.items()}
+
+
+def marks_of(
+    connection: Session | Connection, wanted: Mapping[str, Iterable[int]]
+) -> dict[tuple[str, int], int]:
+    """``open_marks`` for targets of several kinds at once ({kind: ids}), in one query on
+    a session or a Core connection: the reader the other areas use through
+    ``credit_service.objection_marks`` (a credit check reads records and listings)."""
+    kinds = {kind: list(dict.fromkeys(ids)) for kind, ids in wanted.items()}
+    kinds = {kind: ids for kind, ids in kinds.items() if ids}
+    if not kinds:
         return {}
-    rows = session.execute(
-        select(Objection.target_id, Objection.id).where(
-            Objection.target_type == kind,
-            Objection.target_id.in_(wanted),
+    rows = connection.execute(
+        select(Objection.target_type, Objection.target_id, Objection.id).where(
+            or_(
+                *(
+                    and_(Objection.target_type == kind, Objection.target_id.in_(ids))
+                    for kind, ids in kinds.items()
+                )
+            ),
             Objection.accepted_on.is_not(None),
             Objection.state.in_(OPEN_STATES),
         )
     ).all()
-    return {target_id: objection_id for target_id, objection_id in rows}
+    return {(kind, target_id): objection_id for kind, target_id, objection_id in rows}
 
 
 def due_on(

@@ -27,6 +27,7 @@ from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from credit_service.audit import services as audit
 from credit_service.files import write_private
 from credit_service.procedures.models import DocumentSequence, ProcedureDocument
 
@@ -166,6 +167,29 @@ def issue(move: Any, procedure: str, kind: str, number: str, content: DocumentCo
     move.session.flush()
     issued = {"kind": kind, "number": number, "document_id": document.id}
     move.details["issued"] = [*move.details.get("issued", []), issued]
+
+
+def audit_personal_read(
+    session: Session,
+    ctx: Any,
+    actor: Any,
+    document: ProcedureDocument,
+    party: Any,
+    object_type: str,
+) -> None:
+    """A document to a natural person names them in full: each read of one is audited
+    (D12), in the reading transaction. Who may read it at all is the procedure's rule."""
+    if not party.is_natural_person:
+        return
+    audit.append(
+        session,
+        actor=actor,
+        action="entity.read_personal_data",
+        now=ctx.now(),
+        object_type=object_type,
+        object_id=document.id,
+        details={"entity_id": party.id, "kind": document.kind},
+    )
 
 
 def issued(session: Session, procedure: str, subject_id: int) -> list[dict[str, Any]]:

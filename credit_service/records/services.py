@@ -8,7 +8,7 @@ from typing import Any, Literal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from credit_service import changes
+from credit_service import changes, objection_marks
 from credit_service.access import Actor
 from credit_service.audit import services as audit
 from credit_service.catalogs import services as catalog_services
@@ -52,7 +52,7 @@ def file_record(
     with ctx.session_factory.begin() as session:
         owner = entity_services.entity_in_scope(session, actor, entity)
         record, created = file_record_for(session, ctx, actor, owner, item_code, fields)
-        return record_view(ctx, record, owner), created
+        return _view(session, ctx, record, owner), created
 
 
 def file_record_for(
@@ -140,7 +140,7 @@ def correct_record(
         record = repository.get_record(session=session, record_id=record_id, for_update=True)
         owner = _owner_in_scope(session, actor, record)
         correct_in(session, ctx, actor, record, fields=fields, reason=reason)
-        return record_view(ctx, record, owner)
+        return _view(session, ctx, record, owner)
 
 
 def correct_in(
@@ -218,7 +218,7 @@ def revoke_record(
         record = repository.get_record(session=session, record_id=record_id, for_update=True)
         owner = _owner_in_scope(session, actor, record)
         revoke_in(session, ctx, actor, record, owner, reason=reason, on=on)
-        return record_view(ctx, record, owner)
+        return _view(session, ctx, record, owner)
 
 
 def revoke_in(
@@ -289,7 +289,7 @@ def read_record(ctx: Context, actor: Actor, record_id: int) -> dict[str, Any]:
     with ctx.read_session_factory() as session:
         record = repository.get_record(session=session, record_id=record_id)
         owner = _owner_in_scope(session, actor, record)
-        view = record_view(ctx, record, owner)
+        view = _view(session, ctx, record, owner)
         history = [*repository.list_revisions(session=session, record_id=record.id), record]
         view["revisions"] = [revision_view(session, r) for r in history]
         return view
@@ -305,7 +305,15 @@ def list_entity_records(
             session=session, entity_id=owner.id, after=cursor_int(cursor), limit=limit
         )
         page = page_by_id(rows, limit, lambda r: r.id)
-        return Page([record_view(ctx, r, owner) for r in page.items], page.next_cursor)
+        marks = objection_marks.of_kind(ctx, session, "record", [r.id for r in page.items])
+        views = [record_view(ctx, r, owner, mark=marks.get(r.id)) for r in page.items]
+        return Page(views, page.next_cursor)
+
+
+def _view(session: Session, ctx: Context, record: CreditRecord, owner: Entity) -> dict[str, Any]:
+    """A record's view with its mark 异议处理中, if an accepted objection is open on it."""
+    marks = objection_marks.of_kind(ctx, session, "record", [record.id])
+    return record_view(ctx, record, owner, mark=marks.get(record.id))
 
 
 def _owner_in_scope(session: Session, actor: Actor, record: CreditRecord) -> Entity:

@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from credit_service import identifiers, masking
+from credit_service import identifiers, masking, objection_marks
 from credit_service.catalogs import services as catalog_services
 from credit_service.catalogs.definitions import CONDUCT_END_FIELD
 from credit_service.context import Context
@@ -21,10 +21,16 @@ from credit_service.records.models import CreditRecord, CreditRecordRevision
 
 
 def record_view(
-    ctx: Context, record: CreditRecord, owner: Entity, *, today: date | None = None
+    ctx: Context,
+    record: CreditRecord,
+    owner: Entity,
+    *,
+    mark: int | None = None,
+    today: date | None = None,
 ) -> dict[str, Any]:
     """The API view of a record; a natural person's name and ID are always masked here
-    (the full values are read, audited, through the entity endpoint only)."""
+    (the full values are read, audited, through the entity endpoint only). ``mark``: the
+    open objection marking it 异议处理中 (``objection_marks``), if any."""
     person = owner.is_natural_person
     return {
         "id": record.id,
@@ -56,6 +62,7 @@ def record_view(
         "fields": record.fields,
         "filed_at": record.filed_at,
         "updated_at": record.updated_at,
+        **objection_marks.fields(mark),
     }
 
 

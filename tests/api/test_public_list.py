@@ -630,6 +630,8 @@ def test_no_public_response_reveals_a_natural_persons_data(ctx, unlimited_client
         "term_ends_on",
         "measures",
         "penalty_refs",
+        "objection_pending",
+        "objection_id",
     }
 
 

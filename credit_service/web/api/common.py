@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import math
+import re
+from base64 import b64encode
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from decimal import Decimal
+from pathlib import Path
 from typing import IO, Any
 
 import marshmallow as ma
-from flask import Request, Response, current_app, request, stream_with_context
+from flask import Request, Response, current_app, request, send_file, stream_with_context
 from flask.json.provider import DefaultJSONProvider
 from flask_smorest import Blueprint as SmorestBlueprint
 from webargs.flaskparser import FlaskParser, is_json_request
+from werkzeug.datastructures import FileStorage
 
 from credit_service.bounds import EARLIEST_DATE, FUTURE_YEARS, MAX_ID, date_error
 from credit_service.context import Context
@@ -117,16 +122,40 @@ CSV_UPLOAD_DOC = {  # the request body of the import endpoints, for the OpenAPI 
 }
 
 
+def uploaded_file() -> FileStorage:
+    """The ``file`` part of a multipart form (an import, an evidence upload).
+
+    :raises InvalidInput: the form has no such part.
+    """
+    upload = request.files.get("file")
+    if upload is None:
+        raise InvalidInput("file-part-missing", errors={"file": ["file-part-missing"]})
+    return upload
+
+
 def uploaded_csv() -> IO[str]:
     """The CSV of an import request: a ``file`` part of a form, or a text/csv body."""
-    if request.mimetype == "multipart/form-data":
-        upload = request.files.get("file")
-        if upload is None:
-            raise InvalidInput("file-part-missing", errors={"file": ["file-part-missing"]})
-        raw = upload.stream
-    else:
-        raw = request.stream
+    raw = uploaded_file().stream if request.mimetype == "multipart/form-data" else request.stream
     return io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
+
+
+def document_html(document: Any) -> Response:
+    """A procedure document (a notice, a decision) as printable HTML: the stored page
+    carries its print style inline, and the policy allows exactly that style."""
+    match = re.search(r"<style>(.*?)</style>", document.html, re.S)
+    digest = b64encode(hashlib.sha256((match.group(1) if match else "").encode()).digest())
+    response = Response(document.html, mimetype="text/html")
+    response.headers["Content-Security-Policy"] = (
+        f"default-src 'none'; style-src 'sha256-{digest.decode()}'; frame-ancestors 'none'"
+    )
+    return response
+
+
+def document_pdf(document: Any) -> Response:
+    """A procedure document as the PDF kept when it was issued, named by its number."""
+    return send_file(
+        Path(document.pdf_path), mimetype="application/pdf", download_name=f"{document.number}.pdf"
+    )
 
 
 class _InDomainRange:
@@ -190,6 +219,18 @@ class StrictBoolean(ma.fields.Boolean):
         if not isinstance(value, bool):
             raise self.make_error("invalid", input=value)
         return value
+
+
+class ObjectionMarkSchema(ma.Schema):
+    """The mark 异议处理中 (D19) every view of a record or list entry carries: from the
+    acceptance of an objection to it until the decision."""
+
+    objection_pending = ma.fields.Boolean(
+        metadata={"description": "an accepted objection to it is open (异议处理中)"}
+    )
+    objection_id = ma.fields.Integer(
+        allow_none=True, metadata={"description": "that objection's id, else null"}
+    )
 
 
 class CursorArgsSchema(ma.Schema):

@@ -3,13 +3,7 @@ credit checks for other departments."""
 
 from __future__ import annotations
 
-import hashlib
-import re
-from base64 import b64encode
-from pathlib import Path
-
 import marshmallow as ma
-from flask import Response, send_file
 from flask.views import MethodView
 
 from credit_service.dishonesty import checks, rules, services
@@ -24,7 +18,10 @@ from credit_service.web.api.common import (
     PURPOSE,
     Blueprint,
     DomainDate,
+    ObjectionMarkSchema,
     ProcedureStepSchema,
+    document_html,
+    document_pdf,
     id_field,
     service_context,
 )
@@ -57,7 +54,7 @@ class CaseDocumentSchema(ma.Schema):
     created_at = ma.fields.DateTime()
 
 
-class CaseSchema(ma.Schema):
+class CaseSchema(ObjectionMarkSchema):
     id = ma.fields.Integer()
     state = ma.fields.String()
     allowed_steps = ma.fields.List(ma.fields.String())
@@ -189,14 +186,14 @@ class CheckMeasureSchema(ma.Schema):
     until = ma.fields.Date(allow_none=True)
 
 
-class CheckListingSchema(ma.Schema):
+class CheckListingSchema(ObjectionMarkSchema):
     decision_no = ma.fields.String(allow_none=True)
     decided_on = ma.fields.Date(allow_none=True)
     term_ends_on = ma.fields.Date(allow_none=True)
     grounds = ma.fields.List(ma.fields.String())
 
 
-class CheckRecordSchema(ma.Schema):
+class CheckRecordSchema(ObjectionMarkSchema):
     item_code = ma.fields.String()
     severity = ma.fields.String(allow_none=True)
     source_ref = ma.fields.String()
@@ -282,10 +279,7 @@ class DocumentHtml(MethodView):
     @bp.response(200, description="Printable HTML of the notice or decision")
     def get(self, document_id: int):
         """A generated document as printable HTML."""
-        document = services.get_document(service_context(), current_actor(), document_id)
-        response = Response(document.html, mimetype="text/html")
-        response.headers["Content-Security-Policy"] = _document_csp(document.html)
-        return response
+        return document_html(services.get_document(service_context(), current_actor(), document_id))
 
 
 @bp.route("/dishonesty-documents/<int:document_id>.pdf")
@@ -294,19 +288,7 @@ class DocumentPdf(MethodView):
     @bp.response(200, description="The document as PDF")
     def get(self, document_id: int):
         """A generated document as PDF."""
-        document = services.get_document(service_context(), current_actor(), document_id)
-        return send_file(
-            Path(document.pdf_path),
-            mimetype="application/pdf",
-            download_name=f"{document.number}.pdf",
-        )
-
-
-def _document_csp(html: str) -> str:
-    """The stored document carries its print style inline; allow exactly that style."""
-    match = re.search(r"<style>(.*?)</style>", html, re.S)
-    digest = b64encode(hashlib.sha256((match.group(1) if match else "").encode()).digest())
-    return f"default-src 'none'; style-src 'sha256-{digest.decode()}'; frame-ancestors 'none'"
+        return document_pdf(services.get_document(service_context(), current_actor(), document_id))
 
 
 @bp.route("/records/<int:record_id>/revocation")

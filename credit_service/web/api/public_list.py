@@ -17,7 +17,12 @@ from credit_service.catalogs.schema import DOMAINS, LISTING_GROUNDS
 from credit_service.dishonesty import public
 from credit_service.web import cache
 from credit_service.web.access import public as public_endpoint
-from credit_service.web.api.common import Blueprint, csv_response, service_context
+from credit_service.web.api.common import (
+    Blueprint,
+    ObjectionMarkSchema,
+    csv_response,
+    service_context,
+)
 
 bp = Blueprint(
     "public_list",
@@ -39,7 +44,7 @@ class EntryMeasureSchema(ma.Schema):
     effect = ma.fields.String()
 
 
-class EntrySchema(ma.Schema):
+class EntrySchema(ObjectionMarkSchema):
     id = ma.fields.Integer()
     name = ma.fields.String(metadata={"description": "natural persons: surname + *"})
     kind = ma.fields.String()
@@ -90,11 +95,23 @@ class ChangeArgsSchema(ma.Schema):
 
 class ListChangeSchema(ma.Schema):
     entry_id = ma.fields.Integer()
-    kind = ma.fields.String(metadata={"description": "added or removed"})
+    kind = ma.fields.String(
+        validate=ma.validate.OneOf(("added", "removed", "marked", "unmarked")),
+        metadata={
+            "description": "added or removed; marked when an objection to the entry is "
+            "accepted (it shows 异议处理中, objection_pending) and unmarked when that "
+            "objection is decided or closed: the entry stays on the list either way"
+        },
+    )
     effective_on = ma.fields.Date()
     at = ma.fields.DateTime()
     reason = ma.fields.String(
-        allow_none=True, metadata={"description": "expired, repaired, revoked, corrected"}
+        allow_none=True,
+        metadata={
+            "description": "of a removal: expired, repaired, revoked, corrected, "
+            "objection_upheld; of an addition: null or repair_revoked; of marked and "
+            "unmarked: objection"
+        },
     )
     reason_text = ma.fields.String(allow_none=True)
     name = ma.fields.String()
@@ -182,7 +199,8 @@ class PublicChanges(MethodView):
     @bp.response(200, ChangePageSchema)
     @bp.alt_response(304, description="Not modified since the client's copy")
     def get(self, args):
-        """Additions and removals (with the reason for each removal) after a cursor.
+        """Additions and removals (with the reason for each removal) after a cursor, and
+        the marks 异议处理中 put on and taken off entries (kind marked / unmarked).
 
         The feed only grows by list changes, which change the validators, so a consumer
         polling with If-None-Match gets 304 until something was added or removed."""

@@ -13,6 +13,7 @@ from credit_service.web.api.common import (
     Blueprint,
     CursorArgsSchema,
     ImportReportSchema,
+    ObjectionMarkSchema,
     accepts,
     service_context,
     uploaded_csv,
@@ -33,7 +34,7 @@ class RecordEntitySchema(ma.Schema):
     region_code = ma.fields.String()
 
 
-class RecordSchema(ma.Schema):
+class RecordSchema(ObjectionMarkSchema):
     id = ma.fields.Integer()
     entity = ma.fields.Nested(RecordEntitySchema)
     item_code = ma.fields.String()

@@ -5,10 +5,9 @@ from __future__ import annotations
 import io
 
 import marshmallow as ma
-from flask import Response, request
+from flask import Response
 from flask.views import MethodView
 
-from credit_service.errors import InvalidInput
 from credit_service.repair import services
 from credit_service.web.access import allow, body_limit, current_actor
 from credit_service.web.api.common import (
@@ -21,6 +20,7 @@ from credit_service.web.api.common import (
     id_field,
     idempotency_key,
     service_context,
+    uploaded_file,
 )
 
 bp = Blueprint(
@@ -192,12 +192,9 @@ class Evidence(MethodView):
     @bp.response(201, EvidenceSchema)
     def post(self, application_id: int):
         """Upload one evidence file (form part 'file'): PDF, JPEG or PNG, at most 10 MiB."""
-        ctx = service_context()
-        upload = request.files.get("file")
-        if upload is None:
-            raise InvalidInput("file-part-missing", errors={"file": ["file-part-missing"]})
+        upload = uploaded_file()
         return services.add_evidence(
-            ctx,
+            service_context(),
             current_actor(),
             application_id,
             filename=upload.filename or "",
