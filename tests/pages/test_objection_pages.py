@@ -9,6 +9,7 @@ a refused form shows its errors beside the fields and writes nothing."""
 from __future__ import annotations
 
 import re
+from datetime import date
 
 import pytest
 from sqlalchemy import func, select
@@ -17,7 +18,7 @@ from credit_service.access import Actor
 from credit_service.objections import services as objections
 from credit_service.objections.models import Objection, ObjectionEvidence
 from tests.factories import CITY, LANGXI, create_entity, file_penalty
-from tests.integration.test_repair import CITY_REGULATOR, PDF, general_penalty, listed
+from tests.integration.test_repair import CITY_REGULATOR, PDF, general_penalty, listed, on
 from tests.pages.test_console_pages import get, post, signed_in
 from tests.pages.test_enterprise_pages import (
     CSRF,
@@ -30,6 +31,7 @@ from tests.pages.test_enterprise_pages import (
     post_form,
 )
 
+D = date.fromisoformat
 OBJECTION_URL = re.compile(r"/enterprise/objections/(\d+)")
 REASONS = "处罚决定书载明的罚款金额为三万元，公示的五万元有误"
 CONTACT = "王五 13900000001"
@@ -342,3 +344,19 @@ def test_the_public_entry_shows_the_mark_from_acceptance(ctx, app, client):
     assert "异议处理中" not in get(client, f"/list/{case['id']}")
     objections.take_step(ctx, CITY_REGULATOR, objection["id"], "accept")
     assert "异议处理中" in get(client, f"/list/{case['id']}")
+
+
+def test_the_dashboard_lists_objections_due_soon_then_overdue(ctx, app, clock, filed):
+    objection, _ = filed
+    link = f"/console/objections/{objection['id']}"
+    assert link not in get(signed_in(app, ctx), "/console")  # due in 3 working days
+    on(clock, D("2026-11-27"))  # Friday: the acceptance is due on Monday 2026-11-30
+    dashboard = get(signed_in(app, ctx), "/console")
+    soon = dashboard.split('id="objections-due-soon"')[1]
+    assert link in soon and link not in dashboard.split('id="objections-due-soon"')[0]
+    on(clock, D("2026-12-01"))  # the acceptance was due on 2026-11-30
+    dashboard = get(signed_in(app, ctx), "/console")
+    overdue = dashboard.split('id="objections-overdue"')[1].split('id="objections-due-soon"')[0]
+    assert link in overdue and "已逾期" in overdue
+    viewer = get(signed_in(app, ctx, "viewer"), "/console")
+    assert link not in viewer and 'id="objections-overdue"' not in viewer

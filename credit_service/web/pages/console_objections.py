@@ -191,6 +191,7 @@ def _objection_page(objection_id: int, status: int = 200, **values: Any) -> Resp
         open_states=OPEN_STATES,
         rules=ctx().repair_rules,
         field_label=forms.field_label,
+        value_words=forms.value_words,
         **{"refused": [], "failed": None, **values},
     )
 

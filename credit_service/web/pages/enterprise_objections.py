@@ -103,6 +103,7 @@ def _form_page(
         status,
         target=described,
         labels=forms.field_labels(described),
+        value_words=forms.value_words,
         values=values,
         key=key,
         errors=errors or {},
@@ -172,5 +173,6 @@ def _objection_page(objection_id: int, status: int = 200, **values: Any) -> Resp
         open_states=OPEN_STATES,
         rules=ctx().repair_rules,
         field_label=forms.field_label,
+        value_words=forms.value_words,
         **values,
     )

@@ -100,6 +100,23 @@ def field_label(target: str, name: str) -> str:
     return name
 
 
+def value_words(target: str, name: str | None, value: Any) -> str:
+    """A value of a target's field as the public reads it: a list entry's grounds and
+    measures are kept as codes (joined by 、), shown by their names."""
+    if value is None or value == "":
+        return "—"
+    text = str(value)
+    if not target.startswith("listing:") or name not in ("grounds", "measures"):
+        return text
+    service = ctx()
+    names = (
+        service.list_rules.grounds
+        if name == "grounds"
+        else {code: m.name for code, m in service.catalogs.measures.items()}
+    )
+    return "、".join(names.get(code, code) for code in text.split("、"))
+
+
 def uploads() -> list[FileStorage]:
     """The files chosen in the form's file input (an empty input sends a nameless part)."""
     return [f for f in request.files.getlist("files") if f.filename]
