@@ -110,8 +110,12 @@ def test_a_double_submit_files_once_and_uploads_once(ctx, app, owned):
         "reasons": REASONS,
         "contact": CONTACT,
     }
-    first = post_form(client, "/enterprise/objections/new", {**data, "files": files((PDF, "a.pdf"))})
-    again = post_form(client, "/enterprise/objections/new", {**data, "files": files((PDF, "a.pdf"))})
+    first = post_form(
+        client, "/enterprise/objections/new", {**data, "files": files((PDF, "a.pdf"))}
+    )
+    again = post_form(
+        client, "/enterprise/objections/new", {**data, "files": files((PDF, "a.pdf"))}
+    )
     assert first.status_code == again.status_code == 303
     assert "refiled" in again.headers["Location"]
     assert count(ctx, Objection) == 1 and count(ctx, ObjectionEvidence) == 1
@@ -157,9 +161,7 @@ def test_another_enterprise_and_staff_cannot_open_the_enterprise_pages(ctx, app,
     assert regulator.status_code == 403
 
 
-def test_the_enterprise_follows_the_steps_supplies_materials_and_reads_the_outcome(
-    ctx, app, owned
-):
+def test_the_enterprise_follows_the_steps_supplies_materials_and_reads_the_outcome(ctx, app, owned):
     owner, record, target, username, client = owned
     objection, _ = objections.file_objection(
         ctx,
@@ -278,9 +280,7 @@ def test_a_refusal_needs_its_reason_and_a_bad_form_writes_nothing(ctx, app, file
         {"expected_version": "1", "refusal_reason": "bored", "reason": "重复"},
     )
     assert bad.status_code == 422 and "请选择不予受理的理由" in bad.get_data(as_text=True)
-    bad_date = post(
-        regulator, f"/console/objections/{oid}/steps/accept", {"on": "昨天"}
-    )
+    bad_date = post(regulator, f"/console/objections/{oid}/steps/accept", {"on": "昨天"})
     assert bad_date.status_code == 422 and "请填写有效日期" in bad_date.get_data(as_text=True)
     assert objections.get_objection(ctx, CITY_REGULATOR, oid)["state"] == "received"
 

@@ -35,7 +35,11 @@ STEP_FIELDS = ("reason", "on", "expected_version", "refusal_reason", "action", "
 OFFICE_FIELDS = ("kind", "number", "applicant_name", "reasons", "contact")
 DECISIONS = ("uphold", "partly_uphold", "not_uphold")
 NOTICES = frozenset(
-    {"objection_pages.notice.done", "objection_pages.notice.entered", "objection_pages.notice.uploaded"}
+    {
+        "objection_pages.notice.done",
+        "objection_pages.notice.entered",
+        "objection_pages.notice.uploaded",
+    }
 )
 
 
@@ -146,9 +150,7 @@ def objection_step(objection_id: int, step: str) -> Response:
         )
     except InvalidInput as exc:
         errors, alert = forms.service_errors(exc)
-        return _objection_page(
-            objection_id, 422, alert=alert, failed=kept | {"errors": errors}
-        )
+        return _objection_page(objection_id, 422, alert=alert, failed=kept | {"errors": errors})
     return _to_objection(objection_id, "objection_pages.notice.done")
 
 

@@ -32,9 +32,7 @@ NOTICES = frozenset({"filed", "refiled", "uploaded", "supplement_received"})
 @allow("enterprise")
 def objections_list() -> Response:
     """The enterprise's objections with their state and the deadline now running."""
-    return page(
-        "enterprise/objections.html", objections=objections.list_objections(ctx(), g.actor)
-    )
+    return page("enterprise/objections.html", objections=objections.list_objections(ctx(), g.actor))
 
 
 @bp.route("/objections/new", methods=["GET", "POST"])
