@@ -1,6 +1,7 @@
 """The console's work list across the procedures, as of a day (a parameter, default
 today) and within the caller's region: the listing cases by state and those past a
-deadline, and the repair applications (the way off the list) overdue or due soon.
+deadline, the repair applications (the way off the list) and the objections overdue or
+due soon.
 
 It sits above the areas (like the handler table): it reads both procedures through their
 services and changes nothing.
@@ -15,7 +16,10 @@ from typing import Any
 from credit_service.access import Actor
 from credit_service.context import Context
 from credit_service.dishonesty.pipeline import IN_PROCEDURE, CaseDue, listing_work
+from credit_service.objections import services as objection_services
 from credit_service.repair import services as repair_services
+
+OBJECTION_READERS = ("admin", "regulator")  # a viewer reads no objections (the party's data)
 
 
 @dataclass(frozen=True)
@@ -26,6 +30,8 @@ class Pipeline:
     publication_overdue: tuple[CaseDue, ...]  # decided, not published in time
     repairs_overdue: tuple[dict[str, Any], ...]  # application views
     repairs_due_soon: tuple[dict[str, Any], ...]
+    objections_overdue: tuple[dict[str, Any], ...] = ()  # objection views
+    objections_due_soon: tuple[dict[str, Any], ...] = ()
 
     @property
     def in_procedure(self) -> int:
@@ -35,7 +41,10 @@ class Pipeline:
     def overdue(self) -> int:
         """Items past a deadline (those merely due soon are not counted)."""
         return (
-            len(self.statement_passed) + len(self.publication_overdue) + len(self.repairs_overdue)
+            len(self.statement_passed)
+            + len(self.publication_overdue)
+            + len(self.repairs_overdue)
+            + len(self.objections_overdue)
         )
 
 
@@ -43,6 +52,11 @@ def pipeline(ctx: Context, actor: Actor, *, today: date | None = None) -> Pipeli
     today = today or ctx.today()
     listings = listing_work(ctx, actor, today)
     overdue, soon = repair_services.due_on(ctx, actor, today)
+    late, near = (
+        objection_services.due_on(ctx, actor, today)
+        if actor.role in OBJECTION_READERS
+        else ((), ())
+    )
     return Pipeline(
         as_of=today,
         by_state=listings.by_state,
@@ -50,4 +64,6 @@ def pipeline(ctx: Context, actor: Actor, *, today: date | None = None) -> Pipeli
         publication_overdue=listings.publication_overdue,
         repairs_overdue=overdue,
         repairs_due_soon=soon,
+        objections_overdue=late,
+        objections_due_soon=near,
     )

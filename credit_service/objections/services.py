@@ -16,11 +16,13 @@ from typing import Any
 
 from credit_service.access import Actor
 from credit_service.context import Context
+from credit_service.entities import services as entity_services
 from credit_service.errors import NotFound
+from credit_service.objections import targets
 from credit_service.objections.deadlines import flag_deadlines
-from credit_service.objections.evidence import add_evidence, get_evidence
+from credit_service.objections.evidence import add_evidence, get_document, get_evidence
 from credit_service.objections.filing import file_objection
-from credit_service.objections.procedure import OBJECTION
+from credit_service.objections.procedure import ACTIONS, OBJECTION
 from credit_service.objections.views import (
     due_on,
     get_document,
@@ -31,6 +33,7 @@ from credit_service.objections.views import (
     open_marks,
 )
 from credit_service.procedures import engine
+from credit_service.repair import services as repair_services
 
 STEP_DETAILS = ("refusal_reason", "action", "field", "value")  # what a step may be given
 
@@ -84,9 +87,39 @@ def take_step(
     )
 
 
+def describe_target(ctx: Context, actor: Actor, target: str) -> dict[str, Any]:
+    """What a filing form shows of a target (``record:12``): its kind and id, its entity,
+    the record's catalog item, and each field that may be contested with the value the
+    public sees now.
+
+    :raises InvalidInput: a malformed target; :raises NotFound, Forbidden: as filing.
+    """
+    kind, target_id = repair_services.parse_target(target)
+    with ctx.read_session_factory() as session:
+        found = targets.load(session, actor, kind, target_id)
+        entity = entity_services.entity_summary(found.entity)
+    return {
+        "target": f"{kind}:{target_id}",
+        "kind": kind,
+        "id": target_id,
+        "entity": entity,
+        "item_code": found.item_code,
+        "fields": [{"name": name, "value": found.shown(name)} for name in found.values],
+    }
+
+
 def steps_for(state: str, role: str) -> list[str]:
     """The steps ``role`` may take by hand on an objection in ``state`` (a page's forms)."""
     return OBJECTION.allowed_steps(state, role)
+
+
+def actions_for(kind: str, step: str) -> list[str]:
+    """What a decision step may do to a target of ``kind`` (record | listing): a page's
+    choices. Not upheld changes nothing; partly upheld may also change nothing."""
+    if step == "not_uphold":
+        return ["none"]
+    allowed = list(ACTIONS[kind])
+    return [*allowed, "none"] if step == "partly_uphold" else allowed
 
 
 def refresh_provisional_deadlines(ctx: Context) -> int:

@@ -27,6 +27,7 @@ class Target:
     id: int
     entity: Entity
     values: dict[str, Any]
+    item_code: str | None = None  # a record's catalog item (its fields' labels)
 
     def shown(self, field: str) -> str | None:
         """The value shown for ``field``, as text (a list joined, a date in ISO form)."""
@@ -49,9 +50,8 @@ def load(session: Session, actor: Actor, kind: str, target_id: int) -> Target:
     entity = session.get(Entity, row.entity_id)
     entity_services.entity_in_scope(session, actor, entity.identifier)
     if kind == "record":
-        values = dict(row.fields)
-    else:
-        values = {name: getattr(row, name) for name in LISTING_FIELDS}
+        return Target(kind, target_id, entity, dict(row.fields), row.item_code)
+    values = {name: getattr(row, name) for name in LISTING_FIELDS}
     return Target(kind, target_id, entity, values)
 
 

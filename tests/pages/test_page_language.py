@@ -31,6 +31,8 @@ from credit_service.dishonesty.models import DishonestyCase
 from credit_service.entities.models import Entity
 from credit_service.errors import UpstreamError, stored_text
 from credit_service.jobs import services as job_services
+from credit_service.objections import services as objection_services
+from credit_service.records.models import CreditRecord
 from credit_service.repair.models import RepairApplication
 from credit_service.sync import incoming
 from credit_service.sync.models import DeadLetter
@@ -52,6 +54,11 @@ NOT_PAGES = frozenset(
         "health.Liveness",
         "health.Readiness",
         "signing_keys.WellKnownSigningKeys",  # JSON for auditors' tools
+        # an objection's evidence files and its notices as PDF
+        "enterprise_pages.objection_evidence_file",
+        "enterprise_pages.objection_document",
+        "console_pages.objection_evidence_file",
+        "console_pages.objection_document",
     }
 )
 PER_ENDPOINT = 6  # pages of one kind visited per signed-in role
@@ -181,6 +188,13 @@ def demo(ctx, tmp_path):  # type: ignore[no-untyped-def]
         eligible = session.execute(
             select(User).where(User.username == stories.DEMO_ENTERPRISE)
         ).scalar_one()
+        contested = session.execute(
+            select(CreditRecord.id)
+            .join(Entity, Entity.id == CreditRecord.entity_id)
+            .where(Entity.identifier == clerk.uscc, CreditRecord.status == "active")
+            .order_by(CreditRecord.id)
+        ).scalar()
+    _objection_of(ctx, clerk, contested, regulator)
     return {
         "clerk": clerk.username,
         "eligible_uscc": eligible.uscc,
@@ -188,6 +202,28 @@ def demo(ctx, tmp_path):  # type: ignore[no-untyped-def]
         "case": case.id,
         "outsider": outsider.identifier,
     }
+
+
+def _objection_of(ctx, clerk: User, record_id: int, regulator: Actor) -> None:  # type: ignore[no-untyped-def]
+    """The clerk's objection to a field of its record, accepted and asked for materials
+    (the demo data set has none yet): the objection pages have something to show."""
+    city = ctx.catalogs.city.code
+    actor = Actor(role="enterprise", username=clerk.username, uscc=clerk.uscc, city_code=city)
+    target = f"record:{record_id}"
+    field = objection_services.describe_target(ctx, actor, target)["fields"][0]["name"]
+    view, _ = objection_services.file_objection(
+        ctx,
+        actor,
+        target=target,
+        field=field,
+        value_claimed="罚款人民币一万元",
+        reasons="处罚决定书载明的罚款金额与公示内容不一致",
+        contact="王五 13900000001",
+    )
+    objection_services.take_step(ctx, regulator, view["id"], "accept")
+    objection_services.take_step(
+        ctx, regulator, view["id"], "request_supplement", reason="请补充原处罚决定书"
+    )
 
 
 def _platform_down() -> None:

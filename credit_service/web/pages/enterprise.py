@@ -16,6 +16,7 @@ from werkzeug.datastructures import FileStorage
 
 from credit_service.context import Context
 from credit_service.errors import Conflict, InvalidInput
+from credit_service.objections import services as objections
 from credit_service.repair import portal
 from credit_service.repair import services as repair_services
 from credit_service.repair.models import OPEN_STATES
@@ -55,13 +56,18 @@ def form_body_limit(context: Context) -> int:
 @allow("enterprise")
 def overview() -> Response:
     """The enterprise's own credit: its entity, records and listings, with a link to the
-    eligibility check of each one that can still be repaired."""
+    eligibility check of each one that can still be repaired, and to an objection."""
     actor = g.actor
+    records = portal.own_records(ctx(), actor, cursor=request.args.get("cursor"))
+    listings = portal.own_listings(ctx(), actor)
     return page(
         "enterprise/overview.html",
         entity=portal.own_entity(ctx(), actor),
-        records=portal.own_records(ctx(), actor, cursor=request.args.get("cursor")),
-        listings=portal.own_listings(ctx(), actor),
+        records=records,
+        listings=listings,
+        # the mark 异议处理中 of each record and listing an accepted objection contests
+        record_marks=objections.open_marks_for(ctx(), "record", [r["id"] for r in records.items]),
+        listing_marks=objections.open_marks_for(ctx(), "listing", [x["id"] for x in listings]),
     )
 
 

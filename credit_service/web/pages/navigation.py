@@ -25,12 +25,14 @@ MENUS: dict[str, tuple[tuple[str, str], ...]] = {
     "enterprise": (
         ("enterprise_pages.overview", "nav.enterprise.overview"),
         ("enterprise_pages.applications", "nav.enterprise.applications"),
+        ("enterprise_pages.objections_list", "nav.enterprise.objections"),
     ),
     "console": (
         ("console_pages.dashboard", "nav.console.dashboard"),
         ("console_pages.entities", "nav.console.entities"),
         ("console_pages.cases", "nav.console.cases"),
         ("operations_pages.repairs", "nav.console.repairs"),
+        ("console_pages.objections_queue", "nav.console.objections"),
         ("operations_pages.inspections", "nav.console.inspections"),
         ("operations_pages.sync", "nav.console.sync"),
         # last for staff; the only entry, so the landing page, for a checker
