@@ -21,7 +21,6 @@ from credit_service.objections.models import OPEN_STATES, ObjectionEvidence
 from credit_service.objections.procedure import OBJECTION, ensure_objector
 from credit_service.objections.views import evidence_view, readable
 from credit_service.procedures import engine
-from credit_service.procedures.models import ProcedureDocument
 from credit_service.repair import services as repair_services
 
 
@@ -91,27 +90,6 @@ def get_evidence(
         if evidence is None or evidence.objection_id != objection.id:
             raise NotFound("evidence-not-found", id=evidence_id)
     return evidence, (_folder(ctx) / evidence.stored_name).read_bytes()
-
-
-def get_document(
-    ctx: Context, actor: Actor, objection_id: int, document_id: int
-) -> tuple[ProcedureDocument, bytes]:
-    """A notice the objection's steps issued, with its PDF: for the objector and the
-    officers in its region only (it names the party).
-
-    :raises NotFound, Forbidden:
-    """
-    with ctx.read_session_factory() as session:
-        objection = readable(session, actor, objection_id)
-        document = session.get(ProcedureDocument, document_id)
-        if (
-            document is None
-            or document.procedure != OBJECTION.name
-            or document.subject_id != objection.id
-        ):
-            raise NotFound("document-not-found", id=document_id)
-        session.expunge(document)
-    return document, Path(document.pdf_path).read_bytes()
 
 
 def _folder(ctx: Context) -> Path:

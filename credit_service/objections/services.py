@@ -20,7 +20,7 @@ from credit_service.entities import services as entity_services
 from credit_service.errors import NotFound
 from credit_service.objections import targets
 from credit_service.objections.deadlines import flag_deadlines
-from credit_service.objections.evidence import add_evidence, get_document, get_evidence
+from credit_service.objections.evidence import add_evidence, get_evidence
 from credit_service.objections.filing import file_objection
 from credit_service.objections.procedure import ACTIONS, OBJECTION
 from credit_service.objections.views import (

@@ -240,9 +240,10 @@ def test_the_csv_downloads_hold_the_figures(client, figures):
         "信用修复提前移出",
         "所依据的行政处罚决定被撤销",
         "列入错误予以更正",
+        "异议成立予以移出",
     ]
     assert [r[0] for r in rows[1:]] == ["2025-12", *(f"2026-{m:02d}" for m in range(1, 12))]
-    assert rows[-1] == [MONTH, "2", "1", "0", "0", "0", "1"]
+    assert rows[-1] == [MONTH, "2", "1", "0", "0", "0", "1", "0"]
     _, rows = download(client, "/statistics/repair-regions.csv")
     assert rows[0] == [
         "地区",

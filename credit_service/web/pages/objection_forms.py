@@ -13,11 +13,12 @@ import io
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Response, g, request, send_file
+from flask import Response, g, request
 from werkzeug.datastructures import FileStorage
 
 from credit_service.errors import Conflict, InvalidInput
 from credit_service.objections import services as objections
+from credit_service.web.api import common as api_common
 from credit_service.web.i18n import translate
 from credit_service.web.pages.common import ctx, message
 
@@ -144,8 +145,8 @@ def evidence_file(objection_id: int, evidence_id: int) -> Response:
 
 
 def document_pdf(objection_id: int, document_id: int) -> Response:
-    """A notice the objection's steps issued, as PDF."""
-    document, data = objections.get_document(ctx(), g.actor, objection_id, document_id)
-    return send_file(
-        io.BytesIO(data), mimetype="application/pdf", download_name=f"{document.number}.pdf"
+    """A notice the objection's steps issued, as PDF (the read audited when it names a
+    natural person)."""
+    return api_common.document_pdf(
+        objections.get_document(ctx(), g.actor, objection_id, document_id)
     )

@@ -19,7 +19,6 @@ from credit_service.catalogs.schema import CATEGORIES, DISCLOSURES, DOMAINS, LIS
 from credit_service.dishonesty import public
 from credit_service.dishonesty import statistics as list_statistics
 from credit_service.errors import CreditServiceError
-from credit_service.objections import services as objections
 from credit_service.pagination import Page
 from credit_service.web import cache
 from credit_service.web.access import public as public_endpoint
@@ -131,19 +130,10 @@ def entry_page(entry_id: int) -> Response:
     return _same_for_everyone(
         lambda: page(
             "public/entry.html",
-            entry=_with_mark(public.get_entry(ctx(), entry_id)),
+            entry=public.get_entry(ctx(), entry_id),
             list_rules=ctx().list_rules,
         )
     )
-
-
-def _with_mark(entry: dict[str, Any]) -> dict[str, Any]:
-    """The entry with the mark 异议处理中 (``objection_pending``) when an accepted objection
-    contests it; the entry view carries it once the list area adds it."""
-    if "objection_pending" in entry:
-        return entry
-    marks = objections.open_marks_for(ctx(), "listing", [entry["id"]])
-    return {**entry, "objection_pending": entry["id"] in marks}
 
 
 @bp.get("/list/notices")
