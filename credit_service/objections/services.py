@@ -21,6 +21,7 @@ from credit_service.objections.deadlines import flag_deadlines
 from credit_service.objections.evidence import add_evidence, get_evidence
 from credit_service.objections.filing import file_objection
 from credit_service.objections.procedure import OBJECTION
+from credit_service.objections.statistics import objection_statistics
 from credit_service.objections.views import (
     due_on,
     get_objection,
@@ -40,6 +41,7 @@ __all__ = [
     "get_evidence",
     "get_objection",
     "list_objections",
+    "objection_statistics",
     "open_marks",
 ]
 

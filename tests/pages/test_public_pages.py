@@ -199,7 +199,8 @@ def test_the_statistics_page_shows_the_figures_as_charts_and_tables(client, figu
     html = get_page(client, "/statistics")
     assert "统计期间：2025-12-01至2026-11-25" in html
     assert re.search(r"目前在列主体</dt><dd class=\"stat\">1</dd>", html)
-    assert html.count('role="img"') == 5  # two list charts by month, one each for the rest
+    # two list charts by month, three objection charts by month, one each for the rest
+    assert html.count('role="img"') == 9
     bars = {(c, s): v for c, s, v in BAR.findall(html)}
     assert bars[MONTH, "列入"] == "2" and bars[MONTH, "移出合计"] == "1"
     assert bars[MONTH, "列入错误予以更正"] == "1" and bars[MONTH, "公示期届满移出"] == "0"
