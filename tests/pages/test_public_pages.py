@@ -26,6 +26,7 @@ REGULATOR = Actor(role="regulator", username="r-pages", region_code=CITY, city_c
 TODAY = date(2026, 11, 25)
 MONTH = "2026-11"
 UNTRANSLATED = re.compile(r"\bpublic\.[a-z_]+\.[a-z_.]+")
+DATASETS = ("list-monthly", "list-regions", "repair-monthly", "repair-regions")
 BAR = re.compile(r"<rect [^>]*><title>([^<·]+) · ([^<：]+)：([0-9.]+)</title></rect>")
 
 
@@ -208,7 +209,7 @@ def test_the_statistics_page_shows_the_figures_as_charts_and_tables(client, figu
     assert bars["郎溪县", "办结申请"] == "1" and bars["郎溪县", "按期作出决定"] == "1"
     assert "按期受理 1/1" in html  # and decided the day it came in:
     assert re.search(r'<dd class="stat">0</dd><dd>个工作日</dd>', html)
-    for name in ("list-monthly", "list-regions", "repair-monthly", "repair-regions"):
+    for name in DATASETS:
         assert f'href="/statistics/{name}.csv"' in html
         assert f'href="/statistics/{name}.json"' in html
     assert figures["kept"]["name"] not in html  # counts only
@@ -217,7 +218,7 @@ def test_the_statistics_page_shows_the_figures_as_charts_and_tables(client, figu
 def test_every_csv_has_a_bom_a_chinese_header_and_the_charted_numbers(client, figures):
     charted = {(c, s): v for c, s, v in BAR.findall(get_page(client, "/statistics"))}
     seen = 0
-    for name in ("list-monthly", "list-regions", "repair-monthly", "repair-regions"):
+    for name in (*DATASETS, "objection-monthly", "objection-regions"):
         text, rows = download(client, f"/statistics/{name}.csv")
         assert text.startswith("\ufeff")
         header, *body = rows
@@ -241,9 +242,10 @@ def test_the_csv_downloads_hold_the_figures(client, figures):
         "信用修复提前移出",
         "所依据的行政处罚决定被撤销",
         "列入错误予以更正",
+        "异议成立予以移出",
     ]
     assert [r[0] for r in rows[1:]] == ["2025-12", *(f"2026-{m:02d}" for m in range(1, 12))]
-    assert rows[-1] == [MONTH, "2", "1", "0", "0", "0", "1"]
+    assert rows[-1] == [MONTH, "2", "1", "0", "0", "0", "1", "0"]
     _, rows = download(client, "/statistics/repair-regions.csv")
     assert rows[0] == [
         "地区",
