@@ -23,6 +23,10 @@ from credit_service.dishonesty.definitions import REMOVAL_REASONS
 from credit_service.dishonesty.models import DishonestyCase, ListChange
 from credit_service.reporting import MONTHS, Month, last_months, region_codes
 
+# The feed rows that move an entry on or off the list; the others (marked / unmarked:
+# the mark 异议处理中 of an objection, D19) change nothing the figures count.
+MOVEMENTS = ("added", "removed")
+
 
 @dataclass(frozen=True)
 class Movement:
@@ -81,7 +85,11 @@ def list_movements(
                 func.count(),
             )
             .join(DishonestyCase, DishonestyCase.id == ListChange.case_id)
-            .where(ListChange.effective_on >= since, ListChange.effective_on <= as_of)
+            .where(
+                ListChange.effective_on >= since,
+                ListChange.effective_on <= as_of,
+                ListChange.kind.in_(MOVEMENTS),
+            )
             .group_by(
                 ListChange.effective_on,
                 DishonestyCase.region_code,

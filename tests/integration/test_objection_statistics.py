@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from datetime import date
 
+from credit_service.dishonesty import statistics as list_statistics
 from credit_service.objections import services
 from credit_service.objections.statistics import ObjectionFigures
 from tests.factories import CITY, LANGXI, XUANZHOU, create_entity, file_penalty
-from tests.integration.test_repair import CITY_REGULATOR, enterprise_of, on
+from tests.integration.test_repair import CITY_REGULATOR, enterprise_of, listed, on
 
 D = date.fromisoformat
 AS_OF = D("2026-11-25")
@@ -150,3 +151,26 @@ def test_no_objections_no_figures(ctx):
     figures = services.objection_statistics(ctx, AS_OF)
     assert figures.total.received == 0 and figures.total.median_workdays is None
     assert all(row.decided == 0 for row in figures.by_region)
+
+
+def test_a_listing_objection_counts_on_both_sides_of_the_page(ctx, clock):
+    """The mark's feed rows (marked, unmarked) are no additions or removals of the list;
+    the upheld objection's removal is one, with its reason."""
+    on(clock, AS_OF)
+    owner, _, case = listed(ctx)
+    view, _ = services.file_objection(
+        ctx,
+        enterprise_of(ctx, owner),
+        target=f"listing:{case['id']}",
+        reasons="列入所依据的事实认定错误",
+        contact="经办人 0563-0000000",
+    )
+    services.take_step(ctx, CITY_REGULATOR, view["id"], "accept", reason="经核查")
+    marked = list_statistics.list_movements(ctx, AS_OF)
+    assert (marked.added, marked.removed, marked.on_list) == (1, 0, 1)
+    services.take_step(ctx, CITY_REGULATOR, view["id"], "uphold", reason="事实认定错误")
+
+    movements = list_statistics.list_movements(ctx, AS_OF)
+    assert (movements.added, movements.removed, movements.on_list) == (1, 1, 0)
+    assert movements.by_month[-1].removed["objection_upheld"] == 1
+    assert counts(services.objection_statistics(ctx, AS_OF).total)["upheld"] == 1
