@@ -20,8 +20,12 @@ AS_OF = D("2026-11-25")
 
 def objection_on(ctx, clock, day: date, region: str) -> int:
     """An enterprise's objection to its own penalty record, received on ``day``."""
+    return objection_by(ctx, clock, day, create_entity(ctx, region_code=region))
+
+
+def objection_by(ctx, clock, day: date, owner: dict) -> int:
+    """``owner``'s objection to a penalty record of its own, received on ``day``."""
     on(clock, day)
-    owner = create_entity(ctx, region_code=region)
     record = file_penalty(ctx, owner["identifier"], CF_JDRQ="2026-03-15")
     view, _ = services.file_objection(
         ctx,

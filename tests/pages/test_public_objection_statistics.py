@@ -9,9 +9,10 @@ import re
 import pytest
 
 from credit_service.objections import services as objections
-from tests.factories import LANGXI, XUANZHOU, create_entity, file_penalty
-from tests.integration.test_repair import CITY_REGULATOR, enterprise_of
-from tests.pages.test_public_pages import BAR, MONTH, download, get_page
+from tests.factories import LANGXI, XUANZHOU, create_entity
+from tests.integration.test_objection_statistics import objection_by
+from tests.integration.test_repair import CITY_REGULATOR
+from tests.pages.test_public_pages import BAR, MONTH, TODAY, download, get_page
 
 HEADER = [
     "收到异议",
@@ -27,22 +28,13 @@ HEADER = [
 ]
 
 
-def objection(ctx, region: str, *taken: tuple[str, dict]) -> dict:
+def objection(ctx, clock, region: str, *taken: tuple[str, dict]) -> dict:
     """An enterprise's objection to its own record today, taken through ``taken``."""
     owner = create_entity(ctx, region_code=region, name=f"宣城异议{region}科技有限公司")
-    record = file_penalty(ctx, owner["identifier"], CF_JDRQ="2026-03-15")
-    view, _ = objections.file_objection(
-        ctx,
-        enterprise_of(ctx, owner),
-        target=f"record:{record['id']}",
-        field="CF_NR",
-        value_claimed="罚款人民币三万元",
-        reasons="处罚内容登记有误",
-        contact="经办人 0563-0000000",
-    )
+    objection_id = objection_by(ctx, clock, TODAY, owner)
     for step, details in taken:
         objections.take_step(
-            ctx, CITY_REGULATOR, view["id"], step, reason="经核查", details=details
+            ctx, CITY_REGULATOR, objection_id, step, reason="经核查", details=details
         )
     return owner
 
@@ -51,9 +43,9 @@ def objection(ctx, region: str, *taken: tuple[str, dict]) -> dict:
 def objected(ctx, clock) -> dict[str, dict]:
     """Today: one upheld in 宣州区, one refused and one waiting in 郎溪县."""
     return {
-        "upheld": objection(ctx, XUANZHOU, ("accept", {}), ("uphold", {})),
-        "refused": objection(ctx, LANGXI, ("refuse", {"refusal_reason": "repeat"})),
-        "waiting": objection(ctx, LANGXI),
+        "upheld": objection(ctx, clock, XUANZHOU, ("accept", {}), ("uphold", {})),
+        "refused": objection(ctx, clock, LANGXI, ("refuse", {"refusal_reason": "repeat"})),
+        "waiting": objection(ctx, clock, LANGXI),
     }
 
 
