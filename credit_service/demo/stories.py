@@ -2,8 +2,9 @@
 same services a regulator and an enterprise use, each step on its own (past) day.
 
 Listings decided over the past months (one old enough to have expired, one removed
-early after a granted repair), repair applications waiting in the queue, inspectors and
-an inspection plan, and the demo accounts that let a visitor try every page: a city
+early after a granted repair), repair applications waiting in the queue, objections in
+every state (``objection_stories``), inspectors and an inspection plan, and the demo
+accounts that let a visitor try every page: a city
 regulator, an administrator, and an enterprise whose listing may now be repaired.
 Idempotent: nothing is played twice.
 """
@@ -21,6 +22,7 @@ from credit_service.access import Actor
 from credit_service.auth import services as auth_services
 from credit_service.clock import FixedClock, local_noon
 from credit_service.context import Context
+from credit_service.demo.objection_stories import seed_objections
 from credit_service.dishonesty import services as dishonesty
 from credit_service.dishonesty.models import DishonestyCase
 from credit_service.entities.models import Entity
@@ -91,6 +93,10 @@ def seed_stories(ctx: Context, regulator: Actor) -> dict[str, str] | None:
     )
     _repaired_listing(ctx, regulator, repaired, today)
     _queued_applications(ctx, regulator, queued, today)
+    clerk = Actor(
+        role="enterprise", username=DEMO_ENTERPRISE, uscc=eligible, city_code=regulator.city_code
+    )
+    seed_objections(ctx, regulator, eligible, clerk)
     _inspections(ctx, regulator, today)
     tiers.recompute_tiers(ctx, regulator, cause="demo stories")
     return accounts

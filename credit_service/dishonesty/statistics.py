@@ -23,6 +23,10 @@ from credit_service.dishonesty.definitions import REMOVAL_REASONS
 from credit_service.dishonesty.models import DishonestyCase, ListChange
 from credit_service.reporting import MONTHS, Month, last_months, region_codes
 
+# The feed rows that move an entry on or off the list; the others (marked / unmarked:
+# the mark 异议处理中 of an objection, D19) change nothing the figures count.
+MOVEMENTS = ("added", "removed")
+
 
 @dataclass(frozen=True)
 class Movement:
@@ -84,7 +88,7 @@ def list_movements(
             .where(
                 ListChange.effective_on >= since,
                 ListChange.effective_on <= as_of,
-                ListChange.kind.in_(("added", "removed")),  # not the marks 异议处理中
+                ListChange.kind.in_(MOVEMENTS),
             )
             .group_by(
                 ListChange.effective_on,

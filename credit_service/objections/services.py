@@ -23,6 +23,7 @@ from credit_service.objections.deadlines import flag_deadlines
 from credit_service.objections.evidence import add_evidence, get_evidence
 from credit_service.objections.filing import file_objection
 from credit_service.objections.procedure import ACTIONS, OBJECTION
+from credit_service.objections.statistics import objection_statistics
 from credit_service.objections.views import (
     due_on,
     get_document,
@@ -47,6 +48,7 @@ __all__ = [
     "get_objection",
     "list_objections",
     "marks_of",
+    "objection_statistics",
     "open_marks",
 ]
 

@@ -13,23 +13,20 @@ median measures the office, not the applicant.
 from __future__ import annotations
 
 import statistics
-from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import select
 
 from credit_service.context import Context
-from credit_service.procedures.models import ProcedureStep
+from credit_service.procedures.turnaround import read_pauses, workdays_taken
 from credit_service.repair.models import RepairApplication
 from credit_service.repair.procedure import REPAIR
 from credit_service.reporting import MONTHS, Month, last_months, region_codes
-from credit_service.workdays import WorkdayCalendar
 
 # Every state an application reaches by a decision; a revoked repair was granted first.
 DECIDED_STATES = ("not_accepted", "granted", "refused", "revoked")
-PAUSE_STEPS = ("request_supplement", "supplement_received")
 
 
 @dataclass(frozen=True)
@@ -91,24 +88,14 @@ def repair_turnaround(
                 RepairApplication.decided_on,
             ).where(*window)
         ).all()
-        steps = session.execute(
-            select(ProcedureStep.subject_id, ProcedureStep.step, ProcedureStep.effective_on)
-            .join(RepairApplication, RepairApplication.id == ProcedureStep.subject_id)
-            .where(
-                *window,
-                ProcedureStep.procedure == REPAIR.name,
-                ProcedureStep.step.in_(PAUSE_STEPS),
-            )
-            .order_by(ProcedureStep.subject_id, ProcedureStep.id)
-        ).all()
-    pauses = _pauses(steps)
+        pauses = read_pauses(session, REPAIR.name, RepairApplication, *window)
     handled = [
         Handled(
             month=str(Month.of(a.decided_on)),
             region_code=a.region_code,
             acceptance_in_time=(a.accepted_on or a.decided_on) <= a.acceptance_due,
             decision_in_time=a.decided_on <= a.decision_due if a.accepted_on else None,
-            workdays=_workdays(ctx.calendar, a.submitted_on, a.decided_on, pauses[a.id]),
+            workdays=workdays_taken(ctx.calendar, a.submitted_on, a.decided_on, pauses[a.id]),
         )
         for a in applications
     ]
@@ -122,32 +109,6 @@ def repair_turnaround(
         ),
         total=_summary("", handled),
     )
-
-
-def _pauses(steps: Iterable[tuple[int, str, date]]) -> dict[int, list[tuple[date, date]]]:
-    """Each application's pauses for materials: (requested on, received on). A decided
-    application has none still open: no decision can be taken while one is."""
-    pauses: dict[int, list[tuple[date, date]]] = defaultdict(list)
-    requested: dict[int, date] = {}
-    for application_id, step, on in steps:
-        if step == "request_supplement":
-            requested[application_id] = on
-        else:
-            pauses[application_id].append((requested.pop(application_id), on))
-    return pauses
-
-
-def _workdays(
-    calendar: WorkdayCalendar,
-    submitted: date,
-    decided: date,
-    pauses: Sequence[tuple[date, date]],
-) -> int:
-    """Working days after submission up to the decision, less those after each request
-    for materials up to the day they were reported supplied: the clock ran again only
-    from the next day, as the deadlines count (docs/credit-repair.md §5)."""
-    taken = calendar.workdays_between(submitted, decided)[0]
-    return taken - sum(calendar.workdays_between(start, end)[0] for start, end in pauses)
 
 
 def _summary(key: str, handled: Sequence[Handled]) -> Turnaround:

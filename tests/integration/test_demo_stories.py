@@ -1,5 +1,5 @@
-"""The demo stories `make run` plays: a year of listings, repairs and inspections through
-the services, the demo accounts, and nothing played twice."""
+"""The demo stories `make run` plays: a year of listings, repairs, objections and
+inspections through the services, the demo accounts, and nothing played twice."""
 
 from __future__ import annotations
 
@@ -15,6 +15,10 @@ from credit_service.demo import stories
 from credit_service.dishonesty.models import DishonestyCase
 from credit_service.entities.models import Entity
 from credit_service.inspections.models import InspectionPlan
+from credit_service.objections import services as objection_services
+from credit_service.objections.models import STATES, Objection, ObjectionEvidence
+from credit_service.procedures.models import ProcedureStep
+from credit_service.records.models import CreditRecord
 from credit_service.repair import services as repair_services
 from credit_service.repair.models import RepairApplication
 from credit_service.tiers import services as tier_services
@@ -63,7 +67,45 @@ def test_the_stories_leave_a_city_after_a_year_of_use(ctx):
     clerk = Actor(role="enterprise", username=stories.DEMO_ENTERPRISE, uscc=uscc, city_code=CITY)
     eligibility = repair_services.check_eligibility(ctx, clerk, f"listing:{case_id}")
     assert eligibility["eligible"], eligibility["conditions"]
+    _objections_in_every_state(ctx, uscc)
     sealing.seal_log(ctx)
     assert verification.verify_log(ctx).ok
 
     assert stories.seed_stories(ctx, REGULATOR) is None  # played once only
+
+
+def _objections_in_every_state(ctx, demo_uscc: str) -> None:
+    """Every state of an objection, each act on a working day; the demo enterprise's own
+    accepted and marking its record; one brought in person with its scan; one upheld
+    that corrected a field by a new revision."""
+    with ctx.read_session_factory() as session:
+        objections = session.execute(select(Objection).order_by(Objection.id)).scalars().all()
+        acts = session.execute(
+            select(ProcedureStep.effective_on).where(ProcedureStep.procedure == "objection")
+        ).scalars()
+        assert all(ctx.calendar.is_workday(day) for day in acts)
+        evidence = Counter(
+            e.objection_id for e in session.execute(select(ObjectionEvidence)).scalars()
+        )
+        by_state = {o.state: o for o in objections}
+        assert set(by_state) == set(STATES)
+        assert len(objections) == len(STATES)
+
+        upheld = by_state["upheld"]
+        assert upheld.correction["action"] == "correct" and upheld.correction["field"] == "CF_NR"
+        record = session.get(CreditRecord, upheld.target_id)
+        assert record.revision == 2 and record.fields["CF_NR"] == upheld.value_claimed
+
+        in_person = [o for o in objections if o.channel == "office"]
+        assert len(in_person) == 1 and evidence[in_person[0].id] == 1
+        assert in_person[0].accepted_on is not None
+
+        demo = by_state["accepted"]
+        owner = session.get(Entity, demo.entity_id)
+        assert owner.identifier == demo_uscc and demo.filed_by == stories.DEMO_ENTERPRISE
+        assert demo.field and evidence[demo.id] == 1
+    marks = objection_services.open_marks_for(ctx, "record", [demo.target_id])
+    assert marks == {demo.target_id: demo.id}  # 异议处理中
+    assert by_state["not_upheld"].extended_on is not None
+    figures = objection_services.objection_statistics(ctx).total  # all within the deadlines
+    assert (figures.received, figures.decided, figures.late) == (len(STATES), 4, 0)

@@ -26,7 +26,7 @@ TODAY = D("2026-11-25")  # the fixtures' start
 NINGGUO = "341881"
 HEAVIER = ["罚款", "责令停产停业"]
 REGULATOR = Actor(role="regulator", username="r-stats", region_code=CITY, city_code=CITY)
-NO_REMOVALS = {"expired": 0, "repaired": 0, "revoked": 0, "corrected": 0}
+NO_REMOVALS = {"expired": 0, "repaired": 0, "revoked": 0, "corrected": 0, "objection_upheld": 0}
 
 
 def on(clock, day: date) -> None:

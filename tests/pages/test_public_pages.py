@@ -26,6 +26,7 @@ REGULATOR = Actor(role="regulator", username="r-pages", region_code=CITY, city_c
 TODAY = date(2026, 11, 25)
 MONTH = "2026-11"
 UNTRANSLATED = re.compile(r"\bpublic\.[a-z_]+\.[a-z_.]+")
+DATASETS = ("list-monthly", "list-regions", "repair-monthly", "repair-regions")
 BAR = re.compile(r"<rect [^>]*><title>([^<·]+) · ([^<：]+)：([0-9.]+)</title></rect>")
 
 
@@ -199,7 +200,8 @@ def test_the_statistics_page_shows_the_figures_as_charts_and_tables(client, figu
     html = get_page(client, "/statistics")
     assert "统计期间：2025-12-01至2026-11-25" in html
     assert re.search(r"目前在列主体</dt><dd class=\"stat\">1</dd>", html)
-    assert html.count('role="img"') == 5  # two list charts by month, one each for the rest
+    # two list charts by month, three objection charts by month, one each for the rest
+    assert html.count('role="img"') == 9
     bars = {(c, s): v for c, s, v in BAR.findall(html)}
     assert bars[MONTH, "列入"] == "2" and bars[MONTH, "移出合计"] == "1"
     assert bars[MONTH, "列入错误予以更正"] == "1" and bars[MONTH, "公示期届满移出"] == "0"
@@ -207,7 +209,7 @@ def test_the_statistics_page_shows_the_figures_as_charts_and_tables(client, figu
     assert bars["郎溪县", "办结申请"] == "1" and bars["郎溪县", "按期作出决定"] == "1"
     assert "按期受理 1/1" in html  # and decided the day it came in:
     assert re.search(r'<dd class="stat">0</dd><dd>个工作日</dd>', html)
-    for name in ("list-monthly", "list-regions", "repair-monthly", "repair-regions"):
+    for name in DATASETS:
         assert f'href="/statistics/{name}.csv"' in html
         assert f'href="/statistics/{name}.json"' in html
     assert figures["kept"]["name"] not in html  # counts only
@@ -216,7 +218,7 @@ def test_the_statistics_page_shows_the_figures_as_charts_and_tables(client, figu
 def test_every_csv_has_a_bom_a_chinese_header_and_the_charted_numbers(client, figures):
     charted = {(c, s): v for c, s, v in BAR.findall(get_page(client, "/statistics"))}
     seen = 0
-    for name in ("list-monthly", "list-regions", "repair-monthly", "repair-regions"):
+    for name in (*DATASETS, "objection-monthly", "objection-regions"):
         text, rows = download(client, f"/statistics/{name}.csv")
         assert text.startswith("\ufeff")
         header, *body = rows

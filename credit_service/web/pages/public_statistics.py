@@ -1,18 +1,20 @@
 """The public transparency statistics: the list's monthly additions and removals (by
-reason) and repair turnaround against the legal deadlines, by month and by district, as
-charts with their tables, and each table as CSV (Chinese header) or JSON (machine codes).
+reason), repair turnaround against the legal deadlines, and objections received, decided
+and their turnaround, by month and by district, as charts with their tables, and each
+table as CSV (Chinese header) or JSON (machine codes).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import Response, jsonify
 
 from credit_service.dishonesty import statistics as list_statistics
 from credit_service.dishonesty.definitions import REMOVAL_REASONS
 from credit_service.errors import NotFound
+from credit_service.objections import services as objections
 from credit_service.repair import statistics as repair_statistics
 from credit_service.web import charts
 from credit_service.web.access import public as public_endpoint
@@ -21,7 +23,12 @@ from credit_service.web.i18n import translate as t
 from credit_service.web.pages.common import ctx, page, region_name
 from credit_service.web.pages.public import bp
 
-STATISTICS_REASON = "aggregate figures about the list and credit repair, published for transparency"
+if TYPE_CHECKING:
+    from credit_service.objections.statistics import ObjectionFigures, ObjectionStatistics
+
+STATISTICS_REASON = (
+    "aggregate figures about the list, credit repair and objections, published for transparency"
+)
 
 
 def area_name(code: str) -> str:
@@ -32,6 +39,9 @@ def area_name(code: str) -> str:
 
 
 REPAIR_COUNTS = ("decided", "acceptance_in_time", "reviewed", "decision_in_time")
+OBJECTION_FLOW = ("received", "accepted", "decided")
+OBJECTION_OUTCOMES = ("refused", "upheld", "partly_upheld", "not_upheld")
+OBJECTION_TIMING = ("on_time", "late")
 
 
 @dataclass(frozen=True)
@@ -95,11 +105,57 @@ def _repair_columns(rows: tuple[repair_statistics.Turnaround, ...]) -> tuple[Col
     )
 
 
+def _objection_columns(rows: tuple[ObjectionFigures, ...]) -> tuple[Column, ...]:
+    codes = (*OBJECTION_FLOW, *OBJECTION_OUTCOMES, *OBJECTION_TIMING, "median_workdays")
+    return tuple(
+        Column(code, t(f"objection_stats.{code}"), tuple(getattr(r, code) for r in rows))
+        for code in codes
+    )
+
+
+def _objection_datasets(
+    figures: ObjectionStatistics, months: tuple[str, ...], areas: tuple[str, ...]
+) -> tuple[Dataset, ...]:
+    """Objections by month of each act and by district."""
+    month, region = t("public.stats.month"), t("public.stats.region")
+    return (
+        Dataset(
+            "objection-monthly",
+            t("objection_stats.monthly"),
+            month,
+            months,
+            _objection_columns(figures.by_month),
+        )
+        .with_chart("flow", t("objection_stats.chart.flow"), OBJECTION_FLOW)
+        .with_chart(
+            "outcomes",
+            t("objection_stats.chart.outcomes"),
+            OBJECTION_OUTCOMES,
+            stacked=True,
+        )
+        .with_chart("timing", t("objection_stats.chart.timing"), OBJECTION_TIMING, stacked=True),
+        Dataset(
+            "objection-regions",
+            t("objection_stats.regions"),
+            region,
+            areas,
+            _objection_columns(figures.by_region),
+        ).with_chart(
+            "flow",
+            t("objection_stats.chart.regions"),
+            (*OBJECTION_FLOW, "on_time"),
+            horizontal=True,
+        ),
+    )
+
+
 def _datasets(
-    movements: list_statistics.ListMovements, turnaround: repair_statistics.RepairTurnaround
+    movements: list_statistics.ListMovements,
+    turnaround: repair_statistics.RepairTurnaround,
+    objection_figures: ObjectionStatistics,
 ) -> dict[str, Dataset]:
-    """The four published tables: the list by month and by district, repair turnaround by
-    month of decision and by district."""
+    """The six published tables: the list, repair turnaround and objections, each by
+    month and by district."""
     month, region = t("public.stats.month"), t("public.stats.region")
     by_month = movements.by_month
     months = tuple(m.key for m in by_month)
@@ -146,34 +202,52 @@ def _datasets(
         ).with_chart(
             "counts", t("public.stats.chart.repair_regions"), REPAIR_COUNTS, horizontal=True
         ),
+        *_objection_datasets(objection_figures, months, areas),
     )
     return {d.name: d for d in tables}
 
 
-def _figures() -> tuple[
-    list_statistics.ListMovements, repair_statistics.RepairTurnaround, dict[str, Dataset]
-]:
-    """Today's figures and the tables made of them: one day for both reads, so a request
+@dataclass(frozen=True)
+class Figures:
+    """Today's figures of every section, and the tables made of them."""
+
+    movements: list_statistics.ListMovements
+    turnaround: repair_statistics.RepairTurnaround
+    objections: ObjectionStatistics
+    datasets: dict[str, Dataset]
+
+
+def _figures() -> Figures:
+    """Today's figures and the tables made of them: one day for every read, so a request
     across midnight cannot mix two periods."""
     today = ctx().today()
     movements = list_statistics.list_movements(ctx(), today)
     turnaround = repair_statistics.repair_turnaround(ctx(), today)
-    return movements, turnaround, _datasets(movements, turnaround)
+    objection_figures = objections.objection_statistics(ctx(), today)
+    return Figures(
+        movements,
+        turnaround,
+        objection_figures,
+        _datasets(movements, turnaround, objection_figures),
+    )
 
 
 @bp.get("/statistics")
 @public_endpoint(STATISTICS_REASON)
 def statistics_page() -> Response:
-    """The list's monthly additions and removals (by reason) and repair turnaround against
-    the legal deadlines, by month and by district, as charts with downloads."""
-    movements, turnaround, datasets = _figures()
+    """The list's monthly additions and removals (by reason), repair turnaround against
+    the legal deadlines and objections with theirs, by month and by district, as charts
+    with downloads."""
+    figures = _figures()
     return page(
         "public/statistics.html",
-        movements=movements,
-        turnaround=turnaround,
-        datasets=datasets,
+        movements=figures.movements,
+        turnaround=figures.turnaround,
+        objections=figures.objections,
+        datasets=figures.datasets,
         list_rules=ctx().list_rules,
         repair_rules=ctx().repair_rules,
+        objection_rules=ctx().objection_rules,
     )
 
 
@@ -182,7 +256,8 @@ def statistics_page() -> Response:
 def statistics_download(dataset: str, extension: str) -> Response:
     """One table of the statistics page: CSV (UTF-8 with BOM and a Chinese header, so
     Excel opens it) or JSON (machine codes), with the same numbers as the charts."""
-    movements, _, datasets = _figures()
+    figures = _figures()
+    movements, datasets = figures.movements, figures.datasets
     if dataset not in datasets:
         raise NotFound("dataset-not-found", dataset=dataset)
     table = datasets[dataset]
