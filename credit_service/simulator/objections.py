@@ -81,16 +81,16 @@ class ForwardedObjections:
         accepted_on = _day(marked, "on") or _day(final, "accepted_on")
         refused = final is not None and final.get("outcome") == "refused"
         answered_on = _day(final, "decided_on") if refused else accepted_on
-        late = []
-        if _after(answered_on, acceptance_due, today):
-            late.append("acceptance")
         decision_due = None
         if accepted_on is not None:
             extended = final is not None and final.get("extended_on")
             workdays = DECISION_WORKDAYS + (EXTENSION_WORKDAYS if extended else 0)
             decision_due = self.calendar.add_workdays(accepted_on, workdays).due
-            if _after(_day(final, "decided_on"), decision_due, today):
-                late.append("decision")
+        overdue = {
+            "acceptance": _after(answered_on, acceptance_due, today),
+            "decision": decision_due is not None
+            and _after(_day(final, "decided_on"), decision_due, today),
+        }
         return {
             **forward,
             "answers": answers,
@@ -98,7 +98,7 @@ class ForwardedObjections:
             "accepted_on": accepted_on.isoformat() if accepted_on else None,
             "decision_due": decision_due.isoformat() if decision_due else None,
             "outcome": final.get("outcome") if final else None,
-            "late": late,
+            "late": [name for name, late in overdue.items() if late],
         }
 
 

@@ -86,12 +86,12 @@ def file_forward(
 def _read(change: dict[str, Any], today: date) -> dict[str, Any]:
     """The forward's values.
 
-    :raises Refused: a value missing or malformed (each field named with ``invalid``).
+    :raises Refused: a value missing or malformed (each such field named).
     """
     try:
         item = ForwardSchema().load(change)
     except ValidationError as exc:
-        invalid = {name: ["invalid"] for name in exc.messages_dict}
+        invalid = {name: ["forward-value-invalid"] for name in exc.messages_dict}
         raise Refused("objection-forward-invalid", errors=invalid) from None
     problem = item["received_on"] and date_error(item["received_on"], today, past_only=True)
     if problem:

@@ -7,6 +7,7 @@ counts the forwarded objections."""
 
 from __future__ import annotations
 
+import json
 from datetime import date
 
 from credit_service.errors import read_stored
@@ -14,8 +15,15 @@ from credit_service.objections import services as objections
 from credit_service.simulator.objections import ForwardedObjections
 from credit_service.sync import push
 from credit_service.sync import services as sync_services
+from credit_service.sync.client import (
+    CHANGES_PATH,
+    EVENTS_PATH,
+    RECONCILIATION_PATH,
+    PlatformClient,
+)
 from tests.factories import create_entity, file_penalty
 from tests.integration.test_repair import CITY_REGULATOR, listed, on
+from tests.sync.test_protocol_spec import Recorder, check, schema
 from tests.sync.test_pull import pull_all, quarantined
 
 D = date.fromisoformat
@@ -175,7 +183,7 @@ def test_a_forward_the_city_cannot_file_is_quarantined_with_its_code(live_ctx, s
         "target": "listing:987654",
     }
     assert reasons["BAD-1"]["code"] == "objection-forward-invalid"
-    assert reasons["BAD-1"]["errors"] == {"reasons": ["invalid"]}
+    assert reasons["BAD-1"]["errors"] == {"reasons": ["forward-value-invalid"]}
     assert reasons["FIELD-1"]["code"] == "objection-field-unknown"
     assert objections.list_objections(live_ctx, CITY_REGULATOR, state=None) == []
     # the cursor moved past them: pulling again files and quarantines nothing more
@@ -223,3 +231,43 @@ def test_a_forward_the_city_has_not_pulled_shows_as_a_difference(live_ctx, simul
     assert report["objections"]["received"] == 0
     assert report["objections"]["remote"] == {"forwarded": 1, "answered": 0}
     assert report["objections"]["matches"] is False
+
+
+def test_the_objection_exchanges_conform_to_the_document(live_ctx, simulator):
+    """Forwards pulled, answers pushed and the reconciliation's counts, as documented in
+    docs/sync-openapi.yaml (each objection event's payload as ObjectionPayload)."""
+    platform, control, _ = simulator
+    recorder = Recorder()
+    client = PlatformClient(platform, recorder.session())
+    owner = create_entity(live_ctx)
+    refused, decided = (file_penalty(live_ctx, owner["identifier"]) for _ in range(2))
+    control.forward_objections([forward(refused, "SPEC-1"), forward(decided, "SPEC-2")])
+    pull_all(live_ctx, platform, client)
+    [first], [second] = forwarded(live_ctx, "SPEC-1"), forwarded(live_ctx, "SPEC-2")
+    step(live_ctx, first["id"], "refuse", details={"refusal_reason": "repeat"})
+    step(live_ctx, second["id"], "accept")
+    step(live_ctx, second["id"], "extend", reason="需原处罚机关核实")
+    step(live_ctx, second["id"], "partly_uphold", details={"action": "none"})
+    push.push_pending(live_ctx, platform, client)
+    sync_services.reconcile(live_ctx, platform, client, live_ctx.today(), CITY_REGULATOR)
+
+    seen = {check(response) for response in recorder.exchanges}
+    assert seen == {(EVENTS_PATH, 200), (CHANGES_PATH, 200), (RECONCILIATION_PATH, 200)}
+    payload_schema = schema({"$ref": "#/components/schemas/ObjectionPayload"})
+    pushed = [
+        event
+        for response in recorder.exchanges
+        if response.request.method == "POST"
+        for event in json.loads(response.request.body)["events"]
+        if event["aggregate_type"] == "objection"
+    ]
+    assert sorted(e["event_type"] for e in pushed) == [
+        "objection.cleared",
+        "objection.decided",
+        "objection.decided",
+        "objection.marked",
+    ]
+    for event in pushed:
+        errors = [e.message for e in payload_schema.iter_errors(event["payload"])]
+        assert not errors, (event["event_type"], errors)
+    assert {e["payload"]["platform_ref"] for e in pushed} == {"SPEC-1", "SPEC-2"}
