@@ -161,9 +161,10 @@ class ObjectionMarked:
 
 @dataclass(frozen=True, slots=True)
 class ObjectionDecided:
-    """An accepted objection was decided on ``decided_on``: ``outcome`` upheld,
-    partly_upheld or not_upheld, ``action`` what it changed (correct, revoke, remove,
-    none: the change itself is a fact of its record's or listing's area).
+    """An objection was answered on ``decided_on``: ``outcome`` upheld, partly_upheld or
+    not_upheld (an accepted one decided), or refused (not accepted; ``action`` none);
+    ``action`` what it changed (correct, revoke, remove, none: the change itself is a
+    fact of its record's or listing's area).
     ``platform_ref`` names the provincial platform's objection it answers, if forwarded."""
 
     objection_id: int

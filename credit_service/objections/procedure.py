@@ -75,6 +75,7 @@ def _refuse(move: Move) -> None:
     o.refusal_reason = why
     _decided(move)
     letters.issue_refusal(move)
+    _tell_outcome(move, "refused", "none")  # a platform that forwarded it hears the refusal
 
 
 def _request_supplement(move: Move) -> None:
@@ -123,6 +124,13 @@ def _decide(move: Move, outcome: str) -> None:
     _decided(move)
     letters.issue_result(move, outcome)
     _mark(move, marked=False)
+    _tell_outcome(move, outcome, action)
+
+
+def _tell_outcome(move: Move, outcome: str, action: str) -> None:
+    """The fact of the answer (a decision, or a refusal: outcome ``refused``): the
+    platforms hear it, the one that forwarded the objection by its own reference."""
+    o = move.row
     changes.record(
         move.session,
         changes.ObjectionDecided(

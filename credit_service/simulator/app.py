@@ -121,6 +121,25 @@ def _control_routes(app: Flask, platform: PlatformState) -> None:
         changes = request.get_json(silent=True) or []
         return jsonify(total=platform.add_changes(list(changes)))
 
+    @app.post("/sim/objections")
+    def forward_objections() -> Response:
+        """Queue objections to forward (one or a list): served as changes of kind
+        ``objection``; answers to them are matched by ``platform_ref``."""
+        body = request.get_json(silent=True) or []
+        items = [body] if isinstance(body, dict) else list(body)
+        change_ids = platform.forward_objections([i for i in items if isinstance(i, dict)])
+        return jsonify(change_ids=change_ids, total=len(platform.changes))
+
+    @app.get("/sim/objections")
+    def objections() -> Response:
+        """The forwarded objections with the city's answers and which came late; with
+        ``?today=YYYY-MM-DD`` also those whose deadline passed unanswered."""
+        try:
+            today = date.fromisoformat(request.args["today"]) if "today" in request.args else None
+        except ValueError:
+            return _error(400, "today must be YYYY-MM-DD")
+        return jsonify(platform.objection_report(today))
+
     @app.get("/sim/stats")
     def stats() -> Response:
         return jsonify(platform.stats())

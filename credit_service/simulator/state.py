@@ -15,6 +15,8 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from credit_service.simulator.objections import ForwardedObjections
+
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
@@ -45,6 +47,7 @@ class PlatformState:
     nonces: dict[str, float] = field(default_factory=dict)
     requests: Counter[str] = field(default_factory=Counter)
     audit_checkpoints: list[dict[str, Any]] = field(default_factory=list)
+    objections: ForwardedObjections = field(default_factory=ForwardedObjections)
     seed: int = 7
 
     def __post_init__(self) -> None:
@@ -88,6 +91,7 @@ class PlatformState:
         if event_id in self.received:
             return {"event_id": event_id, "status": "duplicate"}
         self.received[event_id] = {**event, "received_at": time.time()}
+        self.objections.hear(event)
         return {"event_id": event_id, "status": "accepted"}
 
     def add_changes(self, changes: list[dict[str, Any]]) -> int:
@@ -99,6 +103,18 @@ class PlatformState:
                 self.changes.append({**change, "_seq": len(self.changes) + 1})
             self.changes.sort(key=lambda c: (c["updated_at"], c["_seq"]))
             return len(self.changes)
+
+    def forward_objections(self, items: list[dict[str, Any]]) -> list[str]:
+        """Queue forwarded objections as changes to serve; their change ids."""
+        today = datetime.now(SHANGHAI).date()
+        with self.lock:
+            changes = [self.objections.forward(item, today) for item in items]
+        self.add_changes(changes)
+        return [c["change_id"] for c in changes]
+
+    def objection_report(self, today: date | None) -> list[dict[str, Any]]:
+        with self.lock:
+            return self.objections.report(today)
 
     def page(self, cursor: str | None, limit: int) -> dict[str, Any]:
         """Changes after the cursor's position; the cursor is (timestamp, sequence), so
@@ -120,15 +136,22 @@ class PlatformState:
         return {"changes": body, "next_cursor": next_cursor, "has_more": len(rest) > limit}
 
     def day(self, day: date) -> dict[str, Any]:
-        """Count and digest of the events received whose occurrence falls on ``day``."""
+        """Count and digest of the events received whose occurrence falls on ``day``, and
+        the objections forwarded so far and answered (not of one day: as they stand)."""
         with self.lock:
             ids = [
                 e
                 for e, event in self.received.items()
                 if _local_date(event.get("occurred_at")) == day
             ]
+            objections = self.objections.counts()
         digest = hashlib.sha256("\n".join(sorted(ids)).encode("utf-8")).hexdigest()
-        return {"date": day.isoformat(), "count": len(ids), "digest": digest}
+        return {
+            "date": day.isoformat(),
+            "count": len(ids),
+            "digest": digest,
+            "objections": objections,
+        }
 
     def stats(self) -> dict[str, Any]:
         with self.lock:

@@ -158,6 +158,19 @@ class SimulatorControl:
         response.raise_for_status()
         return int(response.json()["total"])
 
+    def forward_objections(self, items: list[dict[str, Any]]) -> list[str]:
+        """Queue objections for the platform to forward; their change ids."""
+        response = self.http.post(f"{self.base_url}/sim/objections", json=items, timeout=10)
+        response.raise_for_status()
+        return list(response.json()["change_ids"])
+
+    def objections(self, today: date | None = None) -> list[dict[str, Any]]:
+        """The forwarded objections with the city's answers and their lateness."""
+        query = {"today": today.isoformat()} if today else {}
+        response = self.http.get(f"{self.base_url}/sim/objections", params=query, timeout=10)
+        response.raise_for_status()
+        return list(response.json())
+
     def set_faults(self, **faults: Any) -> dict[str, Any]:
         response = self.http.post(f"{self.base_url}/sim/faults", json=faults, timeout=10)
         response.raise_for_status()

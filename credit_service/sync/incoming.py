@@ -33,26 +33,52 @@ class Refused(CreditServiceError):
     """A change this city cannot apply; its record is the quarantine reason."""
 
 
+SYNC_USER_PREFIX = "sync:"
+
+
+def platform_actor(platform_id: str) -> Actor:
+    """The platform's sync actor: what it changes was decided elsewhere (not sent back),
+    and the audit trail and a forwarded objection name the platform."""
+    return Actor(role="sync", username=f"{SYNC_USER_PREFIX}{platform_id}", via="sync")
+
+
+def forwarded_by(username: str | None) -> str | None:
+    """The platform id of a sync actor's username (``platform_actor``), else None."""
+    if username and username.startswith(SYNC_USER_PREFIX):
+        return username.removeprefix(SYNC_USER_PREFIX)
+    return None
+
+
 def apply_change(session: Session, ctx: Context, platform_id: str, change: dict[str, Any]) -> str:
     """Apply one change; returns filed, corrected, unchanged, stale, revoked, repaired or
     quarantined. A refused change is quarantined in a savepoint, so the page goes on."""
-    actor = Actor(role="sync", username=f"sync:{platform_id}", via="sync")
     try:
         with session.begin_nested():
-            return _apply(session, ctx, actor, change)
+            return _apply(session, ctx, platform_actor(platform_id), change)
     except CreditServiceError as exc:
-        change_id = str(change.get("change_id", ""))[:100]
-        if not _quarantined_already(session, platform_id, change_id):  # a repeated page
-            session.add(
-                QuarantinedRow(
-                    platform_id=platform_id,
-                    reason=stored_text(exc.as_record(), REASON_LENGTH),
-                    row=change,
-                    change_id=change_id,
-                    received_at=ctx.now(),
-                )
+        return quarantine(session, ctx, platform_id, change, exc)
+
+
+def quarantine(
+    session: Session,
+    ctx: Context,
+    platform_id: str,
+    change: dict[str, Any],
+    exc: CreditServiceError,
+) -> str:
+    """Keep a change that could not be applied, with why (once: a page may come again)."""
+    change_id = str(change.get("change_id", ""))[:100]
+    if not _quarantined_already(session, platform_id, change_id):
+        session.add(
+            QuarantinedRow(
+                platform_id=platform_id,
+                reason=stored_text(exc.as_record(), REASON_LENGTH),
+                row=change,
+                change_id=change_id,
+                received_at=ctx.now(),
             )
-        return "quarantined"
+        )
+    return "quarantined"
 
 
 def _quarantined_already(session: Session, platform_id: str, change_id: str) -> bool:

@@ -22,9 +22,11 @@ from credit_service.changes import (
 from credit_service.context import Context
 from credit_service.dishonesty.models import DishonestyCase
 from credit_service.entities.models import Entity
+from credit_service.objections.models import Objection
 from credit_service.records import services as record_services
 from credit_service.records.models import CreditRecord
 from credit_service.sync import outbox
+from credit_service.sync.incoming import forwarded_by
 
 LISTING_EVENTS = {"added": "listing.published", "removed": "listing.removed"}
 STATUS_EVENTS = {"revoked": "record.revoked", "expired": "record.publication_ended"}
@@ -110,18 +112,24 @@ def send_repair_events(session: Session, ctx: Context, changes: list[Any]) -> No
 def send_objection_events(session: Session, ctx: Context, changes: list[Any]) -> None:
     """The platforms hear of objections (D19, D11): ``objection.marked`` when one is
     accepted (its target now carries 异议处理中), ``objection.cleared`` when it closes,
-    ``objection.decided`` with the outcome (and, for one a platform forwarded, its own
-    reference). Always sent: the decision is this city's."""
+    ``objection.decided`` with the outcome (a refusal's is ``refused``). Each carries the
+    forwarding platform's id and its own reference for one a platform forwarded, so that
+    platform can match its objection and check the answer's deadlines. Always sent: the
+    decision is this city's."""
     events = [_objection_event(session, c) for c in changes]
     outbox.write(session, events, now=ctx.now())
 
 
 def _objection_event(session: Session, change: Any) -> outbox.Event:
     entity = session.get(Entity, change.entity_id)
+    objection = session.get(Objection, change.objection_id)
     payload: dict[str, Any] = {
         "objection_id": change.objection_id,
         "target_type": change.target_type,
         "target_id": change.target_id,
+        "platform": forwarded_by(objection.platform),
+        "platform_ref": objection.platform_ref,
+        "received_on": objection.received_on,
     }
     if isinstance(change, ObjectionDecided):
         event_type = "objection.decided"
@@ -130,7 +138,9 @@ def _objection_event(session: Session, change: Any) -> outbox.Event:
             "outcome": change.outcome,
             "action": change.action,
             "decided_on": change.decided_on,
-            "platform_ref": change.platform_ref,
+            "refusal_reason": objection.refusal_reason,
+            "accepted_on": objection.accepted_on,
+            "extended_on": objection.extended_on,
         }
     else:
         event_type = "objection.marked" if change.marked else "objection.cleared"

@@ -21,7 +21,9 @@ TICK_SLACK = timedelta(seconds=5)
 
 
 class PlatformSchema(Schema):
-    id = fields.String(required=True, validate=validate.Regexp(r"^[a-z][a-z0-9_-]{0,39}$"))
+    # at most 35 characters: its sync actor "sync:<id>" names the platform of a forwarded
+    # objection (objections.platform holds 40)
+    id = fields.String(required=True, validate=validate.Regexp(r"^[a-z][a-z0-9_-]{0,34}$"))
     name = fields.String(required=True)
     base_url = fields.Url(required=True, require_tld=False, schemes={"http", "https"})
     app_key = fields.String(required=True)

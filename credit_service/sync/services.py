@@ -16,8 +16,8 @@ from credit_service.audit import services as audit
 from credit_service.context import Context
 from credit_service.errors import NotFound, UpstreamError, stored_text
 from credit_service.jobs.models import JobRun
-from credit_service.sync import incoming
-from credit_service.sync.client import PlatformClient
+from credit_service.sync import forwards, incoming
+from credit_service.sync.client import PlatformClient, PullPage
 from credit_service.sync.models import (
     ERROR_LENGTH,
     DeadLetter,
@@ -43,7 +43,9 @@ def pull_changes(
     run_started: datetime | None = None,
 ) -> Counter[str]:
     """Fetch pages after the stored cursor. Each page's changes and the new cursor commit
-    together, so a crash repeats at most one page, and every change is idempotent.
+    together, so a crash repeats at most one page, and every change is idempotent. A
+    page's forwarded objections are filed each in its own transaction after the rest of
+    the page, and the cursor moves after them (``forwards``).
     ``run_started`` (default: now) is stored as ``last_success_at``: the scheduler's tick,
     so the platform's pull interval counts from tick to tick (see ``pull_due``)."""
     started = run_started or ctx.now()
@@ -57,21 +59,41 @@ def pull_changes(
         except UpstreamError as exc:
             _pull_failed(ctx, platform, exc)
             break
+        # in the platform's order (a page may come shuffled): a record before its
+        # revocation; sorted() is stable, so ties keep the page's order
+        ordered = sorted(page.changes, key=lambda c: str(c.get("updated_at") or ""))
+        forwarded = [c for c in ordered if forwards.is_forward(c)]
         with ctx.session_factory.begin() as session:
-            # in the platform's order (a page may come shuffled): a record before its
-            # revocation; sorted() is stable, so ties keep the page's order
-            for change in sorted(page.changes, key=lambda c: str(c.get("updated_at") or "")):
-                outcomes[incoming.apply_change(session, ctx, platform.id, change)] += 1
-            state = session.get(PullState, platform.id, with_for_update=True) or PullState(
-                platform_id=platform.id
-            )
-            session.add(state)
-            state.cursor = page.next_cursor or state.cursor
-            state.pulled += len(page.changes)
-            state.last_success_at, state.last_error = started, None
+            for change in ordered:
+                if not forwards.is_forward(change):
+                    outcomes[incoming.apply_change(session, ctx, platform.id, change)] += 1
+            if not forwarded:
+                _advance(session, platform, page, started)
+        if forwarded:  # each filed in its own transaction: the cursor moves after them
+            refused = []
+            for change in forwarded:
+                outcome, refusal = forwards.file_forward(ctx, platform.id, change)
+                outcomes[outcome] += 1
+                if refusal is not None:
+                    refused.append((change, refusal))
+            with ctx.session_factory.begin() as session:
+                for change, refusal in refused:
+                    incoming.quarantine(session, ctx, platform.id, change, refusal)
+                _advance(session, platform, page, started)
         if not page.has_more or not page.changes:
             break
     return outcomes
+
+
+def _advance(session: Any, platform: Platform, page: PullPage, started: datetime) -> None:
+    """Store the cursor after a page, with the page's changes (the same transaction)."""
+    state = session.get(PullState, platform.id, with_for_update=True) or PullState(
+        platform_id=platform.id
+    )
+    session.add(state)
+    state.cursor = page.next_cursor or state.cursor
+    state.pulled += len(page.changes)
+    state.last_success_at, state.last_error = started, None
 
 
 def pull_due(ctx: Context, platform: Platform, tick: datetime) -> bool:
@@ -127,8 +149,14 @@ def reconcile(
         remote = client.reconciliation(day)
         remote_count, remote_digest = int(remote.get("count", -1)), str(remote.get("digest"))
     except UpstreamError:
-        remote_count, remote_digest = None, None
+        remote, remote_count, remote_digest = {}, None, None
     matches = (remote_count, remote_digest) == (count, digest)
+    objections = forwards.counts(ctx, platform.id)
+    remote_objections = remote.get("objections") if remote_count is not None else None
+    objections_match = remote_objections == {
+        "forwarded": objections["received"],
+        "answered": objections["answered"],
+    }
     with ctx.session_factory.begin() as session:
         session.add(
             Reconciliation(
@@ -149,7 +177,7 @@ def reconcile(
             now=ctx.now(),
             object_type="platform",
             object_id=platform.id,
-            details={"day": day, "matches": matches},
+            details={"day": day, "matches": matches, "objections": objections},
         )
     return {
         "platform": platform.id,
@@ -157,6 +185,7 @@ def reconcile(
         "local_count": count,
         "remote_count": remote_count,
         "matches": matches,
+        "objections": {**objections, "remote": remote_objections, "matches": objections_match},
     }
 
 
