@@ -10,6 +10,8 @@ so the answer comes from the object check and not from the schema.
 
 from __future__ import annotations
 
+import io
+
 import itertools
 from dataclasses import dataclass
 from datetime import date
@@ -25,6 +27,7 @@ from credit_service.config import Settings
 from credit_service.dishonesty import services as dishonesty
 from credit_service.inspections import services as inspections
 from credit_service.inspections.models import InspectorConflict
+from credit_service.objections import services as objections
 from credit_service.repair import services as repair
 from credit_service.tiers import services as tier_services
 from credit_service.web import create_app
@@ -40,7 +43,7 @@ from tests.factories import (
     penalty_fields,
     unique_uscc,
 )
-from tests.integration.test_repair import enterprise_of
+from tests.integration.test_repair import PDF, enterprise_of
 
 HEAVIER = ["罚款", "责令停产停业"]
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -143,6 +146,19 @@ class Xuanzhou:
         return view["id"]
 
     @cached_property
+    def objection(self) -> int:
+        """An objection the county's enterprise filed to its own record."""
+        clerk = enterprise_of(self.ctx, self.entity)
+        view, _ = objections.file_objection(
+            self.ctx,
+            clerk,
+            target=f"record:{self.record['id']}",
+            reasons="处罚决定书文号登记有误",
+            contact="李四 13900000000",
+        )
+        return view["id"]
+
+    @cached_property
     def pending_account(self) -> str:
         return pending_enterprise(self.ctx, self.entity["identifier"])
 
@@ -154,6 +170,7 @@ class Write:
     url: str
     json: dict[str, Any] | None = None
     form: dict[str, Any] | None = None
+    upload: bool = False  # a file in the body (multipart): an evidence PDF
 
 
 def write_for(endpoint: str, theirs: Xuanzhou, ours: dict[str, Any]) -> Write:
@@ -243,6 +260,38 @@ def write_for(endpoint: str, theirs: Xuanzhou, ours: dict[str, Any]) -> Write:
         "operations_pages.review": lambda: Write(
             f"/console/repairs/{theirs.application}/review/accept", form={}
         ),
+        "objections.Objections": lambda: Write(
+            "/api/v1/objections",
+            json={
+                "target": f"record:{theirs.record['id']}",
+                "reasons": "当事人到场对处罚信息提出异议",
+                "contact": "李四 13900000000",
+                "applicant_name": "李四",
+            },
+        ),
+        "objections.ObjectionStep": lambda: Write(
+            f"/api/v1/objections/{theirs.objection}/steps/accept", json={}
+        ),
+        "objections.ObjectionEvidence": lambda: Write(
+            f"/api/v1/objections/{theirs.objection}/evidence", upload=True
+        ),
+        "console_pages.new_office_objection": lambda: Write(
+            "/console/objections/new",
+            form={
+                "kind": "record",
+                "number": str(theirs.record["id"]),
+                "applicant_name": "李四",
+                "reasons": "当事人到场对处罚信息提出异议",
+                "contact": "李四 13900000000",
+            },
+            upload=True,
+        ),
+        "console_pages.objection_step": lambda: Write(
+            f"/console/objections/{theirs.objection}/steps/accept", form={}
+        ),
+        "console_pages.objection_evidence": lambda: Write(
+            f"/console/objections/{theirs.objection}/evidence", form={}, upload=True
+        ),
     }
     assert endpoint in cases, f"{endpoint}: a regulator's write without a region-scope case"
     return cases[endpoint]()
@@ -264,16 +313,22 @@ def test_a_county_regulator_cannot_write_another_countys_objects(app, ctx, auth,
     theirs = Xuanzhou(ctx)
     ours = create_entity(ctx, region_code=LANGXI)
     write = write_for(endpoint, theirs, ours)
+    field = "file" if write.form is None else "files"  # the API's part, the pages' input
+    files = {field: (io.BytesIO(PDF), "scan.pdf")} if write.upload else {}
     if write.form is None:
         response = app.test_client().open(
-            write.url, method=method, json=write.json, headers=auth("regulator", region=LANGXI)
+            write.url,
+            method=method,
+            json=write.json,
+            data=files or None,
+            headers=auth("regulator", region=LANGXI),
         )
     else:
         browser = signed_in_regulator(app, ctx, LANGXI)
         response = browser.open(
             write.url,
             method=method,
-            data={"csrf_token": form_token(browser, "/console"), **write.form},
+            data={"csrf_token": form_token(browser, "/console"), **write.form, **files},
         )
     body = response.get_json(force=True, silent=True) or {}
     assert response.status_code == 403, (response.status_code, response.get_data(as_text=True))
