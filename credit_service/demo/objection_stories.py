@@ -127,7 +127,8 @@ def _penalty(ctx: Context, regulator: Actor, identifier: str, days: list[date], 
         entity=identifier,
         item_code="PAT-PEN-COUNTERFEIT",
         fields={
-            "CF_WSH": f"宣市监知罚〔{decided.year}〕{101 + n}号",
+            # the district office's own numbering: never one of the seeded city records'
+            "CF_WSH": f"宣区市监罚〔{decided.year}〕{101 + n}号",
             "CF_WFXW": "假冒专利",
             "CF_SY": "在产品说明书上标注他人专利号",
             "CF_YJ": "《中华人民共和国专利法》第六十八条",
@@ -135,7 +136,7 @@ def _penalty(ctx: Context, regulator: Actor, identifier: str, days: list[date], 
             "CF_NR": WRONG,
             "CF_NR_FK": "5",
             "CF_JDRQ": decided.isoformat(),
-            "CF_CFJG": "宣城市市场监督管理局",
+            "CF_CFJG": "宣城市宣州区市场监督管理局",
         },
     )
     return int(record["id"])
