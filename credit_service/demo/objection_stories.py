@@ -146,7 +146,7 @@ def _file(ctx: Context, actor: Actor, record_id: int, **extra: Any) -> int:
     view, _ = objections.file_objection(
         ctx,
         actor,
-        target=f"record:{record_id}",
+        target=extra.pop("target", f"record:{record_id}"),
         field=extra.pop("field", "CF_NR"),
         value_claimed=extra.pop("value_claimed", RIGHT),
         reasons=extra.pop("reasons", REASONS),
@@ -254,23 +254,25 @@ def _paper(title: str, author: str, day: date, *paragraphs: str) -> bytes:
 def _demo_enterprise(
     ctx: Context, regulator: Actor, uscc: str, clerk: Actor, days: list[date]
 ) -> None:
-    """The demo enterprise objects to the cause shown on the penalty its listing rests
-    on, with a file; accepted, so the record shows 异议处理中 until a regulator decides."""
+    """The demo enterprise objects to its listing, with a file; accepted, so the public
+    entry shows 异议处理中 until a regulator decides. (Its record stays free of marks: a
+    new user trying the service objects to one of its fields and sees the mark come and
+    go.)"""
     with ctx.read_session_factory() as session:
-        listing = session.execute(
-            select(DishonestyCase.record_ids)
+        case_id, record_ids = session.execute(
+            select(DishonestyCase.id, DishonestyCase.record_ids)
             .join(Entity, Entity.id == DishonestyCase.entity_id)
             .where(Entity.identifier == uscc)
-        ).scalar_one()
-    record_id = int(listing[0])
+        ).one()
     received = days[-3]
     objection_id = _file(
         _on(ctx, received),
         clerk,
-        record_id,
-        field="CF_SY",
-        value_claimed="在产品包装上标注已失效的本企业专利号",
-        reasons="所标注的专利号为本企业已失效的专利，并非他人专利号，处罚事由登记有误",
+        int(record_ids[0]),
+        target=f"listing:{case_id}",
+        field="",
+        value_claimed=None,
+        reasons="所标注的专利号为本企业已失效的专利，并非他人专利号，不属于故意侵权，列入依据不足",
     )
     objections.add_evidence(
         _on(ctx, received),

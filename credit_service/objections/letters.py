@@ -6,7 +6,9 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
+from credit_service.catalogs import services as catalog_services
 from credit_service.catalogs.definitions import citations
+from credit_service.context import Context
 from credit_service.dishonesty.models import DishonestyCase
 from credit_service.objections.models import Objection
 from credit_service.procedures import documents
@@ -28,16 +30,35 @@ ACTION_WORDS = {
 }
 
 
-def target_words(session: Session, o: Objection) -> str:
+# A list entry's fields as a notice names them (the pages' words are in the locales; a
+# notice is a document of the office, written here like the listing letters).
+LISTING_FIELD_NAMES = {
+    "grounds": "列入事由",
+    "measures": "惩戒措施",
+    "decided_on": "列入决定日期",
+    "published_on": "公示日期",
+    "term_ends_on": "公示截止日期",
+}
+
+
+def target_words(session: Session, ctx: Context, o: Objection) -> str:
     """The target as a notice names it: the record's decision or the list entry, and the
-    field objected to."""
+    field objected to by its name (a record's from its catalog item)."""
     if o.target_type == "record":
         record = session.get(CreditRecord, o.target_id)
         what = f"{record.source_authority}《{record.source_ref}》所载信用信息"
+        item = catalog_services.item_definition(session, ctx, record.catalog_item_id)
+        names = {spec.name: spec.label for spec in item.fields}
     else:
         case = session.get(DishonestyCase, o.target_id)
         what = f"列入严重失信主体名单信息（{case.decision_no or case.id}）"
-    return f"{what}中“{o.field}”一项" if o.field else what
+        names = LISTING_FIELD_NAMES
+    return f"{what}中“{names.get(o.field, o.field)}”一项" if o.field else what
+
+
+def sentence(text: str) -> str:
+    """Reasons as typed, ending in one full stop whatever the officer typed."""
+    return text.strip().rstrip("。．.;；,，") + "。"
 
 
 def _received(o: Objection) -> str:
@@ -51,7 +72,7 @@ def _contact(move: Move) -> str:
 def _issue(move: Move, kind: str, title: str, prefix: str, paragraphs: tuple[str, ...]) -> None:
     o = move.row
     number = documents.next_number(move.session, prefix, move.on.year)
-    target = target_words(move.session, o)
+    target = target_words(move.session, move.ctx, o)
     content = DocumentContent(
         kind=kind,
         title=title,
@@ -90,7 +111,7 @@ def issue_refusal(move: Move) -> None:
         rules.acceptance_prefix,
         (
             _received(o),
-            f"经审查，{rules.refusal_reasons[o.refusal_reason]}。{move.reason}",
+            f"经审查，{rules.refusal_reasons[o.refusal_reason]}。{sentence(move.reason)}",
             f"依据{citations(rules.basis)}，本机关决定不予受理。{_review_rights(move)}",
             _contact(move),
         ),
@@ -106,7 +127,7 @@ def issue_extension(move: Move) -> None:
         rules.extension_prefix,
         (
             f"本机关于{chinese_date(o.accepted_on)}受理你（单位）对{{target}}提出的异议。",
-            f"因{o.extension_reason}，需有关单位核实，本机关决定将处理期限延长"
+            f"因{o.extension_reason.strip().rstrip('。.')}，需有关单位核实，本机关决定将处理期限延长"
             f"{rules.extension_workdays}个工作日，至{chinese_date(o.decision_due)}前作出处理决定。",
             _contact(move),
         ),
@@ -123,7 +144,7 @@ def issue_result(move: Move, outcome: str) -> None:
         rules.decision_prefix,
         (
             f"本机关于{chinese_date(o.accepted_on)}受理你（单位）对{{target}}提出的异议。",
-            f"{OUTCOME_WORDS[outcome]}，理由如下：{move.reason}。{ACTION_WORDS[action]}。",
+            f"{OUTCOME_WORDS[outcome]}，理由如下：{sentence(move.reason)}{ACTION_WORDS[action]}。",
             _review_rights(move),
             _contact(move),
         ),

@@ -103,8 +103,8 @@ def _objections_in_every_state(ctx, demo_uscc: str) -> None:
         demo = by_state["accepted"]
         owner = session.get(Entity, demo.entity_id)
         assert owner.identifier == demo_uscc and demo.filed_by == stories.DEMO_ENTERPRISE
-        assert demo.field and evidence[demo.id] == 1
-    marks = objection_services.open_marks_for(ctx, "record", [demo.target_id])
+        assert demo.target_type == "listing" and evidence[demo.id] == 1
+    marks = objection_services.open_marks_for(ctx, "listing", [demo.target_id])
     assert marks == {demo.target_id: demo.id}  # 异议处理中
     assert by_state["not_upheld"].extended_on is not None
     figures = objection_services.objection_statistics(ctx).total  # all within the deadlines

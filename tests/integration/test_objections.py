@@ -345,6 +345,9 @@ def test_a_result_notice_prints_in_chinese_as_pdf(ctx, clock):
         ).scalar_one()
     text = "".join(page.extract_text() for page in pypdf.PdfReader(result.pdf_path).pages)
     assert "异议处理结果告知书" in text and "行政诉讼" in text
+    flat = text.replace("\n", "")
+    assert "“处罚内容”一项" in flat and "CF_NR" not in flat  # the field by its name
+    assert "三万元。本机关已更正相关信息" in flat  # one full stop after the reasons
 
 
 def test_who_may_read(ctx, clock):
