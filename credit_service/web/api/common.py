@@ -9,7 +9,7 @@ import math
 import re
 from base64 import b64encode
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any
@@ -24,6 +24,7 @@ from werkzeug.datastructures import FileStorage
 from credit_service.bounds import EARLIEST_DATE, FUTURE_YEARS, MAX_ID, date_error
 from credit_service.context import Context
 from credit_service.errors import InvalidInput
+from credit_service.web.i18n import translate
 
 
 def _read_int(text: str) -> int | float:
@@ -293,6 +294,24 @@ def csv_response(
         mimetype="text/csv",
         headers={"Content-Disposition": f"attachment; filename={filename}"},
     )
+
+
+def public_csv_response(
+    stem: str, keys: Sequence[str], rows: Iterable[Sequence[object]], *, day: date
+) -> Response:
+    """A public download as the open-data convention has it (docs/open-data.md): Chinese
+    column headers (the words ``csv.<key>``), the stable English keys in the JSON twin
+    and in the documented mapping, the BOM and neutralised cells of ``csv_response``, and
+    the day of the data in the file name (``dishonesty-list-2026-12-04.csv``).
+
+    :raises KeyError: a key without its Chinese header (a test walks every key).
+    """
+    header = [translate(f"csv.{key}", default="") or _missing_header(key) for key in keys]
+    return csv_response(f"{stem}-{day.isoformat()}.csv", header, rows)
+
+
+def _missing_header(key: str) -> str:
+    raise KeyError(f"no Chinese header csv.{key} in the locales")
 
 
 def _csv_chunks(header: Sequence[str], rows: Iterable[Sequence[object]]) -> Iterator[str]:

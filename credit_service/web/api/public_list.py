@@ -20,7 +20,7 @@ from credit_service.web.access import public as public_endpoint
 from credit_service.web.api.common import (
     Blueprint,
     ObjectionMarkSchema,
-    csv_response,
+    public_csv_response,
     service_context,
 )
 
@@ -169,9 +169,11 @@ class PublicCsv(MethodView):
             public.csv_row(e)
             for e in public.download_rows(service_context(), public.Filters(**args))
         )
-        return cache.decorate(
-            service_context(), csv_response("dishonesty-list.csv", public.DOWNLOAD_COLUMNS, rows)
+        ctx = service_context()
+        download = public_csv_response(
+            "dishonesty-list", public.DOWNLOAD_COLUMNS, rows, day=ctx.today()
         )
+        return cache.decorate(ctx, download)
 
 
 @bp.route("/export.json")
