@@ -11,7 +11,6 @@ so the answer comes from the object check and not from the schema.
 from __future__ import annotations
 
 import io
-
 import itertools
 from dataclasses import dataclass
 from datetime import date
