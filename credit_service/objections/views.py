@@ -19,10 +19,12 @@ from credit_service.errors import Forbidden, NotFound
 from credit_service.objections.deadlines import CLOCK
 from credit_service.objections.models import OPEN_STATES, Objection, ObjectionEvidence
 from credit_service.objections.procedure import OBJECTION, in_scope
-from credit_service.procedures import deadlines, documents, engine
+from credit_service.procedures import deadlines, documents, engine, evidence
+from credit_service.procedures.evidence import EvidenceTable
 from credit_service.procedures.models import ProcedureDocument
 
 OFFICERS = ("admin", "regulator")
+EVIDENCE = EvidenceTable(ObjectionEvidence, "objection_id", "objection.evidence", "objection")
 
 
 def get_objection(ctx: Context, actor: Actor, objection_id: int) -> dict[str, Any]:
@@ -142,28 +144,9 @@ def objection_view(
     }
     if with_history:
         view["documents"] = documents.issued(session, OBJECTION.name, o.id)
-        view["evidence"] = [evidence_view(e) for e in _evidence(session, o.id)]
+        view["evidence"] = evidence.listed(session, EVIDENCE, o.id)
         view["earlier"] = earlier_on_target(session, o)
     return view
-
-
-def _evidence(session: Session, objection_id: int) -> Iterable[ObjectionEvidence]:
-    return session.execute(
-        select(ObjectionEvidence)
-        .where(ObjectionEvidence.objection_id == objection_id)
-        .order_by(ObjectionEvidence.id)
-    ).scalars()
-
-
-def evidence_view(e: ObjectionEvidence) -> dict[str, Any]:
-    return {
-        "id": e.id,
-        "original_name": e.original_name,
-        "content_type": e.content_type,
-        "size": e.size,
-        "sha256": e.sha256,
-        "uploaded_at": e.uploaded_at,
-    }
 
 
 def earlier_on_target(session: Session, o: Objection) -> list[dict[str, Any]]:

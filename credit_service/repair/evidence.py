@@ -8,24 +8,16 @@ opens it is refused.
 
 from __future__ import annotations
 
-import hashlib
-import secrets
-from pathlib import Path
 from typing import IO, Any
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
-
 from credit_service.access import Actor
-from credit_service.audit import services as audit
 from credit_service.context import Context
 from credit_service.errors import Conflict, Forbidden, InvalidInput, NotFound
-from credit_service.files import write_private
-from credit_service.procedures import engine
+from credit_service.procedures import engine, evidence
 from credit_service.repair import pdf_content, rules
 from credit_service.repair.models import OPEN_STATES, RepairApplication, RepairEvidence
 from credit_service.repair.procedure import REPAIR, ensure_applicant
-from credit_service.repair.views import evidence_view, readable
+from credit_service.repair.views import EVIDENCE, readable
 
 MIB = 2**20
 
@@ -33,26 +25,30 @@ MIB = 2**20
 def add_evidence(
     ctx: Context, actor: Actor, application_id: int, *, filename: str, stream: IO[bytes]
 ) -> dict[str, Any]:
-    """Store one evidence file (judged by ``judge_file``) under a generated name outside
-    any served folder, with its SHA-256, while the application is open and within the
-    count limit.
+    """Store one evidence file (judged by ``judge_file``) while the application is open
+    and within the count limit (``procedures.evidence``).
 
     :raises InvalidInput: the file is refused (nothing is stored).
     """
     kind, data = judge_file(ctx, filename, stream)
-    path = _evidence_folder(ctx) / secrets.token_hex(16)
-    try:
-        with ctx.session_factory.begin() as session:
-            # locked: a decision taken meanwhile closes the application to new files
-            application = engine.locked(session, actor, REPAIR, application_id)
-            ensure_applicant(actor, application)
-            _ensure_open(application)
-            _check_count(ctx, session, application)
-            evidence = _store(session, ctx, actor, application, filename, kind, data, path)
-            return evidence_view(evidence)
-    except BaseException:
-        path.unlink(missing_ok=True)  # the row was rolled back: leave no orphan file
-        raise
+    with evidence.new_file(ctx) as path, ctx.session_factory.begin() as session:
+        # locked: a decision taken meanwhile closes the application to new files
+        application = engine.locked(session, actor, REPAIR, application_id)
+        ensure_applicant(actor, application)
+        _ensure_open(application)
+        stored = evidence.store(
+            session,
+            ctx,
+            actor,
+            EVIDENCE,
+            application.id,
+            filename=filename,
+            kind=kind,
+            data=data,
+            path=path,
+            limit=ctx.repair_rules.max_files,
+        )
+        return evidence.view(stored)
 
 
 def judge_file(ctx: Context, filename: str, stream: IO[bytes]) -> tuple[str, bytes]:
@@ -105,57 +101,6 @@ def _ensure_open(application: RepairApplication) -> None:
         raise Conflict("application-closed", state=application.state)
 
 
-def _check_count(ctx: Context, session: Session, application: RepairApplication) -> None:
-    count = session.execute(
-        select(func.count()).where(RepairEvidence.application_id == application.id)
-    ).scalar_one()
-    if count >= ctx.repair_rules.max_files:
-        raise InvalidInput(
-            "too-many-files",
-            limit=ctx.repair_rules.max_files,
-            errors={"file": [{"code": "items-at-most", "max": ctx.repair_rules.max_files}]},
-        )
-
-
-def _evidence_folder(ctx: Context) -> Path:
-    return ctx.settings.data_dir / "evidence"
-
-
-def _store(
-    session: Session,
-    ctx: Context,
-    actor: Actor,
-    application: RepairApplication,
-    filename: str,
-    kind: str,
-    data: bytes,
-    path: Path,
-) -> RepairEvidence:
-    evidence = RepairEvidence(
-        application_id=application.id,
-        original_name=filename,
-        stored_name=path.name,
-        content_type=kind,
-        size=len(data),
-        sha256=hashlib.sha256(data).hexdigest(),
-        uploaded_by=actor.username,
-        uploaded_at=ctx.now(),
-    )
-    session.add(evidence)
-    session.flush()
-    write_private(path, data)
-    audit.append(
-        session,
-        actor=actor,
-        action="repair.evidence",
-        now=ctx.now(),
-        object_type="repair_application",
-        object_id=application.id,
-        details={"sha256": evidence.sha256, "size": evidence.size},
-    )
-    return evidence
-
-
 def get_evidence(
     ctx: Context, actor: Actor, application_id: int, evidence_id: int
 ) -> tuple[RepairEvidence, bytes]:
@@ -164,7 +109,7 @@ def get_evidence(
         application = readable(session, actor, application_id)
         if actor.role not in ("enterprise", "admin", "regulator"):  # e.g. a viewer
             raise Forbidden("evidence-readers-only")
-        evidence = session.get(RepairEvidence, evidence_id)
-        if evidence is None or evidence.application_id != application.id:
+        found = session.get(RepairEvidence, evidence_id)
+        if found is None or found.application_id != application.id:
             raise NotFound("evidence-not-found", id=evidence_id)
-    return evidence, (_evidence_folder(ctx) / evidence.stored_name).read_bytes()
+    return found, evidence.content(ctx, found)

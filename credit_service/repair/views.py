@@ -15,10 +15,13 @@ from credit_service.context import Context
 from credit_service.entities import services as entity_services
 from credit_service.entities.models import Entity
 from credit_service.errors import Forbidden, NotFound
-from credit_service.procedures import deadlines, engine
+from credit_service.procedures import deadlines, engine, evidence
+from credit_service.procedures.evidence import EvidenceTable
 from credit_service.repair.deadlines import current_due
 from credit_service.repair.models import OPEN_STATES, RepairApplication, RepairEvidence
 from credit_service.repair.procedure import REPAIR, in_scope
+
+EVIDENCE = EvidenceTable(RepairEvidence, "application_id", "repair.evidence", REPAIR.object_type)
 
 
 def get_application(ctx: Context, actor: Actor, application_id: int) -> dict[str, Any]:
@@ -94,26 +97,8 @@ def application_view(
         "revoked_on": a.revoked_on,
     }
     if with_history:
-        view["evidence"] = [
-            evidence_view(e)
-            for e in session.execute(
-                select(RepairEvidence)
-                .where(RepairEvidence.application_id == a.id)
-                .order_by(RepairEvidence.id)
-            ).scalars()
-        ]
+        view["evidence"] = evidence.listed(session, EVIDENCE, a.id)
     return view
-
-
-def evidence_view(e: RepairEvidence) -> dict[str, Any]:
-    return {
-        "id": e.id,
-        "original_name": e.original_name,
-        "content_type": e.content_type,
-        "size": e.size,
-        "sha256": e.sha256,
-        "uploaded_at": e.uploaded_at,
-    }
 
 
 def due_on(
