@@ -152,6 +152,20 @@ def document_html(document: Any) -> Response:
     return response
 
 
+def evidence_response(evidence: Any, data: bytes) -> Response:
+    """An evidence file to download, never shown inline (it came from outside), under a
+    name of ours rather than the uploader's."""
+    response = Response(io.BytesIO(data), mimetype=evidence.content_type)
+    response.headers["Content-Disposition"] = f"attachment; filename=evidence-{evidence.id}"
+    return response
+
+
+def store_upload(add_evidence: Any, ctx: Context, actor: Any, row_id: int) -> Any:
+    """Hand the request's file part 'file' to an area's ``add_evidence``."""
+    upload = uploaded_file()
+    return add_evidence(ctx, actor, row_id, filename=upload.filename or "", stream=upload.stream)
+
+
 def document_pdf(document: Any) -> Response:
     """A procedure document as the PDF kept when it was issued, named by its number."""
     return send_file(

@@ -5,10 +5,7 @@ Forwarding by the provincial platform goes through the exchange, not this API.""
 
 from __future__ import annotations
 
-import io
-
 import marshmallow as ma
-from flask import Response
 from flask.views import MethodView
 
 from credit_service.objections import services
@@ -22,10 +19,11 @@ from credit_service.web.api.common import (
     accepts,
     document_html,
     document_pdf,
+    evidence_response,
     id_field,
     idempotency_key,
     service_context,
-    uploaded_file,
+    store_upload,
 )
 from credit_service.web.api.dishonesty import CaseDocumentSchema
 from credit_service.web.api.repair import (
@@ -228,14 +226,7 @@ class ObjectionEvidence(MethodView):
         """Upload one evidence file (form part 'file'; the same rules as repair evidence:
         PDF, JPEG or PNG judged by content, at most 10 MiB): the objector, or an officer
         (the scanned application of one brought to the office)."""
-        upload = uploaded_file()
-        return services.add_evidence(
-            service_context(),
-            current_actor(),
-            objection_id,
-            filename=upload.filename or "",
-            stream=upload.stream,
-        )
+        return store_upload(services.add_evidence, service_context(), current_actor(), objection_id)
 
 
 @bp.route("/objections/<int:objection_id>/evidence/<int:evidence_id>")
@@ -244,12 +235,9 @@ class ObjectionEvidenceFile(MethodView):
     @bp.response(200, description="The file, as uploaded")
     def get(self, objection_id: int, evidence_id: int):
         """Download an evidence file (the objector and the officers of its region)."""
-        evidence, data = services.get_evidence(
-            service_context(), current_actor(), objection_id, evidence_id
+        return evidence_response(
+            *services.get_evidence(service_context(), current_actor(), objection_id, evidence_id)
         )
-        response = Response(io.BytesIO(data), mimetype=evidence.content_type)
-        response.headers["Content-Disposition"] = f"attachment; filename=evidence-{evidence.id}"
-        return response
 
 
 @bp.route("/objections/<int:objection_id>/steps/<string:step>")

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import io
-
 import marshmallow as ma
-from flask import Response
 from flask.views import MethodView
 
 from credit_service.repair import services
@@ -17,10 +14,11 @@ from credit_service.web.api.common import (
     ProcedureStepSchema,
     StrictBoolean,
     accepts,
+    evidence_response,
     id_field,
     idempotency_key,
     service_context,
-    uploaded_file,
+    store_upload,
 )
 
 bp = Blueprint(
@@ -192,13 +190,8 @@ class Evidence(MethodView):
     @bp.response(201, EvidenceSchema)
     def post(self, application_id: int):
         """Upload one evidence file (form part 'file'): PDF, JPEG or PNG, at most 10 MiB."""
-        upload = uploaded_file()
-        return services.add_evidence(
-            service_context(),
-            current_actor(),
-            application_id,
-            filename=upload.filename or "",
-            stream=upload.stream,
+        return store_upload(
+            services.add_evidence, service_context(), current_actor(), application_id
         )
 
 
@@ -208,12 +201,9 @@ class EvidenceFile(MethodView):
     @bp.response(200, description="The file, as uploaded")
     def get(self, application_id: int, evidence_id: int):
         """Download an evidence file (the applicant and the reviewing regulators only)."""
-        evidence, data = services.get_evidence(
-            service_context(), current_actor(), application_id, evidence_id
+        return evidence_response(
+            *services.get_evidence(service_context(), current_actor(), application_id, evidence_id)
         )
-        response = Response(io.BytesIO(data), mimetype=evidence.content_type)
-        response.headers["Content-Disposition"] = f"attachment; filename=evidence-{evidence.id}"
-        return response
 
 
 @bp.route("/repair-applications/<int:application_id>/supplement-received")

@@ -9,7 +9,6 @@ checks the rest (the field, the target, the channel's requirements).
 
 from __future__ import annotations
 
-import io
 from collections.abc import Mapping
 from typing import Any
 
@@ -138,10 +137,9 @@ def store_uploads(objection_id: int) -> list[dict[str, str]]:
 
 def evidence_file(objection_id: int, evidence_id: int) -> Response:
     """An evidence file as uploaded, to download (never shown inline)."""
-    evidence, data = objections.get_evidence(ctx(), g.actor, objection_id, evidence_id)
-    response = Response(io.BytesIO(data), mimetype=evidence.content_type)
-    response.headers["Content-Disposition"] = f"attachment; filename=evidence-{evidence.id}"
-    return response
+    return api_common.evidence_response(
+        *objections.get_evidence(ctx(), g.actor, objection_id, evidence_id)
+    )
 
 
 def document_pdf(objection_id: int, document_id: int) -> Response:
