@@ -160,12 +160,11 @@ def objection_step(objection_id: int, step: str) -> Response:
 @accepts("multipart/form-data")
 def objection_evidence(objection_id: int) -> Response:
     """The scanned paper application, or materials brought to the office."""
-    if not forms.uploads():
-        return _objection_page(objection_id, 422, error="objection_pages.error.none_chosen")
-    refused = forms.store_uploads(objection_id)
-    if refused:
-        return _objection_page(objection_id, 422, refused=refused)
-    return _to_objection(objection_id, "objection_pages.notice.uploaded")
+    return forms.receive_uploads(
+        objection_id,
+        _objection_page,
+        lambda: _to_objection(objection_id, "objection_pages.notice.uploaded"),
+    )
 
 
 @bp.get("/objections/<int:objection_id>/evidence/<int:evidence_id>")

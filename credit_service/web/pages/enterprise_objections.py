@@ -125,12 +125,9 @@ def objection(objection_id: int) -> Response:
 @accepts("multipart/form-data")
 def objection_evidence(objection_id: int) -> Response:
     """More evidence while the objection is open (e.g. the materials asked for)."""
-    if not forms.uploads():
-        return _objection_page(objection_id, 422, error="objection_pages.error.none_chosen")
-    refused = forms.store_uploads(objection_id)
-    if refused:
-        return _objection_page(objection_id, 422, refused=refused)
-    return _see(objection_id, "uploaded")
+    return forms.receive_uploads(
+        objection_id, _objection_page, lambda: _see(objection_id, "uploaded")
+    )
 
 
 @bp.post("/objections/<int:objection_id>/supplement-received")

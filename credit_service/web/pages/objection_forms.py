@@ -9,7 +9,7 @@ checks the rest (the field, the target, the channel's requirements).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from flask import Response, g, request
@@ -120,6 +120,19 @@ def value_words(target: str, name: str | None, value: Any) -> str:
 def uploads() -> list[FileStorage]:
     """The files chosen in the form's file input (an empty input sends a nameless part)."""
     return [f for f in request.files.getlist("files") if f.filename]
+
+
+def receive_uploads(
+    objection_id: int, show: Callable[..., Response], done: Callable[[], Response]
+) -> Response:
+    """The files a form sent to an objection: none chosen or any refused, the page again
+    (``show``) saying so; else ``done`` (the redirect with its notice)."""
+    if not uploads():
+        return show(objection_id, 422, error="objection_pages.error.none_chosen")
+    refused = store_uploads(objection_id)
+    if refused:
+        return show(objection_id, 422, refused=refused)
+    return done()
 
 
 def store_uploads(objection_id: int) -> list[dict[str, str]]:
