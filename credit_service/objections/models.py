@@ -10,6 +10,7 @@ from sqlalchemy import Column, Index, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from credit_service.db import JSONType, UTCDateTime
+from credit_service.procedures.models import EvidenceFile
 
 OPEN_STATES = ("received", "accepted", "supplement_requested")
 OUTCOMES = ("upheld", "partly_upheld", "not_upheld")
@@ -82,18 +83,10 @@ class Objection(SQLModel, table=True):
     updated_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
 
 
-class ObjectionEvidence(SQLModel, table=True):
+class ObjectionEvidence(EvidenceFile, table=True):
     """An uploaded evidence file (or the scanned paper application): stored outside any
     served folder under a generated name."""
 
     __tablename__ = "objection_evidence"
 
-    id: int | None = Field(default=None, primary_key=True)
     objection_id: int = Field(foreign_key="objections.id", index=True)
-    original_name: str = Field(max_length=200)
-    stored_name: str = Field(max_length=80, unique=True)
-    content_type: str = Field(max_length=40)
-    size: int
-    sha256: str = Field(max_length=64)
-    uploaded_by: str = Field(max_length=100)
-    uploaded_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))

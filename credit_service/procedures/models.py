@@ -62,3 +62,18 @@ class DocumentSequence(SQLModel, table=True):
     prefix: str = Field(max_length=40)
     year: int
     last_number: int = 0
+
+
+class EvidenceFile(SQLModel):
+    """The columns of an uploaded evidence file, whichever procedure's table keeps it
+    (``repair_evidence``, ``objection_evidence``; procedures/evidence.py stores them):
+    kept outside any served folder under a generated name, with its SHA-256."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    original_name: str = Field(max_length=200)
+    stored_name: str = Field(max_length=80, unique=True)
+    content_type: str = Field(max_length=40)
+    size: int
+    sha256: str = Field(max_length=64)
+    uploaded_by: str = Field(max_length=100)
+    uploaded_at: datetime = Field(sa_type=UTCDateTime, nullable=False)

@@ -9,6 +9,7 @@ from sqlalchemy import Column, Index, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from credit_service.db import UTCDateTime
+from credit_service.procedures.models import EvidenceFile
 
 OPEN_STATES = ("submitted", "accepted", "supplement_requested")
 STATES = (*OPEN_STATES, "not_accepted", "granted", "refused", "revoked")
@@ -70,17 +71,9 @@ class RepairApplication(SQLModel, table=True):
     updated_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
 
 
-class RepairEvidence(SQLModel, table=True):
+class RepairEvidence(EvidenceFile, table=True):
     """An uploaded evidence file: stored outside any served folder under a generated name."""
 
     __tablename__ = "repair_evidence"
 
-    id: int | None = Field(default=None, primary_key=True)
     application_id: int = Field(foreign_key="repair_applications.id", index=True)
-    original_name: str = Field(max_length=200)
-    stored_name: str = Field(max_length=80, unique=True)
-    content_type: str = Field(max_length=40)
-    size: int
-    sha256: str = Field(max_length=64)
-    uploaded_by: str = Field(max_length=100)
-    uploaded_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
