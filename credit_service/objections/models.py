@@ -7,10 +7,10 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Column, Index, UniqueConstraint, text
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
 
 from credit_service.db import JSONType, UTCDateTime
-from credit_service.procedures.models import EvidenceFile
+from credit_service.procedures.models import EvidenceFile, PhaseClockColumns
 
 OPEN_STATES = ("received", "accepted", "supplement_requested")
 OUTCOMES = ("upheld", "partly_upheld", "not_upheld")
@@ -19,7 +19,7 @@ CHANNELS = ("enterprise", "office", "platform")
 _OPEN_SQL = "state IN ('received', 'accepted', 'supplement_requested')"
 
 
-class Objection(SQLModel, table=True):
+class Objection(PhaseClockColumns, table=True):
     """A party's objection to a record or a listing, or to one field of either."""
 
     __tablename__ = "objections"
@@ -59,25 +59,11 @@ class Objection(SQLModel, table=True):
     platform_ref: str | None = Field(default=None, max_length=100)
     idempotency_key: str | None = Field(default=None, max_length=100)
     received_on: date
-    acceptance_due: date | None = None
-    clock_from: date | None = None
-    clock_workdays: int | None = None
-    accepted_on: date | None = None
-    decision_due: date | None = None
-    due_provisional: bool = False
     extended_on: date | None = None
     extension_reason: str | None = Field(default=None, max_length=2000)
-    paused_on: date | None = None
-    paused_remaining: int | None = None
-    paused_phase: str | None = Field(default=None, max_length=20)
     refusal_reason: str | None = Field(default=None, max_length=20)
-    decided_on: date | None = None
-    decision_reasons: str | None = Field(default=None, max_length=4000)
-    decided_by: str | None = Field(default=None, max_length=100)
     # What the decision changed: {"action": "correct"|"revoke"|"remove"|"none", ...}
     correction: dict[str, Any] | None = Field(default=None, sa_column=Column(JSONType))
-    due_soon: bool = False
-    overdue: bool = False
     version: int = 1
     created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     updated_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))

@@ -77,3 +77,26 @@ class EvidenceFile(SQLModel):
     sha256: str = Field(max_length=64)
     uploaded_by: str = Field(max_length=100)
     uploaded_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+
+
+class PhaseClockColumns(SQLModel):
+    """The two-phase clock of a procedure's row (procedures/deadlines.py ``PhaseClock``):
+    acceptance and then decision due, the running phase's clock (its due date is
+    ``clock_workdays`` working days after ``clock_from``, kept so a provisional date can
+    be recomputed, pauses included), a pause's state, and the queue's flags. Repair
+    applications and objections keep it in the same columns; so is their decision."""
+
+    acceptance_due: date | None = None
+    clock_from: date | None = None
+    clock_workdays: int | None = None
+    accepted_on: date | None = None
+    decision_due: date | None = None
+    due_provisional: bool = False
+    paused_on: date | None = None
+    paused_remaining: int | None = None
+    paused_phase: str | None = Field(default=None, max_length=20)
+    decided_on: date | None = None
+    decision_reasons: str | None = Field(default=None, max_length=4000)
+    decided_by: str | None = Field(default=None, max_length=100)
+    due_soon: bool = False
+    overdue: bool = False

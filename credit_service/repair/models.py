@@ -6,16 +6,16 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from sqlalchemy import Column, Index, UniqueConstraint, text
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
 
 from credit_service.db import UTCDateTime
-from credit_service.procedures.models import EvidenceFile
+from credit_service.procedures.models import EvidenceFile, PhaseClockColumns
 
 OPEN_STATES = ("submitted", "accepted", "supplement_requested")
 STATES = (*OPEN_STATES, "not_accepted", "granted", "refused", "revoked")
 
 
-class RepairApplication(SQLModel, table=True):
+class RepairApplication(PhaseClockColumns, table=True):
     """An enterprise's application to repair one record or one listing."""
 
     __tablename__ = "repair_applications"
@@ -49,23 +49,7 @@ class RepairApplication(SQLModel, table=True):
     applicant: str = Field(max_length=100)
     idempotency_key: str | None = Field(default=None, max_length=100)
     submitted_on: date
-    acceptance_due: date | None = None
-    # The running phase's clock: its due date is clock_workdays working days after
-    # clock_from (kept so a provisional due date can be recomputed, pauses included).
-    clock_from: date | None = None
-    clock_workdays: int | None = None
-    accepted_on: date | None = None
-    decision_due: date | None = None
-    due_provisional: bool = False
-    paused_on: date | None = None
-    paused_remaining: int | None = None
-    paused_phase: str | None = Field(default=None, max_length=20)
-    decided_on: date | None = None
-    decision_reasons: str | None = Field(default=None, max_length=4000)
-    decided_by: str | None = Field(default=None, max_length=100)
     revoked_on: date | None = None
-    due_soon: bool = False
-    overdue: bool = False
     version: int = 1
     created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     updated_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
