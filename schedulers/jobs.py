@@ -16,8 +16,8 @@ from credit_service.config import Settings
 from credit_service.context import Context
 from credit_service.dishonesty import services as dishonesty_services
 from credit_service.inspections import services as inspection_services
-from credit_service.records import services as record_services
 from credit_service.objections import services as objection_services
+from credit_service.records import services as record_services
 from credit_service.repair import services as repair_services
 from credit_service.sync import push
 from credit_service.sync import services as sync_services

@@ -118,9 +118,11 @@ def _inspection_results_public_within_their_deadline(ctx) -> None:  # type: igno
     """一公开 (D20): the demo plan's results went public the working day after their
     inspection (the last one waits for tonight's job), a natural person among them masked."""
     with ctx.read_session_factory() as session:
-        recorded = session.execute(
-            select(InspectionItem).where(InspectionItem.outcome.is_not(None))
-        ).scalars().all()
+        recorded = (
+            session.execute(select(InspectionItem).where(InspectionItem.outcome.is_not(None)))
+            .scalars()
+            .all()
+        )
     assert len(recorded) == stories.INSPECTED
     published = [i for i in recorded if i.published_on is not None]
     assert len(published) == stories.INSPECTED - 1

@@ -15,8 +15,8 @@ from flask import Response, request
 from credit_service.errors import CreditServiceError
 from credit_service.inspections import services as inspection_services
 from credit_service.pagination import Page
-from credit_service.web.api.public_inspections import REASON, ratios_text, worded
 from credit_service.web.access import public as public_endpoint
+from credit_service.web.api.public_inspections import REASON, ratios_text, worded
 from credit_service.web.i18n import translate as t
 from credit_service.web.pages.common import ctx, page
 from credit_service.web.pages.public import bp
@@ -49,7 +49,9 @@ def inspections_page() -> Response:
         ratios_text=ratios_text,
         values=values,
         errors=errors,
-        plan_choices=[(str(p["id"]), t("inspections_public.plan_number", id=p["id"])) for p in choices],
+        plan_choices=[
+            (str(p["id"]), t("inspections_public.plan_number", id=p["id"])) for p in choices
+        ],
         regions=[(r.code, r.name) for r in ctx().catalogs.regions],
     )
 
