@@ -22,7 +22,7 @@ from credit_service.entities import rules as entity_rules
 from credit_service.entities.models import Entity
 from credit_service.entities.rules import masked_identity
 from credit_service.inspections.models import InspectionItem, InspectionPlan
-from credit_service.inspections.publication import public_until, published_since
+from credit_service.inspections.publication import completed_on, public_until, published_since
 from credit_service.pagination import Page, cursor_int, page_by_id
 
 PLAN_COLUMNS = (
@@ -173,7 +173,8 @@ def _results(ctx: Context, filters: ResultFilters) -> Any:
 
 def result_view(ctx: Context, item: InspectionItem, entity: Entity) -> dict[str, Any]:
     """A result's public fields: nothing of a natural person but the masked name."""
-    assert item.published_on is not None and item.result_at is not None
+    if item.published_on is None:  # the queries read published results only
+        raise ValueError(f"inspection item {item.id} is not published")
     person = entity.kind == "natural_person"
     return {
         "id": item.id,
@@ -183,7 +184,7 @@ def result_view(ctx: Context, item: InspectionItem, entity: Entity) -> dict[str,
         "uscc": None if person else entity.identifier,
         "region_code": entity.region_code,
         "region": ctx.catalogs.region_name(entity.region_code),
-        "inspected_on": item.result_at.astimezone(ctx.tz).date(),
+        "inspected_on": completed_on(ctx, item),
         "outcome": item.outcome,
         "follow_up": follow_up(item),
         "published_on": item.published_on,

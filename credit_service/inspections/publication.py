@@ -30,7 +30,8 @@ PUBLIC_MONTHS = 36
 
 def completed_on(ctx: Context, item: InspectionItem) -> date:
     """The day the inspection was completed: the local day its result was recorded."""
-    assert item.result_at is not None  # only recorded results are published
+    if item.result_at is None:
+        raise ValueError(f"inspection item {item.id} has no result")
     return item.result_at.astimezone(ctx.tz).date()
 
 
