@@ -15,8 +15,9 @@ from credit_service.calendar_refresh import reload_calendar
 from credit_service.config import Settings
 from credit_service.context import Context
 from credit_service.dishonesty import services as dishonesty_services
-from credit_service.records import services as record_services
+from credit_service.inspections import services as inspection_services
 from credit_service.objections import services as objection_services
+from credit_service.records import services as record_services
 from credit_service.repair import services as repair_services
 from credit_service.sync import push
 from credit_service.sync import services as sync_services
@@ -106,6 +107,11 @@ def end_publications_job(ctx: Context) -> int:
     return record_services.end_publications(ctx, SCHEDULER)
 
 
+def publish_inspection_results_job(ctx: Context) -> int:
+    """一公开 (D20): every inspection result recorded since the last run goes public."""
+    return inspection_services.publish_due(ctx, SCHEDULER)
+
+
 def recompute_tiers_job(ctx: Context) -> str:
     result = tier_services.recompute_tiers(
         ctx, SCHEDULER, since=ctx.today() - timedelta(days=7), cause="nightly: time passed"
@@ -177,6 +183,13 @@ JOBS: tuple[JobSpec, ...] = (
     ),
     JobSpec("audit.seal", audit_seal_job, "interval", {"seconds": 10}, 10 * SECOND),
     JobSpec("audit.purge", audit_purge_job, "cron", {"hour": 4, "minute": 30}, DAY),
+    JobSpec(
+        "inspections.publish_results",
+        publish_inspection_results_job,
+        "cron",
+        {"hour": 5, "minute": 0},
+        DAY,
+    ),
     JobSpec("repair.flag_deadlines", repair_deadlines_job, "cron", {"minute": 5}, HOUR),
     JobSpec("objections.flag_deadlines", objection_deadlines_job, "cron", {"minute": 7}, HOUR),
 )

@@ -22,7 +22,7 @@ from credit_service.access import Actor
 from credit_service.auth import services as auth_services
 from credit_service.clock import FixedClock, local_noon
 from credit_service.context import Context
-from credit_service.demo.objection_stories import seed_objections
+from credit_service.demo.objection_stories import seed_objections, working_days
 from credit_service.dishonesty import services as dishonesty
 from credit_service.dishonesty.models import DishonestyCase
 from credit_service.entities.models import Entity
@@ -30,12 +30,20 @@ from credit_service.inspections import services as inspections
 from credit_service.records import services as records
 from credit_service.repair import services as repair
 from credit_service.tiers import services as tiers
+from credit_service.tiers.models import TierAssignment
 
 DEMO_ADMIN = "demo-admin"
 DEMO_ENTERPRISE = "demo-enterprise"
 LISTINGS = 12
 FIRST_DAYS_AGO, STEP_DAYS = 30, 43  # the newest listing's decision, and between decisions
 HEAVIER = ["罚款", "责令停产停业"]
+INSPECTED = 5  # results recorded in the demo plan (the other units wait for inspection)
+INSPECTION_NOTES = (
+    "现场检查专利标识标注情况，未发现问题",
+    "产品包装专利标识标注不规范，已当场责令改正",
+    "核查商标使用情况，未发现问题",
+    "按登记住所实地核查，未找到经营场所",
+)
 INSPECTORS = (
     ("皖宣执001", "张明", "341802"),
     ("皖宣执002", "李华", "341802"),
@@ -229,14 +237,50 @@ def _queued_applications(
 
 
 def _inspections(ctx: Context, actor: Actor, today: date) -> None:
+    """Inspectors and a plan drawn six weeks ago (a natural person among its triggered
+    units), results recorded on working days since and published the next working day,
+    as the daily job does (一公开, D20): public well within their 20 working days. The
+    last result, recorded on the last working day, waits for tonight's run."""
+    days = working_days(ctx, today - timedelta(days=1), 30)
+    drawn_on = _on(ctx, days[0])
     for badge_no, name, region in INSPECTORS:
-        inspections.add_inspector(ctx, actor, badge_no=badge_no, name=name, office_region=region)
-    quarter = date(today.year, 3 * ((today.month - 1) // 3) + 1, 1)
-    inspections.create_plan(
-        ctx,
+        inspections.add_inspector(
+            drawn_on, actor, badge_no=badge_no, name=name, office_region=region
+        )
+    plan = inspections.create_plan(
+        drawn_on,
         actor,
         region=ctx.catalogs.city.code,
-        period_start=quarter,
-        period_end=quarter + timedelta(days=89),
+        period_start=days[0],
+        period_end=days[0] + timedelta(days=89),
         seed="demo",
+        triggered=_tiered_people(ctx)[:1],
     )
+    people = [i for i in plan["items"] if "*" in i["entity"]["name"]]
+    inspected = (people + [i for i in plan["items"] if i not in people])[:INSPECTED]
+    outcomes = ("passed", "problems_found", "passed", "not_found_at_address")
+    for n, item in enumerate(inspected):
+        on = days[10 + 3 * n] if n < len(inspected) - 1 else days[-1]
+        inspections.record_result(
+            _on(ctx, on),
+            actor,
+            plan["id"],
+            item["id"],
+            outcome=outcomes[n % len(outcomes)],
+            note=INSPECTION_NOTES[n % len(INSPECTION_NOTES)],
+        )
+        if on != days[-1]:
+            inspections.publish_due(_on(ctx, days[days.index(on) + 1]), actor)
+
+
+def _tiered_people(ctx: Context) -> list[str]:
+    """Natural persons that a plan can draw (active, with a tier)."""
+    with ctx.read_session_factory() as session:
+        return list(
+            session.execute(
+                select(Entity.identifier)
+                .join(TierAssignment, TierAssignment.entity_id == Entity.id)
+                .where(Entity.kind == "natural_person", Entity.status == "active")
+                .order_by(Entity.id)
+            ).scalars()
+        )

@@ -80,5 +80,8 @@ class InspectionItem(SQLModel, table=True):
     result_by: str | None = Field(default=None, max_length=100)
     record_id: int | None = Field(default=None, foreign_key="credit_records.id")
     state: str = Field(default="drawn", max_length=20)
+    # 一公开 (D20): the day the result went public (the publishing job's run), None until
+    # then; the result stays public 3 years from this day.
+    published_on: date | None = Field(default=None, index=True)
     version: int = 1
     updated_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))

@@ -18,6 +18,7 @@ import credit_service.web.pages.console_checks  # noqa: F401
 import credit_service.web.pages.console_entities  # noqa: F401
 import credit_service.web.pages.console_objections  # noqa: F401
 import credit_service.web.pages.enterprise_objections  # noqa: F401
+import credit_service.web.pages.public_inspections  # noqa: F401
 import credit_service.web.pages.public_statistics  # noqa: F401
 from credit_service import health as readiness
 from credit_service import logmask
@@ -37,6 +38,7 @@ from credit_service.web.api import (
     health,
     inspections,
     objections,
+    public_inspections,
     public_list,
     records,
     repair,
@@ -59,6 +61,7 @@ BLUEPRINTS = (
     health.bp,
     catalogs.bp,
     public_list.bp,
+    public_inspections.bp,
     entities.bp,
     records.bp,
     tiers.bp,

@@ -18,6 +18,7 @@ import pytest
 
 from credit_service.access import SYSTEM
 from credit_service.config import Settings
+from credit_service.inspections import services as inspection_services
 from credit_service.tiers import services as tier_services
 from credit_service.web import create_app
 from tests.factories import CITY, create_entity, create_person, listed_on
@@ -71,6 +72,8 @@ WALKED = {
     "/api/v1/public/dishonesty-list/export.csv",
     "/api/v1/tiers/export.csv",
     "/api/v1/inspection-plans/<int:plan_id>/export.csv",
+    "/api/v1/public/inspection-plans/export.csv",
+    "/api/v1/public/inspection-results/export.csv",
     "/api/v1/admin/audit/export.csv",
     "/statistics/<dataset>.<any(csv, json):extension>",
 }
@@ -108,6 +111,11 @@ def hostile_world(ctx, client, auth):  # type: ignore[no-untyped-def]
         headers=regulator,
     )
     assert plan.status_code == 201, plan.get_data(as_text=True)
+    for item in plan.get_json()["items"]:  # inspected and published (一公开, D20)
+        result = {"outcome": "passed", "note": "现场检查"}
+        url = f"/api/v1/inspection-plans/{plan.get_json()['id']}/items/{item['id']}/result"
+        assert client.post(url, json=result, headers=regulator).status_code == 200
+    inspection_services.publish_due(ctx, SYSTEM)
     for name in HOSTILE:  # anonymous sign-in attempts land in the audit trail
         client.post("/sign-in", data={"username": name, "password": "x"})
     return {"plan": plan.get_json()["id"], "regulator": regulator}
@@ -122,11 +130,18 @@ def test_no_csv_cell_starts_a_formula(client, auth, hostile_world, db_kind):
             client.get(f"/api/v1/inspection-plans/{plan}/export.csv", headers=regulator)
         ),
         "audit": read_cells(client.get("/api/v1/admin/audit/export.csv", headers=auth("auditor"))),
+        "public inspection results": read_cells(
+            client.get("/api/v1/public/inspection-results/export.csv")
+        ),
     }
     for name, rows in exports.items():
         assert dangerous(rows) == [], name
         assert neutralised(rows) == set(HOSTILE), name  # each was there, with its apostrophe
     assert ["'=***"] == [c for r in exports["inspection plan"] for c in r if "*" in c[:3]]
+    published = exports["public inspection results"]
+    assert ["'=***"] == [c for r in published for c in r if "*" in c[:3]]
+    plans = read_cells(client.get("/api/v1/public/inspection-plans/export.csv"))
+    assert len(plans) == 2 and dangerous(plans) == []
 
     datasets = STATISTICS_LINK.findall(client.get("/statistics").get_data(as_text=True))
     assert datasets

@@ -14,7 +14,9 @@ from credit_service.demo import seed as demo_seed
 from credit_service.demo import stories
 from credit_service.dishonesty.models import DishonestyCase
 from credit_service.entities.models import Entity
-from credit_service.inspections.models import InspectionPlan
+from credit_service.inspections import publication
+from credit_service.inspections import services as inspection_services
+from credit_service.inspections.models import InspectionItem, InspectionPlan
 from credit_service.objections import services as objection_services
 from credit_service.objections.models import STATES, Objection, ObjectionEvidence
 from credit_service.procedures.models import ProcedureStep
@@ -51,6 +53,7 @@ def test_the_stories_leave_a_city_after_a_year_of_use(ctx):
     }
     assert applications == {"granted": 1, "submitted": 1, "accepted": 1}
     assert len(plans) == 1
+    _inspection_results_public_within_their_deadline(ctx)
     queue = repair_services.list_applications(ctx, REGULATOR)
     assert sorted(a["state"] for a in queue) == ["accepted", "submitted"]
 
@@ -109,3 +112,25 @@ def _objections_in_every_state(ctx, demo_uscc: str) -> None:
     assert by_state["not_upheld"].extended_on is not None
     figures = objection_services.objection_statistics(ctx).total  # all within the deadlines
     assert (figures.received, figures.decided, figures.late) == (len(STATES), 4, 0)
+
+
+def _inspection_results_public_within_their_deadline(ctx) -> None:  # type: ignore[no-untyped-def]
+    """一公开 (D20): the demo plan's results went public the working day after their
+    inspection (the last one waits for tonight's job), a natural person among them masked."""
+    with ctx.read_session_factory() as session:
+        recorded = (
+            session.execute(select(InspectionItem).where(InspectionItem.outcome.is_not(None)))
+            .scalars()
+            .all()
+        )
+    assert len(recorded) == stories.INSPECTED
+    published = [i for i in recorded if i.published_on is not None]
+    assert len(published) == stories.INSPECTED - 1
+    for item in published:
+        assert item.published_on <= publication.due(ctx, item).due
+        assert ctx.calendar.is_workday(item.published_on)
+    assert inspection_services.overdue(ctx, REGULATOR) == []
+    shown = inspection_services.search_results(ctx, inspection_services.ResultFilters()).items
+    assert len(shown) == stories.INSPECTED - 1
+    people = [r for r in shown if r["kind"] == "natural_person"]
+    assert people and all("*" in r["name"] and r["uscc"] is None for r in people)

@@ -39,6 +39,7 @@ DAILY = {
     "sync.reconcile": time(3, 0),
     "deadlines.refresh_provisional": time(4, 0),
     "audit.purge": time(4, 30),
+    "inspections.publish_results": time(5, 0),
 }
 EVERY = {
     "sync.push": timedelta(minutes=1),

@@ -6,6 +6,7 @@ import re
 
 from credit_service.config import PROJECT_ROOT
 from credit_service.dishonesty import public
+from credit_service.inspections import services as inspections
 from credit_service.web import i18n
 
 MAPPING = re.compile(r"^\| `([a-z_]+)` \| (.+?) \|$", re.M)
@@ -27,3 +28,7 @@ def test_the_documented_mapping_is_the_locales():
 
 def test_every_public_list_column_has_a_chinese_header():
     assert set(public.DOWNLOAD_COLUMNS) <= set(headers())
+
+
+def test_every_inspection_download_column_has_a_chinese_header():
+    assert set(inspections.PLAN_COLUMNS) | set(inspections.RESULT_COLUMNS) <= set(headers())

@@ -159,7 +159,8 @@ def _to_application(application_id: int, notice: str) -> Response:
 @bp.get("/inspections")
 @allow(*inspections_api.READERS)
 def inspections() -> Response:
-    """The plans in the caller's scope and, for regulators, the form to draw a new one."""
+    """The plans in the caller's scope, the results overdue for publication (一公开, D20)
+    and, for regulators, the form to draw a new one."""
     return _plans_page()
 
 
@@ -206,6 +207,7 @@ def _plans_page(
         "operations/inspections.html",
         status,
         plans=inspection_services.list_plans(ctx(), g.actor),
+        overdue=inspection_services.overdue(ctx(), g.actor),
         can_draw=g.actor.role in inspections_api.ACTORS,
         regions=[r for r in regions if g.actor.covers_region(r.code)],
         domains=DOMAINS,
