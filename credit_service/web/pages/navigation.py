@@ -19,6 +19,7 @@ MENUS: dict[str, tuple[tuple[str, str], ...]] = {
         ("public_pages.home", "nav.home"),
         ("public_pages.list_page", "nav.list"),
         ("public_pages.notices_page", "nav.notices"),
+        ("public_pages.trustworthy_page", "nav.trustworthy"),
         ("public_pages.catalogs_page", "nav.catalogs"),
         ("public_pages.statistics_page", "nav.statistics"),
     ),
