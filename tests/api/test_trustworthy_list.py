@@ -15,27 +15,21 @@ from credit_service.clock import local_noon
 from credit_service.records import services as record_services
 from credit_service.web.i18n import translate
 from tests.api.test_public_list import fetch, no_script, ok, read_csv
-from tests.factories import LANGXI, XUANZHOU, create_entity, create_person, file_penalty
+from tests.factories import (
+    LANGXI,
+    XUANZHOU,
+    create_entity,
+    create_person,
+    file_award,
+    file_penalty,
+)
 
 LIST = "/api/v1/public/trustworthy-list"
 DECIDED = date(2026, 3, 2)  # a Monday
-_numbers = iter(range(1, 10_000))
 
 
-def award(ctx, owner: dict, item: str = "PAT-TRU-DEMO-ENTERPRISE", **fields) -> dict:
-    """File a trustworthy record (an honour) about ``owner``."""
-    values = {
-        "document_no": f"国知发〔2026〕{next(_numbers)}号",
-        "decision_date": DECIDED.isoformat(),
-        "authority_code": "国家知识产权局",
-        "honour_name": "国家知识产权示范企业",
-        "honour_level": "国家级",
-        **fields,
-    }
-    view, _ = record_services.file_record(
-        ctx, SYSTEM, entity=owner["identifier"], item_code=item, fields=values
-    )
-    return view
+def award(ctx, owner: dict, **fields) -> dict:  # type: ignore[no-untyped-def]
+    return file_award(ctx, owner["identifier"], **fields)
 
 
 @pytest.fixture
