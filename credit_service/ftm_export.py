@@ -60,7 +60,9 @@ def party(source: Source, entry: dict[str, Any]) -> EntityProxy:
     """The listed entity as its public entry shows it (masked for a natural person)."""
     common = {"name": entry["name"], "country": COUNTRY, "sourceUrl": source.entry_url(entry["id"])}
     if entry["kind"] == "natural_person":
-        return _entity("Person", f"{source.prefix}-person-{source.program_id}-{entry['id']}", **common)
+        return _entity(
+            "Person", f"{source.prefix}-person-{source.program_id}-{entry['id']}", **common
+        )
     return _entity(
         "Company",
         f"{source.prefix}-uscc-{entry['uscc']}",

@@ -121,9 +121,7 @@ def test_no_csv_cell_starts_a_formula(client, auth, hostile_world, db_kind):
     regulator, plan = hostile_world["regulator"], hostile_world["plan"]
     exports = {  # each streamed answer is read before the next request
         "public list": read_cells(client.get("/api/v1/public/dishonesty-list/export.csv")),
-        "trustworthy list": read_cells(
-            client.get("/api/v1/public/trustworthy-list/export.csv")
-        ),
+        "trustworthy list": read_cells(client.get("/api/v1/public/trustworthy-list/export.csv")),
         "tiers": read_cells(client.get("/api/v1/tiers/export.csv", headers=regulator)),
         "inspection plan": read_cells(
             client.get(f"/api/v1/inspection-plans/{plan}/export.csv", headers=regulator)

@@ -100,9 +100,7 @@ def test_the_trustworthy_list_as_events_never_sanctions(client, awarded):  # noq
     events = of_schema(found, "Event")
     assert len(events) == 3
     star = awarded["star"]
-    event = next(
-        e["properties"] for e in events if e["id"].endswith(f"-{star['record']['id']}")
-    )
+    event = next(e["properties"] for e in events if e["id"].endswith(f"-{star['record']['id']}"))
     assert event["name"] == ["国家知识产权示范企业"]
     assert event["involved"] == [f"cn-341800-ipcredit-uscc-{star['identifier']}"]
     assert found[event["organizer"][0]]["properties"]["name"] == ["国家知识产权局"]

@@ -183,7 +183,13 @@ def test_the_pages_search_and_show_an_entry_in_chinese_without_javascript(client
     assert 'href="/trustworthy"' in ok(client.get("/")).get_data(as_text=True)  # the menu
     record = awarded["star"]["record"]
     entry = ok(client.get(f"/trustworthy/{record['id']}")).get_data(as_text=True)
-    for shown in ("国家知识产权示范企业", "国家知识产权局", record["source_ref"], "认定日期", "公示期"):
+    for shown in (
+        "国家知识产权示范企业",
+        "国家知识产权局",
+        record["source_ref"],
+        "认定日期",
+        "公示期",
+    ):
         assert shown in entry
     bad = ok(client.get("/trustworthy", query_string={"uscc": "12", "region": "x"}))
     assert bad.get_data(as_text=True).count('aria-invalid="true"') == 2

@@ -23,7 +23,10 @@ def honoured(live_ctx):  # type: ignore[no-untyped-def]
     records = {
         "star": file_award(live_ctx, star["identifier"], project_name="高亮度光电模组"),
         "paper": file_award(
-            live_ctx, paper["identifier"], "GI-TRU-PROMOTION-LIST", honour_name="地理标志运用促进",
+            live_ctx,
+            paper["identifier"],
+            "GI-TRU-PROMOTION-LIST",
+            honour_name="地理标志运用促进",
             gi_product_name="宣纸",
         ),
         "person": file_award(live_ctx, person["identifier"], honour_name="中国专利奖"),

@@ -311,9 +311,7 @@ def public_csv_response(
     return csv_response(f"{stem}-{day.isoformat()}.csv", header, rows)
 
 
-def json_array_response(
-    filename: str, schema: ma.Schema, entries: Iterable[Any]
-) -> Response:
+def json_array_response(filename: str, schema: ma.Schema, entries: Iterable[Any]) -> Response:
     """A public download as a JSON array of ``schema``'s dumps, streamed (the CSV's twin
     with the stable English keys)."""
 

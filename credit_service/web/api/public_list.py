@@ -18,8 +18,8 @@ from credit_service import ftm_export
 from credit_service.catalogs.schema import DOMAINS, LISTING_GROUNDS
 from credit_service.dishonesty import public
 from credit_service.web import cache
-from credit_service.web.api import ftm
 from credit_service.web.access import public as public_endpoint
+from credit_service.web.api import ftm
 from credit_service.web.api.common import (
     Blueprint,
     ObjectionMarkSchema,

@@ -144,10 +144,11 @@ class PublicTrustworthyFtm(MethodView):
     def get(self, args):
         """Download the trustworthy list as FollowTheMoney entities (JSON lines)."""
         source = ftm.source(
-            "trustworthy", "public_pages.trustworthy_page", "public_pages.trustworthy_entry_page",
+            "trustworthy",
+            "public_pages.trustworthy_page",
+            "public_pages.trustworthy_entry_page",
             "record_id",
         )
         entries = trustworthy.download_rows(service_context(), trustworthy.Filters(**args))
         lines = ftm_export.json_lines(entries, partial(ftm_export.trustworthy_entities, source))
         return ftm.jsonl_response("trustworthy-list", lines)
-
