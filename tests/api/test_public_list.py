@@ -27,11 +27,13 @@ from tests.factories import (
     XUANZHOU,
     create_entity,
     create_person,
+    file_award,
     file_penalty,
     step_papers,
 )
 
 LIST = "/api/v1/public/dishonesty-list"
+TRUSTWORTHY = "/api/v1/public/trustworthy-list"
 HEAVIER = ["罚款", "责令停产停业"]
 REGULATOR = Actor(role="regulator", username="r-public-list", region_code=CITY, city_code=CITY)
 TODAY = date(2026, 11, 25)
@@ -583,8 +585,9 @@ def test_no_public_response_reveals_a_natural_persons_data(ctx, unlimited_client
             address=person["address"],
             region_code=person["region_code"],
         )
-        registered[person["identifier"]] = (person, publish(ctx, decided(ctx, owner)))
-    case = registered[person["identifier"]][1]
+        honour = file_award(ctx, person["identifier"])  # on the trustworthy list too
+        registered[person["identifier"]] = (person, publish(ctx, decided(ctx, owner)), honour)
+    _, case, honour = registered[person["identifier"]]
     masked = person["surname"] + "*" * (len(person["name"]) - len(person["surname"]))
     assert masking.mask_person_name(person["name"]) == masked
 
@@ -599,6 +602,16 @@ def test_no_public_response_reveals_a_natural_persons_data(ctx, unlimited_client
         "list page": ("/list", {}),
         "entry page": (f"/list/{case['id']}", {}),
         "notices page": ("/list/notices", {}),
+        "ftm": (f"{LIST}/export.ftm.jsonl", {}),
+        "trustworthy": (TRUSTWORTHY, {"limit": 100}),
+        "search by name (trustworthy)": (TRUSTWORTHY, {"q": person["name"]}),
+        "search by id (trustworthy)": (TRUSTWORTHY, {"uscc": person["identifier"]}),
+        "trustworthy entry": (f"{TRUSTWORTHY}/{honour['id']}", {}),
+        "trustworthy csv": (f"{TRUSTWORTHY}/export.csv", {}),
+        "trustworthy json": (f"{TRUSTWORTHY}/export.json", {}),
+        "trustworthy ftm": (f"{TRUSTWORTHY}/export.ftm.jsonl", {}),
+        "trustworthy page": ("/trustworthy", {}),
+        "trustworthy entry page": (f"/trustworthy/{honour['id']}", {}),
     }
     secrets = {
         "id number": person["identifier"],

@@ -20,6 +20,7 @@ from credit_service.inspections.models import InspectionItem, InspectionPlan
 from credit_service.objections import services as objection_services
 from credit_service.objections.models import STATES, Objection, ObjectionEvidence
 from credit_service.procedures.models import ProcedureStep
+from credit_service.records import trustworthy
 from credit_service.records.models import CreditRecord
 from credit_service.repair import services as repair_services
 from credit_service.repair.models import RepairApplication
@@ -54,6 +55,8 @@ def test_the_stories_leave_a_city_after_a_year_of_use(ctx):
     assert applications == {"granted": 1, "submitted": 1, "accepted": 1}
     assert len(plans) == 1
     _inspection_results_public_within_their_deadline(ctx)
+    # the trustworthy list has something to show (honours filed by the seed's importer)
+    assert trustworthy.search(ctx, trustworthy.Filters(), limit=5).items
     queue = repair_services.list_applications(ctx, REGULATOR)
     assert sorted(a["state"] for a in queue) == ["accepted", "submitted"]
 

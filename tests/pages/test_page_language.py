@@ -313,6 +313,7 @@ def starts(demo) -> list[str]:  # type: ignore[no-untyped-def]
         "/enterprise/register",
         "/api/docs",
         "/list?q=宣",
+        "/trustworthy?q=宣",
         "/console/entities?q=宣",
         f"/console/entities?q={demo['outsider']}",
         "/console/cases?state=published",

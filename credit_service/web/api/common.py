@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import json
 import math
 import re
 from base64 import b64encode
@@ -322,6 +323,23 @@ def public_csv_response(
     """
     header = [translate(f"csv.{key}", default="") or _missing_header(key) for key in keys]
     return csv_response(f"{stem}-{day.isoformat()}.csv", header, rows)
+
+
+def json_array_response(filename: str, schema: ma.Schema, entries: Iterable[Any]) -> Response:
+    """A public download as a JSON array of ``schema``'s dumps, streamed (the CSV's twin
+    with the stable English keys)."""
+
+    def chunks() -> Iterator[str]:
+        yield "["
+        for n, entry in enumerate(entries):
+            yield ("," if n else "") + json.dumps(schema.dump(entry), ensure_ascii=False)
+        yield "]"
+
+    return Response(
+        stream_with_context(chunks()),
+        mimetype="application/json",
+        headers={"Content-Disposition": f"attachment; filename={filename}"},
+    )
 
 
 def _missing_header(key: str) -> str:

@@ -7,19 +7,23 @@ matches is answered 304 from two indexed aggregates, without running the search.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
+from functools import partial
 
 import marshmallow as ma
-from flask import Response, stream_with_context
+from flask import Response
 from flask.views import MethodView
 
+from credit_service import ftm_export
 from credit_service.catalogs.schema import DOMAINS, LISTING_GROUNDS
 from credit_service.dishonesty import public
 from credit_service.web import cache
 from credit_service.web.access import public as public_endpoint
+from credit_service.web.api import ftm
 from credit_service.web.api.common import (
     Blueprint,
     ObjectionMarkSchema,
+    json_array_response,
     public_csv_response,
     service_context,
 )
@@ -188,9 +192,31 @@ class PublicJson(MethodView):
     def get(self, args):
         """Download the whole list as JSON."""
         entries = public.download_rows(service_context(), public.Filters(**args))
-        response = Response(stream_with_context(_json_array(entries)), mimetype="application/json")
-        response.headers["Content-Disposition"] = "attachment; filename=dishonesty-list.json"
+        response = json_array_response("dishonesty-list.json", EntrySchema(), entries)
         return cache.decorate(service_context(), response)
+
+
+@bp.route("/export.ftm.jsonl")
+class PublicFtm(MethodView):
+    @public_endpoint(REASON)
+    @cache.conditional
+    @bp.arguments(DownloadArgsSchema, location="query")
+    @bp.response(
+        200,
+        description="The whole list as FollowTheMoney entities (Company or Person, "
+        "Sanction), one JSON object a line (docs/open-data.md)",
+        content_type=ftm.MIMETYPE,
+    )
+    @bp.alt_response(304, description="Not modified since the client's copy")
+    def get(self, args):
+        """Download the whole list as FollowTheMoney entities (JSON lines), for screening
+        tools such as yente."""
+        source = ftm.source(
+            "dishonesty", "public_pages.list_page", "public_pages.entry_page", "entry_id"
+        )
+        entries = public.download_rows(service_context(), public.Filters(**args))
+        lines = ftm_export.json_lines(entries, partial(ftm_export.dishonesty_entities, source))
+        return cache.decorate(service_context(), ftm.jsonl_response("dishonesty-list", lines))
 
 
 @bp.route("/changes")
@@ -210,14 +236,6 @@ class PublicChanges(MethodView):
         return _json(
             lambda: ChangePageSchema().dump(public.changes(service_context(), since=since))
         )
-
-
-def _json_array(entries: Iterator[dict]) -> Iterator[str]:
-    schema = EntrySchema()
-    yield "["
-    for n, entry in enumerate(entries):
-        yield ("," if n else "") + json.dumps(schema.dump(entry), ensure_ascii=False)
-    yield "]"
 
 
 def _json(render: Callable[[], object]) -> Response:

@@ -20,6 +20,7 @@ MENUS: dict[str, tuple[tuple[str, str], ...]] = {
         ("public_pages.list_page", "nav.list"),
         ("public_pages.notices_page", "nav.notices"),
         ("public_pages.inspections_page", "nav.inspections"),
+        ("public_pages.trustworthy_page", "nav.trustworthy"),
         ("public_pages.catalogs_page", "nav.catalogs"),
         ("public_pages.statistics_page", "nav.statistics"),
     ),
