@@ -374,7 +374,7 @@ def test_a_removal_leaves_every_answer_at_its_commit(ctx, client, listed):
         ), url
     assert gone not in ids(fetch(client, LIST))
     assert name not in fetch(client, f"{LIST}/export.csv").get_data(as_text=True)
-    assert fetch(client, f"{LIST}/{gone}").status_code == 404
+    assert ok(fetch(client, f"{LIST}/{gone}")).get_json()["status"] == "removed"
 
 
 def test_the_next_day_changes_the_validators(clock, client, listed):
@@ -504,10 +504,13 @@ def test_the_notices_page(client, listed):
 
 
 def test_a_removed_entry_leaves_the_pages_at_once(ctx, client, listed):
+    """Its facts leave at once; its address says it was removed (tests/api/
+    test_public_removals.py follows that answer through its year)."""
     agency = listed["agency"]
     record_services.revoke_record(ctx, SYSTEM, agency["case"]["record_id"], reason="复议撤销处罚")
-    assert client.get(f"/list/{agency['case']['id']}").status_code == 404
-    assert client.get(f"{LIST}/{agency['case']['id']}").status_code == 404
+    page = ok(client.get(f"/list/{agency['case']['id']}")).get_data(as_text=True)
+    assert "已移出" in page and "从事严重违法专利" not in page
+    assert ok(client.get(f"{LIST}/{agency['case']['id']}")).get_json()["status"] == "removed"
     assert agency["name"] not in ok(client.get("/list")).get_data(as_text=True)
     assert agency["case"]["id"] not in ids(client.get(LIST))
     notices = ok(client.get("/list/notices")).get_data(as_text=True)
@@ -619,6 +622,7 @@ def test_no_public_response_reveals_a_natural_persons_data(ctx, unlimited_client
     assert entry["name"] == masked and entry["uscc"] is None and entry["kind"] == "natural_person"
     assert set(entry) == {
         "id",
+        "status",
         "name",
         "kind",
         "uscc",
