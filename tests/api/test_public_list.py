@@ -130,9 +130,12 @@ def test_public_endpoints_need_no_token(client, listed):
         f"{LIST}/export.csv",
         f"{LIST}/export.json",
         f"{LIST}/changes",
+        f"{LIST}/notices",
         "/list",
         f"/list/{entry}",
+        f"/list/{entry}/print",
         "/list/notices",
+        "/list/notices.atom",
     ):
         ok(fetch(client, url))
 
@@ -599,9 +602,12 @@ def test_no_public_response_reveals_a_natural_persons_data(ctx, unlimited_client
         "csv": (f"{LIST}/export.csv", {}),
         "json": (f"{LIST}/export.json", {}),
         "changes": (f"{LIST}/changes", {}),
+        "notices": (f"{LIST}/notices", {"limit": 100}),
         "list page": ("/list", {}),
         "entry page": (f"/list/{case['id']}", {}),
+        "print view": (f"/list/{case['id']}/print", {}),
         "notices page": ("/list/notices", {}),
+        "notices feed": ("/list/notices.atom", {}),
     }
     secrets = {
         "id number": person["identifier"],
