@@ -143,7 +143,9 @@ def test_the_removed_answer_holds_none_of_the_listings_facts(ctx, client, remove
     assert [set(e) for e in found] == [REMOVED_FIELDS]
 
 
-def test_a_term_ended_without_the_expiry_job_answers_removed_the_next_day(ctx, clock, client, removed):
+def test_a_term_ended_without_the_expiry_job_answers_removed_the_next_day(
+    ctx, clock, client, removed
+):
     case = removed["kept"]["case"]
     ends = date.fromisoformat(ok(client.get(f"{LIST}/{case['id']}")).get_json()["term_ends_on"])
     on(clock, ends)
@@ -169,7 +171,10 @@ def test_name_and_uscc_search_find_a_removed_entry_for_the_year(ctx, clock, clie
     # a search by a listing's facts, or none at all, shows the list in force only
     for facts in ({}, {"ground": "intentional_infringement"}, {"domain": "patent"}):
         assert case_id not in ids(client.get(LIST, query_string={"limit": 100, **facts}))
-    assert ids(client.get(LIST, query_string={"q": "移出测试", "ground": "intentional_infringement"})) == []
+    assert (
+        ids(client.get(LIST, query_string={"q": "移出测试", "ground": "intentional_infringement"}))
+        == []
+    )
     # the person: never by name or ID number, as when listed
     person = removed["person"]
     assert ids(client.get(LIST, query_string={"q": person["name"]})) == []
