@@ -85,6 +85,14 @@ class NotFound(CreditServiceError):
     title = "Not found"
 
 
+class Gone(CreditServiceError):
+    """What was published here once and is no longer (a removed listing after the period
+    its address still said so, D22): not the same answer as "never existed"."""
+
+    code = "gone"
+    title = "Gone"
+
+
 class Conflict(CreditServiceError):
     code = "conflict"
     title = "Conflict"

@@ -16,6 +16,7 @@ REMOVAL_REASONS = ("expired", "repaired", "revoked", "corrected", "objection_uph
 LIST_RULES = "dishonesty/rules.py"
 LIST_PROCEDURE = "dishonesty/procedure.py"
 LIST_LETTERS = "dishonesty/letters.py"
+LIST_REMOVALS = "dishonesty/removals.py"
 
 
 def _prefix(attribute: str) -> fields.String:
@@ -40,6 +41,7 @@ class ProcedureSchema(Schema):
     early_removal_after = Period(
         required=True, metadata=read_by("early_removal_months", "repair/eligibility.py")
     )
+    removed_answer = Period(required=True, metadata=read_by("removed_answer_months", LIST_REMOVALS))
 
 
 class ListRulesSchema(Schema):
@@ -84,6 +86,7 @@ class ListRules:
     grounds: dict[str, str]
     measures: tuple[str, ...]
     removal_reasons: dict[str, str]
+    removed_answer_months: int = 12  # how long a removed entry's address says so (D22)
 
 
 def load_list_rules(path: Path, *, known_measures: frozenset[str]) -> ListRules:
@@ -112,4 +115,5 @@ def load_list_rules(path: Path, *, known_measures: frozenset[str]) -> ListRules:
         grounds=dict(data["grounds"]),
         measures=tuple(data["measures"]),
         removal_reasons=dict(data["removal_reasons"]),
+        removed_answer_months=parse_period(procedure["removed_answer"]),
     )

@@ -1,8 +1,10 @@
 """The published list as the public sees it: search, entries, downloads, change feed.
 
 An entry is shown from its publication day through the last day of its term and not a
-day longer, whether or not the expiry job has run; a removal hides it at once. A natural
-person appears as surname plus '*', with no identifier and no other personal data (D12).
+day longer, whether or not the expiry job has run; a removal hides its facts at once, and
+its address and the name and USCC searches then say only that it was removed, for the
+period of ``removals`` (D22). A natural person appears as surname plus '*', with no
+identifier and no other personal data (D12).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from credit_service.bounds import date_error
 from credit_service.catalogs.definitions import citations
 from credit_service.context import Context
 from credit_service.db import HeldQuery
+from credit_service.dishonesty import list_notices, removals
 from credit_service.dishonesty.models import DishonestyCase, ListChange
 from credit_service.entities.models import Entity
 from credit_service.entities.rules import masked_identity
@@ -28,12 +31,6 @@ from credit_service.notices import change_notices
 from credit_service.pagination import Page, decode_cursor, encode_cursor, position_id
 from credit_service.records.models import CreditRecord
 
-REASON_TEXTS = {"repair_revoked": "信用修复决定被撤销，恢复公示，公示期重新计算"}
-# The feed's rows for the mark 异议处理中 (kind marked / unmarked, reason "objection"): an
-# objection to the entry accepted, and its handling ended (the entry itself stays or goes
-# by its own row: an upheld objection removes it with the reason objection_upheld).
-MARK_TEXTS = {"marked": "异议已受理，异议处理中", "unmarked": "异议处理完毕"}
-MARK_KINDS = tuple(MARK_TEXTS)
 DOWNLOAD_COLUMNS = (
     "id",
     "name",
@@ -82,12 +79,22 @@ class Filters:
     domain: str | None = None
     ground: str | None = None
 
+    @property
+    def names_one(self) -> bool:
+        """A search for a name or USCC, nothing of a listing's facts: it also finds the
+        entries removed within the period their address says so (D22); a search by
+        ground or domain would tell a removed listing's facts, and finds none."""
+        return bool(self.q or self.uscc) and not (self.domain or self.ground)
 
-def _filtered(session: Session, filters: Filters, as_of: date) -> Any:
+
+def _filtered(session: Session, filters: Filters, as_of: date, removed: Any = None) -> Any:
+    """The search's query; ``removed`` (``removals.answered``) adds the removed entries
+    a name or USCC search finds."""
+    shown = in_force(as_of) if removed is None else or_(in_force(as_of), removed)
     query = (
         select(DishonestyCase, Entity)
         .join(Entity, Entity.id == DishonestyCase.entity_id)
-        .where(in_force(as_of))
+        .where(shown)
     )
     if filters.q:
         # Natural persons are never found by name: that would confirm a full name.
@@ -117,11 +124,14 @@ def _has_ground(session: Session, ground: str) -> Any:
 def search(
     ctx: Context, filters: Filters, *, cursor: str | None = None, limit: int = 20
 ) -> Page[dict[str, Any]]:
-    """Entries in force, newest publication first (keyset pages)."""
+    """Entries in force, newest publication first (keyset pages); a name or USCC search
+    also finds the entries removed within the period their address says so, marked
+    ``status: removed`` and without their facts (``Filters.names_one``, D22)."""
     today = ctx.today()
+    removed = removals.answered(ctx, today) if filters.names_one else None
     with ctx.replica_session_factory() as session:
         query = (
-            _filtered(session, filters, today)
+            _filtered(session, filters, today, removed)
             .order_by(DishonestyCase.published_on.desc(), DishonestyCase.id.desc())
             .limit(limit + 1)
         )
@@ -152,29 +162,38 @@ def _after(position: dict[str, Any]) -> Any:
 
 
 def get_entry(ctx: Context, case_id: int) -> dict[str, Any]:
-    """One entry in force.
+    """One entry in force (``status: listed``), or removed within the period its address
+    says so (``status: removed``, ``removals.removed_view``).
 
-    :raises NotFound: unknown, not yet published, expired or removed.
+    :raises NotFound: never on the list (unknown, not yet published, withdrawn).
+    :raises Gone: removed longer ago than that period (D22).
     """
+    today = ctx.today()
     with ctx.replica_session_factory() as session:
         row = session.execute(
             select(DishonestyCase, Entity)
             .join(Entity, Entity.id == DishonestyCase.entity_id)
-            .where(DishonestyCase.id == case_id, in_force(ctx.today()))
+            .where(DishonestyCase.id == case_id)
         ).first()
-        if row is None:
-            raise NotFound("entry-not-found", id=case_id)
-        return entry_views(ctx, session, [row])[0]
+        if row is not None and is_in_force(row[0], today):
+            return entry_views(ctx, session, [row])[0]
+        if row is not None and removals.removal_of(row[0], today) is not None:
+            return removals.removed_view(ctx, *row)
+        raise NotFound("entry-not-found", id=case_id)
 
 
 def entry_views(ctx: Context, session: Session, rows: Sequence[Any]) -> list[dict[str, Any]]:
     """The entries of (case, entity) rows, with their penalties' document numbers and
-    their marks 异议处理中 read for all of them at once (two queries a page)."""
-    cases = [case for case, _ in rows]
+    their marks 异议处理中 read for all of them at once (two queries a page); a removed
+    entry's row (a name search's) says only that (``removals.removed_view``)."""
+    today = ctx.today()
+    cases = [case for case, _ in rows if is_in_force(case, today)]
     refs = penalty_refs(session, cases)
     marks = objection_marks.of_kind(ctx, session, "listing", [case.id for case in cases])
     return [
         entry_view(ctx, case, entity, refs[case.id], mark=marks.get(case.id))
+        if case.id in refs
+        else removals.removed_view(ctx, case, entity)
         for case, entity in rows
     ]
 
@@ -209,6 +228,7 @@ def entry_view(
     measures = [ctx.catalogs.measures[m] for m in case.measures if m in ctx.catalogs.measures]
     return {
         "id": case.id,
+        "status": "listed",
         "name": identity["name"],
         "kind": entity.kind,
         "uscc": None if person else entity.identifier,
@@ -268,7 +288,7 @@ def csv_row(entry: dict[str, Any]) -> list[Any]:
 
 def changes(ctx: Context, *, since: str | None = None, limit: int = 500) -> dict[str, Any]:
     """Additions and removals after a cursor (or from a date), with each removal's reason,
-    and the entries marked 异议处理中 and unmarked again (``MARK_TEXTS``)."""
+    and the entries marked 异议处理中 and unmarked again (``list_notices.MARK_TEXTS``)."""
     after_id, from_day = _since(since, ctx.today())
     with ctx.replica_session_factory() as session:
         query = (
@@ -286,7 +306,7 @@ def changes(ctx: Context, *, since: str | None = None, limit: int = 500) -> dict
         rows = session.execute(query).all()
     more = len(rows) > limit
     rows = rows[:limit]
-    items = [_change_view(ctx, change, case, entity) for change, case, entity in rows]
+    items = [list_notices.change_view(ctx, *row) for row in rows]
     last_id = rows[-1][0].id if rows else after_id
     return {"items": items, "next": encode_cursor({"after": last_id}), "more": more}
 
@@ -304,30 +324,6 @@ def _since(since: str | None, today: date) -> tuple[int, date | None]:
     if problem:
         raise InvalidInput(errors={"since": [problem]})
     return 0, day
-
-
-def _change_view(
-    ctx: Context, change: ListChange, case: DishonestyCase, entity: Entity
-) -> dict[str, Any]:
-    person = entity.kind == "natural_person"
-    return {
-        "entry_id": case.id,
-        "kind": change.kind,
-        "effective_on": change.effective_on,
-        "at": change.at,
-        "reason": change.reason,
-        "reason_text": _reason_text(ctx, change),
-        "name": masked_identity(entity)["name"],
-        "uscc": None if person else entity.identifier,
-        "decision_no": case.decision_no,
-    }
-
-
-def _reason_text(ctx: Context, change: ListChange) -> str | None:
-    if change.kind in MARK_TEXTS:
-        return MARK_TEXTS[change.kind]
-    reason = change.reason or ""
-    return REASON_TEXTS.get(reason) or ctx.list_rules.removal_reasons.get(reason)
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ import credit_service.web.pages.console_entities  # noqa: F401
 import credit_service.web.pages.console_objections  # noqa: F401
 import credit_service.web.pages.enterprise_objections  # noqa: F401
 import credit_service.web.pages.public_inspections  # noqa: F401
+import credit_service.web.pages.public_notices  # noqa: F401
 import credit_service.web.pages.public_statistics  # noqa: F401
 import credit_service.web.pages.public_trustworthy  # noqa: F401
 from credit_service import health as readiness

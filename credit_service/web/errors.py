@@ -32,6 +32,7 @@ PROBLEM_TYPE_BASE = "https://credit-service.example/problems/"
 PROBLEM_JSON = "application/problem+json"
 STATUS_FOR: dict[type[errors.CreditServiceError], int] = {
     errors.NotFound: 404,
+    errors.Gone: 410,
     errors.Conflict: 409,
     errors.InvalidInput: 422,
     errors.Unauthenticated: 401,
@@ -42,7 +43,7 @@ STATUS_FOR: dict[type[errors.CreditServiceError], int] = {
 }
 # The statuses a problem may have; their titles and general messages are in
 # locales/<language>/problems.yaml (``problem.title.<status>``, ``problem.detail.<status>``).
-STATUSES = (400, 401, 403, 404, 405, 409, 413, 414, 415, 422, 429, 431, 500, 502, 503)
+STATUSES = (400, 401, 403, 404, 405, 409, 410, 413, 414, 415, 422, 429, 431, 500, 502, 503)
 SLUGS = {  # the code of a problem that has no code of its own, by its status
     400: "bad-request",
     401: "authentication-required",
@@ -50,6 +51,7 @@ SLUGS = {  # the code of a problem that has no code of its own, by its status
     404: "not-found",
     405: "method-not-allowed",
     409: "conflict",
+    410: "gone",
     413: "request-body-too-large",
     414: "uri-too-long",
     415: "unsupported-media-type",

@@ -132,9 +132,12 @@ def test_public_endpoints_need_no_token(client, listed):
         f"{LIST}/export.csv",
         f"{LIST}/export.json",
         f"{LIST}/changes",
+        f"{LIST}/notices",
         "/list",
         f"/list/{entry}",
+        f"/list/{entry}/print",
         "/list/notices",
+        "/list/notices.atom",
     ):
         ok(fetch(client, url))
 
@@ -376,7 +379,7 @@ def test_a_removal_leaves_every_answer_at_its_commit(ctx, client, listed):
         ), url
     assert gone not in ids(fetch(client, LIST))
     assert name not in fetch(client, f"{LIST}/export.csv").get_data(as_text=True)
-    assert fetch(client, f"{LIST}/{gone}").status_code == 404
+    assert ok(fetch(client, f"{LIST}/{gone}")).get_json()["status"] == "removed"
 
 
 def test_the_next_day_changes_the_validators(clock, client, listed):
@@ -506,10 +509,13 @@ def test_the_notices_page(client, listed):
 
 
 def test_a_removed_entry_leaves_the_pages_at_once(ctx, client, listed):
+    """Its facts leave at once; its address says it was removed (tests/api/
+    test_public_removals.py follows that answer through its year)."""
     agency = listed["agency"]
     record_services.revoke_record(ctx, SYSTEM, agency["case"]["record_id"], reason="复议撤销处罚")
-    assert client.get(f"/list/{agency['case']['id']}").status_code == 404
-    assert client.get(f"{LIST}/{agency['case']['id']}").status_code == 404
+    page = ok(client.get(f"/list/{agency['case']['id']}")).get_data(as_text=True)
+    assert "已移出" in page and "从事严重违法专利" not in page
+    assert ok(client.get(f"{LIST}/{agency['case']['id']}")).get_json()["status"] == "removed"
     assert agency["name"] not in ok(client.get("/list")).get_data(as_text=True)
     assert agency["case"]["id"] not in ids(client.get(LIST))
     notices = ok(client.get("/list/notices")).get_data(as_text=True)
@@ -599,8 +605,10 @@ def test_no_public_response_reveals_a_natural_persons_data(ctx, unlimited_client
         "csv": (f"{LIST}/export.csv", {}),
         "json": (f"{LIST}/export.json", {}),
         "changes": (f"{LIST}/changes", {}),
+        "notices": (f"{LIST}/notices", {"limit": 100}),
         "list page": ("/list", {}),
         "entry page": (f"/list/{case['id']}", {}),
+        "print view": (f"/list/{case['id']}/print", {}),
         "notices page": ("/list/notices", {}),
         "ftm": (f"{LIST}/export.ftm.jsonl", {}),
         "trustworthy": (TRUSTWORTHY, {"limit": 100}),
@@ -612,6 +620,7 @@ def test_no_public_response_reveals_a_natural_persons_data(ctx, unlimited_client
         "trustworthy ftm": (f"{TRUSTWORTHY}/export.ftm.jsonl", {}),
         "trustworthy page": ("/trustworthy", {}),
         "trustworthy entry page": (f"/trustworthy/{honour['id']}", {}),
+        "notices feed": ("/list/notices.atom", {}),
     }
     secrets = {
         "id number": person["identifier"],
@@ -632,6 +641,7 @@ def test_no_public_response_reveals_a_natural_persons_data(ctx, unlimited_client
     assert entry["name"] == masked and entry["uscc"] is None and entry["kind"] == "natural_person"
     assert set(entry) == {
         "id",
+        "status",
         "name",
         "kind",
         "uscc",

@@ -16,7 +16,7 @@ from credit_service.access import SYSTEM, Actor
 from credit_service.clock import local_noon
 from credit_service.config import PROJECT_ROOT
 from credit_service.dishonesty import checks, public, services
-from credit_service.errors import Conflict, Forbidden, InvalidInput, NotFound
+from credit_service.errors import Conflict, Forbidden, InvalidInput
 from credit_service.holidays import load_holiday_file
 from credit_service.procedures.models import ProcedureDocument
 from credit_service.records import services as record_services
@@ -128,7 +128,15 @@ def feed_for(ctx, case_id: int) -> list[dict]:
 
 
 def searched_ids(ctx, **filters) -> list[int]:
-    return [e["id"] for e in public.search(ctx, public.Filters(**filters)).items]
+    """The entries in force a search finds (a name or USCC search also finds the removed
+    ones of the last year, ``status: removed``: those are ``removed_ids``)."""
+    found = public.search(ctx, public.Filters(**filters)).items
+    return [e["id"] for e in found if e["status"] == "listed"]
+
+
+def removed_ids(ctx, **filters) -> list[int]:
+    found = public.search(ctx, public.Filters(**filters)).items
+    return [e["id"] for e in found if e["status"] == "removed"]
 
 
 def sequence_number(pattern: re.Pattern[str], number: str) -> tuple[int, int]:
@@ -224,9 +232,11 @@ def test_the_full_lifecycle_from_proposal_to_expiry(ctx, clock, tiers):
     assert public.get_entry(ctx, case["id"])["term_ends_on"] == date(2029, 12, 3)
     assert searched_ids(ctx, uscc=owner["identifier"]) == [case["id"]]
     on(clock, date(2029, 12, 4))
-    with pytest.raises(NotFound):
-        public.get_entry(ctx, case["id"])
+    gone = public.get_entry(ctx, case["id"])  # its address says so for a year (D22)
+    assert (gone["status"], gone["removal_reason"]) == ("removed", "expired")
+    assert gone["removed_on"] == date(2029, 12, 4) and "grounds" not in gone
     assert searched_ids(ctx, uscc=owner["identifier"]) == []
+    assert removed_ids(ctx, uscc=owner["identifier"]) == [case["id"]]
     assert case["id"] not in [e["id"] for e in public.download_rows(ctx, public.Filters())]
 
     assert services.expire_listings(ctx, SYSTEM) == 1
@@ -498,8 +508,8 @@ def test_revoking_the_penalty_takes_a_published_listing_down_at_once(ctx, clock,
     assert removed["removal_reason"] == "revoked"
     assert removed["removed_on"] == date(2027, 2, 1)
     assert searched_ids(ctx, uscc=owner["identifier"]) == []
-    with pytest.raises(NotFound):
-        public.get_entry(ctx, case["id"])
+    assert removed_ids(ctx, uscc=owner["identifier"]) == [case["id"]]
+    assert public.get_entry(ctx, case["id"])["status"] == "removed"
     assert [(c["kind"], c["reason"]) for c in feed_for(ctx, case["id"])] == [
         ("added", None),
         ("removed", "revoked"),
@@ -577,6 +587,7 @@ def test_a_correction_needs_a_reason_and_takes_the_listing_down(ctx, clock, tier
     assert removed["removed_on"] == date(2026, 12, 1)
     assert removed["removal_note"] == "主体认定有误，予以更正"
     assert searched_ids(ctx, uscc=owner["identifier"]) == []
+    assert removed_ids(ctx, uscc=owner["identifier"]) == [case["id"]]
     assert [(c["kind"], c["reason"]) for c in feed_for(ctx, case["id"])][-1] == (
         "removed",
         "corrected",

@@ -22,7 +22,7 @@ from collections.abc import Iterable
 from html.parser import HTMLParser
 
 # Words in mixed case that are names, not English prose.
-ALLOWED_WORDS = frozenset({"OpenAPI"})
+ALLOWED_WORDS = frozenset({"OpenAPI", "Atom"})
 VOID = frozenset(
     {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "wbr"}
 )

@@ -54,6 +54,7 @@ NOT_PAGES = frozenset(
         "health.Liveness",
         "health.Readiness",
         "signing_keys.WellKnownSigningKeys",  # JSON for auditors' tools
+        "public_pages.notices_feed",  # the notices as Atom, for feed readers
         # an objection's evidence files and its notices as PDF
         "enterprise_pages.objection_evidence_file",
         "enterprise_pages.objection_document",
@@ -188,6 +189,11 @@ def demo(ctx, tmp_path):  # type: ignore[no-untyped-def]
         eligible = session.execute(
             select(User).where(User.username == stories.DEMO_ENTERPRISE)
         ).scalar_one()
+        removed = session.execute(
+            select(DishonestyCase.id)
+            .where(DishonestyCase.state == "removed")
+            .order_by(DishonestyCase.id.desc())
+        ).scalar()
         contested = session.execute(
             select(CreditRecord.id)
             .join(Entity, Entity.id == CreditRecord.entity_id)
@@ -195,11 +201,13 @@ def demo(ctx, tmp_path):  # type: ignore[no-untyped-def]
             .order_by(CreditRecord.id)
         ).scalar()
     _objection_of(ctx, clerk, contested, regulator)
+    assert removed is not None, "the demo data set removes listings"
     return {
         "clerk": clerk.username,
         "eligible_uscc": eligible.uscc,
         "application": queued.id,
         "case": case.id,
+        "removed": removed,
         "outsider": outsider.identifier,
     }
 
@@ -318,6 +326,7 @@ def starts(demo) -> list[str]:  # type: ignore[no-untyped-def]
         f"/console/entities?q={demo['outsider']}",
         "/console/cases?state=published",
         f"/enterprise/repair/new?target=listing:{demo['case']}",
+        f"/list/{demo['removed']}",  # what a removed entry's address says (D22)
     ]
 
 

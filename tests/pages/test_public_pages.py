@@ -299,8 +299,9 @@ def test_the_list_entry_and_notices_pages_stack_on_phones(client, figures):
     assert "公示截止日期" in html and "2029-11-25" in html
     assert "列入满1年且符合条件的" in html
     html = get_page(client, "/list/notices")
-    assert '<td data-label="事项">移出</td>' in html and '<td data-label="事项">列入</td>' in html
-    assert '<td data-label="原因">列入错误予以更正</td>' in html
+    kinds = re.findall(r'<span class="badge badge-(?:bad|ok)">(列入|移出)</span>', html)
+    assert kinds[0] == "移出" and "列入" in kinds  # newest first: the correction came last
+    assert "移出严重失信主体名单（列入错误予以更正）。" in html
 
 
 def test_the_list_page_links_to_both_downloads_of_the_whole_list(client, figures):

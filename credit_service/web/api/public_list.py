@@ -1,4 +1,5 @@
-"""The public severe-dishonesty list: search, entries, downloads, change feed (no sign-in).
+"""The public severe-dishonesty list: search, entries, downloads, change feed and the
+notices (公告) (no sign-in).
 
 Responses carry ETag, Last-Modified and Cache-Control; a conditional request that still
 matches is answered 304 from two indexed aggregates, without running the search.
@@ -11,12 +12,12 @@ from collections.abc import Callable
 from functools import partial
 
 import marshmallow as ma
-from flask import Response
+from flask import Response, url_for
 from flask.views import MethodView
 
 from credit_service import ftm_export
 from credit_service.catalogs.schema import DOMAINS, LISTING_GROUNDS
-from credit_service.dishonesty import public
+from credit_service.dishonesty import list_notices, public
 from credit_service.web import cache
 from credit_service.web.access import public as public_endpoint
 from credit_service.web.api import ftm
@@ -27,6 +28,7 @@ from credit_service.web.api.common import (
     public_csv_response,
     service_context,
 )
+from credit_service.web.notice_text import with_text
 
 bp = Blueprint(
     "public_list",
@@ -66,6 +68,22 @@ class EntrySchema(ObjectionMarkSchema):
     penalty_refs = ma.fields.List(ma.fields.String())
 
 
+class PublicEntrySchema(EntrySchema):
+    """An entry as its address and the search answer it: in force (``listed``), or
+    removed within the period its address says so (``removed``: then only the fields
+    below, the name, kind, USCC and decision number, and none of the listing's facts)."""
+
+    status = ma.fields.String(validate=ma.validate.OneOf(("listed", "removed")))
+    removed_on = ma.fields.Date(metadata={"description": "removed entries: the removal day"})
+    removal_reason = ma.fields.String(
+        metadata={"description": "expired, repaired, revoked, corrected, objection_upheld"}
+    )
+    removal_reason_text = ma.fields.String()
+    answered_until = ma.fields.Date(
+        metadata={"description": "the last day the address answers; 410 Gone after it"}
+    )
+
+
 class SearchArgsSchema(ma.Schema):
     q = ma.fields.String(
         validate=ma.validate.Length(min=1, max=100),
@@ -86,7 +104,7 @@ class DownloadArgsSchema(ma.Schema):
 
 
 class EntryPageSchema(ma.Schema):
-    items = ma.fields.List(ma.fields.Nested(EntrySchema))
+    items = ma.fields.List(ma.fields.Nested(PublicEntrySchema))
     next_cursor = ma.fields.String(allow_none=True)
 
 
@@ -129,6 +147,32 @@ class ChangePageSchema(ma.Schema):
     more = ma.fields.Boolean()
 
 
+class NoticeArgsSchema(ma.Schema):
+    cursor = ma.fields.String(validate=ma.validate.Length(max=200))
+    limit = ma.fields.Integer(load_default=20, validate=ma.validate.Range(min=1, max=100))
+
+
+class NoticeSchema(ma.Schema):
+    id = ma.fields.Integer()
+    kind = ma.fields.String(validate=ma.validate.OneOf(list_notices.NOTICE_KINDS))
+    effective_on = ma.fields.Date()
+    at = ma.fields.DateTime()
+    text = ma.fields.String(metadata={"description": "the notice (公告), in Chinese"})
+    authority = ma.fields.String()
+    entry_id = ma.fields.Integer()
+    url = ma.fields.String(metadata={"description": "the entry's public page"})
+    name = ma.fields.String(metadata={"description": "natural persons: surname + *"})
+    uscc = ma.fields.String(allow_none=True, metadata={"description": "organisations only"})
+    decision_no = ma.fields.String(allow_none=True)
+    reason = ma.fields.String(allow_none=True)
+    reason_text = ma.fields.String(allow_none=True)
+
+
+class NoticePageSchema(ma.Schema):
+    items = ma.fields.List(ma.fields.Nested(NoticeSchema))
+    next_cursor = ma.fields.String(allow_none=True)
+
+
 @bp.route("")
 class PublicList(MethodView):
     @public_endpoint(REASON)
@@ -153,11 +197,16 @@ class PublicList(MethodView):
 class PublicEntry(MethodView):
     @public_endpoint(REASON)
     @cache.conditional
-    @bp.response(200, EntrySchema)
+    @bp.response(200, PublicEntrySchema)
     @bp.alt_response(304, description="Not modified since the client's copy")
+    @bp.alt_response(404, description="Never an entry of the list")
+    @bp.alt_response(410, description="Removed longer ago than its address says so (D22)")
     def get(self, entry_id: int):
-        """One entry of the list."""
-        return _json(lambda: EntrySchema().dump(public.get_entry(service_context(), entry_id)))
+        """One entry of the list; after its removal, for the period the rules file sets,
+        only that it was removed, when, why and by whom (``status: removed``)."""
+        return _json(
+            lambda: PublicEntrySchema().dump(public.get_entry(service_context(), entry_id))
+        )
 
 
 @bp.route("/export.csv")
@@ -236,6 +285,36 @@ class PublicChanges(MethodView):
         return _json(
             lambda: ChangePageSchema().dump(public.changes(service_context(), since=since))
         )
+
+
+@bp.route("/notices")
+class PublicNotices(MethodView):
+    @public_endpoint(REASON)
+    @cache.conditional
+    @bp.arguments(NoticeArgsSchema, location="query")
+    @bp.response(200, NoticePageSchema)
+    @bp.alt_response(304, description="Not modified since the client's copy")
+    def get(self, args):
+        """The addition and removal notices (公告), newest first (by effective date, then
+        id), each with its text, office and entry; the marks 异议处理中 are no notices.
+        The same stream as the page /list/notices and the Atom feed /list/notices.atom."""
+
+        def render() -> object:
+            page = list_notices.notices(
+                service_context(), cursor=args.get("cursor"), limit=args["limit"]
+            )
+            items = [
+                {
+                    **n,
+                    "url": url_for(
+                        "public_pages.entry_page", entry_id=n["entry_id"], _external=True
+                    ),
+                }
+                for n in with_text(page.items)
+            ]
+            return NoticePageSchema().dump({"items": items, "next_cursor": page.next_cursor})
+
+        return _json(render)
 
 
 def _json(render: Callable[[], object]) -> Response:

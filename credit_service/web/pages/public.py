@@ -1,6 +1,7 @@
-"""Public pages (no sign-in): the home page, the severe-dishonesty list (search, entry,
-removal notices) and the credit-information catalogs; the transparency statistics, on
-this blueprint, are in ``public_statistics`` (which the app imports with this module).
+"""Public pages (no sign-in): the home page, the severe-dishonesty list (search, entry)
+and the credit-information catalogs; the transparency statistics and the list's notices
+(with an entry's print view), on this blueprint, are in ``public_statistics`` and
+``public_notices`` (which the app imports with this module).
 
 Plain HTML forms and links: everything works without JavaScript and prints cleanly.
 Views gather what a page shows from the same services as the API; every figure comes
@@ -101,7 +102,7 @@ def _filters() -> tuple[public.Filters, dict[str, str], dict[str, list[str]]]:
 @public_endpoint(REASON)
 def list_page() -> Response:
     """Search the list; results as a table with a next-page link."""
-    return _same_for_everyone(_list_page)
+    return same_for_everyone(_list_page)
 
 
 def _list_page() -> Response:
@@ -126,29 +127,18 @@ def _list_page() -> Response:
 @bp.get("/list/<int:entry_id>")
 @public_endpoint(REASON)
 def entry_page(entry_id: int) -> Response:
-    """One entry with its grounds, basis, decision and measures."""
-    return _same_for_everyone(
-        lambda: page(
-            "public/entry.html",
-            entry=public.get_entry(ctx(), entry_id),
-            list_rules=ctx().list_rules,
-        )
-    )
+    """One entry with its grounds, basis, decision and measures; after its removal, for
+    the period the rules file sets, only that it was removed, when, why and by whom (D22)."""
+    return same_for_everyone(lambda: _entry_page(entry_id))
 
 
-@bp.get("/list/notices")
-@public_endpoint(REASON)
-def notices_page() -> Response:
-    """Recent additions and removals, with the reason for each removal."""
-    return _same_for_everyone(
-        lambda: page(
-            "public/notices.html",
-            feed=public.changes(ctx(), since=request.args.get("since"), limit=100),
-        )
-    )
+def _entry_page(entry_id: int) -> Response:
+    entry = public.get_entry(ctx(), entry_id)
+    template = "public/removed.html" if entry["status"] == "removed" else "public/entry.html"
+    return page(template, entry=entry, list_rules=ctx().list_rules)
 
 
-def _same_for_everyone(render: Callable[[], Response]) -> Response:
+def same_for_everyone(render: Callable[[], Response]) -> Response:
     """A list page for a visitor who is not signed in is the same for every such visitor,
     so it is rendered once per version of the list (and answered 304 when current); a
     signed-in user's page carries their name and menus and is rendered for them."""
