@@ -104,7 +104,11 @@ def test_a_forged_list_cursor_is_422(client, forged):
 @pytest.mark.parametrize("forged", FORGED_SINCE)
 def test_a_forged_change_feed_cursor_is_422(client, forged):
     problem(client.get(CHANGES, query_string={"since": forged}), 422, "since")
-    problem(client.get("/list/notices", query_string={"since": forged}), 422, "since")
+    notices = f"{PUBLIC_LIST}/notices"
+    problem(client.get(notices, query_string={"cursor": forged}), 422, "cursor")
+    page = client.get("/list/notices", query_string={"cursor": forged})  # the page flags it
+    assert page.status_code == 200
+    assert translate("public.list.error.cursor") in page.get_data(as_text=True)
 
 
 def test_the_change_feed_takes_days_in_range_only(client):
@@ -294,7 +298,7 @@ EXTRA_TARGETS = [  # values read outside the schemas
     Target("GET", PUBLIC_LIST, "query", "cursor", "cursor"),
     Target("GET", "/list", "query", "cursor", "cursor"),
     Target("GET", CHANGES, "query", "since", "since"),
-    Target("GET", "/list/notices", "query", "since", "since"),
+    Target("GET", "/list/notices", "query", "cursor", "cursor"),
     Target("GET", "/api/v1/entities", "query", "cursor", "cursor"),
     Target("GET", "/api/v1/entities/{identifier}/records", "query", "cursor", "cursor"),
     Target("GET", "/api/v1/repair-eligibility", "query", "target", "target"),
