@@ -17,6 +17,7 @@ import credit_service.web.pages.console_cases  # noqa: F401
 import credit_service.web.pages.console_checks  # noqa: F401
 import credit_service.web.pages.console_entities  # noqa: F401
 import credit_service.web.pages.console_objections  # noqa: F401
+import credit_service.web.pages.credit_reports  # noqa: F401
 import credit_service.web.pages.enterprise_objections  # noqa: F401
 import credit_service.web.pages.public_statistics  # noqa: F401
 from credit_service import health as readiness
@@ -32,6 +33,7 @@ from credit_service.web.api import (
     accounts,
     admin,
     catalogs,
+    credit_reports,
     dishonesty,
     entities,
     health,
@@ -70,6 +72,7 @@ BLUEPRINTS = (
     admin.bp,
     sync_admin.bp,
     signing_keys.bp,
+    credit_reports.bp,
 )
 PAGES = (
     auth_pages.bp,
