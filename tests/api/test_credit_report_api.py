@@ -3,21 +3,14 @@ rotation, an altered byte, and the holder's comparison with today."""
 
 from __future__ import annotations
 
-import base64
 import io
-from datetime import timedelta
+import re
 
 import pytest
 from pypdf import PdfReader
-from sqlalchemy import text
 
-from credit_service.access import SYSTEM, Actor
-from credit_service.config import Settings
-from credit_service.dishonesty import services as dishonesty
-from credit_service.objections import services as objections
-from credit_service.reports import services as reports
-from credit_service.signing_keys import new_seed
-from tests.factories import CITY, LANGXI, create_entity, create_person, file_penalty, listed_on
+from credit_service.web import create_app
+from tests.factories import LANGXI, create_entity, file_penalty
 
 PROBLEM = "application/problem+json"
 URL = "/api/v1/credit-reports"
@@ -77,3 +70,82 @@ def test_other_roles_are_refused(client, auth, owner, role):  # type: ignore[no-
 
 def test_anonymous_is_refused(client, owner):  # type: ignore[no-untyped-def]
     assert _issue(client, {}, identifier=owner["identifier"], purpose="awards").status_code == 401
+
+
+def verification(number: str) -> str:
+    return f"/api/v1/public/credit-reports/{number}/verification"
+
+
+@pytest.fixture
+def issued(client, auth, owner):  # type: ignore[no-untyped-def]
+    headers = auth("enterprise", uscc=owner["identifier"])
+    return headers, _issue(client, headers).json
+
+
+def test_anyone_verifies_a_number_and_the_holder_sees_the_changes(client, issued, ctx, owner):  # type: ignore[no-untyped-def]
+    _, report = issued
+    plain = client.get(verification(report["number"]))
+    assert plain.status_code == 200 and plain.json["authentic"] is True
+    assert plain.json["changes"] is None and "content" not in plain.json
+    assert owner["name"] not in plain.get_data(as_text=True)
+    wrong = client.get(verification(report["number"]), query_string={"code": "AAAAAAAA"})
+    assert wrong.json["code_accepted"] is False and wrong.json["changes"] is None
+    held = client.get(verification(report["number"]), query_string={"code": report["holder_code"]})
+    assert held.json["code_accepted"] is True and held.json["unchanged"] is True
+    record = file_penalty(ctx, owner["identifier"])
+    changed = client.get(verification(report["number"]), query_string={"code": report["holder_code"]})
+    assert changed.json["unchanged"] is False
+    assert [(c["kind"], c["ref"]) for c in changed.json["changes"]] == [
+        ("record_added", record["source_ref"])
+    ]
+    missing = client.get(verification("XCXY-2026-999999"))
+    assert missing.status_code == 404 and missing.mimetype == PROBLEM
+
+
+def test_the_requester_and_officers_of_the_region_read_a_report(client, auth, issued, ctx):  # type: ignore[no-untyped-def]
+    _, report = issued
+    url = f"{URL}/{report['number']}"
+    for headers in (auth("regulator"), auth("viewer"), auth("admin")):
+        response = client.get(url, headers=headers)
+        assert response.status_code == 200 and response.json["holder_code"] is None
+    for headers in (auth("regulator", region=LANGXI), auth("checker"), auth("enterprise", uscc=create_entity(ctx)["identifier"])):
+        response = client.get(url, headers=headers)
+        assert response.status_code == 404 and response.mimetype == PROBLEM
+
+
+def test_the_pdf_holds_the_number_chinese_words_and_a_qr_code(client, issued):  # type: ignore[no-untyped-def]
+    headers, report = issued
+    response = client.get(f"{URL}/{report['number']}.pdf", headers=headers)
+    reader = PdfReader(io.BytesIO(response.data))
+    words = "".join(page.extract_text() for page in reader.pages)
+    assert report["number"] in words and report["holder_code"] in words
+    assert "知识产权信用报告" in words and "公示期内的失信信息" in words
+    assert report["key_id"] in words
+    # the QR code: a grid of filled squares (hundreds of rectangles) on the first page
+    stream = reader.pages[0].get_contents().get_data().decode("latin-1")
+    assert len(re.findall(r" re\b", stream)) > 200
+
+
+def test_the_verify_page_shows_authentic_and_with_the_code_unchanged(client, issued):  # type: ignore[no-untyped-def]
+    _, report = issued
+    page = client.get(f"/verify/{report['number']}")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and "真实有效" in html
+    token = re.search(r'name="csrf_token" value="([^"]*)"', html).group(1)
+    shown = client.post(
+        f"/verify/{report['number']}", data={"csrf_token": token, "code": report["holder_code"]}
+    )
+    assert "真实有效，内容未变化" in shown.get_data(as_text=True)
+    wrong = client.post(f"/verify/{report['number']}", data={"csrf_token": token, "code": "X"})
+    assert "核验码不正确" in wrong.get_data(as_text=True)
+    assert client.get("/verify/XCXY-2026-999999").status_code == 404
+
+
+def test_the_public_verification_is_rate_limited(ctx, issued):  # type: ignore[no-untyped-def]
+    _, report = issued
+    ctx.settings = ctx.settings.replace(ratelimit_public="2 per minute")
+    application = create_app(context=ctx)
+    application.testing = True
+    limited = application.test_client()
+    answers = [limited.get(verification(report["number"])).status_code for _ in range(3)]
+    assert answers == [200, 200, 429]
