@@ -149,3 +149,12 @@ def test_the_public_verification_is_rate_limited(ctx, issued):  # type: ignore[n
     limited = application.test_client()
     answers = [limited.get(verification(report["number"])).status_code for _ in range(3)]
     assert answers == [200, 200, 429]
+
+
+def test_issuance_counts_by_month_on_the_public_statistics(client, issued):  # type: ignore[no-untyped-def]
+    html = client.get("/statistics").get_data(as_text=True)
+    assert 'href="/statistics/report-monthly.csv"' in html and "信用报告出具情况" in html
+    body = client.get("/statistics/report-monthly.json").json
+    assert {"key": "2026-11", "issued": 1} in body["rows"]
+    csv = client.get("/statistics/report-monthly.csv").get_data(as_text=True)
+    assert csv.startswith("\ufeff") and "出具报告数" in csv
