@@ -52,10 +52,14 @@ def build(
     )
     items = catalog_services.item_definitions(session, ctx, {r.catalog_item_id for r in records})
     check = dishonesty_services.assessment(ctx, session.connection(), entity.identifier, purpose)
-    identity = masked_identity(entity) if masked else {
-        "identifier": entity.identifier,
-        "name": entity.name,
-    }
+    identity = (
+        masked_identity(entity)
+        if masked
+        else {
+            "identifier": entity.identifier,
+            "name": entity.name,
+        }
+    )
     return {
         "schema": SCHEMA,
         "entity": {
@@ -67,10 +71,14 @@ def build(
         "purpose": purpose,
         "purpose_name": ctx.catalogs.purposes.get(purpose or ""),
         "records": [
-            _record(r, items[r.catalog_item_id], marks) for r in records if r.category != "trustworthy"
+            _record(r, items[r.catalog_item_id], marks)
+            for r in records
+            if r.category != "trustworthy"
         ],
         "trustworthy": [
-            _record(r, items[r.catalog_item_id], marks) for r in records if r.category == "trustworthy"
+            _record(r, items[r.catalog_item_id], marks)
+            for r in records
+            if r.category == "trustworthy"
         ],
         "listings": [_listing(ctx, c, today, marks) for c in listings],
         "repairs": [_repair(a) for a in _repairs(session, entity.id)],
@@ -92,8 +100,7 @@ def _records(session: Session, entity_id: int, today: date) -> list[CreditRecord
                 CreditRecord.category.in_(("dishonest", "trustworthy")),
                 or_(
                     CreditRecord.publicity_end >= today,
-                    (CreditRecord.category == "trustworthy")
-                    & CreditRecord.publicity_end.is_(None),
+                    (CreditRecord.category == "trustworthy") & CreditRecord.publicity_end.is_(None),
                 ),
             )
             .order_by(CreditRecord.decision_date, CreditRecord.id)

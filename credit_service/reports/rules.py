@@ -8,7 +8,6 @@ text that is stored, so that a verifier re-reads exactly what was signed.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import json
 from collections.abc import Callable, Iterable, Mapping
@@ -66,10 +65,6 @@ def masked_requester(username: str) -> str:
     return username[:2] + "*" * max(3, len(username) - 2)
 
 
-def signature_bytes(signature: str) -> bytes:
-    return base64.b64decode(signature)
-
-
 def _by_id(rows: Iterable[Mapping[str, Any]]) -> dict[Any, Mapping[str, Any]]:
     return {row["id"]: row for row in rows}
 
@@ -99,9 +94,7 @@ def changes(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[dict[str, An
             if i not in after
         ]
     out += _listing_changes(_by_id(old.get("listings", [])), _by_id(new.get("listings", [])))
-    out += _objection_changes(
-        _by_id(old.get("objections", [])), _by_id(new.get("objections", []))
-    )
+    out += _objection_changes(_by_id(old.get("objections", [])), _by_id(new.get("objections", [])))
     out += _repair_changes(_by_id(old.get("repairs", [])), _by_id(new.get("repairs", [])))
     return out
 

@@ -8,11 +8,12 @@ It lives in the web layer because every word on it comes from the page locale
 
 from __future__ import annotations
 
+import html
 import io
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
-from xml.sax.saxutils import escape
+
 
 from reportlab.graphics.barcode.qr import QrCodeWidget
 from reportlab.graphics.shapes import Drawing
@@ -25,12 +26,23 @@ from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, Tabl
 from credit_service.procedures.documents import cjk_font
 from credit_service.web.i18n import translate as t
 
+
+def escape(text: str) -> str:
+    """Text for a reportlab paragraph, whose markup is XML-like."""
+    return html.escape(text, quote=False)
+
+
 QR_SIZE = 32 * mm
 WIDTH = A4[0] - 36 * mm
 
 
 def render(
-    report: Any, content: Mapping[str, Any], *, holder_code: str | None, verify_url: str, tz: Any,
+    report: Any,
+    content: Mapping[str, Any],
+    *,
+    holder_code: str | None,
+    verify_url: str,
+    tz: Any,
     font_path: str | None = None,
 ) -> bytes:
     """The PDF of a stored report (``content``: its signed JSON, parsed)."""
@@ -88,7 +100,10 @@ def _head(
         (t("credit_reports.field.issued_at"), issued.strftime("%Y-%m-%d %H:%M")),
         (t("credit_reports.field.as_of"), content["as_of"]),
         (t("credit_reports.field.entity"), f"{entity['name']}（{entity['identifier']}）"),
-        (t("credit_reports.field.purpose"), content.get("purpose_name") or t("credit_reports.no_purpose")),
+        (
+            t("credit_reports.field.purpose"),
+            content.get("purpose_name") or t("credit_reports.no_purpose"),
+        ),
         (t("credit_reports.field.holder_code"), code or t("credit_reports.code_for_holder")),
         (t("credit_reports.field.key_id"), report.key_id),
     ]
@@ -99,7 +114,10 @@ def _head(
         QR_SIZE, QR_SIZE, transform=[QR_SIZE / (right - left), 0, 0, QR_SIZE / (top - bottom), 0, 0]
     )
     drawing.add(widget)
-    table = Table([[Paragraph(text, styles["head"]), drawing]], colWidths=[WIDTH - QR_SIZE - 4 * mm, QR_SIZE + 4 * mm])
+    table = Table(
+        [[Paragraph(text, styles["head"]), drawing]],
+        colWidths=[WIDTH - QR_SIZE - 4 * mm, QR_SIZE + 4 * mm],
+    )
     table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP")]))
     return table
 
@@ -108,7 +126,6 @@ def _sections(
     content: Mapping[str, Any], styles: dict[str, ParagraphStyle]
 ) -> list[tuple[str, Table]]:
     """One table per section, in the order D21 lists them."""
-    yes, no = t("credit_reports.yes"), t("credit_reports.no")
     mark = t("objections.mark")
     entity = content["entity"]
     return [
@@ -117,7 +134,14 @@ def _sections(
             _table(
                 styles,
                 ("name", "identifier", "kind", "region"),
-                [[entity["name"], entity["identifier"], t(f"console.kind.{entity['kind']}"), entity.get("region") or entity["region_code"]]],
+                [
+                    [
+                        entity["name"],
+                        entity["identifier"],
+                        t(f"console.kind.{entity['kind']}"),
+                        entity.get("region") or entity["region_code"],
+                    ]
+                ],
             ),
         ),
         (
@@ -126,7 +150,14 @@ def _sections(
                 styles,
                 ("item", "basis", "source_ref", "decision_date", "publicity_end", "mark"),
                 [
-                    [r["item_name"], r["legal_basis"], f"{r['source_authority']} {r['source_ref']}", r["decision_date"], r["publicity_end"] or "—", mark if r["objection_pending"] else ""]
+                    [
+                        r["item_name"],
+                        r["legal_basis"],
+                        f"{r['source_authority']} {r['source_ref']}",
+                        r["decision_date"],
+                        r["publicity_end"] or "—",
+                        mark if r["objection_pending"] else "",
+                    ]
                     for r in content["records"]
                 ],
             ),
@@ -137,7 +168,14 @@ def _sections(
                 styles,
                 ("decision_no", "status", "published_on", "term_ends_on", "removed_on", "mark"),
                 [
-                    [c["decision_no"] or "—", t(f"credit_reports.listing.{c['status']}"), c["published_on"] or "—", c["term_ends_on"] or "—", _removal(c), mark if c["objection_pending"] else ""]
+                    [
+                        c["decision_no"] or "—",
+                        t(f"credit_reports.listing.{c['status']}"),
+                        c["published_on"] or "—",
+                        c["term_ends_on"] or "—",
+                        _removal(c),
+                        mark if c["objection_pending"] else "",
+                    ]
                     for c in content["listings"]
                 ],
             ),
@@ -148,7 +186,12 @@ def _sections(
                 styles,
                 ("target", "submitted_on", "state", "decided_on"),
                 [
-                    [t(f"credit_reports.target.{a['target_type']}", number=a["target_id"]), a["submitted_on"], t(f"enterprise.state.{a['state']}"), a["decided_on"] or "—"]
+                    [
+                        t(f"credit_reports.target.{a['target_type']}", number=a["target_id"]),
+                        a["submitted_on"],
+                        t(f"enterprise.state.{a['state']}"),
+                        a["decided_on"] or "—",
+                    ]
                     for a in content["repairs"]
                 ],
             ),
@@ -159,7 +202,13 @@ def _sections(
                 styles,
                 ("target", "received_on", "state", "decided_on"),
                 [
-                    [t(f"credit_reports.target.{o['target_type']}", number=o["target_id"]), o["received_on"], t(f"objections.state.{o['state']}") + (f"（{mark}）" if o["marking"] else ""), o["decided_on"] or "—"]
+                    [
+                        t(f"credit_reports.target.{o['target_type']}", number=o["target_id"]),
+                        o["received_on"],
+                        t(f"objections.state.{o['state']}")
+                        + (f"（{mark}）" if o["marking"] else ""),
+                        o["decided_on"] or "—",
+                    ]
                     for o in content["objections"]
                 ],
             ),
@@ -170,7 +219,13 @@ def _sections(
                 styles,
                 ("item", "basis", "source_ref", "decision_date", "publicity_end"),
                 [
-                    [r["item_name"], r["legal_basis"], f"{r['source_authority']} {r['source_ref']}", r["decision_date"], r["publicity_end"] or "—"]
+                    [
+                        r["item_name"],
+                        r["legal_basis"],
+                        f"{r['source_authority']} {r['source_ref']}",
+                        r["decision_date"],
+                        r["publicity_end"] or "—",
+                    ]
                     for r in content["trustworthy"]
                 ],
             ),
@@ -181,7 +236,12 @@ def _sections(
                 styles,
                 ("measure", "effect", "basis", "until"),
                 [
-                    [m["name"], t(f"console.checks.effect.{m['effect']}"), m["basis"], m["until"] or "—"]
+                    [
+                        m["name"],
+                        t(f"console.checks.effect.{m['effect']}"),
+                        m["basis"],
+                        m["until"] or "—",
+                    ]
                     for m in content["measures"]
                 ],
             ),

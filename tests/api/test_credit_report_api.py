@@ -47,7 +47,9 @@ def test_enterprise_issues_its_own_report(client, auth, owner):  # type: ignore[
 
 def test_enterprise_may_not_report_on_another(client, auth, owner, ctx):  # type: ignore[no-untyped-def]
     other = create_entity(ctx)
-    response = _issue(client, auth("enterprise", uscc=owner["identifier"]), identifier=other["identifier"])
+    response = _issue(
+        client, auth("enterprise", uscc=owner["identifier"]), identifier=other["identifier"]
+    )
     assert response.status_code == 403 and response.mimetype == PROBLEM
 
 
@@ -56,7 +58,9 @@ def test_checkers_issue_for_a_purpose(client, auth, owner, role):  # type: ignor
     headers = auth(role)
     refused = _issue(client, headers, identifier=owner["identifier"])
     assert refused.status_code == 422 and refused.mimetype == PROBLEM
-    response = _issue(client, headers, identifier=owner["identifier"], purpose="government_procurement")
+    response = _issue(
+        client, headers, identifier=owner["identifier"], purpose="government_procurement"
+    )
     assert response.status_code == 201, response.json
     assert response.json["requester_kind"] == "checker"
     assert response.json["content"]["purpose_name"] == "政府采购"
@@ -93,7 +97,9 @@ def test_anyone_verifies_a_number_and_the_holder_sees_the_changes(client, issued
     held = client.get(verification(report["number"]), query_string={"code": report["holder_code"]})
     assert held.json["code_accepted"] is True and held.json["unchanged"] is True
     record = file_penalty(ctx, owner["identifier"])
-    changed = client.get(verification(report["number"]), query_string={"code": report["holder_code"]})
+    changed = client.get(
+        verification(report["number"]), query_string={"code": report["holder_code"]}
+    )
     assert changed.json["unchanged"] is False
     assert [(c["kind"], c["ref"]) for c in changed.json["changes"]] == [
         ("record_added", record["source_ref"])
@@ -108,7 +114,11 @@ def test_the_requester_and_officers_of_the_region_read_a_report(client, auth, is
     for headers in (auth("regulator"), auth("viewer"), auth("admin")):
         response = client.get(url, headers=headers)
         assert response.status_code == 200 and response.json["holder_code"] is None
-    for headers in (auth("regulator", region=LANGXI), auth("checker"), auth("enterprise", uscc=create_entity(ctx)["identifier"])):
+    for headers in (
+        auth("regulator", region=LANGXI),
+        auth("checker"),
+        auth("enterprise", uscc=create_entity(ctx)["identifier"]),
+    ):
         response = client.get(url, headers=headers)
         assert response.status_code == 404 and response.mimetype == PROBLEM
 

@@ -4,8 +4,6 @@ after a new record, an objection and a removal."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
 from sqlalchemy import text
 
@@ -35,7 +33,9 @@ def verify(ctx, view, code: str | None = None):  # type: ignore[no-untyped-def]
 def tamper(ctx, number: str, old: str, new: str) -> None:
     with ctx.session_factory.begin() as session:
         session.execute(
-            text("UPDATE credit_reports SET content = replace(content, :old, :new) WHERE number = :n"),
+            text(
+                "UPDATE credit_reports SET content = replace(content, :old, :new) WHERE number = :n"
+            ),
             {"old": old, "new": new, "n": number},
         )
 
@@ -89,7 +89,9 @@ def test_who_may_ask_and_for_what(ctx):  # type: ignore[no-untyped-def]
     with pytest.raises(Forbidden):
         reports.issue_report(ctx, LANGXI_VIEWER, identifier=owner["identifier"], purpose="awards")
     with pytest.raises(Forbidden):
-        reports.issue_report(ctx, Actor(role="auditor", username="a"), identifier=owner["identifier"])
+        reports.issue_report(
+            ctx, Actor(role="auditor", username="a"), identifier=owner["identifier"]
+        )
     view = issue(ctx, CHECKER, identifier=owner["identifier"], purpose="awards")
     assert view["holder_code"]
     with ctx.session_factory() as session:

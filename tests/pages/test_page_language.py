@@ -33,8 +33,8 @@ from credit_service.errors import UpstreamError, stored_text
 from credit_service.jobs import services as job_services
 from credit_service.objections import services as objection_services
 from credit_service.records.models import CreditRecord
-from credit_service.reports import services as report_services
 from credit_service.repair.models import RepairApplication
+from credit_service.reports import services as report_services
 from credit_service.sync import incoming
 from credit_service.sync.models import DeadLetter
 from credit_service.tiers import services as tier_services

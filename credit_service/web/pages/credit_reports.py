@@ -49,7 +49,6 @@ def _verify_page(number: str, result: dict[str, Any] | None, status: int = 200, 
         status,
         number=number,
         result=result,
-        keys=ctx().key_ring.published(),
         **values,
     )
 

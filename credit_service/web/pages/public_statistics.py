@@ -152,9 +152,15 @@ def _objection_datasets(
 
 def _report_dataset(months: tuple[str, ...], issued: dict[str, int]) -> Dataset:
     """Credit reports issued by month (D21): how much the reports are used."""
-    column = Column("issued", t("credit_reports.stats.issued"), tuple(issued.get(m, 0) for m in months))
+    column = Column(
+        "issued", t("credit_reports.stats.issued"), tuple(issued.get(m, 0) for m in months)
+    )
     return Dataset(
-        "report-monthly", t("credit_reports.stats.title"), t("public.stats.month"), months, (column,)
+        "report-monthly",
+        t("credit_reports.stats.title"),
+        t("public.stats.month"),
+        months,
+        (column,),
     ).with_chart("issued", t("credit_reports.stats.title"), ("issued",))
 
 
