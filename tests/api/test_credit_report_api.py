@@ -168,3 +168,20 @@ def test_issuance_counts_by_month_on_the_public_statistics(client, issued):  # t
     assert {"key": "2026-11", "issued": 1} in body["rows"]
     csv = client.get("/statistics/report-monthly.csv").get_data(as_text=True)
     assert csv.startswith("\ufeff") and "出具报告数" in csv
+
+
+def test_the_console_page_issues_a_report_for_a_purpose(client, auth, owner):  # type: ignore[no-untyped-def]
+    headers = {**auth("checker"), "Accept": "text/html"}
+    form = {"identifier": owner["identifier"], "purpose": ""}
+    refused = client.post("/console/credit-reports", data=form, headers=headers)
+    assert refused.status_code == 422
+    assert "核查单位申请信用报告须说明查询用途" in refused.get_data(as_text=True)
+    done = client.post(
+        "/console/credit-reports", data={**form, "purpose": "awards"}, headers=headers
+    )
+    assert done.status_code == 303
+    html = client.get(done.headers["Location"], headers=headers).get_data(as_text=True)
+    number = re.search(r"XCXY-2026-\d{6}", html).group(0)
+    assert "核验码" in html and owner["name"] in html
+    pdf = client.get(f"/console/credit-reports/{number}.pdf", headers=headers)
+    assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")

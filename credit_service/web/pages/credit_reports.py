@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, g, request
+from flask import Response, g, redirect, request, url_for
 
 from credit_service.errors import CreditServiceError, NotFound
 from credit_service.reports import services
@@ -84,21 +84,28 @@ def credit_report_pdf_console(number: str) -> Response:
 
 
 def _reports_page(template: str) -> Response:
-    """GET: the form and the caller's reports; POST: issue one (audited by the service),
-    then show it at the top with its holder code."""
+    """GET: the form and the caller's reports (with the one just issued named at the
+    top, its holder code beside it); POST: issue one (audited by the service) and come
+    back here, so that reloading the page does not issue another."""
     form = {"identifier": "", "purpose": ""}
     issued, error, status = None, None, 200
     if request.method == "POST":
         form = {k: request.form.get(k, "").strip()[:40] for k in form}
         try:
-            issued, _ = services.issue_report(
+            view, _ = services.issue_report(
                 ctx(),
                 g.actor,
                 identifier=form["identifier"] or None,
                 purpose=form["purpose"] or None,
             )
+            return redirect(url_for(request.endpoint or "", issued=view["number"]), code=303)
         except CreditServiceError as exc:
             error, status = message(exc), status_of(exc)
+    elif number := request.args.get("issued"):
+        try:
+            issued = services.get_report(ctx(), g.actor, number[:40])[0]
+        except NotFound:
+            issued = None
     return page(
         template,
         status,
