@@ -24,6 +24,7 @@ from credit_service.objections.models import Objection, ObjectionEvidence
 from credit_service.procedures.models import DocumentSequence, ProcedureDocument, ProcedureStep
 from credit_service.records.models import CreditRecord, CreditRecordRevision
 from credit_service.repair.models import RepairApplication, RepairEvidence
+from credit_service.reports.models import CreditReport
 from credit_service.sync.models import (
     DeadLetter,
     OutboxEvent,
@@ -50,6 +51,7 @@ __all__ = [
     "CatalogVersion",
     "CreditRecord",
     "CreditRecordRevision",
+    "CreditReport",
     "DishonestyCase",
     "DocumentSequence",
     "Entity",

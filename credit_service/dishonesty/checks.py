@@ -179,6 +179,26 @@ def _check_all(
     return results
 
 
+def assessment(
+    ctx: Context, connection: Connection, identifier: str, purpose: str | None
+) -> dict[str, Any] | None:
+    """One entity's check as ``credit_check`` answers it, without its access rules or its
+    audit row: for a caller that has made both (a credit report, D21). Without a purpose,
+    the measures for every purpose. None: no such entity."""
+    today, key = ctx.today(), lookup_key(identifier)
+    read = read_for_checks(connection, [key], today)
+    entity = read.entities.get(key)
+    if entity is None:
+        return None
+    records = {entity.id: read.records.get(entity.id, [])}
+    items = catalog_services.item_definitions(
+        connection, ctx, {r.catalog_item_id for r in records[entity.id]}
+    )
+    marks = _marks(ctx, connection, read, records, today)
+    facts = _Facts(read.listings.get(entity.id), records[entity.id], items, today, marks)
+    return _assessment(ctx, entity, facts, purpose)
+
+
 @dataclass(frozen=True)
 class _Facts:
     """What the batch's queries read about one entity."""
@@ -246,7 +266,7 @@ def _audit_entries(
     ]
 
 
-def _assessment(ctx: Context, entity: Any, facts: _Facts, purpose: str) -> dict[str, Any]:
+def _assessment(ctx: Context, entity: Any, facts: _Facts, purpose: str | None) -> dict[str, Any]:
     listing, records = facts.listing, facts.in_publicity
     applicable = _listing_measures(ctx, listing, purpose) + _record_measures(
         ctx, facts, records, purpose
@@ -263,7 +283,7 @@ def _assessment(ctx: Context, entity: Any, facts: _Facts, purpose: str) -> dict[
             "region_code": entity.region_code,
         },
         "purpose": purpose,
-        "purpose_name": ctx.catalogs.purposes[purpose],
+        "purpose_name": ctx.catalogs.purposes.get(purpose or ""),
         "checked_on": facts.today,
         "listed": listing is not None,
         "listing": None
@@ -291,7 +311,9 @@ def _assessment(ctx: Context, entity: Any, facts: _Facts, purpose: str) -> dict[
     }
 
 
-def _listing_measures(ctx: Context, listing: Any | None, purpose: str) -> list[dict[str, Any]]:
+def _listing_measures(
+    ctx: Context, listing: Any | None, purpose: str | None
+) -> list[dict[str, Any]]:
     if listing is None:
         return []
     return [
@@ -301,7 +323,7 @@ def _listing_measures(ctx: Context, listing: Any | None, purpose: str) -> list[d
 
 
 def _record_measures(
-    ctx: Context, facts: _Facts, records: list[Any], purpose: str
+    ctx: Context, facts: _Facts, records: list[Any], purpose: str | None
 ) -> list[dict[str, Any]]:
     """Measures of active dishonest records: until the end of publicity, or for CNIPA
     findings until the end of the entity's chain of findings (D9)."""
@@ -319,11 +341,16 @@ def _record_measures(
     return out
 
 
-def _for_purpose(ctx: Context, codes: Sequence[str], purpose: str) -> list[str]:
+def _for_purpose(ctx: Context, codes: Sequence[str], purpose: str | None) -> list[str]:
     """The measures among ``codes`` that bear on ``purpose`` (the others are not shown:
-    chosen before any is described, a batch describes thousands fewer)."""
+    chosen before any is described, a batch describes thousands fewer); all of them
+    without a purpose."""
     known = ctx.catalogs.measures
-    return [code for code in codes if code in known and purpose in known[code].purposes]
+    return [
+        code
+        for code in codes
+        if code in known and (purpose is None or purpose in known[code].purposes)
+    ]
 
 
 def _findings(facts: _Facts) -> list[Finding]:

@@ -19,9 +19,10 @@ from sqlalchemy.orm import Session
 from credit_service.access import Actor
 from credit_service.context import Context
 from credit_service.dishonesty import rules
+from credit_service.dishonesty.checks import assessment  # a check's reading, for reports
 from credit_service.dishonesty.models import DishonestyCase
 from credit_service.dishonesty.procedure import LISTING, ground_records, open_cases_on
-from credit_service.dishonesty.public import in_force
+from credit_service.dishonesty.public import in_force, is_in_force
 from credit_service.dishonesty.views import (  # the area's public reads, with its writes
     case_view,
     get_case,
@@ -34,7 +35,7 @@ from credit_service.procedures import engine
 from credit_service.records.models import CreditRecord
 
 REVOKED_NOTE = "所依据的行政处罚决定被撤销"
-__all__ = ["get_case", "get_document", "in_force", "list_cases"]
+__all__ = ["assessment", "get_case", "get_document", "in_force", "is_in_force", "list_cases"]
 
 
 def propose(

@@ -51,6 +51,7 @@ LOOKUP = "entity.lookup"
 # What "who looked up whom" reports (``flask audit verify``): checks, lookups, reads.
 LOOKUP_ACTIONS = (
     "credit.check",
+    "credit_report.issue",  # a report names the entity it is about (D21)
     LOOKUP,
     "entity.read",
     "entity.read_personal_data",

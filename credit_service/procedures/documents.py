@@ -63,6 +63,12 @@ def chinese_date(day: date) -> str:
 
 def next_number(session: Session, prefix: str, year: int) -> str:
     """The next number of the office's yearly sequence (row-locked: no two alike)."""
+    return f"{prefix}〔{year}〕{next_in_sequence(session, prefix, year)}号"
+
+
+def next_in_sequence(session: Session, prefix: str, year: int) -> int:
+    """The next value of the yearly sequence named ``prefix`` (row-locked: no two alike),
+    for numbers written another way than documents write theirs."""
     sequence = session.execute(
         select(DocumentSequence)
         .where(DocumentSequence.prefix == prefix, DocumentSequence.year == year)
@@ -73,7 +79,7 @@ def next_number(session: Session, prefix: str, year: int) -> str:
         session.add(sequence)
     sequence.last_number += 1
     session.flush()
-    return f"{prefix}〔{year}〕{sequence.last_number}号"
+    return sequence.last_number
 
 
 def render_html(content: DocumentContent) -> str:
@@ -83,7 +89,7 @@ def render_html(content: DocumentContent) -> str:
 
 def render_pdf(content: DocumentContent, *, font_path: str | None = None) -> bytes:
     """The document as an A4 PDF with Chinese glyphs."""
-    font = _font(font_path or "")
+    font = cjk_font(font_path or "")
     body = ParagraphStyle(
         "body", fontName=font, fontSize=12, leading=20, firstLineIndent=24, wordWrap="CJK"
     )
@@ -120,7 +126,7 @@ def render_pdf(content: DocumentContent, *, font_path: str | None = None) -> byt
 
 
 @cache
-def _font(configured: str) -> str:
+def cjk_font(configured: str) -> str:
     """Register the CJK font once; its name for reportlab."""
     for path in ([configured] if configured else []) + list(FONT_CANDIDATES):
         if path and Path(path).exists():
@@ -132,7 +138,7 @@ def _font(configured: str) -> str:
 
 def font_embedded(configured: str | None = None) -> bool:
     """Whether PDFs embed a TrueType CJK font (rather than naming a standard one)."""
-    return _font(configured or "") == "CJK"
+    return cjk_font(configured or "") == "CJK"
 
 
 def _escape(text: str) -> str:

@@ -17,6 +17,7 @@ import credit_service.web.pages.console_cases  # noqa: F401
 import credit_service.web.pages.console_checks  # noqa: F401
 import credit_service.web.pages.console_entities  # noqa: F401
 import credit_service.web.pages.console_objections  # noqa: F401
+import credit_service.web.pages.credit_reports  # noqa: F401
 import credit_service.web.pages.enterprise_objections  # noqa: F401
 import credit_service.web.pages.public_inspections  # noqa: F401
 import credit_service.web.pages.public_notices  # noqa: F401
@@ -35,6 +36,7 @@ from credit_service.web.api import (
     accounts,
     admin,
     catalogs,
+    credit_reports,
     dishonesty,
     entities,
     health,
@@ -77,6 +79,7 @@ BLUEPRINTS = (
     admin.bp,
     sync_admin.bp,
     signing_keys.bp,
+    credit_reports.bp,
 )
 PAGES = (
     auth_pages.bp,

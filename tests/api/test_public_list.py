@@ -20,6 +20,7 @@ from credit_service.clock import local_noon
 from credit_service.dishonesty import public, services
 from credit_service.entities import services as entity_services
 from credit_service.records import services as record_services
+from credit_service.reports import services as report_services
 from credit_service.web import create_app
 from tests.factories import (
     CITY,
@@ -34,6 +35,8 @@ from tests.factories import (
 
 LIST = "/api/v1/public/dishonesty-list"
 TRUSTWORTHY = "/api/v1/public/trustworthy-list"
+# a checker asks for a report on each person: its verification is public (D21)
+REPORT_CHECKER = Actor(role="checker", username="report-checker")
 HEAVIER = ["罚款", "责令停产停业"]
 REGULATOR = Actor(role="regulator", username="r-public-list", region_code=CITY, city_code=CITY)
 TODAY = date(2026, 11, 25)
@@ -593,7 +596,13 @@ def test_no_public_response_reveals_a_natural_persons_data(ctx, unlimited_client
         )
         honour = file_award(ctx, person["identifier"])  # on the trustworthy list too
         registered[person["identifier"]] = (person, publish(ctx, decided(ctx, owner)), honour)
+        report, _ = report_services.issue_report(
+            ctx, REPORT_CHECKER, identifier=person["identifier"], purpose="awards"
+        )
+        ctx.extras.setdefault("reports", {})[person["identifier"]] = report
     _, case, honour = registered[person["identifier"]]
+    report = ctx.extras["reports"][person["identifier"]]
+    verification = f"/api/v1/public/credit-reports/{report['number']}/verification"
     masked = person["surname"] + "*" * (len(person["name"]) - len(person["surname"]))
     assert masking.mask_person_name(person["name"]) == masked
 
@@ -621,6 +630,9 @@ def test_no_public_response_reveals_a_natural_persons_data(ctx, unlimited_client
         "trustworthy page": ("/trustworthy", {}),
         "trustworthy entry page": (f"/trustworthy/{honour['id']}", {}),
         "notices feed": ("/list/notices.atom", {}),
+        "report verification": (verification, {}),
+        "report comparison": (verification, {"code": report["holder_code"]}),
+        "report page": (f"/verify/{report['number']}", {}),
     }
     secrets = {
         "id number": person["identifier"],
@@ -635,7 +647,7 @@ def test_no_public_response_reveals_a_natural_persons_data(ctx, unlimited_client
             assert value not in text, f"{what} in {where}"
         if where.startswith("search by"):
             assert json.loads(text)["items"] == []
-        else:
+        elif not where.startswith("report"):  # a verification names nobody
             assert masked in text, where
     entry = json.loads(bodies["entry"])
     assert entry["name"] == masked and entry["uscc"] is None and entry["kind"] == "natural_person"

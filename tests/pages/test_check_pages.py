@@ -63,7 +63,10 @@ def test_a_checker_starts_on_the_check_page_and_its_menu_offers_only_it(app, ctx
     start = browser.get("/start")
     assert (start.status_code, start.headers["Location"]) == (303, PAGE)
     html = get(browser, PAGE)
-    assert menu_labels(html) == [i18n.translate("nav.console.credit_checks")]
+    assert menu_labels(html) == [
+        i18n.translate("nav.console.credit_checks"),
+        i18n.translate("nav.console.credit_reports"),  # its reports for a purpose (D21)
+    ]
     assert 'aria-current="page">信用核查<' in html
     for purpose, name in ctx.catalogs.purposes.items():
         assert f'<option value="{purpose}">{name}</option>' in html
@@ -77,7 +80,12 @@ def test_staff_find_the_page_at_the_end_of_their_menu(app, ctx):
         html = get(signed_in(app, ctx, role), PAGE)
         labels = menu_labels(html)
         assert labels[0] == i18n.translate("nav.console.dashboard")
-        assert labels[-1] == i18n.translate("nav.console.credit_checks")
+        # then the credit reports (D21), which an admin does not request
+        reports = [i18n.translate("nav.console.credit_reports")] if role != "admin" else []
+        assert labels[-1 - len(reports) :] == [
+            i18n.translate("nav.console.credit_checks"),
+            *reports,
+        ]
     assert signed_in(app, ctx, "regulator").get("/start").headers["Location"] == "/console"
 
 

@@ -34,6 +34,7 @@ from credit_service.jobs import services as job_services
 from credit_service.objections import services as objection_services
 from credit_service.records.models import CreditRecord
 from credit_service.repair.models import RepairApplication
+from credit_service.reports import services as report_services
 from credit_service.sync import incoming
 from credit_service.sync.models import DeadLetter
 from credit_service.tiers import services as tier_services
@@ -60,6 +61,9 @@ NOT_PAGES = frozenset(
         "enterprise_pages.objection_document",
         "console_pages.objection_evidence_file",
         "console_pages.objection_document",
+        # a credit report as PDF
+        "enterprise_pages.credit_report_pdf",
+        "console_pages.credit_report_pdf_console",
     }
 )
 PER_ENDPOINT = 6  # pages of one kind visited per signed-in role
@@ -202,7 +206,11 @@ def demo(ctx, tmp_path):  # type: ignore[no-untyped-def]
         ).scalar()
     _objection_of(ctx, clerk, contested, regulator)
     assert removed is not None, "the demo data set removes listings"
+    city = ctx.catalogs.city.code
+    clerk_actor = Actor(role="enterprise", username=clerk.username, uscc=clerk.uscc, city_code=city)
+    report, _ = report_services.issue_report(ctx, clerk_actor)
     return {
+        "report": report["number"],
         "clerk": clerk.username,
         "eligible_uscc": eligible.uscc,
         "application": queued.id,
@@ -327,6 +335,7 @@ def starts(demo) -> list[str]:  # type: ignore[no-untyped-def]
         "/console/cases?state=published",
         f"/enterprise/repair/new?target=listing:{demo['case']}",
         f"/list/{demo['removed']}",  # what a removed entry's address says (D22)
+        f"/verify/{demo['report']}",
     ]
 
 

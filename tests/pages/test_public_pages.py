@@ -201,7 +201,8 @@ def test_the_statistics_page_shows_the_figures_as_charts_and_tables(client, figu
     assert "统计期间：2025-12-01至2026-11-25" in html
     assert re.search(r"目前在列主体</dt><dd class=\"stat\">1</dd>", html)
     # two list charts by month, three objection charts by month, one each for the rest
-    assert html.count('role="img"') == 9
+    # (credit reports issued by month the last)
+    assert html.count('role="img"') == 10
     bars = {(c, s): v for c, s, v in BAR.findall(html)}
     assert bars[MONTH, "列入"] == "2" and bars[MONTH, "移出合计"] == "1"
     assert bars[MONTH, "列入错误予以更正"] == "1" and bars[MONTH, "公示期届满移出"] == "0"
@@ -218,7 +219,7 @@ def test_the_statistics_page_shows_the_figures_as_charts_and_tables(client, figu
 def test_every_csv_has_a_bom_a_chinese_header_and_the_charted_numbers(client, figures):
     charted = {(c, s): v for c, s, v in BAR.findall(get_page(client, "/statistics"))}
     seen = 0
-    for name in (*DATASETS, "objection-monthly", "objection-regions"):
+    for name in (*DATASETS, "objection-monthly", "objection-regions", "report-monthly"):
         text, rows = download(client, f"/statistics/{name}.csv")
         assert text.startswith("\ufeff")
         header, *body = rows

@@ -28,6 +28,7 @@ MENUS: dict[str, tuple[tuple[str, str], ...]] = {
         ("enterprise_pages.overview", "nav.enterprise.overview"),
         ("enterprise_pages.applications", "nav.enterprise.applications"),
         ("enterprise_pages.objections_list", "nav.enterprise.objections"),
+        ("enterprise_pages.credit_reports", "nav.enterprise.credit_reports"),
     ),
     "console": (
         ("console_pages.dashboard", "nav.console.dashboard"),
@@ -37,8 +38,9 @@ MENUS: dict[str, tuple[tuple[str, str], ...]] = {
         ("console_pages.objections_queue", "nav.console.objections"),
         ("operations_pages.inspections", "nav.console.inspections"),
         ("operations_pages.sync", "nav.console.sync"),
-        # last for staff; the only entry, so the landing page, for a checker
+        # near the end for staff; the first entry, so the landing page, for a checker
         ("console_pages.credit_checks", "nav.console.credit_checks"),
+        ("console_pages.credit_reports_console", "nav.console.credit_reports"),
     ),
 }
 

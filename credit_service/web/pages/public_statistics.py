@@ -16,6 +16,7 @@ from credit_service.dishonesty.definitions import REMOVAL_REASONS
 from credit_service.errors import NotFound
 from credit_service.objections import services as objections
 from credit_service.repair import statistics as repair_statistics
+from credit_service.reports import services as report_services
 from credit_service.web import charts
 from credit_service.web.access import public as public_endpoint
 from credit_service.web.api.common import csv_response
@@ -149,13 +150,28 @@ def _objection_datasets(
     )
 
 
+def _report_dataset(months: tuple[str, ...], issued: dict[str, int]) -> Dataset:
+    """Credit reports issued by month (D21): how much the reports are used."""
+    column = Column(
+        "issued", t("credit_reports.stats.issued"), tuple(issued.get(m, 0) for m in months)
+    )
+    return Dataset(
+        "report-monthly",
+        t("credit_reports.stats.title"),
+        t("public.stats.month"),
+        months,
+        (column,),
+    ).with_chart("issued", t("credit_reports.stats.title"), ("issued",))
+
+
 def _datasets(
     movements: list_statistics.ListMovements,
     turnaround: repair_statistics.RepairTurnaround,
     objection_figures: ObjectionStatistics,
+    reports_issued: dict[str, int],
 ) -> dict[str, Dataset]:
-    """The six published tables: the list, repair turnaround and objections, each by
-    month and by district."""
+    """The seven published tables: the list, repair turnaround and objections, each by
+    month and by district; credit reports issued by month."""
     month, region = t("public.stats.month"), t("public.stats.region")
     by_month = movements.by_month
     months = tuple(m.key for m in by_month)
@@ -203,6 +219,7 @@ def _datasets(
             "counts", t("public.stats.chart.repair_regions"), REPAIR_COUNTS, horizontal=True
         ),
         *_objection_datasets(objection_figures, months, areas),
+        _report_dataset(months, reports_issued),
     )
     return {d.name: d for d in tables}
 
@@ -224,11 +241,12 @@ def _figures() -> Figures:
     movements = list_statistics.list_movements(ctx(), today)
     turnaround = repair_statistics.repair_turnaround(ctx(), today)
     objection_figures = objections.objection_statistics(ctx(), today)
+    issued = report_services.monthly_counts(ctx(), movements.since, today)
     return Figures(
         movements,
         turnaround,
         objection_figures,
-        _datasets(movements, turnaround, objection_figures),
+        _datasets(movements, turnaround, objection_figures, issued),
     )
 
 
