@@ -5,7 +5,10 @@ from __future__ import annotations
 import base64
 import json
 from dataclasses import dataclass
+from datetime import date
 from typing import Any, Generic, TypeVar
+
+from sqlalchemy import and_, or_
 
 from credit_service.bounds import id_in_range
 from credit_service.errors import InvalidInput
@@ -74,3 +77,39 @@ def page_by_id(rows: list[T], limit: int, id_of: Any) -> Page[T]:
     rows = rows[:limit]
     next_cursor = encode_cursor({"after": id_of(rows[-1])}) if has_more and rows else None
     return Page(rows, next_cursor)
+
+
+@dataclass(frozen=True)
+class NewestFirst:
+    """Pages newest first by a date column, then the id (the public lists, the notices):
+    the cursor carries the last row's pair under ``key`` and ``id``, so a cursor of one
+    list is no cursor of another that names its date otherwise."""
+
+    day: Any  # the date column
+    id: Any  # the id column breaking ties
+    key: str = "d"
+
+    def select(self, query: Any, cursor: str | None, limit: int) -> Any:
+        """``query`` ordered, cut at ``limit + 1`` rows and started after ``cursor``.
+
+        :raises InvalidInput: a cursor this service did not issue.
+        """
+        query = query.order_by(self.day.desc(), self.id.desc()).limit(limit + 1)
+        position = decode_cursor(cursor)
+        return query if position is None else query.where(self._after(position))
+
+    def cut(self, rows: list[T], limit: int, last: Any) -> tuple[list[T], str | None]:
+        """The page's rows and the next cursor; ``last(row)`` is its (date, id)."""
+        if len(rows) <= limit:
+            return rows, None
+        rows = rows[:limit]
+        day, row_id = last(rows[-1])
+        return rows, encode_cursor({self.key: day.isoformat(), "id": row_id})
+
+    def _after(self, position: dict[str, Any]) -> Any:
+        row_id = position_id(position, "id")
+        try:
+            day = date.fromisoformat(position[self.key])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise _invalid("cursor") from exc
+        return or_(self.day < day, and_(self.day == day, self.id < row_id))

@@ -11,18 +11,16 @@ basis of an addition, the reason of a removal, the decision number and the offic
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import select
 
 from credit_service.catalogs.definitions import citations
 from credit_service.context import Context
 from credit_service.dishonesty.models import DishonestyCase, ListChange
 from credit_service.entities.models import Entity
 from credit_service.entities.rules import masked_identity
-from credit_service.errors import InvalidInput
-from credit_service.pagination import Page, decode_cursor, encode_cursor, position_id
+from credit_service.pagination import NewestFirst, Page
 
 REASON_TEXTS = {"repair_revoked": "信用修复决定被撤销，恢复公示，公示期重新计算"}
 # The feed's rows for the mark 异议处理中 (kind marked / unmarked, reason "objection"): an
@@ -31,6 +29,8 @@ REASON_TEXTS = {"repair_revoked": "信用修复决定被撤销，恢复公示，
 MARK_TEXTS = {"marked": "异议已受理，异议处理中", "unmarked": "异议处理完毕"}
 MARK_KINDS = tuple(MARK_TEXTS)
 NOTICE_KINDS = ("added", "removed")
+
+NEWEST = NewestFirst(ListChange.effective_on, ListChange.id)  # the newest notice first
 
 
 def change_view(
@@ -67,33 +67,10 @@ def notices(ctx: Context, *, cursor: str | None = None, limit: int = 20) -> Page
             .join(DishonestyCase, DishonestyCase.id == ListChange.case_id)
             .join(Entity, Entity.id == DishonestyCase.entity_id)
             .where(ListChange.kind.in_(NOTICE_KINDS))
-            .order_by(ListChange.effective_on.desc(), ListChange.id.desc())
-            .limit(limit + 1)
         )
-        position = decode_cursor(cursor)
-        if position is not None:
-            query = query.where(_after(position))
-        rows = session.execute(query).all()
-    more = len(rows) > limit
-    rows = rows[:limit]
-    items = [notice_view(ctx, *row) for row in rows]
-    next_cursor = None
-    if more and rows:
-        last = rows[-1][0]
-        next_cursor = encode_cursor({"d": last.effective_on.isoformat(), "id": last.id})
-    return Page(items, next_cursor)
-
-
-def _after(position: dict[str, Any]) -> Any:
-    change_id = position_id(position, "id")
-    try:
-        day = date.fromisoformat(position["d"])
-    except (KeyError, TypeError, ValueError) as exc:
-        raise InvalidInput("invalid-cursor", errors={"cursor": ["invalid-cursor"]}) from exc
-    return or_(
-        ListChange.effective_on < day,
-        and_(ListChange.effective_on == day, ListChange.id < change_id),
-    )
+        rows = session.execute(NEWEST.select(query, cursor, limit)).all()
+    rows, next_cursor = NEWEST.cut(rows, limit, lambda row: (row[0].effective_on, row[0].id))
+    return Page([notice_view(ctx, *row) for row in rows], next_cursor)
 
 
 def notice_view(

@@ -28,7 +28,7 @@ from credit_service.entities.models import Entity
 from credit_service.entities.rules import masked_identity
 from credit_service.errors import InvalidInput, NotFound
 from credit_service.notices import change_notices
-from credit_service.pagination import Page, decode_cursor, encode_cursor, position_id
+from credit_service.pagination import NewestFirst, Page, decode_cursor, encode_cursor, position_id
 from credit_service.records.models import CreditRecord
 
 DOWNLOAD_COLUMNS = (
@@ -47,6 +47,9 @@ DOWNLOAD_COLUMNS = (
     "objection_pending",
     "objection_id",
 )
+
+# the newest entry first; the cursor names its date "p" (published)
+NEWEST = NewestFirst(DishonestyCase.published_on, DishonestyCase.id, key="p")
 
 
 def in_force(as_of: date) -> Any:
@@ -130,35 +133,11 @@ def search(
     today = ctx.today()
     removed = removals.answered(ctx, today) if filters.names_one else None
     with ctx.replica_session_factory() as session:
-        query = (
-            _filtered(session, filters, today, removed)
-            .order_by(DishonestyCase.published_on.desc(), DishonestyCase.id.desc())
-            .limit(limit + 1)
+        query = NEWEST.select(_filtered(session, filters, today, removed), cursor, limit)
+        rows, next_cursor = NEWEST.cut(
+            session.execute(query).all(), limit, lambda row: (row[0].published_on, row[0].id)
         )
-        position = decode_cursor(cursor)
-        if position is not None:
-            query = query.where(_after(position))
-        rows = session.execute(query).all()
-        more = len(rows) > limit
-        rows = rows[:limit]
-        entries = entry_views(ctx, session, rows)
-    next_cursor = None
-    if more and rows:
-        last = rows[-1][0]
-        next_cursor = encode_cursor({"p": last.published_on.isoformat(), "id": last.id})
-    return Page(entries, next_cursor)
-
-
-def _after(position: dict[str, Any]) -> Any:
-    case_id = position_id(position, "id")
-    try:
-        published = date.fromisoformat(position["p"])
-    except (KeyError, TypeError, ValueError) as exc:
-        raise InvalidInput("invalid-cursor", errors={"cursor": ["invalid-cursor"]}) from exc
-    return or_(
-        DishonestyCase.published_on < published,
-        and_(DishonestyCase.published_on == published, DishonestyCase.id < case_id),
-    )
+        return Page(entry_views(ctx, session, rows), next_cursor)
 
 
 def get_entry(ctx: Context, case_id: int) -> dict[str, Any]:

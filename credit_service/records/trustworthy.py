@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
 from credit_service import objection_marks
@@ -25,8 +25,8 @@ from credit_service.catalogs.definitions import citations
 from credit_service.context import Context
 from credit_service.entities.models import Entity
 from credit_service.entities.rules import masked_identity
-from credit_service.errors import InvalidInput, NotFound
-from credit_service.pagination import Page, decode_cursor, encode_cursor, position_id
+from credit_service.errors import NotFound
+from credit_service.pagination import NewestFirst, Page
 from credit_service.records.models import CreditRecord
 
 # The stable English keys of the downloads, in CSV column order (csv.<key> headers).
@@ -45,6 +45,8 @@ DOWNLOAD_COLUMNS = (
     "objection_pending",
     "objection_id",
 )
+
+NEWEST = NewestFirst(CreditRecord.decision_date, CreditRecord.id)  # the newest honour first
 
 
 def on_list(as_of: date) -> Any:
@@ -93,36 +95,12 @@ def search(
 
     :raises InvalidInput: a cursor this service did not issue.
     """
-    query = (
-        _filtered(filters, ctx.today())
-        .order_by(CreditRecord.decision_date.desc(), CreditRecord.id.desc())
-        .limit(limit + 1)
-    )
-    position = decode_cursor(cursor)
-    if position is not None:
-        query = query.where(_after(position))
+    query = NEWEST.select(_filtered(filters, ctx.today()), cursor, limit)
     with ctx.replica_session_factory() as session:
-        rows = session.execute(query).all()
-        more = len(rows) > limit
-        rows = rows[:limit]
-        entries = entry_views(ctx, session, rows)
-    next_cursor = None
-    if more and rows:
-        last = rows[-1][0]
-        next_cursor = encode_cursor({"d": last.decision_date.isoformat(), "id": last.id})
-    return Page(entries, next_cursor)
-
-
-def _after(position: dict[str, Any]) -> Any:
-    record_id = position_id(position, "id")
-    try:
-        decided = date.fromisoformat(position["d"])
-    except (KeyError, TypeError, ValueError) as exc:
-        raise InvalidInput("invalid-cursor", errors={"cursor": ["invalid-cursor"]}) from exc
-    return or_(
-        CreditRecord.decision_date < decided,
-        and_(CreditRecord.decision_date == decided, CreditRecord.id < record_id),
-    )
+        rows, next_cursor = NEWEST.cut(
+            session.execute(query).all(), limit, lambda row: (row[0].decision_date, row[0].id)
+        )
+        return Page(entry_views(ctx, session, rows), next_cursor)
 
 
 def get_entry(ctx: Context, record_id: int) -> dict[str, Any]:
