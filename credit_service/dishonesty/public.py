@@ -24,6 +24,7 @@ from credit_service.context import Context
 from credit_service.db import HeldQuery
 from credit_service.dishonesty import list_notices, removals
 from credit_service.dishonesty.models import DishonestyCase, ListChange
+from credit_service.entities import services as entity_services
 from credit_service.entities.models import Entity
 from credit_service.entities.rules import masked_identity
 from credit_service.errors import InvalidInput, NotFound
@@ -99,15 +100,9 @@ def _filtered(session: Session, filters: Filters, as_of: date, removed: Any = No
         .join(Entity, Entity.id == DishonestyCase.entity_id)
         .where(shown)
     )
-    if filters.q:
-        # Natural persons are never found by name: that would confirm a full name.
-        query = query.where(
-            Entity.kind != "natural_person", Entity.name.contains(filters.q, autoescape=True)
-        )
-    if filters.uscc:
-        query = query.where(
-            Entity.identifier == filters.uscc.strip().upper(), Entity.kind != "natural_person"
-        )
+    named = entity_services.public_name_search(filters.q, filters.uscc)
+    if named:
+        query = query.where(*named)
     if filters.region:
         query = query.where(DishonestyCase.region_code == filters.region)
     if filters.domain:

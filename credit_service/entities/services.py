@@ -257,3 +257,15 @@ def find_entity(session: Session, identifier: str) -> Entity | None:
 def entity_summary(entity: Entity) -> dict[str, Any]:
     """Identifier, name (a natural person masked), kind and region: for other areas' views."""
     return {**rules.masked_identity(entity), "kind": entity.kind, "region_code": entity.region_code}
+
+
+def public_name_search(q: str | None, uscc: str | None) -> list[Any]:
+    """SQL conditions of a public search by name (a part of it) or by USCC. Natural
+    persons are never found either way: a hit would confirm a full name or an ID number
+    (D12)."""
+    conditions: list[Any] = []
+    if q:
+        conditions += [Entity.kind != "natural_person", Entity.name.contains(q, autoescape=True)]
+    if uscc:
+        conditions += [Entity.identifier == uscc.strip().upper(), Entity.kind != "natural_person"]
+    return conditions

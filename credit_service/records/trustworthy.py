@@ -23,6 +23,7 @@ from credit_service import objection_marks
 from credit_service.catalogs import services as catalog_services
 from credit_service.catalogs.definitions import citations
 from credit_service.context import Context
+from credit_service.entities import services as entity_services
 from credit_service.entities.models import Entity
 from credit_service.entities.rules import masked_identity
 from credit_service.errors import NotFound
@@ -74,15 +75,9 @@ def _filtered(filters: Filters, as_of: date) -> Any:
         .join(Entity, Entity.id == CreditRecord.entity_id)
         .where(on_list(as_of))
     )
-    if filters.q:
-        # Natural persons are never found by name or number: that would confirm them.
-        query = query.where(
-            Entity.kind != "natural_person", Entity.name.contains(filters.q, autoescape=True)
-        )
-    if filters.uscc:
-        query = query.where(
-            Entity.identifier == filters.uscc.strip().upper(), Entity.kind != "natural_person"
-        )
+    named = entity_services.public_name_search(filters.q, filters.uscc)
+    if named:
+        query = query.where(*named)
     if filters.region:
         query = query.where(Entity.region_code == filters.region)
     return query
