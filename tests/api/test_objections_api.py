@@ -344,8 +344,10 @@ def test_the_mark_on_the_public_entry_the_feed_and_credit_checks(ctx, client, cl
     assert [(c["reason"], c["reason_text"]) for c in marked] == [
         ("objection", "异议已受理，异议处理中")
     ]
-    notices = client.get("/list/notices")
-    assert notices.status_code == 200 and "异议处理中" in notices.get_data(as_text=True)
+    notices = client.get("/list/notices")  # a mark is in the feed, but it is no notice
+    assert notices.status_code == 200 and "异议已受理" not in notices.get_data(as_text=True)
+    entry = client.get(f"/list/{case['id']}")
+    assert "异议处理中" in entry.get_data(as_text=True)
 
     single = client.get(
         f"{CHECKS}/{owner['identifier']}", query_string={"purpose": "awards"}, headers=checker

@@ -288,6 +288,14 @@ def write_for(endpoint: str, theirs: Xuanzhou, ours: dict[str, Any]) -> Write:
         "console_pages.objection_step": lambda: Write(
             f"/console/objections/{theirs.objection}/steps/accept", form={}
         ),
+        "credit_reports.CreditReports": lambda: Write(
+            "/api/v1/credit-reports",
+            json={"identifier": theirs.entity["identifier"], "purpose": "awards"},
+        ),
+        "console_pages.credit_reports_console": lambda: Write(
+            "/console/credit-reports",
+            form={"identifier": theirs.entity["identifier"], "purpose": "awards"},
+        ),
         "console_pages.objection_evidence": lambda: Write(
             f"/console/objections/{theirs.objection}/evidence", form={}, upload=True
         ),

@@ -9,7 +9,7 @@ from typing import Any
 
 from flask import Response, g, redirect, request, url_for
 
-from credit_service.errors import CreditServiceError, NotFound
+from credit_service.errors import CreditServiceError, Forbidden, NotFound
 from credit_service.reports import services
 from credit_service.web.access import allow
 from credit_service.web.access import public as public_endpoint
@@ -99,6 +99,8 @@ def _reports_page(template: str) -> Response:
                 purpose=form["purpose"] or None,
             )
             return redirect(url_for(request.endpoint or "", issued=view["number"]), code=303)
+        except Forbidden:
+            raise  # out of the caller's scope: refused like every other console write
         except CreditServiceError as exc:
             error, status = message(exc), status_of(exc)
     elif number := request.args.get("issued"):
