@@ -60,6 +60,7 @@ from credit_service.web.pages import enterprise as enterprise_pages
 from credit_service.web.pages import forms
 from credit_service.web.pages import operations as operations_pages
 from credit_service.web.pages import public as public_pages
+from credit_service.web.pages import text_size as text_size_pages
 from credit_service.web.ratelimit import init_rate_limits
 
 BLUEPRINTS = (
@@ -87,6 +88,7 @@ PAGES = (
     enterprise_pages.bp,
     console_pages.bp,
     operations_pages.bp,
+    text_size_pages.bp,
 )
 logger = logging.getLogger(__name__)
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from credit_service.web.i18n import translate
 
 PALETTE = ("#0b5cad", "#d4731c", "#2e8540", "#8a3ffc", "#b42318", "#52606d")
-WIDTH = 640
+WIDTH = 640  # site.css shows the table instead where a figure is narrower
 PLOT_TOP = 12
 VALUE_AXIS = 40  # room for the value ticks (vertical) or category labels (horizontal)
 CATEGORY_ROOM = 34  # room under a vertical chart for the category labels

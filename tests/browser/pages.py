@@ -10,6 +10,21 @@ from selenium.webdriver.support.wait import WebDriverWait
 
 from tests.browser.conftest import DESKTOP, PHONE, SCREENSHOTS
 
+# axe-core (tests/browser/vendor/README.md says which version and under what licence)
+AXE_SOURCE = (Path(__file__).parent / "vendor" / "axe.min.js").read_text(encoding="utf-8")
+# WCAG 2.1 AA (GB/T 37668-2019 follows it): no violation of these impacts is tolerated
+BLOCKING_IMPACTS = ("serious", "critical")
+RUN_AXE = """
+const done = arguments[arguments.length - 1];
+axe.run(document, {resultTypes: ['violations']}).then(
+  (results) => done(results.violations.map((v) => ({
+    id: v.id, impact: v.impact, help: v.help,
+    nodes: v.nodes.slice(0, 5).map((n) => n.target.join(' ') + ' ' + n.failureSummary),
+  }))),
+  (error) => done([{id: 'axe-error', impact: 'critical', help: String(error), nodes: []}]),
+);
+"""
+
 # Run in the page: the basics a Lighthouse-style audit would flag.
 AUDIT = r"""
 const problems = [];
@@ -71,10 +86,44 @@ def console_errors(driver) -> list[str]:  # type: ignore[no-untyped-def]
     return [entry["message"] for entry in driver.get_log("browser") if entry["level"] == "SEVERE"]
 
 
+def axe_violations(driver) -> list[dict]:  # type: ignore[no-untyped-def]
+    """axe-core's serious and critical violations on the page as it is laid out now."""
+    if not driver.execute_script("return typeof window.axe === 'object';"):
+        driver.execute_script(AXE_SOURCE)
+    driver.set_script_timeout(60)
+    found = driver.execute_async_script(RUN_AXE)
+    return [v for v in found if v["impact"] in BLOCKING_IMPACTS]
+
+
+def check_accessibility(driver) -> None:  # type: ignore[no-untyped-def]
+    """axe-core finds no serious or critical violation at desktop width nor at 375 px.
+
+    The page is laid out again at phone width without reloading it (a form the test has
+    begun to fill keeps its values); a document once checked is marked and not checked
+    twice."""
+    if driver.execute_script("return window.__axeChecked === true;"):
+        return
+    problems = {}
+    for label, (width, height) in (("desktop", DESKTOP), ("phone", PHONE)):
+        metrics = {"width": width, "height": height, "deviceScaleFactor": 1}
+        metrics["mobile"] = label == "phone"
+        driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", metrics)
+        try:
+            found = axe_violations(driver)
+        finally:
+            driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+        if found:
+            problems[label] = found
+    assert not problems, f"{driver.current_url}: axe-core {problems}"
+    driver.execute_script("window.__axeChecked = true;")
+
+
 def check_page(driver) -> None:  # type: ignore[no-untyped-def]
-    """The audit passes and the console is clean."""
+    """The audit and axe-core pass and the console is clean. Every browser test calls
+    this after each page it loads (``visit`` and ``click`` in test_journeys do it)."""
     problems = driver.execute_script(AUDIT)
     assert not problems, f"{driver.current_url}: {problems}"
+    check_accessibility(driver)
     errors = console_errors(driver)
     assert not errors, f"{driver.current_url}: {errors}"
 

@@ -53,7 +53,8 @@ def patient(browser) -> WebDriverWait:  # type: ignore[no-untyped-def]
 
 
 def wait_for_next_page(browser, page) -> None:  # type: ignore[no-untyped-def]
-    """Wait until a new page has replaced ``page`` (the old ``html`` element) and loaded.
+    """Wait until a new page has replaced ``page`` (the old ``html`` element) and loaded,
+    then audit it (``check_page``: axe-core at desktop and phone width among the rest).
 
     While a navigation is under way Chromium's driver may answer a question about the old
     node with an inspector error ("does not belong to the document") instead of calling it
@@ -62,6 +63,7 @@ def wait_for_next_page(browser, page) -> None:  # type: ignore[no-untyped-def]
     wait = patient(browser)
     wait.until(staleness_of(page))
     wait.until(lambda b: b.execute_script("return document.readyState") == "complete")
+    check_page(browser)
 
 
 def sign_in(browser, base: str, username: str) -> None:  # type: ignore[no-untyped-def]

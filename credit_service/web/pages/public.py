@@ -24,6 +24,7 @@ from credit_service.pagination import Page
 from credit_service.web import cache
 from credit_service.web.access import public as public_endpoint
 from credit_service.web.i18n import translate as t
+from credit_service.web.pages import text_size
 from credit_service.web.pages.common import ctx, page
 from credit_service.workdays import parse_period
 
@@ -141,8 +142,9 @@ def _entry_page(entry_id: int) -> Response:
 def same_for_everyone(render: Callable[[], Response]) -> Response:
     """A list page for a visitor who is not signed in is the same for every such visitor,
     so it is rendered once per version of the list (and answered 304 when current); a
-    signed-in user's page carries their name and menus and is rendered for them."""
-    if not g.actor.is_anonymous:
+    signed-in user's page carries their name and menus and is rendered for them, and so
+    is the page of a visitor who chose large text (its ``html`` says so)."""
+    if not g.actor.is_anonymous or text_size.is_large():
         return render()
     return cache.answer(ctx(), lambda: render().get_data(), "text/html")
 
