@@ -156,6 +156,7 @@ def register_enterprise(
     contact: str,
     activation_code: str | None,
     source_ip: str | None,
+    email: str | None = None,
 ) -> dict[str, Any]:
     """Self-registration of an enterprise account: active at once with a valid activation
     code, otherwise pending until a regulator approves the binding. Returns the receipt
@@ -189,6 +190,7 @@ def register_enterprise(
                 password=password,
                 binding_status=status,
                 contact=contact,
+                email=email,
             )
         except Conflict as exc:
             if activation_code or exc.code != "user-exists":

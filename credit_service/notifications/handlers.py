@@ -12,7 +12,6 @@ own).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from datetime import date
 from typing import Any
@@ -21,6 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from credit_service.auth.models import User
+from credit_service.auth.services import email_address
 from credit_service.changes import (
     BindingDecided,
     ListingChanged,
@@ -35,7 +35,6 @@ from credit_service.notifications import texts
 from credit_service.notifications.models import Message, OutboundEmail
 from credit_service.procedures.documents import chinese_date
 
-EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 LINKS = {"repair": "/enterprise/repair/{}", "objection": "/enterprise/objections/{}"}
 PORTAL = "/enterprise"
 
@@ -92,10 +91,7 @@ def queue_email(
 
 def address_of(user: User) -> str | None:
     """Where ``user`` is e-mailed: its e-mail, or its contact when that is an address."""
-    for candidate in (user.email, user.contact):
-        if candidate and EMAIL.match(candidate.strip()):
-            return candidate.strip()
-    return None
+    return email_address(user.email) or email_address(user.contact)
 
 
 def _told(fact: Any) -> tuple[str, dict[str, Any], str | None] | None:

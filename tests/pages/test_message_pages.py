@@ -10,13 +10,17 @@ import re
 from sqlalchemy import select
 
 from credit_service.access import Actor
-from credit_service.notifications.models import Message
+from credit_service.auth import accounts
+from credit_service.auth.models import User
+from credit_service.notifications.models import Message, OutboundEmail
 from credit_service.repair import services as repair
+from tests.api.test_sessions import form_token
 from tests.factories import CITY
 from tests.integration.test_repair import CITY_REGULATOR, application, general_penalty
 from tests.pages.test_enterprise_pages import HTML, browser, enterprise_account, get_page
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+ERROR = re.compile(r'<p class="error" id="e-([a-z_]+)">([^<]*)</p>')
 READ_FORM = re.compile(r'action="(/enterprise/messages/(\d+)/read)"')
 
 
@@ -82,3 +86,40 @@ def test_nobody_reads_or_marks_another_accounts_messages(ctx, app, auth):
     assert regulator.status_code == 403
     posted = app.test_client().post("/enterprise/messages/read", headers=auth("regulator"))
     assert posted.status_code == 403
+
+
+def register(client, uscc: str, email: str):  # type: ignore[no-untyped-def]
+    return client.post(
+        "/enterprise/register",
+        data={
+            "csrf_token": form_token(client, "/enterprise/register"),
+            "username": f"mail-{uscc[-6:]}",
+            "display_name": "宣城新企业",
+            "uscc": uscc,
+            "contact": "13800000000",
+            "email": email,
+            "password": "Xuan-Cheng#2026!",
+        },
+        headers=HTML,
+    )
+
+
+def test_registration_takes_an_email_address_where_the_binding_decision_is_sent(ctx, app):
+    owner, _ = general_penalty(ctx)
+    client = app.test_client()
+    refused = register(client, owner["identifier"], "not-an-address")
+    assert refused.status_code == 422
+    errors = dict(ERROR.findall(refused.get_data(as_text=True)))
+    assert errors == {"email": "不是有效的电子邮箱地址"}
+    username = f"mail-{owner['identifier'][-6:]}"
+    with ctx.session_factory() as session:
+        assert session.execute(select(User).where(User.username == username)).first() is None
+
+    assert register(client, owner["identifier"], " boss@example.com ").status_code == 303
+    accounts.approve_binding(ctx, CITY_REGULATOR, username)
+    with ctx.session_factory() as session:
+        assert session.execute(select(User.email).where(User.username == username)).scalar() == (
+            "boss@example.com"
+        )
+        [email] = session.execute(select(OutboundEmail)).scalars().all()
+    assert email.to == "boss@example.com" and email.kind == "binding.approved"
