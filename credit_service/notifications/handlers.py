@@ -12,7 +12,6 @@ own).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
@@ -40,14 +39,18 @@ PORTAL = "/enterprise"
 
 
 def notify(session: Session, ctx: Context, facts: list[Any]) -> None:
-    """Turn each fact into its message and e-mail for each of its recipients."""
-    for fact in facts:
-        told = _told(fact)
-        if told is None:
-            continue
-        kind, fields, link = told
+    """Turn each fact into its message and e-mail for each of its recipients (the
+    accounts of all the facts' entities read at once)."""
+    told = [(fact, words) for fact in facts if (words := _told(fact)) is not None]
+    entity_ids = {f.entity_id for f, _ in told if not isinstance(f, BindingDecided)}
+    accounts = _accounts_of(session, entity_ids) if entity_ids else {}
+    for fact, (kind, fields, link) in told:
         subject, body = texts.render(kind, **fields)
-        for user in _recipients(session, fact):
+        if isinstance(fact, BindingDecided):
+            recipients = _account(session, fact.username)
+        else:
+            recipients = accounts.get(fact.entity_id, [])
+        for user in recipients:
             tell(session, ctx, user, kind, subject, body, link)
 
 
@@ -135,20 +138,28 @@ def _told(fact: Any) -> tuple[str, dict[str, Any], str | None] | None:
     return None
 
 
-def _recipients(session: Session, fact: Any) -> Iterable[User]:
-    if isinstance(fact, BindingDecided):
-        user = session.execute(select(User).where(User.username == fact.username)).scalar()
-        return [user] if user is not None else []
-    entity = session.get(Entity, fact.entity_id)
-    if entity is None:
-        return []
-    query = select(User).where(
-        User.role == "enterprise",
-        User.uscc == entity.identifier,
-        User.binding_status == "approved",
-        User.is_active.is_(True),
-    )
-    return session.execute(query.order_by(User.id)).scalars().all()
+def _account(session: Session, username: str) -> list[User]:
+    user = session.execute(select(User).where(User.username == username)).scalar()
+    return [user] if user is not None else []
+
+
+def _accounts_of(session: Session, entity_ids: set[int]) -> dict[int, list[User]]:
+    """The enterprise accounts bound to each entity (approved and enabled)."""
+    rows = session.execute(
+        select(Entity.id, User)
+        .join(User, User.uscc == Entity.identifier)
+        .where(
+            Entity.id.in_(entity_ids),
+            User.role == "enterprise",
+            User.binding_status == "approved",
+            User.is_active.is_(True),
+        )
+        .order_by(User.id)
+    ).all()
+    accounts: dict[int, list[User]] = {}
+    for entity_id, user in rows:
+        accounts.setdefault(entity_id, []).append(user)
+    return accounts
 
 
 def _link(procedure: str, object_id: int) -> str:
