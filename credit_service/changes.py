@@ -178,6 +178,34 @@ class ObjectionDecided:
     platform_ref: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class BindingDecided:
+    """A regulator decided an enterprise account's binding to its USCC on ``on``:
+    ``approved``, or refused with ``reason``."""
+
+    username: str
+    approved: bool
+    on: date
+    reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewStepTaken:
+    """A review step the party must hear of that no other fact names: a repair
+    application accepted, not accepted, refused, or materials requested; an objection's
+    materials requested or its decision extended. ``what`` is the step's reasons (the
+    materials asked for); ``due_on`` by when: the decision date an acceptance or an
+    extension sets, the day the requested materials are due (None: no day set)."""
+
+    procedure: Literal["repair", "objection"]
+    object_id: int
+    entity_id: int
+    step: str
+    on: date
+    what: str = ""
+    due_on: date | None = None
+
+
 # --- recording and handling ------------------------------------------------------------------
 
 Handler = Callable[[Session, "Context", list[Any]], None]

@@ -264,6 +264,25 @@ class Settings:
         "A CJK TrueType font (.ttf/.ttc) to embed in generated PDFs; common system fonts "
         "are found without it.",
     )
+    smtp_host: str | None = _setting(
+        "SMTP_HOST",
+        None,
+        "Mail server for notification e-mails; unset: e-mails are only logged (development).",
+    )
+    smtp_port: int = _setting(
+        "SMTP_PORT", 25, "Port of SMTP_HOST (587 for starttls, 465 ssl).", int
+    )
+    smtp_tls: str = _setting(
+        "SMTP_TLS",
+        "none",
+        "How the mail connection is encrypted: none, starttls or ssl.",
+        check=_one_of(("none", "starttls", "ssl")),
+    )
+    smtp_user: str | None = _setting("SMTP_USER", None, "User to sign in to SMTP_HOST as, if any.")
+    smtp_password: str | None = _setting("SMTP_PASSWORD", None, "Password of SMTP_USER.")
+    smtp_sender: str = _setting(
+        "SMTP_SENDER", "noreply@localhost", "The From address of notification e-mails."
+    )
     log_level: str = _setting("LOG_LEVEL", "INFO", "Python logging level.")
 
     def __post_init__(self) -> None:

@@ -10,16 +10,27 @@ the scheduler's job table (schedulers/jobs.py):
 fact                 handlers
 ==================== ==========================================================
 EntitiesChanged      tier recompute
-ListingChanged       change-feed row, listing.published/removed event, tier
+ListingChanged       change-feed row, listing.published/removed event, tier, notice
 RecordFiled          record.filed event, tier
 RecordCorrected      record.corrected event, tier
 RecordStatusChanged  record.revoked / record.publication_ended event, tier; a revoked
                      penalty takes down the listings resting on it (D11)
-RepairGranted        repair.granted event
+RepairGranted        repair.granted event, notice
 ObjectionMarked      objection.marked / objection.cleared event, change-feed row of a
-                     listing's mark
-ObjectionDecided     objection.decided event
+                     listing's mark, notice (accepted)
+ObjectionDecided     objection.decided event, notice
+BindingDecided       notice
+ReviewStepTaken      notice
 ==================== ==========================================================
+
+A *notice* (``notifications.handlers.notify``) is a message in the message centre of
+each enterprise account bound to the entity (for BindingDecided: of that account) and,
+where the account has an e-mail address, an e-mail in the outbox, sent by the
+``notifications.send_emails`` job: a mail server that is down never holds up the act.
+BindingDecided and ReviewStepTaken exist for the notices alone: the binding decision,
+and the review steps the party must hear of that no other fact names (a repair
+application accepted, not accepted, refused, materials requested; an objection's
+materials requested, its decision extended), with what was said and by when.
 
 Handlers run in the order this table first names them: the tier recompute (once per
 round, each entity once), the feed, then the outbox events of listings, records and
@@ -34,6 +45,7 @@ knows them all, and the only importer of the tier handler.
 from __future__ import annotations
 
 from credit_service.changes import (
+    BindingDecided,
     EntitiesChanged,
     HandlerTable,
     ListingChanged,
@@ -43,9 +55,11 @@ from credit_service.changes import (
     RecordFiled,
     RecordStatusChanged,
     RepairGranted,
+    ReviewStepTaken,
 )
 from credit_service.dishonesty.feed import write_feed, write_mark_feed
 from credit_service.dishonesty.services import end_listings_on_revoked
+from credit_service.notifications.handlers import notify
 from credit_service.sync.outbound import (
     send_listing_events,
     send_objection_events,
@@ -56,11 +70,13 @@ from credit_service.tiers.recompute import recompute_changed
 
 HANDLERS: HandlerTable = {
     EntitiesChanged: (recompute_changed,),
-    ListingChanged: (write_feed, send_listing_events, recompute_changed),
+    ListingChanged: (write_feed, send_listing_events, recompute_changed, notify),
     RecordFiled: (send_record_events, recompute_changed),
     RecordCorrected: (send_record_events, recompute_changed),
     RecordStatusChanged: (send_record_events, recompute_changed, end_listings_on_revoked),
-    RepairGranted: (send_repair_events,),
-    ObjectionMarked: (send_objection_events, write_mark_feed),
-    ObjectionDecided: (send_objection_events,),
+    RepairGranted: (send_repair_events, notify),
+    ObjectionMarked: (send_objection_events, write_mark_feed, notify),
+    ObjectionDecided: (send_objection_events, notify),
+    BindingDecided: (notify,),
+    ReviewStepTaken: (notify,),
 }

@@ -20,6 +20,7 @@ from credit_service.inspections.models import (
     InspectorConflict,
 )
 from credit_service.jobs.models import JobRun, SchedulerLease
+from credit_service.notifications.models import Message, OutboundEmail
 from credit_service.objections.models import Objection, ObjectionEvidence
 from credit_service.procedures.models import DocumentSequence, ProcedureDocument, ProcedureStep
 from credit_service.records.models import CreditRecord, CreditRecordRevision
@@ -60,6 +61,8 @@ __all__ = [
     "Inspector",
     "InspectorConflict",
     "JobRun",
+    "Message",
+    "OutboundEmail",
     "Objection",
     "ObjectionEvidence",
     "SchedulerLease",

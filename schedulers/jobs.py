@@ -16,6 +16,7 @@ from credit_service.config import Settings
 from credit_service.context import Context
 from credit_service.dishonesty import services as dishonesty_services
 from credit_service.inspections import services as inspection_services
+from credit_service.notifications import services as notification_services
 from credit_service.objections import services as objection_services
 from credit_service.records import services as record_services
 from credit_service.repair import services as repair_services
@@ -138,6 +139,16 @@ def provisional_deadlines_job(ctx: Context) -> int:
     )
 
 
+def send_emails_job(ctx: Context) -> dict[str, int]:
+    """Send the notification e-mails that are due (failed ones wait, with backoff)."""
+    return notification_services.send_emails(ctx)
+
+
+def digest_job(ctx: Context) -> int:
+    """Each regulator's e-mail of what falls due in its scope (none if nothing does)."""
+    return notification_services.queue_digests(ctx)
+
+
 def audit_purge_job(ctx: Context) -> int:
     """Audit rows older than AUDIT_RETENTION_DAYS go (never younger than 180 days)."""
     return audit_sealing.purge_log(ctx, SCHEDULER)
@@ -190,6 +201,8 @@ JOBS: tuple[JobSpec, ...] = (
         {"hour": 5, "minute": 0},
         DAY,
     ),
+    JobSpec("notifications.digest", digest_job, "cron", {"hour": 7, "minute": 30}, DAY),
+    JobSpec("notifications.send_emails", send_emails_job, "interval", {"minutes": 1}, MINUTE),
     JobSpec("repair.flag_deadlines", repair_deadlines_job, "cron", {"minute": 5}, HOUR),
     JobSpec("objections.flag_deadlines", objection_deadlines_job, "cron", {"minute": 7}, HOUR),
 )

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from credit_service import identifiers
+from credit_service import changes, identifiers
 from credit_service.access import Actor
 from credit_service.audit import services as audit
 from credit_service.auth import passwords, services, throttle
@@ -156,6 +156,7 @@ def register_enterprise(
     contact: str,
     activation_code: str | None,
     source_ip: str | None,
+    email: str | None = None,
 ) -> dict[str, Any]:
     """Self-registration of an enterprise account: active at once with a valid activation
     code, otherwise pending until a regulator approves the binding. Returns the receipt
@@ -189,6 +190,7 @@ def register_enterprise(
                 password=password,
                 binding_status=status,
                 contact=contact,
+                email=email,
             )
         except Conflict as exc:
             if activation_code or exc.code != "user-exists":
@@ -279,6 +281,7 @@ def approve_binding(ctx: Context, actor: Actor, username: str) -> dict[str, Any]
             raise Conflict("no-pending-binding")
         entity_services.entity_in_scope(session, actor, user.uscc or "")
         user.binding_status, user.updated_at = "approved", ctx.now()
+        changes.record(session, changes.BindingDecided(user.username, True, ctx.today()))
         audit.append(
             session,
             actor=actor,

@@ -27,6 +27,9 @@ class User(SQLModel, table=True):
     # Enterprise accounts: pending until a regulator approves the binding to the USCC.
     binding_status: str = Field(default="approved", max_length=20)
     contact: str | None = Field(default=None, max_length=200)
+    # Where notifications are e-mailed (none: the message centre only; an enterprise
+    # whose contact is an e-mail address is written to there).
+    email: str | None = Field(default=None, max_length=254)
     # When the latest sign-in lock of this account from some source ends (for admins to
     # see; the locks themselves are per source, in sign_in_throttles).
     locked_until: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))

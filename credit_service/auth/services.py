@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 
@@ -27,6 +28,9 @@ DEFAULT_SCOPES = {
     "auditor": ("read", "audit"),
 }
 ALL_SCOPES = frozenset(s for scopes in DEFAULT_SCOPES.values() for s in scopes)
+
+EMAIL_ADDRESS = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+EMAIL_CHARS = 254  # users.email
 
 
 def account_refusal(account: Any) -> str | None:
@@ -104,6 +108,7 @@ def create_user(
     password: str | None = None,
     binding_status: str = "approved",
     contact: str | None = None,
+    email: str | None = None,
 ) -> User:
     """Create an account; a password must pass the configured policy.
 
@@ -122,6 +127,7 @@ def create_user(
             password=password,
             binding_status=binding_status,
             contact=contact,
+            email=email,
         )
 
 
@@ -138,9 +144,11 @@ def add_user(
     password: str | None,
     binding_status: str,
     contact: str | None,
+    email: str | None = None,
 ) -> User:
     """Insert an account inside the caller's transaction (see create_user)."""
     region_code, uscc = validate_account(ctx, role=role, region_code=region_code, uscc=uscc)
+    email = valid_email(email)
     if password is not None:
         ensure_password_policy(ctx, password, username=username)
     if session.execute(select(User).where(User.username == username)).first():
@@ -154,6 +162,7 @@ def add_user(
         uscc=uscc,
         binding_status=binding_status,
         contact=contact,
+        email=email,
         created_at=now,
         updated_at=now,
     )
@@ -171,6 +180,24 @@ def add_user(
         details={"role": role, "region_code": region_code, "binding_status": binding_status},
     )
     return user
+
+
+def email_address(text: str | None) -> str | None:
+    """``text`` as an e-mail address (trimmed), or None when it is not one as a whole."""
+    text = (text or "").strip()
+    return text if EMAIL_ADDRESS.match(text) and len(text) <= EMAIL_CHARS else None
+
+
+def valid_email(text: str | None) -> str | None:
+    """An account's optional e-mail address (where its notifications go).
+
+    :raises InvalidInput: given, but not an address."""
+    if not (text or "").strip():
+        return None
+    address = email_address(text)
+    if address is None:
+        raise InvalidInput("invalid-email", errors={"email": ["invalid-email"]})
+    return address
 
 
 def ensure_password_policy(ctx: Context, password: str, *, username: str) -> None:

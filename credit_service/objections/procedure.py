@@ -81,6 +81,7 @@ def _refuse(move: Move) -> None:
 def _request_supplement(move: Move) -> None:
     _require_reason(move.reason)
     CLOCK.pause(move.ctx.calendar, move.row, move.on)
+    _tell(move, None)
 
 
 def _supplement_received(move: Move) -> None:
@@ -100,6 +101,16 @@ def _extend(move: Move) -> None:
     o.extended_on, o.extension_reason = move.on, move.reason
     deadlines.extend(move.ctx, o)
     letters.issue_extension(move)
+    _tell(move, o.decision_due)
+
+
+def _tell(move: Move, due_on: date | None) -> None:
+    """The party hears of this step (a message and an e-mail: the handler table)."""
+    o = move.row
+    fact = changes.ReviewStepTaken(
+        "objection", o.id, o.entity_id, move.step, move.on, move.reason, due_on
+    )
+    changes.record(move.session, fact)
 
 
 def _uphold(move: Move) -> None:

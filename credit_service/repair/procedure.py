@@ -48,15 +48,18 @@ def ensure_applicant(actor: Actor, a: RepairApplication) -> None:
 def _accept(move: Move) -> None:
     move.row.accepted_on = move.on
     deadlines.start_decision(move.ctx, move.row, move.on)
+    _tell(move, due_on=move.row.decision_due)
 
 
 def _not_accept(move: Move) -> None:
     _decide(move, reasons_required=True)
+    _tell(move)
 
 
 def _request_supplement(move: Move) -> None:
     _require_reason(move.reason)
     deadlines.pause(move.ctx, move.row, move.on)
+    _tell(move)
 
 
 def _supplement_received(move: Move) -> None:
@@ -102,6 +105,16 @@ def _ensure_still_eligible(move: Move) -> None:
 
 def _refuse(move: Move) -> None:
     _decide(move, reasons_required=True)
+    _tell(move)
+
+
+def _tell(move: Move, *, due_on: date | None = None) -> None:
+    """The applicant hears of this step (a message and an e-mail: the handler table)."""
+    a = move.row
+    fact = changes.ReviewStepTaken(
+        "repair", a.id, a.entity_id, move.step, move.on, move.reason, due_on
+    )
+    changes.record(move.session, fact)
 
 
 def _decide(move: Move, *, reasons_required: bool) -> None:

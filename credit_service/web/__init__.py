@@ -18,6 +18,7 @@ import credit_service.web.pages.console_checks  # noqa: F401
 import credit_service.web.pages.console_entities  # noqa: F401
 import credit_service.web.pages.console_objections  # noqa: F401
 import credit_service.web.pages.credit_reports  # noqa: F401
+import credit_service.web.pages.enterprise_messages  # noqa: F401
 import credit_service.web.pages.enterprise_objections  # noqa: F401
 import credit_service.web.pages.public_inspections  # noqa: F401
 import credit_service.web.pages.public_notices  # noqa: F401

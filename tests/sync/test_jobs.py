@@ -40,11 +40,13 @@ DAILY = {
     "deadlines.refresh_provisional": time(4, 0),
     "audit.purge": time(4, 30),
     "inspections.publish_results": time(5, 0),
+    "notifications.digest": time(7, 30),
 }
 EVERY = {
     "sync.push": timedelta(minutes=1),
     "sync.pull": timedelta(minutes=5),
     "audit.seal": timedelta(seconds=10),
+    "notifications.send_emails": timedelta(minutes=1),
 }
 
 

@@ -42,6 +42,10 @@ class EnterpriseRegistrationSchema(ma.Schema):
     uscc = ma.fields.String(required=True, validate=ma.validate.Length(max=40), metadata=USCC)
     display_name = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=100))
     contact = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=200))
+    email = ma.fields.String(
+        validate=ma.validate.Length(max=254),
+        metadata={"description": "Where notifications are e-mailed (optional)."},
+    )
     activation_code = ma.fields.String(validate=ma.validate.Length(max=40))
 
 

@@ -145,7 +145,7 @@ def register_enterprise() -> Response:
         return page("auth/register.html", rules=rules, values={})
     values = {
         k: request.form.get(k, "").strip()
-        for k in ("username", "display_name", "uscc", "contact", "activation_code")
+        for k in ("username", "display_name", "uscc", "contact", "email", "activation_code")
     }
     if not forms.anonymous_csrf_ok():
         return page("auth/register.html", 400, rules=rules, values=values, error="form.csrf")
@@ -154,7 +154,11 @@ def register_enterprise() -> Response:
             ctx(),
             password=request.form.get("password", ""),
             source_ip=request.remote_addr,
-            **{**values, "activation_code": values["activation_code"] or None},
+            **{
+                **values,
+                "activation_code": values["activation_code"] or None,
+                "email": values["email"] or None,
+            },
         )
     except CreditServiceError as exc:
         return page(

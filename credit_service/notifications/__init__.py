@@ -1,0 +1,1 @@
+"""Notifications: the enterprise message centre and the e-mail outbox."""
