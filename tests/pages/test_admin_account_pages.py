@@ -9,6 +9,7 @@ enterprise that signs in with its right password is told that it awaits approval
 from __future__ import annotations
 
 import itertools
+import re
 
 import pytest
 from sqlalchemy import func, select
@@ -24,6 +25,7 @@ from tests.factories import LANGXI, XUANZHOU, create_entity
 from tests.pages.test_console_pages import BROWSER, get, html_of
 
 SECRET_SHOWN = "只显示这一次"
+SECRET = re.compile(r'<code class="secret" translate="no">([^<]+)</code>')
 _numbers = itertools.count(1)
 
 
@@ -74,6 +76,12 @@ def register(ctx, entity: dict, **typed: str) -> str:  # type: ignore[no-untyped
     return username
 
 
+def shown_secret(html: str) -> str:
+    found = SECRET.search(html)
+    assert found, "no secret shown"
+    return found.group(1)
+
+
 def events(ctx, action: str) -> list:  # type: ignore[no-untyped-def]
     with ctx.session_factory() as session:
         return audit.query_events(session, action=action)
@@ -94,7 +102,9 @@ def count(ctx, model) -> int:  # type: ignore[no-untyped-def]
 
 def test_the_queue_shows_what_the_enterprise_typed_and_approval_lets_it_in(app, ctx):
     entity = create_entity(ctx, region_code=XUANZHOU)
-    username = register(ctx, entity, display_name="宣城某某公司（自填）", contact="李四 13900000000")
+    username = register(
+        ctx, entity, display_name="宣城某某公司（自填）", contact="李四 13900000000"
+    )
     regulator = browser_of(app, ctx, "regulator", XUANZHOU)
     html = get(regulator, "/console/bindings")
     for shown in (username, "宣城某某公司（自填）", entity["identifier"], entity["name"]):
@@ -177,7 +187,7 @@ def test_an_activation_code_is_shown_once_and_can_be_revoked(app, ctx):
     response = send(regulator, "/console/activation-codes", {"uscc": entity["identifier"]}, 201)
     html = html_of(response, 201)
     assert SECRET_SHOWN in html and entity["name"] in html
-    code = html.split('<code class="secret">')[1].split("</code>")[0]
+    code = shown_secret(html)
     assert code not in get(regulator, "/console/bindings")  # never again
     assert len(events(ctx, "user.issue_activation_code")) == 1
 
@@ -212,7 +222,7 @@ def test_an_admin_creates_a_regulator_who_must_change_the_first_password(app, ct
     response = send(admin, "/console/users", {**data, "region_code": LANGXI}, 201)
     html = html_of(response, 201)
     assert SECRET_SHOWN in html
-    password = html.split('<code class="secret">')[1].split("</code>")[0]
+    password = shown_secret(html)
     created = user_row(ctx, "langxi-officer")
     assert created.role == "regulator" and created.region_code == LANGXI
     (event,) = [e for e in events(ctx, "user.create") if e.actor == admin.username]
@@ -253,7 +263,7 @@ def test_disable_enable_unlock_and_reset_are_audited(app, ctx):
     send(admin, f"/console/users/{name}/unlock", status=303)
 
     html = html_of(send(admin, f"/console/users/{name}/reset-password"), 200)
-    password = html.split('<code class="secret">')[1].split("</code>")[0]
+    password = shown_secret(html)
     assert sign_in(app.test_client(), name).status_code == 401  # the old one is gone
     again = sign_in(app.test_client(), name, password)
     assert again.status_code == 303 and "/account/password" in again.headers["Location"]
@@ -294,7 +304,7 @@ def test_a_token_is_shown_once_used_listed_and_revoked(app, ctx, client):
         admin, "/console/tokens", {"username": machine, "name": "省平台同步", "days": "30"}, 201
     )
     html = html_of(response, 201)
-    secret = html.split('<code class="secret">')[1].split("</code>")[0]
+    secret = shown_secret(html)
     assert SECRET_SHOWN in html and secret.startswith("cst_")
     assert secret not in get(admin, "/console/tokens")
     (created,) = events(ctx, "token.create")
@@ -320,9 +330,7 @@ def test_a_token_is_shown_once_used_listed_and_revoked(app, ctx, client):
         ({"name": "x", "scopes": "admin"}, "权限"),
     ],
 )
-def test_bad_input_for_a_token_shows_field_errors_and_writes_nothing(
-    app, ctx, typed, field_words
-):
+def test_bad_input_for_a_token_shows_field_errors_and_writes_nothing(app, ctx, typed, field_words):
     admin = browser_of(app, ctx, "admin")
     data = {"username": admin.username, **typed}
     if "scopes" in typed:  # a viewer's token may only read

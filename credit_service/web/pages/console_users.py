@@ -79,20 +79,35 @@ def create_user() -> Response:
     return _users_page(201, created=view, password=password)
 
 
-@bp.post("/users/<string:username>/<any(disable, enable, unlock):act>")
+@bp.post("/users/<string:username>/disable")
 @allow(*ADMINS)
 @accepts(*FORM_TYPES)
-def user_act(username: str, act: str) -> Response:
-    """Disable (its sessions end, its tokens stop), enable, or lift its sign-in locks."""
+def disable_user(username: str) -> Response:
+    """Disable: its sessions end, its tokens stop (never the last active administrator)."""
+    return _user_act(username, "users.disabled", accounts.set_active, active=False)
+
+
+@bp.post("/users/<string:username>/enable")
+@allow(*ADMINS)
+@accepts(*FORM_TYPES)
+def enable_user(username: str) -> Response:
+    return _user_act(username, "users.enabled", accounts.set_active, active=True)
+
+
+@bp.post("/users/<string:username>/unlock")
+@allow(*ADMINS)
+@accepts(*FORM_TYPES)
+def unlock_user(username: str) -> Response:
+    """Lift its sign-in locks, for every source."""
+    return _user_act(username, "users.unlocked", accounts.unlock)
+
+
+def _user_act(username: str, notice: str, act: Any, **options: Any) -> Response:
     try:
-        if act == "unlock":
-            accounts.unlock(ctx(), g.actor, username)
-        else:
-            accounts.set_active(ctx(), g.actor, username, active=act == "enable")
+        act(ctx(), g.actor, username, **options)
     except Conflict as exc:
         return _users_page(409, alert=message(exc))
-    notice = {"disable": "users.disabled", "enable": "users.enabled", "unlock": "users.unlocked"}
-    return redirect(url_for(".users", notice=notice[act], username=username), code=303)
+    return redirect(url_for(".users", notice=notice, username=username), code=303)
 
 
 @bp.post("/users/<string:username>/reset-password")
@@ -129,8 +144,11 @@ def _users_page(status: int = 200, **values: Any) -> Response:
 @bp.get("/tokens")
 @allow(*ADMINS)
 def tokens_page() -> Response:
-    revoked = request.args.get("revoked", "")
-    return _tokens_page(revoked=revoked if revoked.isalnum() else None)
+    """Every token; after a revocation, which one (if it is revoked indeed)."""
+    prefix = request.args.get("revoked", "")
+    listed = accounts.list_tokens(ctx())
+    revoked = next((t["prefix"] for t in listed if t["prefix"] == prefix and t["revoked_at"]), None)
+    return _tokens_page(revoked=revoked)
 
 
 @bp.post("/tokens")
