@@ -8,6 +8,7 @@ against common passwords, no forced rotation. docs/security.md compares them.
 
 from __future__ import annotations
 
+import secrets
 import string
 from dataclasses import dataclass
 from functools import cache
@@ -21,6 +22,8 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 _HASHER = PasswordHasher(time_cost=3, memory_cost=64 * 1024, parallelism=4)
 COMMON_PASSWORDS_FILE = Path(__file__).with_name("common_passwords.txt")
 MAX_LENGTH = 128
+# Upper case, lower case, digits: without I, O, l, 0 and 1 (read aloud or copied by hand).
+TEMPORARY_GROUPS = ("ABCDEFGHJKLMNPQRSTUVWXYZ", "abcdefghijkmnpqrstuvwxyz", "23456789")
 
 
 @dataclass(frozen=True)
@@ -54,6 +57,17 @@ def verify_password(password_hash: str | None, password: str) -> bool:
         return _HASHER.verify(password_hash, password)
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
+
+
+def temporary_password() -> str:
+    """A random password an administrator hands over, meeting every profile: four groups
+    of four from upper and lower case letters and digits (at least one of each; letters
+    and digits that look alike left out), joined by hyphens, about 90 bits."""
+    pick = secrets.SystemRandom()
+    chars = [pick.choice(group) for group in TEMPORARY_GROUPS]
+    chars += [pick.choice("".join(TEMPORARY_GROUPS)) for _ in range(16 - len(chars))]
+    pick.shuffle(chars)
+    return "-".join("".join(chars[i : i + 4]) for i in range(0, 16, 4))
 
 
 def needs_rehash(password_hash: str) -> bool:

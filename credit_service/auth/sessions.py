@@ -46,8 +46,10 @@ def sign_in(
 ) -> SignedIn:
     """Check the password and open a new session (a new id: no session fixation).
 
-    :raises Unauthenticated: one message for an unknown user, a wrong password, a locked,
-        disabled or not yet approved account.
+    :raises Unauthenticated: one code (``sign-in-failed``) for an unknown user, a wrong
+        password, a locked or disabled account; ``binding-pending`` for the right
+        password of an enterprise account whose binding awaits approval
+        (``binding-refused`` when it was refused).
     """
     now = ctx.now()
     attempt = Actor(role="public", username=username[:100], source_ip=source_ip, via="session")
@@ -70,8 +72,17 @@ def sign_in(
                 _end(session, previous_session, now)
             signed_in = _open_session(ctx, session, user, now, source_ip)
     if signed_in is None:
-        raise Unauthenticated("sign-in-failed")
+        raise Unauthenticated(_refusal_shown(user, outcome))
     return signed_in
+
+
+def _refusal_shown(user: User | None, outcome: str) -> str:
+    """What a refused sign-in is told: that the binding awaits approval or was refused,
+    to the right password of such an account only (the account checks come after the
+    password: this tells a guesser nothing); ``sign-in-failed`` to everything else."""
+    if user is not None and outcome == "binding-pending":
+        return "binding-refused" if user.binding_status == "refused" else "binding-pending"
+    return "sign-in-failed"
 
 
 def record_refused_sign_in(
@@ -135,6 +146,8 @@ def _open_session(
 
 
 def _password_expired(ctx: Context, user: User, now: datetime) -> bool:
+    if user.password_hash and user.password_changed_at is None:
+        return True  # set by an administrator (accounts.reset_password): change it first
     profile = passwords.PROFILES[ctx.settings.password_profile]
     days = ctx.settings.password_expiry_days
     if not profile.expires or days <= 0 or user.password_changed_at is None:

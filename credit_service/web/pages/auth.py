@@ -23,6 +23,11 @@ REGISTER_FIELDS = {
     "user-exists": "username",
     "bad-activation-code": "activation_code",
 }
+# What a refused sign-in says, by the service's code (any other: the one generic message).
+SIGN_IN_REFUSALS = {
+    "binding-pending": "sign_in.binding_pending",
+    "binding-refused": "sign_in.binding_refused",
+}
 PASSWORD_FIELDS = {"wrong-password": "current_password"}
 # The service's field "password" is the form's new password (a field name, not a secret).
 NEW_PASSWORD_FIELD = {"password": "new_password"}  # nosec B105
@@ -56,11 +61,11 @@ def sign_in() -> Response:
             source_ip=request.remote_addr,
             previous_session=request.cookies.get(SESSION_COOKIE),
         )
-    except Unauthenticated:
+    except Unauthenticated as exc:
         return page(
             "auth/sign_in.html",
             401,
-            error="sign_in.failed",
+            error=SIGN_IN_REFUSALS.get(exc.code, "sign_in.failed"),
             username=username,
             next=request.form.get("next", ""),
         )

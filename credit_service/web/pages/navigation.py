@@ -41,6 +41,9 @@ MENUS: dict[str, tuple[tuple[str, str], ...]] = {
         # near the end for staff; the first entry, so the landing page, for a checker
         ("console_pages.credit_checks", "nav.console.credit_checks"),
         ("console_pages.credit_reports_console", "nav.console.credit_reports"),
+        ("console_pages.bindings_queue", "nav.console.bindings"),
+        ("console_pages.users", "nav.console.users"),
+        ("console_pages.tokens_page", "nav.console.tokens"),
     ),
 }
 
