@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from credit_service import changes
 from credit_service.access import Actor
 from credit_service.audit import services as audit
 from credit_service.auth.accounts import get_user
@@ -81,6 +82,9 @@ def refuse_binding(ctx: Context, actor: Actor, username: str, *, reason: str) ->
         if actor.role != "admin" or _entity_or_none(session, actor, user.uscc or ""):
             entity_services.entity_in_scope(session, actor, user.uscc or "")
         user.binding_status, user.updated_at = "refused", ctx.now()
+        changes.record(
+            session, changes.BindingDecided(user.username, False, ctx.today(), reason)
+        )  # the enterprise hears why (notifications)
         audit.append(
             session,
             actor=actor,

@@ -18,7 +18,7 @@ from aiosmtpd.controller import Controller
 from sqlalchemy import select, update
 
 from credit_service.access import SYSTEM
-from credit_service.auth import accounts
+from credit_service.auth import accounts, bindings
 from credit_service.auth import services as auth_services
 from credit_service.auth.models import User
 from credit_service.errors import Forbidden, NotFound
@@ -213,6 +213,24 @@ def test_an_approved_binding_is_told_to_its_account(ctx):
     [message] = messages_of(ctx, "pending-one")
     assert message.kind == "binding.approved" and "审核通过" in message.body
     assert emails(ctx) == []
+
+
+def test_a_refused_binding_is_told_why(ctx):
+    owner, _ = general_penalty(ctx)
+    auth_services.create_user(
+        ctx,
+        SYSTEM,
+        username="pending-two",
+        display_name="pending-two",
+        role="enterprise",
+        uscc=owner["identifier"],
+        binding_status="pending",
+        email="li@example.com",
+    )
+    bindings.refuse_binding(ctx, CITY_REGULATOR, "pending-two", reason="非该企业工作人员")
+    [message] = messages_of(ctx, "pending-two")
+    assert message.kind == "binding.refused" and "非该企业工作人员" in message.body
+    assert [e.to for e in emails(ctx)] == ["li@example.com"]
 
 
 def test_the_message_centre_is_the_accounts_own(ctx):
