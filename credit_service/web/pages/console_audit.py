@@ -84,7 +84,7 @@ def audit_trail() -> Response:
             )
         more = len(events) > PAGE_SIZE
         events = events[:PAGE_SIZE]
-    kept = {k: v for k, v in form.items() if v}
+    kept: dict[str, Any] = {k: v for k, v in form.items() if v}
     return page(
         "console/audit.html",
         422 if errors else 200,
@@ -115,7 +115,7 @@ def audit_verification() -> Response:
     return page("console/audit_verification.html", result=result, findings=findings)
 
 
-def _api_args(filters: dict[str, Any]) -> dict[str, str]:
+def _api_args(filters: dict[str, Any]) -> dict[str, Any]:
     """The filters as the export endpoint's query takes them (instants with their zone)."""
     return {k: v.isoformat() if isinstance(v, datetime) else v for k, v in filters.items()}
 
