@@ -20,6 +20,7 @@ import credit_service.web.pages.console_entities  # noqa: F401
 import credit_service.web.pages.console_imports  # noqa: F401
 import credit_service.web.pages.console_objections  # noqa: F401
 import credit_service.web.pages.console_records  # noqa: F401
+import credit_service.web.pages.console_tiers  # noqa: F401
 import credit_service.web.pages.credit_reports  # noqa: F401
 import credit_service.web.pages.enterprise_objections  # noqa: F401
 import credit_service.web.pages.public_inspections  # noqa: F401
