@@ -253,8 +253,21 @@ def load_rule_set(path: Path) -> RuleSet:
     :raises CatalogError: naming the file and the failing key.
     """
     try:
-        raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError, ValueError) as exc:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, ValueError) as exc:
+        raise CatalogError.in_file(path, f"cannot be read as YAML: {exc}") from exc
+    return rule_set_from_text(text, path)
+
+
+def rule_set_from_text(text: str, path: object = "tiers.yaml") -> RuleSet:
+    """Validate a rule set given as YAML text (a candidate an administrator pastes into
+    the console); ``path`` names it in the error.
+
+    :raises CatalogError: naming ``path`` and the failing key.
+    """
+    try:
+        raw = yaml.safe_load(text)
+    except (yaml.YAMLError, ValueError) as exc:
         raise CatalogError.in_file(path, f"cannot be read as YAML: {exc}") from exc
     try:
         data = RuleSetSchema().load(raw if isinstance(raw, dict) else {})

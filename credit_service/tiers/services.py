@@ -113,28 +113,33 @@ class Preview:
 
 
 def preview_rule_set(
-    ctx: Context, *, as_of: date | None = None, candidate: RuleSet | None = None
+    ctx: Context,
+    *,
+    as_of: date | None = None,
+    candidate: RuleSet | None = None,
+    by_rule: bool = False,
 ) -> Preview:
     """How many entities would move from which tier to which, by district and industry,
-    under the candidate rules (default: the file) — nothing is written."""
+    under the candidate rules (default: the file) — nothing is written. ``by_rule`` also
+    splits the moves by the candidate's rule that would decide the new tier (``rule``:
+    why they move)."""
     candidate = candidate or file_rule_set(ctx)
     as_of = as_of or ctx.today()
     computed = computed_tiers(candidate, as_of).subquery("computed")
     old = func.coalesce(TierAssignment.tier, "-")
+    keys = [Entity.region_code, Entity.industry, old, computed.c.tier]
+    labels = [Entity.region_code, Entity.industry, old.label("old"), computed.c.tier.label("new")]
+    if by_rule:
+        keys.append(computed.c.rule_id)
+        labels.append(computed.c.rule_id.label("rule"))
     query = (
-        select(
-            Entity.region_code,
-            Entity.industry,
-            old.label("old"),
-            computed.c.tier.label("new"),
-            func.count().label("count"),
-        )
+        select(*labels, func.count().label("count"))
         .select_from(computed)
         .join(Entity, Entity.id == computed.c.entity_id)
         .outerjoin(TierAssignment, TierAssignment.entity_id == computed.c.entity_id)
         .where(old != computed.c.tier)
-        .group_by(Entity.region_code, Entity.industry, old, computed.c.tier)
-        .order_by(Entity.region_code, Entity.industry, old, computed.c.tier)
+        .group_by(*keys)
+        .order_by(*keys)
     )
     with ctx.read_session_factory() as session:
         moves = [dict(row._mapping) for row in session.execute(query)]
@@ -142,9 +147,15 @@ def preview_rule_set(
 
 
 def apply_rule_set(
-    ctx: Context, actor: Actor, *, candidate: RuleSet | None = None, as_of: date | None = None
+    ctx: Context,
+    actor: Actor,
+    *,
+    candidate: RuleSet | None = None,
+    as_of: date | None = None,
+    reason: str | None = None,
 ) -> RecomputeResult:
-    """Make the candidate rules (default: the file) current and recompute every entity."""
+    """Make the candidate rules (default: the file) current and recompute every entity;
+    ``reason`` (why the rules change) goes into the audit trail."""
     candidate = candidate or file_rule_set(ctx)
     with ctx.session_factory.begin() as session:
         version = repository.find_version_by_hash(
@@ -166,7 +177,7 @@ def apply_rule_set(
             now=ctx.now(),
             object_type="tier_rule_set",
             object_id=version.id,
-            details={"label": candidate.label},
+            details={"label": candidate.label, **({"reason": reason} if reason else {})},
         )
     return recompute_tiers(ctx, actor, as_of=as_of, cause=f"rule set {candidate.label} applied")
 

@@ -13,11 +13,15 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 # Views on the console's and the public blueprints, by use case: importing one adds its routes.
+import credit_service.web.pages.console_audit  # noqa: F401
 import credit_service.web.pages.console_bindings  # noqa: F401
 import credit_service.web.pages.console_cases  # noqa: F401
 import credit_service.web.pages.console_checks  # noqa: F401
 import credit_service.web.pages.console_entities  # noqa: F401
+import credit_service.web.pages.console_imports  # noqa: F401
 import credit_service.web.pages.console_objections  # noqa: F401
+import credit_service.web.pages.console_records  # noqa: F401
+import credit_service.web.pages.console_tiers  # noqa: F401
 import credit_service.web.pages.console_users  # noqa: F401
 import credit_service.web.pages.credit_reports  # noqa: F401
 import credit_service.web.pages.enterprise_messages  # noqa: F401

@@ -64,6 +64,7 @@ NOT_PAGES = frozenset(
         # a credit report as PDF
         "enterprise_pages.credit_report_pdf",
         "console_pages.credit_report_pdf_console",
+        "console_pages.import_report",  # an import's row report as CSV
     }
 )
 PER_ENDPOINT = 6  # pages of one kind visited per signed-in role

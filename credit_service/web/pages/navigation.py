@@ -38,6 +38,9 @@ MENUS: dict[str, tuple[tuple[str, str], ...]] = {
         ("console_pages.objections_queue", "nav.console.objections"),
         ("operations_pages.inspections", "nav.console.inspections"),
         ("operations_pages.sync", "nav.console.sync"),
+        ("console_pages.imports", "nav.console.imports"),
+        ("console_pages.tier_rules", "nav.console.tiers"),
+        ("console_pages.audit_trail", "nav.console.audit"),
         # near the end for staff; the first entry, so the landing page, for a checker
         ("console_pages.credit_checks", "nav.console.credit_checks"),
         ("console_pages.credit_reports_console", "nav.console.credit_reports"),
