@@ -47,7 +47,7 @@ def test_every_unmet_condition_says_why_and_from_when(ctx, app):
     state, day, why = unmet["此后未再受到较重行政处罚"]
     assert day == "不会随时间经过而满足"
     assert "2026-10-15 又受到较重行政处罚" in why
-    for name, (state, day, why) in shown.items():
+    for name, (_state, day, why) in shown.items():
         assert why and day, name  # no empty cell, whatever the state
     assert "申请时在申请书中如实声明" in shown["已履行相关义务、纠正失信行为并消除不良影响"][2]
 
