@@ -77,6 +77,11 @@ class OfficeSchema(Schema):
     notice_prefix = _prefix("notice_prefix")
     decision_prefix = _prefix("decision_prefix")
     removal_prefix = _prefix("removal_prefix")
+    check_prefix = fields.String(
+        required=True,
+        validate=validate.Length(min=2, max=20),
+        metadata=read_by("check_prefix", "dishonesty/check_audit.py"),
+    )
     review_rights = fields.Nested(ReviewRightsSchema, required=True)
 
 
@@ -125,6 +130,7 @@ class ListRules:
     notice_prefix: str
     decision_prefix: str
     removal_prefix: str
+    check_prefix: str
     office: Office
     basis: tuple[dict[str, str], ...]
     statement_window_workdays: int
@@ -156,6 +162,7 @@ def load_list_rules(path: Path, *, known_measures: frozenset[str]) -> ListRules:
         notice_prefix=office["notice_prefix"],
         decision_prefix=office["decision_prefix"],
         removal_prefix=office["removal_prefix"],
+        check_prefix=office["check_prefix"],
         office=_office(office),
         basis=tuple(dict(b) for b in data["basis"]),
         statement_window_workdays=procedure["statement_window_workdays"],

@@ -24,6 +24,7 @@ LIST_RULES = ListRules(
     notice_prefix="宣市监信告",
     decision_prefix="宣市监信列",
     removal_prefix="宣市监信移",
+    check_prefix="宣市监信核",
     office=Office(
         name="宣城市市场监督管理局（宣城市知识产权局）",
         department="信用监管科",

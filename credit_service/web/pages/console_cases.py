@@ -142,9 +142,7 @@ def _case_page(case_id: int, status: int = 200, **values: Any) -> Response:
         status,
         case=shown,
         can_act=can_act,
-        steps=[_step(shown, s, service.today()) for s in shown["allowed_steps"]]
-        if can_act
-        else [],
+        steps=[_step(shown, s, service.today()) for s in shown["allowed_steps"]] if can_act else [],
         reasoned=REASONED_STEPS,
         paper_steps=PAPER_STEPS,
         papers_required=LISTING.papers_required(),
