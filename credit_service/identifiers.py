@@ -174,6 +174,38 @@ def is_valid_uscc(value: str) -> bool:
     return True
 
 
+def identifier_problem(value: str) -> InvalidIdentifier | None:
+    """Why a typed identifier is neither a valid USCC nor a valid resident ID, as the error
+    of the kind it looks like (a resident ID by its shape, province and birth date, else a
+    USCC: a wrong check character, a wrong length, a letter outside the alphabet); None
+    when it is one of them. A search or a credit check tells this answer ("not a valid
+    number, because …") from "no such entity"."""
+    errors: list[InvalidIdentifier] = []
+    for normalise in (normalize_uscc, normalize_resident_id):
+        try:
+            normalise(value)
+            return None
+        except InvalidIdentifier as exc:
+            errors.append(exc)
+    uscc_error, resident_error = errors
+    return resident_error if looks_like_resident_id(value) else uscc_error
+
+
+def looks_like_resident_id(value: str) -> bool:
+    """Whether a value is shaped like a resident ID (digits, a province, a birth date),
+    valid or not: such a value is masked wherever it is shown (D12)."""
+    number = canonical(value)
+    if not (_RESIDENT_ID_SHAPE.fullmatch(number) and number[:2] in _PROVINCE_CODES):
+        return False
+    if len(number) != 18:
+        return True
+    try:
+        _birth_date(number)
+    except ValueError:
+        return False
+    return True
+
+
 def uscc_division_code(uscc: str) -> str:
     """The 6-digit administrative division code of the registering authority (positions 3–8)."""
     return normalize_uscc(uscc)[2:8]

@@ -13,22 +13,22 @@ working days only (the calendar picks them), so the queue, the notices, the mark
 
 from __future__ import annotations
 
-import dataclasses
 import io
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 from sqlalchemy import select
 
 from credit_service.access import Actor
 from credit_service.auth import services as auth_services
-from credit_service.clock import FixedClock, local_noon
 from credit_service.context import Context
+from credit_service.demo.days import on as _on
+from credit_service.demo.days import working_days
+from credit_service.demo.penalties import file_penalty
 from credit_service.dishonesty.models import DishonestyCase
 from credit_service.entities.models import Entity
 from credit_service.objections import services as objections
 from credit_service.procedures.documents import DocumentContent, render_pdf
-from credit_service.records import services as records
 
 PARTIES = 6  # organisations off the list that object to a penalty of their own
 HISTORY = 45  # working days looked back: the oldest act is this many working days ago
@@ -78,21 +78,6 @@ def seed_objections(ctx: Context, regulator: Actor, demo_uscc: str, demo_clerk: 
     _demo_enterprise(ctx, regulator, demo_uscc, demo_clerk, days)
 
 
-def working_days(ctx: Context, until: date, count: int) -> list[date]:
-    """The ``count`` working days up to ``until`` (included when it is one), oldest first."""
-    days: list[date] = []
-    day = until
-    while len(days) < count:
-        if ctx.calendar.is_workday(day):
-            days.append(day)
-        day -= timedelta(days=1)
-    return days[::-1]
-
-
-def _on(ctx: Context, day: date) -> Context:
-    return dataclasses.replace(ctx, clock=FixedClock(local_noon(day)))
-
-
 def _unlisted(ctx: Context) -> list[str]:
     """Organisations never proposed for the list: their objections change no listing."""
     with ctx.read_session_factory() as session:
@@ -120,26 +105,20 @@ def _enterprise(ctx: Context, regulator: Actor, identifier: str, n: int) -> Acto
 
 def _penalty(ctx: Context, regulator: Actor, identifier: str, days: list[date], n: int) -> int:
     """A general penalty filed a while ago, its amount shown wrong (the objected field)."""
-    decided, filed = days[0], days[5]
-    record, _ = records.file_record(
-        _on(ctx, filed),
+    return file_penalty(
+        ctx,
         regulator,
-        entity=identifier,
-        item_code="PAT-PEN-COUNTERFEIT",
-        fields={
-            # the district office's own numbering: never one of the seeded city records'
-            "CF_WSH": f"宣区市监罚〔{decided.year}〕{101 + n}号",
-            "CF_WFXW": "假冒专利",
-            "CF_SY": "在产品说明书上标注他人专利号",
-            "CF_YJ": "《中华人民共和国专利法》第六十八条",
-            "CF_CFLB": ["罚款"],
-            "CF_NR": WRONG,
-            "CF_NR_FK": "5",
-            "CF_JDRQ": decided.isoformat(),
-            "CF_CFJG": "宣城市宣州区市场监督管理局",
-        },
+        identifier,
+        days[0],
+        filed=days[5],
+        # the district office's own numbering: never one of the seeded city records'
+        CF_WSH=f"宣区市监罚〔{days[0].year}〕{101 + n}号",
+        CF_SY="在产品说明书上标注他人专利号",
+        CF_CFLB=["罚款"],
+        CF_NR=WRONG,
+        CF_NR_FK="5",
+        CF_CFJG="宣城市宣州区市场监督管理局",
     )
-    return int(record["id"])
 
 
 def _file(ctx: Context, actor: Actor, record_id: int, **extra: Any) -> int:

@@ -21,12 +21,17 @@ from credit_service.catalogs import services as catalog_services
 from credit_service.catalogs.definitions import CatalogItem, citations
 from credit_service.context import Context
 from credit_service.db import reading
+from credit_service.dishonesty import check_audit
+from credit_service.dishonesty.check_audit import shown
 from credit_service.dishonesty.check_reads import CheckReads, read_for_checks
 from credit_service.entities import lookups
 from credit_service.entities import services as entity_services
 from credit_service.entities.rules import lookup_key, masked_identity
 from credit_service.errors import Forbidden, InvalidInput, NotFound
-from credit_service.identifiers import is_valid_resident_id, mask_resident_id
+from credit_service.identifiers import (
+    InvalidIdentifier,
+    identifier_problem,
+)
 from credit_service.workdays import parse_period, period_end
 
 BATCH_LIMIT = 1_000
@@ -55,12 +60,6 @@ def measures_until(findings: Sequence[Finding], as_of: date) -> date | None:
     return end if end is not None and end >= as_of else None
 
 
-def shown(identifier: str) -> str:
-    """An identifier as the audit trail keeps it: a resident ID masked (D12)."""
-    value = identifier.strip()
-    return mask_resident_id(value) if is_valid_resident_id(value) else value[:40]
-
-
 def _validate_purpose(ctx: Context, purpose: str) -> None:
     if purpose not in ctx.catalogs.purposes:
         allowed = ", ".join(ctx.catalogs.purposes)
@@ -72,11 +71,13 @@ def _validate_purpose(ctx: Context, purpose: str) -> None:
 def credit_check(ctx: Context, actor: Actor, identifier: str, purpose: str) -> dict[str, Any]:
     """Check one entity for a purpose (audited).
 
-    :raises InvalidInput: unknown purpose; :raises NotFound, Forbidden:
+    :raises InvalidInput: unknown purpose; :raises InvalidIdentifier: a number that is
+        neither a valid USCC nor a valid resident ID (with the reason: not "not found");
+    :raises NotFound, Forbidden:
     """
     try:
         return credit_check_batch(ctx, actor, [identifier], purpose, single=True)[0]
-    except (NotFound, Forbidden) as exc:
+    except (NotFound, Forbidden, InvalidIdentifier) as exc:
         # A check that finds nothing (or is refused) is still a check someone made.
         audit.append_alone(
             ctx.session_factory,
@@ -95,10 +96,35 @@ def credit_check(ctx: Context, actor: Actor, identifier: str, purpose: str) -> d
         raise
 
 
+def credit_check_answer(
+    ctx: Context, actor: Actor, wanted: Sequence[str], purpose: str
+) -> dict[str, Any]:
+    """A batch's answer under a reference number of the office's yearly sequence
+    (宣市监信核〔2026〕12号), which every line's audit row names: a downloaded or printed
+    answer can be traced to who checked what, when and for which purpose."""
+    reference, items = _batch(ctx, actor, wanted, purpose, single=False, numbered=True)
+    return {"reference": reference, "purpose": purpose, "checked_on": ctx.today(), "items": items}
+
+
 def credit_check_batch(
     ctx: Context, actor: Actor, wanted: Sequence[str], purpose: str, *, single: bool = False
 ) -> list[dict[str, Any]]:
-    """Check up to 1,000 entities; unknown or out-of-scope ones are reported per item.
+    """Check up to 1,000 entities; unknown or out-of-scope ones are reported per item
+    (``_batch``; ``credit_check_answer`` numbers the answer)."""
+    return _batch(ctx, actor, wanted, purpose, single=single, numbered=False)[1]
+
+
+def _batch(
+    ctx: Context,
+    actor: Actor,
+    wanted: Sequence[str],
+    purpose: str,
+    *,
+    single: bool,
+    numbered: bool,
+) -> tuple[str | None, list[dict[str, Any]]]:
+    """Check up to 1,000 entities; unknown or out-of-scope ones are reported per item,
+    and so is a number that breaks its standard (with the reason).
 
     Checks by full resident ID are lookups of natural persons (``lookups``): for a role
     that sees them masked they count against its daily limit, checked before any read,
@@ -120,17 +146,20 @@ def credit_check_batch(
     keys = [lookup_key(raw) for raw in wanted]
     persons = set() if lookups.may_unmask(actor) else {k for k in keys if lookups.is_person_key(k)}
     check = partial(_check_all, ctx=ctx, actor=actor, purpose=purpose, single=single)
+    entries = partial(check_audit.audit_entries, ctx, actor, purpose, wanted, keys)
     if persons:
         with ctx.session_factory.begin() as session:
             lookups.admit(session, ctx, actor, persons, purpose)
             results = check(session.connection(), wanted, keys)
-            audit.append_many(session, _audit_entries(ctx, actor, purpose, wanted, keys, results))
-        return results
+            reference = check_audit.reference(session, ctx) if numbered else None
+            audit.append_many(session, entries(results, reference))
+        return reference, results
     with reading(ctx.read_session_factory) as connection:
         results = check(connection, wanted, keys)
     with ctx.session_factory.begin() as session:
-        audit.append_many(session, _audit_entries(ctx, actor, purpose, wanted, keys, results))
-    return results
+        reference = check_audit.reference(session, ctx) if numbered else None
+        audit.append_many(session, entries(results, reference))
+    return reference, results
 
 
 def _check_all(
@@ -148,6 +177,9 @@ def _check_all(
     :raises NotFound, Forbidden: (``single``) the one entity is not there for the actor.
     """
     today = ctx.today()
+    problems = {raw: identifier_problem(raw) for raw in wanted}
+    if single and problems[wanted[0]] is not None:
+        raise problems[wanted[0]]  # type: ignore[misc]
     read = read_for_checks(connection, keys, today)
     if single:
         entity_services.looked_up_in_scope(actor, read.entities.get(keys[0]))
@@ -162,7 +194,10 @@ def _check_all(
     marks = _marks(ctx, connection, read, records, today)
     results: list[dict[str, Any]] = []
     for raw, key in zip(wanted, keys, strict=True):
-        entity = shown.get(key)
+        entity, problem = shown.get(key), problems[raw]
+        if entity is None and problem is not None:  # not a valid number: say why
+            results.append(check_audit.invalid(raw, problem))
+            continue
         if entity is None:
             error = "entity-not-found" if visible[key] is None else "outside-region"
             results.append({"identifier": raw, "found": False, "error": error})
@@ -235,35 +270,6 @@ def _marks(
     listings = [read.listings[e].case_id for e in records if e in read.listings]
     reported = [r.record_id for rows in records.values() for r in in_publicity(rows, today)]
     return objection_marks.read(ctx, connection, {"listing": listings, "record": reported})
-
-
-def _audit_entries(
-    ctx: Context,
-    actor: Actor,
-    purpose: str,
-    wanted: Sequence[str],
-    keys: list[str],
-    results: list[dict[str, Any]],
-) -> list[dict[str, Any]]:
-    """One audit row per identifier checked, found or not."""
-    now = ctx.now()
-    return [
-        {
-            "actor": actor,
-            "action": "credit.check",
-            "now": now,
-            "object_type": "entity",
-            "object_id": result.pop("_entity_id", None),
-            "outcome": "success" if result["found"] else "not_found",
-            "details": {
-                "purpose": purpose,
-                "conclusion": result["conclusion"] if result["found"] else result["error"],
-                **({} if result["found"] else {"identifier": shown(raw)}),
-                **lookups.person_marker(key),
-            },
-        }
-        for raw, key, result in zip(wanted, keys, results, strict=True)
-    ]
 
 
 def _assessment(ctx: Context, entity: Any, facts: _Facts, purpose: str | None) -> dict[str, Any]:

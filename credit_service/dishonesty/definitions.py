@@ -1,14 +1,20 @@
-"""The list rules (catalogs/dishonesty.yaml): office, procedure periods, grounds, measures."""
+"""The list rules (catalogs/dishonesty.yaml): office, procedure periods, grounds, measures.
+
+The ``office`` section is the one place the office's facts are set (name, address,
+contact, hours, the review bodies and their time limits): the listing letters, the
+removal decision and the objection notices all read them from here."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from marshmallow import Schema, fields, validate
 
 from credit_service.catalogs.schema import LISTING_GROUNDS, LegalBasisSchema
 from credit_service.errors import CatalogError
+from credit_service.procedures.office import Office, ReviewRight
 from credit_service.rules_files import Period, load_rules_file, read_by, workdays
 from credit_service.workdays import parse_period
 
@@ -17,6 +23,7 @@ LIST_RULES = "dishonesty/rules.py"
 LIST_PROCEDURE = "dishonesty/procedure.py"
 LIST_LETTERS = "dishonesty/letters.py"
 LIST_REMOVALS = "dishonesty/removals.py"
+OFFICE_WORDS = "procedures/office.py"
 
 
 def _prefix(attribute: str) -> fields.String:
@@ -28,10 +35,54 @@ def _prefix(attribute: str) -> fields.String:
     )
 
 
+def _office_fact(attribute: str, minimum: int = 2) -> fields.String:
+    """A fact of the office every document names (procedures/office.py writes it)."""
+    return fields.String(
+        required=True,
+        validate=validate.Length(min=minimum),
+        metadata=read_by(attribute, OFFICE_WORDS),
+    )
+
+
+class ReconsiderationSchema(Schema):
+    body = fields.String(required=True, validate=validate.Length(min=2))
+    days = fields.Integer(required=True, validate=validate.Range(min=1))
+
+
+class LitigationSchema(Schema):
+    body = fields.String(required=True, validate=validate.Length(min=2))
+    months = fields.Integer(required=True, validate=validate.Range(min=1))
+
+
+class ReviewRightsSchema(Schema):
+    reconsideration = fields.Nested(
+        ReconsiderationSchema, required=True, metadata=read_by("reconsideration", OFFICE_WORDS)
+    )
+    litigation = fields.Nested(
+        LitigationSchema, required=True, metadata=read_by("litigation", OFFICE_WORDS)
+    )
+
+
 class OfficeSchema(Schema):
     name = fields.String(required=True, metadata=read_by("office_name", LIST_LETTERS))
+    department = _office_fact("department")
+    address = _office_fact("address", 4)
+    postcode = fields.String(
+        required=True,
+        validate=validate.Regexp(r"^[0-9]{6}$"),
+        metadata=read_by("postcode", OFFICE_WORDS),
+    )
+    phone = _office_fact("phone", 5)
+    hours = _office_fact("hours", 4)
     notice_prefix = _prefix("notice_prefix")
     decision_prefix = _prefix("decision_prefix")
+    removal_prefix = _prefix("removal_prefix")
+    check_prefix = fields.String(
+        required=True,
+        validate=validate.Length(min=2, max=20),
+        metadata=read_by("check_prefix", "dishonesty/check_audit.py"),
+    )
+    review_rights = fields.Nested(ReviewRightsSchema, required=True)
 
 
 class ProcedureSchema(Schema):
@@ -78,6 +129,9 @@ class ListRules:
     office_name: str
     notice_prefix: str
     decision_prefix: str
+    removal_prefix: str
+    check_prefix: str
+    office: Office
     basis: tuple[dict[str, str], ...]
     statement_window_workdays: int
     publication_deadline_workdays: int
@@ -107,6 +161,9 @@ def load_list_rules(path: Path, *, known_measures: frozenset[str]) -> ListRules:
         office_name=office["name"],
         notice_prefix=office["notice_prefix"],
         decision_prefix=office["decision_prefix"],
+        removal_prefix=office["removal_prefix"],
+        check_prefix=office["check_prefix"],
+        office=_office(office),
         basis=tuple(dict(b) for b in data["basis"]),
         statement_window_workdays=procedure["statement_window_workdays"],
         publication_deadline_workdays=procedure["publication_deadline_workdays"],
@@ -116,4 +173,18 @@ def load_list_rules(path: Path, *, known_measures: frozenset[str]) -> ListRules:
         measures=tuple(data["measures"]),
         removal_reasons=dict(data["removal_reasons"]),
         removed_answer_months=parse_period(procedure["removed_answer"]),
+    )
+
+
+def _office(office: dict[str, Any]) -> Office:
+    rights = office["review_rights"]
+    return Office(
+        name=office["name"],
+        department=office["department"],
+        address=office["address"],
+        postcode=office["postcode"],
+        phone=office["phone"],
+        hours=office["hours"],
+        reconsideration=ReviewRight(**rights["reconsideration"]),
+        litigation=ReviewRight(**rights["litigation"]),
     )

@@ -98,6 +98,14 @@ def step_timing(case: Mapping[str, Any], step: str) -> StepTiming:
     return StepTiming()
 
 
+def opens_on(timing: StepTiming, today: date) -> date | None:
+    """The day a step not yet allowed opens, None when it may be taken today: a decision
+    inside the statement window opens the day after it; for a provisional window, the day
+    it has passed whatever the year's holiday notice says (D14)."""
+    opens = (timing.certain_from or timing.earliest) if timing.provisional else timing.earliest
+    return opens if opens is not None and today < opens else None
+
+
 def already_taken(case: Mapping[str, Any], step: str) -> bool:
     """Whether ``step`` is the last step the case took: a second identical submission (a
     double click, a resent form) is then done already rather than out of order."""

@@ -2,9 +2,9 @@
 
 From proposal to removal: the notice (告知书) opens the statement and defence window,
 the decision (决定书) can be recorded only once it is closed, publication puts the
-entity on the public list and removal takes it off. Expiry, a granted repair and a
-revoked penalty remove or withdraw a case as consequences of those acts; a removal
-obtained with false repair materials is undone by ``restore``.
+entity on the public list and removal takes it off, by a numbered 移出决定书. Expiry, a
+granted repair and a revoked penalty remove or withdraw a case as consequences of those
+acts; a removal obtained with false repair materials is undone by ``restore``.
 """
 
 from __future__ import annotations
@@ -103,7 +103,15 @@ def _remove(move: Move) -> None:
         raise InvalidInput("removal-reason-unknown", errors={"removal_reason": ["one-of"]})
     case.removed_on, case.removal_reason = move.on, why
     case.removal_note = move.reason or move.ctx.list_rules.removal_reasons[why]
+    _issue_removal(move)
     _list_changed(move, "removed", why)
+
+
+def _issue_removal(move: Move) -> None:
+    """Every removal, whichever path takes it, is decided by a numbered 移出决定书."""
+    number = documents.next_number(move.session, move.ctx.list_rules.removal_prefix, move.on.year)
+    content = letters.removal(move.session, move.ctx, move.row, move.on, number, move.reason)
+    documents.issue(move, LISTING.name, "removal", number, content)
 
 
 def _withdraw(move: Move) -> None:
@@ -195,7 +203,9 @@ LISTING = Procedure(
         ),
         "decide_not_list": Step(OPEN, "decided_not_list", _decide_not_list),
         "publish": Step(frozenset({"decided_list"}), "published", _publish),
-        "remove": Step(frozenset({"published"}), "removed", _remove, by_consequence=True),
+        "remove": Step(
+            frozenset({"published"}), "removed", _remove, by_consequence=True, issues=("removal",)
+        ),
         "withdraw": Step(OPEN | {"decided_list"}, "withdrawn", _withdraw, by_consequence=True),
         "restore": Step(
             frozenset({"removed"}), "published", _restore, by_hand=False, by_consequence=True

@@ -1,5 +1,6 @@
-"""The objection rules (catalogs/objections.yaml): deadlines, refusal reasons, the
-documents' numbering and contact, and the review rights a decision names."""
+"""The objection rules (catalogs/objections.yaml): deadlines, refusal reasons and the
+documents' numbering. The office's contact and the review rights a decision names are
+the office's facts, set once in dishonesty.yaml (procedures/office.py)."""
 
 from __future__ import annotations
 
@@ -27,9 +28,6 @@ class DocumentsSchema(Schema):
     acceptance_prefix = _prefix("acceptance_prefix")
     extension_prefix = _prefix("extension_prefix")
     decision_prefix = _prefix("decision_prefix")
-    contact = fields.String(
-        required=True, validate=validate.Length(min=4), metadata=read_by("contact", LETTERS)
-    )
 
 
 class DeadlinesSchema(Schema):
@@ -37,21 +35,6 @@ class DeadlinesSchema(Schema):
     decision_workdays = workdays("decision_workdays", DEADLINES)
     extension_workdays = workdays("extension_workdays", DEADLINES, LETTERS)
     due_soon_workdays = workdays("due_soon_workdays", "objections/views.py", DEADLINES, minimum=0)
-
-
-class ReconsiderationSchema(Schema):
-    body = fields.String(required=True, validate=validate.Length(min=2))
-    days = fields.Integer(required=True, validate=validate.Range(min=1))
-
-
-class LitigationSchema(Schema):
-    body = fields.String(required=True, validate=validate.Length(min=2))
-    months = fields.Integer(required=True, validate=validate.Range(min=1))
-
-
-class ReviewRightsSchema(Schema):
-    reconsideration = fields.Nested(ReconsiderationSchema, required=True)
-    litigation = fields.Nested(LitigationSchema, required=True)
 
 
 class ObjectionRulesSchema(Schema):
@@ -68,18 +51,6 @@ class ObjectionRulesSchema(Schema):
         validate=validate.Length(equal=len(REFUSAL_REASONS)),
         metadata=read_by("refusal_reasons", PROCEDURE, LETTERS),
     )
-    review_rights = fields.Nested(
-        ReviewRightsSchema, required=True, metadata=read_by("review_rights", LETTERS)
-    )
-
-
-@dataclass(frozen=True)
-class ReviewRight:
-    """A way to contest a decision: the body that hears it and its time limit."""
-
-    body: str
-    days: int | None = None
-    months: int | None = None
 
 
 @dataclass(frozen=True)
@@ -89,13 +60,11 @@ class ObjectionRules:
     acceptance_prefix: str
     extension_prefix: str
     decision_prefix: str
-    contact: str
     acceptance_workdays: int
     decision_workdays: int
     extension_workdays: int
     due_soon_workdays: int
     refusal_reasons: dict[str, str]
-    review_rights: dict[str, ReviewRight]
 
 
 def load_objection_rules(path: Path) -> ObjectionRules:
@@ -111,11 +80,9 @@ def load_objection_rules(path: Path) -> ObjectionRules:
         acceptance_prefix=documents["acceptance_prefix"],
         extension_prefix=documents["extension_prefix"],
         decision_prefix=documents["decision_prefix"],
-        contact=documents["contact"],
         acceptance_workdays=deadlines["acceptance_workdays"],
         decision_workdays=deadlines["decision_workdays"],
         extension_workdays=deadlines["extension_workdays"],
         due_soon_workdays=deadlines["due_soon_workdays"],
         refusal_reasons=dict(data["refusal_reasons"]),
-        review_rights={k: ReviewRight(**v) for k, v in data["review_rights"].items()},
     )

@@ -1,6 +1,6 @@
 """What the objection notices say (D19): 异议受理通知书, 不予受理通知书, 延期处理通知书
-and 异议处理结果告知书, from the objection's facts and the rules file (numbering, the
-office's contact, the review rights with their bodies and time limits)."""
+and 异议处理结果告知书, from the objection's facts, the rules file (numbering) and the
+office's facts (its contact, the review rights with their bodies and time limits)."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from credit_service.objections.models import Objection
 from credit_service.procedures import documents
 from credit_service.procedures.definition import Move
 from credit_service.procedures.documents import DocumentContent, chinese_date
+from credit_service.procedures.office import contact_sentence, review_rights_sentence
 from credit_service.records.models import CreditRecord
 
 PROCEDURE = "objection"
@@ -66,7 +67,7 @@ def _received(o: Objection) -> str:
 
 
 def _contact(move: Move) -> str:
-    return f"如有疑问，请与本机关联系：{move.ctx.objection_rules.contact}。"
+    return f"如有疑问，请与本机关联系。{contact_sentence(move.ctx.list_rules.office)}"
 
 
 def _issue(move: Move, kind: str, title: str, prefix: str, paragraphs: tuple[str, ...]) -> None:
@@ -152,10 +153,4 @@ def issue_result(move: Move, outcome: str) -> None:
 
 
 def _review_rights(move: Move) -> str:
-    rights = move.ctx.objection_rules.review_rights
-    reconsideration, litigation = rights["reconsideration"], rights["litigation"]
-    return (
-        f"如不服本决定，可以自知道之日起{reconsideration.days}日内向{reconsideration.body}"
-        f"申请行政复议，或者自知道之日起{litigation.months}个月内向{litigation.body}"
-        f"提起行政诉讼。"
-    )
+    return review_rights_sentence(move.ctx.list_rules.office)

@@ -3,15 +3,18 @@ inspections through the services, the demo accounts, and nothing played twice.""
 
 from __future__ import annotations
 
-from collections import Counter
+import re
+from collections import Counter, defaultdict
+from datetime import date
 
 from sqlalchemy import select
 
 from credit_service.access import SYSTEM, Actor
 from credit_service.audit import sealing, verification
 from credit_service.auth.models import User
+from credit_service.demo import listings, repairs, stories
 from credit_service.demo import seed as demo_seed
-from credit_service.demo import stories
+from credit_service.dishonesty import rules as list_rules
 from credit_service.dishonesty.models import DishonestyCase
 from credit_service.entities.models import Entity
 from credit_service.inspections import publication
@@ -19,14 +22,16 @@ from credit_service.inspections import services as inspection_services
 from credit_service.inspections.models import InspectionItem, InspectionPlan
 from credit_service.objections import services as objection_services
 from credit_service.objections.models import STATES, Objection, ObjectionEvidence
-from credit_service.procedures.models import ProcedureStep
+from credit_service.procedures.models import ProcedureDocument, ProcedureStep
 from credit_service.records import trustworthy
 from credit_service.records.models import CreditRecord
 from credit_service.repair import services as repair_services
+from credit_service.repair.models import STATES as REPAIR_STATES
 from credit_service.repair.models import RepairApplication
 from credit_service.tiers import services as tier_services
 from tests.factories import CITY
 
+DOCUMENT_NO = re.compile(r"(.+)〔(\d{4})〕(\d+)号")
 REGULATOR = Actor(
     role="regulator", username=demo_seed.DEMO_REGULATOR, region_code=CITY, city_code=CITY
 )
@@ -51,14 +56,21 @@ def test_the_stories_leave_a_city_after_a_year_of_use(ctx):
         ("published", None): stories.LISTINGS - 1,
         ("removed", "expired"): 1,
         ("removed", "repaired"): 1,
+        **{(state, None): 1 for state, _, _ in listings.IN_HAND},
     }
-    assert applications == {"granted": 1, "submitted": 1, "accepted": 1}
+    assert {state for state, _ in cases} == set(list_rules.STATES)  # every state present
+    assert applications == {"granted": 1, "submitted": 1, "accepted": 1} | {
+        state: 1 for state, _ in repairs.RECORD_STORIES
+    }
+    assert set(applications) == set(REPAIR_STATES)
+    _every_act_on_a_working_day(ctx)
+    _numbers_increase_with_their_dates(ctx)
     assert len(plans) == 1
     _inspection_results_public_within_their_deadline(ctx)
     # the trustworthy list has something to show (honours filed by the seed's importer)
     assert trustworthy.search(ctx, trustworthy.Filters(), limit=5).items
     queue = repair_services.list_applications(ctx, REGULATOR)
-    assert sorted(a["state"] for a in queue) == ["accepted", "submitted"]
+    assert sorted(a["state"] for a in queue) == ["accepted", "submitted", "supplement_requested"]
 
     # the demo enterprise's listing is more than a year old: it may ask for removal now
     with ctx.read_session_factory() as session:
@@ -78,6 +90,57 @@ def test_the_stories_leave_a_city_after_a_year_of_use(ctx):
     assert verification.verify_log(ctx).ok
 
     assert stories.seed_stories(ctx, REGULATOR) is None  # played once only
+
+
+def _every_act_on_a_working_day(ctx) -> None:  # type: ignore[no-untyped-def]
+    """Every step of every procedure (proposals, notices, decisions, publications,
+    removals, repairs, objections, inspections) is dated a working day, and so is every
+    document: no decision on a weekend or in the Spring Festival."""
+    with ctx.read_session_factory() as session:
+        steps = session.execute(
+            select(ProcedureStep.procedure, ProcedureStep.step, ProcedureStep.effective_on)
+        ).all()
+        created = session.execute(select(ProcedureDocument.created_at)).scalars().all()
+        issued = [at.astimezone(ctx.tz).date() for at in created] + list(
+            issued_on(session).values()
+        )
+        cases = session.execute(select(DishonestyCase)).scalars().all()
+    assert {procedure for procedure, _, _ in steps} >= {"listing", "repair", "objection"}
+    off = [(p, s, d) for p, s, d in steps if not ctx.calendar.is_workday(d)]
+    assert off == []
+    assert all(ctx.calendar.is_workday(day) for day in issued)
+    for case in cases:
+        for day in (case.notice_served_on, case.decided_on, case.published_on, case.removed_on):
+            assert day is None or ctx.calendar.is_workday(day), (case.id, day)
+
+
+def issued_on(session) -> dict[int, date]:  # type: ignore[no-untyped-def]
+    """Each document's date: the date of the step that issued it (the day it bears)."""
+    steps = session.execute(select(ProcedureStep.effective_on, ProcedureStep.details)).all()
+    return {
+        paper["document_id"]: day
+        for day, details in steps
+        for paper in (details or {}).get("issued", ())
+    }
+
+
+def _numbers_increase_with_their_dates(ctx) -> None:  # type: ignore[no-untyped-def]
+    """Within each yearly sequence (宣市监信列〔2026〕…), a later number is never dated
+    earlier: the decisions are numbered in the order they were made."""
+    with ctx.read_session_factory() as session:
+        documents = session.execute(select(ProcedureDocument.id, ProcedureDocument.number)).all()
+        dated = issued_on(session)
+    sequences: dict[tuple[str, str], list[tuple[int, date]]] = defaultdict(list)
+    for document_id, number in documents:
+        prefix, year, n = DOCUMENT_NO.fullmatch(number).groups()
+        sequences[(prefix, year)].append((int(n), dated[document_id]))
+    assert {prefix for prefix, _ in sequences} >= {"宣市监信告", "宣市监信列", "宣市监信移"}
+    for key, numbered in sequences.items():
+        numbered.sort()
+        assert [n for n, _ in numbered] == list(range(1, len(numbered) + 1)), key
+        dates = [day for _, day in numbered]
+        assert dates == sorted(dates), (key, numbered)
+        assert all(str(day.year) == key[1] for day in dates), key
 
 
 def _objections_in_every_state(ctx, demo_uscc: str) -> None:

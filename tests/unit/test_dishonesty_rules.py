@@ -14,6 +14,7 @@ from credit_service.dishonesty.definitions import ListRules, load_list_rules
 from credit_service.dishonesty.procedure import LISTING
 from credit_service.dishonesty.rules import GroundRecord
 from credit_service.holidays import HolidayYear, load_holiday_file
+from credit_service.procedures.office import Office, ReviewRight
 from credit_service.workdays import WorkdayCalendar
 
 FIXTURE_2027 = PROJECT_ROOT / "tests" / "fixtures" / "holidays" / "2027.yaml"
@@ -22,6 +23,18 @@ LIST_RULES = ListRules(
     office_name="宣城市市场监督管理局（宣城市知识产权局）",
     notice_prefix="宣市监信告",
     decision_prefix="宣市监信列",
+    removal_prefix="宣市监信移",
+    check_prefix="宣市监信核",
+    office=Office(
+        name="宣城市市场监督管理局（宣城市知识产权局）",
+        department="信用监管科",
+        address="安徽省宣城市宣州区鳌峰中路50号",
+        postcode="242000",
+        phone="0563-3021234",
+        hours="工作日",
+        reconsideration=ReviewRight("宣城市人民政府", days=60),
+        litigation=ReviewRight("宣城市宣州区人民法院", months=6),
+    ),
     basis=(),
     statement_window_workdays=5,
     publication_deadline_workdays=20,

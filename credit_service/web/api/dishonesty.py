@@ -211,7 +211,12 @@ class CheckEntitySchema(ma.Schema):
 class CheckSchema(ma.Schema):
     identifier = ma.fields.String()
     found = ma.fields.Boolean()
-    error = ma.fields.String()
+    error = ma.fields.String(
+        metadata={"description": "entity-not-found, outside-region or invalid-identifier"}
+    )
+    reason = ma.fields.Dict(
+        metadata={"description": "invalid-identifier: the rule the number breaks (its code)"}
+    )
     entity = ma.fields.Nested(CheckEntitySchema)
     purpose = ma.fields.String()
     purpose_name = ma.fields.String()
@@ -226,6 +231,11 @@ class CheckSchema(ma.Schema):
 
 
 class BatchCheckResultSchema(ma.Schema):
+    reference = ma.fields.String(
+        metadata={"description": "the answer's reference number, named in its audit rows"}
+    )
+    purpose = ma.fields.String()
+    checked_on = ma.fields.Date()
     items = ma.fields.List(ma.fields.Nested(CheckSchema))
 
 
@@ -317,9 +327,7 @@ class CreditCheckBatch(MethodView):
     @bp.arguments(BatchCheckSchema)
     @bp.response(200, BatchCheckResultSchema)
     def post(self, data):
-        """Check up to 1,000 entities for one purpose."""
-        return {
-            "items": checks.credit_check_batch(
-                service_context(), current_actor(), data["identifiers"], data["purpose"]
-            )
-        }
+        """Check up to 1,000 entities for one purpose; the answer has a reference number."""
+        return checks.credit_check_answer(
+            service_context(), current_actor(), data["identifiers"], data["purpose"]
+        )

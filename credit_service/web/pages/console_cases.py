@@ -142,9 +142,7 @@ def _case_page(case_id: int, status: int = 200, **values: Any) -> Response:
         status,
         case=shown,
         can_act=can_act,
-        steps=[(s, pipeline.step_timing(shown, s)) for s in shown["allowed_steps"]]
-        if can_act
-        else [],
+        steps=[_step(shown, s, service.today()) for s in shown["allowed_steps"]] if can_act else [],
         reasoned=REASONED_STEPS,
         paper_steps=PAPER_STEPS,
         papers_required=LISTING.papers_required(),
@@ -156,3 +154,10 @@ def _case_page(case_id: int, status: int = 200, **values: Any) -> Response:
         measures=service.catalogs.measures,
         **values,
     )
+
+
+def _step(case: Mapping[str, Any], step: str, today: Any) -> tuple[str, Any, Any]:
+    """A next step with its timing and, when it is not open yet, the day it opens (its
+    form is shown disabled, saying why and from when)."""
+    timing = pipeline.step_timing(case, step)
+    return step, timing, pipeline.opens_on(timing, today)

@@ -11,17 +11,20 @@ from flask import Response, g, request
 
 from credit_service.dishonesty import checks
 from credit_service.errors import InvalidInput, LimitExceeded
+from credit_service.identifiers import InvalidIdentifier
 from credit_service.web.access import allow
 from credit_service.web.api import dishonesty as dishonesty_api
 from credit_service.web.api.common import accepts
 from credit_service.web.i18n import translate
+from credit_service.web.pages import check_csv
 from credit_service.web.pages.auth import FORM_TYPES
 from credit_service.web.pages.common import ctx, page, schema_errors, status_of
 from credit_service.web.pages.console import bp
 
+INVALID = InvalidIdentifier.code  # a line whose number breaks its standard (not "not found")
 CHECKERS = dishonesty_api.CHECKERS  # credit checks: other departments and staff
 CHECK_SCOPES = ("credit-check", "read")  # the API's: a checker's token has only the first
-CHECK_OUTCOMES = ("not_eligible", "strict_review", "no_restriction", "unknown")
+CHECK_OUTCOMES = ("not_eligible", "strict_review", "no_restriction", "unknown", "invalid")
 
 
 @bp.get("/credit-checks")
@@ -55,14 +58,16 @@ def run_credit_checks() -> Response:
     except ma.ValidationError as exc:
         return _checks_page(422, form=form, field_errors=_check_errors(exc.messages, numbers))
     try:
-        items = checks.credit_check_batch(ctx(), g.actor, data["identifiers"], data["purpose"])
+        answer = checks.credit_check_answer(ctx(), g.actor, data["identifiers"], data["purpose"])
     except InvalidInput as exc:  # a purpose not in the catalog
         return _checks_page(422, form=form, field_errors=_check_errors(exc.errors or {}, numbers))
     except LimitExceeded as exc:  # more resident IDs than the caller's lookups left today
         limited = {"identifiers": translate("console.checks.lookup_limit")}
         return _checks_page(status_of(exc), form=form, field_errors=limited)
     form = {"purpose": data["purpose"], "identifiers": ""}
-    return _checks_page(form=form, items=list(zip(numbers, items, strict=True)))
+    items = list(zip(numbers, answer["items"], strict=True))
+    download = {"href": check_csv.href(answer, items), "filename": check_csv.filename(answer)}
+    return _checks_page(form=form, items=items, answer=answer, download=download)
 
 
 def _check_errors(messages: Mapping[str, Any], numbers: Sequence[int]) -> dict[str, str]:
@@ -100,4 +105,5 @@ def _check_summary(items: Sequence[tuple[int, Mapping[str, Any]]]) -> dict[str, 
     counts = dict.fromkeys(CHECK_OUTCOMES, 0)
     for _, item in items:
         counts[item["conclusion"] if item["found"] else "unknown"] += 1
+        counts["invalid"] += item.get("error") == INVALID
     return counts
