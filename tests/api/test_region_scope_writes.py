@@ -21,7 +21,9 @@ import pytest
 from sqlalchemy import func, select
 
 from credit_service.access import SYSTEM
+from credit_service.auth import accounts
 from credit_service.auth import services as auth_services
+from credit_service.auth.models import ActivationCode
 from credit_service.config import Settings
 from credit_service.dishonesty import services as dishonesty
 from credit_service.inspections import services as inspections
@@ -60,6 +62,7 @@ NOT_REGION_OBJECTS = {
     # (test_object_access walks that row by row)
     "entities.EntityImports": "an import reports other counties' rows",
     "records.RecordImports": "an import reports other counties' rows",
+    "console_pages.imports": "an import reports other counties' rows",
 }
 
 
@@ -156,6 +159,13 @@ class Xuanzhou:
             contact="李四 13900000000",
         )
         return view["id"]
+
+    @cached_property
+    def activation_code(self) -> int:
+        """An open activation code of the county's entity, by its row id."""
+        accounts.issue_activation_code(self.ctx, SYSTEM, self.entity["identifier"])
+        with self.ctx.session_factory() as session:
+            return session.execute(select(func.max(ActivationCode.id))).scalar_one()
 
     @cached_property
     def pending_account(self) -> str:
@@ -295,6 +305,33 @@ def write_for(endpoint: str, theirs: Xuanzhou, ours: dict[str, Any]) -> Write:
         "console_pages.credit_reports_console": lambda: Write(
             "/console/credit-reports",
             form={"identifier": theirs.entity["identifier"], "purpose": "awards"},
+        ),
+        "console_pages.approve_binding": lambda: Write(
+            f"/console/bindings/{theirs.pending_account}/approve", form={}
+        ),
+        "console_pages.refuse_binding": lambda: Write(
+            f"/console/bindings/{theirs.pending_account}/refuse", form={"reason": "非本单位人员"}
+        ),
+        "console_pages.issue_activation_code": lambda: Write(
+            "/console/activation-codes", form={"uscc": theirs.entity["identifier"]}
+        ),
+        "console_pages.revoke_activation_code": lambda: Write(
+            f"/console/activation-codes/{theirs.activation_code}/revoke", form={}
+        ),
+        "console_pages.new_record": lambda: Write(
+            f"/console/entities/{theirs.entity['identifier']}/records/new",
+            form={
+                "item": PENALTY_ITEM,
+                **{k: v for k, v in penalty_fields().items() if k != "CF_CFLB"},
+            },
+        ),
+        "console_pages.correct_record": lambda: Write(
+            f"/console/records/{theirs.record['id']}/correction",
+            form={"reason": "越权更正", "revision": "1"},
+        ),
+        "console_pages.revoke_record": lambda: Write(
+            f"/console/records/{theirs.record['id']}/revocation",
+            form={"reason": "越权撤销", "on": "2026-11-25"},
         ),
         "console_pages.objection_evidence": lambda: Write(
             f"/console/objections/{theirs.objection}/evidence", form={}, upload=True

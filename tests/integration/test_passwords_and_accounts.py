@@ -383,9 +383,9 @@ def test_registration_without_a_code_is_pending_and_cannot_sign_in(ctx):
         entity["identifier"],
         "pending",
     )
-    with pytest.raises(Unauthenticated) as raised:
+    with pytest.raises(Unauthenticated) as raised:  # the right password: told it waits
         sign_in(ctx, view["username"])
-    assert (raised.value.code, raised.value.params) == ("sign-in-failed", {})
+    assert (raised.value.code, raised.value.params) == ("binding-pending", {})
     with ctx.session_factory() as session:
         events = audit.query_events(session, actor=view["username"], action="auth.sign_in")
     assert [e.outcome for e in events] == ["binding-pending"]

@@ -7,6 +7,7 @@ other way round."""
 from __future__ import annotations
 
 import re
+from urllib.parse import urljoin
 
 from credit_service.web.i18n import translate
 from credit_service.web.pages.text_size import COOKIE
@@ -39,7 +40,8 @@ def test_the_toggle_keeps_large_text_in_a_cookie_and_returns_to_the_page(client)
     link, label = toggle(html)
     assert label == translate("a11y.text_size.large")
 
-    response = client.get(link, headers=HTML)
+    assert link.startswith("?") and "list" not in link  # no path: see text_size_toggle
+    response = client.get(urljoin("/list", link), headers=HTML)
     assert response.status_code == 303
     assert response.headers["Location"] == "/list?q=%E6%98%9F%E6%B2%B3"
     cookie = set_cookie_header(response, COOKIE)
@@ -51,7 +53,7 @@ def test_the_toggle_keeps_large_text_in_a_cookie_and_returns_to_the_page(client)
     link, label = toggle(html)
     assert label == translate("a11y.text_size.standard")
 
-    response = client.get(link, headers=HTML)
+    response = client.get(urljoin("/list", link), headers=HTML)
     assert response.status_code == 303
     assert client.get_cookie(COOKIE) is None
     assert not LARGE_HTML.search(page(client, "/list?q=星河"))
@@ -80,9 +82,8 @@ def test_large_text_on_enterprise_and_console_pages(app, ctx):
         assert not LARGE_HTML.search(page(browser, paths[0]))
 
 
-def test_the_choice_never_redirects_off_the_site(client):
-    for target in ("https://evil.example/", "//evil.example/", "/\\evil.example"):
-        response = client.get("/text-size/large", query_string={"next": target})
-        assert response.status_code == 303
-        assert response.headers["Location"] == "/", target
-    assert client.get("/text-size/huge").status_code == 404
+def test_the_choice_returns_to_the_page_it_was_made_on(client):
+    """The toggle is a query of the page itself: it cannot send anyone off the site."""
+    response = client.get("/catalogs", query_string={"text-size": "large", "x": "1"})
+    assert response.status_code == 303 and response.headers["Location"] == "/catalogs?x=1"
+    assert client.get("/catalogs", query_string={"text-size": "huge"}).status_code == 200

@@ -41,12 +41,12 @@ MENUS: dict[str, tuple[tuple[str, str], ...]] = {
         ("console_pages.imports", "nav.console.imports"),
         ("console_pages.tier_rules", "nav.console.tiers"),
         ("console_pages.audit_trail", "nav.console.audit"),
-        # near the end for staff; the first entry, so the landing page, for a checker
-        ("console_pages.credit_checks", "nav.console.credit_checks"),
-        ("console_pages.credit_reports_console", "nav.console.credit_reports"),
         ("console_pages.bindings_queue", "nav.console.bindings"),
         ("console_pages.users", "nav.console.users"),
         ("console_pages.tokens_page", "nav.console.tokens"),
+        # at the end for staff; the first entry, so the landing page, for a checker
+        ("console_pages.credit_checks", "nav.console.credit_checks"),
+        ("console_pages.credit_reports_console", "nav.console.credit_reports"),
     ),
 }
 

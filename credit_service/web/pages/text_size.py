@@ -11,20 +11,19 @@ large text gets the page rendered for them instead.
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
-from flask import Blueprint, Response, has_request_context, redirect, request, url_for
+from flask import Blueprint, Response, has_request_context, redirect, request
 
-from credit_service.web.access import public as public_endpoint
 from credit_service.web.pages.common import ctx
-from credit_service.web.pages.forms import safe_next
 
 bp = Blueprint("text_size", __name__)
 
 COOKIE = "cs_text_size"
+PARAM = "text-size"  # the query parameter of the header's toggle
 LARGE = "large"
 STANDARD = "standard"
 KEPT_FOR = 365 * 24 * 3600  # a year: a reading preference, renewed by each choice
-REASON = "a reading preference kept in the visitor's own browser; reads and writes no data"
 
 
 def is_large() -> bool:
@@ -34,23 +33,30 @@ def is_large() -> bool:
 
 @bp.app_context_processor
 def text_size_toggle() -> dict[str, Any]:
-    """What the header's toggle needs: the current choice and the link to the other
-    (nothing for a document rendered outside a request, e.g. by a job)."""
+    """What the header's toggle needs: the current choice and the link to the other,
+    relative to the page itself (``?text-size=large``, the page's own query kept). The
+    link holds no path: a page's address may hold what the page must not show (a
+    person's ID in a console address). Nothing for a document rendered outside a
+    request, e.g. by a job."""
     if not has_request_context():
         return {}
     large = is_large()
-    here = request.full_path.rstrip("?")
+    kept = [(k, v) for k, v in request.args.items(multi=True) if k != PARAM]
     return {
         "large_text": large,
-        "text_size_link": url_for("text_size.choose", size=STANDARD if large else LARGE, next=here),
+        "text_size_link": "?" + urlencode([*kept, (PARAM, STANDARD if large else LARGE)]),
     }
 
 
-@bp.get("/text-size/<any(large, standard):size>")
-@public_endpoint(REASON)
-def choose(size: str) -> Response:
-    """Keep the chosen text size in a cookie and go back to the page it was chosen on."""
-    response = redirect(safe_next(request.args.get("next"), url_for("public_pages.home")), 303)
+@bp.before_app_request
+def chosen_here() -> Response | None:
+    """A page asked with ``?text-size=…``: keep the choice in a cookie and show the same
+    page again without it (303), whatever the page (it is checked as usual then)."""
+    size = request.args.get(PARAM)
+    if request.method != "GET" or size not in (LARGE, STANDARD):
+        return None
+    kept = [(k, v) for k, v in request.args.items(multi=True) if k != PARAM]
+    response = redirect(request.path + ("?" + urlencode(kept) if kept else ""), 303)
     if size == LARGE:
         response.set_cookie(
             COOKIE,
