@@ -6,6 +6,7 @@ with the Chinese error under its field and nothing written, and the acts audited
 
 from __future__ import annotations
 
+import csv
 import io
 import re
 from datetime import timedelta
@@ -300,6 +301,8 @@ def test_an_import_shows_its_counts_and_row_report_and_downloads_it(app, ctx):
     assert report.status_code == 200 and report.mimetype == "text/csv"
     lines = report.get_data(as_text=True).lstrip("\ufeff").strip().splitlines()
     assert lines[0] == "行号,列,原因,原因代码" and lines[1].startswith("3,CF_JDRQ,")
+    cells = [cell for line in csv.reader(lines) for cell in line]
+    assert not [c for c in cells if c.startswith(("=", "+", "-", "@", "\t", "\r"))]
     other = signed_in(app, ctx, "regulator", XUANZHOU)
     assert other.get(link.group(1), headers=BROWSER).status_code == 404
 
