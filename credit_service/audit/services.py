@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Connection, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from credit_service.access import Actor
@@ -44,10 +44,11 @@ def append(
     return event
 
 
-def append_many(session: Session, entries: Iterable[dict[str, Any]]) -> None:
+def append_many(bind: Session | Connection, entries: Iterable[dict[str, Any]]) -> None:
     """Append several events in one statement (a batch credit check's thousand rows):
     each entry takes ``append``'s keyword arguments. A Core insert on the session's
-    connection: the ORM's bulk path would cost a single check twice as much (80 µs)."""
+    connection, or on a Core connection in a transaction (``db.writing``): the ORM's bulk
+    path would cost a single check twice as much (80 µs)."""
     rows = [
         _row(
             entry["actor"],
@@ -61,7 +62,8 @@ def append_many(session: Session, entries: Iterable[dict[str, Any]]) -> None:
         for entry in entries
     ]
     if rows:
-        session.connection().execute(AuditEvent.__table__.insert(), rows)
+        connection = bind.connection() if isinstance(bind, Session) else bind
+        connection.execute(AuditEvent.__table__.insert(), rows)
 
 
 def _row(

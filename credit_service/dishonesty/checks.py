@@ -20,7 +20,7 @@ from credit_service.audit import services as audit
 from credit_service.catalogs import services as catalog_services
 from credit_service.catalogs.definitions import CatalogItem, citations
 from credit_service.context import Context
-from credit_service.db import reading
+from credit_service.db import reading, writing
 from credit_service.dishonesty import check_audit
 from credit_service.dishonesty.check_audit import shown
 from credit_service.dishonesty.check_reads import CheckReads, read_for_checks
@@ -156,8 +156,12 @@ def _batch(
         return reference, results
     with reading(ctx.read_session_factory) as connection:
         results = check(connection, wanted, keys)
+    if not numbered:
+        with writing(ctx.session_factory) as connection:
+            audit.append_many(connection, entries(results))
+        return None, results
     with ctx.session_factory.begin() as session:
-        reference = check_audit.reference(session, ctx) if numbered else None
+        reference = check_audit.reference(session, ctx)
         audit.append_many(session, entries(results, reference))
     return reference, results
 

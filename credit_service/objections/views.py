@@ -4,11 +4,12 @@ deadline, and the mark 异议处理中 of the targets other areas show."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Connection, and_, or_, select
+from sqlalchemy import Connection, Select, and_, bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from credit_service.access import Actor
@@ -187,19 +188,28 @@ def marks_of(
     kinds = {kind: ids for kind, ids in kinds.items() if ids}
     if not kinds:
         return {}
-    rows = connection.execute(
-        select(Objection.target_type, Objection.target_id, Objection.id).where(
-            or_(
-                *(
-                    and_(Objection.target_type == kind, Objection.target_id.in_(ids))
-                    for kind, ids in kinds.items()
-                )
-            ),
-            Objection.accepted_on.is_not(None),
-            Objection.state.in_(OPEN_STATES),
-        )
-    ).all()
+    statement = _marks_statement(tuple(sorted(kinds)))
+    rows = connection.execute(statement, {f"ids_{kind}": ids for kind, ids in kinds.items()})
     return {(kind, target_id): objection_id for kind, target_id, objection_id in rows}
+
+
+@functools.cache
+def _marks_statement(kinds: tuple[str, ...]) -> Select:
+    """``marks_of``'s query for a set of kinds, built once: building the expression cost
+    a credit check more than running it (about 0.2 ms of each check)."""
+    return select(Objection.target_type, Objection.target_id, Objection.id).where(
+        or_(
+            *(
+                and_(
+                    Objection.target_type == kind,
+                    Objection.target_id.in_(bindparam(f"ids_{kind}", expanding=True)),
+                )
+                for kind in kinds
+            )
+        ),
+        Objection.accepted_on.is_not(None),
+        Objection.state.in_(OPEN_STATES),
+    )
 
 
 def due_on(
