@@ -77,8 +77,9 @@ class Settings:
     change_notices: bool = _setting(
         "CHANGE_NOTICES",
         True,
-        "PostgreSQL: workers keep the list version and tokens, refreshed by LISTEN/NOTIFY; "
-        "turn off behind a transaction-pooling PgBouncer (LISTEN needs a session).",
+        "Workers keep the tokens they checked (and on PostgreSQL the list version) until "
+        "LISTEN/NOTIFY or, on SQLite, a trigger-kept counter says they changed; turn off "
+        "behind a transaction-pooling PgBouncer (LISTEN needs a session).",
         _bool,
     )
     secret_key: str = _setting(

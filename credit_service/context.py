@@ -20,7 +20,7 @@ from sqlalchemy.orm import sessionmaker
 from credit_service.calendar_rules import CalendarRules
 from credit_service.clock import Clock
 from credit_service.config import Settings
-from credit_service.db import dispose
+from credit_service.held_connections import dispose
 from credit_service.signing_keys import KeyRing, load_key_ring
 from credit_service.workdays import WorkdayCalendar
 

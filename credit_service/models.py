@@ -4,6 +4,7 @@ from credit_service.audit.models import AuditCheckpoint, AuditEvent
 from credit_service.auth.models import (
     ActivationCode,
     ApiToken,
+    ChangeGeneration,
     PasswordHistory,
     SignInThrottle,
     User,
@@ -46,6 +47,7 @@ from credit_service.tiers.models import (
 __all__ = [
     "ActivationCode",
     "ApiToken",
+    "ChangeGeneration",
     "AuditCheckpoint",
     "AuditEvent",
     "CatalogItemRow",

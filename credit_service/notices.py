@@ -13,8 +13,9 @@ arrived: one non-blocking read of the socket, no round trip.
 A topic's generation moves on each of its notices, and every topic's moves when the
 listener (re)connects (notices sent while it was away are lost), so a kept value is used
 only while the generation it was read under is current. When notices cannot be
-received (SQLite, the setting ``CHANGE_NOTICES`` off, the listener down) ``generation``
-answers None and callers read the database every time, as they would without this. The
+received (the setting ``CHANGE_NOTICES`` off, the listener down) ``generation`` answers
+None and callers read the database every time, as they would without this. SQLite has no
+notices: there triggers count the changes of tokens and users (``SqliteGenerations``). The
 listener has TCP keepalives (a connection cut silently fails within seconds instead of
 looking healthy while no notice comes) and is replaced every ``LISTENER_MAX_AGE_S``.
 
@@ -37,6 +38,7 @@ from sqlalchemy import Connection
 
 from credit_service.context import Context
 from credit_service.db import is_sqlite
+from credit_service.held_connections import HeldQuery
 
 logger = logging.getLogger(__name__)
 
@@ -125,15 +127,40 @@ class ChangeNotices:
                 connection.close()
 
 
-def change_notices(ctx: Context) -> ChangeNotices | None:
-    """The process's listener for ``ctx``'s database, or None where there is none: on
-    SQLite, with ``CHANGE_NOTICES`` off, or in a test's single shared transaction (whose
-    writes never commit, so they would never be announced)."""
+class SqliteGenerations:
+    """SQLite's stand-in for the listener: triggers count each change of tokens and users
+    in ``change_generations`` (migration ``b5d7f9a1c3e5``), and the count is the topic's
+    generation. Reading it is one primary-key lookup on the thread's connection
+    (``HeldQuery``, a few µs), where the token's row is a join through SQLAlchemy; and
+    it is read on every use, so a revoked token is refused by the next request, as with
+    notices. Topics without a counter (the list's: its newest change is as cheap to
+    read) answer None."""
+
+    def __init__(self, engine: Any) -> None:
+        self._probe = HeldQuery(
+            engine, "SELECT generation FROM change_generations WHERE topic = :topic"
+        )
+
+    def generation(self, topic: str) -> int | None:
+        try:
+            row = self._probe.first({"topic": topic})
+        except Exception:  # no counter readable: read the database, as without one
+            logger.warning("change generations: cannot read; reading the database", exc_info=True)
+            return None
+        return None if row is None else int(row[0])
+
+    def close(self) -> None:
+        """Nothing to close: the probe reads on the thread's own connection."""
+
+
+def change_notices(ctx: Context) -> ChangeNotices | SqliteGenerations | None:
+    """The process's source of generations for ``ctx``'s database: PostgreSQL's listener,
+    SQLite's counters, or None with ``CHANGE_NOTICES`` off or in a test's single shared
+    transaction (whose writes never commit, so they would never be announced)."""
     notices = ctx.extras.get("change_notices")
     if notices is None:  # decided once per context: this runs on every request
         bind = ctx.session_factory.kw["bind"]
-        usable = ctx.settings.change_notices and not (
-            isinstance(bind, Connection) or is_sqlite(bind)
-        )
-        notices = ctx.extras.setdefault("change_notices", usable and ChangeNotices(bind))
+        usable = ctx.settings.change_notices and not isinstance(bind, Connection)
+        source = (SqliteGenerations if is_sqlite(bind) else ChangeNotices) if usable else None
+        notices = ctx.extras.setdefault("change_notices", source and source(bind))
     return notices or None

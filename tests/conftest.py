@@ -31,8 +31,9 @@ from credit_service.catalogs.loader import load_catalog_set
 from credit_service.clock import SHANGHAI, FixedClock
 from credit_service.config import PROJECT_ROOT, Settings
 from credit_service.context import Context
-from credit_service.db import dispose, make_engine
+from credit_service.db import make_engine
 from credit_service.health import alembic_config
+from credit_service.held_connections import dispose
 from credit_service.tiers import services as tier_services
 from tests.audit_scan import resident_ids_in_audit
 

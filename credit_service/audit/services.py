@@ -47,8 +47,8 @@ def append(
 def append_many(bind: Session | Connection, entries: Iterable[dict[str, Any]]) -> None:
     """Append several events in one statement (a batch credit check's thousand rows):
     each entry takes ``append``'s keyword arguments. A Core insert on the session's
-    connection, or on a Core connection in a transaction (``db.writing``): the ORM's bulk
-    path would cost a single check twice as much (80 µs)."""
+    connection, or on a Core connection in a transaction (``held_connections.writing``):
+    the ORM's bulk path would cost a single check twice as much (80 µs)."""
     rows = [
         _row(
             entry["actor"],

@@ -111,3 +111,16 @@ class ApiToken(SQLModel, table=True):
     expires_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     revoked_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
     last_used_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+
+
+class ChangeGeneration(SQLModel, table=True):
+    """How many times a topic's data has changed, counted by SQLite triggers (migration
+    ``b5d7f9a1c3e5``): SQLite's stand-in for PostgreSQL's change notices
+    (``credit_service.notices``). A worker keeps the tokens it has checked while the
+    count of ``auth`` stands still, and reads this one row instead of the token's.
+    Unused on PostgreSQL, whose triggers send notices instead."""
+
+    __tablename__ = "change_generations"
+
+    topic: str = Field(primary_key=True, max_length=20)
+    generation: int = 0

@@ -21,8 +21,8 @@ from credit_service.audit import services as audit
 from credit_service.auth.models import ApiToken, User
 from credit_service.auth.services import DEFAULT_SCOPES, account_refusal
 from credit_service.context import Context
-from credit_service.db import reading
 from credit_service.errors import Conflict, InvalidInput, NotFound, Unauthenticated
+from credit_service.held_connections import reading
 from credit_service.notices import change_notices
 
 # The public prefix of token strings, not a secret.

@@ -20,7 +20,6 @@ from credit_service.audit import services as audit
 from credit_service.catalogs import services as catalog_services
 from credit_service.catalogs.definitions import CatalogItem, citations
 from credit_service.context import Context
-from credit_service.db import reading, writing
 from credit_service.dishonesty import check_audit
 from credit_service.dishonesty.check_audit import shown
 from credit_service.dishonesty.check_reads import CheckReads, read_for_checks
@@ -28,6 +27,7 @@ from credit_service.entities import lookups
 from credit_service.entities import services as entity_services
 from credit_service.entities.rules import lookup_key, masked_identity
 from credit_service.errors import Forbidden, InvalidInput, NotFound
+from credit_service.held_connections import reading, writing
 from credit_service.identifiers import (
     InvalidIdentifier,
     identifier_problem,

@@ -21,13 +21,13 @@ from credit_service import objection_marks
 from credit_service.bounds import date_error
 from credit_service.catalogs.definitions import citations
 from credit_service.context import Context
-from credit_service.db import HeldQuery
 from credit_service.dishonesty import list_notices, removals
 from credit_service.dishonesty.models import DishonestyCase, ListChange
 from credit_service.entities import services as entity_services
 from credit_service.entities.models import Entity
 from credit_service.entities.rules import masked_identity
 from credit_service.errors import InvalidInput, NotFound
+from credit_service.held_connections import HeldQuery
 from credit_service.notices import change_notices
 from credit_service.pagination import NewestFirst, Page, decode_cursor, encode_cursor, position_id
 from credit_service.records.models import CreditRecord

@@ -13,11 +13,11 @@ from sqlalchemy import Select, select
 from credit_service.access import Actor
 from credit_service.bulk import keys_in, keys_value
 from credit_service.context import Context
-from credit_service.db import reading
 from credit_service.entities import lookups
 from credit_service.entities import rules as entity_rules
 from credit_service.entities.models import Entity
 from credit_service.errors import InvalidInput
+from credit_service.held_connections import reading
 from credit_service.tiers.models import TierAssignment
 from credit_service.tiers.services import entity_ref
 

@@ -25,8 +25,9 @@ from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
-from credit_service.db import HeldQuery, make_engine
+from credit_service.db import make_engine
 from credit_service.files import private_dir
+from credit_service.held_connections import HeldQuery
 
 CREATE = text(
     "CREATE TABLE IF NOT EXISTS rate_limit_counters ("

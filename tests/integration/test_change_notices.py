@@ -1,7 +1,8 @@
 """Change notices (credit_service.notices): PostgreSQL announces, from the changing
 transaction, a change of the published list or of tokens and users; each worker keeps
-the list version and the tokens it checked until such a notice arrives. Run against a
-committed database (``live_ctx``): notices are sent at commit."""
+the list version and the tokens it checked until such a notice arrives. On SQLite,
+triggers count the changes of tokens and users instead, and the tests of kept tokens run
+on both. Run against a committed database (``live_ctx``): notices are sent at commit."""
 
 from __future__ import annotations
 
@@ -10,13 +11,13 @@ import time
 from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import text, update
+from sqlalchemy import select, text, update
 
 from credit_service import notices as notices_module
 from credit_service.access import SYSTEM
 from credit_service.auth import accounts, tokens
 from credit_service.auth import services as auth_services
-from credit_service.auth.models import User
+from credit_service.auth.models import ApiToken, User
 from credit_service.dishonesty import public
 from credit_service.errors import Unauthenticated
 from credit_service.notices import change_notices
@@ -51,9 +52,10 @@ def token_for(ctx, username: str) -> tuple[int, str]:  # type: ignore[no-untyped
     return issued.token_id, issued.secret
 
 
-def test_no_notices_on_sqlite_in_a_shared_transaction_or_when_turned_off(ctx, live_ctx, db_kind):
+def test_no_notices_in_a_shared_transaction_or_when_turned_off(ctx, live_ctx, db_kind):
     assert change_notices(ctx) is None  # a test's transaction never commits: never announced
-    assert (change_notices(live_ctx) is None) == (db_kind == "sqlite")
+    kind = notices_module.SqliteGenerations if db_kind == "sqlite" else notices_module.ChangeNotices
+    assert isinstance(change_notices(live_ctx), kind)
     live_ctx.close()
     live_ctx.extras.clear()
     live_ctx.settings = dataclasses.replace(live_ctx.settings, change_notices=False)
@@ -93,75 +95,74 @@ def test_the_newest_change_is_kept_until_a_notice_says_otherwise(pg_ctx, monkeyp
         )
 
 
-def test_a_revoked_token_is_refused_once_its_notice_has_come(pg_ctx):
-    token_id, secret = token_for(pg_ctx, "notice-revoked")
-    assert tokens.authenticate_token(pg_ctx, secret, source_ip=None).username
-    notices = change_notices(pg_ctx)
+def test_a_revoked_token_is_refused_once_its_notice_has_come(live_ctx):
+    token_id, secret = token_for(live_ctx, "notice-revoked")
+    assert tokens.authenticate_token(live_ctx, secret, source_ip=None).username
+    notices = change_notices(live_ctx)
     before = notices.generation("auth")
-    kept = pg_ctx.extras["kept_tokens"][secret.split("_")[1]]
+    kept = live_ctx.extras["kept_tokens"][secret.split("_")[1]]
     assert kept.generation == before and kept.row.revoked_at is None  # kept, not re-read
-    tokens.revoke_token(pg_ctx, SYSTEM, token_id)
+    tokens.revoke_token(live_ctx, SYSTEM, token_id)
     moved_on(notices, "auth", before)
     with pytest.raises(Unauthenticated):
-        tokens.authenticate_token(pg_ctx, secret, source_ip=None)
+        tokens.authenticate_token(live_ctx, secret, source_ip=None)
 
 
-def test_a_disabled_users_token_is_refused_once_its_notice_has_come(pg_ctx):
-    _, secret = token_for(pg_ctx, "notice-disabled")
-    assert tokens.authenticate_token(pg_ctx, secret, source_ip=None).role == "regulator"
-    notices = change_notices(pg_ctx)
+def test_a_disabled_users_token_is_refused_once_its_notice_has_come(live_ctx):
+    _, secret = token_for(live_ctx, "notice-disabled")
+    assert tokens.authenticate_token(live_ctx, secret, source_ip=None).role == "regulator"
+    notices = change_notices(live_ctx)
     before = notices.generation("auth")
-    accounts.set_active(pg_ctx, SYSTEM, "notice-disabled", active=False)
+    accounts.set_active(live_ctx, SYSTEM, "notice-disabled", active=False)
     moved_on(notices, "auth", before)
     with pytest.raises(Unauthenticated):
-        tokens.authenticate_token(pg_ctx, secret, source_ip=None)
+        tokens.authenticate_token(live_ctx, secret, source_ip=None)
 
 
-def test_a_binding_change_is_announced_to_kept_tokens(pg_ctx):
+def test_a_binding_change_is_announced_to_kept_tokens(live_ctx):
     """A token of an enterprise account whose binding is pending is refused
     (``account_refusal``), so binding changes are announced too (migration b7e2c4d9a1f0):
     else a worker would keep the token as it was before."""
-    entity = create_entity(pg_ctx, region_code=XUANZHOU)
+    entity = create_entity(live_ctx, region_code=XUANZHOU)
     auth_services.create_user(
-        pg_ctx, SYSTEM, username="notice-firm", display_name=entity["name"], role="enterprise",
+        live_ctx, SYSTEM, username="notice-firm", display_name=entity["name"], role="enterprise",
         uscc=entity["identifier"],
     )  # fmt: skip
-    secret = tokens.create_token(pg_ctx, SYSTEM, username="notice-firm", name="n").secret
-    assert tokens.authenticate_token(pg_ctx, secret, source_ip=None).role == "enterprise"
-    notices = change_notices(pg_ctx)
+    secret = tokens.create_token(live_ctx, SYSTEM, username="notice-firm", name="n").secret
+    assert tokens.authenticate_token(live_ctx, secret, source_ip=None).role == "enterprise"
+    notices = change_notices(live_ctx)
     before = notices.generation("auth")
-    with pg_ctx.session_factory.begin() as session:  # e.g. a binding reset by hand
+    with live_ctx.session_factory.begin() as session:  # e.g. a binding reset by hand
         session.execute(
             update(User).where(User.username == "notice-firm").values(binding_status="pending")
         )
     before = moved_on(notices, "auth", before)
     with pytest.raises(Unauthenticated):
-        tokens.authenticate_token(pg_ctx, secret, source_ip=None)
+        tokens.authenticate_token(live_ctx, secret, source_ip=None)
 
-    accounts.approve_binding(pg_ctx, LISTING_REGULATOR, "notice-firm")
+    accounts.approve_binding(live_ctx, LISTING_REGULATOR, "notice-firm")
 
     moved_on(notices, "auth", before)
-    actor = tokens.authenticate_token(pg_ctx, secret, source_ip=None)
+    actor = tokens.authenticate_token(live_ctx, secret, source_ip=None)
     assert actor.uscc == entity["identifier"]
 
 
-def test_noting_a_tokens_use_announces_nothing(pg_ctx):
+def test_noting_a_tokens_use_announces_nothing(live_ctx):
     """The last-use stamp (once a minute) is not among the announced columns: it would
     otherwise drop every worker's tokens each minute for each token in use."""
-    _, secret = token_for(pg_ctx, "notice-used")
-    tokens.authenticate_token(pg_ctx, secret, source_ip=None)
-    notices = change_notices(pg_ctx)
+    _, secret = token_for(live_ctx, "notice-used")
+    tokens.authenticate_token(live_ctx, secret, source_ip=None)
+    notices = change_notices(live_ctx)
     before = notices.generation("auth")
-    pg_ctx.clock.set(pg_ctx.now() + timedelta(minutes=5))
-    tokens.authenticate_token(pg_ctx, secret, source_ip=None)  # writes last_used_at
+    live_ctx.clock.set(live_ctx.now() + timedelta(minutes=5))
+    tokens.authenticate_token(live_ctx, secret, source_ip=None)  # writes last_used_at
     time.sleep(0.3)
     assert notices.generation("auth") == before
-    with pg_ctx.read_session_factory() as session:
+    with live_ctx.read_session_factory() as session:
         used = session.execute(
-            text("SELECT last_used_at FROM api_tokens WHERE prefix = :p"),
-            {"p": secret.split("_")[1]},
+            select(ApiToken.last_used_at).where(ApiToken.prefix == secret.split("_")[1])
         ).scalar_one()
-    assert used is not None and used >= pg_ctx.now() - timedelta(seconds=1)
+    assert used is not None and used >= live_ctx.now() - timedelta(seconds=1)
 
 
 def test_a_lost_listener_means_reading_the_database_until_it_is_back(pg_ctx, monkeypatch):
@@ -192,3 +193,18 @@ def test_the_listener_detects_a_silent_cut_and_is_replaced_when_old(pg_ctx, monk
     again = notices.generation("auth")
     assert again is not None and again > before  # a new listener: kept values are stale
     assert notices._connection.info.backend_pid != pid
+
+
+def test_sqlite_counts_only_the_changes_a_kept_token_depends_on(live_ctx, db_kind):
+    """SQLite's triggers (migration b5d7f9a1c3e5): revoking a token moves the count of
+    ``auth``; the list has no counter there (its newest change is read each time)."""
+    if db_kind != "sqlite":
+        pytest.skip("PostgreSQL sends notices instead")
+    generations = change_notices(live_ctx)
+    assert generations.generation("list") is None
+    token_id, secret = token_for(live_ctx, "count-revoked")
+    before = generations.generation("auth")
+    tokens.authenticate_token(live_ctx, secret, source_ip=None)
+    assert generations.generation("auth") == before  # a use and its last-use stamp: no change
+    tokens.revoke_token(live_ctx, SYSTEM, token_id)
+    assert generations.generation("auth") == before + 1

@@ -15,9 +15,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from credit_service.db import dispose, make_engine
+from credit_service.db import make_engine
 from credit_service.dishonesty import services as dishonesty
 from credit_service.files import private_file, write_private
+from credit_service.held_connections import dispose
 from credit_service.repair import services as repair
 from tests.factories import LISTING_REGULATOR
 from tests.integration.test_access_log import get, gunicorn

@@ -1,5 +1,5 @@
-"""The per-thread connections of the hot reads (db.ThreadConnections, through
-db.reading and db.HeldQuery), on a real engine of each database: they see every commit
+"""The per-thread connections of the hot reads (``held_connections``: ThreadConnections,
+through reading and HeldQuery), on a real engine of each database: they see every commit
 at once, replace a lost connection, and give each thread its own."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import sessionmaker
 
-from credit_service.db import HeldQuery, reading, thread_connections
+from credit_service.held_connections import HeldQuery, reading, thread_connections
 
 
 @pytest.fixture

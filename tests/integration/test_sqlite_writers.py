@@ -11,7 +11,8 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
-from credit_service.db import dispose, make_engine
+from credit_service.db import make_engine
+from credit_service.held_connections import dispose
 
 
 @pytest.fixture
