@@ -154,4 +154,4 @@ def _said(entry: Any) -> Markup:
         return escape(messages_of([entry])[0])
     words = escape(messages_of([{**entry, "columns": COLUMNS_MARK}])[0])
     quoted = Markup('<span translate="no">{}</span>').format(entry["columns"])
-    return Markup(str(words).replace(COLUMNS_MARK, str(quoted)))
+    return words.replace(COLUMNS_MARK, quoted)  # Markup's replace: the rest stays escaped
