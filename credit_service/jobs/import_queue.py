@@ -33,7 +33,6 @@ from credit_service.imports import ImportReport, count_rows
 from credit_service.jobs.models import DETAIL_LENGTH, ImportJob
 
 KINDS = ("records", "entities")
-STATES = ("queued", "running", "done", "failed")
 FOLDER = "imports"  # under DATA_DIR
 RECENT = 20
 
