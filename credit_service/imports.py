@@ -62,6 +62,12 @@ class ImportReport:
         }
 
 
+BatchDone = Callable[[ImportReport], None]
+"""What an importer tells after each batch is committed (or found to hold no valid row):
+the report so far, whose counts are then those of the committed batches (a console
+import's progress)."""
+
+
 def counted_lines(stream: IO[str], progress: Callable[[int], None] | None) -> Iterator[str]:
     """Yield the stream's lines, reporting the bytes read to ``progress``.
 
@@ -93,6 +99,15 @@ def read_csv(
     header = [name.lstrip("\ufeff").strip() for name in next(reader, [])]
     rows = ((reader.line_num, values) for values in reader if values)
     return header, rows
+
+
+def count_rows(stream: IO[str]) -> int:
+    """How many rows an importer will read from the CSV (its header and blank lines aside).
+
+    :raises InvalidInput: when the file is not UTF-8 text.
+    """
+    _, rows = read_csv(stream)
+    return sum(1 for _ in rows)
 
 
 def open_csv(

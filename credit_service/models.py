@@ -20,7 +20,7 @@ from credit_service.inspections.models import (
     Inspector,
     InspectorConflict,
 )
-from credit_service.jobs.models import JobRun, SchedulerLease
+from credit_service.jobs.models import ImportJob, JobRun, SchedulerLease
 from credit_service.notifications.models import Message, OutboundEmail
 from credit_service.objections.models import Objection, ObjectionEvidence
 from credit_service.procedures.models import DocumentSequence, ProcedureDocument, ProcedureStep
@@ -58,6 +58,7 @@ __all__ = [
     "DishonestyCase",
     "DocumentSequence",
     "Entity",
+    "ImportJob",
     "InspectionItem",
     "InspectionPlan",
     "Inspector",

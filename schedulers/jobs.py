@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
+from credit_service import import_runs
 from credit_service.access import Actor
 from credit_service.audit import sealing as audit_sealing
 from credit_service.calendar_refresh import reload_calendar
@@ -154,6 +155,12 @@ def audit_purge_job(ctx: Context) -> int:
     return audit_sealing.purge_log(ctx, SCHEDULER)
 
 
+def imports_job(ctx: Context) -> dict[str, int]:
+    """Run the CSV imports uploaded in the console, oldest first (each reports its
+    progress per committed batch); close those a dead process left running."""
+    return import_runs.run_queued(ctx)
+
+
 def audit_seal_job(ctx: Context) -> str:
     """Number, chain and sign the audit rows committed since the last seal."""
     sealed = audit_sealing.seal_log(ctx)
@@ -193,6 +200,7 @@ JOBS: tuple[JobSpec, ...] = (
         DAY,
     ),
     JobSpec("audit.seal", audit_seal_job, "interval", {"seconds": 10}, 10 * SECOND),
+    JobSpec("imports.run", imports_job, "interval", {"seconds": 5}, 5 * SECOND),
     JobSpec("audit.purge", audit_purge_job, "cron", {"hour": 4, "minute": 30}, DAY),
     JobSpec(
         "inspections.publish_results",

@@ -17,7 +17,7 @@ from credit_service.context import Context
 from credit_service.entities import rules
 from credit_service.entities.models import Entity
 from credit_service.errors import Forbidden, InvalidInput
-from credit_service.imports import ImportReport, batched, check_header, open_csv
+from credit_service.imports import BatchDone, ImportReport, batched, check_header, open_csv
 
 COLUMNS = (
     "kind",
@@ -42,8 +42,10 @@ def import_entities(
     stream: IO[str],
     *,
     progress: Callable[[int], None] | None = None,
+    on_batch: BatchDone | None = None,
 ) -> ImportReport:
-    """Import entities; re-importing the same file changes nothing.
+    """Import entities; re-importing the same file changes nothing (``progress`` is told
+    the bytes read, ``on_batch`` the report after each committed batch).
 
     A row whose identifier exists is an update when its content differs (the file is
     the registry's source), and is skipped when it does not.
@@ -60,6 +62,8 @@ def import_entities(
             with ctx.session_factory.begin() as session:
                 created = _write_batch(session, ctx, actor, valid, report, lines)
                 statistics.note(session, created)
+        if on_batch:
+            on_batch(report)
     return report
 
 

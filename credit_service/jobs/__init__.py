@@ -1,1 +1,1 @@
-"""Jobs: the leader lease and the record of every scheduled run."""
+"""Jobs: the leader lease, the record of every scheduled run, and the console's import queue."""

@@ -22,7 +22,7 @@ from credit_service.catalogs import services as catalog_services
 from credit_service.context import Context
 from credit_service.entities import lookups
 from credit_service.entities.models import Entity
-from credit_service.imports import ImportReport, batched, check_header, read_csv
+from credit_service.imports import BatchDone, ImportReport, batched, check_header, read_csv
 from credit_service.parallel import ordered_map
 from credit_service.records import exchange, layouts, repository
 from credit_service.records import services as record_services
@@ -42,8 +42,10 @@ def import_records(
     *,
     progress: Callable[[int], None] | None = None,
     workers: int = 0,
+    on_batch: BatchDone | None = None,
 ) -> ImportReport:
-    """Import records; re-importing the same file changes nothing."""
+    """Import records; re-importing the same file changes nothing. ``progress`` is told
+    the bytes read, ``on_batch`` the report after each committed batch."""
     report = ImportReport()
     header, rows = read_csv(stream, progress=progress)
     layout = layouts.detect_layout(header)
@@ -64,6 +66,8 @@ def import_records(
         with ctx.session_factory.begin() as session:
             created = _write_batch(session, ctx, actor, prepared.rows, report)
             statistics.note(session, created)
+        if on_batch:
+            on_batch(report)
     return report
 
 

@@ -78,9 +78,9 @@ WALKED = {
     "/api/v1/public/inspection-results/export.csv",
     "/api/v1/admin/audit/export.csv",
     "/statistics/<dataset>.<any(csv, json):extension>",
-    # walked by tests/pages/test_admin_data_pages.py (an import's row report: line, the
+    # walked by tests/pages/test_import_pages.py (an import's row report: line, the
     # layout's column, the reason in our words, its code)
-    "/console/imports/<string:name>.csv",
+    "/console/imports/<int:job_id>/report.csv",
 }
 
 

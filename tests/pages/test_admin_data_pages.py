@@ -1,13 +1,12 @@
 """The console's data administration through the Flask test client, on both databases:
 the audit trail (search, keyset pages, export, verification), a record filed through the
-form its catalog item makes, corrected and revoked, and CSV imports with their row
-report. Each page: who may open it and who may not (the 403 page), a bad form answered
-with the Chinese error under its field and nothing written, and the acts audited."""
+form its catalog item makes, corrected and revoked (the CSV imports are in
+test_import_pages.py). Each page: who may open it and who may not (the 403 page), a bad
+form answered with the Chinese error under its field and nothing written, and the acts
+audited."""
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from datetime import timedelta
 
@@ -34,7 +33,6 @@ from tests.integration.test_audit import execute
 from tests.pages.test_console_pages import BROWSER, get, html_of, signed_in
 
 NEXT = re.compile(r'href="(/console/audit\?[^"]*after_id=\d+[^"]*)" rel="next"')
-DOWNLOAD = re.compile(r'href="(/console/imports/[A-Za-z0-9_-]+\.csv)"')
 
 
 def send(browser, path: str, data: dict, **kwargs):  # type: ignore[no-untyped-def]
@@ -268,58 +266,3 @@ def test_a_viewer_reads_a_record_without_forms_and_another_region_may_not(app, c
     langxi = bearer_for(ctx, "regulator", region=LANGXI)
     assert "无权访问" in get(client, f"/console/records/{record['id']}", langxi, 403)
     assert get(client, "/console/records/999999", bearer_for(ctx, "admin"), 404)
-
-
-# --- CSV imports ------------------------------------------------------------------------------
-
-
-def _csv(rows: list[dict]) -> bytes:
-    names = list(dict.fromkeys(k for row in rows for k in row))
-    lines = [",".join(names)] + [",".join(str(row.get(n, "")) for n in names) for row in rows]
-    return ("\n".join(lines) + "\n").encode("utf-8")
-
-
-def test_an_import_shows_its_counts_and_row_report_and_downloads_it(app, ctx):
-    owner = create_entity(ctx, region_code=XUANZHOU)
-    good = {"entity": owner["identifier"], "item_code": PENALTY_ITEM, **penalty_fields()}
-    good["CF_CFLB"] = "罚款"
-    bad = {**good, "CF_WSH": "宣市监知罚〔2026〕9999号", "CF_JDRQ": "2026-02-30"}
-    browser = signed_in(app, ctx, "regulator", XUANZHOU)
-    assert 'enctype="multipart/form-data"' in get(browser, "/console/imports")
-    upload = (io.BytesIO(_csv([good, bad])), "records.csv")
-    response = send(browser, "/console/imports", {"kind": "records", "file": upload})
-    html = html_of(response)
-    assert "共2行，其中1行未导入" in html and 'id="row-report"' in html
-    row = re.search(
-        r'<td data-label="行号">(\d+)</td>\s*<td[^>]*><span translate="no">(\w+)</span>', html
-    )
-    assert row and row.groups() == ("3", "CF_JDRQ")
-    assert records_of(ctx) == 1 and actions(ctx, "record.import")
-    link = DOWNLOAD.search(html)
-    assert link
-    report = browser.get(link.group(1))
-    assert report.status_code == 200 and report.mimetype == "text/csv"
-    lines = report.get_data(as_text=True).lstrip("\ufeff").strip().splitlines()
-    assert lines[0] == "行号,列,原因,原因代码" and lines[1].startswith("3,CF_JDRQ,")
-    cells = [cell for line in csv.reader(lines) for cell in line]
-    assert not [c for c in cells if c.startswith(("=", "+", "-", "@", "\t", "\r"))]
-    other = signed_in(app, ctx, "regulator", XUANZHOU)
-    assert other.get(link.group(1), headers=BROWSER).status_code == 404
-
-
-def test_an_import_without_a_file_or_a_kind_is_a_field_error(app, ctx):
-    browser = signed_in(app, ctx, "admin")
-    html = html_of(send(browser, "/console/imports", {"kind": "records"}), 422)
-    assert 'id="f-file-error"' in html and "请选择要上传的 CSV 文件" in html
-    upload = (io.BytesIO(b"a,b\n1,2\n"), "x.csv")
-    wrong = html_of(send(browser, "/console/imports", {"kind": "cats", "file": upload}), 422)
-    assert 'id="f-kind-error"' in wrong
-    header = (io.BytesIO(b"nonsense,columns\n1,2\n"), "x.csv")
-    refused = html_of(send(browser, "/console/imports", {"kind": "records", "file": header}), 422)
-    assert 'id="f-file-error"' in refused
-    assert records_of(ctx) == 0 and actions(ctx, "record.import") == []
-
-
-@pytest.mark.parametrize("role", ["viewer", "auditor", "checker"])
-def test_only_officers_import(app, client, ctx, role):
-    assert "无权访问" in get(client, "/console/imports", bearer_for(ctx, role), 403)

@@ -22,6 +22,7 @@ from markupsafe import escape
 from sqlalchemy import select
 from werkzeug.exceptions import HTTPException
 
+from credit_service import import_runs
 from credit_service.access import ROLES, SYSTEM, Actor
 from credit_service.auth import tokens
 from credit_service.auth.models import User
@@ -30,6 +31,7 @@ from credit_service.demo.seed import platforms_file, provincial_changes
 from credit_service.dishonesty.models import DishonestyCase
 from credit_service.entities.models import Entity
 from credit_service.errors import UpstreamError, stored_text
+from credit_service.jobs import import_queue
 from credit_service.jobs import services as job_services
 from credit_service.objections import services as objection_services
 from credit_service.records.models import CreditRecord
@@ -65,6 +67,7 @@ NOT_PAGES = frozenset(
         "enterprise_pages.credit_report_pdf",
         "console_pages.credit_report_pdf_console",
         "console_pages.import_report",  # an import's row report as CSV
+        "console_pages.import_progress",  # an import's progress as JSON, for its page's script
     }
 )
 PER_ENDPOINT = 6  # pages of one kind visited per signed-in role
@@ -206,6 +209,7 @@ def demo(ctx, tmp_path):  # type: ignore[no-untyped-def]
             .order_by(CreditRecord.id)
         ).scalar()
     _objection_of(ctx, clerk, contested, regulator)
+    _imports_of(ctx, regulator, outsider.identifier)
     assert removed is not None, "the demo data set removes listings"
     city = ctx.catalogs.city.code
     clerk_actor = Actor(role="enterprise", username=clerk.username, uscc=clerk.uscc, city_code=city)
@@ -241,6 +245,18 @@ def _objection_of(ctx, clerk: User, record_id: int, regulator: Actor) -> None:  
     objection_services.take_step(
         ctx, regulator, view["id"], "request_supplement", reason="请补充原处罚决定书"
     )
+
+
+def _imports_of(ctx, regulator: Actor, identifier: str) -> None:  # type: ignore[no-untyped-def]
+    """The regulator's console imports: one done with a row report, one failed on its
+    header, one still queued (the import pages have each state to show)."""
+    done = f"kind,identifier,name,region_code\norganisation,{identifier},甲公司,999999\n"
+    for data in (done, "名称,地址\n甲,乙\n"):
+        import_queue.queue_import(
+            ctx, regulator, kind="entities", file_name="主体.csv", data=data.encode()
+        )
+    assert import_runs.run_queued(ctx) == {"done": 1, "failed": 1}
+    import_queue.queue_import(ctx, regulator, kind="entities", file_name="主体.csv", data=b"a\n")
 
 
 def _platform_down() -> None:

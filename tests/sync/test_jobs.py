@@ -46,6 +46,7 @@ EVERY = {
     "sync.push": timedelta(minutes=1),
     "sync.pull": timedelta(minutes=5),
     "audit.seal": timedelta(seconds=10),
+    "imports.run": timedelta(seconds=5),
     "notifications.send_emails": timedelta(minutes=1),
 }
 
