@@ -1,7 +1,7 @@
 """import jobs: the console's CSV imports, queued and run by the scheduler
 
 Revision ID: e3c5a7b9d1f2
-Revises: c9e3f5a7b924
+Revises: b5d7f9a1c3e5
 Create Date: 2026-12-05 00:30:27
 
 ``import_jobs``: one row per file uploaded in the console (who, their region scope, the
@@ -22,7 +22,7 @@ from sqlalchemy.dialects import postgresql
 import credit_service.db
 
 revision: str = "e3c5a7b9d1f2"
-down_revision: str | None = "c9e3f5a7b924"
+down_revision: str | None = "b5d7f9a1c3e5"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

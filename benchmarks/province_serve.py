@@ -1,0 +1,138 @@
+"""The ``serve`` stage of ``province.py``: what the public, regulators and other
+departments ask of a province-sized database, under gunicorn (2 workers) and wrk at 32
+connections, each beside the constant endpoint (``/healthz``) of the same run, and the
+lookup of one entity by identifier in bare SQL (psycopg, this process) as the database's
+own floor."""
+
+from __future__ import annotations
+
+import random
+import statistics
+
+import psycopg
+from checks import PURPOSE, _batches, _identifiers, _token
+from common import Timer, context_for, publish_listings
+from public_list import _downloads, _filters
+from serving import gunicorn, lua_cycle, workers_peak_rss_mb, wrk
+
+CONNECTIONS = 32
+LIST = "/api/v1/public/dishonesty-list"
+
+
+def measure(url: str, files: dict, args) -> dict:  # type: ignore[no-untyped-def]
+    ctx = context_for(url)
+    listed = publish_listings(ctx, args.published) if _published(ctx) == 0 else None
+    listed = listed or _listed(ctx)
+    regulator, checker = _token_again(ctx, "regulator"), _token_again(ctx, "checker")
+    ctx.close()
+    rng = random.Random(7)  # nosec B311
+    pool = rng.sample(_identifiers(files["entity_csv"]), 5_000)
+    batches = [rng.sample(pool, 1_000) for _ in range(30)]
+    bare_sql = _bare_lookup(url, pool[:2_000])
+    env = {"DATABASE_URL": url, "RATELIMIT_PUBLIC": "100000000 per minute", "LOG_LEVEL": "WARNING"}
+    seconds = args.seconds
+    with gunicorn(env) as base:
+        wrk(f"{base}/healthz", seconds=3, connections=CONNECTIONS)  # warm-up
+        constant = wrk(f"{base}/healthz", seconds=seconds, connections=CONNECTIONS)
+        lookup = wrk(
+            f"{base}/api/v1/tiers/lookup",
+            seconds=seconds,
+            connections=CONNECTIONS,
+            headers={"Authorization": f"Bearer {regulator}"},
+            script=lua_cycle("POST", ["/api/v1/tiers/lookup"], '{"identifiers": ["%s"]}', pool),
+        )
+        check = wrk(
+            base,
+            seconds=seconds,
+            connections=CONNECTIONS,
+            headers={"Authorization": f"Bearer {checker}"},
+            script=lua_cycle("GET", [f"/api/v1/credit-checks/{i}?purpose={PURPOSE}" for i in pool]),
+        )
+        search = wrk(
+            base,
+            seconds=seconds,
+            connections=CONNECTIONS,
+            script=lua_cycle("GET", [f"{LIST}{f}" for f in _filters(listed)]),
+        )
+        batch_ms = _batches(base, checker, batches)
+        csv_times, csv_size = _downloads(f"{base}{LIST}/export.csv")
+        rss = workers_peak_rss_mb(base)
+    loads = {"constant": constant, "lookup": lookup, "check": check, "search": search}
+    return {
+        **{
+            name: {
+                "requests_per_s": round(load.requests_per_s),
+                "p50_ms": load.p50_ms,
+                "p99_ms": load.p99_ms,
+                "of_constant": round(load.requests_per_s / constant.requests_per_s, 2),
+                "non_2xx": load.non_2xx,
+            }
+            for name, load in loads.items()
+        },
+        "bare_sql_lookup": bare_sql,
+        "batch_ms": round(statistics.median(batch_ms)),
+        "csv_download": {
+            "mb": round(csv_size / 1e6, 1),
+            "median_ms": round(statistics.median(csv_times)),
+        },
+        "published": len(listed),
+        "worker_peak_rss_mb": round(rss),
+    }
+
+
+def _token_again(ctx, role: str) -> str:  # type: ignore[no-untyped-def]
+    """``checks._token``, for a stage that may run again on the same database."""
+    from common import ACTOR
+
+    from credit_service.auth import tokens
+    from credit_service.errors import Conflict
+
+    try:
+        return _token(ctx, role)
+    except Conflict:
+        return tokens.create_token(ctx, ACTOR, username=f"bench-{role}", name="again").secret
+
+
+def _published(ctx) -> int:  # type: ignore[no-untyped-def]
+    from sqlalchemy import func, select
+
+    from credit_service.dishonesty.models import DishonestyCase
+
+    with ctx.read_session_factory() as session:
+        return session.execute(select(func.count()).select_from(DishonestyCase)).scalar_one()
+
+
+def _listed(ctx) -> list[tuple[str, str, str]]:  # type: ignore[no-untyped-def]
+    """The listed entities of an earlier ``serve`` run (the stage can run again)."""
+    from sqlalchemy import select
+
+    from credit_service.dishonesty.models import DishonestyCase
+    from credit_service.entities.models import Entity
+
+    with ctx.read_session_factory() as session:
+        rows = session.execute(
+            select(Entity.identifier, Entity.name, Entity.region_code)
+            .join(DishonestyCase, DishonestyCase.entity_id == Entity.id)
+            .order_by(DishonestyCase.id)
+        ).all()
+    return [tuple(row) for row in rows]
+
+
+def _bare_lookup(url: str, identifiers: list[str]) -> dict:
+    """One entity and its tier by identifier, straight on psycopg with a prepared
+    statement, one connection: what the database itself takes per lookup."""
+    times = []
+    with psycopg.connect(url, autocommit=True) as connection:
+        sql = (
+            "SELECT e.id, e.name, t.tier FROM entities e "
+            "LEFT JOIN tier_assignments t ON t.entity_id = e.id WHERE e.identifier = %s"
+        )
+        for identifier in identifiers:
+            with Timer() as timer:
+                connection.execute(sql, (identifier,), prepare=True).fetchall()
+            times.append(timer.seconds * 1000)
+    times.sort()
+    return {
+        "p50_ms": round(times[len(times) // 2], 3),
+        "p99_ms": round(times[int(len(times) * 0.99)], 3),
+    }
