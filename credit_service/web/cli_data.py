@@ -19,6 +19,8 @@ from credit_service.errors import CreditServiceError
 from credit_service.files import private_dir, private_file
 from credit_service.records import importer as record_importer
 from credit_service.records import services as record_services
+from credit_service.sync.incoming import platform_actor
+from credit_service.sync.platforms import load_platforms
 from credit_service.web.cli_common import ServiceGroup, cli_actor, cli_context, fail
 
 entities_cli = ServiceGroup("entities", help="Entity registry.")
@@ -55,10 +57,35 @@ def entities_import(path: Path) -> None:
 
 @records_cli.command("import")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-def records_import(path: Path) -> None:
+@click.option(
+    "--from-platform",
+    "platform_id",
+    help="The file came from this provincial platform (an initial load): its records are "
+    "filed as the platform's sync actor and not pushed back to the platforms.",
+)
+def records_import(path: Path, platform_id: str | None) -> None:
     """Import records from a CSV file (双公示 current/older layout, or ours)."""
-    workers = cli_context().settings.import_workers
-    _import(path, lambda *args, **kw: record_importer.import_records(*args, **kw, workers=workers))
+    ctx = cli_context()
+    actor = cli_actor() if platform_id is None else _platform_actor(ctx, platform_id)
+    workers = ctx.settings.import_workers
+    _import(
+        path,
+        lambda ctx, _actor, stream, **kw: record_importer.import_records(
+            ctx, actor, stream, **kw, workers=workers
+        ),
+    )
+
+
+def _platform_actor(ctx: Context, platform_id: str) -> Actor:
+    """The sync actor of a configured platform (``platform_actor``): what it files is the
+    platform's, so the outbox leaves it out (``outbox.leaves_the_city``)."""
+    known = load_platforms(ctx.settings.sync_platforms_file)
+    if platform_id not in known:
+        raise click.BadParameter(
+            f"not a configured platform; known: {', '.join(sorted(known)) or 'none'}",
+            param_hint="--from-platform",
+        )
+    return platform_actor(platform_id)
 
 
 @records_cli.command("end-publications")

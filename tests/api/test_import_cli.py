@@ -5,12 +5,15 @@ every district and county and its records over several catalog items."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from sqlalchemy import func, select
 
+from credit_service.demo.seed import platforms_file
 from credit_service.entities.models import Entity
 from credit_service.records.models import CreditRecord
+from credit_service.sync.models import OutboxEvent
 from tests.factories import LANGXI, create_entity
 from tests.integration.test_imports import (
     ENTITY_COLUMNS,
@@ -101,3 +104,36 @@ def test_demo_seed_runs_once_over_every_district_and_several_items(ctx, app):
     assert {r.code for r in ctx.catalogs.regions} <= regions
     assert len(ctx.catalogs.regions) == 7
     assert len(items) > 1
+
+
+def test_records_from_the_provincial_platform_are_not_pushed_back(ctx, app, tmp_path, monkeypatch):
+    """An initial load of the platform's own records (``--from-platform``) files them as
+    the platform's sync actor: no record.filed event waits in the outbox for them, where
+    the same rows imported as the office's own wait once each."""
+    platforms = tmp_path / "platforms.yaml"
+    platforms.write_text(platforms_file(8799, "s" * 24), encoding="utf-8")
+    monkeypatch.setattr(ctx, "settings", replace(ctx.settings, sync_platforms_file=platforms))
+    entity = create_entity(ctx)
+    platform_rows, own_rows = [dsgs_row(entity), dsgs_row(entity)], [dsgs_row(entity)]
+    events = select(func.count()).select_from(OutboxEvent)
+    before = scalar(ctx, events)
+
+    loaded = invoke(
+        app, "records", "import", "--from-platform", "anhui",
+        str(written(tmp_path, "province.csv", dsgs_csv(platform_rows))),
+    )  # fmt: skip
+    assert loaded.exit_code == 0, loaded.output
+    assert loaded.stdout.splitlines()[0] == "rows 2: created 2, updated 0, unchanged 0, invalid 0"
+    assert scalar(ctx, events) == before
+    filed_by = select(CreditRecord.filed_by).where(CreditRecord.entity_id == entity["id"])
+    with ctx.session_factory() as session:
+        assert set(session.execute(filed_by).scalars()) == {"sync:anhui"}
+
+    own = invoke(app, "records", "import", str(written(tmp_path, "own.csv", dsgs_csv(own_rows))))
+    assert own.exit_code == 0, own.output
+    assert scalar(ctx, events) == before + 1
+
+    unknown = invoke(
+        app, "records", "import", "--from-platform", "nowhere", str(tmp_path / "own.csv")
+    )
+    assert unknown.exit_code != 0 and "anhui" in unknown.output
