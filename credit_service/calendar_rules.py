@@ -40,7 +40,10 @@ class MonthDay(fields.String):
 
 class CalendarRulesSchema(Schema):
     provisional_margin_workdays = workdays(
-        "provisional_margin_workdays", "dishonesty/window.py", minimum=0
+        "provisional_margin_workdays",
+        "dishonesty/window.py",
+        "procedures/supplements.py",
+        minimum=0,
     )
     next_year_warning_from = MonthDay(
         required=True, metadata=read_by("warn_from", "calendar_rules.py")

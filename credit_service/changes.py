@@ -195,7 +195,7 @@ class ReviewStepTaken:
     application accepted, not accepted, refused, or materials requested; an objection's
     materials requested or its decision extended. ``what`` is the step's reasons (the
     materials asked for); ``due_on`` by when: the decision date an acceptance or an
-    extension sets, the day the requested materials are due (None: no day set)."""
+    extension sets, the day the requested materials are due (None for a decision)."""
 
     procedure: Literal["repair", "objection"]
     object_id: int

@@ -105,13 +105,11 @@ def _told(fact: Any) -> tuple[str, dict[str, Any], str | None] | None:
             fields = {"username": fact.username, "on": _day(fact.on), "reason": fact.reason or ""}
             return kind, fields, PORTAL
         case ReviewStepTaken():
-            by_when = f"请于{_day(fact.due_on)}前补齐材料" if fact.due_on else texts.NO_DAY_SET
             fields = {
                 "object_id": fact.object_id,
                 "on": _day(fact.on),
                 "what": fact.what,
-                "due_on": _day(fact.due_on) if fact.due_on else "",
-                "by_when": by_when,
+                "due_on": _day(fact.due_on),
             }
             return f"{fact.procedure}.{fact.step}", fields, _link(fact.procedure, fact.object_id)
         case RepairGranted():

@@ -96,8 +96,9 @@ def send_emails(ctx: Context) -> dict[str, int]:
 
 def queue_digests(ctx: Context, today: date | None = None) -> int:
     """Queue each regulator with an e-mail address a digest of the repair applications
-    and objections in its scope overdue or due soon (the daily job); returns how many.
-    A regulator with nothing due gets none."""
+    and objections in its scope overdue or due soon, and of those whose asked-for
+    materials are late (the daily job); returns how many. A regulator with nothing due
+    gets none."""
     today = today or ctx.today()
     with ctx.read_session_factory() as session:
         users = (
@@ -127,14 +128,16 @@ def queue_digests(ctx: Context, today: date | None = None) -> int:
 
 def _digest_lines(ctx: Context, actor: Actor, today: date) -> list[str]:
     lines = []
-    for procedure, due_on in (
-        ("repair", repair_services.due_on),
-        ("objection", objection_services.due_on),
-    ):
-        overdue, soon = due_on(ctx, actor, today)
-        for flag, items in (("overdue", overdue), ("soon", soon)):
+    for procedure, services in (("repair", repair_services), ("objection", objection_services)):
+        overdue, soon = services.due_on(ctx, actor, today)
+        late = services.supplements_late(ctx, actor, today)
+        for flag, items, day in (
+            ("overdue", overdue, "current_due"),
+            ("soon", soon, "current_due"),
+            ("supplement_late", late, "supplement_due_on"),
+        ):
             for item in items:
-                due = item.get("current_due")
+                due = item.get(day)
                 when = chinese_date(due) if due else "—"
                 lines.append(texts.digest_line(procedure, item, flag, when))
     return lines

@@ -11,7 +11,6 @@ from __future__ import annotations
 from typing import Any
 
 LOGIN_HINT = "请登录信用监管服务的企业服务页面，在“消息”中查看详情。"
-NO_DAY_SET = "请尽快补齐材料"
 
 # kind -> (subject, body); a body's fields come from the fact (``render``).
 WORDS: dict[str, tuple[str, str]] = {
@@ -33,8 +32,9 @@ WORDS: dict[str, tuple[str, str]] = {
     ),
     "repair.request_supplement": (
         "信用修复申请需要补正材料",
-        "您的信用修复申请（第{object_id}号）于{on}被要求补正材料：{what}。{by_when}。"
-        "材料上传后，请在申请页面告知已补正，审查期限自告知之日起继续计算。",
+        "您的信用修复申请（第{object_id}号）于{on}被要求补正材料：{what}。"
+        "请于{due_on}前补正。材料上传后，请在申请页面告知已补正，审查期限自告知之日起继续计算；"
+        "逾期未补正的，本机关可以据此作出不予受理或不予修复的决定。",
     ),
     "repair.refuse": (
         "信用修复申请未获准",
@@ -49,9 +49,9 @@ WORDS: dict[str, tuple[str, str]] = {
         "您提出的异议（第{object_id}号）已于{on}受理，处理期间相关信息标注“异议处理中”。",
     ),
     "objection.request_supplement": (
-        "异议需要补充材料",
-        "您提出的异议（第{object_id}号）于{on}被要求补充材料：{what}。{by_when}。"
-        "材料提交后，处理期限继续计算。",
+        "异议需要补正材料",
+        "您提出的异议（第{object_id}号）于{on}被要求补正材料：{what}。"
+        "请于{due_on}前补正。材料提交后，处理期限继续计算；逾期未补正的，本机关可以据此作出处理。",
     ),
     "objection.extend": (
         "异议处理期限延长",
@@ -87,7 +87,12 @@ OUTCOMES = {
 }
 TARGETS = {"record": "信用记录", "listing": "严重失信主体名单信息"}
 DIGEST_KINDS = {"repair": "信用修复申请", "objection": "异议"}
-DIGEST_FLAGS = {"overdue": "已逾期", "soon": "即将到期"}
+# flag -> (what the date is, what it means)
+DIGEST_FLAGS = {
+    "overdue": ("期限", "已逾期"),
+    "soon": ("期限", "即将到期"),
+    "supplement_late": ("补正期限", "逾期未补正，可依法作出决定"),
+}
 
 
 def render(kind: str, **facts: Any) -> tuple[str, str]:
@@ -102,6 +107,8 @@ def email_body(body: str) -> str:
 
 
 def digest_line(procedure: str, item: dict[str, Any], flag: str, due: str) -> str:
-    """One line of a regulator's digest: what, whose, due when, late or near."""
+    """One line of a regulator's digest: what, whose, due when, late or near (or the
+    party's materials late)."""
     name = (item.get("entity") or {}).get("name", "")
-    return f"- {DIGEST_KINDS[procedure]}第{item['id']}号 {name}：期限{due}，{DIGEST_FLAGS[flag]}"
+    label, meaning = DIGEST_FLAGS[flag]
+    return f"- {DIGEST_KINDS[procedure]}第{item['id']}号 {name}：{label}{due}，{meaning}"

@@ -12,7 +12,8 @@ from marshmallow import Schema, fields, validate
 from credit_service.catalogs.schema import LegalBasisSchema
 from credit_service.rules_files import load_rules_file, read_by, workdays
 
-REFUSAL_REASONS = ("not_subject", "out_of_scope", "repeat")
+REFUSAL_REASONS = ("not_subject", "out_of_scope", "repeat", "supplement_overdue")
+LAPSE = "supplement_overdue"  # the one reason given only for materials not supplied in time
 PROCEDURE = "objections/procedure.py"
 LETTERS = "objections/letters.py"
 DEADLINES = "objections/deadlines.py"
@@ -34,6 +35,7 @@ class DeadlinesSchema(Schema):
     acceptance_workdays = workdays("acceptance_workdays", DEADLINES)
     decision_workdays = workdays("decision_workdays", DEADLINES)
     extension_workdays = workdays("extension_workdays", DEADLINES, LETTERS)
+    supplement_workdays = workdays("supplement_workdays", PROCEDURE)
     due_soon_workdays = workdays("due_soon_workdays", "objections/views.py", DEADLINES, minimum=0)
 
 
@@ -63,6 +65,7 @@ class ObjectionRules:
     acceptance_workdays: int
     decision_workdays: int
     extension_workdays: int
+    supplement_workdays: int
     due_soon_workdays: int
     refusal_reasons: dict[str, str]
 
@@ -83,6 +86,7 @@ def load_objection_rules(path: Path) -> ObjectionRules:
         acceptance_workdays=deadlines["acceptance_workdays"],
         decision_workdays=deadlines["decision_workdays"],
         extension_workdays=deadlines["extension_workdays"],
+        supplement_workdays=deadlines["supplement_workdays"],
         due_soon_workdays=deadlines["due_soon_workdays"],
         refusal_reasons=dict(data["refusal_reasons"]),
     )

@@ -2,8 +2,10 @@
 
 An objection is received (its opening step), then accepted or refused within 3 working
 days, with a notice either way. From acceptance its target carries the mark 异议处理中
-on every channel. The officer may ask the party for materials (the clock stops until
-they arrive) and, when another unit must verify, extend the decision once by 7 working
+on every channel. The officer may ask the party for materials by a day (the clock stops
+until they arrive; procedures/supplements.py) — once that day has passed without them,
+the officer may refuse the objection (逾期未补正) or, paused after acceptance, decide it
+not upheld — and, when another unit must verify, extend the decision once by 7 working
 days, telling the party. The decision — upheld, partly upheld, not upheld, with reasons
 and a notice naming the review rights — takes effect in its own transaction: the field
 is corrected by a new revision, the record revoked or the listing removed through their
@@ -27,7 +29,9 @@ from credit_service.entities.models import Entity
 from credit_service.errors import Conflict, Forbidden, InvalidInput
 from credit_service.objections import deadlines, letters
 from credit_service.objections.deadlines import CLOCK
+from credit_service.objections.definitions import LAPSE
 from credit_service.objections.models import STATES, Objection, ObjectionEvidence
+from credit_service.procedures import supplements
 from credit_service.procedures.definition import OFFICERS, Move, Procedure, Step
 from credit_service.records import services as record_services
 from credit_service.records.models import CreditRecord
@@ -64,9 +68,13 @@ def _accept(move: Move) -> None:
 
 
 def _refuse(move: Move) -> None:
+    """Not accepted, for a reason of the rules; the lapse of the materials (逾期未补正) only
+    for an objection still waiting for them after their day."""
     o, why = move.row, move.details.get("refusal_reason")
-    if why not in move.ctx.objection_rules.refusal_reasons:
-        allowed = ", ".join(move.ctx.objection_rules.refusal_reasons)
+    supplements.ensure_closable(move, "acceptance")
+    reasons = [r for r in move.ctx.objection_rules.refusal_reasons if r != LAPSE or _paused(o)]
+    if why not in reasons:
+        allowed = ", ".join(reasons)
         raise InvalidInput(
             "refusal-reason-unknown",
             errors={"refusal_reason": [{"code": "not-one-of", "allowed": allowed}]},
@@ -78,10 +86,17 @@ def _refuse(move: Move) -> None:
     _tell_outcome(move, "refused", "none")  # a platform that forwarded it hears the refusal
 
 
+def _paused(o: Objection) -> bool:
+    return o.state == supplements.PAUSED
+
+
 def _request_supplement(move: Move) -> None:
+    """Ask for materials by a day: the one the officer named (``details.due_on``), or the
+    rules' working days after the request; the party is told what and by when."""
     _require_reason(move.reason)
+    due = supplements.ask_for(move, move.ctx.objection_rules.supplement_workdays)
     CLOCK.pause(move.ctx.calendar, move.row, move.on)
-    _tell(move, None)
+    _tell(move, due)
 
 
 def _supplement_received(move: Move) -> None:
@@ -122,6 +137,7 @@ def _partly_uphold(move: Move) -> None:
 
 
 def _not_uphold(move: Move) -> None:
+    supplements.ensure_closable(move, "decision")
     _decide(move, "not_upheld")
 
 
@@ -290,14 +306,18 @@ OBJECTION = Procedure(
     steps={
         "accept": Step(frozenset({"received"}), "accepted", _accept, issues=("acceptance",)),
         "refuse": Step(
-            frozenset({"received"}),
+            frozenset({"received", supplements.PAUSED}),
             "refused",
             _refuse,
             issues=("refusal",),
             audited=("refusal_reason",),
+            fits=supplements.closes_lapsed("acceptance"),
         ),
         "request_supplement": Step(
-            frozenset({"received", "accepted"}), "supplement_requested", _request_supplement
+            frozenset({"received", "accepted"}),
+            supplements.PAUSED,
+            _request_supplement,
+            audited=("supplement_due_on",),
         ),
         "supplement_received": Step(
             frozenset({"supplement_requested"}),
@@ -310,6 +330,12 @@ OBJECTION = Procedure(
         "partly_uphold": Step(
             DECIDING, "partly_upheld", _partly_uphold, issues=("result",), audited=("action",)
         ),
-        "not_uphold": Step(DECIDING, "not_upheld", _not_uphold, issues=("result",)),
+        "not_uphold": Step(
+            DECIDING | {supplements.PAUSED},
+            "not_upheld",
+            _not_uphold,
+            issues=("result",),
+            fits=supplements.closes_lapsed("decision"),
+        ),
     },
 )

@@ -33,11 +33,13 @@ from credit_service.objections.views import (
     marks_of,
     objection_view,
     open_marks,
+    supplements_late,
 )
-from credit_service.procedures import engine
+from credit_service.procedures import engine, supplements
 from credit_service.repair import services as repair_services
 
-STEP_DETAILS = ("refusal_reason", "action", "field", "value")  # what a step may be given
+# what a step may be given
+STEP_DETAILS = ("refusal_reason", "action", "field", "value", "due_on")
 
 __all__ = [
     "add_evidence",
@@ -52,6 +54,7 @@ __all__ = [
     "marks_of",
     "objection_statistics",
     "open_marks",
+    "supplements_late",
 ]
 
 
@@ -66,7 +69,8 @@ def take_step(
     expected_version: int | None = None,
     details: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """A step by hand: accept, refuse (``details.refusal_reason``), request_supplement,
+    """A step by hand: accept, refuse (``details.refusal_reason``), request_supplement
+    (``details.due_on``: a working day after today, else the rules' working days),
     supplement_received, extend, uphold / partly_uphold (``details.action``, and for a
     correction ``details.field`` / ``details.value``), not_uphold.
 
@@ -77,6 +81,8 @@ def take_step(
     """
     if step not in OBJECTION.hand_steps():
         raise NotFound("step-not-found", step=step)
+    given = {k: v for k, v in (details or {}).items() if k in STEP_DETAILS}
+    given |= supplements.requested_day(step, given.pop("due_on", None))
     return engine.advance(
         ctx,
         actor,
@@ -87,7 +93,7 @@ def take_step(
         on=on,
         reason=reason,
         expected_version=expected_version,
-        details={k: v for k, v in (details or {}).items() if k in STEP_DETAILS},
+        details=given,
     )
 
 
@@ -112,9 +118,10 @@ def describe_target(ctx: Context, actor: Actor, target: str) -> dict[str, Any]:
     }
 
 
-def steps_for(state: str, role: str) -> list[str]:
-    """The steps ``role`` may take by hand on an objection in ``state`` (a page's forms)."""
-    return OBJECTION.allowed_steps(state, role)
+def steps_for(view: dict[str, Any], role: str) -> list[str]:
+    """The steps ``role`` may take by hand on an objection now (a page's forms): those its
+    view offers that the role may take."""
+    return [s for s in view["allowed_steps"] if role in OBJECTION.steps[s].roles]
 
 
 def actions_for(kind: str, step: str) -> list[str]:

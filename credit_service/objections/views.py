@@ -20,7 +20,7 @@ from credit_service.errors import Forbidden, NotFound
 from credit_service.objections.deadlines import CLOCK
 from credit_service.objections.models import OPEN_STATES, Objection, ObjectionEvidence
 from credit_service.objections.procedure import OBJECTION, in_scope
-from credit_service.procedures import deadlines, documents, engine, evidence
+from credit_service.procedures import deadlines, documents, engine, evidence, supplements
 from credit_service.procedures.evidence import EvidenceTable
 from credit_service.procedures.models import ProcedureDocument
 
@@ -111,7 +111,7 @@ def objection_view(
     )
     view = {
         "id": o.id,
-        **engine.standing(session, OBJECTION, o, with_history=with_history),
+        **engine.standing(session, OBJECTION, o, with_history=with_history, today=today),
         "target": f"{o.target_type}:{o.target_id}",
         "field": o.field or None,
         "value_shown": o.value_shown,
@@ -133,6 +133,8 @@ def objection_view(
         "extension_reason": o.extension_reason,
         "paused_on": o.paused_on,
         "paused_remaining": o.paused_remaining,
+        "supplement_due_on": supplements.waiting(o),
+        "supplement_overdue": supplements.overdue(o, today),
         "current_due": due,
         "overdue": overdue,
         "due_today": due == today,
@@ -226,3 +228,10 @@ def due_on(
         elif near:
             soon.append(objection)
     return tuple(overdue), tuple(soon)
+
+
+def supplements_late(ctx: Context, actor: Actor, today: date) -> tuple[dict[str, Any], ...]:
+    """The queue's objections whose asked-for materials are late on ``today`` (the
+    regulators' digest): the officer may close them."""
+    objections = list_objections(ctx, actor)
+    return tuple(o for o in objections if supplements.late(o["supplement_due_on"], today))

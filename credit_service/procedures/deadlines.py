@@ -7,7 +7,8 @@ deadline to accept, then a deadline to decide, each paused while the party suppl
 materials. Each keeps it in the same columns (``acceptance_due``, ``decision_due``,
 ``accepted_on``, ``clock_from`` + ``clock_workdays`` for the running phase,
 ``due_provisional``, ``paused_on`` / ``paused_remaining`` / ``paused_phase``, and the
-queue's ``overdue`` / ``due_soon`` flags); ``PhaseClock`` computes them.
+queue's ``overdue`` / ``due_soon`` flags); ``PhaseClock`` computes them. While paused, the
+party's own day to supply the materials runs instead (procedures/supplements.py).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.orm import Session
 
+from credit_service.procedures import supplements
 from credit_service.workdays import Deadline, WorkdayCalendar
 
 
@@ -89,17 +91,22 @@ class PhaseClock:
         return self.deciding if row.paused_phase == "decision" else self.accepting
 
     def resume(self, calendar: WorkdayCalendar, row: Any, on: date) -> None:
-        """Run the paused phase's clock again from ``on`` with the days it had left."""
+        """Run the paused phase's clock again from ``on`` with the days it had left; the
+        party's day for the materials is over."""
         remaining = row.paused_remaining or 0
         due = resumed_due(calendar, on, remaining)
         row.clock_from, row.clock_workdays = on, resumed_workdays(remaining)
         setattr(row, f"{row.paused_phase or 'acceptance'}_due", due.due)
         row.due_provisional = due.provisional
         row.paused_on = row.paused_remaining = row.paused_phase = None
+        supplements.clear(row)
 
     def refresh(self, calendar: WorkdayCalendar, row: Any) -> int:
         """Recompute a running provisional deadline (D14) from the phase's own clock, so a
-        resumed pause keeps the days it had left; 1 when it became final."""
+        resumed pause keeps the days it had left, and a paused row's day for the party's
+        materials; 1 when it became final."""
+        if row.state == supplements.PAUSED:
+            return supplements.refresh(calendar, row)
         if not row.due_provisional or row.state not in self.running:
             return 0
         due = calendar.add_workdays(row.clock_from, row.clock_workdays)
@@ -111,8 +118,9 @@ class PhaseClock:
         return int(not due.provisional)
 
     def provisional(self) -> ColumnElement[bool]:
-        """The rows whose running deadline is still provisional."""
-        return self.model.due_provisional & self.model.state.in_(self.running)
+        """The rows whose running deadline (or the party's day, paused) is provisional."""
+        states = (*self.running, supplements.PAUSED)
+        return self.model.due_provisional & self.model.state.in_(states)
 
     def current_due(self, row: Any) -> date | None:
         if row.state == self.accepting:

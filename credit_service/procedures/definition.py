@@ -3,8 +3,9 @@
 A definition says, for each step, the states it may follow, the state it leads to, who
 may take it, whether an officer takes it by hand or only another act causes it (the
 expiry of a term, a granted repair, a revoked penalty), the paper it cannot be taken
-without, the documents it issues and its own effect on the row. The engine does the rest
-the same way for every procedure.
+without, the documents it issues, what else a row must be for the step to fit it now
+(``fits``: a paused row is closed only from its own phase, once late) and its own effect
+on the row. The engine does the rest the same way for every procedure.
 """
 
 from __future__ import annotations
@@ -56,6 +57,12 @@ class Step:
     paper_required: str | None = None  # the error code when the step has no paper
     issues: tuple[str, ...] = ()  # the kinds of document it issues
     audited: tuple[str, ...] = ()  # the keys of its details its audit row repeats
+    # Beyond its state, whether the step fits a row on a day (None: any row it follows).
+    # It only chooses the steps a view offers; the effect refuses a row that does not fit.
+    fits: Callable[[Any, date], bool] | None = None
+
+    def offered(self, row: Any, today: date) -> bool:
+        return self.fits is None or self.fits(row, today)
 
     def state_after(self, row: Any) -> str:
         return self.leads_to(row) if callable(self.leads_to) else self.leads_to
@@ -94,6 +101,12 @@ class Procedure:
             name
             for name, step in self.steps.items()
             if step.by_hand and state in step.follows and (role is None or role in step.roles)
+        ]
+
+    def steps_now(self, row: Any, today: date) -> list[str]:
+        """The steps taken by hand that fit ``row`` on ``today`` (what its view offers)."""
+        return [
+            name for name in self.allowed_steps(row.state) if self.steps[name].offered(row, today)
         ]
 
     def hand_steps(self) -> tuple[str, ...]:

@@ -200,14 +200,22 @@ def record(
 
 
 def standing(
-    session: Session, procedure: Procedure, row: Any, *, with_history: bool = True
+    session: Session,
+    procedure: Procedure,
+    row: Any,
+    *,
+    with_history: bool = True,
+    today: date | None = None,
 ) -> dict[str, Any]:
     """What every procedure's view shows of its row: the state, the steps that may be
-    taken by hand from it, the version to send back with the next step, and (with the
-    history) the steps taken."""
+    taken by hand from it (those that fit the row on ``today``, when given), the version
+    to send back with the next step, and (with the history) the steps taken."""
+    allowed = (
+        procedure.allowed_steps(row.state) if today is None else procedure.steps_now(row, today)
+    )
     shown: dict[str, Any] = {
         "state": row.state,
-        "allowed_steps": procedure.allowed_steps(row.state),
+        "allowed_steps": allowed,
         "version": row.version,
     }
     if with_history:

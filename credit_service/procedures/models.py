@@ -83,8 +83,11 @@ class PhaseClockColumns(SQLModel):
     """The two-phase clock of a procedure's row (procedures/deadlines.py ``PhaseClock``):
     acceptance and then decision due, the running phase's clock (its due date is
     ``clock_workdays`` working days after ``clock_from``, kept so a provisional date can
-    be recomputed, pauses included), a pause's state, and the queue's flags. Repair
-    applications and objections keep it in the same columns; so is their decision."""
+    be recomputed, pauses included), a pause's state with the day the party's materials
+    are due (``supplement_due_on``; ``supplement_workdays`` the working days it was
+    counted with, None for a day the reviewer named: procedures/supplements.py), and the
+    queue's flags. Repair applications and objections keep it in the same columns; so is
+    their decision."""
 
     acceptance_due: date | None = None
     clock_from: date | None = None
@@ -95,6 +98,8 @@ class PhaseClockColumns(SQLModel):
     paused_on: date | None = None
     paused_remaining: int | None = None
     paused_phase: str | None = Field(default=None, max_length=20)
+    supplement_due_on: date | None = None
+    supplement_workdays: int | None = None
     decided_on: date | None = None
     decision_reasons: str | None = Field(default=None, max_length=4000)
     decided_by: str | None = Field(default=None, max_length=100)

@@ -24,6 +24,7 @@ class DeadlinesSchema(Schema):
     acceptance_workdays = workdays("acceptance_workdays", REPAIR_RULES)
     decision_workdays = workdays("decision_workdays", REPAIR_RULES)
     listing_decision_workdays = workdays("listing_decision_workdays", REPAIR_RULES)
+    supplement_workdays = workdays("supplement_workdays", "repair/procedure.py")
     due_soon_workdays = workdays(
         "due_soon_workdays",
         "repair/views.py",
@@ -84,6 +85,7 @@ class RepairRules:
     acceptance_workdays: int
     decision_workdays: int
     listing_decision_workdays: int
+    supplement_workdays: int
     due_soon_workdays: int
     cooldown_months: int
     commitment_version: str
@@ -107,6 +109,7 @@ def load_repair_rules(path: Path) -> RepairRules:
         acceptance_workdays=deadlines["acceptance_workdays"],
         decision_workdays=deadlines["decision_workdays"],
         listing_decision_workdays=deadlines["listing_decision_workdays"],
+        supplement_workdays=deadlines["supplement_workdays"],
         due_soon_workdays=deadlines["due_soon_workdays"],
         cooldown_months=parse_period(data["cooldown"]),
         commitment_version=data["commitment"]["version"],

@@ -1,8 +1,10 @@
 """The repair review (D7, D10, D11) as a definition for the procedure engine.
 
 An application is submitted (its opening step), then accepted or not accepted; the
-reviewer may ask for supplementary materials, which stops the clock until the applicant
-reports them supplied; an accepted application is granted or refused, and a grant
+reviewer may ask for supplementary materials by a day (procedures/supplements.py), which
+stops the clock until the applicant reports them supplied; once that day has passed
+without them, the reviewer may close the application from the phase it was paused in
+(not accepted, or refused); an accepted application is granted or refused, and a grant
 obtained with false materials is revoked. A grant takes effect everywhere in the step's
 transaction: the record leaves publication (or the listing is removed), the public list
 and change feed show it, the tier is recomputed and the outbox event for the provincial
@@ -22,6 +24,7 @@ from credit_service.dishonesty import services as dishonesty_services
 from credit_service.entities import services as entity_services
 from credit_service.entities.models import Entity
 from credit_service.errors import Conflict, Forbidden, InvalidInput
+from credit_service.procedures import supplements
 from credit_service.procedures.definition import OFFICERS, Move, Procedure, Step
 from credit_service.records import services as record_services
 from credit_service.repair import deadlines
@@ -52,14 +55,18 @@ def _accept(move: Move) -> None:
 
 
 def _not_accept(move: Move) -> None:
+    supplements.ensure_closable(move, "acceptance")
     _decide(move, reasons_required=True)
     _tell(move)
 
 
 def _request_supplement(move: Move) -> None:
+    """Ask for materials by a day: the one the reviewer named (``details.due_on``), or the
+    rules' working days after the request; the applicant is told what and by when."""
     _require_reason(move.reason)
+    due = supplements.ask_for(move, move.ctx.repair_rules.supplement_workdays)
     deadlines.pause(move.ctx, move.row, move.on)
-    _tell(move)
+    _tell(move, due_on=due)
 
 
 def _supplement_received(move: Move) -> None:
@@ -104,6 +111,7 @@ def _ensure_still_eligible(move: Move) -> None:
 
 
 def _refuse(move: Move) -> None:
+    supplements.ensure_closable(move, "decision")
     _decide(move, reasons_required=True)
     _tell(move)
 
@@ -175,9 +183,17 @@ REPAIR = Procedure(
     states=STATES,
     steps={
         "accept": Step(frozenset({"submitted"}), "accepted", _accept),
-        "not_accept": Step(frozenset({"submitted"}), "not_accepted", _not_accept),
+        "not_accept": Step(
+            frozenset({"submitted", supplements.PAUSED}),
+            "not_accepted",
+            _not_accept,
+            fits=supplements.closes_lapsed("acceptance"),
+        ),
         "request_supplement": Step(
-            frozenset({"submitted", "accepted"}), "supplement_requested", _request_supplement
+            frozenset({"submitted", "accepted"}),
+            supplements.PAUSED,
+            _request_supplement,
+            audited=("supplement_due_on",),
         ),
         "supplement_received": Step(
             frozenset({"supplement_requested"}),
@@ -186,7 +202,12 @@ REPAIR = Procedure(
             roles=frozenset({"enterprise"}),
         ),
         "grant": Step(frozenset({"accepted"}), "granted", _grant),
-        "refuse": Step(frozenset({"accepted"}), "refused", _refuse),
+        "refuse": Step(
+            frozenset({"accepted", supplements.PAUSED}),
+            "refused",
+            _refuse,
+            fits=supplements.closes_lapsed("decision"),
+        ),
         "revoke": Step(frozenset({"granted"}), "revoked", _revoke),
     },
 )

@@ -17,7 +17,7 @@ from typing import Any
 from credit_service.access import Actor
 from credit_service.context import Context
 from credit_service.errors import NotFound
-from credit_service.procedures import engine
+from credit_service.procedures import engine, supplements
 from credit_service.repair.applications import apply
 from credit_service.repair.deadlines import flag_deadlines
 from credit_service.repair.eligibility import check_eligibility, parse_target
@@ -28,6 +28,7 @@ from credit_service.repair.views import (
     due_on,
     get_application,
     list_applications,
+    supplements_late,
 )
 
 __all__ = [
@@ -42,6 +43,7 @@ __all__ = [
     "judge_file",
     "list_applications",
     "parse_target",
+    "supplements_late",
 ]
 
 
@@ -54,8 +56,10 @@ def review(
     reason: str = "",
     on: date | None = None,
     expected_version: int | None = None,
+    due_on: date | None = None,
 ) -> dict[str, Any]:
-    """A reviewer's step: accept, not_accept, request_supplement, grant, refuse, revoke.
+    """A reviewer's step: accept, not_accept, request_supplement (by ``due_on``, a working
+    day after today, else the rules' working days), grant, refuse, revoke.
 
     Two reviewers deciding at once: the application row is locked and its state and
     version checked, so exactly one decision wins and the other gets 409.
@@ -64,6 +68,7 @@ def review(
     """
     if step not in REVIEW_STEPS:
         raise NotFound("step-not-found", step=step)
+    details = supplements.requested_day(step, due_on)
     return engine.advance(
         ctx,
         actor,
@@ -74,6 +79,7 @@ def review(
         on=on,
         reason=reason,
         expected_version=expected_version,
+        details=details,
     )
 
 
@@ -84,9 +90,10 @@ def supplement_received(ctx: Context, actor: Actor, application_id: int) -> dict
     )
 
 
-def steps_for(state: str, role: str) -> list[str]:
-    """The steps ``role`` may take by hand on an application in ``state`` (a page's forms)."""
-    return REPAIR.allowed_steps(state, role)
+def steps_for(view: dict[str, Any], role: str) -> list[str]:
+    """The steps ``role`` may take by hand on an application now (a page's forms): those
+    its view offers that the role may take."""
+    return [s for s in view["allowed_steps"] if role in REPAIR.steps[s].roles]
 
 
 def refresh_provisional_deadlines(ctx: Context) -> int:

@@ -15,7 +15,7 @@ from credit_service.context import Context
 from credit_service.entities import services as entity_services
 from credit_service.entities.models import Entity
 from credit_service.errors import Forbidden, NotFound
-from credit_service.procedures import deadlines, engine, evidence
+from credit_service.procedures import deadlines, engine, evidence, supplements
 from credit_service.procedures.evidence import EvidenceTable
 from credit_service.repair.deadlines import current_due
 from credit_service.repair.models import OPEN_STATES, RepairApplication, RepairEvidence
@@ -71,7 +71,7 @@ def application_view(
     )
     view = {
         "id": a.id,
-        **engine.standing(session, REPAIR, a, with_history=with_history),
+        **engine.standing(session, REPAIR, a, with_history=with_history, today=today),
         "target": f"{a.target_type}:{a.target_id}",
         "entity": entity_services.entity_summary(session.get(Entity, a.entity_id)),
         "reason": a.reason,
@@ -88,6 +88,8 @@ def application_view(
         "due_provisional": a.due_provisional,
         "paused_on": a.paused_on,
         "paused_remaining": a.paused_remaining,
+        "supplement_due_on": supplements.waiting(a),
+        "supplement_overdue": supplements.overdue(a, today),
         "current_due": due,
         "overdue": overdue,
         "due_today": due == today,
@@ -116,3 +118,10 @@ def due_on(
         elif near:
             soon.append(application)
     return tuple(overdue), tuple(soon)
+
+
+def supplements_late(ctx: Context, actor: Actor, today: date) -> tuple[dict[str, Any], ...]:
+    """The review queue's applications whose asked-for materials are late on ``today``
+    (the regulators' digest): the reviewer may close them."""
+    applications = list_applications(ctx, actor)
+    return tuple(a for a in applications if supplements.late(a["supplement_due_on"], today))

@@ -27,6 +27,9 @@ from credit_service.web.api.common import (
 )
 from credit_service.web.api.dishonesty import CaseDocumentSchema
 from credit_service.web.api.repair import (
+    DUE_ON,
+    SUPPLEMENT_DUE,
+    SUPPLEMENT_OVERDUE,
     EntitySummarySchema,
     EvidenceSchema,
     evidence_body_limit,
@@ -124,6 +127,8 @@ class ObjectionSchema(ma.Schema):
     extension_reason = ma.fields.String(allow_none=True)
     paused_on = ma.fields.Date(allow_none=True)
     paused_remaining = ma.fields.Integer(allow_none=True)
+    supplement_due_on = ma.fields.Date(allow_none=True, metadata=SUPPLEMENT_DUE)
+    supplement_overdue = ma.fields.Boolean(metadata=SUPPLEMENT_OVERDUE)
     current_due = ma.fields.Date(allow_none=True)
     overdue = ma.fields.Boolean()
     due_today = ma.fields.Boolean()
@@ -160,7 +165,10 @@ class ObjectionStepSchema(ma.Schema):
     )
     refusal_reason = ma.fields.String(
         validate=ma.validate.Length(max=20),
-        metadata={"description": "refuse: not_subject, out_of_scope or repeat"},
+        metadata={
+            "description": "refuse: not_subject, out_of_scope or repeat; supplement_overdue "
+            "(逾期未补正) only once materials asked for are late"
+        },
     )
     action = ma.fields.String(
         validate=ma.validate.OneOf(ACTIONS),
@@ -177,6 +185,7 @@ class ObjectionStepSchema(ma.Schema):
         validate=ma.validate.Length(max=2000),
         metadata={"description": "correct: the new value (default: the value claimed)"},
     )
+    due_on = DomainDate(metadata=DUE_ON)
 
 
 @bp.route("/objections")
@@ -246,9 +255,11 @@ class ObjectionStep(MethodView):
     @bp.arguments(ObjectionStepSchema)
     @bp.response(200, ObjectionSchema)
     def post(self, data, objection_id: int, step: str):
-        """A step: accept, refuse (refusal_reason), request_supplement, extend (once, with
-        its reason), uphold / partly_uphold (action; field and value to correct), not_uphold
-        (officers); supplement_received (the objector, or an officer). 409 out of order or
+        """A step: accept, refuse (refusal_reason), request_supplement (due_on), extend
+        (once, with its reason), uphold / partly_uphold (action; field and value to
+        correct), not_uphold (officers); supplement_received (the objector, or an
+        officer). Once materials asked for are late, refuse (paused before acceptance) or
+        not_uphold (after) closes the objection. 409 out of order or
         on a stale expected_version, 404 for an unknown step. A step that issues a notice
         names it in its details.issued; the notices are under documents."""
         details = {k: data.pop(k) for k in services.STEP_DETAILS if k in data}

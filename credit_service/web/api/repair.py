@@ -92,6 +92,21 @@ class EntitySummarySchema(ma.Schema):
     region_code = ma.fields.String()
 
 
+SUPPLEMENT_DUE = {
+    "description": "while materials are asked for (supplement_requested): the day they "
+    "are due (补正期限), else null"
+}
+SUPPLEMENT_OVERDUE = {
+    "description": "the materials asked for are late (their day has passed): the "
+    "reviewer may close it from the phase it was paused in"
+}
+DUE_ON = {
+    "description": "request_supplement only: the day the materials are due, a working day "
+    "after today (422 on 'due_on'); default: the rules' supplement_workdays working "
+    "days after the request"
+}
+
+
 class ApplicationSchema(ma.Schema):
     id = ma.fields.Integer()
     target = ma.fields.String()
@@ -114,6 +129,8 @@ class ApplicationSchema(ma.Schema):
     due_provisional = ma.fields.Boolean()
     paused_on = ma.fields.Date(allow_none=True)
     paused_remaining = ma.fields.Integer(allow_none=True)
+    supplement_due_on = ma.fields.Date(allow_none=True, metadata=SUPPLEMENT_DUE)
+    supplement_overdue = ma.fields.Boolean(metadata=SUPPLEMENT_OVERDUE)
     current_due = ma.fields.Date(allow_none=True)
     overdue = ma.fields.Boolean()
     due_today = ma.fields.Boolean()
@@ -137,6 +154,7 @@ class ReviewSchema(ma.Schema):
     expected_version = id_field(
         minimum=0, metadata={"description": "the version the reviewer saw; 409 if it changed"}
     )
+    due_on = DomainDate(metadata=DUE_ON)
 
 
 @bp.route("/repair-eligibility")
@@ -221,5 +239,7 @@ class Review(MethodView):
     @bp.arguments(ReviewSchema)
     @bp.response(200, ApplicationSchema)
     def post(self, data, application_id: int, step: str):
-        """A review step: accept, not_accept, request_supplement, grant, refuse, revoke."""
+        """A review step: accept, not_accept, request_supplement (due_on), grant, refuse,
+        revoke. Once materials asked for are late, not_accept (paused before acceptance)
+        or refuse (after) closes the application."""
         return services.review(service_context(), current_actor(), application_id, step, **data)

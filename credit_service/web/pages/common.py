@@ -16,6 +16,7 @@ from credit_service.clock import SHANGHAI
 from credit_service.config import PROJECT_ROOT
 from credit_service.context import Context
 from credit_service.errors import CreditServiceError
+from credit_service.procedures.documents import chinese_date
 from credit_service.web.error_text import error_text, field_error
 from credit_service.web.errors import status_of
 from credit_service.web.i18n import DEFAULT_LANGUAGE, translate
@@ -90,3 +91,4 @@ def install(app: Flask) -> None:
         **wording.TEMPLATE_GLOBALS,
     )
     app.jinja_env.filters["local_time"] = local_time
+    app.jinja_env.filters["chinese_date"] = chinese_date

@@ -31,7 +31,8 @@ from credit_service.web.pages.console import bp
 from credit_service.web.pages.enterprise import form_body_limit
 
 OFFICERS = ("admin", "regulator")
-STEP_FIELDS = ("reason", "on", "expected_version", "refusal_reason", "action", "value")
+STEP_FIELDS = ("reason", "on", "expected_version", "refusal_reason", "action", "value", "due_on")
+CHECKED = ("reason", "on", "expected_version", "due_on")  # by the repair review's schema
 OFFICE_FIELDS = ("kind", "number", "applicant_name", "reasons", "contact")
 DECISIONS = ("uphold", "partly_uphold", "not_uphold")
 NOTICES = frozenset(
@@ -132,13 +133,13 @@ def objection_step(objection_id: int, step: str) -> Response:
     form = form_values(STEP_FIELDS)
     kept = {"step": step, "form": form}
     try:
-        data = repair_api.ReviewSchema().load(
-            {k: v for k, v in form.items() if v and k in ("reason", "on", "expected_version")}
-        )
+        data = repair_api.ReviewSchema().load({k: v for k, v in form.items() if v and k in CHECKED})
     except ma.ValidationError as exc:
         errors = {name: forms.invalid(name) for name in exc.messages}
         return _objection_page(objection_id, 422, failed=kept | {"errors": errors})
     details = {k: form[k] for k in ("refusal_reason", "action") if form[k]}
+    if "due_on" in data:
+        details["due_on"] = data.pop("due_on")
     if step in DECISIONS and form["value"]:
         details["value"] = form["value"]
     try:
@@ -186,9 +187,10 @@ def _objection_page(objection_id: int, status: int = 200, **values: Any) -> Resp
         "console/objection.html",
         status,
         objection=shown,
-        steps=objections.steps_for(shown["state"], g.actor.role),
+        steps=objections.steps_for(shown, g.actor.role),
         actions={step: objections.actions_for(kind, step) for step in DECISIONS},
         refusal_reasons=ctx().objection_rules.refusal_reasons,
+        supplement_workdays=ctx().objection_rules.supplement_workdays,
         open_states=OPEN_STATES,
         rules=ctx().repair_rules,
         field_label=forms.field_label,

@@ -42,6 +42,7 @@ FIELD_ERRORS = frozenset(
         "action",
         "value",
         "documents",
+        "due_on",
     }
 )
 KEY_LENGTH = 100  # the longest idempotency key the objections table keeps

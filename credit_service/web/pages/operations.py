@@ -92,7 +92,7 @@ def review(application_id: int, step: str) -> Response:
     page says so instead of deciding on a stale view. The same step submitted twice from
     the same page (a double click) applied the first time, so the second says '已处理'.
     """
-    form = form_values(("reason", "on", "expected_version"))
+    form = form_values(("reason", "on", "expected_version", "due_on"))
     kept = {"step": step, "form": form}
     try:
         data = repair_api.ReviewSchema().load({k: v for k, v in form.items() if v})
@@ -123,7 +123,7 @@ def review(application_id: int, step: str) -> Response:
 def _review_page(application_id: int, status: int = 200, **values: Any) -> Response:
     application = repair_services.get_application(ctx(), g.actor, application_id)
     reviewer = g.actor.role in repair_api.REVIEWERS
-    steps = repair_services.steps_for(application["state"], g.actor.role) if reviewer else []
+    steps = repair_services.steps_for(application, g.actor.role) if reviewer else []
     return page(
         "operations/repair.html",
         status,
@@ -131,6 +131,7 @@ def _review_page(application_id: int, status: int = 200, **values: Any) -> Respo
         reviewer=reviewer,
         steps=steps,
         reasoned=REASONED_STEPS,
+        supplement_workdays=ctx().repair_rules.supplement_workdays,
         **values,
     )
 
