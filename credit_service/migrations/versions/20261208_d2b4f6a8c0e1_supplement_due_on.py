@@ -1,7 +1,7 @@
 """supplement due day: by when a party must supply the materials a reviewer asked for
 
 Revision ID: d2b4f6a8c0e1
-Revises: c9e3f5a7b924
+Revises: e3c5a7b9d1f2
 Create Date: 2026-12-08 10:00:00
 
 ``supplement_due_on`` on ``repair_applications`` and ``objections``: the day the
@@ -19,7 +19,7 @@ from alembic import op
 
 
 revision: str = "d2b4f6a8c0e1"
-down_revision: str | None = "c9e3f5a7b924"
+down_revision: str | None = "e3c5a7b9d1f2"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
