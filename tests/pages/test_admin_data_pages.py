@@ -273,7 +273,7 @@ def test_a_viewer_reads_a_record_without_forms_and_another_region_may_not(app, c
 # --- CSV imports ------------------------------------------------------------------------------
 
 
-def _csv(rows: list[dict]) -> bytes:
+def csv_of(rows: list[dict]) -> bytes:
     names = list(dict.fromkeys(k for row in rows for k in row))
     lines = [",".join(names)] + [",".join(str(row.get(n, "")) for n in names) for row in rows]
     return ("\n".join(lines) + "\n").encode("utf-8")
@@ -286,7 +286,7 @@ def test_an_import_shows_its_counts_and_row_report_and_downloads_it(app, ctx):
     bad = {**good, "CF_WSH": "宣市监知罚〔2026〕9999号", "CF_JDRQ": "2026-02-30"}
     browser = signed_in(app, ctx, "regulator", XUANZHOU)
     assert 'enctype="multipart/form-data"' in get(browser, "/console/imports")
-    upload = (io.BytesIO(_csv([good, bad])), "records.csv")
+    upload = (io.BytesIO(csv_of([good, bad])), "records.csv")
     response = send(browser, "/console/imports", {"kind": "records", "file": upload})
     html = html_of(response)
     assert "共2行，其中1行未导入" in html and 'id="row-report"' in html
