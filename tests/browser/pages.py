@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.keys import Keys
@@ -79,6 +80,9 @@ return problems;
 """
 MAX_SHOT_HEIGHT = 2400
 FORM_ANSWERS = (409, 422)  # a page answering a form with its errors, or refusing the act
+# The paths of the service's pages that check_page passed in this test session (any
+# port, any database): test_page_coverage compares them with the app's page routes.
+AUDITED_PATHS: set[str] = set()
 OVERFLOW = "return document.documentElement.scrollWidth - document.documentElement.clientWidth;"
 
 
@@ -149,6 +153,9 @@ def check_page(driver, error_status: int | None = None) -> None:  # type: ignore
     check_accessibility(driver)
     errors = console_errors(driver, FORM_ANSWERS + ((error_status,) if error_status else ()))
     assert not errors, f"{driver.current_url}: {errors}"
+    address = urlsplit(driver.current_url)
+    if address.scheme in ("http", "https") and error_status is None:  # the page itself
+        AUDITED_PATHS.add(address.path)
 
 
 FOCUSED = """
