@@ -30,6 +30,21 @@ DESKTOP = (1280, 900)
 PHONE = (375, 812)
 
 pytestmark = pytest.mark.browser
+# test_page_coverage reads what every other browser test audited: it runs after them,
+# and only where none of them was left out of the run.
+COVERAGE_MODULE = "test_page_coverage.py"
+LEFT_OUT = pytest.StashKey[bool]()
+
+
+@pytest.hookimpl(trylast=True)  # after -k/-m and the fixtures' reordering
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    items.sort(key=lambda item: item.path.name == COVERAGE_MODULE)  # stable: the rest keep order
+
+
+def pytest_deselected(items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.path.parent == Path(__file__).parent:
+            item.config.stash[LEFT_OUT] = True
 
 
 @pytest.fixture(scope="session")

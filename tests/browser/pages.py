@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.keys import Keys
@@ -78,12 +79,29 @@ for (const el of document.querySelectorAll('body *')) {
 return problems;
 """
 MAX_SHOT_HEIGHT = 2400
+FORM_ANSWERS = (409, 422)  # a page answering a form with its errors, or refusing the act
+# The paths of the service's pages that check_page passed in this test session (any
+# port, any database): test_page_coverage compares them with the app's page routes.
+AUDITED_PATHS: set[str] = set()
 OVERFLOW = "return document.documentElement.scrollWidth - document.documentElement.clientWidth;"
 
 
-def console_errors(driver) -> list[str]:  # type: ignore[no-untyped-def]
-    """Errors the page wrote to the console (CSP violations and failed loads included)."""
-    return [entry["message"] for entry in driver.get_log("browser") if entry["level"] == "SEVERE"]
+def console_errors(driver, answered: tuple[int, ...] = FORM_ANSWERS) -> list[str]:  # type: ignore[no-untyped-def]
+    """Errors the page wrote to the console (CSP violations and failed loads included).
+
+    The page's own status when it is the state under test (``answered``: by default a
+    form answered with its errors, 422, or an act refused, 409) is logged by Chromium as
+    a failed load of the page: that is not an error."""
+    own = tuple(
+        f"{driver.current_url} - Failed to load resource: the server responded with a "
+        f"status of {status} "
+        for status in answered
+    )
+    return [
+        entry["message"]
+        for entry in driver.get_log("browser")
+        if entry["level"] == "SEVERE" and not entry["message"].startswith(own)
+    ]
 
 
 def axe_violations(driver) -> list[dict]:  # type: ignore[no-untyped-def]
@@ -95,6 +113,16 @@ def axe_violations(driver) -> list[dict]:  # type: ignore[no-untyped-def]
     return [v for v in found if v["impact"] in BLOCKING_IMPACTS]
 
 
+def at_width(driver, size: tuple[int, int]) -> None:  # type: ignore[no-untyped-def]
+    """Lay the page out again at ``size`` (a phone below 600 px) without reloading it;
+    ``Emulation.clearDeviceMetricsOverride`` undoes it."""
+    width, height = size
+    driver.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride",
+        {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": width < 600},
+    )
+
+
 def check_accessibility(driver) -> None:  # type: ignore[no-untyped-def]
     """axe-core finds no serious or critical violation at desktop width nor at 375 px.
 
@@ -104,10 +132,8 @@ def check_accessibility(driver) -> None:  # type: ignore[no-untyped-def]
     if driver.execute_script("return window.__axeChecked === true;"):
         return
     problems = {}
-    for label, (width, height) in (("desktop", DESKTOP), ("phone", PHONE)):
-        metrics = {"width": width, "height": height, "deviceScaleFactor": 1}
-        metrics["mobile"] = label == "phone"
-        driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", metrics)
+    for label, size in (("desktop", DESKTOP), ("phone", PHONE)):
+        at_width(driver, size)
         try:
             found = axe_violations(driver)
         finally:
@@ -118,14 +144,18 @@ def check_accessibility(driver) -> None:  # type: ignore[no-untyped-def]
     driver.execute_script("window.__axeChecked = true;")
 
 
-def check_page(driver) -> None:  # type: ignore[no-untyped-def]
+def check_page(driver, error_status: int | None = None) -> None:  # type: ignore[no-untyped-def]
     """The audit and axe-core pass and the console is clean. Every browser test calls
-    this after each page it loads (``visit`` and ``click`` in test_journeys do it)."""
+    this after each page it loads (``visit`` and ``click`` in test_journeys do it);
+    ``error_status`` is that of an error page under test (403, 404)."""
     problems = driver.execute_script(AUDIT)
     assert not problems, f"{driver.current_url}: {problems}"
     check_accessibility(driver)
-    errors = console_errors(driver)
+    errors = console_errors(driver, FORM_ANSWERS + ((error_status,) if error_status else ()))
     assert not errors, f"{driver.current_url}: {errors}"
+    address = urlsplit(driver.current_url)
+    if address.scheme in ("http", "https") and error_status is None:  # the page itself
+        AUDITED_PATHS.add(address.path)
 
 
 FOCUSED = """

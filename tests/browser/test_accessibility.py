@@ -9,7 +9,7 @@ import pytest
 from selenium.webdriver.common.by import By
 
 from tests.browser.conftest import DESKTOP, PHONE
-from tests.browser.pages import check_accessibility, check_page
+from tests.browser.pages import at_width, check_accessibility, check_page
 from tests.browser.test_journeys import account, click, sign_in, sign_out, visit
 from tests.browser.test_journeys import world as world  # noqa: F401  (the fixture)
 from tests.factories import CITY
@@ -37,14 +37,6 @@ return [...document.querySelectorAll('figure.chart')].map((figure) => {
 });
 """
 ROOT_FONT = "return parseFloat(getComputedStyle(document.documentElement).fontSize);"
-
-
-def at_width(browser, size: tuple[int, int]) -> None:  # type: ignore[no-untyped-def]
-    width, height = size
-    browser.execute_cdp_cmd(
-        "Emulation.setDeviceMetricsOverride",
-        {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": width < 600},
-    )
 
 
 def readable_charts(browser) -> list[dict]:  # type: ignore[no-untyped-def]
@@ -120,3 +112,14 @@ def test_large_text_is_kept_across_the_site(browser, live_server, live_ctx, worl
     click(browser, "header a.text-size")  # back to the standard size, on the same page
     assert browser.current_url.endswith("/enterprise")
     assert browser.execute_script(ROOT_FONT) == pytest.approx(standard)
+
+
+def test_error_pages_pass_the_audit(browser, live_server, live_ctx):
+    """The pages a refusal shows (no such entry, no access) are pages too."""
+    browser.get(f"{live_server}/list/999999")
+    check_page(browser, error_status=404)
+    assert browser.find_element(By.TAG_NAME, "h1").text
+    sign_in(browser, live_server, account(live_ctx, "error-viewer", "viewer", region_code=CITY))
+    browser.get(f"{live_server}/console/users")
+    check_page(browser, error_status=403)
+    assert "无权访问" in browser.find_element(By.TAG_NAME, "main").text

@@ -85,7 +85,23 @@ def submit(browser, action_suffix: str) -> None:  # type: ignore[no-untyped-def]
 def visit(browser, url: str) -> str:  # type: ignore[no-untyped-def]
     browser.get(url)
     check_page(browser)
+    return main_text(browser)
+
+
+def main_text(browser) -> str:  # type: ignore[no-untyped-def]
     return browser.find_element(By.TAG_NAME, "main").text
+
+
+def fill(browser, values: dict[str, str]) -> None:  # type: ignore[no-untyped-def]
+    """Set form controls by id, as typing would leave them: for a long text (a rules
+    file), a date (whose typing follows the browser's locale) or a choice."""
+    for element_id, value in values.items():
+        browser.execute_script(
+            "const e = document.getElementById(arguments[0]); e.value = arguments[1];"
+            "e.dispatchEvent(new Event('input', {bubbles: true}));",
+            element_id,
+            value,
+        )
 
 
 @pytest.fixture
@@ -126,6 +142,7 @@ def test_the_public_searches_the_list_and_reads_an_entry(browser, live_server, w
         ("/list/notices", "notices"),
         ("/catalogs", "catalogs"),
         ("/catalogs/patent", "catalog-patent"),
+        ("/catalogs/patent/items/PAT-PEN-COUNTERFEIT", "catalog-item"),
         ("/statistics", "statistics"),
     ):
         visit(browser, f"{live_server}{path}")

@@ -2,7 +2,8 @@
 one field of its record with a PDF and sees it received; a regulator accepts it, extends
 it once and upholds it, and the enterprise then reads the outcome and its notices. Every
 page visited is audited like the other journeys, and the main ones are photographed at
-desktop and phone width (375 px, which must not scroll sideways)."""
+desktop and phone width (375 px, which must not scroll sideways). An objection brought
+to the office on paper is entered by a regulator with its scan."""
 
 from __future__ import annotations
 
@@ -16,17 +17,23 @@ from credit_service.access import Actor
 from credit_service.objections import services as objections
 from credit_service.web.i18n import translate
 from tests.browser.pages import check_page, screenshots
-from tests.browser.test_journeys import PDF, account, click, sign_in, sign_out, submit, visit
+from tests.browser.test_journeys import (
+    PDF,
+    account,
+    click,
+    fill,
+    main_text,
+    sign_in,
+    sign_out,
+    submit,
+    visit,
+)
 from tests.factories import CITY
 from tests.integration.test_repair import general_penalty
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 REASONS = "处罚决定书载明的罚款金额为三万元，公示的五万元有误"
-
-
-def main_text(browser) -> str:  # type: ignore[no-untyped-def]
-    return browser.find_element(By.TAG_NAME, "main").text
 
 
 @pytest.fixture
@@ -116,3 +123,30 @@ def test_a_regulator_accepts_extends_and_upholds_and_the_enterprise_reads_the_ou
         assert translate(f"objections.document.{kind}") in text
     assert "罚款人民币三万元" in text
     screenshots(browser, "enterprise-objection-upheld")
+
+
+def test_a_regulator_enters_an_objection_brought_to_the_office(
+    browser, live_server, live_ctx, penalised, tmp_path
+):
+    owner, record, _ = penalised
+    scan = Path(tmp_path) / "异议申请书.pdf"
+    scan.write_bytes(PDF)
+    sign_in(
+        browser, live_server, account(live_ctx, "office-reviewer", "regulator", region_code=CITY)
+    )
+    visit(browser, f"{live_server}/console/objections")
+    click(browser, 'main a[href="/console/objections/new"]')
+    fill(
+        browser,
+        {
+            "f-number": str(record["id"]),
+            "f-applicant_name": owner["name"],
+            "f-reasons": REASONS,
+            "f-contact": "王五 0563-1234567",
+        },
+    )
+    submit(browser, "/console/objections/new")  # without the scan: the error under it
+    assert browser.find_element(By.ID, "e-files").text
+    browser.find_element(By.ID, "f-files").send_keys(str(scan))
+    submit(browser, "/console/objections/new")
+    assert "异议申请书.pdf" in main_text(browser) and owner["name"] in main_text(browser)

@@ -32,7 +32,7 @@ JOB = re.compile(r"/console/imports/(\d+)$")
 TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
 
-def _csv(rows: list[dict]) -> bytes:
+def csv_of(rows: list[dict]) -> bytes:
     names = list(dict.fromkeys(k for row in rows for k in row))
     lines = [",".join(names)] + [",".join(str(row.get(n, "")) for n in names) for row in rows]
     return ("\n".join(lines) + "\n").encode("utf-8")
@@ -44,7 +44,7 @@ def penalties(ctx) -> bytes:  # type: ignore[no-untyped-def]
     good = {"entity": owner["identifier"], "item_code": PENALTY_ITEM, **penalty_fields()}
     good["CF_CFLB"] = "罚款"
     bad = {**good, "CF_WSH": "宣市监知罚〔2026〕9999号", "CF_JDRQ": "2026-02-30"}
-    return _csv([good, bad])
+    return csv_of([good, bad])
 
 
 def upload(browser, data: bytes, kind: str = "records", name: str = "records.csv") -> int:  # type: ignore[no-untyped-def]
