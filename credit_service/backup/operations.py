@@ -199,7 +199,7 @@ def restore_backup(
         restore_database(directory / manifest.database_file)
     with watch.phase("data"):
         archive.unpack(directory / DATA_FILE, left_out.root)
-    with watch.phase("digests"), _reading(database_url) as connection:
+    with watch.phase("digests"), reading(database_url) as connection:
         restored = digests.table_digests(connection)
         revision = digests.alembic_revision(connection)
     result = Restored(manifest, digests.compare(manifest.tables, restored))
@@ -232,7 +232,7 @@ def _prepare_database(manifest: Manifest, url: str, *, force: bool) -> Any:
 
 
 @contextmanager
-def _reading(url: str) -> Iterator[Connection]:
+def reading(url: str) -> Iterator[Connection]:
     """A connection that reads the restored database (one snapshot on PostgreSQL)."""
     if engine_of(url) == "sqlite":
         with sqlite.reading(sqlite.database_path(url)) as connection:

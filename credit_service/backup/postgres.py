@@ -24,6 +24,7 @@ from pathlib import Path
 
 from sqlalchemy import Connection, text
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import OperationalError
 
 from credit_service.db import dispose, make_engine
 from credit_service.errors import CreditServiceError
@@ -166,11 +167,18 @@ def target(connection: Connection) -> Target:
 
 
 def inspect_target(url: str) -> tuple[Target, str]:
-    """The restore target of ``url`` and the path of its server's ``pg_restore``."""
+    """The restore target of ``url`` and the path of its server's ``pg_restore``.
+
+    :raises CreditServiceError: ``backup-target-unreachable`` (no such database, say:
+        ``createdb`` it first), ``backup-tool-missing``.
+    """
     engine = make_engine(url)
     try:
         with engine.connect() as connection:
             return target(connection), client("pg_restore", connection)
+    except OperationalError as exc:
+        said = " ".join(str(exc.orig).split())
+        raise CreditServiceError("backup-target-unreachable", said=said) from exc
     finally:
         dispose(engine)
 

@@ -99,7 +99,7 @@ def digests_schema(ctx) -> str | None:
 
 
 def table_digests(url: str) -> dict[str, digests.TableDigest]:
-    with operations._reading(url) as connection:
+    with operations.reading(url) as connection:
         return digests.table_digests(connection)
 
 
@@ -361,3 +361,26 @@ def test_the_password_reaches_the_client_programs_only_through_their_environment
     assert "s3cr" not in server.conninfo
     assert server.conninfo == "postgresql://clerk@db.example:5433/credit?sslmode=require"
     assert server.environment()["PGPASSWORD"] == "s3cr@t"
+
+
+def test_a_postgresql_target_database_that_does_not_exist_is_named(live_ctx, tmp_path):
+    if live_ctx.settings.is_sqlite:
+        pytest.skip("a PostgreSQL database to create first")
+    folder = tmp_path / "backup"
+    assert run(live_ctx, "create", str(folder)).exit_code == 0
+    name = f"{SCRATCH_PREFIX}missing_{secrets.token_hex(3)}"
+    url = make_url(live_ctx.settings.database_url).set(database=name)
+
+    result = run(
+        live_ctx,
+        "restore",
+        str(folder),
+        "--database-url",
+        url.render_as_string(False),
+        "--data-dir",
+        str(tmp_path / "data-restored"),
+    )
+
+    assert result.exit_code == 1
+    assert "the restore target database cannot be reached" in result.stderr
+    assert f'database "{name}" does not exist' in result.stderr
