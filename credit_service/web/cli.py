@@ -1,8 +1,8 @@
 """Command-line entry points (`flask …`): the same services the API calls.
 
 The commands live by area in ``cli_accounts`` (users, tokens), ``cli_data`` (imports,
-demo data), ``cli_supervision`` (audit, tiers, the list, inspectors) and ``cli_sync``
-(provincial platforms); the catalog commands are here.
+demo data), ``cli_supervision`` (audit, tiers, the list, inspectors), ``cli_sync``
+(provincial platforms) and ``cli_backup`` (backups); the catalog commands are here.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from credit_service.catalogs.loader import load_catalog_set
 from credit_service.errors import CreditServiceError
 from credit_service.web.cli_accounts import tokens_cli, users_cli
 from credit_service.web.cli_audit import audit_cli
+from credit_service.web.cli_backup import backup_cli
 from credit_service.web.cli_common import ServiceGroup, cli_context, fail
 from credit_service.web.cli_data import demo_cli, entities_cli, records_cli
 from credit_service.web.cli_supervision import dishonesty_cli, inspectors_cli, tiers_cli
@@ -87,6 +88,7 @@ def register_cli(app: Flask) -> None:
         records_cli,
         demo_cli,
         audit_cli,
+        backup_cli,
         tiers_cli,
         sync_cli,
         dishonesty_cli,
