@@ -30,10 +30,11 @@ from credit_service.backup.manifest import read as read_manifest
 from credit_service.backup.manifest import write as write_manifest
 from credit_service.config import Settings
 from credit_service.context import Context
-from credit_service.db import dispose, make_engine, make_session_factory
+from credit_service.db import make_engine, make_session_factory
 from credit_service.errors import CreditServiceError
 from credit_service.files import private_dir, private_file
 from credit_service.health import head_revision
+from credit_service.held_connections import dispose
 from credit_service.signing_keys import KEY_FILE, load_key_ring
 
 

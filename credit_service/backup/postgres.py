@@ -26,8 +26,9 @@ from sqlalchemy import Connection, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import OperationalError
 
-from credit_service.db import dispose, make_engine
+from credit_service.db import make_engine
 from credit_service.errors import CreditServiceError
+from credit_service.held_connections import dispose
 
 CLIENT_FOLDER = "/usr/lib/postgresql/{major}/bin"  # Debian's folder of each version's programs
 # pg_restore's table of contents: the entries of the schema itself (it exists already)

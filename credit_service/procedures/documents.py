@@ -150,6 +150,14 @@ def sha256(data: bytes | str) -> str:
     return hashlib.sha256(raw).hexdigest()
 
 
+def pdf_file(data_dir: Path, document: Any) -> Path:
+    """Where a document's PDF is now: named by its hash under ``DATA_DIR/documents``, so
+    a data folder restored or moved elsewhere still serves it (the stored ``pdf_path``
+    names the folder it was written in, and is the fallback for a file kept elsewhere)."""
+    kept = data_dir / "documents" / f"{document.pdf_sha256}.pdf"
+    return kept if document.pdf_sha256 and kept.exists() else Path(document.pdf_path)
+
+
 def issue(move: Any, procedure: str, kind: str, number: str, content: DocumentContent) -> None:
     """Render and keep a document a step issues, and name it in the step's
     ``details.issued`` (flushed for its id), so the history links the very document."""

@@ -11,12 +11,13 @@ from pathlib import Path
 
 import pypdf
 from pypdf.generic import DictionaryObject
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from credit_service.access import Actor
 from credit_service.audit.models import AuditEvent
 from credit_service.dishonesty import services
 from credit_service.procedures import documents
+from credit_service.procedures.models import ProcedureDocument
 from tests.factories import (
     CITY,
     LANGXI,
@@ -146,3 +147,25 @@ def test_a_natural_persons_documents_are_for_unmasking_roles_and_each_read_is_au
             .all()
         )
     assert len(reads) == 2 and all(r.details["entity_id"] == person["id"] for r in reads)
+
+
+def test_a_pdf_is_found_by_its_hash_after_the_data_folder_moved(ctx, client, auth):
+    """A restored or moved ``DATA_DIR`` (``flask backup restore`` elsewhere): the stored
+    ``pdf_path`` names the old folder, the file is found by its hash in the new one."""
+    _, case = decided(ctx)
+    shown = services.get_case(ctx, REGULATOR, case["id"])
+    decision = next(d for d in shown["documents"] if d["kind"] == "decision")
+    with ctx.session_factory.begin() as session:
+        session.execute(
+            update(ProcedureDocument)
+            .where(ProcedureDocument.id == decision["id"])
+            .values(pdf_path="/srv/old-data/documents/gone.pdf")
+        )
+
+    response = client.get(
+        f"/api/v1/dishonesty-documents/{decision['id']}.pdf",
+        headers=auth("viewer", region=XUANZHOU),
+    )
+
+    assert response.status_code == 200
+    assert hashlib.sha256(response.get_data()).hexdigest() == decision["pdf_sha256"]

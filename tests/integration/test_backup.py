@@ -25,8 +25,9 @@ from credit_service.audit import services as audit
 from credit_service.backup import digests, operations, postgres, sqlite
 from credit_service.backup.manifest import DATA_FILE, MANIFEST
 from credit_service.bootstrap import build_context
-from credit_service.db import dispose, make_engine
+from credit_service.db import make_engine
 from credit_service.entities.models import Entity
+from credit_service.held_connections import dispose
 from credit_service.signing_keys import KEY_FILE
 from credit_service.web import create_app
 from tests.conftest import with_search_path

@@ -12,7 +12,6 @@ from base64 import b64encode
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime
 from decimal import Decimal
-from pathlib import Path
 from typing import IO, Any
 
 import marshmallow as ma
@@ -25,6 +24,7 @@ from werkzeug.datastructures import FileStorage
 from credit_service.bounds import EARLIEST_DATE, FUTURE_YEARS, MAX_ID, date_error
 from credit_service.context import Context
 from credit_service.errors import InvalidInput
+from credit_service.procedures import documents
 from credit_service.web.i18n import translate
 
 
@@ -169,9 +169,8 @@ def store_upload(add_evidence: Any, ctx: Context, actor: Any, row_id: int) -> An
 
 def document_pdf(document: Any) -> Response:
     """A procedure document as the PDF kept when it was issued, named by its number."""
-    return send_file(
-        Path(document.pdf_path), mimetype="application/pdf", download_name=f"{document.number}.pdf"
-    )
+    path = documents.pdf_file(service_context().settings.data_dir, document)
+    return send_file(path, mimetype="application/pdf", download_name=f"{document.number}.pdf")
 
 
 class _InDomainRange:
