@@ -1,8 +1,9 @@
 """Command-line entry points (`flask …`): the same services the API calls.
 
 The commands live by area in ``cli_accounts`` (users, tokens), ``cli_data`` (imports,
-demo data), ``cli_supervision`` (audit, tiers, the list, inspectors) and ``cli_sync``
-(provincial platforms); the catalog commands are here.
+demo data), ``cli_supervision`` (audit, tiers, the list, inspectors), ``cli_sync``
+(provincial platforms) and ``cli_retention`` (what is past retention); the catalog
+commands are here.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from credit_service.web.cli_accounts import tokens_cli, users_cli
 from credit_service.web.cli_audit import audit_cli
 from credit_service.web.cli_common import ServiceGroup, cli_context, fail
 from credit_service.web.cli_data import demo_cli, entities_cli, records_cli
+from credit_service.web.cli_retention import retention_cli
 from credit_service.web.cli_supervision import dishonesty_cli, inspectors_cli, tiers_cli
 from credit_service.web.cli_sync import sync_cli
 
@@ -91,5 +93,6 @@ def register_cli(app: Flask) -> None:
         sync_cli,
         dishonesty_cli,
         inspectors_cli,
+        retention_cli,
     ):
         app.cli.add_command(group)
