@@ -59,7 +59,7 @@ def standing(ctx: Context, today: date, grace_days: int) -> dict[str, Any] | Non
     report asked for an earlier day today is no older for that), about a day not after
     ``today``. None when there is none yet."""
     latest = today - timedelta(days=grace_days)
-    for path in sorted(folder(ctx).glob("*.json"), reverse=True):
+    for path in sorted(folder(ctx).glob("????-??-??.json"), reverse=True):
         if path.stem > today.isoformat():
             continue
         report = json.loads(path.read_text(encoding="utf-8"))

@@ -42,6 +42,7 @@ from tests.factories import (
     file_award,
     file_penalty,
 )
+from tests.pages.test_operations_pages import get_page
 
 D = date.fromisoformat
 DAY = timedelta(days=1)
@@ -136,7 +137,7 @@ def test_a_record_corrected_to_a_later_retention_since_its_report_stays(ctx, clo
     assert exists(ctx, CreditRecord, record["id"])
 
 
-def test_the_purge_is_off_by_default_and_the_nightly_job_only_reports(ctx, clock):
+def test_the_purge_is_off_by_default_and_the_nightly_job_only_reports(ctx, clock, client, auth):
     record, end = a_penalty(ctx, create_entity(ctx))
     assert ctx.settings.retention_purge is False
     spec = next(j for j in JOBS if j.id == "retention.run")
@@ -157,6 +158,11 @@ def test_the_purge_is_off_by_default_and_the_nightly_job_only_reports(ctx, clock
     assert json.loads(detail)["code"] == "retention-reported"
     words = stored_words(detail)
     assert words and "本次只生成报告" in words and "{" not in words
+
+    ctx.settings = ctx.settings.replace(sync_platforms_file=ctx.settings.data_dir / "none.yaml")
+    page = get_page(client, "/console/sync", auth("admin"))
+    assert "报告并删除保存期满的信息" in page and "本次只生成报告" in page
+    assert "retention-reported" not in page
 
     ctx.settings = ctx.settings.replace(retention_purge=True)
     at(clock, end + 10 * DAY)
