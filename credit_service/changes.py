@@ -118,6 +118,23 @@ class RecordStatusChanged(_OfOneEntity):
 
 
 @dataclass(frozen=True, slots=True)
+class RecordPurged(_OfOneEntity):
+    """A record past its retention (D16) was deleted with its revisions. The row is gone
+    when the fact is handled: it carries what the platforms are told of it (its exchange
+    key and the day its retention ended)."""
+
+    entity_id: int
+    record_id: int
+    record_key: str
+    retention_end: date
+    from_platform: bool = False
+
+    @property
+    def summary(self) -> str:
+        return f"record {self.record_id} purged"
+
+
+@dataclass(frozen=True, slots=True)
 class ListingChanged(_OfOneEntity):
     """An entity was added to the severe-dishonesty list (published, or restored when the
     repair that removed it was revoked) or removed from it, effective ``effective_on``;

@@ -228,6 +228,21 @@ class Settings:
         int,
         check=_at_least(1, "seconds"),
     )
+    retention_purge: bool = _setting(
+        "RETENTION_PURGE",
+        False,
+        "Let the nightly retention job delete what is past retention (D16, PIPL art. 47) "
+        "once an earlier report listed it RETENTION_GRACE_DAYS ago; off: the job only "
+        "writes its dry-run report (docs/retention.md).",
+        _bool,
+    )
+    retention_grace_days: int = _setting(
+        "RETENTION_GRACE_DAYS",
+        7,
+        "Days a retention report stands before what it lists may be purged (time to stop it).",
+        int,
+        check=_at_least(1, "days: an operator must have time to read a report before a purge"),
+    )
     natural_person_lookups_per_day: int = _setting(
         "NATURAL_PERSON_LOOKUPS_PER_DAY",
         20,

@@ -15,6 +15,7 @@ RecordFiled          record.filed event, tier
 RecordCorrected      record.corrected event, tier
 RecordStatusChanged  record.revoked / record.publication_ended event, tier; a revoked
                      penalty takes down the listings resting on it (D11)
+RecordPurged         record.purged event, tier (a record past its retention, D16)
 RepairGranted        repair.granted event, notice
 ObjectionMarked      objection.marked / objection.cleared event, change-feed row of a
                      listing's mark, notice (accepted)
@@ -53,6 +54,7 @@ from credit_service.changes import (
     ObjectionMarked,
     RecordCorrected,
     RecordFiled,
+    RecordPurged,
     RecordStatusChanged,
     RepairGranted,
     ReviewStepTaken,
@@ -74,6 +76,7 @@ HANDLERS: HandlerTable = {
     RecordFiled: (send_record_events, recompute_changed),
     RecordCorrected: (send_record_events, recompute_changed),
     RecordStatusChanged: (send_record_events, recompute_changed, end_listings_on_revoked),
+    RecordPurged: (send_record_events, recompute_changed),
     RepairGranted: (send_repair_events, notify),
     ObjectionMarked: (send_objection_events, write_mark_feed, notify),
     ObjectionDecided: (send_objection_events, notify),

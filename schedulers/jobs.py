@@ -16,11 +16,14 @@ from credit_service.calendar_refresh import reload_calendar
 from credit_service.config import Settings
 from credit_service.context import Context
 from credit_service.dishonesty import services as dishonesty_services
+from credit_service.errors import stored_text
 from credit_service.inspections import services as inspection_services
+from credit_service.jobs.models import DETAIL_LENGTH
 from credit_service.notifications import services as notification_services
 from credit_service.objections import services as objection_services
 from credit_service.records import services as record_services
 from credit_service.repair import services as repair_services
+from credit_service.retention import services as retention_services
 from credit_service.sync import push
 from credit_service.sync import services as sync_services
 from credit_service.sync.client import PlatformClient
@@ -161,6 +164,13 @@ def imports_job(ctx: Context) -> dict[str, int]:
     return import_runs.run_queued(ctx)
 
 
+def retention_job(ctx: Context) -> str:
+    """What is past retention (D16, PIPL art. 47): today's dry-run report; with
+    RETENTION_PURGE, the purge of what a report listed RETENTION_GRACE_DAYS ago. Its
+    detail is a code and counts, which the console's job list words."""
+    return stored_text(retention_services.nightly(ctx, SCHEDULER), DETAIL_LENGTH)
+
+
 def audit_seal_job(ctx: Context) -> str:
     """Number, chain and sign the audit rows committed since the last seal."""
     sealed = audit_sealing.seal_log(ctx)
@@ -192,6 +202,7 @@ JOBS: tuple[JobSpec, ...] = (
     JobSpec("dishonesty.expire", expire_listings_job, "cron", {"hour": 1, "minute": 0}, DAY),
     JobSpec("tiers.recompute_nightly", recompute_tiers_job, "cron", {"hour": 2, "minute": 0}, DAY),
     JobSpec("sync.reconcile", reconcile_job, "cron", {"hour": 3, "minute": 0}, DAY),
+    JobSpec("retention.run", retention_job, "cron", {"hour": 3, "minute": 30}, DAY),
     JobSpec(
         "deadlines.refresh_provisional",
         provisional_deadlines_job,

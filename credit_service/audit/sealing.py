@@ -95,6 +95,26 @@ def purge_log(ctx: Context, actor: Actor) -> int:
     )
 
 
+@dataclass(frozen=True)
+class PurgePlan:
+    """What a purge would delete: ``rows`` rows, the last of them at ``through_seq``."""
+
+    rows: int
+    through_seq: int | None
+    retention_days: int
+
+
+def purge_plan(session: Session, *, now: datetime, retention_days: int) -> PurgePlan:
+    """What ``purge`` would delete at ``now``, deleting nothing (a dry run: the retention
+    report shows it). It counts sealed rows only; the purge seals first, and a row not yet
+    sealed is seconds old (the seal runs every AUDIT_SEAL_SECONDS)."""
+    start, _ = _purged_through(session)
+    through = _purgeable_through(session, start, now - timedelta(days=retention_days))
+    if through is None:
+        return PurgePlan(0, None, retention_days)
+    return PurgePlan(through.seq - start, through.seq, retention_days)
+
+
 def tip(session: Session) -> tuple[int, str]:
     """The sealed log's size and head: its newest checkpoint's (a seal and its checkpoint
     commit together), or the empty log's."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from credit_service.access import Actor
@@ -269,3 +270,34 @@ def public_name_search(q: str | None, uscc: str | None) -> list[Any]:
     if uscc:
         conditions += [Entity.identifier == uscc.strip().upper(), Entity.kind != "natural_person"]
     return conditions
+
+
+def purge_entities(session: Session, ctx: Context, actor: Actor, entity_ids: list[int]) -> None:
+    """Delete natural persons' registry entries whose retention ended (PIPL art. 47; the
+    retention job chose them: nothing about them is left), inside the caller's
+    transaction, audited as one row naming their ids (never a name or an ID number).
+
+    :raises Conflict: one of them is not a natural person (an organisation's registry
+        entry is not personal data, and is never purged).
+    """
+    persons = (
+        session.execute(
+            select(Entity.id)
+            .where(Entity.id.in_(entity_ids), Entity.kind == "natural_person")
+            .with_for_update()
+        )
+        .scalars()
+        .all()
+    )
+    others = sorted(set(entity_ids) - set(persons))
+    if others:
+        raise Conflict("not-natural-persons", ids=others)
+    session.execute(delete(Entity).where(Entity.id.in_(entity_ids)))
+    audit.append(
+        session,
+        actor=actor,
+        action="entity.purge",
+        now=ctx.now(),
+        object_type="entity",
+        details={"count": len(entity_ids), "ids": sorted(entity_ids)},
+    )

@@ -5,12 +5,17 @@ outside any served folder with its SHA-256."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from pathlib import Path
 from typing import IO, Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from credit_service.access import Actor
 from credit_service.context import Context
 from credit_service.errors import Conflict, NotFound
-from credit_service.objections.models import OPEN_STATES, ObjectionEvidence
+from credit_service.objections.models import OPEN_STATES, Objection, ObjectionEvidence
 from credit_service.objections.procedure import OBJECTION, ensure_objector
 from credit_service.objections.views import EVIDENCE, readable
 from credit_service.procedures import engine, evidence
@@ -58,3 +63,14 @@ def get_evidence(
         if found is None or found.objection_id != objection.id:
             raise NotFound("evidence-not-found", id=evidence_id)
     return found, evidence.content(ctx, found)
+
+
+def discard_evidence(
+    session: Session, ctx: Context, actor: Actor, evidence_ids: Sequence[int]
+) -> list[Path]:
+    """Delete evidence rows of closed objections (``evidence.discard``): their files, to
+    remove once the caller's transaction commits."""
+    closed = ObjectionEvidence.objection_id.in_(
+        select(Objection.id).where(Objection.state.not_in(OPEN_STATES))
+    )
+    return evidence.discard(session, ctx, actor, EVIDENCE, evidence_ids, closed=closed)

@@ -20,7 +20,7 @@ from credit_service.entities import services as entity_services
 from credit_service.errors import NotFound
 from credit_service.objections import targets
 from credit_service.objections.deadlines import flag_deadlines
-from credit_service.objections.evidence import add_evidence, get_evidence
+from credit_service.objections.evidence import add_evidence, discard_evidence, get_evidence
 from credit_service.objections.filing import file_objection
 from credit_service.objections.procedure import ACTIONS, OBJECTION
 from credit_service.objections.statistics import objection_statistics
@@ -43,6 +43,7 @@ STEP_DETAILS = ("refusal_reason", "action", "field", "value", "due_on")
 
 __all__ = [
     "add_evidence",
+    "discard_evidence",
     "due_on",
     "file_objection",
     "flag_deadlines",

@@ -7,14 +7,15 @@ module keeps what was accepted."""
 from __future__ import annotations
 
 import hashlib
+import logging
 import secrets
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, delete, func, select
 from sqlalchemy.orm import Session
 
 from credit_service.access import Actor
@@ -22,6 +23,8 @@ from credit_service.audit import services as audit
 from credit_service.context import Context
 from credit_service.errors import InvalidInput
 from credit_service.files import write_private
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -125,3 +128,55 @@ def view(e: Any) -> dict[str, Any]:
 
 def content(ctx: Context, e: Any) -> bytes:
     return (folder(ctx) / e.stored_name).read_bytes()
+
+
+def discard(
+    session: Session,
+    ctx: Context,
+    actor: Actor,
+    table: EvidenceTable,
+    evidence_ids: Sequence[int],
+    *,
+    closed: ColumnElement[bool],
+) -> list[Path]:
+    """Delete the rows ``evidence_ids`` of ``table`` whose procedure is closed (the
+    condition ``closed`` on its rows), inside the caller's transaction, audited as one
+    row naming them (their retention ended: ``credit_service.retention`` chose them).
+
+    :returns: their files, for ``remove_files`` once the transaction has committed (a
+        purge rolled back keeps its files).
+    """
+    model = table.model
+    rows = session.execute(
+        select(model.id, model.stored_name)
+        .where(model.id.in_(list(evidence_ids)), closed)
+        .order_by(model.id)
+        .with_for_update()
+    ).all()
+    if not rows:
+        return []
+    ids = [row.id for row in rows]
+    session.execute(delete(model).where(model.id.in_(ids)))
+    audit.append(
+        session,
+        actor=actor,
+        action=f"{table.action}.purge",
+        now=ctx.now(),
+        object_type=table.object_type,
+        details={"count": len(ids), "evidence_ids": ids},
+    )
+    return [folder(ctx) / row.stored_name for row in rows]
+
+
+def remove_files(paths: Iterable[Path]) -> int:
+    """Remove the files of deleted evidence rows; how many were removed. One already gone
+    is no error; one that cannot be removed is logged by its generated name (its row is
+    gone: the file is an orphan under DATA_DIR/evidence for the operator)."""
+    removed = 0
+    for path in paths:
+        try:
+            path.unlink(missing_ok=True)
+            removed += 1
+        except OSError:
+            logger.exception("could not remove evidence file %s", path.name)
+    return removed

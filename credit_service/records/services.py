@@ -21,6 +21,7 @@ from credit_service.pagination import Page, cursor_int, page_by_id
 from credit_service.records import exchange, preparation, repository
 from credit_service.records.models import CreditRecord, CreditRecordRevision
 from credit_service.records.preparation import PreparedRecord
+from credit_service.records.purging import purge_records as purge_records
 from credit_service.records.views import record_view, revision_view
 from credit_service.step_dates import ensure_step_date
 

@@ -8,7 +8,12 @@ opens it is refused.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from pathlib import Path
 from typing import IO, Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from credit_service.access import Actor
 from credit_service.context import Context
@@ -113,3 +118,14 @@ def get_evidence(
         if found is None or found.application_id != application.id:
             raise NotFound("evidence-not-found", id=evidence_id)
     return found, evidence.content(ctx, found)
+
+
+def discard_evidence(
+    session: Session, ctx: Context, actor: Actor, evidence_ids: Sequence[int]
+) -> list[Path]:
+    """Delete evidence rows of closed applications (``evidence.discard``): their files,
+    to remove once the caller's transaction commits."""
+    closed = RepairEvidence.application_id.in_(
+        select(RepairApplication.id).where(RepairApplication.state.not_in(OPEN_STATES))
+    )
+    return evidence.discard(session, ctx, actor, EVIDENCE, evidence_ids, closed=closed)

@@ -21,7 +21,12 @@ from credit_service.procedures import engine, supplements
 from credit_service.repair.applications import apply
 from credit_service.repair.deadlines import flag_deadlines
 from credit_service.repair.eligibility import check_eligibility, parse_target
-from credit_service.repair.evidence import add_evidence, get_evidence, judge_file
+from credit_service.repair.evidence import (
+    add_evidence,
+    discard_evidence,
+    get_evidence,
+    judge_file,
+)
 from credit_service.repair.procedure import REPAIR, REVIEW_STEPS
 from credit_service.repair.views import (
     application_view,
@@ -34,6 +39,7 @@ from credit_service.repair.views import (
 __all__ = [
     "REVIEW_STEPS",
     "add_evidence",
+    "discard_evidence",
     "due_on",
     "apply",
     "check_eligibility",

@@ -15,6 +15,7 @@ EVENT_TYPES = (
     "record.corrected",
     "record.revoked",
     "record.publication_ended",
+    "record.purged",
     "listing.published",
     "listing.removed",
     "repair.granted",

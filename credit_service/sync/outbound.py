@@ -17,6 +17,7 @@ from credit_service.changes import (
     ObjectionDecided,
     RecordCorrected,
     RecordFiled,
+    RecordPurged,
     RecordStatusChanged,
 )
 from credit_service.context import Context
@@ -33,8 +34,8 @@ STATUS_EVENTS = {"revoked": "record.revoked", "expired": "record.publication_end
 
 
 def send_record_events(session: Session, ctx: Context, changes: list[Any]) -> None:
-    """One event per filed, corrected, revoked or ended record, in the order recorded,
-    each with the record as the transaction leaves it."""
+    """One event per filed, corrected, revoked, ended or purged record, in the order
+    recorded, each with the record as the transaction leaves it (a purged one: its key)."""
     events = [e for change in changes if (e := _record_event(session, change)) is not None]
     if events:
         outbox.write(session, events, now=ctx.now())
@@ -43,6 +44,8 @@ def send_record_events(session: Session, ctx: Context, changes: list[Any]) -> No
 def _record_event(session: Session, change: Any) -> outbox.Event | None:
     if change.from_platform:
         return None
+    if isinstance(change, RecordPurged):
+        return _purged_event(session, change)
     if isinstance(change, RecordFiled) and change.exchange is not None:
         event_id, record_key, subject, payload_json = change.exchange
         return outbox.Event("record.filed", subject, "record", record_key, payload_json, event_id)
@@ -58,6 +61,18 @@ def _record_event(session: Session, change: Any) -> outbox.Event | None:
     owner = session.get(Entity, change.entity_id)
     payload = record_services.exchange_payload(record, owner)
     return outbox.Event(event_type, owner.identifier, "record", record.id, payload)
+
+
+def _purged_event(session: Session, change: RecordPurged) -> outbox.Event:
+    """The city no longer holds the record (its retention ended, D16): the platforms
+    learn its key, never its content again."""
+    owner = session.get(Entity, change.entity_id)
+    payload = {
+        "record_id": change.record_id,
+        "record_key": change.record_key,
+        "retention_end": change.retention_end,
+    }
+    return outbox.Event("record.purged", owner.identifier, "record", change.record_id, payload)
 
 
 def send_listing_events(session: Session, ctx: Context, changes: list[Any]) -> None:

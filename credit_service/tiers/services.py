@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from credit_service import identifiers, masking
@@ -22,7 +22,12 @@ from credit_service.errors import CatalogError, InvalidInput, NotFound
 from credit_service.tiers import repository, rules
 from credit_service.tiers.current import current_rule_set
 from credit_service.tiers.definitions import RuleSet, load_rule_set
-from credit_service.tiers.models import TierAssignment, TierRuleSetVersion
+from credit_service.tiers.models import (
+    TierAssignment,
+    TierChange,
+    TierOverride,
+    TierRuleSetVersion,
+)
 from credit_service.tiers.sql import computed_tiers
 
 
@@ -193,3 +198,11 @@ def entity_ref(entity: Any) -> dict[str, Any]:
         "region_code": entity.region_code,
         "industry": entity.industry,
     }
+
+
+def forget_entities(session: Session, entity_ids: list[int]) -> None:
+    """Delete the tiers, tier history and overrides of entities about to be deleted (a
+    natural person past retention, ``credit_service.retention``), inside the caller's
+    transaction; the entities' own deletion is audited."""
+    for model in (TierChange, TierOverride, TierAssignment):
+        session.execute(delete(model).where(model.entity_id.in_(entity_ids)))

@@ -2,7 +2,8 @@
 
 The commands live by area in ``cli_accounts`` (users, tokens), ``cli_data`` (imports,
 demo data), ``cli_supervision`` (audit, tiers, the list, inspectors), ``cli_sync``
-(provincial platforms) and ``cli_backup`` (backups); the catalog commands are here.
+(provincial platforms), ``cli_backup`` (backups) and ``cli_retention`` (what is past
+retention); the catalog commands are here.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from credit_service.web.cli_audit import audit_cli
 from credit_service.web.cli_backup import backup_cli
 from credit_service.web.cli_common import ServiceGroup, cli_context, fail
 from credit_service.web.cli_data import demo_cli, entities_cli, records_cli
+from credit_service.web.cli_retention import retention_cli
 from credit_service.web.cli_supervision import dishonesty_cli, inspectors_cli, tiers_cli
 from credit_service.web.cli_sync import sync_cli
 
@@ -93,5 +95,6 @@ def register_cli(app: Flask) -> None:
         sync_cli,
         dishonesty_cli,
         inspectors_cli,
+        retention_cli,
     ):
         app.cli.add_command(group)

@@ -37,6 +37,7 @@ DAILY = {
     "dishonesty.expire": time(1, 0),
     "tiers.recompute_nightly": time(2, 0),
     "sync.reconcile": time(3, 0),
+    "retention.run": time(3, 30),
     "deadlines.refresh_provisional": time(4, 0),
     "audit.purge": time(4, 30),
     "inspections.publish_results": time(5, 0),

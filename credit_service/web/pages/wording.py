@@ -29,6 +29,7 @@ CAUSES = tuple(
         (r"record (?P<id>\d+) repaired elsewhere", "record_repaired_elsewhere"),
         (r"record (?P<id>\d+) revoked elsewhere", "record_revoked_elsewhere"),
         (r"record (?P<id>\d+) published again( elsewhere)?", "record_published_again"),
+        (r"record (?P<id>\d+) purged", "record_purged"),
         (r"listing (?P<id>\d+) added", "listing_added"),
         (r"listing (?P<id>\d+) removed", "listing_removed"),
         (r"repair (?P<id>\d+) revoked", "repair_revoked"),
