@@ -74,6 +74,22 @@ class Settings:
         None,
         "Optional PostgreSQL read replica, used only for public reads that may lag.",
     )
+    replica_max_lag_seconds: float = _setting(
+        "REPLICA_MAX_LAG_SECONDS",
+        5.0,
+        "Public reads use the replica only while its measured lag is at most this; "
+        "else the primary answers (docs/replica.md).",
+        float,
+        lambda value: None if value > 0 else "must be more than 0",
+    )
+    replica_check_seconds: float = _setting(
+        "REPLICA_CHECK_SECONDS",
+        1.0,
+        "How often each worker measures the replica's lag (keep it under "
+        "REPLICA_MAX_LAG_SECONDS).",
+        float,
+        lambda value: None if value > 0 else "must be more than 0",
+    )
     change_notices: bool = _setting(
         "CHANGE_NOTICES",
         True,
@@ -255,8 +271,10 @@ class Settings:
     scheduler_lease_seconds: int = _setting(
         "SCHEDULER_LEASE_SECONDS",
         90,
-        "How long a scheduler's leadership lasts without renewal (another may take over).",
+        "How long a scheduler's leadership lasts without renewal (another may take over); "
+        "the leader renews it every third of it.",
         int,
+        _at_least(3, "renewed every third of it, at least every second"),
     )
     pdf_font_path: str | None = _setting(
         "PDF_FONT_PATH",
