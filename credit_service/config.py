@@ -51,6 +51,10 @@ def _at_least(minimum: int, why: str) -> Callable[[int], str | None]:
     return lambda value: None if value >= minimum else f"must be at least {minimum} ({why})"
 
 
+def _positive(value: float) -> str | None:
+    return None if value > 0 else "must be more than 0"
+
+
 def _one_of(choices: Iterable[str]) -> Callable[[str], str | None]:
     known = sorted(choices)
     return lambda value: None if value in known else f"must be one of {', '.join(known)}"
@@ -80,7 +84,7 @@ class Settings:
         "Public reads use the replica only while its measured lag is at most this; "
         "else the primary answers (docs/replica.md).",
         float,
-        lambda value: None if value > 0 else "must be more than 0",
+        _positive,
     )
     replica_check_seconds: float = _setting(
         "REPLICA_CHECK_SECONDS",
@@ -88,7 +92,7 @@ class Settings:
         "How often each worker measures the replica's lag (keep it under "
         "REPLICA_MAX_LAG_SECONDS).",
         float,
-        lambda value: None if value > 0 else "must be more than 0",
+        _positive,
     )
     change_notices: bool = _setting(
         "CHANGE_NOTICES",
