@@ -40,7 +40,9 @@ ENTRY = "/api/v1/public/dishonesty-list/{}"
 
 
 @pytest.fixture(scope="module")
-def replica() -> Iterator[replica_cluster.ReplicaCluster]:
+def replica(request) -> Iterator[replica_cluster.ReplicaCluster]:  # type: ignore[no-untyped-def]
+    if request.config.getoption("--sqlite-only"):
+        pytest.skip("--sqlite-only: no PostgreSQL, so no replica")
     with replica_cluster.replica_cluster() as cluster:
         yield cluster
 
