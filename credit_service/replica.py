@@ -48,6 +48,7 @@ logger = logging.getLogger(__name__)
 REPLICA, PRIMARY = "replica", "primary"
 CONNECT_TIMEOUT_S = 2  # a replica that does not answer must not hold public reads long
 CHECK_TIMEOUT = "2s"
+REREAD_AFTER_S = 0.005
 PRIMARY_POSITION = "SELECT pg_current_wal_lsn() - '0/0'::pg_lsn"
 REPLICA_POSITION = (
     "SELECT pg_is_in_recovery(), pg_last_wal_replay_lsn() - '0/0'::pg_lsn, "
@@ -94,12 +95,15 @@ class ReplicaRouter:
         read_primary: Callable[[], int] | None = None,
         read_replica: Callable[[], ReplicaReading] | None = None,
         monotonic: Callable[[], float] = time.monotonic,
+        pause: Callable[[float], None] = time.sleep,
     ) -> None:
         self.replica, self.primary = replica, primary
         self.max_lag_s, self.check_every_s = max_lag_s, check_every_s
         self._read_primary = read_primary or (lambda: primary_position(primary.kw["bind"]))
         self._read_replica = read_replica or (lambda: replica_position(replica.kw["bind"]))
-        self._monotonic = monotonic
+        self._monotonic, self._pause = monotonic, pause
+        self.reread_after_s = REREAD_AFTER_S
+        self._problem: str | None = None
         self._lag: Lag | None = None
         self._lock = threading.Lock()
         # (when, primary position): the readings a lagging replica's position is found in
@@ -149,39 +153,53 @@ class ReplicaRouter:
         pin = self._pin.get()
         if pin is None or pin.source != REPLICA or not self._is_read_failure(error):
             return False
-        logger.warning("replica read failed (%s): answering from the primary", type(error).__name__)
+        self._unusable(f"failed a read ({type(error).__name__})")
         self._lag = Lag(self._monotonic(), None)
         pin.source = PRIMARY
         self._note(PRIMARY)
         return True
 
     def measure(self) -> Lag:
-        """Measure the lag now (whatever the last measurement's age)."""
+        """Measure the lag now (whatever the last measurement's age). The primary's
+        position is kept even when the replica cannot be read, so that a replica back
+        from a stop finds the readings it has replayed. A replica that seems behind
+        beyond the bound is read once more a moment later: WAL the primary has just
+        written (a checkpoint record while idle) is a few milliseconds from replayed, and
+        the first measurement has no earlier reading to go by."""
         started = self._monotonic()
         try:
-            primary = self._read_primary()
-            reading = self._read_replica()
+            self._history.append((started, self._read_primary()))
+            lag = self._bound(self._read_replica(), started)
+            if lag is None or lag > self.max_lag_s:
+                self._pause(self.reread_after_s)
+                lag = self._bound(self._read_replica(), started)
         except exc.SQLAlchemyError as error:
-            logger.warning("replica lag unknown: %s", type(error).__name__)
-            return self._record(Lag(self._monotonic(), None))
+            lag = self._unusable(f"cannot be read ({type(error).__name__})")
         now = self._monotonic()
-        if not reading.in_recovery or reading.replay_lsn is None:
-            logger.warning("DATABASE_REPLICA_URL is not a replica in recovery: not used")
-            return self._record(Lag(now, None))
-        bounds = [now - at for at, position in self._history if position <= reading.replay_lsn]
-        if reading.replay_lsn >= primary:
-            bounds.append(now - started)
-        if reading.replay_age_s is not None:  # as of the replica's reading, before now
-            bounds.append(max(reading.replay_age_s, 0.0) + (now - started))
-        self._history.append((started, primary))
         horizon = now - (self.max_lag_s + self.check_every_s)
         while self._history and self._history[0][0] < horizon:
             self._history.popleft()
-        return self._record(Lag(now, min(bounds, default=None)))
+        self._lag = Lag(now, lag)
+        return self._lag
 
-    def _record(self, lag: Lag) -> Lag:
-        self._lag = lag
-        return lag
+    def _bound(self, reading: ReplicaReading, started: float) -> float | None:
+        """The least upper bound on the replica's staleness that ``reading`` gives (None:
+        not a replica, or no bound known)."""
+        if not reading.in_recovery or reading.replay_lsn is None:
+            return self._unusable("is not a replica in recovery")
+        now = self._monotonic()
+        bounds = [now - at for at, position in self._history if position <= reading.replay_lsn]
+        if reading.replay_age_s is not None:  # as of the replica's reading, before now
+            bounds.append(max(reading.replay_age_s, 0.0) + (now - started))
+        self._problem = None
+        return min(bounds, default=None)
+
+    def _unusable(self, problem: str) -> None:
+        """Say once (not at every check) why the replica is not used; its lag is then
+        unknown (None)."""
+        if problem != self._problem:
+            self._problem = problem
+            logger.warning("DATABASE_REPLICA_URL %s: public reads go to the primary", problem)
 
     def _check_if_due(self) -> None:
         """Measure when the last measurement is older than the check interval; one

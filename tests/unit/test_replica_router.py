@@ -24,16 +24,21 @@ class FakeReplication:
         self.now = 1000.0
         self.primary = 100
         self.replica: ReplicaReading | Exception = ReplicaReading(True, 100, None)
+        self.next_read: ReplicaReading | None = None  # what the replica says the time after
         self.reads = 0
+        self.pauses: list[float] = []
 
     def read_primary(self) -> int:
         return self.primary
 
     def read_replica(self) -> ReplicaReading:
         self.reads += 1
-        if isinstance(self.replica, Exception):
-            raise self.replica
-        return self.replica
+        reading = self.replica
+        if self.next_read is not None:
+            self.replica, self.next_read = self.next_read, None
+        if isinstance(reading, Exception):
+            raise reading
+        return reading
 
     def replay(self, position: int, age: float | None = None) -> None:
         self.replica = ReplicaReading(True, position, age)
@@ -54,6 +59,7 @@ def router(fake: FakeReplication) -> ReplicaRouter:
         read_primary=fake.read_primary,
         read_replica=fake.read_replica,
         monotonic=lambda: fake.now,
+        pause=fake.pauses.append,
     )
 
 
@@ -84,6 +90,17 @@ def test_a_replica_behind_lags_since_the_last_reading_it_has_replayed(router, fa
     fake.replay(300)
     assert source(router) == REPLICA
     assert router.lag.seconds == 0.0  # where the primary is now: nothing lacking
+
+
+def test_a_replica_a_moment_behind_with_no_reading_to_go_by_is_read_once_more(router, fake):
+    fake.primary = 200  # a checkpoint record, on its way to a replica idle for an hour
+    fake.replay(100, age=3600.0)
+    fake.next_read = ReplicaReading(True, 200, 3600.0)
+    assert source(router) == REPLICA
+    assert (fake.reads, len(fake.pauses), router.lag.seconds) == (2, 1, 0.0)
+    fake.now += 1
+    assert source(router) == REPLICA  # within the bound at the first read: read once
+    assert (fake.reads, len(fake.pauses)) == (3, 1)
 
 
 def test_the_replay_time_bounds_the_lag_when_no_reading_is_replayed(router, fake):
