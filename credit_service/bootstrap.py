@@ -32,6 +32,7 @@ from credit_service.effects import HANDLERS
 from credit_service.objections import services as objection_services
 from credit_service.objections.definitions import ObjectionRulesSchema, load_objection_rules
 from credit_service.repair.definitions import RepairRulesSchema, load_repair_rules
+from credit_service.replica import CONNECT_TIMEOUT_S, ReplicaRouter
 from credit_service.tiers.definitions import RuleSetSchema, load_rule_set
 from credit_service.workdays import WorkdayCalendar
 
@@ -52,15 +53,13 @@ def build_context(
     reader of the mark 异议处理中 is plugged into the port the areas below it read
     (``objection_marks``) here too.
     """
-    replica_session_factory = None
+    replica = None
     if session_factory is None:
         engine = make_engine(settings.database_url, busy_timeout_ms=settings.sqlite_busy_timeout_ms)
         session_factory = make_session_factory(engine)
         read_session_factory = make_session_factory(_read_engine(settings, engine))
         if settings.database_replica_url:
-            replica_session_factory = make_session_factory(
-                make_engine(settings.database_replica_url)
-            )
+            replica = _replica_router(settings, read_session_factory)
     engine = session_factory.kw["bind"]
     read_session_factory = read_session_factory or session_factory
     catalogs = catalogs or load_catalog_set(settings.catalogs_dir)
@@ -69,7 +68,7 @@ def build_context(
         engine=engine,
         session_factory=session_factory,
         read_session_factory=read_session_factory,
-        replica_session_factory=replica_session_factory or read_session_factory,
+        replica=replica,
         clock=clock or SystemClock(),
         catalogs=catalogs,
         calendar=WorkdayCalendar(holidays_dir(settings)),
@@ -131,6 +130,17 @@ def rules_key_reports(directory: Path) -> dict[str, KeyReport]:
             tuple(rules_files.unknown_keys(schema, raw)), tuple(rules_files.unused_keys(schema))
         )
     return reports
+
+
+def _replica_router(settings: Settings, primary: sessionmaker) -> ReplicaRouter:
+    """Public reads that may lag go to DATABASE_REPLICA_URL while it is within bounds."""
+    replica = make_engine(settings.database_replica_url, connect_timeout_s=CONNECT_TIMEOUT_S)
+    return ReplicaRouter(
+        make_session_factory(replica),
+        primary,
+        max_lag_s=settings.replica_max_lag_seconds,
+        check_every_s=settings.replica_check_seconds,
+    )
 
 
 def _read_engine(settings: Settings, writer: Engine) -> Engine:

@@ -51,6 +51,10 @@ def _at_least(minimum: int, why: str) -> Callable[[int], str | None]:
     return lambda value: None if value >= minimum else f"must be at least {minimum} ({why})"
 
 
+def _positive(value: float) -> str | None:
+    return None if value > 0 else "must be more than 0"
+
+
 def _one_of(choices: Iterable[str]) -> Callable[[str], str | None]:
     known = sorted(choices)
     return lambda value: None if value in known else f"must be one of {', '.join(known)}"
@@ -73,6 +77,22 @@ class Settings:
         "DATABASE_REPLICA_URL",
         None,
         "Optional PostgreSQL read replica, used only for public reads that may lag.",
+    )
+    replica_max_lag_seconds: float = _setting(
+        "REPLICA_MAX_LAG_SECONDS",
+        5.0,
+        "Public reads use the replica only while its measured lag is at most this; "
+        "else the primary answers (docs/replica.md).",
+        float,
+        _positive,
+    )
+    replica_check_seconds: float = _setting(
+        "REPLICA_CHECK_SECONDS",
+        1.0,
+        "How often each worker measures the replica's lag (keep it under "
+        "REPLICA_MAX_LAG_SECONDS).",
+        float,
+        _positive,
     )
     change_notices: bool = _setting(
         "CHANGE_NOTICES",
@@ -271,8 +291,10 @@ class Settings:
     scheduler_lease_seconds: int = _setting(
         "SCHEDULER_LEASE_SECONDS",
         90,
-        "How long a scheduler's leadership lasts without renewal (another may take over).",
+        "How long a scheduler's leadership lasts without renewal (another may take over); "
+        "the leader renews it every third of it.",
         int,
+        _at_least(3, "renewed every third of it, at least every second"),
     )
     pdf_font_path: str | None = _setting(
         "PDF_FONT_PATH",

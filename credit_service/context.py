@@ -21,6 +21,7 @@ from credit_service.calendar_rules import CalendarRules
 from credit_service.clock import Clock
 from credit_service.config import Settings
 from credit_service.held_connections import dispose
+from credit_service.replica import ReplicaRouter
 from credit_service.signing_keys import KeyRing, load_key_ring
 from credit_service.workdays import WorkdayCalendar
 
@@ -37,15 +38,15 @@ class Context:
     """Everything a service needs besides its arguments.
 
     ``session_factory`` writes; ``read_session_factory`` reads the primary without taking
-    SQLite's write lock; ``replica_session_factory`` may lag (a PostgreSQL replica) and
-    serves only public reads where a second of staleness is acceptable.
+    SQLite's write lock; ``replica_session_factory`` may lag (a PostgreSQL replica, chosen
+    by ``replica`` while it lags no more than REPLICA_MAX_LAG_SECONDS) and serves only
+    public reads where that much staleness is acceptable.
     """
 
     settings: Settings
     engine: Engine
     session_factory: sessionmaker
     read_session_factory: sessionmaker
-    replica_session_factory: sessionmaker
     clock: Clock
     catalogs: CatalogSet
     calendar: WorkdayCalendar
@@ -54,8 +55,15 @@ class Context:
     repair_rules: RepairRules
     objection_rules: ObjectionRules
     calendar_rules: CalendarRules
+    replica: ReplicaRouter | None = None
     item_cache: dict[int, CatalogItem] = field(default_factory=dict)
     extras: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def replica_session_factory(self) -> sessionmaker:
+        """Sessions for a public read that may lag: on the replica while it is within
+        its bound, else on the primary (``credit_service.replica``)."""
+        return self.replica.choose() if self.replica else self.read_session_factory
 
     @property
     def tz(self) -> ZoneInfo:
@@ -83,7 +91,9 @@ class Context:
         notices = self.extras.get("change_notices")
         if notices:
             notices.close()
-        factories = (self.session_factory, self.read_session_factory, self.replica_session_factory)
+        factories = [self.session_factory, self.read_session_factory]
+        if self.replica:
+            factories.append(self.replica.replica)
         for engine in {f.kw["bind"] for f in factories} | {self.engine}:
             if isinstance(engine, Engine):
                 dispose(engine)

@@ -70,8 +70,15 @@ def _json_default(value: Any) -> str:
     raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 
-def make_engine(url: str, *, busy_timeout_ms: int = 10_000, writer: bool = True) -> Engine:
-    """Build an engine; a SQLite ``writer`` takes the write lock at BEGIN (no upgrade deadlocks)."""
+def make_engine(
+    url: str,
+    *,
+    busy_timeout_ms: int = 10_000,
+    writer: bool = True,
+    connect_timeout_s: int | None = None,
+) -> Engine:
+    """Build an engine; a SQLite ``writer`` takes the write lock at BEGIN (no upgrade
+    deadlocks); a PostgreSQL one gives up connecting after ``connect_timeout_s``."""
     url = normalize_url(url)
     kwargs: dict[str, Any] = {
         "json_serializer": json_text,
@@ -89,6 +96,8 @@ def make_engine(url: str, *, busy_timeout_ms: int = 10_000, writer: bool = True)
     # connections are recycled before idle timeouts can cut them, and a connection that
     # dies anyway fails one request, after which the pool replaces every older one.
     kwargs.update(pool_pre_ping=False, pool_recycle=1800, pool_size=5, max_overflow=10)
+    if connect_timeout_s is not None:
+        kwargs["connect_args"] = {"connect_timeout": connect_timeout_s}
     return create_engine(url, **kwargs)
 
 

@@ -79,7 +79,7 @@ def build_scheduler(ctx: Context, jobs: tuple[JobSpec, ...] | None = None) -> Bl
         "interval",
         args=(ctx, HOLDER),
         kwargs={"seconds": ctx.settings.scheduler_lease_seconds},
-        seconds=max(5, ctx.settings.scheduler_lease_seconds // 3),
+        seconds=max(1, ctx.settings.scheduler_lease_seconds // 3),
         id="scheduler.lease",
     )
     scheduler.add_listener(_on_error, EVENT_JOB_ERROR)

@@ -345,21 +345,21 @@ def list_version(ctx: Context) -> ListVersion:
 
 def newest_list_change(ctx: Context) -> int:
     """The id of the list's newest change (0 for none). Kept by the worker while
-    PostgreSQL announces no list change (``notices``; not with a replica, which may not
-    have the change yet when the notice comes), else one index lookup on a connection
-    the thread keeps (``HeldQuery``)."""
-    notices = (
-        change_notices(ctx) if ctx.replica_session_factory is ctx.read_session_factory else None
-    )
+    PostgreSQL announces no list change (``notices``; not when this read goes to a
+    replica, which may not have the change yet when the notice comes), else one index
+    lookup on a connection the thread keeps (``HeldQuery``, one per database)."""
+    factory = ctx.replica_session_factory
+    notices = change_notices(ctx) if factory is ctx.read_session_factory else None
     generation = notices.generation("list") if notices else None
     kept = ctx.extras.get("list_change_newest")
     if generation is not None and kept is not None and kept[0] == generation:
         return kept[1]
-    probe = ctx.extras.get("list_change_probe")
+    bind = factory.kw["bind"]
+    probes = ctx.extras.setdefault("list_change_probes", {})
+    probe = probes.get(bind)
     if probe is None:
-        bind = ctx.replica_session_factory.kw["bind"]
         newest = select(func.max(ListChange.id)).compile(dialect=bind.dialect)
-        probe = ctx.extras["list_change_probe"] = HeldQuery(bind, str(newest))
+        probe = probes[bind] = HeldQuery(bind, str(newest))
     last_id = (probe.first() or (None,))[0] or 0
     if generation is not None:  # read after the generation: a notice since moves it on
         ctx.extras["list_change_newest"] = (generation, last_id)

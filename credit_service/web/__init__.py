@@ -38,7 +38,7 @@ from credit_service.calendar_refresh import refresh_calendar
 from credit_service.catalogs import services as catalog_services
 from credit_service.config import Settings
 from credit_service.context import Context
-from credit_service.web import access, docs, errors, hardening, i18n, openapi
+from credit_service.web import access, docs, errors, hardening, i18n, openapi, read_source
 from credit_service.web.api import (
     accounts,
     admin,
@@ -145,7 +145,7 @@ def create_app(settings: Settings | None = None, *, context: Context | None = No
     settings = settings or (context.settings if context else Settings.from_env())
     logging.basicConfig(level=settings.log_level)
     logmask.install()
-    app = Flask(__name__)
+    app = read_source.ServiceFlask(__name__)
     app.url_map.converters["int"] = IdConverter
     app.session_interface = NoFlaskSession()
     app.config.update(_flask_config(settings))
@@ -171,6 +171,7 @@ def create_app(settings: Settings | None = None, *, context: Context | None = No
     app.jinja_env.globals.update(t=i18n.translate, csrf_token=forms.csrf_token)
     page_common.install(app)
     app.extensions["limiter"] = init_rate_limits(app, settings)
+    read_source.install(app)
     app.before_request(hardening.check_request_size)
     app.before_request(partial(refresh_calendar, ctx))
     app.before_request(hardening.check_content_type)

@@ -64,6 +64,11 @@ def validators(ctx: Context) -> tuple[str, datetime]:
     return g.list_validators
 
 
+def forget_validators() -> None:
+    """Work the validators out again for this request (its reads moved to the primary)."""
+    g.pop("list_validators", None)
+
+
 def _validators(ctx: Context) -> tuple[str, datetime]:
     return _validators_of(public.list_version(ctx), ctx.tz, request.full_path)
 

@@ -213,6 +213,9 @@ def test_cli_users_create_rejects_a_regulator_without_region(app):
         ({"AUDIT_RETENTION_DAYS": "a year"}, "invalid literal"),
         ({"PASSWORD_PROFILE": "mlps"}, "must be one of ASVS, MLPS"),
         ({"PASSWORD_PROFILE": "NIST"}, "must be one of ASVS, MLPS"),
+        ({"REPLICA_MAX_LAG_SECONDS": "0"}, "must be more than 0"),
+        ({"REPLICA_CHECK_SECONDS": "-1"}, "must be more than 0"),
+        ({"SCHEDULER_LEASE_SECONDS": "2"}, "must be at least 3"),
     ],
 )
 def test_settings_refuse_a_value_the_service_cannot_honour_naming_the_variable(environ, named):

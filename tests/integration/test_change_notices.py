@@ -72,7 +72,7 @@ def test_a_listing_moves_the_list_generation_and_not_the_tokens(pg_ctx):
 
 def test_the_newest_change_is_kept_until_a_notice_says_otherwise(pg_ctx, monkeypatch):
     assert public.newest_list_change(pg_ctx) == 0
-    probe = pg_ctx.extras["list_change_probe"]
+    (probe,) = pg_ctx.extras["list_change_probes"].values()
     asked: list[int] = []
     real_first = probe.first
     monkeypatch.setattr(probe, "first", lambda: asked.append(1) or real_first())
