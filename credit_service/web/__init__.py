@@ -199,7 +199,10 @@ def _flask_config(settings: Settings) -> dict[str, object]:
                 "(Content-Language says which). No text (path, query, "
                 "form or JSON body) may hold a NUL character (422 nul-character). Each "
                 "operation names the roles that may call it (x-roles) and the token scopes "
-                "it needs (x-token-scopes); public ones have no security requirement."
+                "it needs (x-token-scopes); public ones have no security requirement. Every "
+                "answer carries X-Request-ID, the id under which the request is logged and "
+                "audited: the client's own X-Request-ID when it is 8 to 64 characters of "
+                "[A-Za-z0-9._-], else a new one."
             },
         },
     }
