@@ -38,14 +38,15 @@ seed: migrate
 
 # The service (gunicorn, with its settings in credit_service/web/gunicorn_conf.py: masked
 # logs, request limits, problem+json errors), the provincial-platform simulator and the
-# scheduler, together; Ctrl-C stops all three.
+# scheduler, together; Ctrl-C stops all three. The service writes its own access line per
+# request, with the request id (docs/logging.md): gunicorn's access log is not added.
 serve: $(VENV)/.installed
 	@trap 'kill $$SIM $$SCHED 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/python -m credit_service.simulator --platforms-file instance/platforms.yaml & SIM=$$!; \
 	sleep 1; $(BIN)/flask sync demo-feed || true; \
 	$(BIN)/python -m schedulers & SCHED=$$!; \
 	$(BIN)/gunicorn -c python:credit_service.web.gunicorn_conf --workers $(WORKERS) \
-	  --bind $(HOST):$(PORT) --access-logfile - wsgi:app
+	  --bind $(HOST):$(PORT) wsgi:app
 
 run: seed serve
 

@@ -322,6 +322,14 @@ class Settings:
         "SMTP_SENDER", "noreply@localhost", "The From address of notification e-mails."
     )
     log_level: str = _setting("LOG_LEVEL", "INFO", "Python logging level.")
+    log_format: str = _setting(
+        "LOG_FORMAT",
+        "json",
+        "Log lines as json (one object a line, with the request id; for a log collector) or "
+        "text (for reading in a terminal); see docs/logging.md.",
+        str.lower,
+        check=_one_of(("json", "text")),
+    )
 
     def __post_init__(self) -> None:
         """Refuse to start with a value the service cannot honour, naming the variable,

@@ -1,4 +1,5 @@
-"""No resident ID number in any log line: the service's, the scheduler's, gunicorn's.
+"""No resident ID number in any log line: the service's, the scheduler's, gunicorn's
+(whose logger class, ``web.gunicorn_logger``, masks its access lines with this module).
 
 A natural person's entity is addressed by the ID number (``/api/v1/entities/{identifier}``,
 the console's entity pages), so request lines, error messages and tracebacks could carry
@@ -12,9 +13,6 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import Any
-
-from gunicorn import glogging
 
 from credit_service.identifiers import is_valid_resident_id
 
@@ -51,23 +49,3 @@ def install(logger: logging.Logger | None = None) -> None:
     for handler in (logger or logging.getLogger()).handlers:
         if not any(isinstance(f, MaskingFilter) for f in handler.filters):
             handler.addFilter(MaskingFilter())
-
-
-class GunicornLogger(glogging.Logger):
-    """gunicorn's logger (``--logger-class credit_service.logmask.GunicornLogger``) with the
-    request line, path, query and referrer of its access log masked, and its error log
-    filtered like the service's."""
-
-    MASKED_ATOMS = ("r", "U", "q", "f", "{referer}i")
-
-    def setup(self, cfg: Any) -> None:
-        super().setup(cfg)
-        install(self.error_log)
-        install(self.access_log)
-
-    def atoms(self, resp: Any, req: Any, environ: dict[str, Any], request_time: Any) -> Any:
-        atoms = super().atoms(resp, req, environ, request_time)
-        for key in self.MASKED_ATOMS:
-            if isinstance(atoms.get(key), str):
-                atoms[key] = mask_resident_ids(atoms[key])
-        return atoms

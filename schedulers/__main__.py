@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta, tzinfo
 from apscheduler.events import EVENT_JOB_ERROR, JobExecutionEvent
 from apscheduler.schedulers.blocking import BlockingScheduler
 
-from credit_service import logmask
+from credit_service import json_logs
 from credit_service.bootstrap import build_context
 from credit_service.config import Settings
 from credit_service.context import Context
@@ -110,13 +110,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", action="append", default=[])
     parser.add_argument("--interval-seconds", type=int)
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=os.environ.get("LOG_LEVEL", "INFO"),
-        format="%(asctime)s %(name)s %(levelname)s %(message)s",
-    )
-    logmask.install()
+    settings = Settings.from_env()
+    json_logs.configure(settings)
     restrict_umask()
-    ctx = build_context(Settings.from_env())
+    ctx = build_context(settings)
     specs = {j.id: j for j in JOBS}
     if args.command == "run":
         if args.job not in specs:

@@ -46,6 +46,9 @@ class AuditEvent(SQLModel, table=True):
     details: dict[str, Any] = Field(
         default_factory=dict, sa_column=Column(JSONType, nullable=False)
     )
+    # the request, command or job run that wrote the row (credit_service.request_ids);
+    # hashed into the row's leaf when set (rules.OPTIONAL_COLUMNS)
+    request_id: str | None = Field(default=None, max_length=64, index=True)
     seq: int | None = Field(default=None, unique=True)
     chain_hash: str | None = Field(default=None, max_length=64)
     row_mac: str | None = Field(default=None, max_length=64)

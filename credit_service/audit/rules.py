@@ -4,7 +4,8 @@ The log is a hash chain in the manner of RFC 9162's leaves (a domain-separation 
 before each hash input, so a leaf can never pass for a link):
 
 - ``leaf``: SHA-256 of ``0x00`` and a canonical JSON of the row's place (``seq``) and
-  content; anyone can recompute it from an export of the rows;
+  content (with its request id, when it has one); anyone can recompute it from an export
+  of the rows;
 - ``link``: SHA-256 of ``0x01``, the previous head and the leaf: the chain's head after
   the row, stored in the row as ``chain_hash``;
 - a checkpoint signs ``(size, head, time)``; a purge statement signs where the deleted
@@ -30,11 +31,16 @@ CONTENT_COLUMNS = (
     "outcome",
     "details",
 )
+# Columns added after rows were sealed: hashed only when set. A row sealed before
+# ``request_id`` existed has none, hashes to the leaf it was sealed with and verifies as
+# before; a row that has one commits to it, so adding, changing or clearing a sealed
+# row's request id breaks its keyed code like any other change (audit-row-forged).
+OPTIONAL_COLUMNS = ("request_id",)
 
 
 def content_of(row: Any) -> dict[str, Any]:
-    """A row's content columns, as the leaf hashes them."""
-    return {column: getattr(row, column) for column in CONTENT_COLUMNS}
+    """A row's content columns and optional columns, as the leaf hashes them."""
+    return {column: getattr(row, column) for column in (*CONTENT_COLUMNS, *OPTIONAL_COLUMNS)}
 
 
 def canonical(value: dict[str, Any]) -> bytes:
@@ -49,8 +55,10 @@ def timestamp(moment: datetime) -> str:
 
 
 def leaf_hash(seq: int, content: dict[str, Any]) -> str:
-    """The hash of one row at its place; ``content`` holds ``CONTENT_COLUMNS``."""
+    """The hash of one row at its place; ``content`` holds ``CONTENT_COLUMNS`` and may
+    hold ``OPTIONAL_COLUMNS`` (each hashed when not None)."""
     shown = {column: content[column] for column in CONTENT_COLUMNS}
+    shown.update({c: content[c] for c in OPTIONAL_COLUMNS if content.get(c) is not None})
     shown["occurred_at"] = timestamp(shown["occurred_at"])
     return hashlib.sha256(b"\x00" + canonical({"seq": seq, **shown})).hexdigest()
 

@@ -14,9 +14,10 @@ from typing import Any
 from sqlalchemy import Connection, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from credit_service import request_ids
 from credit_service.access import Actor
 from credit_service.audit.models import AuditCheckpoint, AuditEvent
-from credit_service.audit.rules import CONTENT_COLUMNS
+from credit_service.audit.rules import CONTENT_COLUMNS, OPTIONAL_COLUMNS
 from credit_service.logmask import mask_resident_ids
 
 
@@ -36,7 +37,8 @@ def append(
     A plain insert that waits for no other appender: the row's place in the log and its
     hashes come later, from the seal (``sealing.seal``). Every text the row takes from
     outside (who, the object, the details) is scrubbed of resident ID numbers first, here
-    and nowhere else (see ``scrub``).
+    and nowhere else (see ``scrub``). The row carries the current request id
+    (``request_ids.current``: the web request, command or job run that wrote it).
     """
     event = AuditEvent(**_row(actor, action, now, object_type, object_id, outcome, details))
     session.add(event)
@@ -86,6 +88,7 @@ def _row(
         object_id=None if object_id is None else scrub(str(object_id)),
         outcome=outcome,
         details=scrub(details),
+        request_id=request_ids.current(),
     )
 
 
@@ -141,6 +144,7 @@ def query_events(
     action: str | None = None,
     object_type: str | None = None,
     object_id: str | None = None,
+    request_id: str | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
     after_id: int | None = None,
@@ -158,6 +162,7 @@ def query_events(
         AuditEvent.action: action,
         AuditEvent.object_type: object_type,
         AuditEvent.object_id: scrub(object_id),
+        AuditEvent.request_id: request_id,
     }
     for column, value in filters.items():
         if value is not None:
@@ -209,7 +214,7 @@ def who_looked_up(
     return [Lookups(*row) for row in rows]
 
 
-EXPORT_COLUMNS = ("id", "seq", *CONTENT_COLUMNS, "chain_hash", "row_mac")
+EXPORT_COLUMNS = ("id", "seq", *CONTENT_COLUMNS, *OPTIONAL_COLUMNS, "chain_hash", "row_mac")
 
 
 def export_rows(
@@ -235,6 +240,7 @@ def export_rows(
                 e.object_id or "",
                 e.outcome,
                 json.dumps(e.details, ensure_ascii=False, sort_keys=True),
+                e.request_id or "",
                 e.chain_hash or "",
                 e.row_mac or "",
             ]

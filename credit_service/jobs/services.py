@@ -12,6 +12,7 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from credit_service import request_ids
 from credit_service.context import Context
 from credit_service.errors import CreditServiceError, stored_text
 from credit_service.jobs.models import DETAIL_LENGTH, JobRun, SchedulerLease
@@ -75,7 +76,11 @@ def release_lease(ctx: Context, holder: str) -> None:
 def run_recorded(
     ctx: Context, job_id: str, scheduled_for: datetime, host: str, work: Callable[[], Any]
 ) -> str:
-    """Run ``work`` once for (job, scheduled time): 'succeeded', 'failed' or 'duplicate'."""
+    """Run ``work`` once for (job, scheduled time): 'succeeded', 'failed' or 'duplicate'.
+
+    The run's request id is ``job-<job>-<run id>`` (``request_ids.job_request_id``): its
+    log lines, audit rows and outbox events name the row of ``job_runs`` they came from.
+    """
     try:
         with ctx.session_factory.begin() as session:
             _close_interrupted(session, ctx, job_id, host)
@@ -86,11 +91,12 @@ def run_recorded(
     except IntegrityError:
         logger.info("job %s for %s already ran elsewhere", job_id, scheduled_for)
         return "duplicate"
-    try:
-        detail, outcome = str(work())[:DETAIL_LENGTH], "succeeded"
-    except Exception as exc:  # a failed job is recorded, and the scheduler keeps running
-        logger.exception("job %s failed", job_id)
-        detail, outcome = stored_text(_failure(exc), DETAIL_LENGTH), "failed"
+    with request_ids.bound(request_ids.job_request_id(job_id, run.id)):
+        try:
+            detail, outcome = str(work())[:DETAIL_LENGTH], "succeeded"
+        except Exception as exc:  # a failed job is recorded, and the scheduler keeps running
+            logger.exception("job %s failed", job_id)
+            detail, outcome = stored_text(_failure(exc), DETAIL_LENGTH), "failed"
     with ctx.session_factory.begin() as session:
         stored = session.get(JobRun, run.id)
         stored.finished_at, stored.outcome, stored.detail = ctx.now(), outcome, detail

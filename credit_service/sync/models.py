@@ -42,6 +42,9 @@ class OutboxEvent(SQLModel, table=True):
     aggregate_id: str = Field(max_length=64)
     payload: dict[str, Any] = Field(sa_column=Column(JSONType, nullable=False))
     occurred_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    # the request, command or job run whose transaction wrote it (credit_service.request_ids):
+    # for the city's own tracing, never sent to a platform
+    request_id: str | None = Field(default=None, max_length=64)
 
 
 class SyncPosition(SQLModel, table=True):

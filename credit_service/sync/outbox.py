@@ -14,6 +14,7 @@ from typing import Any, NamedTuple
 
 from sqlalchemy.orm import Session
 
+from credit_service import request_ids
 from credit_service.access import Actor
 from credit_service.bulk import bulk_insert
 from credit_service.db import json_text
@@ -43,7 +44,8 @@ class Event(NamedTuple):
 
 def write(session: Session, events: Sequence[Event], *, now: datetime) -> int:
     """Add ``events`` to the caller's transaction, in this order, in one insert; returns
-    how many.
+    how many. Each carries the current request id (``request_ids.current``), which stays
+    in the city: the envelope a platform receives has the event's own id.
 
     :raises ValueError: an event type the protocol does not know (nothing is written).
     """
@@ -62,7 +64,7 @@ def write(session: Session, events: Sequence[Event], *, now: datetime) -> int:
         rows,
         columns=Event._fields,
         preserialized=("payload",),
-        constants={"occurred_at": now},
+        constants={"occurred_at": now, "request_id": request_ids.current()},
     )
 
 

@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import false, func, select
 
+from credit_service import request_ids
 from credit_service.access import Actor
 from credit_service.audit import services as audit
 from credit_service.context import Context
@@ -370,6 +371,7 @@ def recent_job_runs(ctx: Context, limit: int = 200) -> list[dict[str, Any]]:
                 "outcome": r.outcome,
                 "detail": r.detail,
                 "host": r.host,
+                "request_id": request_ids.job_request_id(r.job_id, r.id),
             }
             for r in rows
         ]

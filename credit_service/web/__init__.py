@@ -31,14 +31,23 @@ import credit_service.web.pages.public_notices  # noqa: F401
 import credit_service.web.pages.public_statistics  # noqa: F401
 import credit_service.web.pages.public_trustworthy  # noqa: F401
 from credit_service import health as readiness
-from credit_service import logmask
+from credit_service import json_logs
 from credit_service.bootstrap import build_context
 from credit_service.bounds import MAX_ID
 from credit_service.calendar_refresh import refresh_calendar
 from credit_service.catalogs import services as catalog_services
 from credit_service.config import Settings
 from credit_service.context import Context
-from credit_service.web import access, docs, errors, hardening, i18n, openapi, read_source
+from credit_service.web import (
+    access,
+    docs,
+    errors,
+    hardening,
+    i18n,
+    openapi,
+    read_source,
+    request_log,
+)
 from credit_service.web.api import (
     accounts,
     admin,
@@ -143,9 +152,9 @@ class IdConverter(IntegerConverter):
 def create_app(settings: Settings | None = None, *, context: Context | None = None) -> Flask:
     """Build the app; a bad catalog file raises CatalogError here and stops start-up."""
     settings = settings or (context.settings if context else Settings.from_env())
-    logging.basicConfig(level=settings.log_level)
-    logmask.install()
+    json_logs.configure(settings)
     app = read_source.ServiceFlask(__name__)
+    app.before_request(request_log.note_endpoint)  # first: a request refused early has one too
     app.url_map.converters["int"] = IdConverter
     app.session_interface = NoFlaskSession()
     app.config.update(_flask_config(settings))
@@ -160,6 +169,7 @@ def create_app(settings: Settings | None = None, *, context: Context | None = No
             x_for=settings.proxy_hops,  # type: ignore[method-assign]
             x_proto=settings.proxy_hops,
         )
+    app.wsgi_app = request_log.RequestLog(app.wsgi_app)  # type: ignore[method-assign]
     documentation = openapi.AccessPlugin(app, ctx)
     api = ProblemApi(app, spec_kwargs={"extra_plugins": [documentation]})
     api.ma_plugin.converter.add_attribute_function(documentation.catalog_values())
@@ -199,7 +209,10 @@ def _flask_config(settings: Settings) -> dict[str, object]:
                 "(Content-Language says which). No text (path, query, "
                 "form or JSON body) may hold a NUL character (422 nul-character). Each "
                 "operation names the roles that may call it (x-roles) and the token scopes "
-                "it needs (x-token-scopes); public ones have no security requirement."
+                "it needs (x-token-scopes); public ones have no security requirement. Every "
+                "answer carries X-Request-ID, the id under which the request is logged and "
+                "audited: the client's own X-Request-ID when it is 8 to 64 characters of "
+                "[A-Za-z0-9._-], else a new one."
             },
         },
     }

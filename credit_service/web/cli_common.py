@@ -1,6 +1,7 @@
 """What every command of the console (`flask …`) shares: its command group that answers a
-database that is not ready, the service context, the operator it acts as, and how it
-ends with an error."""
+database that is not ready and gives each command a request id (``cli-<uuid>``, in its
+log lines, audit rows and outbox events), the service context, the operator it acts as,
+and how it ends with an error."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from flask import current_app
 from flask.cli import AppGroup, ScriptInfo
 from sqlalchemy.exc import SQLAlchemyError
 
+from credit_service import request_ids
 from credit_service.access import Actor
 from credit_service.context import Context
 from credit_service.errors import CreditServiceError
@@ -29,7 +31,8 @@ class ServiceGroup(AppGroup):
 
     def invoke(self, ctx: click.Context) -> object:
         try:
-            return super().invoke(ctx)
+            with request_ids.bound(request_ids.new_request_id("cli")):
+                return super().invoke(ctx)
         except SQLAlchemyError:
             app = ctx.ensure_object(ScriptInfo).load_app()  # its context has ended
             checks = readiness(app.extensions["credit_service"])

@@ -99,8 +99,8 @@ def test_the_served_service_writes_for_its_user_only(live_ctx, tmp_path):
     """gunicorn as `make run` starts it: its workers run with a umask of 077 (wsgi.py),
     and the rate-limit counts they share are a private file in a private DATA_DIR."""
     log = tmp_path / "access.log"
-    options = ("--access-logfile", str(log), "--access-logformat", "%(p)s")
-    with gunicorn(live_ctx.settings.database_url, tmp_path, *options) as base:
+    options = ("--access-logfile", str(log), "--access-logformat", "%(p)s")  # text lines
+    with gunicorn(live_ctx.settings.database_url, tmp_path, *options, LOG_FORMAT="text") as base:
         assert get(f"{base}/api/v1/catalogs") == 200  # a public read: counted
         deadline = time.monotonic() + 5
         while not log.exists() or not log.read_text().strip():

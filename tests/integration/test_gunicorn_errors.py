@@ -13,6 +13,7 @@ import socket
 
 import pytest
 
+from credit_service import request_ids
 from credit_service.web import hardening
 from credit_service.web.i18n import translate
 from tests.integration.test_access_log import gunicorn
@@ -86,3 +87,18 @@ def test_a_request_gunicorn_cannot_parse_gets_problem_json(port):
     assert head.startswith(b"HTTP/1.1 400 ")
     assert b"Content-Type: application/problem+json" in head
     assert json.loads(body)["code"] == "bad-request"
+
+
+@pytest.mark.parametrize(
+    "request_line",
+    [b"GET /healthz HTTP/9.9", b"GET " + long_url(10_000).encode() + b" HTTP/1.1"],
+    ids=["unparsable", "url-10k"],
+)
+def test_what_gunicorn_answers_itself_has_a_request_id(port, request_line):
+    """gunicorn's own answers carry a fresh id too, never one the request sent."""
+    sent = b"X-Request-ID: sent-by-client-1\r\n"
+    answer = raw(port, request_line + b"\r\nHost: x\r\n" + sent + b"\r\n")
+    head = answer.partition(b"\r\n\r\n")[0].decode("latin-1").split("\r\n")
+    ids = [line.split(": ", 1)[1] for line in head if line.startswith("X-Request-ID: ")]
+    assert len(ids) == 1 and request_ids.WELL_FORMED.fullmatch(ids[0])
+    assert ids[0] != "sent-by-client-1"

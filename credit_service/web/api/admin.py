@@ -91,6 +91,10 @@ class AuditQueryArgsSchema(ma.Schema):
     action = ma.fields.String(validate=ma.validate.Length(max=64))
     object_type = ma.fields.String(validate=ma.validate.Length(max=40))
     object_id = ma.fields.String(validate=ma.validate.Length(max=100))
+    request_id = ma.fields.String(
+        validate=ma.validate.Length(max=64),
+        metadata={"description": "The X-Request-ID of the request (or job-…, cli-…) that wrote it"},
+    )
     since = DomainDateTime(metadata={"description": "From (inclusive), with zone"})
     until = DomainDateTime(metadata={"description": "Until (exclusive), with zone"})
 
@@ -114,6 +118,7 @@ class AuditEventSchema(ma.Schema):
     object_id = ma.fields.String(allow_none=True)
     outcome = ma.fields.String()
     details = ma.fields.Dict()
+    request_id = ma.fields.String(allow_none=True)
     chain_hash = ma.fields.String(allow_none=True)
 
 

@@ -77,6 +77,9 @@ class JobRunSchema(ma.Schema):
     outcome = ma.fields.String()
     detail = ma.fields.String(allow_none=True)
     host = ma.fields.String()
+    request_id = ma.fields.String(
+        metadata={"description": "In the run's log lines, audit rows and outbox events"}
+    )
 
 
 @bp.route("/sync")

@@ -1,6 +1,7 @@
-"""The console's audit trail: search by actor, action, object and days, page on by the
-row id (the API's keyset, ``after_id``), export what matches as CSV through the API's own
-export (which audits the export), and verify the log against its signed checkpoints.
+"""The console's audit trail: search by actor, action, object, request id and days, page
+on by the row id (the API's keyset, ``after_id``), export what matches as CSV through the
+API's own export (which audits the export), and verify the log against its signed
+checkpoints. Each row links to the rows its request wrote (the same request id).
 
 Views on the console blueprint (``console.bp``); the app imports this module before
 registering it. They declare the roles of the API endpoints they stand for (admins and
@@ -29,7 +30,7 @@ from credit_service.web.pages.common import ctx, page
 from credit_service.web.pages.console import bp
 
 AUDIT_READERS = ("admin", "auditor")  # as the API's /admin/audit endpoints
-TEXT_FILTERS = ("actor", "action", "object_type", "object_id")
+TEXT_FILTERS = ("actor", "action", "object_type", "object_id", "request_id")
 DAY_FILTERS = ("since", "until")
 PAGE_SIZE = 50
 
