@@ -7,7 +7,6 @@ the row report. Pages audited (axe-core) and photographed at desktop and phone w
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 
@@ -20,6 +19,7 @@ from credit_service.config import PROJECT_ROOT
 from tests.browser.pages import check_page, screenshots
 from tests.browser.test_journeys import account, click, sign_in, visit
 from tests.factories import LANGXI, XUANZHOU, unique_uscc
+from tests.sync.test_scheduler import stop
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -72,12 +72,7 @@ def test_an_upload_is_followed_to_its_report_while_the_scheduler_runs_it(
             lambda b: b.find_elements(By.ID, "row-report") or scheduler.poll() is not None
         )
     finally:
-        scheduler.send_signal(signal.SIGINT)
-        try:
-            scheduler.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            scheduler.kill()
-            scheduler.wait(timeout=10)
+        stop(scheduler)
         log.close()
     assert browser.find_elements(By.ID, "row-report"), (tmp_path / "scheduler.log").read_text()
     check_page(browser)

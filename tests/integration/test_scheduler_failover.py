@@ -19,6 +19,7 @@ from sqlalchemy import func, inspect, select
 from credit_service.config import PROJECT_ROOT
 from credit_service.jobs.models import JobRun, SchedulerLease
 from credit_service.jobs.services import LEASE_NAME
+from tests.sync.test_scheduler import stop
 
 pytestmark = pytest.mark.slow
 
@@ -105,14 +106,7 @@ def test_the_follower_takes_over_a_killed_leader_within_the_lease(pg_ctx, tmp_pa
             follower,
         )
     finally:
-        for process in (leader, follower):
-            if process is not None and process.poll() is None:
-                process.send_signal(signal.SIGINT)
-                try:
-                    process.wait(timeout=15)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-                    process.wait(timeout=10)
+        stop(*(process for process in (leader, follower) if process is not None))
     log_text = "\n".join(p.read_text(errors="replace")[-2000:] for p in logs)
 
     with pg_ctx.read_session_factory() as session:
