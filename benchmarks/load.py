@@ -3,8 +3,8 @@ at once, on a city-sized database, under gunicorn (2 workers), driven by locust.
 
     .venv/bin/python benchmarks/load.py                                # SQLite, city scale
     .venv/bin/python benchmarks/load.py --database-url postgresql       # BENCH_PG_URL's database
-    .venv/bin/python benchmarks/load.py --entities 5000 --records 15000 \\
-        --steps 8,16,32 --step-seconds 20 --minutes 1                   # a smoke run
+    .venv/bin/python benchmarks/load.py --entities 5000 --records 15000 --listings 300 \\
+        --applications 500 --steps 4,8,16,32,64 --step-seconds 30 --minutes 1   # a smoke run
 
 Data set: ``write_dataset``'s entities and 双公示 penalty records (300,000 and 1,000,000
 by default: the city), imported with the service's importers, the tier rules applied,
@@ -264,8 +264,10 @@ def _report(result: dict, limit_ms: float, locked: int, log: Path) -> bool:
         print(f"  {name:<30}" + "".join(cells))
     if sustained:
         _per_type(sustained)
-    else:
+    elif steps[0]["total"]["p99_ms"] > limit_ms:
         print("\n  no sustained run: the first step was already past the limit")
+    else:
+        print("\n  no sustained run (--minutes 0)")
     failures = result["failures"]
     print(f"\n  errors over the whole run: {sum(f['count'] for f in failures)}")
     for failure in failures:

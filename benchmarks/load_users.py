@@ -43,7 +43,7 @@ LIST = "/api/v1/public/dishonesty-list"
 REPAIR = "/api/v1/repair-applications"
 PURPOSE = "fiscal_funding"
 FILING_AUTHORITY = "宣城市知识产权局"  # not the data set's authority: new document numbers
-PDF = (  # a one-page-less PDF without active content, as the repair API tests upload
+PDF = (  # a PDF of no pages and no active content, as the repair API tests upload
     b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n"
     b"2 0 obj\n<< /Type /Pages /Kids [] /Count 0 >>\nendobj\n"
     b"trailer\n<< /Root 1 0 R >>\n%%EOF\n"
