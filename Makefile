@@ -78,8 +78,9 @@ screenshots: $(VENV)/.installed-dev
 	mkdir -p docs/screenshots
 	for shot in $(README_SHOTS); do cp build/screenshots/$$shot.png docs/screenshots/; done
 
-# Every benchmark at its stated size on SQLite and PostgreSQL (over an hour; the serving
-# ones need wrk: apt-get install wrk). Figures go in docs/performance.md.
+# Every benchmark at its stated size on SQLite and PostgreSQL (about two hours; the serving
+# ones need wrk: apt-get install wrk; the mixed load test uses locust, from
+# requirements-dev.txt). Figures go in docs/performance.md.
 bench: $(VENV)/.installed-dev
 	$(BIN)/python benchmarks/import.py
 	$(BIN)/python benchmarks/tiers.py
@@ -87,6 +88,8 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python benchmarks/sync.py
 	$(BIN)/python benchmarks/checks.py
 	$(BIN)/python benchmarks/checks.py --database-url postgresql
+	$(BIN)/python benchmarks/load.py
+	$(BIN)/python benchmarks/load.py --database-url postgresql
 
 clean:
 	rm -rf instance $(VENV)

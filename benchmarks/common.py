@@ -68,7 +68,7 @@ def fresh_database(kind: str, pg_url: str = PG_URL) -> Iterator[str]:
         try:
             yield url
         finally:
-            for suffix in ("", "-wal", "-shm"):
+            for suffix in ("", "-wal", "-shm", "-writers"):  # -writers: db.QueuedWriter's
                 Path(f"{path}{suffix}").unlink(missing_ok=True)
         return
     schema = f"bench_{secrets.token_hex(4)}"

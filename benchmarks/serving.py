@@ -46,10 +46,13 @@ def free_port() -> int:
 
 
 @contextmanager
-def gunicorn(env: dict[str, str], *, workers: int = 2, app: str = "wsgi:app"):
+def gunicorn(
+    env: dict[str, str], *, workers: int = 2, app: str = "wsgi:app", log: Path | None = None
+):
     """An app under gunicorn on a free loopback port (the service, or ``bare_app:app``
     from this folder with the same settings); yields its base URL. ``workers_peak_rss_mb``
-    reads the workers' peak memory while it runs."""
+    reads the workers' peak memory while it runs. With ``log``, what gunicorn and the app
+    write (errors and warnings) goes to that file instead of this process's output."""
     port = free_port()
     command = [
         str(Path(sys.executable).parent / "gunicorn"),
@@ -63,7 +66,15 @@ def gunicorn(env: dict[str, str], *, workers: int = 2, app: str = "wsgi:app"):
         str(ROOT / "benchmarks"),
         app,
     ]
-    process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **env}, start_new_session=True)
+    output = open(log, "ab") if log else None  # closed after gunicorn stops
+    process = subprocess.Popen(
+        command,
+        cwd=ROOT,
+        env={**os.environ, **env},
+        start_new_session=True,
+        stdout=output,
+        stderr=output,
+    )
     base = f"http://127.0.0.1:{port}"
     _MASTERS[base] = process.pid
     try:
@@ -73,6 +84,8 @@ def gunicorn(env: dict[str, str], *, workers: int = 2, app: str = "wsgi:app"):
         del _MASTERS[base]
         os.killpg(process.pid, signal.SIGTERM)
         process.wait(timeout=30)
+        if output:
+            output.close()
 
 
 _MASTERS: dict[str, int] = {}  # base URL -> gunicorn's master process
