@@ -158,6 +158,13 @@ def check_page(driver, error_status: int | None = None) -> None:  # type: ignore
         AUDITED_PATHS.add(address.path)
 
 
+def check_changed_page(driver) -> None:  # type: ignore[no-untyped-def]
+    """``check_page`` again on a document its scripts have changed in place (parts opened,
+    a dialog shown): the mark that spares a document a second axe-core run is cleared."""
+    driver.execute_script("window.__axeChecked = false;")
+    check_page(driver)
+
+
 FOCUSED = """
 const e = document.activeElement, style = getComputedStyle(e);
 return {tag: e.tagName, cls: e.className, id: e.id, name: e.name || '', text: e.textContent.trim(),

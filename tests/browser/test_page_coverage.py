@@ -30,7 +30,6 @@ NOT_PAGES = {
     "static": "the style sheet, scripts and images",
     "auth_pages.start": "a redirect to the caller's first page (which is audited)",
     "api-docs.openapi_json": "the OpenAPI document (JSON)",
-    "docs.docs_page": "Swagger UI's own page, markup of the swagger-ui-bundle package",
     "docs.docs_asset": "Swagger UI's files",
     "public_pages.notices_feed": "the Atom feed of the notices",
     "public_pages.statistics_download": "the statistics as CSV or JSON",
