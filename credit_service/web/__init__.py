@@ -38,7 +38,7 @@ from credit_service.calendar_refresh import refresh_calendar
 from credit_service.catalogs import services as catalog_services
 from credit_service.config import Settings
 from credit_service.context import Context
-from credit_service.web import access, docs, errors, hardening, i18n, openapi
+from credit_service.web import access, docs, errors, hardening, i18n, metrics, openapi
 from credit_service.web.api import (
     accounts,
     admin,
@@ -168,6 +168,7 @@ def create_app(settings: Settings | None = None, *, context: Context | None = No
     for page in PAGES:
         app.register_blueprint(page)
     docs.register(app)
+    metrics.install(app, ctx)
     app.jinja_env.globals.update(t=i18n.translate, csrf_token=forms.csrf_token)
     page_common.install(app)
     app.extensions["limiter"] = init_rate_limits(app, settings)
