@@ -51,22 +51,25 @@ def pending(
 ) -> tuple[datetime | None, int]:
     """The oldest time and the number of the events of the platform's types it has yet to
     confirm, dead letters aside: those beyond its position, and those re-queued after a
-    correction. Counted as two parts, each on an index (an OR of the two would read the
-    whole outbox); a re-queued event beyond the position is counted once, in the first."""
+    correction. Counted as two parts, each led by an index (an OR of the two reads the
+    whole outbox): the outbox's primary key from the position on; the platform's
+    re-queued rows, each joined to its event (a re-queued event beyond the position is
+    counted in the first part only)."""
     if not platform.pushes:  # a platform that is never pushed to waits for nothing
         return None, 0
-    requeued = select(Requeued.event_id).where(Requeued.platform_id == platform.id)
-    parts = (
-        OutboxEvent.id > last_event_id,
-        (OutboxEvent.id <= last_event_id) & OutboxEvent.id.in_(requeued),
+    waiting = (OutboxEvent.event_type.in_(platform.event_types), ~refused(platform))
+    beyond = select(func.min(OutboxEvent.occurred_at), func.count()).where(
+        OutboxEvent.id > last_event_id, *waiting
+    )
+    requeued = (
+        select(func.min(OutboxEvent.occurred_at), func.count(OutboxEvent.id.distinct()))
+        .select_from(Requeued)
+        .join(OutboxEvent, OutboxEvent.id == Requeued.event_id)
+        .where(Requeued.platform_id == platform.id, OutboxEvent.id <= last_event_id, *waiting)
     )
     oldest, count = None, 0
-    for part in parts:
-        first, number = session.execute(
-            select(func.min(OutboxEvent.occurred_at), func.count()).where(
-                part, OutboxEvent.event_type.in_(platform.event_types), ~refused(platform)
-            )
-        ).one()
+    for query in (beyond, requeued):
+        first, number = session.execute(query).one()
         count += number
         if first is not None and (oldest is None or first < oldest):
             oldest = first
