@@ -46,12 +46,16 @@ def test_a_scrape_counts_the_requests_of_every_worker(live_ctx, db_kind, tmp_pat
         workers=2,
         PROMETHEUS_MULTIPROC_DIR=str(folder),
     ) as base:
-        with ThreadPoolExecutor(max_workers=8) as pool:
-            answered = list(pool.map(probe, [base] * PROBES))
+        answered: list[int] = []
+        with ThreadPoolExecutor(max_workers=8) as pool:  # until both workers answered some
+            while len(answered) < PROBES or (
+                len(served_by(log)) < 2 and len(answered) < 10 * PROBES
+            ):
+                answered += pool.map(probe, [base] * 8)
         texts = [scrape(base, token) for _ in range(4)]
         assert not (folder / "counter_1.db").exists()
 
-    assert answered == [200] * PROBES
+    assert set(answered) == {200}
     probes_by_worker = served_by(log)  # the helper's probes until gunicorn was up count too
     assert len(probes_by_worker) == 2, f"one worker answered every probe: {probes_by_worker}"
     for text in texts:  # every scrape, whichever worker answered it, sees them all
