@@ -86,6 +86,7 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python benchmarks/tiers.py
 	$(BIN)/python benchmarks/public_list.py
 	$(BIN)/python benchmarks/sync.py
+	$(BIN)/python benchmarks/metrics.py
 	$(BIN)/python benchmarks/checks.py
 	$(BIN)/python benchmarks/checks.py --database-url postgresql
 	$(BIN)/python benchmarks/load.py

@@ -85,15 +85,28 @@ class Context:
         """Today in the office's time zone: every deadline counts in local days."""
         return self.clock.now().astimezone(self.tz).date()
 
+    def engines(self) -> dict[str, Engine]:
+        """The context's engines, each once, named by their first use: ``write``, ``read``
+        (SQLite reads have an engine of their own; PostgreSQL's are the writer's),
+        ``replica``. A factory bound to a connection (tests) has no engine of its own."""
+        named: dict[str, Engine] = {}
+        binds = [
+            ("write", self.engine),
+            ("write", self.session_factory.kw["bind"]),
+            ("read", self.read_session_factory.kw["bind"]),
+        ]
+        if self.replica:  # the replica's own, whichever the router chooses now
+            binds.append(("replica", self.replica.replica.kw["bind"]))
+        for name, bind in binds:
+            if isinstance(bind, Engine) and all(bind is not e for e in named.values()):
+                named[name if name not in named else f"{name}-{len(named)}"] = bind
+        return named
+
     def close(self) -> None:
         """Close every database connection the context opened: its engines' pools, the
         connections their threads keep, and the change-notice listener."""
         notices = self.extras.get("change_notices")
         if notices:
             notices.close()
-        factories = [self.session_factory, self.read_session_factory]
-        if self.replica:
-            factories.append(self.replica.replica)
-        for engine in {f.kw["bind"] for f in factories} | {self.engine}:
-            if isinstance(engine, Engine):
-                dispose(engine)
+        for engine in self.engines().values():
+            dispose(engine)

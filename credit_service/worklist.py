@@ -32,6 +32,7 @@ class Pipeline:
     repairs_due_soon: tuple[dict[str, Any], ...]
     objections_overdue: tuple[dict[str, Any], ...] = ()  # objection views
     objections_due_soon: tuple[dict[str, Any], ...] = ()
+    listings_due_today: tuple[CaseDue, ...] = ()
 
     @property
     def in_procedure(self) -> int:
@@ -46,6 +47,22 @@ class Pipeline:
             + len(self.repairs_overdue)
             + len(self.objections_overdue)
         )
+
+    def deadlines(self) -> dict[str, tuple[int, int]]:
+        """Per procedure (listing, repair, objection): the items due on the day and those
+        past their deadline (monitoring's gauges)."""
+
+        def on_the_day(items: tuple[dict[str, Any], ...]) -> int:
+            return sum(1 for item in items if item["current_due"] == self.as_of)
+
+        return {
+            "listing": (
+                len(self.listings_due_today),
+                len(self.statement_passed) + len(self.publication_overdue),
+            ),
+            "repair": (on_the_day(self.repairs_due_soon), len(self.repairs_overdue)),
+            "objection": (on_the_day(self.objections_due_soon), len(self.objections_overdue)),
+        }
 
 
 def pipeline(ctx: Context, actor: Actor, *, today: date | None = None) -> Pipeline:
@@ -66,4 +83,5 @@ def pipeline(ctx: Context, actor: Actor, *, today: date | None = None) -> Pipeli
         repairs_due_soon=soon,
         objections_overdue=late,
         objections_due_soon=near,
+        listings_due_today=listings.due_today,
     )

@@ -19,7 +19,7 @@ from credit_service.context import Context
 from credit_service.errors import Conflict, InvalidInput
 
 DEFAULT_SCOPES = {
-    "admin": ("read", "write", "admin"),
+    "admin": ("read", "write", "admin", "metrics"),  # metrics: /metrics alone (Prometheus)
     "regulator": ("read", "write"),
     "viewer": ("read",),
     "checker": ("credit-check",),

@@ -127,6 +127,7 @@ class ListingWork:
     by_state: dict[str, int]  # every state, in procedure order
     statement_passed: tuple[CaseDue, ...]  # window over, the case still waits in it
     publication_overdue: tuple[CaseDue, ...]  # decided, not published in time
+    due_today: tuple[CaseDue, ...] = ()  # either deadline falls on the day
 
 
 def listing_work(ctx: Context, actor: Actor, today: date) -> ListingWork:
@@ -148,13 +149,11 @@ def listing_work(ctx: Context, actor: Actor, today: date) -> ListingWork:
             case_view(session, ctx, case, with_history=False)
             for case, _ in session.execute(running).all()
         ]
-    passed = [
-        CaseDue(view, deadline)
-        for view in views
-        if (deadline := running_deadline(view, today)) and deadline.passed
-    ]
+    due = [CaseDue(view, deadline) for view in views if (deadline := running_deadline(view, today))]
+    passed = [d for d in due if d.deadline.passed]
     return ListingWork(
         by_state={state: by_state.get(state, 0) for state in rules.STATES},
         statement_passed=tuple(d for d in passed if d.deadline.kind == "statement"),
         publication_overdue=tuple(d for d in passed if d.deadline.kind == "publication"),
+        due_today=tuple(d for d in due if d.deadline.due == today),
     )

@@ -14,6 +14,7 @@ from credit_service.db import JSONType, UTCDateTime
 # A run's detail: what the job returned when it succeeded; when it failed or was
 # interrupted, JSON text {"code": ..., **params} (errors.stored_text).
 DETAIL_LENGTH = 2000
+OUTCOMES = ("running", "succeeded", "failed", "interrupted")
 
 
 class JobRun(SQLModel, table=True):

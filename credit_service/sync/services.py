@@ -18,6 +18,14 @@ from credit_service.context import Context
 from credit_service.errors import NotFound, UpstreamError, stored_text
 from credit_service.jobs.models import JobRun
 from credit_service.sync import forwards, incoming
+from credit_service.sync.backlog import (  # noqa: F401  # Backlog, backlog: monitoring reads them here
+    Backlog,
+    backlog,
+    dead_letters,
+    pending,
+    quarantined,
+    refused,
+)
 from credit_service.sync.client import PlatformClient, PullPage
 from credit_service.sync.models import (
     ERROR_LENGTH,
@@ -132,7 +140,7 @@ def local_day(ctx: Context, platform: Platform, day: date) -> tuple[int, str]:
                     OutboxEvent.occurred_at < start + timedelta(1),
                     ~_unconfirmed(platform, last),
                     OutboxEvent.event_type.in_(platform.event_types),
-                    ~_dead(platform),
+                    ~refused(platform),
                 )
             )
             .scalars()
@@ -203,14 +211,10 @@ def sync_status(ctx: Context, platforms: dict[str, Platform]) -> list[dict[str, 
             )
             # a platform that is never pushed to waits for nothing
             waiting = _unconfirmed(platform, position.last_event_id) if platform.pushes else false()
-            oldest, pending = session.execute(
-                select(func.min(OutboxEvent.occurred_at), func.count()).where(
-                    waiting, ~_dead(platform)
-                )
-            ).one()
+            oldest, waiting_count = pending(session, platform, position.last_event_id)
             overdue = session.execute(
                 select(func.count()).where(
-                    waiting | _dead(platform), OutboxEvent.occurred_at < confirm_cutoff
+                    waiting | refused(platform), OutboxEvent.occurred_at < confirm_cutoff
                 )
             ).scalar_one()
             pull = session.get(PullState, platform.id)
@@ -231,17 +235,13 @@ def sync_status(ctx: Context, platforms: dict[str, Platform]) -> list[dict[str, 
                     "last_push_success_at": position.last_success_at,
                     "last_push_error": position.last_error,
                     "consecutive_failures": position.consecutive_failures,
-                    "pending": pending,
+                    "pending": waiting_count,
                     "oldest_pending_age_seconds": (now - oldest).total_seconds() if oldest else 0,
                     "unconfirmed_overdue": overdue,
                     "in_flight_attempts": batch.attempts if batch else 0,
                     "next_attempt_at": batch.next_attempt_at if batch else None,
-                    "dead_letters": _count(
-                        session, DeadLetter, platform.id, DeadLetter.requeued_at.is_(None)
-                    ),
-                    "quarantined": _count(
-                        session, QuarantinedRow, platform.id, QuarantinedRow.resolved_at.is_(None)
-                    ),
+                    "dead_letters": dead_letters(session, platform.id),
+                    "quarantined": quarantined(session, platform.id),
                     "last_pull_success_at": pull.last_success_at if pull else None,
                     "last_pull_error": pull.last_error if pull else None,
                     "last_reconciliation": None
@@ -266,15 +266,6 @@ def _unconfirmed(platform: Platform, last_event_id: int) -> Any:
     )
 
 
-def _dead(platform: Platform) -> Any:
-    """Events the platform refused that nobody has re-queued yet."""
-    return OutboxEvent.id.in_(
-        select(DeadLetter.event_id).where(
-            DeadLetter.platform_id == platform.id, DeadLetter.requeued_at.is_(None)
-        )
-    )
-
-
 def _confirmation_cutoff(ctx: Context) -> datetime:
     """Events that occurred before this instant are past the confirmation deadline (D11:
     confirmed within N working days, counted from the day after the event)."""
@@ -286,12 +277,6 @@ def _confirmation_cutoff(ctx: Context) -> datetime:
     ):
         day -= timedelta(1)
     return datetime.combine(day, time(), tzinfo=ctx.tz)
-
-
-def _count(session: Any, model: Any, platform_id: str, *conditions: Any) -> int:
-    return session.execute(
-        select(func.count()).select_from(model).where(model.platform_id == platform_id, *conditions)
-    ).scalar_one()
 
 
 def list_dead_letters(ctx: Context) -> list[dict[str, Any]]:

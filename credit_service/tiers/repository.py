@@ -266,11 +266,11 @@ def entities_with_records_decided_between(*, session: Session, start: date, end:
 def tier_counts(
     *, session: Session, regions: list[str] | None, industry: str | None
 ) -> dict[str, int]:
-    query = (
-        select(TierAssignment.tier, func.count())
-        .join(Entity, Entity.id == TierAssignment.entity_id)
-        .group_by(TierAssignment.tier)
-    )
+    """Entities per tier; the whole city's from the tier index alone (no join: every
+    assignment has its entity), so that monitoring may read it at every scrape."""
+    query = select(TierAssignment.tier, func.count()).group_by(TierAssignment.tier)
+    if regions is not None or industry:
+        query = query.join(Entity, Entity.id == TierAssignment.entity_id)
     if regions is not None:
         query = query.where(Entity.region_code.in_(regions))
     if industry:

@@ -44,6 +44,7 @@ from credit_service.web import (
     errors,
     hardening,
     i18n,
+    metrics,
     openapi,
     read_source,
     request_log,
@@ -178,6 +179,7 @@ def create_app(settings: Settings | None = None, *, context: Context | None = No
     for page in PAGES:
         app.register_blueprint(page)
     docs.register(app)
+    metrics.install(app, ctx)
     app.jinja_env.globals.update(t=i18n.translate, csrf_token=forms.csrf_token)
     page_common.install(app)
     app.extensions["limiter"] = init_rate_limits(app, settings)

@@ -10,25 +10,62 @@ wsgi:app`` (as ``make run`` starts it; a production start passes it too).
   headers beyond its limits, a request it cannot parse) is problem+json too: each worker
   replaces gunicorn's HTML error page with a problem document, with a fresh
   ``X-Request-ID`` that its log line names.
+- ``/metrics`` adds up the numbers of every worker (prometheus-client's multiprocess
+  mode): each worker writes its own to files in ``PROMETHEUS_MULTIPROC_DIR``. Set it to
+  an empty folder of the service's own, or leave it unset and a private temporary folder
+  is made (and removed at exit). The folder's files are removed when gunicorn starts (a
+  former run's counts would add to this one's), and a dead worker's gauges when it dies.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import os
+import shutil
 import socket
+import tempfile
+from pathlib import Path
 from typing import Any
 
-from gunicorn import util
+# Before anything imports prometheus_client (credit_service.web does): it chooses where
+# its values live, in memory or in the folder, when it is imported.
+MULTIPROCESS_DIR = "PROMETHEUS_MULTIPROC_DIR"
+OWN_DIR = not os.environ.get(MULTIPROCESS_DIR)
+if OWN_DIR:
+    os.environ[MULTIPROCESS_DIR] = tempfile.mkdtemp(prefix="credit-service-metrics-")
 
-from credit_service import request_ids
-from credit_service.web import errors, hardening
+from gunicorn import util  # noqa: E402
+from prometheus_client import multiprocess  # noqa: E402
+
+from credit_service import request_ids  # noqa: E402
+from credit_service.web import errors, hardening  # noqa: E402
 
 logger_class = "credit_service.web.gunicorn_logger.GunicornLogger"
 limit_request_line = 8190  # gunicorn's ceiling; 0 would lift it, with no bound on memory
 limit_request_fields = 2 * hardening.MAX_HEADER_FIELDS
 limit_request_field_size = 2 * hardening.MAX_HEADER_FIELD_BYTES
 logger = logging.getLogger(__name__)
+
+
+def on_starting(server: Any) -> None:
+    """gunicorn hook, in the master before any worker starts: no former run's values."""
+    folder = Path(os.environ[MULTIPROCESS_DIR])
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    for path in folder.glob("*.db"):
+        path.unlink()
+
+
+def child_exit(server: Any, worker: Any) -> None:
+    """gunicorn hook, in the master: a dead worker's gauges (its pool) go with it; its
+    request counts stay in the sums, as counters must."""
+    multiprocess.mark_process_dead(worker.pid)
+
+
+def on_exit(server: Any) -> None:
+    """gunicorn hook, in the master at shutdown: remove the folder made at start."""
+    if OWN_DIR:
+        shutil.rmtree(os.environ[MULTIPROCESS_DIR], ignore_errors=True)
 
 
 def post_worker_init(worker: Any) -> None:

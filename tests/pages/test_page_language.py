@@ -56,6 +56,7 @@ NOT_PAGES = frozenset(
         "public_pages.statistics_download",
         "health.Liveness",
         "health.Readiness",
+        "metrics.scrape",  # Prometheus's text format, for its scraper
         "signing_keys.WellKnownSigningKeys",  # JSON for auditors' tools
         "public_pages.notices_feed",  # the notices as Atom, for feed readers
         # an objection's evidence files and its notices as PDF
