@@ -136,7 +136,9 @@ def test_no_resident_id_and_no_path_appears_in_the_metrics(ctx, client, auth, sc
         dict(labels)["endpoint"] for name, labels in samples(text) if name.startswith("credit_http")
     }
     assert {"unmatched", "entities.EntityByIdentifier", "records.EntityRecords"} <= endpoints
-    assert endpoints <= set(client.application.view_functions) | {"unmatched"}
+    # endpoint names, never paths (the registry is the process's: other tests' apps, some
+    # with routes of their own, have counted their requests in it too)
+    assert not [endpoint for endpoint in endpoints if "/" in endpoint]
 
 
 # --- pools ------------------------------------------------------------------------------------
