@@ -41,6 +41,7 @@ NOT_PAGES = {
     "enterprise_pages.objection_evidence_file": "an uploaded evidence file",
     "console_pages.import_report": "an import's row report as CSV",
     "console_pages.import_progress": "an import's progress as JSON (its page polls it)",
+    "metrics.scrape": "Prometheus's text format, read by the scraper",
 }
 API = {bp.name for bp in BLUEPRINTS}  # /api/v1, /healthz, /readyz, /.well-known (JSON)
 
