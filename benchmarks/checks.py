@@ -35,6 +35,7 @@ from common import (
     Timer,
     context_for,
     fresh_database,
+    load_dataset,
     publish_listings,
     write_dataset,
 )
@@ -44,9 +45,6 @@ from credit_service.audit import services as audit
 from credit_service.auth import services as auth_services
 from credit_service.auth import tokens
 from credit_service.dishonesty import checks
-from credit_service.entities.importer import import_entities
-from credit_service.records.importer import import_records
-from credit_service.tiers import services as tier_services
 
 TARGET_HEALTHZ = 0.70  # of the bare app
 TARGET_CHECK = 0.50  # of /healthz
@@ -80,11 +78,7 @@ def main() -> None:
 def _run(kind: str, url: str, args, entity_csv, record_csv, pool: list[str]) -> None:  # type: ignore[no-untyped-def]
     ctx = context_for(url)
     with Timer() as build:
-        with open(entity_csv, encoding="utf-8", newline="") as stream:
-            import_entities(ctx, ACTOR, stream)
-        with open(record_csv, encoding="utf-8", newline="") as stream:
-            import_records(ctx, ACTOR, stream, workers=ctx.settings.import_workers)
-        tier_services.apply_rule_set(ctx, ACTOR)
+        load_dataset(ctx, entity_csv, record_csv)
         listed = publish_listings(ctx, args.listings)
         regulator, checker = _token(ctx, "regulator"), _token(ctx, "checker")
     print(

@@ -143,6 +143,22 @@ def dsgs_row(record: dict) -> dict[str, str]:
     return row
 
 
+def load_dataset(ctx, entity_csv: Path, record_csv: Path) -> None:  # type: ignore[no-untyped-def]
+    """The data set through the service's own importers, then the tier rules applied:
+    the city the serving benchmarks measure."""
+    # Imported here: the import benchmark's spawned workers import this module, and
+    # must not load the ORM.
+    from credit_service.entities.importer import import_entities
+    from credit_service.records.importer import import_records
+    from credit_service.tiers import services as tier_services
+
+    with open(entity_csv, encoding="utf-8", newline="") as stream:
+        import_entities(ctx, ACTOR, stream)
+    with open(record_csv, encoding="utf-8", newline="") as stream:
+        import_records(ctx, ACTOR, stream, workers=ctx.settings.import_workers)
+    tier_services.apply_rule_set(ctx, ACTOR)
+
+
 def publish_listings(ctx, wanted: int) -> list[tuple[str, str, str]]:  # type: ignore[no-untyped-def]
     """One published listing for each of ``wanted`` organisations with a penalty record,
     with its feed row: (identifier, name, region) of each listed entity."""

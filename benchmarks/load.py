@@ -67,14 +67,11 @@ from common import (
     Timer,
     context_for,
     fresh_database,
+    load_dataset,
     publish_listings,
     write_dataset,
 )
 from serving import gunicorn
-
-from credit_service.entities.importer import import_entities
-from credit_service.records.importer import import_records
-from credit_service.tiers import services as tier_services
 
 LOCKED = "database is locked"
 HERE = Path(__file__).resolve().parent
@@ -108,11 +105,7 @@ def main() -> None:
 def _run(kind: str, url: str, args, entity_csv: Path, record_csv: Path) -> bool:  # type: ignore[no-untyped-def]
     ctx = context_for(url)
     with Timer() as build:
-        with open(entity_csv, encoding="utf-8", newline="") as stream:
-            import_entities(ctx, ACTOR, stream)
-        with open(record_csv, encoding="utf-8", newline="") as stream:
-            import_records(ctx, ACTOR, stream, workers=ctx.settings.import_workers)
-        tier_services.apply_rule_set(ctx, ACTOR)
+        load_dataset(ctx, entity_csv, record_csv)
         listed = publish_listings(ctx, args.listings)
         regulator, checker = _token(ctx, "regulator"), _token(ctx, "checker")
         targets = _repair_targets(ctx, regulator, args.applications)

@@ -22,7 +22,7 @@ import statistics
 import time
 from datetime import timedelta
 
-from common import ACTOR, OUT, Timer, context_for, fresh_database, write_dataset
+from common import ACTOR, OUT, Timer, context_for, fresh_database, load_dataset, write_dataset
 from sqlalchemy import func, select, text
 
 from credit_service import monitoring, worklist
@@ -32,21 +32,18 @@ from credit_service.auth import tokens
 from credit_service.bulk import bulk_insert
 from credit_service.demo.seed import platforms_file
 from credit_service.dishonesty.models import DishonestyCase
-from credit_service.entities.importer import import_entities
 from credit_service.entities.models import Entity
 from credit_service.errors import CreditServiceError
 from credit_service.event_ids import new_event_id
 from credit_service.jobs import services as job_services
 from credit_service.jobs.models import JobRun
 from credit_service.objections import services as objection_services
-from credit_service.records.importer import import_records
 from credit_service.records.models import CreditRecord
 from credit_service.repair import services as repair_services
 from credit_service.sync import services as sync_services
 from credit_service.sync.models import DeadLetter, OutboxEvent, QuarantinedRow, SyncPosition
 from credit_service.sync.platforms import load_platforms
 from credit_service.tiers import reports as tier_reports
-from credit_service.tiers import services as tier_services
 from credit_service.web import create_app
 
 TARGET_MS = 100
@@ -90,11 +87,7 @@ def _run(kind: str, url: str, entity_csv, record_csv, args) -> None:  # type: ig
     ctx = context_for(url, sync_platforms_file=platforms)
     try:
         with Timer() as filling:
-            with open(entity_csv, encoding="utf-8", newline="") as stream:
-                import_entities(ctx, ACTOR, stream)
-            with open(record_csv, encoding="utf-8", newline="") as stream:
-                import_records(ctx, ACTOR, stream, workers=ctx.settings.import_workers)
-            tier_services.apply_rule_set(ctx, ACTOR)
+            load_dataset(ctx, entity_csv, record_csv)
             opened = _procedures(ctx, args.applications)
             _open_cases(ctx, args.open_cases)
             _outbox(ctx, args.events)

@@ -167,7 +167,7 @@ class ObjectionStepSchema(ma.Schema):
         validate=ma.validate.Length(max=20),
         metadata={
             "description": "refuse: not_subject, out_of_scope or repeat; supplement_overdue "
-            "(逾期未补正) only once materials asked for are late"
+            "only once materials asked for are late"
         },
     )
     action = ma.fields.String(

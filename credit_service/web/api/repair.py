@@ -94,7 +94,7 @@ class EntitySummarySchema(ma.Schema):
 
 SUPPLEMENT_DUE = {
     "description": "while materials are asked for (supplement_requested): the day they "
-    "are due (补正期限), else null"
+    "are due, else null"
 }
 SUPPLEMENT_OVERDUE = {
     "description": "the materials asked for are late (their day has passed): the "
