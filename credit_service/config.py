@@ -89,8 +89,7 @@ class Settings:
     replica_check_seconds: float = _setting(
         "REPLICA_CHECK_SECONDS",
         1.0,
-        "How often each worker measures the replica's lag (keep it under "
-        "REPLICA_MAX_LAG_SECONDS).",
+        "How often each worker measures the replica's lag (keep it under REPLICA_MAX_LAG_SECONDS).",
         float,
         _positive,
     )

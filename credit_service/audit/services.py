@@ -11,13 +11,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, bindparam, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from credit_service import request_ids
 from credit_service.access import Actor
 from credit_service.audit.models import AuditCheckpoint, AuditEvent
 from credit_service.audit.rules import CONTENT_COLUMNS, OPTIONAL_COLUMNS
+from credit_service.held_connections import write_row
 from credit_service.logmask import mask_resident_ids
 
 
@@ -78,7 +79,7 @@ def _row(
     details: dict[str, Any] | None,
 ) -> dict[str, Any]:
     details = json.loads(json.dumps(details or {}, ensure_ascii=False, default=str))
-    return dict(
+    return dict(  # its keys: ROW_KEYS
         occurred_at=now,
         actor=scrub(actor.username),
         role=actor.role,
@@ -109,11 +110,44 @@ def scrub(value: Any) -> Any:
     return value
 
 
-def append_alone(session_factory: sessionmaker, **kwargs: Any) -> None:
-    """Append in a transaction of its own: for acts whose own transaction failed or
-    that write nothing else (a refused sign-in, a denied request)."""
-    with session_factory.begin() as session:
-        append(session, **kwargs)
+def append_alone(
+    session_factory: sessionmaker,
+    *,
+    actor: Actor,
+    action: str,
+    now: datetime,
+    object_type: str | None = None,
+    object_id: str | int | None = None,
+    outcome: str = "success",
+    details: dict[str, Any] | None = None,
+) -> None:
+    """Append in a transaction of its own, committed before it returns: for acts whose
+    own transaction failed or that write nothing else (a refused sign-in, a denied
+    request, a single credit check). One plain insert on the thread's connection
+    (``held_connections.write_row``): no session, no pool checkout, no SQLAlchemy
+    execution, which cost a single check more than its insert."""
+    row = _row(actor, action, now, object_type, object_id, outcome, details)
+    write_row(session_factory, _insert_one, row)
+
+
+ROW_KEYS = (
+    "occurred_at",
+    "actor",
+    "role",
+    "source_ip",
+    "action",
+    "object_type",
+    "object_id",
+    "outcome",
+    "details",
+    "request_id",
+)
+
+
+def _insert_one() -> Any:
+    """The insert of one event, its values bound by name (``_row``'s keys)."""
+    table = AuditEvent.__table__
+    return table.insert().values({name: bindparam(name) for name in ROW_KEYS})
 
 
 def checkpoint_copy(checkpoint: AuditCheckpoint) -> dict[str, str]:

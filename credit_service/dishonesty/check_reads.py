@@ -7,16 +7,19 @@ cached statement in one round trip.
 from __future__ import annotations
 
 import functools
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
 from sqlalchemy import Connection, Select, and_, bindparam, or_, select
+from sqlalchemy.orm import Session, sessionmaker
 
 from credit_service.bulk import keys_in, keys_value
 from credit_service.dishonesty.models import DishonestyCase
 from credit_service.dishonesty.public import is_in_force
 from credit_service.entities.models import Entity
+from credit_service.held_connections import read_rows, reading
 from credit_service.records.models import CreditRecord
 
 
@@ -30,13 +33,27 @@ class CheckReads:
     records: dict[int, list[Any]] = field(default_factory=dict)
 
 
-def read_for_checks(connection: Connection, keys: list[str], today: date) -> CheckReads:
-    """Everything the checks of ``keys`` need but the catalog items."""
-    dialect, wanted = connection.dialect.name, set(keys)
+def read_for_checks(
+    source: Connection | sessionmaker[Session], keys: list[str], today: date
+) -> CheckReads:
+    """Everything the checks of ``keys`` need but the catalog items, read on ``source``:
+    a connection, or a session factory's thread connection, through its driver alone for
+    one identifier (``read_rows``: a single check is the hottest read there is)."""
+    wanted = set(keys)
+    if not isinstance(source, Connection):
+        if len(wanted) == 1:
+            return _gathered(read_rows(source, _one_entity, {"key": keys[0]}), today)
+        with reading(source) as connection:
+            return read_for_checks(connection, keys, today)
+    connection, dialect = source, source.dialect.name
     if len(wanted) == 1:
         rows = connection.execute(_query(dialect, one=True), {"key": keys[0]})
     else:
         rows = connection.execute(_query(dialect, one=False), {"keys": keys_value(dialect, wanted)})
+    return _gathered(rows, today)
+
+
+def _gathered(rows: Iterable[Any], today: date) -> CheckReads:
     reads = CheckReads()
     records: dict[int, dict[int, Any]] = {}
     for row in rows:
@@ -50,6 +67,11 @@ def read_for_checks(connection: Connection, keys: list[str], today: date) -> Che
     for entity_id, by_id in records.items():
         reads.records[entity_id] = [by_id[record_id] for record_id in sorted(by_id)]
     return reads
+
+
+def _one_entity() -> Select:
+    """The query of one identifier (its dialect does not matter: an equality)."""
+    return _query("", one=True)
 
 
 @functools.cache

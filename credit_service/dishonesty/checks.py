@@ -6,13 +6,15 @@ Every check is audited with who asked, about whom and for what purpose.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from functools import partial
 from typing import Any
 
 from sqlalchemy import Connection
+from sqlalchemy.orm import Session, sessionmaker
 
 from credit_service import objection_marks
 from credit_service.access import Actor
@@ -154,8 +156,10 @@ def _batch(
             reference = check_audit.reference(session, ctx) if numbered else None
             audit.append_many(session, entries(results, reference))
         return reference, results
-    with reading(ctx.read_session_factory) as connection:
-        results = check(connection, wanted, keys)
+    results = check(ctx.read_session_factory, wanted, keys)
+    if single:  # one row, written and committed on the thread's connection
+        audit.append_alone(ctx.session_factory, **entries(results)[0])
+        return None, results
     if not numbered:
         with writing(ctx.session_factory) as connection:
             audit.append_many(connection, entries(results))
@@ -167,7 +171,7 @@ def _batch(
 
 
 def _check_all(
-    connection: Connection,
+    source: Connection | sessionmaker[Session],
     wanted: Sequence[str],
     keys: list[str],
     *,
@@ -176,7 +180,8 @@ def _check_all(
     purpose: str,
     single: bool,
 ) -> list[dict[str, Any]]:
-    """Each identifier's result, from what one query read for the whole batch.
+    """Each identifier's result, from what one query read for the whole batch, on
+    ``source``: a connection, or a session factory whose thread connection reads.
 
     :raises NotFound, Forbidden: (``single``) the one entity is not there for the actor.
     """
@@ -184,7 +189,7 @@ def _check_all(
     problems = {raw: identifier_problem(raw) for raw in wanted}
     if single and problems[wanted[0]] is not None:
         raise problems[wanted[0]]  # type: ignore[misc]
-    read = read_for_checks(connection, keys, today)
+    read = read_for_checks(source, keys, today)
     if single:
         entity_services.looked_up_in_scope(actor, read.entities.get(keys[0]))
     visible = {key: lookups.visible(actor, read.entities.get(key)) for key in keys}
@@ -192,10 +197,11 @@ def _check_all(
         k: e for k, e in visible.items() if e is not None and actor.covers_region(e.region_code)
     }
     records = {e.id: read.records.get(e.id, []) for e in shown.values()}
-    items = catalog_services.item_definitions(
-        connection, ctx, {r.catalog_item_id for rows in records.values() for r in rows}
-    )
-    marks = _marks(ctx, connection, read, records, today)
+    with _connection(source) as connection:
+        items = catalog_services.item_definitions(
+            connection, ctx, {r.catalog_item_id for rows in records.values() for r in rows}
+        )
+        marks = _marks(ctx, connection, read, records, today)
     results: list[dict[str, Any]] = []
     for raw, key in zip(wanted, keys, strict=True):
         entity, problem = shown.get(key), problems[raw]
@@ -216,6 +222,16 @@ def _check_all(
             }
         )
     return results
+
+
+@contextmanager
+def _connection(source: Connection | sessionmaker[Session]) -> Iterator[Connection]:
+    """``source`` if a connection, else its factory's thread connection (``reading``)."""
+    if isinstance(source, Connection):
+        yield source
+        return
+    with reading(source) as connection:
+        yield connection
 
 
 def assessment(

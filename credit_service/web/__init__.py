@@ -214,7 +214,8 @@ def _flask_config(settings: Settings) -> dict[str, object]:
                 "it needs (x-token-scopes); public ones have no security requirement. Every "
                 "answer carries X-Request-ID, the id under which the request is logged and "
                 "audited: the client's own X-Request-ID when it is 8 to 64 characters of "
-                "[A-Za-z0-9._-], else a new one."
+                "[A-Za-z0-9._-], else a new one. The liveness probe /healthz is the exception: no "
+                "id, no access line, no metrics."
             },
         },
     }

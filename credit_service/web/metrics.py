@@ -2,7 +2,8 @@
 operator's monitoring (docs/operations.md, *Metrics*).
 
 - Requests: counted by Flask endpoint name (never the path, which may hold a person's ID
-  number), method and status, and timed by endpoint and method.
+  number), method and status, and timed by endpoint and method; not the liveness
+  probe's (``probes``).
 - Database pools: each worker's connections checked out, the pool's size, its overflow
   in use and allowed, refreshed after every request and at each scrape.
 - What the database holds (the exchange's backlog, the jobs, the deadlines, the tiers):
@@ -37,6 +38,7 @@ from sqlalchemy.pool import QueuePool
 from credit_service.context import Context
 from credit_service.web.access import allow
 from credit_service.web.metrics_database import DatabaseCollector
+from credit_service.web.probes import LIVENESS_ENDPOINT
 
 MULTIPROCESS_DIR = "PROMETHEUS_MULTIPROC_DIR"
 # prometheus_client chose where values live when it was imported (above): decided once.
@@ -118,8 +120,10 @@ def _start() -> None:
 
 
 def _observe(response: Response) -> Response:
-    started = g.get("metrics_started")
     endpoint = request.endpoint or UNMATCHED
+    if endpoint == LIVENESS_ENDPOINT:
+        return response
+    started = g.get("metrics_started")
     method = request.method if request.method in METHODS else "other"
     REQUESTS.labels(endpoint, method, str(response.status_code)).inc()
     if started is not None:

@@ -15,12 +15,10 @@ from credit_service.auth import sessions
 from credit_service.config import Settings
 from credit_service.web import ratelimit_storage  # noqa: F401  # registers sqlite://, postgresql://
 from credit_service.web.access import rule_for
+from credit_service.web.probes import LIVENESS_ENDPOINT
 
 SIGN_IN_PAGE = "auth_pages.sign_in"
-# Liveness probes are not limited: the probe answers a constant from memory, for less than
-# counting it would cost (a write to the shared storage), and a load balancer whose probes
-# shared a window with the clients behind its address would take a healthy worker out.
-UNLIMITED_ENDPOINTS = frozenset({"health.Liveness"})
+UNLIMITED_ENDPOINTS = frozenset({LIVENESS_ENDPOINT})  # why: ``probes``
 SIGN_IN_ENDPOINTS = (
     SIGN_IN_PAGE,
     "accounts.EnterpriseRegistration",

@@ -19,12 +19,13 @@ from flask import Flask, Response, current_app, request
 from credit_service.replica import ReplicaRouter
 from credit_service.web import cache
 from credit_service.web.access import SAFE_METHODS, rule_for
+from credit_service.web.sync_hooks import SyncHooksFlask
 
 logger = logging.getLogger(__name__)
 HEADER = "X-Read-Source"
 
 
-class ServiceFlask(Flask):
+class ServiceFlask(SyncHooksFlask):
     """Flask, with a safe request whose replica read failed run once more on the
     primary (only the view: the request's checks before it have passed)."""
 

@@ -12,7 +12,8 @@ The access line (logger ``credit_service.access``, INFO) is written when the app
 answered: method, path, query, the Flask endpoint that answered (null for no route),
 status and ``duration_ms``, the time until the answer's head (the body of a streamed
 download is not counted). gunicorn's own access log, where one is configured, names the
-same request id and endpoint (``gunicorn_logger``).
+same request id and endpoint (``gunicorn_logger``). The liveness probe gets neither
+(``probes``).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from flask import request
 from werkzeug.wsgi import get_path_info
 
 from credit_service import json_logs, request_ids
+from credit_service.web.probes import LIVENESS_PATH
 
 ENDPOINT = "credit_service.endpoint"  # WSGI environ key: the endpoint that answered
 access_log = logging.getLogger("credit_service.access")
@@ -38,6 +40,8 @@ class RequestLog:
         self.app = app
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        if environ.get("PATH_INFO") == LIVENESS_PATH:
+            return self.app(environ, start_response)
         request_id = request_ids.accepted(environ.get("HTTP_X_REQUEST_ID"))
         status = "500"  # what the server answers if the app raises
 

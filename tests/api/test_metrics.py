@@ -103,7 +103,8 @@ def test_scraping_is_never_rate_limited(ctx, auth):
 def test_requests_are_counted_and_timed_by_endpoint_method_and_status(client, scrape):
     before = scrape()
     for _ in range(3):
-        assert client.get("/healthz").status_code == 200
+        assert client.get("/readyz").status_code == 200
+    assert client.get("/healthz").status_code == 200  # the liveness probe: not counted
     assert client.get("/api/v1/catalogs").status_code == 200
     assert client.post("/api/v1/entities", json={}).status_code == 401
     after = scrape()
@@ -112,13 +113,14 @@ def test_requests_are_counted_and_timed_by_endpoint_method_and_status(client, sc
         return (value(after, name, **labels) or 0) - (value(before, name, **labels) or 0)
 
     counted = "credit_http_requests_total"
-    assert grew(counted, endpoint="health.Liveness", method="GET", status="200") == 3
+    assert grew(counted, endpoint="health.Readiness", method="GET", status="200") == 3
+    assert grew(counted, endpoint="health.Liveness", method="GET", status="200") == 0
     assert grew(counted, endpoint="catalogs.Catalogs", method="GET", status="200") == 1
     assert grew(counted, endpoint="entities.Entities", method="POST", status="401") == 1
     timed = "credit_http_request_duration_seconds"
-    assert grew(f"{timed}_count", endpoint="health.Liveness", method="GET") == 3
-    assert grew(f"{timed}_bucket", endpoint="health.Liveness", method="GET", le="+Inf") == 3
-    assert grew(f"{timed}_sum", endpoint="health.Liveness", method="GET") > 0
+    assert grew(f"{timed}_count", endpoint="health.Readiness", method="GET") == 3
+    assert grew(f"{timed}_bucket", endpoint="health.Readiness", method="GET", le="+Inf") == 3
+    assert grew(f"{timed}_sum", endpoint="health.Readiness", method="GET") > 0
 
 
 def test_no_resident_id_and_no_path_appears_in_the_metrics(ctx, client, auth, scrape):

@@ -48,15 +48,24 @@ def parsed(stream: io.StringIO) -> list[dict]:
 
 
 def test_an_answer_gets_a_fresh_id_when_none_was_sent(client):
-    first, second = client.get("/healthz"), client.get("/healthz")
+    first, second = client.get("/readyz"), client.get("/readyz")
     ids = [r.headers["X-Request-ID"] for r in (first, second)]
     assert all(re.fullmatch(UUID7, i) for i in ids)  # time-ordered, like the event ids
     assert ids[0] != ids[1]
 
 
+def test_the_liveness_probe_gets_no_id_and_no_access_line(client, caplog):
+    """A probe a second would bury the log (``web.probes``); /readyz is logged."""
+    with caplog.at_level(logging.INFO, logger="credit_service.access"):
+        live, ready = client.get("/healthz"), client.get("/readyz")
+    assert "X-Request-ID" not in live.headers and "X-Request-ID" in ready.headers
+    logged = [r.getMessage() for r in caplog.records if r.name == "credit_service.access"]
+    assert len(logged) == 1 and logged[0].startswith("GET /readyz ")
+
+
 @pytest.mark.parametrize("sent", ["abcd1234", "trace_01.A-b", "x" * 64])
 def test_a_well_formed_id_is_echoed(client, sent):
-    assert client.get("/healthz", headers={"X-Request-ID": sent}).headers["X-Request-ID"] == sent
+    assert client.get("/readyz", headers={"X-Request-ID": sent}).headers["X-Request-ID"] == sent
 
 
 @pytest.mark.parametrize(
@@ -73,14 +82,14 @@ def test_a_well_formed_id_is_echoed(client, sent):
     ids=["short", "long", "spaces", "markup", "punctuation", "chinese", "huge"],
 )
 def test_a_malformed_id_is_replaced(client, sent):
-    answered = client.get("/healthz", headers={"X-Request-ID": sent}).headers["X-Request-ID"]
+    answered = client.get("/readyz", headers={"X-Request-ID": sent}).headers["X-Request-ID"]
     assert answered != sent and request_ids.WELL_FORMED.fullmatch(answered)
 
 
 def test_a_resident_id_sent_as_request_id_is_replaced(client):
     """18 digits are well-formed characters, but a person's number never enters a log."""
     person = unique_resident_id()
-    answered = client.get("/healthz", headers={"X-Request-ID": person}).headers["X-Request-ID"]
+    answered = client.get("/readyz", headers={"X-Request-ID": person}).headers["X-Request-ID"]
     assert answered != person and person[:6] not in answered[:6]
 
 

@@ -15,11 +15,11 @@ from tests.factories import bearer_for
 from tests.integration.test_access_log import gunicorn
 
 PROBES = 40
-WORKER = re.compile(r"^<(\d+)> 200 GET /healthz$")
+WORKER = re.compile(r"^<(\d+)> 200 GET /readyz$")
 
 
 def probe(base: str) -> int:
-    with urlopen(f"{base}/healthz", timeout=10) as response:  # noqa: S310 - loopback
+    with urlopen(f"{base}/readyz", timeout=10) as response:  # noqa: S310 - loopback
         return response.status
 
 
@@ -57,10 +57,10 @@ def test_a_scrape_counts_the_requests_of_every_worker(live_ctx, db_kind, tmp_pat
         assert not (folder / "counter_1.db").exists()
 
     assert set(answered) == {200}
-    probes_by_worker = served_by(log)  # the helper's probes until gunicorn was up count too
+    probes_by_worker = served_by(log)
     assert len(probes_by_worker) == 2, f"one worker answered every probe: {probes_by_worker}"
     for text in texts:  # every scrape, whichever worker answered it, sees them all
-        assert liveness_count(text) == sum(probes_by_worker.values())
+        assert readiness_count(text) == sum(probes_by_worker.values())
     pools = [labels for name, labels in samples(texts[-1]) if name == "credit_db_pool_size"]
     assert pools and all("pid" in labels for labels in pools)  # one series per worker
 
@@ -82,10 +82,10 @@ def samples(text: str) -> list[tuple[str, dict[str, str]]]:
     ]
 
 
-def liveness_count(text: str) -> float:
+def readiness_count(text: str) -> float:
     return sum(
         s.value
         for family in text_string_to_metric_families(text)
         for s in family.samples
-        if s.name == "credit_http_requests_total" and s.labels["endpoint"] == "health.Liveness"
+        if s.name == "credit_http_requests_total" and s.labels["endpoint"] == "health.Readiness"
     )

@@ -24,6 +24,7 @@ from credit_service.web.api.common import (
     document_pdf,
     id_field,
     service_context,
+    shaped_json,
 )
 from credit_service.web.api.records import RecordSchema
 
@@ -318,7 +319,8 @@ class CreditCheck(MethodView):
     @bp.response(200, CheckSchema)
     def get(self, args, identifier: str):
         """Check an entity for a purpose: listed? measures? strict review or not eligible?"""
-        return checks.credit_check(service_context(), current_actor(), identifier, args["purpose"])
+        ctx, actor = service_context(), current_actor()
+        return shaped_json(checks.credit_check(ctx, actor, identifier, args["purpose"]))
 
 
 @bp.route("/credit-checks")
