@@ -189,9 +189,10 @@ def _in_process(ctx, singles: list[str], batches: list[list[str]]) -> None:  # t
 
 @contextmanager
 def _audit_timer():  # type: ignore[no-untyped-def]
-    """Seconds spent in audit.append / append_many (the outermost call only), in spent[0]."""
+    """Seconds spent in audit.append / append_many / append_alone (the outermost call
+    only), in spent[0]."""
     spent, depth = [0.0], [0]
-    originals = {name: getattr(audit, name) for name in ("append", "append_many")}
+    originals = {name: getattr(audit, name) for name in ("append", "append_many", "append_alone")}
 
     def timed(function):  # type: ignore[no-untyped-def]
         def call(*args, **kwargs):  # type: ignore[no-untyped-def]

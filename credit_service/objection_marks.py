@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from credit_service.context import Context
 
-# (session or connection, {kind: target ids}) -> {(kind, target id): objection id}
+# (session, connection or session factory, {kind: target ids}) -> {(kind, id): objection id}
 MarkReader = Callable[[Any, Mapping[str, Iterable[int]]], dict[tuple[str, int], int]]
 _READER = "objection_marks"
 

@@ -201,7 +201,7 @@ def _check_all(
         items = catalog_services.item_definitions(
             connection, ctx, {r.catalog_item_id for rows in records.values() for r in rows}
         )
-        marks = _marks(ctx, connection, read, records, today)
+    marks = _marks(ctx, source, read, records, today)
     results: list[dict[str, Any]] = []
     for raw, key in zip(wanted, keys, strict=True):
         entity, problem = shown.get(key), problems[raw]
@@ -280,7 +280,7 @@ def in_publicity(records: list[Any], today: date) -> list[Any]:
 
 def _marks(
     ctx: Context,
-    connection: Connection,
+    source: Connection | sessionmaker[Session],
     read: CheckReads,
     records: dict[int, list[Any]],
     today: date,
@@ -289,7 +289,7 @@ def _marks(
     for the whole batch (none when it reports neither)."""
     listings = [read.listings[e].case_id for e in records if e in read.listings]
     reported = [r.record_id for rows in records.values() for r in in_publicity(rows, today)]
-    return objection_marks.read(ctx, connection, {"listing": listings, "record": reported})
+    return objection_marks.read(ctx, source, {"listing": listings, "record": reported})
 
 
 def _assessment(ctx: Context, entity: Any, facts: _Facts, purpose: str | None) -> dict[str, Any]:

@@ -21,7 +21,9 @@ from credit_service.held_connections import read_rows, write_row
 from credit_service.web import create_app
 from credit_service.web.api.dishonesty import CheckSchema
 from tests.api.test_credit_checks import file_finding, listed_entity
+from tests.api.test_objections_api import filed, mark, took
 from tests.factories import CITY, bearer_for, create_person
+from tests.integration.test_repair import listed
 
 PURPOSE = "fiscal_funding"
 CHECKER = Actor(role="checker", username="held-checker", region_code=CITY, city_code=CITY)
@@ -84,6 +86,28 @@ def test_a_person_is_masked_in_the_answer_and_the_trail(live_ctx, client):
     assert person["identifier"] not in str(event.details)
 
 
+def test_the_marks_are_read_through_the_driver_too(live_ctx, client):
+    """Accepted objections on the listing and on the record: both marks in the answer."""
+    owner, record, case = listed(live_ctx)
+    enterprise = bearer_for(live_ctx, "enterprise", uscc=owner["identifier"])
+    regulator, checker = bearer_for(live_ctx, "regulator"), bearer_for(live_ctx, "checker")
+    on_listing = filed(client, enterprise, f"listing:{case['id']}", field="grounds")
+    on_record = filed(client, enterprise, f"record:{record['id']}")
+    assert (
+        client.get(
+            f"/api/v1/credit-checks/{owner['identifier']}?purpose=awards", headers=checker
+        ).get_json()["listing"]["objection_pending"]
+        is False
+    )
+    took(client, regulator, on_listing["id"], "accept")
+    took(client, regulator, on_record["id"], "accept")
+    single = client.get(
+        f"/api/v1/credit-checks/{owner['identifier']}?purpose=awards", headers=checker
+    ).get_json()
+    assert mark(single["listing"]) == (True, on_listing["id"])
+    assert [mark(r) for r in single["dishonest_records"]] == [(True, on_record["id"])]
+
+
 def test_the_driver_read_converts_as_sqlalchemy_does(live_ctx):
     """Dates from SQLite's text, JSON lists, None: the same values either way."""
     owner, _ = listed_entity(live_ctx)
@@ -119,6 +143,4 @@ def test_a_failed_write_leaves_nothing_and_the_next_one_goes_through(live_ctx):
 
 
 def _count_checks():  # type: ignore[no-untyped-def]
-    return select(func.count()).select_from(AuditEvent).where(
-        AuditEvent.action == "credit.check"
-    )
+    return select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "credit.check")
