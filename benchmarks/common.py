@@ -109,20 +109,37 @@ def write_dataset(entities: int, records: int, seed: int = 42) -> tuple[Path, Pa
     if entity_path.exists() and record_path.exists():
         return entity_path, record_path
     catalogs = load_catalog_set(ROOT / "catalogs")
-    rows = list(generator.generate_entities(entities, seed, catalogs))
+    parties: list[Party] = []  # streamed: a province's 7,000,000 full rows would not fit
     with open(entity_path, "w", encoding="utf-8", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=entity_importer.COLUMNS)
         writer.writeheader()
-        writer.writerows(e.row for e in rows)
+        for entity in generator.generate_entities(entities, seed, catalogs):
+            writer.writerow(entity.row)
+            parties.append(Party(entity.row))
     penalty_items = [
         i for c in catalogs.catalogs.values() for i in c.items if i.record_type == "penalty"
     ]
     with open(record_path, "w", encoding="utf-8", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=layouts.DSGS_COLUMNS)
         writer.writeheader()
-        for record in generator.generate_records(rows, records, seed, penalty_items):
+        for record in generator.generate_records(parties, records, seed, penalty_items):  # type: ignore[arg-type]
             writer.writerow(dsgs_row(record))
     return entity_path, record_path
+
+
+class Party:
+    """What a record's CSV row needs of its entity (``dsgs_row``), kept for every entity
+    while the records are written: about 300 bytes where the full row took 1.5 KB."""
+
+    __slots__ = ("identifier", "kind", "name", "legal_representative")
+
+    def __init__(self, row: dict[str, str]) -> None:
+        self.identifier, self.kind = row["identifier"], row["kind"]
+        self.name, self.legal_representative = row["name"], row["legal_representative"]
+
+    @property
+    def row(self) -> dict[str, str]:
+        return {name: getattr(self, name) for name in self.__slots__}
 
 
 def dsgs_row(record: dict) -> dict[str, str]:
