@@ -73,13 +73,13 @@ def _row(
     actor: Actor,
     action: str,
     now: datetime,
-    object_type: str | None,
-    object_id: str | int | None,
-    outcome: str,
-    details: dict[str, Any] | None,
+    object_type: str | None = None,
+    object_id: str | int | None = None,
+    outcome: str = "success",
+    details: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     details = json.loads(json.dumps(details or {}, ensure_ascii=False, default=str))
-    return dict(  # its keys: ROW_KEYS
+    return dict(  # its keys: ROW_KEYS, the log's content and optional columns
         occurred_at=now,
         actor=scrub(actor.username),
         role=actor.role,
@@ -110,38 +110,16 @@ def scrub(value: Any) -> Any:
     return value
 
 
-def append_alone(
-    session_factory: sessionmaker,
-    *,
-    actor: Actor,
-    action: str,
-    now: datetime,
-    object_type: str | None = None,
-    object_id: str | int | None = None,
-    outcome: str = "success",
-    details: dict[str, Any] | None = None,
-) -> None:
+def append_alone(session_factory: sessionmaker, **event: Any) -> None:
     """Append in a transaction of its own, committed before it returns: for acts whose
     own transaction failed or that write nothing else (a refused sign-in, a denied
     request, a single credit check). One plain insert on the thread's connection
     (``held_connections.write_row``): no session, no pool checkout, no SQLAlchemy
     execution, which cost a single check more than its insert."""
-    row = _row(actor, action, now, object_type, object_id, outcome, details)
-    write_row(session_factory, _insert_one, row)
+    write_row(session_factory, _insert_one, _row(**event))
 
 
-ROW_KEYS = (
-    "occurred_at",
-    "actor",
-    "role",
-    "source_ip",
-    "action",
-    "object_type",
-    "object_id",
-    "outcome",
-    "details",
-    "request_id",
-)
+ROW_KEYS = CONTENT_COLUMNS + OPTIONAL_COLUMNS  # ``_row``'s keys
 
 
 def _insert_one() -> Any:
