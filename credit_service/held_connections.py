@@ -199,8 +199,9 @@ class HeldStatement:
 
     The column types still convert both ways (their bind and result processors, as
     SQLAlchemy would apply them: dates from SQLite's text, JSON, UTC datetimes); a
-    selected row comes as a named tuple. Statements with expanding parameters (IN lists)
-    are not for this class (``read_rows`` and ``write_row`` run them).
+    selected row comes as a named tuple. A statement with an IN list to expand at each
+    execution cannot be compiled once: pass such values in one parameter
+    (``bulk.keys_in``). ``read_rows`` and ``write_row`` run these statements.
     """
 
     def __init__(self, engine: Engine, statement: ClauseElement) -> None:
