@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import date
 from functools import partial
 from typing import Any
@@ -20,46 +19,22 @@ from credit_service import objection_marks
 from credit_service.access import Actor
 from credit_service.audit import services as audit
 from credit_service.catalogs import services as catalog_services
-from credit_service.catalogs.definitions import CatalogItem, citations
 from credit_service.context import Context
 from credit_service.dishonesty import check_audit
+from credit_service.dishonesty.check_assessment import Facts, assess, in_publicity
 from credit_service.dishonesty.check_audit import shown
 from credit_service.dishonesty.check_reads import CheckReads, read_for_checks
 from credit_service.entities import lookups
 from credit_service.entities import services as entity_services
-from credit_service.entities.rules import lookup_key, masked_identity
+from credit_service.entities.rules import lookup_key
 from credit_service.errors import Forbidden, InvalidInput, NotFound
 from credit_service.held_connections import reading, writing
 from credit_service.identifiers import (
     InvalidIdentifier,
     identifier_problem,
 )
-from credit_service.workdays import parse_period, period_end
 
 BATCH_LIMIT = 1_000
-EFFECT_ORDER = {"not_eligible": 2, "strict_review": 1}
-
-
-@dataclass(frozen=True)
-class Finding:
-    """A dishonest record's decision date and the measures-term rule of its item."""
-
-    decision_date: date
-    base_months: int
-    max_months: int
-
-
-def measures_until(findings: Sequence[Finding], as_of: date) -> date | None:
-    """When CNIPA measures end (D9): a base term from identification, extended by each new
-    finding inside the term, never beyond the cap from the first finding of the chain."""
-    end: date | None = None
-    chain_start: date | None = None
-    for f in sorted(findings, key=lambda f: f.decision_date):
-        if end is None or f.decision_date > end:
-            chain_start = f.decision_date
-            cap = period_end(chain_start, f.max_months)
-        end = min(period_end(f.decision_date, f.base_months), cap)
-    return end if end is not None and end >= as_of else None
 
 
 def _validate_purpose(ctx: Context, purpose: str) -> None:
@@ -212,13 +187,13 @@ def _check_all(
             error = "entity-not-found" if visible[key] is None else "outside-region"
             results.append({"identifier": raw, "found": False, "error": error})
             continue
-        facts = _Facts(read.listings.get(entity.id), records[entity.id], items, today, marks)
+        facts = Facts(read.listings.get(entity.id), records[entity.id], items, today, marks)
         results.append(
             {
                 "identifier": raw,
                 "found": True,
                 "_entity_id": entity.id,
-                **_assessment(ctx, entity, facts, purpose),
+                **assess(ctx, entity, facts, purpose),
             }
         )
     return results
@@ -250,32 +225,8 @@ def assessment(
         connection, ctx, {r.catalog_item_id for r in records[entity.id]}
     )
     marks = _marks(ctx, connection, read, records, today)
-    facts = _Facts(read.listings.get(entity.id), records[entity.id], items, today, marks)
-    return _assessment(ctx, entity, facts, purpose)
-
-
-@dataclass(frozen=True)
-class _Facts:
-    """What the batch's queries read about one entity."""
-
-    listing: Any | None
-    records: list[Any]  # dishonest, active or expired
-    items: dict[int, CatalogItem]
-    today: date
-    marks: dict[tuple[str, int], int]  # the batch's marks 异议处理中, by (kind, id)
-
-    @property
-    def in_publicity(self) -> list[Any]:
-        return in_publicity(self.records, self.today)
-
-
-def in_publicity(records: list[Any], today: date) -> list[Any]:
-    """The active records still in publicity: the ones a check reports."""
-    return [
-        r
-        for r in records
-        if r.status == "active" and r.publicity_end is not None and r.publicity_end >= today
-    ]
+    facts = Facts(read.listings.get(entity.id), records[entity.id], items, today, marks)
+    return assess(ctx, entity, facts, purpose)
 
 
 def _marks(
@@ -290,115 +241,3 @@ def _marks(
     listings = [read.listings[e].case_id for e in records if e in read.listings]
     reported = [r.record_id for rows in records.values() for r in in_publicity(rows, today)]
     return objection_marks.read(ctx, source, {"listing": listings, "record": reported})
-
-
-def _assessment(ctx: Context, entity: Any, facts: _Facts, purpose: str | None) -> dict[str, Any]:
-    listing, records = facts.listing, facts.in_publicity
-    applicable = _listing_measures(ctx, listing, purpose) + _record_measures(
-        ctx, facts, records, purpose
-    )
-    conclusion = max(
-        (m["effect"] for m in applicable),
-        key=lambda e: EFFECT_ORDER.get(e, 0),
-        default="no_restriction",
-    )
-    return {
-        "entity": {
-            **masked_identity(entity),
-            "kind": entity.kind,
-            "region_code": entity.region_code,
-        },
-        "purpose": purpose,
-        "purpose_name": ctx.catalogs.purposes.get(purpose or ""),
-        "checked_on": facts.today,
-        "listed": listing is not None,
-        "listing": None
-        if listing is None
-        else {
-            "decision_no": listing.decision_no,
-            "decided_on": listing.decided_on,
-            "term_ends_on": listing.term_ends_on,
-            "grounds": listing.grounds,
-            **objection_marks.fields(facts.marks.get(("listing", listing.case_id))),
-        },
-        "dishonest_records": [
-            {
-                "item_code": r.item_code,
-                "severity": r.severity,
-                "source_ref": r.source_ref,
-                "decision_date": r.decision_date,
-                "publicity_end": r.publicity_end,
-                **objection_marks.fields(facts.marks.get(("record", r.record_id))),
-            }
-            for r in records
-        ],
-        "measures": applicable,
-        "conclusion": conclusion if conclusion in EFFECT_ORDER else "no_restriction",
-    }
-
-
-def _listing_measures(
-    ctx: Context, listing: Any | None, purpose: str | None
-) -> list[dict[str, Any]]:
-    if listing is None:
-        return []
-    return [
-        _measure(ctx, code, f"listing {listing.decision_no}", listing.term_ends_on)
-        for code in _for_purpose(ctx, listing.measures, purpose)
-    ]
-
-
-def _record_measures(
-    ctx: Context, facts: _Facts, records: list[Any], purpose: str | None
-) -> list[dict[str, Any]]:
-    """Measures of active dishonest records: until the end of publicity, or for CNIPA
-    findings until the end of the entity's chain of findings (D9)."""
-    chain_end = measures_until(_findings(facts), facts.today) if records else None
-    out = []
-    for record in records:
-        item = facts.items[record.catalog_item_id]
-        until = chain_end if item.measures_term else record.publicity_end
-        if until is None:
-            continue
-        out.extend(
-            _measure(ctx, code, f"record {record.source_ref}", until)
-            for code in _for_purpose(ctx, item.measures, purpose)
-        )
-    return out
-
-
-def _for_purpose(ctx: Context, codes: Sequence[str], purpose: str | None) -> list[str]:
-    """The measures among ``codes`` that bear on ``purpose`` (the others are not shown:
-    chosen before any is described, a batch describes thousands fewer); all of them
-    without a purpose."""
-    known = ctx.catalogs.measures
-    return [
-        code
-        for code in codes
-        if code in known and (purpose is None or purpose in known[code].purposes)
-    ]
-
-
-def _findings(facts: _Facts) -> list[Finding]:
-    """The entity's standing CNIPA findings, in publicity or not: a chain's cap counts from
-    its first finding, which may have left publicity already (D9)."""
-    out = []
-    for record in facts.records:
-        term = facts.items[record.catalog_item_id].measures_term
-        if term:
-            base, cap = parse_period(term["base"]), parse_period(term["max"])
-            out.append(Finding(record.decision_date, base, cap))
-    return out
-
-
-def _measure(ctx: Context, code: str, source: str, until: date | None) -> dict[str, Any]:
-    measure = ctx.catalogs.measures[code]
-    basis = citations(measure.legal_basis)
-    return {
-        "code": code,
-        "name": measure.name,
-        "effect": measure.effect,
-        "basis": basis,
-        "source": source,
-        "until": until,
-    }
