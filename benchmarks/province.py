@@ -18,6 +18,13 @@ skipped when the file says it is done (``--redo STAGE`` runs one again):
   endpoint, the tier lookup, a single credit check, the public list search with
   ``--published`` entries (200,000), 30 batch credit checks of 1,000 and the full public
   CSV download; beside the bare SQL of a lookup by identifier, timed in this process.
+- ``backup``: ``flask backup create``'s function into ``backup/`` of the run's folder
+  (pg_dump and every table's digest, read in one snapshot while the dump runs).
+- ``restore``: the restore drill: the run's database dropped and created empty, the backup
+  restored into it (``flask backup restore``'s function: pg_restore in one transaction,
+  then every table's digest compared with the manifest), then ``flask audit verify``.
+  The database is restored over itself because the machine's disk does not hold two
+  copies of the province set; the digests prove the copy equal to what was dumped.
 
 ``--extrapolate`` reads the ``disk`` results of two smaller runs and fits bytes per
 entity and per record (a line through both), then says whether the free disk of the
@@ -44,8 +51,8 @@ from credit_service.db import make_engine
 
 ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 PROVINCE = (7_000_000, 20_000_000)
-STAGES = ("generate", "load", "bare", "disk", "recompute", "serve")
-NEEDS_LOAD = ("disk", "recompute", "serve")
+STAGES = ("generate", "load", "bare", "disk", "recompute", "serve", "backup", "restore")
+NEEDS_LOAD = ("disk", "recompute", "serve", "backup")
 TARGETS = {
     "load_minutes": 60,
     "recompute_minutes": 15,
@@ -75,22 +82,29 @@ class Results:
 
 def database_url(name: str, *, create: bool = False) -> str:
     """The run's own database (created and migrated on first use)."""
+    created = _create_database(name, drop=create)
+    url = ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    if created:
+        from common import _migrate
+
+        _migrate(url)
+    return url
+
+
+def _create_database(name: str, *, drop: bool) -> bool:
+    """Create the database ``name`` (empty) unless it exists; ``drop`` drops it first.
+    True if it was created."""
     admin = make_engine(ADMIN_URL).execution_options(isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         exists = connection.execute(
             text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}
         ).first()
-        if create and exists:
+        if drop and exists:
             connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-        if create or not exists:
+        if drop or not exists:
             connection.execute(text(f'CREATE DATABASE "{name}"'))
     admin.dispose()
-    url = ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    if create or not exists:
-        from common import _migrate
-
-        _migrate(url)
-    return url
+    return drop or not exists
 
 
 def stage_generate(args, results: Results) -> None:  # type: ignore[no-untyped-def]
@@ -185,6 +199,62 @@ def stage_serve(args, results: Results) -> None:  # type: ignore[no-untyped-def]
     results.save("serve", serve.measure(url, results.data["generate"], args))
 
 
+def stage_backup(args, results: Results) -> None:  # type: ignore[no-untyped-def]
+    from credit_service.audit.sealing import seal_log
+    from credit_service.backup.operations import create_backup
+
+    folder = results.path.parent / "backup"
+    shutil.rmtree(folder, ignore_errors=True)
+    url = database_url(args.database)
+    ctx = context_for(url)
+    seal_log(ctx)  # as the scheduler's seal job leaves a live log: the restore verifies it
+    with Timer() as timer:
+        created = create_backup(ctx, ACTOR, folder)
+    ctx.close()
+    dump = folder / created.manifest.database_file
+    results.save(
+        "backup",
+        {
+            "minutes": round(timer.seconds / 60, 1),
+            "phases_s": created.manifest.timings,
+            "tables": len(created.manifest.tables),
+            "rows": created.manifest.rows,
+            "dump_mb": round(dump.stat().st_size / 1e6),
+        },
+    )
+
+
+def stage_restore(args, results: Results) -> None:  # type: ignore[no-untyped-def]
+    from credit_service.audit.verification import verify_log
+    from credit_service.backup.operations import restore_backup
+
+    run = results.path.parent
+    url = database_url(args.database)
+    ctx = context_for(url)
+    ctx.close()  # nothing may hold the database while it is dropped and restored
+    _create_database(args.database, drop=True)
+    data_dir = run / "restored-data"
+    shutil.rmtree(data_dir, ignore_errors=True)
+    with Timer() as timer:
+        restored = restore_backup(ctx, ACTOR, run / "backup", database_url=url, data_dir=data_dir)
+    restored_ctx = context_for(url)
+    with Timer() as verifying:
+        verification = verify_log(restored_ctx)
+    restored_ctx.close()
+    results.save(
+        "restore",
+        {
+            "minutes": round(timer.seconds / 60, 1),
+            "phases_s": restored.timings,
+            "digests_match": restored.ok,
+            "mismatches": len(restored.mismatches),
+            "audit_verify_s": round(verifying.seconds, 1),
+            "audit_intact": not verification.findings,
+            "audit_rows_checked": verification.checked,
+        },
+    )
+
+
 def extrapolate(runs: list[str]) -> None:
     """Bytes per entity and per record from two runs' ``disk`` results, and what the
     province set would need against the free disk of PostgreSQL's file system."""
@@ -214,6 +284,9 @@ def extrapolate(runs: list[str]) -> None:
 def verdicts(data: dict) -> None:
     """Each measured figure against its target (a stage not run says so)."""
     load, recompute, serve = data.get("load"), data.get("recompute"), data.get("serve")
+    for stage in ("backup", "restore"):
+        if stage in data:
+            print(f"  {stage}: {data[stage]['minutes']} min (no target)")
     rows = [
         ("whole load (min)", load and load["minutes"], TARGETS["load_minutes"]),
         ("full recompute (min)", recompute and recompute["minutes"], TARGETS["recompute_minutes"]),
@@ -250,6 +323,8 @@ def main() -> None:
     for stage in wanted:
         if stage in NEEDS_LOAD and not results.done("load"):
             raise SystemExit(f"the {stage} stage needs the load stage first")
+        if stage == "restore" and not results.done("backup"):
+            raise SystemExit("the restore stage needs the backup stage first")
         if results.done(stage) and stage not in args.redo and stage != args.stage:
             print(f"[{stage}] done {results.data[stage]['finished_at']}: skipped")
             continue

@@ -26,6 +26,7 @@ from common import ROOT
 
 WRK_LATENCY = re.compile(r"^\s+(50|75|90|99)(?:\.000)?%\s+([\d.]+)(us|ms|s)\s*$", re.M)
 UNIT_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+DOWNLOAD_TIMEOUT_S = 120  # gunicorn_conf's timeout (importing it would set up its metrics folder)
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,8 @@ def gunicorn(
         f"127.0.0.1:{port}",
         "--log-level",
         "warning",
+        "--timeout",  # a province's full CSV download takes about half a minute
+        str(DOWNLOAD_TIMEOUT_S),
         "--pythonpath",
         str(ROOT / "benchmarks"),
         app,

@@ -42,6 +42,10 @@ from credit_service import request_ids  # noqa: E402
 from credit_service.web import errors, hardening  # noqa: E402
 
 logger_class = "credit_service.web.gunicorn_logger.GunicornLogger"
+# A sync worker that answers one request for longer than this is killed mid-answer: the
+# whole public list streamed as CSV takes about 35 s at 200,000 entries on 2 cores
+# (docs/performance.md, "Province scale"). gunicorn's default is 30 s.
+timeout = 120
 limit_request_line = 8190  # gunicorn's ceiling; 0 would lift it, with no bound on memory
 limit_request_fields = 2 * hardening.MAX_HEADER_FIELDS
 limit_request_field_size = 2 * hardening.MAX_HEADER_FIELD_BYTES
