@@ -121,8 +121,8 @@ def _configure_sqlite(engine: Engine, *, busy_timeout_ms: int, writer: bool) -> 
         # Take transaction control away from pysqlite so that BEGIN/SAVEPOINT are ours.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+        _use_wal(cursor, busy_timeout_ms)
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
         # 32 MiB of page cache (the default is 2 MiB): index maintenance on million-row
@@ -145,6 +145,25 @@ def _configure_sqlite(engine: Engine, *, busy_timeout_ms: int, writer: bool) -> 
 
 
 WRITER_POLL_S = 0.0002
+WAL_RETRY_S = 0.005
+
+
+def _use_wal(cursor: sqlite3.Cursor, busy_timeout_ms: int) -> None:
+    """Put the database file in WAL mode (the file keeps it). Two processes opening a
+    new file at the same moment (two workers' first requests) can both try to switch it,
+    and SQLite refuses one of them at once with "database is locked": a deadlock it does
+    not wait out with the busy timeout. The refused one tries again until the other's
+    switch is done, within the busy timeout."""
+    deadline = time.monotonic() + busy_timeout_ms / 1000
+    while True:
+        try:
+            if cursor.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() >= deadline:
+                raise
+            time.sleep(WAL_RETRY_S)
 
 
 class QueuedWriter(sqlite3.Connection):
