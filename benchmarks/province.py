@@ -127,7 +127,7 @@ def stage_load(args, results: Results) -> None:  # type: ignore[no-untyped-def]
     from credit_service.records.importer import import_records
 
     files = results.data["generate"]
-    ctx = context_for(database_url(args.database, create=True))
+    ctx = context_for(database_url(args.database, create=True), data_dir=args.data_dir)
     with MemorySampler() as memory, Timer() as total:
         with open(files["entity_csv"], encoding="utf-8", newline="") as stream, Timer() as t_e:
             entities = import_entities(ctx, ACTOR, stream)
@@ -186,7 +186,7 @@ def stage_disk(args, results: Results) -> None:  # type: ignore[no-untyped-def]
 def stage_recompute(args, results: Results) -> None:  # type: ignore[no-untyped-def]
     from credit_service.tiers import services as tier_services
 
-    ctx = context_for(database_url(args.database))
+    ctx = context_for(database_url(args.database), data_dir=args.data_dir)
     with Timer() as timer:
         tier_services.apply_rule_set(ctx, ACTOR)
     ctx.close()
@@ -206,7 +206,7 @@ def stage_backup(args, results: Results) -> None:  # type: ignore[no-untyped-def
     folder = results.path.parent / "backup"
     shutil.rmtree(folder, ignore_errors=True)
     url = database_url(args.database)
-    ctx = context_for(url)
+    ctx = context_for(url, data_dir=args.data_dir)
     seal_log(ctx)  # as the scheduler's seal job leaves a live log: the restore verifies it
     with Timer() as timer:
         created = create_backup(ctx, ACTOR, folder)
@@ -230,14 +230,14 @@ def stage_restore(args, results: Results) -> None:  # type: ignore[no-untyped-de
 
     run = results.path.parent
     url = database_url(args.database)
-    ctx = context_for(url)
+    ctx = context_for(url, data_dir=args.data_dir)
     ctx.close()  # nothing may hold the database while it is dropped and restored
     _create_database(args.database, drop=True)
     data_dir = run / "restored-data"
     shutil.rmtree(data_dir, ignore_errors=True)
     with Timer() as timer:
         restored = restore_backup(ctx, ACTOR, run / "backup", database_url=url, data_dir=data_dir)
-    restored_ctx = context_for(url)
+    restored_ctx = context_for(url, data_dir=args.data_dir)
     with Timer() as verifying:
         verification = verify_log(restored_ctx)
     restored_ctx.close()
@@ -319,6 +319,8 @@ def main() -> None:
         return
     args.database = f"province_{args.entities}_{args.records}"
     results = Results(OUT / f"province-{args.entities}-{args.records}")
+    # the run's own audit key and checkpoint copies: another run's would not verify here
+    args.data_dir = results.path.parent / "data"
     wanted = STAGES if args.stage == "all" else ("generate", args.stage)
     for stage in wanted:
         if stage in NEEDS_LOAD and not results.done("load"):

@@ -20,7 +20,7 @@ LIST = "/api/v1/public/dishonesty-list"
 
 
 def measure(url: str, files: dict, args) -> dict:  # type: ignore[no-untyped-def]
-    ctx = context_for(url)
+    ctx = context_for(url, data_dir=args.data_dir)
     listed = publish_listings(ctx, args.published) if _published(ctx) == 0 else None
     listed = listed or _listed(ctx)
     regulator, checker = _token_again(ctx, "regulator"), _token_again(ctx, "checker")
@@ -29,7 +29,12 @@ def measure(url: str, files: dict, args) -> dict:  # type: ignore[no-untyped-def
     pool = rng.sample(_identifiers(files["entity_csv"]), 5_000)
     batches = [rng.sample(pool, 1_000) for _ in range(30)]
     bare_sql = _bare_lookup(url, pool[:2_000])
-    env = {"DATABASE_URL": url, "RATELIMIT_PUBLIC": "100000000 per minute", "LOG_LEVEL": "WARNING"}
+    env = {
+        "DATABASE_URL": url,
+        "DATA_DIR": str(args.data_dir),
+        "RATELIMIT_PUBLIC": "100000000 per minute",
+        "LOG_LEVEL": "WARNING",
+    }
     seconds = args.seconds
     with gunicorn(env) as base:
         wrk(f"{base}/healthz", seconds=3, connections=CONNECTIONS)  # warm-up
