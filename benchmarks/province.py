@@ -51,7 +51,9 @@ from credit_service.db import make_engine
 
 ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 PROVINCE = (7_000_000, 20_000_000)
-STAGES = ("generate", "load", "bare", "disk", "recompute", "serve", "backup", "restore")
+# the bare insert before the load: its schema is dropped after it, and beside the loaded
+# province database the disk does not hold it
+STAGES = ("generate", "bare", "load", "disk", "recompute", "serve", "backup", "restore")
 NEEDS_LOAD = ("disk", "recompute", "serve", "backup")
 TARGETS = {
     "load_minutes": 60,
