@@ -149,11 +149,10 @@ WAL_RETRY_S = 0.005
 
 
 def _use_wal(cursor: sqlite3.Cursor, busy_timeout_ms: int) -> None:
-    """Put the database file in WAL mode (the file keeps it). Two processes opening a
-    new file at the same moment (two workers' first requests) can both try to switch it,
-    and SQLite refuses one of them at once with "database is locked": a deadlock it does
-    not wait out with the busy timeout. The refused one tries again until the other's
-    switch is done, within the busy timeout."""
+    """Put the database file in WAL mode (the file keeps it). A connection that opens a
+    new file while another writes to it (two workers' first requests) is refused the
+    switch at once with "database is locked": SQLite does not wait that out with the
+    busy timeout. So it asks again until the writer is done, within the busy timeout."""
     deadline = time.monotonic() + busy_timeout_ms / 1000
     while True:
         try:

@@ -43,7 +43,7 @@ from credit_service.web import errors, hardening  # noqa: E402
 
 logger_class = "credit_service.web.gunicorn_logger.GunicornLogger"
 # A sync worker that answers one request for longer than this is killed mid-answer: the
-# whole public list streamed as CSV takes about 35 s at 200,000 entries on 2 cores
+# whole public list streamed as CSV takes about 28 s at 200,000 entries on 2 cores
 # (docs/performance.md, "Province scale"). gunicorn's default is 30 s.
 timeout = 120
 limit_request_line = 8190  # gunicorn's ceiling; 0 would lift it, with no bound on memory
