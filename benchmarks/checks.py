@@ -16,7 +16,9 @@ and after the service, the ratios use their mean), the service's /healthz, the t
 of one entity (a regulator's token), the single credit check of one entity (a checker's
 token, cycling through identifiers) and 30 sequential batches of 1,000 identifiers. Before
 serving, the same checks run in this process with the audit trail's appends timed, to say
-what share of a check the audit write is.
+what share of a check the audit write is. Last, the single check once more with its own
+work taken out (``unchecked_app.py``: the same sign-in, hooks, parsing and encoding around
+a fixed answer): the ceiling of a single check on this framework path.
 """
 
 from __future__ import annotations
@@ -102,15 +104,12 @@ def _run(kind: str, url: str, args, entity_csv, record_csv, pool: list[str]) -> 
             headers={"Authorization": f"Bearer {regulator}"},
             script=lua_cycle("POST", ["/api/v1/tiers/lookup"], '{"identifiers": ["%s"]}', singles),
         )
-        paths = [f"/api/v1/credit-checks/{i}?purpose={PURPOSE}" for i in singles]
-        check = wrk(
-            base,
-            seconds=seconds,
-            headers={"Authorization": f"Bearer {checker}"},
-            script=lua_cycle("GET", paths),
-        )
+        check = _single_checks(base, checker, singles, seconds)
         batch_ms = _batches(base, checker, batches)
         service_rss = workers_peak_rss_mb(base)
+    with gunicorn(env, app="unchecked_app:app") as base:
+        _single_checks(base, checker, singles, 3)  # warm-up
+        ceiling = _single_checks(base, checker, singles, seconds)
     bare_after, _ = _bare(env, seconds)
     bare = Load(
         (bare_before.requests_per_s + bare_after.requests_per_s) / 2,
@@ -129,6 +128,7 @@ def _run(kind: str, url: str, args, entity_csv, record_csv, pool: list[str]) -> 
         ("/healthz", health),
         ("tier lookup (1 entity)", lookup),
         ("single credit check", check),
+        ("single check, its work taken out", ceiling),
     ):
         print(_row(label, load, bare, health))
     print(
@@ -138,6 +138,16 @@ def _run(kind: str, url: str, args, entity_csv, record_csv, pool: list[str]) -> 
     )
     print(f"  service peak RSS per worker: {service_rss:.0f} MB")
     _verdicts(bare, health, check, batch_ms)
+
+
+def _single_checks(base: str, token: str, identifiers: list[str], seconds: int) -> Load:
+    paths = [f"/api/v1/credit-checks/{i}?purpose={PURPOSE}" for i in identifiers]
+    return wrk(
+        base,
+        seconds=seconds,
+        headers={"Authorization": f"Bearer {token}"},
+        script=lua_cycle("GET", paths),
+    )
 
 
 def _bare(env: dict[str, str], seconds: int) -> tuple[Load, float]:
