@@ -7,7 +7,8 @@ read in that same transaction while the dump runs, so a service writing meanwhil
 changes neither. The password never reaches a command line (``ps`` shows those): the
 programs get the URL without it, and the password in their environment (PGPASSWORD).
 Only the schema the URL's ``search_path`` names (``public`` without one) is dumped and
-restored, so a schema-scoped URL (tests, benchmarks) backs up that schema alone.
+restored, so a schema-scoped URL (tests, benchmarks) backs up that schema alone; the
+extension its indexes use is created in the target database first.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from sqlalchemy.exc import OperationalError
 from credit_service.db import make_engine
 from credit_service.errors import CreditServiceError
 from credit_service.held_connections import dispose
+from credit_service.pg_extensions import ensure_trigram
 
 CLIENT_FOLDER = "/usr/lib/postgresql/{major}/bin"  # Debian's folder of each version's programs
 # pg_restore's table of contents: the entries of the schema itself (it exists already)
@@ -184,6 +186,17 @@ def inspect_target(url: str) -> tuple[Target, str]:
         dispose(engine)
 
 
+def _create_extensions(url: str) -> None:
+    """What the dump's indexes need and a dump of one schema leaves out: pg_trgm, in the
+    target database (``pg_extensions``), before pg_restore creates the trigram index."""
+    engine = make_engine(url)
+    try:
+        with engine.begin() as connection:
+            ensure_trigram(connection)
+    finally:
+        dispose(engine)
+
+
 def restore(url: str, path: Path, *, into: Target, program: str, clean: bool) -> None:
     """Restore the dump at ``path`` into the database of ``url``, all or nothing (one
     transaction). A schema that exists already is kept (its own entries are left out of
@@ -192,6 +205,7 @@ def restore(url: str, path: Path, *, into: Target, program: str, clean: bool) ->
     :raises CreditServiceError: ``backup-tool-failed``.
     """
     server = Server.of(url)
+    _create_extensions(url)
     contents = server.run(program, "-l", str(path))
     if into.exists:
         contents = "\n".join(
