@@ -32,7 +32,8 @@ class Entity(SQLModel, table=True):
     status: str = Field(default="active", max_length=20)
     content_hash: str = Field(max_length=64)
     created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
-    updated_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    # indexed: the public list's version reads the newest update (dishonesty.public)
+    updated_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False, index=True))
 
     @property
     def is_natural_person(self) -> bool:
