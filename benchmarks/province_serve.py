@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import random
 import statistics
+from urllib.parse import quote
 
 import psycopg
 from checks import PURPOSE, _batches, _identifiers, _token
@@ -59,10 +60,22 @@ def measure(url: str, files: dict, args) -> dict:  # type: ignore[no-untyped-def
             connections=CONNECTIONS,
             script=lua_cycle("GET", [f"{LIST}{f}" for f in _filters(listed)]),
         )
+        names = wrk(
+            base,
+            seconds=seconds,
+            connections=CONNECTIONS,
+            script=lua_cycle("GET", _name_searches(listed)),
+        )
         batch_ms = _batches(base, checker, batches)
         csv_times, csv_size = _downloads(f"{base}{LIST}/export.csv")
         rss = workers_peak_rss_mb(base)
-    loads = {"constant": constant, "lookup": lookup, "check": check, "search": search}
+    loads = {
+        "constant": constant,
+        "lookup": lookup,
+        "check": check,
+        "search": search,
+        "name_search_uncached": names,
+    }
     return {
         **{
             name: {
@@ -105,6 +118,16 @@ def _published(ctx) -> int:  # type: ignore[no-untyped-def]
 
     with ctx.read_session_factory() as session:
         return session.execute(select(func.count()).select_from(DishonestyCase)).scalar_one()
+
+
+def _name_searches(listed: list[tuple[str, str, str]]) -> list[str]:
+    """4,000 searches by a different fragment of a listed name each (three characters,
+    as ``_filters``'s): more than the 512 answers a worker keeps, so that none is
+    answered from memory and each reads the database, as the public's varied searches
+    do."""
+    step = max(1, len(listed) // 4_000)
+    fragments = dict.fromkeys(name[2:5] for _, name, _ in listed[::step])
+    return [f"{LIST}?q={quote(fragment)}" for fragment in fragments]
 
 
 def _listed(ctx) -> list[tuple[str, str, str]]:  # type: ignore[no-untyped-def]
