@@ -14,7 +14,7 @@ first (``backup.postgres.restore``).
 from __future__ import annotations
 
 from sqlalchemy import Connection, text
-from sqlalchemy.exc import IntegrityError, ProgrammingError
+from sqlalchemy.exc import IntegrityError
 
 TRIGRAM = "pg_trgm"
 _SCHEMA_OF = text(
@@ -28,7 +28,8 @@ def ensure_trigram(connection: Connection) -> str:
 
     Two connections creating it at once (tests migrating their schemas side by side)
     collide on the catalog's unique index: the loser's savepoint is rolled back and the
-    winner's extension used.
+    winner's extension used. Any other failure (no right to create it, no ``public``
+    schema) is raised as PostgreSQL said it.
     """
     schema = connection.execute(_SCHEMA_OF, {"name": TRIGRAM}).scalar()
     if schema is not None:
@@ -36,6 +37,6 @@ def ensure_trigram(connection: Connection) -> str:
     try:
         with connection.begin_nested():
             connection.exec_driver_sql(f"CREATE EXTENSION IF NOT EXISTS {TRIGRAM} SCHEMA public")
-    except (IntegrityError, ProgrammingError):
+    except IntegrityError:
         pass  # created meanwhile by another connection: read where below
     return str(connection.execute(_SCHEMA_OF, {"name": TRIGRAM}).scalar_one())
