@@ -208,12 +208,13 @@ def publish_listings(ctx, wanted: int) -> list[tuple[str, str, str]]:  # type: i
         ).all()
         now, measures = ctx.now(), list(ctx.list_rules.measures)
         cases = []
-        for n, (entity_id, _, _, region, record_id, domain) in enumerate(chosen, 1):
+        for n, (entity_id, _, name, region, record_id, domain) in enumerate(chosen, 1):
             decided = today - timedelta(days=rng.randrange(30, 1000))
             cases.append(
                 {
                     "entity_id": entity_id,
                     "region_code": region,
+                    "search_name": name,  # organisations only, as chosen
                     "state": "published",
                     "grounds": ["intentional_infringement"],
                     "record_ids": [record_id],

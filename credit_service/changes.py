@@ -54,6 +54,14 @@ class EntitiesChanged:
     summary: str
 
 
+@dataclass(frozen=True, slots=True)
+class EntitiesRenamed:
+    """Some entities' names (or kinds) changed in the registry: what other areas keep of
+    a name follows it."""
+
+    entity_ids: tuple[int, ...]
+
+
 # A record in the exchange format made ahead of its write: (the event id drawn for it, its
 # exchange key, its owner's identifier, the payload as JSON text). A plain tuple: a bulk
 # import makes one per row, and the writing process is its bottleneck.

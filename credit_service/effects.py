@@ -10,6 +10,7 @@ the scheduler's job table (schedulers/jobs.py):
 fact                 handlers
 ==================== ==========================================================
 EntitiesChanged      tier recompute
+EntitiesRenamed      the listings' search names follow (dishonesty/search_names.py)
 ListingChanged       change-feed row, listing.published/removed event, tier, notice
 RecordFiled          record.filed event, tier
 RecordCorrected      record.corrected event, tier
@@ -48,6 +49,7 @@ from __future__ import annotations
 from credit_service.changes import (
     BindingDecided,
     EntitiesChanged,
+    EntitiesRenamed,
     HandlerTable,
     ListingChanged,
     ObjectionDecided,
@@ -60,6 +62,7 @@ from credit_service.changes import (
     ReviewStepTaken,
 )
 from credit_service.dishonesty.feed import write_feed, write_mark_feed
+from credit_service.dishonesty.search_names import follow_renames
 from credit_service.dishonesty.services import end_listings_on_revoked
 from credit_service.notifications.handlers import notify
 from credit_service.sync.outbound import (
@@ -72,6 +75,7 @@ from credit_service.tiers.recompute import recompute_changed
 
 HANDLERS: HandlerTable = {
     EntitiesChanged: (recompute_changed,),
+    EntitiesRenamed: (follow_renames,),
     ListingChanged: (write_feed, send_listing_events, recompute_changed, notify),
     RecordFiled: (send_record_events, recompute_changed),
     RecordCorrected: (send_record_events, recompute_changed),

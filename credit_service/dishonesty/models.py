@@ -23,6 +23,11 @@ class DishonestyCase(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     entity_id: int = Field(foreign_key="entities.id")
     region_code: str = Field(max_length=6)
+    # the organisation's current name, for the public search by a part of it; None for a
+    # natural person, whom no search by name finds (D12). Kept here, not only read from
+    # entities: the search then reads a list's trigram index, not a province's entities
+    # (dishonesty/search_names.py)
+    search_name: str | None = Field(default=None, max_length=200)
     state: str = Field(max_length=30)
     grounds: list[str] = Field(default_factory=list, sa_column=Column(JSONType, nullable=False))
     record_ids: list[int] = Field(default_factory=list, sa_column=Column(JSONType, nullable=False))

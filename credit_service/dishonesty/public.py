@@ -100,7 +100,7 @@ def _filtered(session: Session, filters: Filters, as_of: date, removed: Any = No
         .join(Entity, Entity.id == DishonestyCase.entity_id)
         .where(shown)
     )
-    named = entity_services.public_name_search(filters.q, filters.uscc)
+    named = entity_services.public_name_search(filters.q, filters.uscc, DishonestyCase.search_name)
     if named:
         query = query.where(*named)
     if filters.region:

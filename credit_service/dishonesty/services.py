@@ -23,6 +23,7 @@ from credit_service.dishonesty.checks import assessment  # a check's reading, fo
 from credit_service.dishonesty.models import DishonestyCase
 from credit_service.dishonesty.procedure import LISTING, ground_records, open_cases_on
 from credit_service.dishonesty.public import in_force, is_in_force
+from credit_service.dishonesty.search_names import search_name
 from credit_service.dishonesty.views import (  # the area's public reads, with its writes
     case_view,
     get_case,
@@ -58,6 +59,7 @@ def propose(
         case = DishonestyCase(
             entity_id=owner.id,
             region_code=owner.region_code,
+            search_name=search_name(owner.kind, owner.name),
             state="proposed",
             grounds=rules.grounds_of(records),
             record_ids=sorted(set(record_ids)),

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from credit_service.access import Actor
 from credit_service.audit import services as audit
 from credit_service.bulk import StatisticsRefresher, bulk_insert, in_list
-from credit_service.changes import EntitiesChanged, record
+from credit_service.changes import EntitiesChanged, EntitiesRenamed, record
 from credit_service.context import Context
 from credit_service.entities import rules
 from credit_service.entities.models import Entity
@@ -34,6 +34,7 @@ COLUMNS = (
     "status",
 )
 REQUIRED_COLUMNS = ("kind", "identifier", "name", "region_code")
+_NAMING = tuple(getattr(Entity, field) for field in rules.NAMING)  # read to tell a rename
 
 
 def import_entities(
@@ -113,18 +114,19 @@ def _write_batch(
     lines: dict[str, int],
 ) -> int:
     found = session.execute(
-        select(Entity.identifier, Entity.content_hash, Entity.region_code).where(
-            in_list(session, Entity.identifier, list(valid))
-        )
+        select(
+            Entity.identifier, Entity.content_hash, Entity.region_code, Entity.id, *_NAMING
+        ).where(in_list(session, Entity.identifier, list(valid)))
     ).all()
-    for identifier, _, region_code in found:  # an existing entity must be in scope too
+    for identifier, _, region_code, *_ in found:  # an existing entity must be in scope too
         if not actor.covers_region(region_code):
             del valid[identifier]
             report.add_errors(
                 lines[identifier],
                 {"identifier": ["outside-region"]},
             )
-    existing = {i: content_hash for i, content_hash, _ in found if i in valid}
+    existing = {row[0]: row[1] for row in found if row[0] in valid}
+    _renamed(session, [row for row in found if row[0] in valid], valid)
     now = ctx.now()
     new_rows = [values for identifier, values in valid.items() if identifier not in existing]
     changed = [v for i, v in valid.items() if i in existing and existing[i] != v["content_hash"]]
@@ -151,6 +153,21 @@ def _write_batch(
             details={"created": len(new_rows), "updated": len(changed)},
         )
     return len(new_rows)
+
+
+def _renamed(session: Session, found: list[Any], valid: dict[str, dict[str, Any]]) -> None:
+    """The batch's existing entities whose name or kind the import changes, recorded as
+    renamed (``found``: identifier, hash, region, id, then the ``rules.NAMING`` fields)."""
+    ids = tuple(
+        entity_id
+        for identifier, _, _, entity_id, *naming in found
+        if any(
+            valid[identifier].get(field) != old
+            for field, old in zip(rules.NAMING, naming, strict=True)
+        )
+    )
+    if ids:
+        record(session, EntitiesRenamed(ids))
 
 
 def _registered(session: Session, identifiers: list[str]) -> None:

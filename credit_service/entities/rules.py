@@ -44,6 +44,9 @@ EDITABLE = (
     "status",
 )
 HASHED = ("kind", "identifier", *EDITABLE)
+# the fields other areas keep a copy of an entity's name by (a listing's search name):
+# a change of either is recorded as EntitiesRenamed
+NAMING = ("kind", "name")
 
 
 def normalise_identifier(kind: str, value: str, *, today: date | None = None) -> str:

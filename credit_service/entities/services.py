@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from credit_service.access import Actor
 from credit_service.audit import services as audit
-from credit_service.changes import EntitiesChanged, record
+from credit_service.changes import EntitiesChanged, EntitiesRenamed, record
 from credit_service.context import Context
 from credit_service.entities import lookups, repository, rules
 from credit_service.entities.models import Entity
@@ -105,6 +105,8 @@ def update_entity(
                 object_id=entity.id,
                 details={"changed": changed},
             )
+        if set(changed) & set(rules.NAMING):
+            record(session, EntitiesRenamed((entity.id,)))
         session.flush()
         return entity_view(entity, unmask=actor.role in UNMASK_ROLES)
 
@@ -260,13 +262,13 @@ def entity_summary(entity: Entity) -> dict[str, Any]:
     return {**rules.masked_identity(entity), "kind": entity.kind, "region_code": entity.region_code}
 
 
-def public_name_search(q: str | None, uscc: str | None) -> list[Any]:
-    """SQL conditions of a public search by name (a part of it) or by USCC. Natural
-    persons are never found either way: a hit would confirm a full name or an ID number
-    (D12)."""
+def public_name_search(q: str | None, uscc: str | None, names: Any = Entity.name) -> list[Any]:
+    """SQL conditions of a public search by name (a part of it, in the column ``names``:
+    the registry's, or a copy kept by the list searched) or by USCC. Natural persons are
+    never found either way: a hit would confirm a full name or an ID number (D12)."""
     conditions: list[Any] = []
     if q:
-        conditions += [Entity.kind != "natural_person", Entity.name.contains(q, autoescape=True)]
+        conditions += [Entity.kind != "natural_person", names.contains(q, autoescape=True)]
     if uscc:
         conditions += [Entity.identifier == uscc.strip().upper(), Entity.kind != "natural_person"]
     return conditions

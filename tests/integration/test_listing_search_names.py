@@ -1,0 +1,145 @@
+"""The name a listing is found by in the public search (``dishonesty/search_names.py``):
+written when the case opens, following a rename made by hand or by an import, never kept
+for a natural person; on PostgreSQL the search reads the list's own trigram index."""
+
+from __future__ import annotations
+
+import io
+from datetime import date
+
+import pytest
+import sqlalchemy as sa
+from alembic import command
+from sqlalchemy import text
+
+from credit_service.access import SYSTEM
+from credit_service.dishonesty import public, removals
+from credit_service.dishonesty.models import DishonestyCase
+from credit_service.entities import importer as entity_importer
+from credit_service.entities import services as entity_services
+from credit_service.health import alembic_config
+from tests.factories import XUANZHOU, create_person, file_penalty, listed_on
+
+DECIDED = date(2026, 10, 12)
+INDEX = "ix_dishonesty_cases_search_name_trgm"
+
+
+def _found(ctx, fragment: str) -> list[str]:  # type: ignore[no-untyped-def]
+    return [entry["name"] for entry in public.search(ctx, public.Filters(q=fragment)).items]
+
+
+def _search_name(ctx, case_id: int) -> str | None:  # type: ignore[no-untyped-def]
+    with ctx.session_factory() as session:
+        return session.get(DishonestyCase, case_id).search_name
+
+
+def test_a_listing_is_found_by_its_organisations_current_name(ctx):
+    owner, case = listed_on(ctx, "宣城永兴江南商贸有限公司", XUANZHOU, DECIDED)
+    assert _search_name(ctx, case["id"]) == "宣城永兴江南商贸有限公司"
+    assert _found(ctx, "永兴江南") == ["宣城永兴江南商贸有限公司"]
+
+    entity_services.update_entity(
+        ctx, SYSTEM, owner["identifier"], {"name": "宣城北辰光电有限公司"}
+    )
+
+    assert _search_name(ctx, case["id"]) == "宣城北辰光电有限公司"
+    assert _found(ctx, "北辰光电") == ["宣城北辰光电有限公司"]
+    assert _found(ctx, "永兴江南") == []
+
+
+def test_a_rename_by_import_is_followed_and_other_changes_leave_the_name(ctx):
+    owner, case = listed_on(ctx, "宣城永兴江南商贸有限公司", XUANZHOU, DECIDED)
+    row = f"organisation,{owner['identifier']},{{name}},{XUANZHOU},{{industry}}\n"
+    header = "kind,identifier,name,region_code,industry\n"
+
+    def imported(name: str, industry: str) -> None:
+        stream = io.StringIO(header + row.format(name=name, industry=industry))
+        report = entity_importer.import_entities(ctx, SYSTEM, stream)
+        assert report.updated == 1, report
+
+    imported("宣城永兴江南商贸有限公司", "F")  # changed, but not renamed
+    assert _search_name(ctx, case["id"]) == "宣城永兴江南商贸有限公司"
+
+    imported("宣城南湖贸易有限公司", "F")
+    assert _search_name(ctx, case["id"]) == "宣城南湖贸易有限公司"
+    assert _found(ctx, "南湖贸易") == ["宣城南湖贸易有限公司"]
+    assert _found(ctx, "永兴江南") == []
+
+
+def test_a_natural_persons_case_keeps_no_name_to_be_found_by(ctx):
+    from credit_service.dishonesty import services as dishonesty
+    from tests.factories import LISTING_REGULATOR
+
+    person = create_person(ctx, name="欧阳明华")
+    record = file_penalty(ctx, person["identifier"], CF_CFLB=["罚款", "责令停产停业"])
+    case = dishonesty.propose(
+        ctx, LISTING_REGULATOR, entity=person["identifier"], record_ids=[record["id"]], reason="拟"
+    )
+    assert _search_name(ctx, case["id"]) is None
+
+    entity_services.update_entity(ctx, SYSTEM, person["identifier"], {"name": "欧阳明辉"})
+    assert _search_name(ctx, case["id"]) is None
+
+
+def test_the_public_name_search_reads_the_lists_trigram_index(live_ctx, db_kind):
+    if db_kind != "postgresql":
+        pytest.skip("the trigram index is PostgreSQL's (pg_trgm); SQLite scans the list")
+    ctx = live_ctx
+    listed_on(ctx, "宣城永兴江南商贸有限公司", XUANZHOU, DECIDED)
+    today = ctx.today()
+    with ctx.session_factory.begin() as session:
+        session.execute(text("SET LOCAL enable_seqscan = off"))  # three rows: priced out
+        # the search's own query (a name search also finds recent removals, D22)
+        query = public._filtered(  # noqa: SLF001
+            session, public.Filters(q="永兴江南"), today, removals.answered(ctx, today)
+        )
+        assert [case.search_name for case, _ in session.execute(query)] == [
+            "宣城永兴江南商贸有限公司"
+        ]
+        compiled = query.compile(session.get_bind())
+        explained = session.connection().exec_driver_sql(f"EXPLAIN {compiled}", compiled.params)
+        plan = "\n".join(explained.scalars())
+    assert INDEX in plan, plan
+    assert "ix_entities_name_trgm" not in plan, plan
+
+
+def test_the_migration_fills_the_names_of_cases_already_open(tmp_path):
+    """Cases opened before the column came are found by name at once after it."""
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    at = "'2026-11-01 02:00:00'"
+    with engine.begin() as connection:
+        _upgrade(connection, "c4e6a8b0d2f4")
+        for id_, kind, name in (
+            (1, "organisation", "宣城永兴商贸有限公司"),
+            (2, "natural_person", "欧阳明华"),
+        ):
+            connection.execute(
+                sa.text(
+                    "INSERT INTO entities (id, kind, identifier, name, former_names, region_code,"
+                    f" status, content_hash, created_at, updated_at) VALUES (:id, :kind, :id,"
+                    f" :name, '[]', '341802', 'active', 'h', {at}, {at})"
+                ),
+                {"id": id_, "kind": kind, "name": name},
+            )
+            connection.execute(
+                sa.text(
+                    "INSERT INTO dishonesty_cases (id, entity_id, region_code, state, grounds,"
+                    " record_ids, proposal_reason, statement_deadline_provisional,"
+                    " statement_waived, publication_deadline_provisional, measures, version,"
+                    f" created_at, updated_at) VALUES (:id, :id, '341802', 'published', '[]',"
+                    f" '[]', '拟', 0, 0, 0, '[]', 1, {at}, {at})"
+                ),
+                {"id": id_},
+            )
+        _upgrade(connection, "e1a3c5b7d9f2")
+        names = connection.execute(
+            sa.text("SELECT id, search_name FROM dishonesty_cases ORDER BY id")
+        ).all()
+    engine.dispose()
+    assert names == [(1, "宣城永兴商贸有限公司"), (2, None)]
+
+
+def _upgrade(connection: sa.Connection, revision: str) -> None:
+    config = alembic_config()
+    config.attributes["connection"] = connection
+    command.upgrade(config, revision)
