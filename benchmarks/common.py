@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import text
 
@@ -109,13 +110,11 @@ def write_dataset(entities: int, records: int, seed: int = 42) -> tuple[Path, Pa
     if entity_path.exists() and record_path.exists():
         return entity_path, record_path
     catalogs = load_catalog_set(ROOT / "catalogs")
-    parties: list[Party] = []  # streamed: a province's 7,000,000 full rows would not fit
-    with open(entity_path, "w", encoding="utf-8", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=entity_importer.COLUMNS)
-        writer.writeheader()
-        for entity in generator.generate_entities(entities, seed, catalogs):
-            writer.writerow(entity.row)
-            parties.append(Party(entity.row))
+    parties = (
+        _parties(entity_path)
+        if entity_path.exists()
+        else _write_entities(entity_path, entities, seed, catalogs)
+    )
     penalty_items = [
         i for c in catalogs.catalogs.values() for i in c.items if i.record_type == "penalty"
     ]
@@ -125,6 +124,24 @@ def write_dataset(entities: int, records: int, seed: int = 42) -> tuple[Path, Pa
         for record in generator.generate_records(parties, records, seed, penalty_items):  # type: ignore[arg-type]
             writer.writerow(dsgs_row(record))
     return entity_path, record_path
+
+
+def _write_entities(path: Path, entities: int, seed: int, catalogs: Any) -> list[Party]:
+    parties: list[Party] = []  # streamed: a province's 7,000,000 full rows would not fit
+    with open(path, "w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=entity_importer.COLUMNS)
+        writer.writeheader()
+        for entity in generator.generate_entities(entities, seed, catalogs):
+            writer.writerow(entity.row)
+            parties.append(Party(entity.row))
+    return parties
+
+
+def _parties(path: Path) -> list[Party]:
+    """The parties of an entity file written before (for records of another size): read,
+    not written again, so that a load reading the file meanwhile is not disturbed."""
+    with open(path, encoding="utf-8", newline="") as handle:
+        return [Party(row) for row in csv.DictReader(handle)]
 
 
 class Party:
