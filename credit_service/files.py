@@ -14,6 +14,9 @@ from pathlib import Path
 PRIVATE_FILE = 0o600
 PRIVATE_DIR = 0o700
 PRIVATE_UMASK = 0o077
+# the public list's full downloads, kept per version of the list (web/kept_downloads.py):
+# public data, rebuilt on demand, left out of backups
+DOWNLOADS_FOLDER = "downloads"
 
 
 def restrict_umask() -> None:

@@ -16,6 +16,8 @@ Left out, whatever the data folder holds:
   through the backup API, and the rate-limit counts, which are worth nothing a minute
   later), with their journal, WAL, shared-memory and writer-lock files.
 - the backup folder itself, if it was put inside the data folder.
+- the public list's kept downloads (``downloads/``): public data, written again on the
+  first request after a restore.
 
 The database is dumped before the files are read, and every file a committed row names
 is written before the row commits (evidence, documents): so every file the dumped rows
@@ -33,7 +35,7 @@ from pathlib import Path
 from sqlalchemy.engine import make_url
 
 from credit_service.config import Settings
-from credit_service.files import PRIVATE_FILE, private_dir
+from credit_service.files import DOWNLOADS_FOLDER, PRIVATE_FILE, private_dir
 from credit_service.signing_keys import KEY_FILE
 
 SQLITE_COMPANIONS = ("", "-wal", "-shm", "-journal", "-writers")
@@ -50,7 +52,7 @@ class LeftOut:
     def of(cls, settings: Settings, *also: Path) -> LeftOut:
         """What is left out of the data folder of ``settings``, and ``also`` these paths."""
         root = settings.data_dir
-        paths = {root / KEY_FILE, settings.audit_witness_dir, *also}
+        paths = {root / KEY_FILE, root / DOWNLOADS_FOLDER, settings.audit_witness_dir, *also}
         for url in (settings.database_url, settings.ratelimit_storage):
             if url.startswith("sqlite"):
                 database = make_url(url).database

@@ -79,8 +79,13 @@ def _validators_of(version: public.ListVersion, tz: tzinfo, full_path: str) -> t
     the same few are asked for all day, and most of these requests are a 304)."""
     midnight = datetime.combine(version.day, time(), tzinfo=tz)
     last = max(filter(None, (version.last_modified, midnight))).replace(microsecond=0)
-    seed = f"{version.last_change_id}|{version.entities_updated_at}|{version.day}|{full_path}"
+    seed = f"{version_seed(version)}|{full_path}"
     return hashlib.sha256(seed.encode()).hexdigest()[:32], last
+
+
+def version_seed(version: public.ListVersion) -> str:
+    """What names one version of the list in every answer derived from it."""
+    return f"{version.last_change_id}|{version.entities_updated_at}|{version.day}"
 
 
 def not_modified(ctx: Context) -> Response | None:

@@ -18,7 +18,7 @@ from flask.views import MethodView
 from credit_service import ftm_export
 from credit_service.catalogs.schema import DOMAINS, LISTING_GROUNDS
 from credit_service.dishonesty import list_notices, public
-from credit_service.web import cache
+from credit_service.web import cache, kept_downloads
 from credit_service.web.access import public as public_endpoint
 from credit_service.web.api import ftm
 from credit_service.web.api.common import (
@@ -214,19 +214,23 @@ class PublicCsv(MethodView):
     @public_endpoint(REASON)
     @cache.conditional
     @bp.arguments(DownloadArgsSchema, location="query")
-    @bp.response(200, description="The whole list as CSV (UTF-8 with BOM), streamed")
+    @bp.response(
+        200,
+        description="The whole list as CSV (UTF-8 with BOM), written once per version of the list",
+    )
     @bp.alt_response(304, description="Not modified since the client's copy")
     def get(self, args):
-        """Download the whole list as CSV."""
-        rows = (
-            public.csv_row(e)
-            for e in public.download_rows(service_context(), public.Filters(**args))
-        )
+        """Download the whole list as CSV (written once per version of the list)."""
         ctx = service_context()
-        download = public_csv_response(
-            "dishonesty-list", public.DOWNLOAD_COLUMNS, rows, day=ctx.today()
-        )
-        return cache.decorate(ctx, download)
+
+        def build() -> Response:
+            entries = public.download_rows(ctx, public.Filters(**args))
+            rows = (public.csv_row(e) for e in entries)
+            return public_csv_response(
+                "dishonesty-list", public.DOWNLOAD_COLUMNS, rows, day=ctx.today()
+            )
+
+        return kept_downloads.answer(ctx, "csv", args, build)
 
 
 @bp.route("/export.json")
@@ -235,14 +239,20 @@ class PublicJson(MethodView):
     @cache.conditional
     @bp.arguments(DownloadArgsSchema, location="query")
     @bp.response(
-        200, EntrySchema(many=True), description="The whole list as a JSON array, streamed"
+        200,
+        EntrySchema(many=True),
+        description="The whole list as a JSON array, written once per version of the list",
     )
     @bp.alt_response(304, description="Not modified since the client's copy")
     def get(self, args):
-        """Download the whole list as JSON."""
-        entries = public.download_rows(service_context(), public.Filters(**args))
-        response = json_array_response("dishonesty-list.json", EntrySchema(), entries)
-        return cache.decorate(service_context(), response)
+        """Download the whole list as JSON (written once per version of the list)."""
+        ctx = service_context()
+
+        def build() -> Response:
+            entries = public.download_rows(ctx, public.Filters(**args))
+            return json_array_response("dishonesty-list.json", EntrySchema(), entries)
+
+        return kept_downloads.answer(ctx, "json", args, build)
 
 
 @bp.route("/export.ftm.jsonl")
@@ -263,9 +273,14 @@ class PublicFtm(MethodView):
         source = ftm.source(
             "dishonesty", "public_pages.list_page", "public_pages.entry_page", "entry_id"
         )
-        entries = public.download_rows(service_context(), public.Filters(**args))
-        lines = ftm_export.json_lines(entries, partial(ftm_export.dishonesty_entities, source))
-        return cache.decorate(service_context(), ftm.jsonl_response("dishonesty-list", lines))
+        ctx = service_context()
+
+        def build() -> Response:
+            entries = public.download_rows(ctx, public.Filters(**args))
+            lines = ftm_export.json_lines(entries, partial(ftm_export.dishonesty_entities, source))
+            return ftm.jsonl_response("dishonesty-list", lines)
+
+        return kept_downloads.answer(ctx, "ftm", args, build)
 
 
 @bp.route("/changes")
