@@ -9,8 +9,9 @@ its own trigram index (PostgreSQL) over the list alone. A natural person's listi
 none: no search by name finds a person (D12), and the list holds no second copy of a
 person's name for retention to chase.
 
-The name is written when a case is opened and follows every rename through the handler
-table (``EntitiesRenamed``), in the transaction of the rename.
+The name is written when a case is opened (the entity's row held until the case
+commits, so a rename meanwhile waits and then finds the case) and follows every rename
+through the handler table (``EntitiesRenamed``), in the transaction of the rename.
 """
 
 from __future__ import annotations

@@ -48,6 +48,9 @@ def propose(
     """
     with ctx.session_factory.begin() as session:
         owner = entity_services.entity_in_scope(session, actor, entity)
+        # its name, as committed, held until the case is: a rename waits for the case
+        # and then renames it too (search_names.follow_renames)
+        session.refresh(owner, with_for_update=True)
         records = ground_records(session, ctx, record_ids)
         missing = rules.missing_conditions(records, owner.id)
         if len(records) != len(set(record_ids)):

@@ -5,15 +5,17 @@ per set of validated arguments, and no more than ``KEEP_PER_VERSION`` of them.""
 
 from __future__ import annotations
 
+import json
 from datetime import date
 
 import pytest
+from flask import request
 
 from credit_service.access import SYSTEM
 from credit_service.backup.archive import LeftOut
 from credit_service.dishonesty import public
 from credit_service.entities import services as entity_services
-from credit_service.files import DOWNLOADS_FOLDER
+from credit_service.files import DOWNLOADS_FOLDER, private_dir
 from credit_service.records import services as record_services
 from credit_service.web import kept_downloads
 from tests.factories import LANGXI, XUANZHOU, listed_on
@@ -129,3 +131,55 @@ def test_past_the_files_a_version_may_keep_the_download_is_streamed(
 def test_backups_leave_the_kept_downloads_out(ctx):
     left_out = LeftOut.of(ctx.settings)
     assert left_out.covers((ctx.settings.data_dir / DOWNLOADS_FOLDER / "x").resolve())
+
+
+def test_the_first_download_is_streamed_and_its_file_is_there_once_all_is_sent(ctx, client, listed):
+    response = client.get(DOWNLOADS[0])
+    assert response.status_code == 200 and "Content-Length" not in response.headers
+    assert _files(ctx) == []  # nothing renamed into place before the last byte
+    body = response.get_data()
+    response.close()
+    assert len(_files(ctx)) == 1
+    path = ctx.settings.data_dir / DOWNLOADS_FOLDER / _files(ctx)[0]
+    assert path.read_bytes() == body
+
+
+def test_while_another_request_writes_a_download_this_one_streams_its_own(
+    ctx, client, listed, renders
+):
+    folder = private_dir(ctx.settings.data_dir / DOWNLOADS_FOLDER)
+    writing = kept_downloads._try_lock(folder / _lock_name(client, ctx))  # noqa: SLF001
+    assert writing is not None
+
+    _, body = _get(client, DOWNLOADS[0])
+    assert "宣城星河" in body.decode() and _files(ctx) == []  # streamed, never waited
+
+    writing.close()
+    _, again = _get(client, DOWNLOADS[0])
+    assert again == body and len(_files(ctx)) == 1 and len(renders) == 2
+
+
+def _lock_name(client, ctx) -> str:  # type: ignore[no-untyped-def]
+    """The lock file the unfiltered CSV download of the list as it stands takes."""
+    with client.application.test_request_context(DOWNLOADS[0]):
+        key = json.dumps(["csv", {}, request.host_url], sort_keys=True, default=str)
+    version = kept_downloads._version(ctx)  # noqa: SLF001
+    return f".lock-{version}-{kept_downloads._digest(key)}"  # noqa: SLF001
+
+
+def test_each_address_has_its_own_file(ctx, client, listed):
+    url = DOWNLOADS[2]  # FtM: its links name the address the request came to
+    _, here = _get(client, url)
+    _, there = _get(client, url, base_url="https://evil.example")
+
+    assert b"http://localhost/" in here and b"evil.example" not in here
+    assert b"https://evil.example/" in there
+    _, again = _get(client, url)
+    assert again == here and len(_files(ctx)) == 2
+
+
+def test_a_folder_that_cannot_be_written_leaves_the_download_streamed(ctx, client, listed):
+    (ctx.settings.data_dir / DOWNLOADS_FOLDER).write_text("not a folder")
+    _, body = _get(client, DOWNLOADS[0])
+    _, again = _get(client, DOWNLOADS[0])
+    assert "宣城星河" in body.decode() and again == body
