@@ -87,6 +87,9 @@ def _written_as_sent(ctx: Context, built: Response, path: Path, version: str) ->
     lock = _try_lock(path.with_name(f".lock-{path.name}"))
     if lock is None:
         return built
+    if path.exists():  # its writer finished between our look and our lock
+        lock.close()
+        return built
     chunks = _tee(ctx, built.iter_encoded(), path, version, lock)
     return Response(chunks, headers=built.headers)
 
