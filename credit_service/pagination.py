@@ -94,9 +94,13 @@ class NewestFirst:
 
         :raises InvalidInput: a cursor this service did not issue.
         """
-        query = query.order_by(self.day.desc(), self.id.desc()).limit(limit + 1)
+        query = self.ordered(query).limit(limit + 1)
         position = decode_cursor(cursor)
         return query if position is None else query.where(self._after(position))
+
+    def ordered(self, query: Any) -> Any:
+        """``query`` newest first."""
+        return query.order_by(self.day.desc(), self.id.desc())
 
     def cut(self, rows: list[T], limit: int, last: Any) -> tuple[list[T], str | None]:
         """The page's rows and the next cursor; ``last(row)`` is its (date, id)."""

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date
 from typing import Any
 
 from sqlalchemy import and_, exists, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Bundle, Session
 
 from credit_service import objection_marks
 from credit_service.bounds import date_error
@@ -27,8 +27,6 @@ from credit_service.entities import services as entity_services
 from credit_service.entities.models import Entity
 from credit_service.entities.rules import masked_identity
 from credit_service.errors import InvalidInput, NotFound
-from credit_service.held_connections import HeldQuery
-from credit_service.notices import change_notices
 from credit_service.pagination import NewestFirst, Page, decode_cursor, encode_cursor, position_id
 from credit_service.records.models import CreditRecord
 
@@ -51,6 +49,31 @@ DOWNLOAD_COLUMNS = (
 
 # the newest entry first; the cursor names its date "p" (published)
 NEWEST = NewestFirst(DishonestyCase.published_on, DishonestyCase.id, key="p")
+
+# What an entry (``entry_view``, ``removals.removed_view``) reads of its case and entity:
+# these columns, not the whole rows (a page of full ORM objects decoded and tracked a
+# dozen columns no visitor sees; docs/performance.md, sixth session).
+CASE = Bundle(
+    "case",
+    *(
+        getattr(DishonestyCase, name)
+        for name in (
+            "id",
+            "state",
+            "region_code",
+            "grounds",
+            "record_ids",
+            "decision_no",
+            "decided_on",
+            "published_on",
+            "term_ends_on",
+            "removed_on",
+            "removal_reason",
+            "measures",
+        )
+    ),
+)
+ENTITY = Bundle("entity", Entity.kind, Entity.identifier, Entity.name)
 
 
 def in_force(as_of: date) -> Any:
@@ -95,14 +118,15 @@ def _filtered(session: Session, filters: Filters, as_of: date, removed: Any = No
     """The search's query; ``removed`` (``removals.answered``) adds the removed entries
     a name or USCC search finds."""
     shown = in_force(as_of) if removed is None else or_(in_force(as_of), removed)
-    query = (
-        select(DishonestyCase, Entity)
-        .join(Entity, Entity.id == DishonestyCase.entity_id)
-        .where(shown)
-    )
+    query = select(CASE, ENTITY).join(Entity, Entity.id == DishonestyCase.entity_id).where(shown)
     named = entity_services.public_name_search(filters.q, filters.uscc, DishonestyCase.search_name)
     if named:
         query = query.where(*named)
+    return _listing_filters(session, query, filters)
+
+
+def _listing_filters(session: Session, query: Any, filters: Filters) -> Any:
+    """``query`` narrowed by the listing's own facts: region, domain, ground."""
     if filters.region:
         query = query.where(DishonestyCase.region_code == filters.region)
     if filters.domain:
@@ -128,11 +152,50 @@ def search(
     today = ctx.today()
     removed = removals.answered(ctx, today) if filters.names_one else None
     with ctx.replica_session_factory() as session:
-        query = NEWEST.select(_filtered(session, filters, today, removed), cursor, limit)
+        query = search_query(session, filters, today, removed, cursor, limit)
         rows, next_cursor = NEWEST.cut(
             session.execute(query).all(), limit, lambda row: (row[0].published_on, row[0].id)
         )
         return Page(entry_views(ctx, session, rows), next_cursor)
+
+
+def search_query(
+    session: Session,
+    filters: Filters,
+    as_of: date,
+    removed: Any,
+    cursor: str | None,
+    limit: int,
+) -> Any:
+    """The search's statement: a page of ``limit + 1`` (case, entity) rows after
+    ``cursor``, chosen by ``_chosen``; a natural person is never found by name or
+    number, whatever the case's copy of the name says (D12)."""
+    page = NEWEST.select(_chosen(session, filters, as_of, removed), cursor, limit).subquery()
+    query = (
+        select(CASE, ENTITY)
+        .join(page, page.c.id == DishonestyCase.id)
+        .join(Entity, Entity.id == DishonestyCase.entity_id)
+    )
+    if filters.q or filters.uscc:
+        query = query.where(entity_services.not_a_person())
+    return NEWEST.ordered(query)
+
+
+def _chosen(session: Session, filters: Filters, as_of: date, removed: Any) -> Any:
+    """The ids of the cases ``_filtered`` finds, chosen on the cases alone, so that the
+    database orders and cuts the page before it reads an entity: a search by a part of
+    a name matches about 120 of a province's 200,000 listings, and joining each to its
+    entity first was half the query (docs/performance.md, sixth session). A name is
+    matched in the case's copy, which no natural person's case has (``search_names``);
+    ``search_query`` still leaves out a natural person the page would name (D12)."""
+    shown = in_force(as_of) if removed is None else or_(in_force(as_of), removed)
+    query = select(DishonestyCase.id).where(shown)
+    if filters.q:
+        query = query.where(DishonestyCase.search_name.contains(filters.q, autoescape=True))
+    if filters.uscc:
+        owner = select(Entity.id).where(*entity_services.public_name_search(None, filters.uscc))
+        query = query.where(DishonestyCase.entity_id.in_(owner))
+    return _listing_filters(session, query, filters)
 
 
 def get_entry(ctx: Context, case_id: int) -> dict[str, Any]:
@@ -145,7 +208,7 @@ def get_entry(ctx: Context, case_id: int) -> dict[str, Any]:
     today = ctx.today()
     with ctx.replica_session_factory() as session:
         row = session.execute(
-            select(DishonestyCase, Entity)
+            select(CASE, ENTITY)
             .join(Entity, Entity.id == DishonestyCase.entity_id)
             .where(DishonestyCase.id == case_id)
         ).first()
@@ -164,15 +227,16 @@ def entry_views(ctx: Context, session: Session, rows: Sequence[Any]) -> list[dic
     cases = [case for case, _ in rows if is_in_force(case, today)]
     refs = penalty_refs(session, cases)
     marks = objection_marks.of_kind(ctx, session, "listing", [case.id for case in cases])
+    basis = legal_basis(ctx)
     return [
-        entry_view(ctx, case, entity, refs[case.id], mark=marks.get(case.id))
+        entry_view(ctx, case, entity, refs[case.id], basis, mark=marks.get(case.id))
         if case.id in refs
         else removals.removed_view(ctx, case, entity)
         for case, entity in rows
     ]
 
 
-def penalty_refs(session: Session, cases: list[DishonestyCase]) -> dict[int, list[str]]:
+def penalty_refs(session: Session, cases: list[Any]) -> dict[int, list[str]]:
     """The document numbers of the penalties each case rests on (revoked ones left out),
     for a whole page of cases in one query."""
     owner = {record_id: case.id for case in cases for record_id in case.record_ids}
@@ -187,16 +251,23 @@ def penalty_refs(session: Session, cases: list[DishonestyCase]) -> dict[int, lis
     return refs
 
 
+def legal_basis(ctx: Context) -> list[str]:
+    """The provisions every entry is listed under (the list rules' ``basis``), cited."""
+    return [citations([b]) for b in ctx.list_rules.basis]
+
+
 def entry_view(
     ctx: Context,
-    case: DishonestyCase,
-    entity: Entity,
+    case: Any,
+    entity: Any,
     refs: list[str],
+    basis: list[str],
     *,
     mark: int | None = None,
 ) -> dict[str, Any]:
     """The public fields of an entry (nothing of a natural person but the masked name),
-    with the mark 异议处理中 while an accepted objection to it is open (``mark``)."""
+    with the mark 异议处理中 while an accepted objection to it is open (``mark``); the
+    case and entity as ``CASE`` and ``ENTITY`` read them, or whole rows."""
     identity = masked_identity(entity)
     person = entity.kind == "natural_person"
     measures = [ctx.catalogs.measures[m] for m in case.measures if m in ctx.catalogs.measures]
@@ -209,7 +280,7 @@ def entry_view(
         "region_code": case.region_code,
         "region": ctx.catalogs.region_name(case.region_code),
         "grounds": [{"code": g, "name": ctx.list_rules.grounds.get(g, g)} for g in case.grounds],
-        "basis": [citations([b]) for b in ctx.list_rules.basis],
+        "basis": list(basis),
         "decision_no": case.decision_no,
         "authority": ctx.list_rules.office_name,
         "decided_on": case.decided_on,
@@ -298,71 +369,3 @@ def _since(since: str | None, today: date) -> tuple[int, date | None]:
     if problem:
         raise InvalidInput(errors={"since": [problem]})
     return 0, day
-
-
-@dataclass(frozen=True)
-class ListVersion:
-    """What the list's validators are made of: the last change, the newest update of any
-    entity (a listed one's rename must not be answered 304), and the day (terms end at
-    midnight)."""
-
-    last_change_id: int
-    last_change_at: datetime | None
-    entities_updated_at: datetime | None
-    day: date
-
-    @property
-    def last_modified(self) -> datetime | None:
-        return max(filter(None, (self.last_change_at, self.entities_updated_at)), default=None)
-
-
-RENAME_TTL = timedelta(seconds=1)
-
-
-def list_version(ctx: Context) -> ListVersion:
-    """The list's version as committed now: an addition or removal changes every
-    validator at its commit, in every worker (a removed entry is never answered from a
-    copy). The newest change's id comes from ``newest_list_change``. The rest is read
-    only when that id moves, or, for the entities' last update, at most once a second per
-    process: a renamed entity may show its old name that much longer.
-
-    That update is the newest of all entities, one read of the index on ``updated_at``,
-    not of the listed ones only: that aggregate joins every published case, 0.3 s at a
-    province's 200,000 listings, and read each second in each worker it set the public
-    search's p99 (694 ms, docs/performance.md). The price is a new version, and fewer
-    304s, after an update of an entity that is not listed: safe, never stale."""
-    now = ctx.now()
-    last_id = newest_list_change(ctx)
-    known = ctx.extras.get("list_change_known")
-    renamed = ctx.extras.get("entities_updated")
-    rename_fresh = renamed is not None and timedelta(0) <= now - renamed[0] < RENAME_TTL
-    if known is None or known[0] != last_id or not rename_fresh:
-        with ctx.replica_session_factory() as session:
-            last_at = session.get(ListChange, last_id).at if last_id else None
-            updated = session.execute(select(func.max(Entity.updated_at))).scalar_one()
-        known, renamed = (last_id, last_at), (now, updated)
-        ctx.extras["list_change_known"], ctx.extras["entities_updated"] = known, renamed
-    return ListVersion(last_id, known[1], renamed[1], ctx.today())
-
-
-def newest_list_change(ctx: Context) -> int:
-    """The id of the list's newest change (0 for none). Kept by the worker while
-    PostgreSQL announces no list change (``notices``; not when this read goes to a
-    replica, which may not have the change yet when the notice comes), else one index
-    lookup on a connection the thread keeps (``HeldQuery``, one per database)."""
-    factory = ctx.replica_session_factory
-    notices = change_notices(ctx) if factory is ctx.read_session_factory else None
-    generation = notices.generation("list") if notices else None
-    kept = ctx.extras.get("list_change_newest")
-    if generation is not None and kept is not None and kept[0] == generation:
-        return kept[1]
-    bind = factory.kw["bind"]
-    probes = ctx.extras.setdefault("list_change_probes", {})
-    probe = probes.get(bind)
-    if probe is None:
-        newest = select(func.max(ListChange.id)).compile(dialect=bind.dialect)
-        probe = probes[bind] = HeldQuery(bind, str(newest))
-    last_id = (probe.first() or (None,))[0] or 0
-    if generation is not None:  # read after the generation: a notice since moves it on
-        ctx.extras["list_change_newest"] = (generation, last_id)
-    return last_id

@@ -12,6 +12,7 @@ not the expiry job has run yet (the list stops showing it that morning, ``public
 
 from __future__ import annotations
 
+import functools
 from datetime import date, timedelta
 from typing import Any
 
@@ -48,7 +49,12 @@ def answered_until(ctx: Context, removed_on: date) -> date:
 def first_removal_answered(ctx: Context, as_of: date) -> date:
     """The earliest removal day still answered on ``as_of`` (``answered_until`` is
     monotone in the removal day; month ends make it flat, so step to its first day)."""
-    months = ctx.list_rules.removed_answer_months
+    return _first_answered(as_of, ctx.list_rules.removed_answer_months)
+
+
+@functools.lru_cache(maxsize=64)
+def _first_answered(as_of: date, months: int) -> date:
+    """``first_removal_answered``, worked out once a day (every name search asks)."""
     day = add_months(as_of, -months)
     while period_end(day, months) < as_of:
         day += DAY

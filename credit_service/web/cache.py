@@ -23,7 +23,7 @@ from typing import Any
 from flask import Response, current_app, g, request
 
 from credit_service.context import Context
-from credit_service.dishonesty import public
+from credit_service.dishonesty import list_version
 
 # Stored copies (browsers, proxies) must ask again every time: the answer to a current
 # copy is a cheap 304, and a removed entry is never shown from a copy.
@@ -70,11 +70,13 @@ def forget_validators() -> None:
 
 
 def _validators(ctx: Context) -> tuple[str, datetime]:
-    return _validators_of(public.list_version(ctx), ctx.tz, request.full_path)
+    return _validators_of(list_version.list_version(ctx), ctx.tz, request.full_path)
 
 
 @functools.lru_cache(maxsize=4096)
-def _validators_of(version: public.ListVersion, tz: tzinfo, full_path: str) -> tuple[str, datetime]:
+def _validators_of(
+    version: list_version.ListVersion, tz: tzinfo, full_path: str
+) -> tuple[str, datetime]:
     """ETag and Last-Modified of one version of the list for one path and query (kept:
     the same few are asked for all day, and most of these requests are a 304)."""
     midnight = datetime.combine(version.day, time(), tzinfo=tz)
@@ -83,7 +85,7 @@ def _validators_of(version: public.ListVersion, tz: tzinfo, full_path: str) -> t
     return hashlib.sha256(seed.encode()).hexdigest()[:32], last
 
 
-def version_seed(version: public.ListVersion) -> str:
+def version_seed(version: list_version.ListVersion) -> str:
     """What names one version of the list in every answer derived from it."""
     return f"{version.last_change_id}|{version.entities_updated_at}|{version.day}"
 

@@ -38,7 +38,7 @@ from typing import IO, Any
 from flask import Response, request, send_file
 
 from credit_service.context import Context
-from credit_service.dishonesty import public
+from credit_service.dishonesty import list_version
 from credit_service.files import DOWNLOADS_FOLDER, private_dir
 from credit_service.web import cache
 
@@ -71,7 +71,7 @@ def answer(
 
 
 def _version(ctx: Context) -> str:
-    return _digest(cache.version_seed(public.list_version(ctx)))
+    return _digest(cache.version_seed(list_version.list_version(ctx)))
 
 
 def _digest(text: str) -> str:

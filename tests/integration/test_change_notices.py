@@ -18,7 +18,7 @@ from credit_service.access import SYSTEM
 from credit_service.auth import accounts, tokens
 from credit_service.auth import services as auth_services
 from credit_service.auth.models import ApiToken, User
-from credit_service.dishonesty import public
+from credit_service.dishonesty import list_version
 from credit_service.errors import Unauthenticated
 from credit_service.notices import change_notices
 from tests.factories import LISTING_REGULATOR, XUANZHOU, create_entity, listed_on
@@ -71,19 +71,19 @@ def test_a_listing_moves_the_list_generation_and_not_the_tokens(pg_ctx):
 
 
 def test_the_newest_change_is_kept_until_a_notice_says_otherwise(pg_ctx, monkeypatch):
-    assert public.newest_list_change(pg_ctx) == 0
+    assert list_version.newest_list_change(pg_ctx) == 0
     (probe,) = pg_ctx.extras["list_change_probes"].values()
     asked: list[int] = []
     real_first = probe.first
     monkeypatch.setattr(probe, "first", lambda: asked.append(1) or real_first())
-    assert public.newest_list_change(pg_ctx) == 0
+    assert list_version.newest_list_change(pg_ctx) == 0
     assert asked == []  # kept: no database read while nothing is announced
 
     notices = change_notices(pg_ctx)
     before = notices.generation("list")
     _, case = listed_on(pg_ctx, "宣城通知测试二科技有限公司", XUANZHOU, date(2026, 11, 2))
     moved_on(notices, "list", before)
-    newest = public.newest_list_change(pg_ctx)
+    newest = list_version.newest_list_change(pg_ctx)
     assert asked == [1] and newest > 0
     with pg_ctx.read_session_factory() as session:
         assert (

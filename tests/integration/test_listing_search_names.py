@@ -90,12 +90,10 @@ def test_the_public_name_search_reads_the_lists_trigram_index(live_ctx, db_kind)
     with ctx.session_factory.begin() as session:
         session.execute(text("SET LOCAL enable_seqscan = off"))  # three rows: priced out
         # the search's own query (a name search also finds recent removals, D22)
-        query = public._filtered(  # noqa: SLF001
-            session, public.Filters(q="永兴江南"), today, removals.answered(ctx, today)
+        query = public.search_query(
+            session, public.Filters(q="永兴江南"), today, removals.answered(ctx, today), None, 20
         )
-        assert [case.search_name for case, _ in session.execute(query)] == [
-            "宣城永兴江南商贸有限公司"
-        ]
+        assert [entity.name for _, entity in session.execute(query)] == ["宣城永兴江南商贸有限公司"]
         compiled = query.compile(session.get_bind())
         explained = session.connection().exec_driver_sql(f"EXPLAIN {compiled}", compiled.params)
         plan = "\n".join(explained.scalars())
@@ -143,3 +141,43 @@ def _upgrade(connection: sa.Connection, revision: str) -> None:
     config = alembic_config()
     config.attributes["connection"] = connection
     command.upgrade(config, revision)
+
+
+def test_a_natural_person_is_never_found_by_name_whatever_the_copy_says(ctx):
+    """The search chooses its page by the case's copy of the name; should a person's case
+    ever hold one (a defect, or an entity recorded as a person since), the page still
+    leaves the person out (D12)."""
+    owner, case = listed_on(ctx, "宣城永兴江南商贸有限公司", XUANZHOU, DECIDED)
+    assert _found(ctx, "永兴江南") == ["宣城永兴江南商贸有限公司"]
+    with ctx.session_factory.begin() as session:
+        session.execute(
+            sa.text("UPDATE entities SET kind = 'natural_person' WHERE identifier = :id"),
+            {"id": owner["identifier"]},
+        )
+    assert _search_name(ctx, case["id"]) == "宣城永兴江南商贸有限公司"  # the copy stayed
+    assert _found(ctx, "永兴江南") == []
+    by_number = public.search(ctx, public.Filters(uscc=owner["identifier"]))
+    assert by_number.items == []
+
+
+def test_the_lists_trigram_index_keeps_no_pending_list(live_ctx, db_kind):
+    """A GIN pending list is read whole by every search until VACUUM merges it: the
+    list's index (a few listings a day) takes its entries directly, the registry's
+    (written in bulk) keeps a short one (migration b7d9f1a3c5e7)."""
+    if db_kind != "postgresql":
+        pytest.skip("GIN indexes are PostgreSQL's")
+    with live_ctx.session_factory() as session:
+        options = dict(
+            session.execute(
+                text(
+                    "SELECT relname, array_to_string(reloptions, ',') FROM pg_class"
+                    " WHERE relname IN (:list, 'ix_entities_name_trgm')"
+                    " AND relnamespace = to_regnamespace(current_schema())::oid"
+                ),
+                {"list": INDEX},
+            ).all()
+        )
+    assert options == {
+        INDEX: "fastupdate=off",
+        "ix_entities_name_trgm": "gin_pending_list_limit=256",
+    }

@@ -9,7 +9,7 @@ import json
 import math
 import re
 from base64 import b64encode
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from typing import IO, Any
@@ -341,14 +341,16 @@ def public_csv_response(
     return csv_response(f"{stem}-{day.isoformat()}.csv", header, rows)
 
 
-def json_array_response(filename: str, schema: ma.Schema, entries: Iterable[Any]) -> Response:
-    """A public download as a JSON array of ``schema``'s dumps, streamed (the CSV's twin
-    with the stable English keys)."""
+def json_array_response(
+    filename: str, dump: Callable[[Any], Any], entries: Iterable[Any]
+) -> Response:
+    """A public download as a JSON array of each entry's ``dump`` (a schema's, or
+    ``plain_dump``'s of it), streamed: the CSV's twin with the stable English keys."""
 
     def chunks() -> Iterator[str]:
         yield "["
         for n, entry in enumerate(entries):
-            yield ("," if n else "") + json.dumps(schema.dump(entry), ensure_ascii=False)
+            yield ("," if n else "") + json.dumps(dump(entry), ensure_ascii=False)
         yield "]"
 
     return Response(

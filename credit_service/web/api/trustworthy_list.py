@@ -128,7 +128,7 @@ class PublicTrustworthyJson(MethodView):
         ctx = service_context()
         entries = trustworthy.download_rows(ctx, trustworthy.Filters(**args))
         filename = f"trustworthy-list-{ctx.today().isoformat()}.json"
-        return json_array_response(filename, TrustworthyEntrySchema(), entries)
+        return json_array_response(filename, TrustworthyEntrySchema().dump, entries)
 
 
 @bp.route("/export.ftm.jsonl")
