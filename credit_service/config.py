@@ -9,10 +9,17 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from credit_service.setting_fields import at_least as _at_least
+from credit_service.setting_fields import one_of as _one_of
+from credit_service.setting_fields import parse_bool as _bool
+from credit_service.setting_fields import parse_path as _path
+from credit_service.setting_fields import positive as _positive
+from credit_service.setting_fields import setting as _setting
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -26,38 +33,6 @@ PASSWORD_PROFILES = ("MLPS", "ASVS")
 
 class SettingsError(ValueError):
     """A setting the service cannot start with; the message names its variable."""
-
-
-def _setting(
-    env: str,
-    default: Any,
-    doc: str,
-    parse: Callable[[str], Any] = str,
-    check: Callable[[Any], str | None] | None = None,
-) -> Any:
-    """A field read from ``env``; ``check`` returns what is wrong with a value, if anything."""
-    return field(default=default, metadata={"env": env, "doc": doc, "parse": parse, "check": check})
-
-
-def _bool(value: str) -> bool:
-    return value.strip().lower() in {"1", "true", "yes", "on"}
-
-
-def _path(value: str) -> Path:
-    return Path(value).expanduser().resolve()
-
-
-def _at_least(minimum: int, why: str) -> Callable[[int], str | None]:
-    return lambda value: None if value >= minimum else f"must be at least {minimum} ({why})"
-
-
-def _positive(value: float) -> str | None:
-    return None if value > 0 else "must be more than 0"
-
-
-def _one_of(choices: Iterable[str]) -> Callable[[str], str | None]:
-    known = sorted(choices)
-    return lambda value: None if value in known else f"must be one of {', '.join(known)}"
 
 
 def _default_sqlite_url() -> str:
@@ -261,6 +236,22 @@ class Settings:
         "Days a retention report stands before what it lists may be purged (time to stop it).",
         int,
         check=_at_least(1, "days: an operator must have time to read a report before a purge"),
+    )
+    outbox_retention_days: int = _setting(
+        "OUTBOX_RETENTION_DAYS",
+        180,
+        "Days an outbox event every pushing platform has taken is kept (its payload may name "
+        "a natural person); then the retention purge deletes it (docs/retention.md).",
+        int,
+        check=_at_least(30, "days: the daily reconciliation and tracing read recent events"),
+    )
+    job_runs_retention_days: int = _setting(
+        "JOB_RUNS_RETENTION_DAYS",
+        90,
+        "Days a scheduled job's run is kept (each job's last success stays); then the "
+        "retention purge deletes it.",
+        int,
+        check=_at_least(7, "days: the job list shows the recent runs"),
     )
     natural_person_lookups_per_day: int = _setting(
         "NATURAL_PERSON_LOOKUPS_PER_DAY",

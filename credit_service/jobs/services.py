@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -144,12 +144,18 @@ def _job_ids(session: Session) -> list[str]:
 
 
 def _last_success(session: Session, job_id: str) -> datetime | None:
+    newest = _newest_success(session, job_id)
+    return newest.finished_at if newest else None
+
+
+def _newest_success(session: Session, job_id: str) -> Any:
+    """The job's newest succeeded run (its id and finish), or None."""
     return session.execute(
-        select(JobRun.finished_at)
+        select(JobRun.id, JobRun.finished_at)
         .where(JobRun.job_id == job_id, JobRun.outcome == "succeeded")
         .order_by(JobRun.scheduled_for.desc())
         .limit(1)
-    ).scalar_one_or_none()
+    ).first()
 
 
 def _recent(session: Session, job_id: str, since: datetime) -> dict[str, int]:
@@ -159,3 +165,31 @@ def _recent(session: Session, job_id: str, since: datetime) -> dict[str, int]:
         .group_by(JobRun.outcome)
     )
     return {outcome: count for outcome, count in rows.all()}
+
+
+def runs_before(session: Session, before: datetime) -> int:
+    """How many runs ``prune_runs`` would delete for ``before`` (the retention report)."""
+    return session.execute(
+        select(func.count()).select_from(JobRun).where(*_prunable(session, before))
+    ).scalar_one()
+
+
+def prune_runs(session: Session, before: datetime, *, batch: int = 10_000) -> int:
+    """Delete up to ``batch`` runs scheduled before ``before``, oldest first, keeping each
+    job's newest success (what monitoring reports as its last success); how many went
+    (0: done). ``job_runs`` grows by every run (the seal job alone, 8,640 a day), and
+    nothing reads a run older than the job list shows once its day has passed."""
+    ids = list(
+        session.execute(
+            select(JobRun.id).where(*_prunable(session, before)).order_by(JobRun.id).limit(batch)
+        ).scalars()
+    )
+    if ids:
+        session.execute(delete(JobRun).where(JobRun.id.in_(ids)))
+    return len(ids)
+
+
+def _prunable(session: Session, before: datetime) -> tuple[Any, ...]:
+    newest = (_newest_success(session, job_id) for job_id in _job_ids(session))
+    kept = [run.id for run in newest if run is not None]
+    return JobRun.scheduled_for < before, JobRun.id.not_in(kept)

@@ -16,12 +16,16 @@
   it, and go with it. Evidence about a listing stays (listings have no retention rule).
 - **The audit trail** keeps its own rule (AUDIT_RETENTION_DAYS): the plan only says what
   the ``audit.purge`` job will delete (``audit.sealing.purge_plan``).
+- **The outbox** (OUTBOX_RETENTION_DAYS): events every pushing platform has taken, that
+  none may be sent again (``sync.delivered``); a record event's payload names its party.
+- **Job runs** (JOB_RUNS_RETENTION_DAYS): runs of scheduled jobs, each job's last
+  success kept (``jobs.services.prune_runs``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import exists, or_, select
@@ -34,12 +38,15 @@ from credit_service.dishonesty.models import DishonestyCase
 from credit_service.dishonesty.rules import CLOSED_STATES
 from credit_service.entities.models import Entity
 from credit_service.inspections.models import InspectionItem, InspectorConflict
+from credit_service.jobs import services as job_services
 from credit_service.objections.models import OPEN_STATES as OPEN_OBJECTION
 from credit_service.objections.models import Objection, ObjectionEvidence
 from credit_service.records.models import CreditRecord
 from credit_service.repair.models import OPEN_STATES as OPEN_REPAIR
 from credit_service.repair.models import RepairApplication, RepairEvidence
 from credit_service.reports.models import CreditReport
+from credit_service.sync.delivered import OutboxPurgePlan
+from credit_service.sync.delivered import plan_of as outbox_plan
 from credit_service.tiers.models import TierOverride
 from credit_service.workdays import add_months
 
@@ -53,13 +60,15 @@ HOLDS = ("repair_open", "objection_open", "listing", "inspection")
 @dataclass(frozen=True)
 class Plan:
     """What is past retention on ``on``: ``due`` ids per kind (``KINDS``), the records
-    past retention that must still wait (``held``, per reason: ``HOLDS``) and what the
-    audit purge will take."""
+    past retention that must still wait (``held``, per reason: ``HOLDS``), what the
+    audit purge will take, the outbox events that may go and the job runs that will."""
 
     on: date
     due: dict[str, list[int]]
     held: dict[str, list[int]]
     audit: PurgePlan
+    outbox: OutboxPurgePlan
+    job_runs: int
 
 
 def plan_for(session: Session, ctx: Context, on: date) -> Plan:
@@ -85,7 +94,13 @@ def plan_for(session: Session, ctx: Context, on: date) -> Plan:
     }
     moment = ctx.now() + (on - ctx.today())
     audit = purge_plan(session, now=moment, retention_days=ctx.settings.audit_retention_days)
-    return Plan(on, due, held, audit)
+    runs = job_services.runs_before(session, job_runs_cutoff(ctx, moment))
+    return Plan(on, due, held, audit, outbox_plan(session, ctx, moment), runs)
+
+
+def job_runs_cutoff(ctx: Context, now: datetime) -> datetime:
+    """Runs scheduled before this instant are past JOB_RUNS_RETENTION_DAYS."""
+    return now - timedelta(days=ctx.settings.job_runs_retention_days)
 
 
 def record_holds(session: Session) -> dict[str, set[int]]:

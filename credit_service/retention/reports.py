@@ -26,7 +26,9 @@ def folder(ctx: Context) -> Path:
 
 def content(plan: Plan, *, generated_at: datetime, written_on: date, purge: bool) -> dict[str, Any]:
     """The report of ``plan``: per kind its count and ids, the held records per reason,
-    and what the audit purge (its own job) will delete."""
+    what the audit purge (its own job) will delete, and the outbox events and job runs
+    past their retention (their counts and the newest event's id, not every id: a
+    province's outbox passes millions)."""
     return {
         "day": plan.on.isoformat(),
         "generated_at": generated_at.isoformat(),
@@ -40,6 +42,12 @@ def content(plan: Plan, *, generated_at: datetime, written_on: date, purge: bool
             "through_seq": plan.audit.through_seq,
             "purged_by": "audit.purge",
         },
+        "outbox": {
+            "retention_days": plan.outbox.retention_days,
+            "rows": plan.outbox.rows,
+            "through_id": plan.outbox.through_id,
+        },
+        "job_runs": {"rows": plan.job_runs},
     }
 
 
@@ -71,3 +79,10 @@ def standing(ctx: Context, today: date, grace_days: int) -> dict[str, Any] | Non
 def listed(report: dict[str, Any]) -> dict[str, set[int]]:
     """The ids a report listed as past retention, per kind."""
     return {kind: set(report["past_retention"][kind]["ids"]) for kind in KINDS}
+
+
+def outbox_through(report: dict[str, Any]) -> int | None:
+    """The newest outbox event a report listed as past retention (None: none, or a
+    report written before outbox retention)."""
+    through: int | None = report.get("outbox", {}).get("through_id")
+    return through

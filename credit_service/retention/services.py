@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import date
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -23,13 +24,15 @@ from credit_service.audit import services as audit
 from credit_service.context import Context
 from credit_service.entities import services as entity_services
 from credit_service.errors import InvalidInput
+from credit_service.jobs import services as job_services
 from credit_service.objections import services as objection_services
 from credit_service.procedures.evidence import remove_files
 from credit_service.records import services as record_services
 from credit_service.records.models import CreditRecord
 from credit_service.repair import services as repair_services
 from credit_service.retention import reports
-from credit_service.retention.plan import KINDS, Plan, plan_for, record_holds
+from credit_service.retention.plan import KINDS, Plan, job_runs_cutoff, plan_for, record_holds
+from credit_service.sync import delivered
 from credit_service.tiers import services as tier_services
 
 BATCH = 500  # ids per transaction
@@ -84,12 +87,19 @@ def purge(ctx: Context, actor: Actor, on: date | None = None) -> dict[str, Any]:
         for kind, step in _steps(ctx, actor, on).items()
     }
     evidence = purged["purged_repair_evidence"] + purged["purged_objection_evidence"]
+    through = reports.outbox_through(standing)
     return {
         "code": "retention-purged",
         **counts,
         "report": standing["day"],
         **purged,
         "purged_evidence": evidence,
+        "purged_outbox": _drain(
+            ctx, actor, "outbox.purge", partial(delivered.purge_step, ctx=ctx, through_id=through)
+        )
+        if through
+        else 0,
+        "purged_job_runs": _drain(ctx, actor, "job_runs.prune", partial(_job_runs_step, ctx)),
     }
 
 
@@ -112,7 +122,43 @@ def _counts(plan: Plan) -> dict[str, Any]:
         "evidence": len(plan.due["repair_evidence"]) + len(plan.due["objection_evidence"]),
         "held": sum(len(ids) for ids in plan.held.values()),
         "audit_rows": plan.audit.rows,
+        "outbox_rows": plan.outbox.rows,
+        "job_runs": plan.job_runs,
     }
+
+
+# One batch of rows deleted in its transaction: how many went, and its audit row's details.
+Drained = Callable[[Session], tuple[int, dict[str, Any]]]
+
+
+def _drain(ctx: Context, actor: Actor, action: str, step: Drained) -> int:
+    """Run ``step`` until it deletes nothing, each batch its own transaction with its
+    audit row (for the tables that are not listed by id: the outbox, the job runs); how
+    many went."""
+    done = 0
+    while True:
+        with ctx.session_factory.begin() as session:
+            gone, details = step(session)
+            if gone:
+                audit.append(
+                    session,
+                    actor=actor,
+                    action=action,
+                    now=ctx.now(),
+                    object_type="retention",
+                    object_id=action,
+                    details={"count": gone, **details},
+                )
+        if not gone:
+            return done
+        done += gone
+
+
+def _job_runs_step(ctx: Context, session: Session) -> tuple[int, dict[str, Any]]:
+    """One batch of the job runs past JOB_RUNS_RETENTION_DAYS (a run holds nobody's
+    data: no report needs to list it first)."""
+    before = job_runs_cutoff(ctx, ctx.now())
+    return job_services.prune_runs(session, before), {"before": before.isoformat()}
 
 
 # One batch of one kind, in its transaction: how many went, and the files to remove once

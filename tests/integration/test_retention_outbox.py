@@ -1,0 +1,189 @@
+"""The outbox and the job runs past their retention (docs/retention.md): reported by
+count, then purged with the retention purge, never an event a platform may still be
+sent, never a job's last success."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from credit_service.access import Actor
+from credit_service.audit.models import AuditEvent
+from credit_service.clock import local_noon
+from credit_service.demo.seed import platforms_file
+from credit_service.event_ids import new_event_id
+from credit_service.jobs.models import JobRun
+from credit_service.retention import reports
+from credit_service.retention import services as retention
+from credit_service.sync import outbox
+from credit_service.sync.models import DeadLetter, OutboxEvent, Requeued, SyncPosition
+
+ADMIN = Actor(role="admin", username="retention-admin", via="cli")
+START = date(2026, 3, 2)
+DAY = timedelta(days=1)
+
+
+@pytest.fixture(autouse=True)
+def one_pushing_platform(ctx, tmp_path):
+    path = tmp_path / "platforms.yaml"
+    path.write_text(platforms_file(9, "test-secret"), encoding="utf-8")
+    ctx.settings = ctx.settings.replace(sync_platforms_file=path)
+
+
+def at(clock, day: date) -> None:
+    clock.set(local_noon(day))
+
+
+def emit(ctx, count: int = 1) -> list[int]:
+    """``count`` record events, occurring now; their outbox ids."""
+    events = [
+        outbox.Event("record.filed", "91341802MA0000001X", "record", n, {"n": n}, new_event_id())
+        for n in range(count)
+    ]
+    with ctx.session_factory.begin() as session:
+        outbox.write(session, events, now=ctx.now())
+        return list(
+            session.execute(
+                select(OutboxEvent.id)
+                .where(OutboxEvent.event_id.in_([e.event_id for e in events]))
+                .order_by(OutboxEvent.id)
+            ).scalars()
+        )
+
+
+def taken_through(ctx, event_id: int) -> None:
+    """The platform has taken every event up to ``event_id``."""
+    with ctx.session_factory.begin() as session:
+        position = session.get(SyncPosition, "anhui") or SyncPosition(platform_id="anhui")
+        position.last_event_id = event_id
+        session.add(position)
+
+
+def remaining(ctx, ids: list[int]) -> list[int]:
+    with ctx.session_factory() as session:
+        return list(
+            session.execute(
+                select(OutboxEvent.id).where(OutboxEvent.id.in_(ids)).order_by(OutboxEvent.id)
+            ).scalars()
+        )
+
+
+def purge_after_report(ctx, clock, day: date) -> dict:
+    """A report on ``day``, then the purge its grace period later."""
+    at(clock, day)
+    retention.report(ctx, ADMIN)
+    at(clock, day + ctx.settings.retention_grace_days * DAY)
+    return retention.purge(ctx, ADMIN)
+
+
+def test_events_every_platform_took_go_after_their_retention_days(ctx, clock):
+    at(clock, START)
+    old = emit(ctx, 3)
+    at(clock, START + 100 * DAY)
+    recent = emit(ctx, 2)
+    taken_through(ctx, recent[-1])
+    days = ctx.settings.outbox_retention_days
+    assert days == 180
+
+    report_day = START + days * DAY  # the old events are 180 days old that day: not yet
+    at(clock, report_day)
+    retention.report(ctx, ADMIN)
+    written = json.loads((reports.folder(ctx) / f"{report_day}.json").read_text("utf-8"))
+    assert written["outbox"] == {"retention_days": 180, "rows": 0, "through_id": None}
+
+    done = purge_after_report(ctx, clock, report_day + DAY)
+    assert done["purged_outbox"] == 3 and done["outbox_rows"] == 3
+    assert remaining(ctx, old + recent) == recent
+    with ctx.session_factory() as session:
+        rows = session.execute(
+            select(AuditEvent).where(AuditEvent.action == "outbox.purge")
+        ).scalars()
+        assert [(r.details["count"], r.details["through_id"]) for r in rows] == [(3, old[-1])]
+
+
+def test_an_event_a_platform_has_not_taken_stays(ctx, clock):
+    at(clock, START)
+    ids = emit(ctx, 4)
+    taken_through(ctx, ids[1])
+
+    done = purge_after_report(ctx, clock, START + 200 * DAY)
+
+    assert done["purged_outbox"] == 2
+    assert remaining(ctx, ids) == ids[2:]
+
+
+def test_a_platform_never_pushed_to_keeps_every_event(ctx, clock):
+    at(clock, START)
+    ids = emit(ctx, 2)
+    assert purge_after_report(ctx, clock, START + 200 * DAY)["purged_outbox"] == 0
+    assert remaining(ctx, ids) == ids
+
+
+def test_a_dead_letter_and_a_requeued_event_stay(ctx, clock):
+    at(clock, START)
+    ids = emit(ctx, 3)
+    taken_through(ctx, ids[-1])
+    with ctx.session_factory.begin() as session:
+        session.add(DeadLetter(platform_id="anhui", event_id=ids[0], reason="x", at=ctx.now()))
+        session.add(Requeued(platform_id="anhui", event_id=ids[1], queued_at=ctx.now()))
+
+    assert purge_after_report(ctx, clock, START + 200 * DAY)["purged_outbox"] == 1
+    assert remaining(ctx, ids) == ids[:2]
+
+
+def test_an_event_taken_after_the_report_waits_for_the_next_one(ctx, clock):
+    at(clock, START)
+    ids = emit(ctx, 2)
+    taken_through(ctx, ids[0])
+    at(clock, START + 200 * DAY)
+    retention.report(ctx, ADMIN)
+    taken_through(ctx, ids[1])  # the report listed only the first
+
+    at(clock, START + 207 * DAY)
+    assert retention.purge(ctx, ADMIN)["purged_outbox"] == 1
+    assert remaining(ctx, ids) == ids[1:]
+
+
+def test_the_outbox_retention_is_never_under_30_days():
+    from credit_service.config import Settings
+    from credit_service.errors import InvalidInput
+
+    with pytest.raises((InvalidInput, ValueError)):
+        Settings.from_env({"OUTBOX_RETENTION_DAYS": "29"})
+
+
+def run(ctx, job_id: str, scheduled: datetime, outcome: str) -> int:
+    with ctx.session_factory.begin() as session:
+        row = JobRun(
+            job_id=job_id,
+            scheduled_for=scheduled,
+            started_at=scheduled,
+            finished_at=scheduled,
+            outcome=outcome,
+            host="test",
+        )
+        session.add(row)
+        session.flush()
+        return row.id
+
+
+def test_job_runs_go_after_their_retention_days_but_each_jobs_last_success_stays(ctx, clock):
+    at(clock, START)
+    now = ctx.now()
+    seal = [run(ctx, "audit.seal", now - timedelta(days=d), "succeeded") for d in (120, 100, 1)]
+    rare = run(ctx, "calendar.refresh", now - timedelta(days=300), "succeeded")
+    failed = run(ctx, "calendar.refresh", now - timedelta(days=200), "failed")
+
+    done = purge_after_report(ctx, clock, START - 7 * DAY)  # the report a week before
+
+    assert done["purged_job_runs"] == 3  # two old seals and the old failure
+    with ctx.session_factory() as session:
+        left = set(session.execute(select(JobRun.id)).scalars())
+        audited = session.execute(
+            select(func.count()).where(AuditEvent.action == "job_runs.prune")
+        ).scalar_one()
+    assert left >= {seal[2], rare} and not left & {seal[0], seal[1], failed}
+    assert audited == 1
