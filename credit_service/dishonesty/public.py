@@ -156,6 +156,8 @@ def search(
         rows, next_cursor = NEWEST.cut(
             session.execute(query).all(), limit, lambda row: (row[0].published_on, row[0].id)
         )
+        if filters.q or filters.uscc:  # D12, whatever a case's copy of the name says
+            rows = [row for row in rows if row[1].kind != "natural_person"]
         return Page(entry_views(ctx, session, rows), next_cursor)
 
 
@@ -168,16 +170,15 @@ def search_query(
     limit: int,
 ) -> Any:
     """The search's statement: a page of ``limit + 1`` (case, entity) rows after
-    ``cursor``, chosen by ``_chosen``; a natural person is never found by name or
-    number, whatever the case's copy of the name says (D12)."""
+    ``cursor``, chosen by ``_chosen``. ``search`` cuts it and then leaves out a natural
+    person a search by name or number would show (D12): after the cut, so that the next
+    cursor still follows the rows the database chose."""
     page = NEWEST.select(_chosen(session, filters, as_of, removed), cursor, limit).subquery()
     query = (
         select(CASE, ENTITY)
         .join(page, page.c.id == DishonestyCase.id)
         .join(Entity, Entity.id == DishonestyCase.entity_id)
     )
-    if filters.q or filters.uscc:
-        query = query.where(entity_services.not_a_person())
     return NEWEST.ordered(query)
 
 
@@ -187,7 +188,7 @@ def _chosen(session: Session, filters: Filters, as_of: date, removed: Any) -> An
     a name matches about 120 of a province's 200,000 listings, and joining each to its
     entity first was half the query (docs/performance.md, sixth session). A name is
     matched in the case's copy, which no natural person's case has (``search_names``);
-    ``search_query`` still leaves out a natural person the page would name (D12)."""
+    ``search`` still leaves out a natural person the page would name (D12)."""
     shown = in_force(as_of) if removed is None else or_(in_force(as_of), removed)
     query = select(DishonestyCase.id).where(shown)
     if filters.q:

@@ -268,16 +268,10 @@ def public_name_search(q: str | None, uscc: str | None, names: Any = Entity.name
     never found either way: a hit would confirm a full name or an ID number (D12)."""
     conditions: list[Any] = []
     if q:
-        conditions += [not_a_person(), names.contains(q, autoescape=True)]
+        conditions += [Entity.kind != "natural_person", names.contains(q, autoescape=True)]
     if uscc:
-        conditions += [Entity.identifier == uscc.strip().upper(), not_a_person()]
+        conditions += [Entity.identifier == uscc.strip().upper(), Entity.kind != "natural_person"]
     return conditions
-
-
-def not_a_person() -> Any:
-    """SQL condition: the entity is no natural person, whom a public search by name or
-    number never finds (D12)."""
-    return Entity.kind != "natural_person"
 
 
 def purge_entities(session: Session, ctx: Context, actor: Actor, entity_ids: list[int]) -> None:

@@ -40,7 +40,7 @@ BATCH = 500  # ids per transaction
 
 def report(ctx: Context, actor: Actor, on: date | None = None) -> dict[str, Any]:
     """Write the dry-run report of what is past retention on ``on`` (default today) and
-    audit its counts; the counts, as a job's detail shows them (``retention-reported``)."""
+    audit its counts; the counts, as a job's detail shows them (``retention-report-written``)."""
     plan = _plan(ctx, on or ctx.today())
     written = reports.content(
         plan,
@@ -59,7 +59,7 @@ def report(ctx: Context, actor: Actor, on: date | None = None) -> dict[str, Any]
         object_id=plan.on.isoformat(),
         details=summary,
     )
-    return {"code": "retention-reported", **summary}
+    return {"code": "retention-report-written", **summary}
 
 
 def purge(ctx: Context, actor: Actor, on: date | None = None) -> dict[str, Any]:
@@ -89,7 +89,7 @@ def purge(ctx: Context, actor: Actor, on: date | None = None) -> dict[str, Any]:
     evidence = purged["purged_repair_evidence"] + purged["purged_objection_evidence"]
     through = reports.outbox_through(standing)
     return {
-        "code": "retention-purged",
+        "code": "retention-purge-done",
         **counts,
         "report": standing["day"],
         **purged,

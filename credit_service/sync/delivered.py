@@ -5,9 +5,11 @@ The outbox grows by every filed, corrected and purged record, and a record event
 payload names its party (a natural person's name and resident ID): kept for ever, it
 would hold personal data past the records' own retention (docs/retention.md) and grow
 without end at a province's size (docs/scaling.md). An event is needed while a platform
-may still be sent it: beyond a pushing platform's position, re-queued, or a dead letter
-an operator may still re-queue. Past every position it is needed only for the daily
-reconciliation of recent days and for tracing, which the retention days cover.
+may still be sent it: beyond any platform's position (every position in the database
+counts, whatever the platforms file says today: a file that is missing, unreadable or
+without a platform that was pushed to must not free its events), in a batch in flight,
+re-queued, or a dead letter not yet re-queued. Past all of them it is needed only for the
+daily reconciliation of recent days and for tracing, which the retention days cover.
 """
 
 from __future__ import annotations
@@ -20,8 +22,9 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from credit_service.context import Context
-from credit_service.sync.models import DeadLetter, OutboxEvent, Requeued, SyncPosition
-from credit_service.sync.platforms import Platform, load_platforms
+from credit_service.errors import CatalogError
+from credit_service.sync.models import DeadLetter, OutboxEvent, Requeued, SyncBatch, SyncPosition
+from credit_service.sync.platforms import load_platforms
 
 BATCH = 5_000  # events per delete statement
 
@@ -37,50 +40,42 @@ class OutboxPurgePlan:
 
 
 def plan_of(session: Session, ctx: Context, now: datetime) -> OutboxPurgePlan:
-    """``purge_plan`` with the context's platforms and OUTBOX_RETENTION_DAYS."""
-    return purge_plan(
-        session,
-        load_platforms(ctx.settings.sync_platforms_file),
-        now=now,
-        retention_days=ctx.settings.outbox_retention_days,
-    )
+    """The events older than OUTBOX_RETENTION_DAYS at ``now`` that every platform has
+    taken and none may be sent again; deletes nothing.
+
+    ``through_id`` stops before the first event that occurred after the cutoff, read
+    up the primary key from the oldest event (the purge keeps that walk about a day's
+    events long), not by a scan back through the retention days' events."""
+    days = ctx.settings.outbox_retention_days
+    cutoff = now - timedelta(days=days)
+    first_kept = session.execute(
+        select(func.min(OutboxEvent.id)).where(OutboxEvent.occurred_at >= cutoff)
+    ).scalar()
+    through = taken_through(session, ctx)
+    if first_kept is not None:
+        through = min(through, first_kept - 1)
+    if through <= 0:
+        return OutboxPurgePlan(0, None, days)
+    rows = session.execute(
+        select(func.count()).select_from(OutboxEvent).where(*_purgeable(through, cutoff))
+    ).scalar_one()
+    return OutboxPurgePlan(rows, through if rows else None, days)
 
 
 def purge_step(session: Session, ctx: Context, through_id: int) -> tuple[int, dict[str, Any]]:
     """One batch of the events past retention, none after ``through_id`` (a retention
-    report's) nor after what every pushing platform has taken now: how many went, and
-    what its audit row says of them."""
-    platforms = load_platforms(ctx.settings.sync_platforms_file)
-    through = min(through_id, _taken_through(session, platforms))
+    report's) nor after what every platform has taken now: how many went, and what its
+    audit row says of them."""
+    through = min(through_id, taken_through(session, ctx))
     cutoff = ctx.now() - timedelta(days=ctx.settings.outbox_retention_days)
     return purge_batch(session, through, cutoff), {"through_id": through}
 
 
-def purge_plan(
-    session: Session, platforms: dict[str, Platform], *, now: datetime, retention_days: int
-) -> OutboxPurgePlan:
-    """The events older than ``retention_days`` that every pushing platform has taken
-    (its position is past them) and none may be sent again (no dead letter, no re-queue);
-    deletes nothing."""
-    cutoff = now - timedelta(days=retention_days)
-    taken = _taken_through(session, platforms)
-    through = session.execute(
-        select(func.max(OutboxEvent.id)).where(
-            OutboxEvent.id <= taken, OutboxEvent.occurred_at < cutoff
-        )
-    ).scalar()
-    if through is None:
-        return OutboxPurgePlan(0, None, retention_days)
-    rows = session.execute(
-        select(func.count()).select_from(OutboxEvent).where(*_purgeable(through, cutoff))
-    ).scalar_one()
-    return OutboxPurgePlan(rows, through, retention_days)
-
-
 def purge_batch(session: Session, through_id: int, cutoff: datetime) -> int:
     """Delete up to ``BATCH`` of the events that occurred before ``cutoff``, none after
-    ``through_id`` nor any that may be sent again; how many went (0: done). The
-    conditions are read again in this statement: an event dead-lettered since stays."""
+    ``through_id`` nor any that may be sent again, with the dead letters of theirs that
+    were re-queued and delivered since; how many went (0: done). The conditions are read
+    again in this statement: an event dead-lettered since stays."""
     ids = list(
         session.execute(
             select(OutboxEvent.id)
@@ -90,30 +85,36 @@ def purge_batch(session: Session, through_id: int, cutoff: datetime) -> int:
         ).scalars()
     )
     if ids:
+        session.execute(delete(DeadLetter).where(DeadLetter.event_id.in_(ids)))
         session.execute(delete(OutboxEvent).where(OutboxEvent.id.in_(ids)))
     return len(ids)
 
 
-def _taken_through(session: Session, platforms: dict[str, Platform]) -> int:
-    """The newest event every pushing platform has taken (a platform never pushed to
-    has taken none); with no pushing platform, every event (nothing will send them)."""
-    pushing = [platform.id for platform in platforms.values() if platform.pushes]
-    if not pushing:
-        return session.execute(select(func.max(OutboxEvent.id))).scalar() or 0
-    positions = dict(
-        session.execute(
-            select(SyncPosition.platform_id, SyncPosition.last_event_id).where(
-                SyncPosition.platform_id.in_(pushing)
-            )
-        ).all()
-    )
-    return min(positions.get(platform_id, 0) for platform_id in pushing)
+def taken_through(session: Session, ctx: Context) -> int:
+    """The newest event no platform may still be sent as new: below every position in
+    the database, every batch in flight, and 0 for a pushing platform of the file never
+    pushed to. With none of these (nothing ever pushed, and the file names no pushing
+    platform) every event; with a file that cannot be read and no position, none."""
+    bounds = list(session.execute(select(SyncPosition.last_event_id)).scalars())
+    bounds += [first - 1 for first in session.execute(select(SyncBatch.first_event_id)).scalars()]
+    try:
+        pushing = [
+            p.id for p in load_platforms(ctx.settings.sync_platforms_file).values() if p.pushes
+        ]
+    except CatalogError:
+        return min(bounds, default=0)
+    known = set(session.execute(select(SyncPosition.platform_id)).scalars())
+    bounds += [0 for platform_id in pushing if platform_id not in known]
+    if bounds:
+        return min(bounds)
+    return session.execute(select(func.max(OutboxEvent.id))).scalar() or 0
 
 
 def _purgeable(through_id: int, cutoff: datetime) -> tuple[Any, ...]:
+    waiting_letters = select(DeadLetter.event_id).where(DeadLetter.requeued_at.is_(None))
     return (
         OutboxEvent.id <= through_id,
         OutboxEvent.occurred_at < cutoff,
-        OutboxEvent.id.not_in(select(DeadLetter.event_id)),
+        OutboxEvent.id.not_in(waiting_letters),
         OutboxEvent.id.not_in(select(Requeued.event_id)),
     )

@@ -160,6 +160,22 @@ def test_a_natural_person_is_never_found_by_name_whatever_the_copy_says(ctx):
     assert by_number.items == []
 
 
+def test_a_page_that_leaves_a_person_out_still_leads_to_the_next(ctx):
+    """The person is left out after the page is cut: the next cursor still follows the
+    rows the database chose, and the search goes on past the gap."""
+    listed_on(ctx, "宣城永兴江南商贸有限公司", XUANZHOU, DECIDED)
+    newer, _ = listed_on(ctx, "宣城永兴江南电子有限公司", XUANZHOU, date(2026, 10, 20))
+    with ctx.session_factory.begin() as session:
+        session.execute(
+            sa.text("UPDATE entities SET kind = 'natural_person' WHERE identifier = :id"),
+            {"id": newer["identifier"]},
+        )
+    first = public.search(ctx, public.Filters(q="永兴江南"), limit=1)
+    assert first.items == [] and first.next_cursor is not None
+    second = public.search(ctx, public.Filters(q="永兴江南"), cursor=first.next_cursor, limit=1)
+    assert [entry["name"] for entry in second.items] == ["宣城永兴江南商贸有限公司"]
+
+
 def test_the_lists_trigram_index_keeps_no_pending_list(live_ctx, db_kind):
     """A GIN pending list is read whole by every search until VACUUM merges it: the
     list's index (a few listings a day) takes its entries directly, the registry's

@@ -110,7 +110,7 @@ def test_a_purge_takes_only_what_a_report_listed_the_grace_period_before(ctx, cl
     at(clock, end + 7 * DAY)  # the newest report 7 days old is the one of ``end``
     first = retention.purge(ctx, ADMIN)
     assert (first["code"], first["report"], first["purged_records"]) == (
-        "retention-purged",
+        "retention-purge-done",
         str(end),
         0,
     )
@@ -155,19 +155,19 @@ def test_the_purge_is_off_by_default_and_the_nightly_job_only_reports(ctx, clock
             .scalars()
             .first()
         )
-    assert json.loads(detail)["code"] == "retention-reported"
+    assert json.loads(detail)["code"] == "retention-report-written"
     words = stored_words(detail)
     assert words and "本次只生成报告" in words and "{" not in words
 
     ctx.settings = ctx.settings.replace(sync_platforms_file=ctx.settings.data_dir / "none.yaml")
     page = get_page(client, "/console/sync", auth("admin"))
     assert "报告并删除保存期满的信息" in page and "本次只生成报告" in page
-    assert "retention-reported" not in page
+    assert "retention-report-written" not in page
 
     ctx.settings = ctx.settings.replace(retention_purge=True)
     at(clock, end + 10 * DAY)
     done = retention.nightly(ctx, SYSTEM)
-    assert (done["code"], done["purged_records"]) == ("retention-purged", 1)
+    assert (done["code"], done["purged_records"]) == ("retention-purge-done", 1)
     assert "已按" in stored_words(json.dumps(done))
     assert not exists(ctx, CreditRecord, record["id"])
 

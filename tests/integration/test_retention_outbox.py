@@ -14,12 +14,15 @@ from credit_service.access import Actor
 from credit_service.audit.models import AuditEvent
 from credit_service.clock import local_noon
 from credit_service.demo.seed import platforms_file
+from credit_service.errors import CatalogError
 from credit_service.event_ids import new_event_id
 from credit_service.jobs.models import JobRun
 from credit_service.retention import reports
 from credit_service.retention import services as retention
-from credit_service.sync import outbox
-from credit_service.sync.models import DeadLetter, OutboxEvent, Requeued, SyncPosition
+from credit_service.sync import delivered, outbox
+from credit_service.sync.models import DeadLetter, OutboxEvent, Requeued, SyncBatch, SyncPosition
+from credit_service.sync.platforms import load_platforms
+from credit_service.web.pages.wording import stored_words
 
 ADMIN = Actor(role="admin", username="retention-admin", via="cli")
 START = date(2026, 3, 2)
@@ -132,6 +135,84 @@ def test_a_dead_letter_and_a_requeued_event_stay(ctx, clock):
 
     assert purge_after_report(ctx, clock, START + 200 * DAY)["purged_outbox"] == 1
     assert remaining(ctx, ids) == ids[:2]
+
+
+def test_a_position_counts_when_the_platforms_file_is_gone_or_unreadable(ctx, clock, tmp_path):
+    at(clock, START)
+    ids = emit(ctx, 3)
+    taken_through(ctx, ids[0])
+    for path in (tmp_path / "absent.yaml", tmp_path / "no-secret.yaml"):
+        path.parent.mkdir(exist_ok=True)
+        if path.name == "no-secret.yaml":  # a secret from a variable that is not set
+            text = platforms_file(9, "x").replace(
+                "    secret: x\n", "    secret_env: NOT_SET_HERE\n"
+            )
+            path.write_text(text, encoding="utf-8")
+            with pytest.raises(CatalogError):
+                load_platforms(path)
+        ctx.settings = ctx.settings.replace(sync_platforms_file=path)
+        with ctx.session_factory() as session:
+            assert delivered.taken_through(session, ctx) == ids[0]
+
+    assert purge_after_report(ctx, clock, START + 200 * DAY)["purged_outbox"] == 1
+    assert remaining(ctx, ids) == ids[1:]
+
+
+def test_nothing_goes_while_the_file_is_unreadable_and_nothing_was_pushed(ctx, clock, tmp_path):
+    at(clock, START)
+    ids = emit(ctx, 2)
+    path = tmp_path / "broken.yaml"
+    path.write_text("platforms: [", encoding="utf-8")
+    ctx.settings = ctx.settings.replace(sync_platforms_file=path)
+    assert purge_after_report(ctx, clock, START + 200 * DAY)["purged_outbox"] == 0
+    assert remaining(ctx, ids) == ids
+
+
+def test_a_batch_in_flight_keeps_its_events(ctx, clock):
+    at(clock, START)
+    ids = emit(ctx, 4)
+    taken_through(ctx, ids[-1])  # a position past a batch: a batch of re-queued events
+    with ctx.session_factory.begin() as session:
+        session.add(
+            SyncBatch(
+                platform_id="anhui",
+                batch_key="k-1",
+                first_event_id=ids[2],
+                last_event_id=ids[3],
+                event_ids=ids[2:],
+                next_attempt_at=ctx.now(),
+                created_at=ctx.now(),
+            )
+        )
+    assert purge_after_report(ctx, clock, START + 200 * DAY)["purged_outbox"] == 2
+    assert remaining(ctx, ids) == ids[2:]
+
+
+def test_a_dead_letter_requeued_and_delivered_goes_with_its_event(ctx, clock):
+    at(clock, START)
+    ids = emit(ctx, 2)
+    taken_through(ctx, ids[-1])
+    with ctx.session_factory.begin() as session:
+        session.add(
+            DeadLetter(
+                platform_id="anhui",
+                event_id=ids[0],
+                reason="x",
+                at=ctx.now(),
+                requeued_at=ctx.now(),
+            )
+        )
+    assert purge_after_report(ctx, clock, START + 200 * DAY)["purged_outbox"] == 2
+    assert remaining(ctx, ids) == []
+    with ctx.session_factory() as session:
+        assert session.execute(select(func.count()).select_from(DeadLetter)).scalar_one() == 0
+
+
+def test_job_details_recorded_before_the_outbox_retention_keep_their_words():
+    old = {"code": "retention-reported", "day": "2026-03-02", "records": 1, "entities": 0}
+    old |= {"evidence": 0, "held": 0, "audit_rows": 5}
+    words = stored_words(json.dumps(old))
+    assert words and "本次只生成报告" in words and "{" not in words
 
 
 def test_an_event_taken_after_the_report_waits_for_the_next_one(ctx, clock):

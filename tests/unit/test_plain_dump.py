@@ -105,7 +105,25 @@ class WithAttribute(ma.Schema):
     name = ma.fields.String(attribute="full_name")
 
 
-@pytest.mark.parametrize("schema", [WithMethod, WithDefault, WithHook, WithAttribute])
+class WithOwnGetter(ma.Schema):
+    name = ma.fields.String()
+
+    def get_attribute(self, obj, attr, default):  # pragma: no cover - only compiled
+        return obj.get(attr.upper(), default)
+
+
+class WithPluck(ma.Schema):
+    ground = ma.fields.Pluck(public_list.EntryGroundSchema, "code")
+
+
+class WithManyInside(ma.Schema):
+    grounds = ma.fields.Nested(public_list.EntryGroundSchema(many=True))
+
+
+@pytest.mark.parametrize(
+    "schema",
+    [WithMethod, WithDefault, WithHook, WithAttribute, WithOwnGetter, WithPluck, WithManyInside],
+)
 def test_a_schema_it_cannot_dump_exactly_is_refused(schema):
     with pytest.raises(TypeError):
         compile_dump(schema())

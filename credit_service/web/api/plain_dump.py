@@ -38,6 +38,8 @@ def compile_dump(schema: ma.Schema) -> Callable[[Mapping[str, Any]], dict[str, A
     """
     if any(schema._hooks.get(hook) for hook in ("pre_dump", "post_dump")):  # noqa: SLF001
         raise TypeError(f"{type(schema).__name__} has dump hooks")
+    if schema.many or type(schema).get_attribute is not ma.Schema.get_attribute:
+        raise TypeError(f"{type(schema).__name__} dumps many or reads attributes its own way")
     plan = [
         (name, field.data_key or name, _field_dump(field))
         for name, field in schema.dump_fields.items()
@@ -56,7 +58,7 @@ def compile_dump(schema: ma.Schema) -> Callable[[Mapping[str, Any]], dict[str, A
 def _field_dump(field: ma.fields.Field) -> Dump:
     if field.attribute is not None or field.dump_default is not ma.missing:
         raise TypeError(f"field {field.name} reads another attribute or has a default")
-    if isinstance(field, ma.fields.Nested):
+    if type(field) is ma.fields.Nested:
         inner = compile_dump(field.schema)
         return (lambda values: [inner(v) for v in values]) if field.many else inner
     if type(field) is ma.fields.List:
