@@ -152,12 +152,13 @@ def search(
     today = ctx.today()
     removed = removals.answered(ctx, today) if filters.names_one else None
     with ctx.replica_session_factory() as session:
-        query = search_query(session, filters, today, removed, cursor, limit)
-        rows, next_cursor = NEWEST.cut(
-            session.execute(query).all(), limit, lambda row: (row[0].published_on, row[0].id)
-        )
-        if filters.q or filters.uscc:  # D12, whatever a case's copy of the name says
-            rows = [row for row in rows if row[1].kind != "natural_person"]
+        rows = session.execute(search_query(session, filters, today, removed, cursor, limit)).all()
+        if filters.q and any(entity.kind == "natural_person" for _, entity in rows):
+            # a person's case with a copy of a name (a defect): chosen again without persons,
+            # so that neither the page nor its cursor names one (D12)
+            query = search_query(session, filters, today, removed, cursor, limit, persons=False)
+            rows = session.execute(query).all()
+        rows, next_cursor = NEWEST.cut(rows, limit, lambda row: (row[0].published_on, row[0].id))
         return Page(entry_views(ctx, session, rows), next_cursor)
 
 
@@ -168,12 +169,19 @@ def search_query(
     removed: Any,
     cursor: str | None,
     limit: int,
+    *,
+    persons: bool = True,
 ) -> Any:
     """The search's statement: a page of ``limit + 1`` (case, entity) rows after
-    ``cursor``, chosen by ``_chosen``. ``search`` cuts it and then leaves out a natural
-    person a search by name or number would show (D12): after the cut, so that the next
-    cursor still follows the rows the database chose."""
-    page = NEWEST.select(_chosen(session, filters, as_of, removed), cursor, limit).subquery()
+    ``cursor``, chosen by ``_chosen``; with ``persons`` off, none of a natural person
+    (``search`` asks so when a page found by name would show one)."""
+    chosen = _chosen(session, filters, as_of, removed)
+    if not persons:
+        person = select(Entity.id).where(
+            Entity.id == DishonestyCase.entity_id, Entity.kind == "natural_person"
+        )
+        chosen = chosen.where(~person.exists())
+    page = NEWEST.select(chosen, cursor, limit).subquery()
     query = (
         select(CASE, ENTITY)
         .join(page, page.c.id == DishonestyCase.id)
@@ -187,8 +195,9 @@ def _chosen(session: Session, filters: Filters, as_of: date, removed: Any) -> An
     database orders and cuts the page before it reads an entity: a search by a part of
     a name matches about 120 of a province's 200,000 listings, and joining each to its
     entity first was half the query (docs/performance.md, sixth session). A name is
-    matched in the case's copy, which no natural person's case has (``search_names``);
-    ``search`` still leaves out a natural person the page would name (D12)."""
+    matched in the case's copy, which no natural person's case has (``search_names``); a
+    search by USCC finds no natural person's number; should a person's case ever hold a
+    copy of a name, ``search`` chooses again without persons (D12)."""
     shown = in_force(as_of) if removed is None else or_(in_force(as_of), removed)
     query = select(DishonestyCase.id).where(shown)
     if filters.q:

@@ -6,8 +6,9 @@ payload names its party (a natural person's name and resident ID): kept for ever
 would hold personal data past the records' own retention (docs/retention.md) and grow
 without end at a province's size (docs/scaling.md). An event is needed while a platform
 may still be sent it: beyond any platform's position (every position in the database
-counts, whatever the platforms file says today: a file that is missing, unreadable or
-without a platform that was pushed to must not free its events), in a batch in flight,
+counts, whatever the platforms file says today: a file that is missing or without a
+platform that was pushed to must not free its events, and one that cannot be read frees
+none), in a batch in flight,
 re-queued, or a dead letter not yet re-queued. Past all of them it is needed only for the
 daily reconciliation of recent days and for tracing, which the retention days cover.
 """
@@ -41,16 +42,11 @@ class OutboxPurgePlan:
 
 def plan_of(session: Session, ctx: Context, now: datetime) -> OutboxPurgePlan:
     """The events older than OUTBOX_RETENTION_DAYS at ``now`` that every platform has
-    taken and none may be sent again; deletes nothing.
-
-    ``through_id`` stops before the first event that occurred after the cutoff, read
-    up the primary key from the oldest event (the purge keeps that walk about a day's
-    events long), not by a scan back through the retention days' events."""
+    taken and none may be sent again; deletes nothing. ``through_id`` stops before the
+    first event at or after the cutoff (``_first_at_or_after``)."""
     days = ctx.settings.outbox_retention_days
     cutoff = now - timedelta(days=days)
-    first_kept = session.execute(
-        select(func.min(OutboxEvent.id)).where(OutboxEvent.occurred_at >= cutoff)
-    ).scalar()
+    first_kept = _first_at_or_after(session, cutoff)
     through = taken_through(session, ctx)
     if first_kept is not None:
         through = min(through, first_kept - 1)
@@ -94,20 +90,50 @@ def taken_through(session: Session, ctx: Context) -> int:
     """The newest event no platform may still be sent as new: below every position in
     the database, every batch in flight, and 0 for a pushing platform of the file never
     pushed to. With none of these (nothing ever pushed, and the file names no pushing
-    platform) every event; with a file that cannot be read and no position, none."""
-    bounds = list(session.execute(select(SyncPosition.last_event_id)).scalars())
-    bounds += [first - 1 for first in session.execute(select(SyncBatch.first_event_id)).scalars()]
+    platform) every event; with a file that cannot be read (a platform in it may never
+    have been pushed to), none."""
     try:
-        pushing = [
-            p.id for p in load_platforms(ctx.settings.sync_platforms_file).values() if p.pushes
-        ]
+        platforms = load_platforms(ctx.settings.sync_platforms_file)
     except CatalogError:
-        return min(bounds, default=0)
-    known = set(session.execute(select(SyncPosition.platform_id)).scalars())
-    bounds += [0 for platform_id in pushing if platform_id not in known]
+        return 0
+    positions = dict(
+        session.execute(select(SyncPosition.platform_id, SyncPosition.last_event_id)).all()
+    )
+    bounds = list(positions.values())
+    bounds += [first - 1 for first in session.execute(select(SyncBatch.first_event_id)).scalars()]
+    bounds += [0 for p in platforms.values() if p.pushes and p.id not in positions]
     if bounds:
         return min(bounds)
     return session.execute(select(func.max(OutboxEvent.id))).scalar() or 0
+
+
+def _first_at_or_after(session: Session, cutoff: datetime) -> int | None:
+    """The id of the first event that occurred at or after ``cutoff`` (None: none did),
+    found by halving the primary key's range, a few dozen index probes at any size: a
+    scan for it would read every older event, and they pile up while the purge is off.
+    Ids follow the time events were written, to within concurrent transactions; an
+    event out of that order waits for the events written before it, and none goes early
+    (the purge checks each event's own time)."""
+    low, high = session.execute(select(func.min(OutboxEvent.id), func.max(OutboxEvent.id))).one()
+    if high is None or _first_from(session, high).occurred_at < cutoff:
+        return None
+    while low < high:
+        middle = (low + high) // 2
+        if _first_from(session, middle).occurred_at < cutoff:
+            low = middle + 1
+        else:
+            high = middle
+    return int(_first_from(session, low).id)
+
+
+def _first_from(session: Session, event_id: int) -> Any:
+    """The first event at or after the id ``event_id`` (its id and time)."""
+    return session.execute(
+        select(OutboxEvent.id, OutboxEvent.occurred_at)
+        .where(OutboxEvent.id >= event_id)
+        .order_by(OutboxEvent.id)
+        .limit(1)
+    ).one()
 
 
 def _purgeable(through_id: int, cutoff: datetime) -> tuple[Any, ...]:

@@ -137,32 +137,28 @@ def test_a_dead_letter_and_a_requeued_event_stay(ctx, clock):
     assert remaining(ctx, ids) == ids[:2]
 
 
-def test_a_position_counts_when_the_platforms_file_is_gone_or_unreadable(ctx, clock, tmp_path):
+def test_a_position_counts_when_the_platforms_file_is_gone(ctx, clock, tmp_path):
     at(clock, START)
     ids = emit(ctx, 3)
     taken_through(ctx, ids[0])
-    for path in (tmp_path / "absent.yaml", tmp_path / "no-secret.yaml"):
-        path.parent.mkdir(exist_ok=True)
-        if path.name == "no-secret.yaml":  # a secret from a variable that is not set
-            text = platforms_file(9, "x").replace(
-                "    secret: x\n", "    secret_env: NOT_SET_HERE\n"
-            )
-            path.write_text(text, encoding="utf-8")
-            with pytest.raises(CatalogError):
-                load_platforms(path)
-        ctx.settings = ctx.settings.replace(sync_platforms_file=path)
-        with ctx.session_factory() as session:
-            assert delivered.taken_through(session, ctx) == ids[0]
+    ctx.settings = ctx.settings.replace(sync_platforms_file=tmp_path / "absent.yaml")
+    with ctx.session_factory() as session:
+        assert delivered.taken_through(session, ctx) == ids[0]
 
     assert purge_after_report(ctx, clock, START + 200 * DAY)["purged_outbox"] == 1
     assert remaining(ctx, ids) == ids[1:]
 
 
-def test_nothing_goes_while_the_file_is_unreadable_and_nothing_was_pushed(ctx, clock, tmp_path):
+def test_nothing_goes_while_the_platforms_file_cannot_be_read(ctx, clock, tmp_path):
+    """A platform in it may never have been pushed to (its secret not set yet, say)."""
     at(clock, START)
     ids = emit(ctx, 2)
-    path = tmp_path / "broken.yaml"
-    path.write_text("platforms: [", encoding="utf-8")
+    taken_through(ctx, ids[-1])
+    path = tmp_path / "no-secret.yaml"
+    text = platforms_file(9, "x").replace("    secret: x\n", "    secret_env: NOT_SET_HERE\n")
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(CatalogError):
+        load_platforms(path)
     ctx.settings = ctx.settings.replace(sync_platforms_file=path)
     assert purge_after_report(ctx, clock, START + 200 * DAY)["purged_outbox"] == 0
     assert remaining(ctx, ids) == ids
@@ -213,6 +209,38 @@ def test_job_details_recorded_before_the_outbox_retention_keep_their_words():
     old |= {"evidence": 0, "held": 0, "audit_rows": 5}
     words = stored_words(json.dumps(old))
     assert words and "本次只生成报告" in words and "{" not in words
+
+
+def test_an_event_out_of_time_order_never_goes_early(ctx, clock):
+    """The bound is found by halving the ids' range: a newer event with a lower id stops
+    it there, and no event goes before its own time."""
+    at(clock, START)
+    old = emit(ctx, 2)
+    at(clock, START + 150 * DAY)
+    newer = emit(ctx, 1)
+    at(clock, START)
+    late = emit(ctx, 1)  # written after ``newer``, occurred with the old ones
+    taken_through(ctx, late[0])
+
+    done = purge_after_report(ctx, clock, START + 200 * DAY)
+
+    assert done["purged_outbox"] == 3  # the old ones and the late one, by their own time
+    assert remaining(ctx, old + newer + late) == newer
+
+
+def test_the_bound_is_the_first_event_at_or_after_the_cutoff(ctx, clock):
+    ids = []
+    for n in range(10):
+        at(clock, START + n * DAY)
+        ids += emit(ctx, n % 3)  # days without an event, and days with two
+    times = {}
+    with ctx.session_factory() as session:
+        for event_id, occurred in session.execute(select(OutboxEvent.id, OutboxEvent.occurred_at)):
+            times[event_id] = occurred
+        for n in range(-1, 12):
+            cutoff = local_noon(START + n * DAY)
+            expected = min((i for i in ids if times[i] >= cutoff), default=None)
+            assert delivered._first_at_or_after(session, cutoff) == expected, n
 
 
 def test_an_event_taken_after_the_report_waits_for_the_next_one(ctx, clock):

@@ -118,11 +118,22 @@ class WithPluck(ma.Schema):
 
 class WithManyInside(ma.Schema):
     grounds = ma.fields.Nested(public_list.EntryGroundSchema(many=True))
+    measures = ma.fields.Nested(public_list.EntryMeasureSchema, many=True)
+
+
+def test_a_nested_many_dumps_as_its_schema_does():
+    value = {"grounds": LISTED["grounds"] * 2, "measures": LISTED["measures"]}
+    assert compile_dump(WithManyInside())(value) == WithManyInside().dump(value)
+
+
+def test_a_schema_for_many_is_refused():
+    with pytest.raises(TypeError):
+        compile_dump(public_list.EntryGroundSchema(many=True))
 
 
 @pytest.mark.parametrize(
     "schema",
-    [WithMethod, WithDefault, WithHook, WithAttribute, WithOwnGetter, WithPluck, WithManyInside],
+    [WithMethod, WithDefault, WithHook, WithAttribute, WithOwnGetter, WithPluck],
 )
 def test_a_schema_it_cannot_dump_exactly_is_refused(schema):
     with pytest.raises(TypeError):

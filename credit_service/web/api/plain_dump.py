@@ -36,10 +36,17 @@ def compile_dump(schema: ma.Schema) -> Callable[[Mapping[str, Any]], dict[str, A
 
     :raises TypeError: a field or hook this module cannot dump exactly as marshmallow.
     """
+    if schema.many:
+        raise TypeError(f"{type(schema).__name__} dumps many: compile it for one")
+    return _dump_of(schema)
+
+
+def _dump_of(schema: ma.Schema) -> Callable[[Mapping[str, Any]], dict[str, Any]]:
+    """``compile_dump`` for one object of ``schema``, whatever its ``many``."""
     if any(schema._hooks.get(hook) for hook in ("pre_dump", "post_dump")):  # noqa: SLF001
         raise TypeError(f"{type(schema).__name__} has dump hooks")
-    if schema.many or type(schema).get_attribute is not ma.Schema.get_attribute:
-        raise TypeError(f"{type(schema).__name__} dumps many or reads attributes its own way")
+    if type(schema).get_attribute is not ma.Schema.get_attribute:
+        raise TypeError(f"{type(schema).__name__} reads attributes its own way")
     plan = [
         (name, field.data_key or name, _field_dump(field))
         for name, field in schema.dump_fields.items()
@@ -58,9 +65,10 @@ def compile_dump(schema: ma.Schema) -> Callable[[Mapping[str, Any]], dict[str, A
 def _field_dump(field: ma.fields.Field) -> Dump:
     if field.attribute is not None or field.dump_default is not ma.missing:
         raise TypeError(f"field {field.name} reads another attribute or has a default")
-    if type(field) is ma.fields.Nested:
-        inner = compile_dump(field.schema)
-        return (lambda values: [inner(v) for v in values]) if field.many else inner
+    if type(field) is ma.fields.Nested:  # many: the field's or its schema's (marshmallow's rule)
+        inner = _dump_of(field.schema)
+        many = field.many or field.schema.many
+        return (lambda values: [inner(v) for v in values]) if many else inner
     if type(field) is ma.fields.List:
         item = _field_dump(field.inner)
         return lambda values: [None if v is None else item(v) for v in values]
