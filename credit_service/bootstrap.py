@@ -75,7 +75,7 @@ def build_context(
         **load_rules(settings.catalogs_dir, catalogs),
     )
     changes.install(ctx.session_factory, HANDLERS, ctx)
-    objection_marks.install(ctx, objection_services.marks_of)
+    objection_marks.install(ctx, objection_services.marks_of, objection_services.every_mark)
     return ctx
 
 

@@ -19,12 +19,16 @@ if TYPE_CHECKING:
 
 # (session, connection or session factory, {kind: target ids}) -> {(kind, id): objection id}
 MarkReader = Callable[[Any, Mapping[str, Iterable[int]]], dict[tuple[str, int], int]]
+# (session or connection, kind) -> {target id: objection id}, every marked target of kind
+EveryReader = Callable[[Any, str], dict[int, int]]
 _READER = "objection_marks"
+_EVERY = "objection_marks_every"
 
 
-def install(ctx: Context, reader: MarkReader) -> None:
-    """Plug the objections area's reader into ``ctx`` (the composition does this once)."""
+def install(ctx: Context, reader: MarkReader, every: EveryReader) -> None:
+    """Plug the objections area's readers into ``ctx`` (the composition does this once)."""
     ctx.extras[_READER] = reader
+    ctx.extras[_EVERY] = every
 
 
 def read(
@@ -48,6 +52,16 @@ def of_kind(ctx: Context, connection: Any, kind: str, ids: Iterable[int]) -> dic
     """``read`` for one kind: target id -> objection id."""
     marks = read(ctx, connection, {kind: ids})
     return {target: objection for (_, target), objection in marks.items()}
+
+
+def every_of_kind(ctx: Context, connection: Any, kind: str) -> dict[int, int]:
+    """Every target of ``kind`` that carries the mark now (target id -> objection id):
+    a handful at any time, so one read serves any number of pages."""
+    every = ctx.extras.get(_EVERY)
+    if every is None:  # as in ``read``: a wiring error, not "unmarked"
+        raise RuntimeError("the objection mark reader is not installed on this context")
+    marks: dict[int, int] = every(connection, kind)
+    return marks
 
 
 def fields(objection_id: int | None) -> dict[str, Any]:

@@ -36,7 +36,7 @@ NEWEST = NewestFirst(ListChange.effective_on, ListChange.id)  # the newest notic
 def change_view(
     ctx: Context, change: ListChange, case: DishonestyCase, entity: Entity
 ) -> dict[str, Any]:
-    """A row of the change feed (``public.changes``)."""
+    """A row of the change feed (``public_changes.changes``)."""
     person = entity.kind == "natural_person"
     return {
         "entry_id": case.id,

@@ -1,4 +1,4 @@
-"""The published list as the public sees it: search, entries, downloads, change feed.
+"""The published list as the public sees it: search, entries, downloads.
 
 An entry is shown from its publication day through the last day of its term and not a
 day longer, whether or not the expiry job has run; a removal hides its facts at once, and
@@ -9,25 +9,26 @@ identifier and no other personal data (D12).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy import Integer, and_, exists, func, or_, select
 from sqlalchemy.orm import Bundle, Session
 
 from credit_service import objection_marks
-from credit_service.bounds import date_error
+from credit_service.bulk import keys_in, keys_value
 from credit_service.catalogs.definitions import citations
 from credit_service.context import Context
-from credit_service.dishonesty import list_notices, removals
-from credit_service.dishonesty.models import DishonestyCase, ListChange
+from credit_service.dishonesty import list_version, removals
+from credit_service.dishonesty.models import DishonestyCase
 from credit_service.entities import services as entity_services
 from credit_service.entities.models import Entity
 from credit_service.entities.rules import masked_identity
-from credit_service.errors import InvalidInput, NotFound
-from credit_service.pagination import NewestFirst, Page, decode_cursor, encode_cursor, position_id
+from credit_service.errors import NotFound
+from credit_service.pagination import NewestFirst, Page
 from credit_service.records.models import CreditRecord
 
 DOWNLOAD_COLUMNS = (
@@ -76,8 +77,10 @@ CASE = Bundle(
 ENTITY = Bundle("entity", Entity.kind, Entity.identifier, Entity.name)
 
 
+@functools.lru_cache(maxsize=64)
 def in_force(as_of: date) -> Any:
-    """SQL condition: the case is on the public list on ``as_of`` (``is_in_force``)."""
+    """SQL condition: the case is on the public list on ``as_of`` (``is_in_force``), built
+    once a day (as ``removals.answered``: an expression is never changed once built)."""
     return and_(
         DishonestyCase.state == "published",
         DishonestyCase.published_on <= as_of,
@@ -117,12 +120,22 @@ class Filters:
 def _filtered(session: Session, filters: Filters, as_of: date, removed: Any = None) -> Any:
     """The search's query; ``removed`` (``removals.answered``) adds the removed entries
     a name or USCC search finds."""
-    shown = in_force(as_of) if removed is None else or_(in_force(as_of), removed)
-    query = select(CASE, ENTITY).join(Entity, Entity.id == DishonestyCase.entity_id).where(shown)
+    query = (
+        select(CASE, ENTITY)
+        .join(Entity, Entity.id == DishonestyCase.entity_id)
+        .where(_shown(as_of, removed))
+    )
     named = entity_services.public_name_search(filters.q, filters.uscc, DishonestyCase.search_name)
     if named:
         query = query.where(*named)
     return _listing_filters(session, query, filters)
+
+
+@functools.lru_cache(maxsize=64)
+def _shown(as_of: date, removed: Any) -> Any:
+    """SQL condition: in force on ``as_of``, or (``removed``, ``removals.answered``)
+    removed within the period a name or USCC search still finds it (D22)."""
+    return in_force(as_of) if removed is None else or_(in_force(as_of), removed)
 
 
 def _listing_filters(session: Session, query: Any, filters: Filters) -> Any:
@@ -198,8 +211,7 @@ def _chosen(session: Session, filters: Filters, as_of: date, removed: Any) -> An
     matched in the case's copy, which no natural person's case has (``search_names``); a
     search by USCC finds no natural person's number; should a person's case ever hold a
     copy of a name, ``search`` chooses again without persons (D12)."""
-    shown = in_force(as_of) if removed is None else or_(in_force(as_of), removed)
-    query = select(DishonestyCase.id).where(shown)
+    query = select(DishonestyCase.id).where(_shown(as_of, removed))
     if filters.q:
         query = query.where(DishonestyCase.search_name.contains(filters.q, autoescape=True))
     if filters.uscc:
@@ -236,7 +248,7 @@ def entry_views(ctx: Context, session: Session, rows: Sequence[Any]) -> list[dic
     today = ctx.today()
     cases = [case for case, _ in rows if is_in_force(case, today)]
     refs = penalty_refs(session, cases)
-    marks = objection_marks.of_kind(ctx, session, "listing", [case.id for case in cases])
+    marks = listing_marks(ctx, session) if cases else {}
     basis = legal_basis(ctx)
     return [
         entry_view(ctx, case, entity, refs[case.id], basis, mark=marks.get(case.id))
@@ -246,15 +258,38 @@ def entry_views(ctx: Context, session: Session, rows: Sequence[Any]) -> list[dic
     ]
 
 
+def listing_marks(ctx: Context, session: Session) -> dict[int, int]:
+    """The entries marked 异议处理中 (case id -> objection id), read once per version of
+    the list and kept by the worker: a mark put on or taken off writes a list change in
+    its transaction (``feed.write_mark_feed``), which moves the version, as the
+    validators of every public answer already rely on. The version is read before the
+    marks, so marks kept under it are never older than it."""
+    version = list_version.newest_list_change(ctx)
+    kept = ctx.extras.get("listing_marks")
+    if kept is None or kept[0] != version:
+        kept = ctx.extras["listing_marks"] = (
+            version,
+            objection_marks.every_of_kind(ctx, session, "listing"),
+        )
+    marks: dict[int, int] = kept[1]
+    return marks
+
+
 def penalty_refs(session: Session, cases: list[Any]) -> dict[int, list[str]]:
     """The document numbers of the penalties each case rests on (revoked ones left out),
-    for a whole page of cases in one query."""
+    for a whole page of cases in one query, its ids in one parameter (``keys_in``): the
+    same statement for every page, which the driver prepares once per connection."""
     owner = {record_id: case.id for case in cases for record_id in case.record_ids}
     refs: dict[int, list[str]] = {case.id: [] for case in cases}
     if owner:
+        dialect = session.get_bind().dialect.name
+        ids = keys_value(dialect, list(owner))
         for record_id, ref in session.execute(
             select(CreditRecord.id, CreditRecord.source_ref)
-            .where(CreditRecord.id.in_(list(owner)), CreditRecord.status != "revoked")
+            .where(
+                keys_in(dialect, CreditRecord.id, ids, item_type=Integer),
+                CreditRecord.status != "revoked",
+            )
             .order_by(CreditRecord.id)
         ):
             refs[owner[record_id]].append(ref)
@@ -339,43 +374,3 @@ def csv_row(entry: dict[str, Any]) -> list[Any]:
         "true" if entry["objection_pending"] else "false",
         entry["objection_id"] or "",
     ]
-
-
-def changes(ctx: Context, *, since: str | None = None, limit: int = 500) -> dict[str, Any]:
-    """Additions and removals after a cursor (or from a date), with each removal's reason,
-    and the entries marked 异议处理中 and unmarked again (``list_notices.MARK_TEXTS``)."""
-    after_id, from_day = _since(since, ctx.today())
-    with ctx.replica_session_factory() as session:
-        query = (
-            select(ListChange, DishonestyCase, Entity)
-            .join(DishonestyCase, DishonestyCase.id == ListChange.case_id)
-            .join(Entity, Entity.id == DishonestyCase.entity_id)
-            .where(ListChange.id > after_id)
-            .order_by(ListChange.id)
-            .limit(limit + 1)
-        )
-        if from_day is not None:
-            # nothing from that day yet: the next page starts after what exists now
-            after_id = session.execute(select(func.max(ListChange.id))).scalar() or 0
-            query = query.where(ListChange.effective_on >= from_day)
-        rows = session.execute(query).all()
-    more = len(rows) > limit
-    rows = rows[:limit]
-    items = [list_notices.change_view(ctx, *row) for row in rows]
-    last_id = rows[-1][0].id if rows else after_id
-    return {"items": items, "next": encode_cursor({"after": last_id}), "more": more}
-
-
-def _since(since: str | None, today: date) -> tuple[int, date | None]:
-    """The change id after which, or the day from which, the feed starts."""
-    if not since:
-        return 0, None
-    try:
-        day = date.fromisoformat(since[:10])
-    except ValueError:
-        position = decode_cursor(since, field="since") or {}
-        return position_id(position, "after", field="since"), None
-    problem = date_error(day, today)
-    if problem:
-        raise InvalidInput(errors={"since": [problem]})
-    return 0, day

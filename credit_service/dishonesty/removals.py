@@ -66,7 +66,14 @@ def _first_answered(as_of: date, months: int) -> date:
 def answered(ctx: Context, as_of: date) -> Any:
     """SQL condition: the case's address answers "removed" on ``as_of`` (``removal_of``
     within ``answered_until``)."""
-    first = first_removal_answered(ctx, as_of)
+    return _answered(as_of, first_removal_answered(ctx, as_of))
+
+
+@functools.lru_cache(maxsize=64)
+def _answered(as_of: date, first: date) -> Any:
+    """``answered``, built once a day: every name search asks, and building it was a
+    tenth of the search's Python (docs/performance.md, seventh session); an expression
+    is never changed once built, so one serves every request and thread."""
     return or_(
         and_(
             DishonestyCase.state == "removed",

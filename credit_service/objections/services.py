@@ -26,6 +26,7 @@ from credit_service.objections.procedure import ACTIONS, OBJECTION
 from credit_service.objections.statistics import objection_statistics
 from credit_service.objections.views import (
     due_on,
+    every_mark,
     get_document,
     get_objection,
     is_marking,
@@ -52,6 +53,7 @@ __all__ = [
     "get_objection",
     "is_marking",
     "list_objections",
+    "every_mark",
     "marks_of",
     "objection_statistics",
     "open_marks",

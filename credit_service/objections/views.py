@@ -204,6 +204,23 @@ def marks_of(
     return {(kind, target_id): objection_id for kind, target_id, objection_id in rows}
 
 
+def every_mark(source: Session | Connection, kind: str) -> dict[int, int]:
+    """Every target of ``kind`` that carries the mark now, with the id of the objection
+    marking it: the open objections that were accepted, a handful at any time, read
+    whole where many pages of one version of the list ask (``dishonesty.public``)."""
+    rows = source.execute(_every_select(kind))
+    return {target_id: objection_id for target_id, objection_id in rows}
+
+
+@functools.cache
+def _every_select(kind: str) -> Select:
+    return select(Objection.target_id, Objection.id).where(
+        Objection.target_type == kind,
+        Objection.accepted_on.is_not(None),
+        or_(*(Objection.state == state for state in OPEN_STATES)),
+    )
+
+
 def _dialect(source: Session | Connection | sessionmaker[Session]) -> str:
     if isinstance(source, sessionmaker):
         return str(source.kw["bind"].dialect.name)

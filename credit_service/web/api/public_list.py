@@ -17,7 +17,7 @@ from flask.views import MethodView
 
 from credit_service import ftm_export
 from credit_service.catalogs.schema import DOMAINS, LISTING_GROUNDS
-from credit_service.dishonesty import list_notices, public
+from credit_service.dishonesty import list_notices, public, public_changes
 from credit_service.web import cache, kept_downloads
 from credit_service.web.access import public as public_endpoint
 from credit_service.web.api import ftm
@@ -303,7 +303,7 @@ class PublicChanges(MethodView):
         polling with If-None-Match gets 304 until something was added or removed."""
         since = args.get("since")
         return _json(
-            lambda: ChangePageSchema().dump(public.changes(service_context(), since=since))
+            lambda: ChangePageSchema().dump(public_changes.changes(service_context(), since=since))
         )
 
 
