@@ -14,12 +14,12 @@ skipped when the file says it is done (``--redo STAGE`` runs one again):
 - ``disk``: the database's size and each table's (indexes included), per entity and per
   record, so that a bigger run can be sized before it is started.
 - ``recompute``: the nightly full tier recompute.
-- ``serve``: gunicorn (2 workers) and wrk at 32 connections: ``/healthz`` as the constant
-  endpoint, the tier lookup, a single credit check, the public list search with
-  ``--published`` entries (200,000: five searches in turn, which each worker soon keeps
-  in memory, then the search by name with 4,000 different fragments, which it cannot),
-  30 batch credit checks of 1,000 and the full public
-  CSV download; beside the bare SQL of a lookup by identifier, timed in this process.
+- ``serve``: gunicorn (2 workers, or ``--workers``) and wrk at 32 connections:
+  ``/healthz`` as the constant endpoint, the tier lookup, a single credit check, the
+  public list search with ``--published`` entries (200,000: five searches in turn,
+  which each worker soon keeps in memory, then the search by name with 4,000 different
+  fragments, which it cannot), 30 batch credit checks of 1,000 and the full public CSV
+  download; beside the bare SQL of a lookup by identifier, timed in this process.
 - ``backup``: ``flask backup create``'s function into ``backup/`` of the run's folder
   (pg_dump and every table's digest, read in one snapshot while the dump runs).
 - ``restore``: the restore drill: the run's database dropped and created empty, the backup
@@ -200,7 +200,13 @@ def stage_recompute(args, results: Results) -> None:  # type: ignore[no-untyped-
 def stage_serve(args, results: Results) -> None:  # type: ignore[no-untyped-def]
     serve = importlib.import_module("province_serve")
     url = database_url(args.database)
-    results.save("serve", serve.measure(url, results.data["generate"], args))
+    results.save(serve_key(args.workers), serve.measure(url, results.data["generate"], args))
+
+
+def serve_key(workers: int) -> str:
+    """Where a serve run is kept: ``serve`` with 2 gunicorn workers (every run before
+    had 2), ``serve_<N>_workers`` otherwise, so that both stay side by side."""
+    return "serve" if workers == 2 else f"serve_{workers}_workers"
 
 
 def stage_backup(args, results: Results) -> None:  # type: ignore[no-untyped-def]
@@ -294,19 +300,40 @@ def _uncached(serve: dict | None) -> float | None:
 
 def verdicts(data: dict) -> None:
     """Each measured figure against its target (a stage not run says so)."""
-    load, recompute, serve = data.get("load"), data.get("recompute"), data.get("serve")
+    load, recompute = data.get("load"), data.get("recompute")
     for stage in ("backup", "restore"):
         if stage in data:
             print(f"  {stage}: {data[stage]['minutes']} min (no target)")
     rows = [
         ("whole load (min)", load and load["minutes"], TARGETS["load_minutes"]),
         ("full recompute (min)", recompute and recompute["minutes"], TARGETS["recompute_minutes"]),
-        ("tier lookup p99 (ms)", serve and serve["lookup"]["p99_ms"], TARGETS["lookup_p99_ms"]),
-        ("credit check p99 (ms)", serve and serve["check"]["p99_ms"], TARGETS["check_p99_ms"]),
-        ("public search p99 (ms)", serve and serve["search"]["p99_ms"], TARGETS["search_p99_ms"]),
-        ("public name search, uncached, p99 (ms)", _uncached(serve), TARGETS["search_p99_ms"]),
-        ("batch of 1,000 median (ms)", serve and serve["batch_ms"], TARGETS["batch_ms"]),
     ]
+    runs = [key for key in data if key.startswith("serve")] or ["serve"]
+    for key in runs:
+        serve, run = data.get(key), f"{key}: "
+        rows += [
+            (
+                f"{run}tier lookup p99 (ms)",
+                serve and serve["lookup"]["p99_ms"],
+                TARGETS["lookup_p99_ms"],
+            ),
+            (
+                f"{run}credit check p99 (ms)",
+                serve and serve["check"]["p99_ms"],
+                TARGETS["check_p99_ms"],
+            ),
+            (
+                f"{run}public search p99 (ms)",
+                serve and serve["search"]["p99_ms"],
+                TARGETS["search_p99_ms"],
+            ),
+            (
+                f"{run}public name search, uncached, p99 (ms)",
+                _uncached(serve),
+                TARGETS["search_p99_ms"],
+            ),
+            (f"{run}batch of 1,000 median (ms)", serve and serve["batch_ms"], TARGETS["batch_ms"]),
+        ]
     print("  targets:")
     for label, value, limit in rows:
         if value is None:
@@ -322,6 +349,13 @@ def main() -> None:
     parser.add_argument("--records", type=int, default=PROVINCE[1])
     parser.add_argument("--published", type=int, default=200_000)
     parser.add_argument("--seconds", type=int, default=15)
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=2,
+        help="gunicorn workers of the serve stage (docs/deploy.md runs about 2 per core: 4 "
+        "on this machine); a run with other than 2 is kept as serve_<N>_workers",
+    )
     parser.add_argument("--stage", choices=(*STAGES, "all"), default="all")
     parser.add_argument("--redo", choices=STAGES, action="append", default=[])
     parser.add_argument("--extrapolate", nargs=2, metavar="E:R")

@@ -1,5 +1,5 @@
 """The ``serve`` stage of ``province.py``: what the public, regulators and other
-departments ask of a province-sized database, under gunicorn (2 workers) and wrk at 32
+departments ask of a province-sized database, under gunicorn (``--workers``: 2) and wrk at 32
 connections, each beside the constant endpoint (``/healthz``) of the same run, and the
 lookup of one entity by identifier in bare SQL (psycopg, this process) as the database's
 own floor."""
@@ -37,7 +37,7 @@ def measure(url: str, files: dict, args) -> dict:  # type: ignore[no-untyped-def
         "LOG_LEVEL": "WARNING",
     }
     seconds = args.seconds
-    with gunicorn(env) as base:
+    with gunicorn(env, workers=args.workers) as base:
         wrk(f"{base}/healthz", seconds=3, connections=CONNECTIONS)  # warm-up
         constant = wrk(f"{base}/healthz", seconds=seconds, connections=CONNECTIONS)
         lookup = wrk(
@@ -95,6 +95,7 @@ def measure(url: str, files: dict, args) -> dict:  # type: ignore[no-untyped-def
             "kept_median_ms": round(statistics.median(csv_times[1:])),  # sent from the file
         },
         "published": len(listed),
+        "workers": args.workers,
         "worker_peak_rss_mb": round(rss),
     }
 

@@ -26,7 +26,6 @@ from common import ROOT
 
 WRK_LATENCY = re.compile(r"^\s+(50|75|90|99)(?:\.000)?%\s+([\d.]+)(us|ms|s)\s*$", re.M)
 UNIT_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
-DOWNLOAD_TIMEOUT_S = 120  # gunicorn_conf's timeout (importing it would set up its metrics folder)
 
 
 @dataclass(frozen=True)
@@ -51,20 +50,23 @@ def gunicorn(
     env: dict[str, str], *, workers: int = 2, app: str = "wsgi:app", log: Path | None = None
 ):
     """An app under gunicorn on a free loopback port (the service, or ``bare_app:app``
-    from this folder with the same settings); yields its base URL. ``workers_peak_rss_mb``
-    reads the workers' peak memory while it runs. With ``log``, what gunicorn and the app
+    from this folder with the same settings), started with the service's gunicorn
+    settings as ``make run`` and docs/deploy.md start it (``gunicorn_conf``: its logger,
+    request limits, the 120 s timeout a province's CSV download needs, and the metrics of
+    every worker in files); yields its base URL. ``workers_peak_rss_mb`` reads the
+    workers' peak memory while it runs. With ``log``, what gunicorn and the app
     write (errors and warnings) goes to that file instead of this process's output."""
     port = free_port()
     command = [
         str(Path(sys.executable).parent / "gunicorn"),
+        "-c",
+        "python:credit_service.web.gunicorn_conf",
         "--workers",
         str(workers),
         "--bind",
         f"127.0.0.1:{port}",
         "--log-level",
         "warning",
-        "--timeout",  # a province's full CSV download takes about half a minute
-        str(DOWNLOAD_TIMEOUT_S),
         "--pythonpath",
         str(ROOT / "benchmarks"),
         app,
