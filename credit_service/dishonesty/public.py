@@ -248,7 +248,7 @@ def entry_views(ctx: Context, session: Session, rows: Sequence[Any]) -> list[dic
     today = ctx.today()
     cases = [case for case, _ in rows if is_in_force(case, today)]
     refs = penalty_refs(session, cases)
-    marks = listing_marks(ctx, session) if cases else {}
+    marks = listing_marks(ctx) if cases else {}
     basis = legal_basis(ctx)
     return [
         entry_view(ctx, case, entity, refs[case.id], basis, mark=marks.get(case.id))
@@ -258,21 +258,21 @@ def entry_views(ctx: Context, session: Session, rows: Sequence[Any]) -> list[dic
     ]
 
 
-def listing_marks(ctx: Context, session: Session) -> dict[int, int]:
+def listing_marks(ctx: Context) -> dict[int, int]:
     """The entries marked 异议处理中 (case id -> objection id), read once per version of
     the list and kept by the worker: a mark put on or taken off writes a list change in
     its transaction (``feed.write_mark_feed``), which moves the version, as the
-    validators of every public answer already rely on. The version is read before the
-    marks, so marks kept under it are never older than it."""
+    validators of every public answer already rely on. The marks are read in a session
+    of their own, begun after the version was read: the caller's session may hold a
+    snapshot older than that version (SQLite's begins at its first read), and marks
+    read through it would be kept under the newer version until the next list change."""
     version = list_version.newest_list_change(ctx)
     kept = ctx.extras.get("listing_marks")
     if kept is None or kept[0] != version:
-        kept = ctx.extras["listing_marks"] = (
-            version,
-            objection_marks.every_of_kind(ctx, session, "listing"),
-        )
-    marks: dict[int, int] = kept[1]
-    return marks
+        with ctx.replica_session_factory() as session:
+            marks = objection_marks.every_of_kind(ctx, session, "listing")
+        kept = ctx.extras["listing_marks"] = (version, marks)
+    return dict(kept[1])
 
 
 def penalty_refs(session: Session, cases: list[Any]) -> dict[int, list[str]]:

@@ -206,18 +206,25 @@ def marks_of(
 
 def every_mark(source: Session | Connection, kind: str) -> dict[int, int]:
     """Every target of ``kind`` that carries the mark now, with the id of the objection
-    marking it: the open objections that were accepted, a handful at any time, read
-    whole where many pages of one version of the list ask (``dishonesty.public``)."""
-    rows = source.execute(_every_select(kind))
-    return {target_id: objection_id for target_id, objection_id in rows}
+    marking it (the oldest, if several are open): the open objections that were
+    accepted, a handful at any time, read whole where many pages of one version of the
+    list ask (``dishonesty.public``)."""
+    marks: dict[int, int] = {}
+    for target_id, objection_id in source.execute(_every_select(kind)):
+        marks.setdefault(target_id, objection_id)  # several open: the oldest, in every worker
+    return marks
 
 
 @functools.cache
 def _every_select(kind: str) -> Select:
-    return select(Objection.target_id, Objection.id).where(
-        Objection.target_type == kind,
-        Objection.accepted_on.is_not(None),
-        or_(*(Objection.state == state for state in OPEN_STATES)),
+    return (
+        select(Objection.target_id, Objection.id)
+        .where(
+            Objection.target_type == kind,
+            Objection.accepted_on.is_not(None),
+            or_(*(Objection.state == state for state in OPEN_STATES)),
+        )
+        .order_by(Objection.id)
     )
 
 

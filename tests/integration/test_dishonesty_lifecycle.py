@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from credit_service.access import SYSTEM, Actor
 from credit_service.clock import local_noon
 from credit_service.config import PROJECT_ROOT
-from credit_service.dishonesty import checks, public, services
+from credit_service.dishonesty import checks, public, public_changes, services
 from credit_service.errors import Conflict, Forbidden, InvalidInput
 from credit_service.holidays import load_holiday_file
 from credit_service.procedures.models import ProcedureDocument
@@ -124,7 +124,7 @@ def outbox_count(ctx, event_type: str, case_id: int) -> int:
 
 
 def feed_for(ctx, case_id: int) -> list[dict]:
-    return [c for c in public.changes(ctx)["items"] if c["entry_id"] == case_id]
+    return [c for c in public_changes.changes(ctx)["items"] if c["entry_id"] == case_id]
 
 
 def searched_ids(ctx, **filters) -> list[int]:

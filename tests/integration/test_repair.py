@@ -20,7 +20,7 @@ from credit_service.audit import services as audit
 from credit_service.auth import services as auth_services
 from credit_service.clock import local_noon
 from credit_service.config import PROJECT_ROOT
-from credit_service.dishonesty import public
+from credit_service.dishonesty import public, public_changes
 from credit_service.dishonesty import services as dishonesty
 from credit_service.errors import Conflict, Forbidden, InvalidInput, NotFound
 from credit_service.holidays import load_holiday_file
@@ -130,7 +130,9 @@ def downloaded_ids(ctx) -> list[int]:
 
 def feed_for(ctx, case_id: int) -> list[tuple[str, str | None]]:
     return [
-        (c["kind"], c["reason"]) for c in public.changes(ctx)["items"] if c["entry_id"] == case_id
+        (c["kind"], c["reason"])
+        for c in public_changes.changes(ctx)["items"]
+        if c["entry_id"] == case_id
     ]
 
 
@@ -242,7 +244,7 @@ def test_a_granted_listing_repair_reaches_everywhere_in_one_call(ctx, clock, tie
     gone = public.get_entry(ctx, case["id"])  # says it was removed, for a year (D22)
     assert (gone["status"], gone["removal_reason"]) == ("removed", "repaired")
     assert feed_for(ctx, case["id"]) == [("added", None), ("removed", "repaired")]
-    removal = [c for c in public.changes(ctx)["items"] if c["entry_id"] == case["id"]][-1]
+    removal = [c for c in public_changes.changes(ctx)["items"] if c["entry_id"] == case["id"]][-1]
     assert removal["effective_on"] == D("2027-11-26")
     assert removal["reason_text"] == ctx.list_rules.removal_reasons["repaired"]
     removed = dishonesty.get_case(ctx, SYSTEM, case["id"])
@@ -720,7 +722,7 @@ def test_revoking_a_repair_obtained_with_false_materials_restores_the_listing(
         ("removed", "repaired"),
         ("added", "repair_revoked"),
     ]
-    last = [c for c in public.changes(ctx)["items"] if c["entry_id"] == case["id"]][-1]
+    last = [c for c in public_changes.changes(ctx)["items"] if c["entry_id"] == case["id"]][-1]
     assert last["effective_on"] == D("2028-03-01")
     assert "信用修复决定被撤销" in last["reason_text"]
     assert tier_of(ctx, owner["id"]) == ("D", "severe-list")

@@ -11,7 +11,7 @@ import pytest
 
 from credit_service.access import SYSTEM
 from credit_service.clock import local_noon
-from credit_service.dishonesty import public
+from credit_service.dishonesty import public_changes
 from credit_service.dishonesty import services as dishonesty
 from credit_service.errors import InvalidInput
 from credit_service.records import services as record_services
@@ -38,7 +38,7 @@ REVOKED = "复议决定撤销原处罚"
 def feed(ctx, case_id: int) -> list[tuple[str, date]]:  # type: ignore[no-untyped-def]
     return [
         (c["kind"], c["effective_on"])
-        for c in public.changes(ctx)["items"]
+        for c in public_changes.changes(ctx)["items"]
         if c["entry_id"] == case_id
     ]
 
