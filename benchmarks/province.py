@@ -374,8 +374,9 @@ def main() -> None:
             raise SystemExit(f"the {stage} stage needs the load stage first")
         if stage == "restore" and not results.done("backup"):
             raise SystemExit("the restore stage needs the backup stage first")
-        if results.done(stage) and stage not in args.redo and stage != args.stage:
-            print(f"[{stage}] done {results.data[stage]['finished_at']}: skipped")
+        kept = serve_key(args.workers) if stage == "serve" else stage
+        if results.done(kept) and stage not in args.redo and stage != args.stage:
+            print(f"[{kept}] done {results.data[kept]['finished_at']}: skipped")
             continue
         globals()[f"stage_{stage}"](args, results)
     verdicts(results.data)

@@ -53,7 +53,9 @@ def gunicorn(
     from this folder with the same settings), started with the service's gunicorn
     settings as ``make run`` and docs/deploy.md start it (``gunicorn_conf``: its logger,
     request limits, the 120 s timeout a province's CSV download needs, and the metrics of
-    every worker in files); yields its base URL. ``workers_peak_rss_mb`` reads the
+    every worker in files; the master imports the service with it, so even a bare app's
+    workers start with the service in memory, which their peak RSS counts); yields its
+    base URL. ``workers_peak_rss_mb`` reads the
     workers' peak memory while it runs. With ``log``, what gunicorn and the app
     write (errors and warnings) goes to that file instead of this process's output."""
     port = free_port()
