@@ -119,15 +119,16 @@ class StatisticsRefresher:
         self.next_at = self.inserted * self.factor
 
 
-def in_list(session: Session, column: Any, keys: Sequence[str]) -> Any:
-    """``column IN (keys)`` as one parameter, whatever the number of keys.
+def in_list(session: Session, column: Any, keys: Sequence[Any], item_type: Any = String) -> Any:
+    """``column IN (keys)`` as one parameter, whatever the number of keys (strings unless
+    ``item_type`` says otherwise).
 
     A plain IN with thousands of values makes SQLAlchemy render (and the database plan)
     a new statement for every batch; an array (PostgreSQL) or a JSON list (SQLite) keeps
     one cached statement.
     """
     dialect = session.connection().dialect.name
-    return keys_in(dialect, column, keys_value(dialect, keys))
+    return keys_in(dialect, column, keys_value(dialect, keys), item_type=item_type)
 
 
 def keys_in(

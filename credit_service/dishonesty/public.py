@@ -19,7 +19,7 @@ from sqlalchemy import Integer, and_, exists, func, or_, select
 from sqlalchemy.orm import Bundle, Session
 
 from credit_service import objection_marks
-from credit_service.bulk import keys_in, keys_value
+from credit_service.bulk import in_list
 from credit_service.catalogs.definitions import citations
 from credit_service.context import Context
 from credit_service.dishonesty import list_version, removals
@@ -270,24 +270,23 @@ def listing_marks(ctx: Context) -> dict[int, int]:
     kept = ctx.extras.get("listing_marks")
     if kept is None or kept[0] != version:
         with ctx.replica_session_factory() as session:
-            marks = objection_marks.every_of_kind(ctx, session, "listing")
-        kept = ctx.extras["listing_marks"] = (version, marks)
-    return dict(kept[1])
+            kept = (version, objection_marks.every_of_kind(ctx, session, "listing"))
+        ctx.extras["listing_marks"] = kept
+    marks: dict[int, int] = kept[1]
+    return marks
 
 
 def penalty_refs(session: Session, cases: list[Any]) -> dict[int, list[str]]:
     """The document numbers of the penalties each case rests on (revoked ones left out),
-    for a whole page of cases in one query, its ids in one parameter (``keys_in``): the
+    for a whole page of cases in one query, its ids in one parameter (``in_list``): the
     same statement for every page, which the driver prepares once per connection."""
     owner = {record_id: case.id for case in cases for record_id in case.record_ids}
     refs: dict[int, list[str]] = {case.id: [] for case in cases}
     if owner:
-        dialect = session.get_bind().dialect.name
-        ids = keys_value(dialect, list(owner))
         for record_id, ref in session.execute(
             select(CreditRecord.id, CreditRecord.source_ref)
             .where(
-                keys_in(dialect, CreditRecord.id, ids, item_type=Integer),
+                in_list(session, CreditRecord.id, list(owner), item_type=Integer),
                 CreditRecord.status != "revoked",
             )
             .order_by(CreditRecord.id)

@@ -204,6 +204,13 @@ def marks_of(
     return {(kind, target_id): objection_id for kind, target_id, objection_id in rows}
 
 
+# An objection marks its target from its acceptance until it is decided or closed (D19).
+MARKING = (
+    Objection.accepted_on.is_not(None),
+    or_(*(Objection.state == state for state in OPEN_STATES)),  # not IN: no list to expand
+)
+
+
 def every_mark(source: Session | Connection, kind: str) -> dict[int, int]:
     """Every target of ``kind`` that carries the mark now, with the id of the objection
     marking it (the oldest, if several are open): the open objections that were
@@ -221,8 +228,7 @@ def _every_select(kind: str) -> Select:
         select(Objection.target_id, Objection.id)
         .where(
             Objection.target_type == kind,
-            Objection.accepted_on.is_not(None),
-            or_(*(Objection.state == state for state in OPEN_STATES)),
+            *MARKING,
         )
         .order_by(Objection.id)
     )
@@ -260,8 +266,7 @@ def _marks_select(kinds: tuple[str, ...], dialect: str) -> Select:
                 for kind in kinds
             )
         ),
-        Objection.accepted_on.is_not(None),
-        or_(*(Objection.state == state for state in OPEN_STATES)),  # not IN: no list to expand
+        *MARKING,
     )
 
 
