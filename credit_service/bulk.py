@@ -119,16 +119,15 @@ class StatisticsRefresher:
         self.next_at = self.inserted * self.factor
 
 
-def in_list(session: Session, column: Any, keys: Sequence[Any], item_type: Any = String) -> Any:
-    """``column IN (keys)`` as one parameter, whatever the number of keys (strings unless
-    ``item_type`` says otherwise).
+def in_list(session: Session, column: Any, keys: Sequence[str]) -> Any:
+    """``column IN (keys)`` as one parameter, whatever the number of keys.
 
     A plain IN with thousands of values makes SQLAlchemy render (and the database plan)
     a new statement for every batch; an array (PostgreSQL) or a JSON list (SQLite) keeps
     one cached statement.
     """
     dialect = session.connection().dialect.name
-    return keys_in(dialect, column, keys_value(dialect, keys), item_type=item_type)
+    return keys_in(dialect, column, keys_value(dialect, keys))
 
 
 def keys_in(
@@ -143,6 +142,6 @@ def keys_in(
     return column.in_(select(values.c.value))
 
 
-def keys_value(dialect: str, keys: Sequence[str]) -> Any:
+def keys_value(dialect: str, keys: Sequence[Any]) -> Any:
     """The ``keys`` parameter of ``keys_in``: an array, or a JSON list on SQLite."""
     return list(keys) if dialect == "postgresql" else json.dumps(list(keys))

@@ -259,16 +259,28 @@ def held_statement(engine: Engine, source: StatementSource) -> HeldStatement:
         return compiled[source]
 
 
+def dialect_name(factory: sessionmaker[Session]) -> str:
+    """The database kind of ``factory``'s sessions ("postgresql", "sqlite")."""
+    return str(factory.kw["bind"].dialect.name)
+
+
 def read_rows(
-    factory: sessionmaker[Session], source: StatementSource, values: Mapping[str, Any]
+    factory: sessionmaker[Session],
+    source: StatementSource,
+    values: Mapping[str, Any],
+    *,
+    prepare: bool = True,
 ) -> list[Any]:
     """The rows of ``source``'s statement read on the thread's connection of ``factory``
-    (``HeldStatement``)."""
+    (``HeldStatement``). With ``prepare`` off, PostgreSQL plans it for each execution's
+    values, never with a plan kept for all of them (a name search: a pattern's best plan
+    depends on it, docs/performance.md, eighth session)."""
     bind = factory.kw["bind"]
     if isinstance(bind, Connection):
         return list(bind.execute(source(), dict(values)))
     statement = held_statement(bind, source)
-    return _on_held(thread_connections(bind), statement, values, statement.rows)  # type: ignore[no-any-return]
+    held = thread_connections(bind)
+    return _on_held(held, statement, values, statement.rows, prepare=prepare)  # type: ignore[no-any-return]
 
 
 def write_row(
@@ -292,14 +304,15 @@ def _on_held(
     result: Callable[[Any], Any] | None,
     *,
     write: bool = False,
+    prepare: bool = True,
 ) -> Any:
     """Run on the thread's connection; a broken one is replaced once (nothing was
     committed on it) before the error reaches the caller."""
     try:
-        return _run_held(held.get(), statement, values, result, write)
+        return _run_held(held.get(), statement, values, result, write, prepare)
     except held.engine.dialect.loaded_dbapi.Error:
         held.drop()
-        return _run_held(held.get(), statement, values, result, write)
+        return _run_held(held.get(), statement, values, result, write, prepare)
 
 
 def _run_held(
@@ -308,15 +321,18 @@ def _run_held(
     values: Mapping[str, Any],
     result: Callable[[Any], Any] | None,
     write: bool,
+    prepare: bool,
 ) -> Any:
     dbapi = connection.connection.dbapi_connection
     queued = write and isinstance(dbapi, QueuedWriter)
+    # psycopg's own option (it prepares a statement run five times); sqlite3 has none
+    options = {} if prepare or connection.dialect.name == "sqlite" else {"prepare": False}
     cursor = dbapi.cursor()  # type: ignore[union-attr]
     try:
         if queued:
             dbapi.wait_turn()  # type: ignore[union-attr]
             cursor.execute("BEGIN IMMEDIATE")
-        cursor.execute(statement.sql, statement.parameters(values))
+        cursor.execute(statement.sql, statement.parameters(values), **options)
         answer = None if result is None else result(cursor)
         if queued:
             dbapi.commit()  # type: ignore[union-attr]

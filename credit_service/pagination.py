@@ -95,8 +95,8 @@ class NewestFirst:
         :raises InvalidInput: a cursor this service did not issue.
         """
         query = self.ordered(query).limit(limit + 1)
-        position = decode_cursor(cursor)
-        return query if position is None else query.where(self._after(position))
+        position = self.position(cursor)
+        return query if position is None else query.where(self.after(*position))
 
     def ordered(self, query: Any) -> Any:
         """``query`` newest first."""
@@ -110,10 +110,21 @@ class NewestFirst:
         day, row_id = last(rows[-1])
         return rows, encode_cursor({self.key: day.isoformat(), "id": row_id})
 
-    def _after(self, position: dict[str, Any]) -> Any:
+    def after(self, day: Any, row_id: Any) -> Any:
+        """SQL condition: the rows after the one at (``day``, ``row_id``): values, or bind
+        parameters of a statement built once (``dishonesty.public_search``)."""
+        return or_(self.day < day, and_(self.day == day, self.id < row_id))
+
+    def position(self, cursor: str | None) -> tuple[date, int] | None:
+        """The (date, id) of the row a cursor of this list names, or None for none.
+
+        :raises InvalidInput: a cursor this service did not issue.
+        """
+        position = decode_cursor(cursor)
+        if position is None:
+            return None
         row_id = position_id(position, "id")
         try:
-            day = date.fromisoformat(position[self.key])
+            return date.fromisoformat(position[self.key]), row_id
         except (KeyError, TypeError, ValueError) as exc:
             raise _invalid("cursor") from exc
-        return or_(self.day < day, and_(self.day == day, self.id < row_id))

@@ -15,11 +15,11 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Integer, and_, exists, func, or_, select
-from sqlalchemy.orm import Bundle, Session
+from sqlalchemy import Integer, and_, exists, func, select
+from sqlalchemy.orm import Session, sessionmaker
 
 from credit_service import objection_marks
-from credit_service.bulk import in_list
+from credit_service.bulk import keys_in, keys_value
 from credit_service.catalogs.definitions import citations
 from credit_service.context import Context
 from credit_service.dishonesty import list_version, removals
@@ -28,7 +28,7 @@ from credit_service.entities import services as entity_services
 from credit_service.entities.models import Entity
 from credit_service.entities.rules import masked_identity
 from credit_service.errors import NotFound
-from credit_service.pagination import NewestFirst, Page
+from credit_service.held_connections import StatementSource, dialect_name, read_rows
 from credit_service.records.models import CreditRecord
 
 DOWNLOAD_COLUMNS = (
@@ -48,39 +48,34 @@ DOWNLOAD_COLUMNS = (
     "objection_id",
 )
 
-# the newest entry first; the cursor names its date "p" (published)
-NEWEST = NewestFirst(DishonestyCase.published_on, DishonestyCase.id, key="p")
-
-# What an entry (``entry_view``, ``removals.removed_view``) reads of its case and entity:
-# these columns, not the whole rows (a page of full ORM objects decoded and tracked a
-# dozen columns no visitor sees; docs/performance.md, sixth session).
-CASE = Bundle(
-    "case",
-    *(
-        getattr(DishonestyCase, name)
-        for name in (
-            "id",
-            "state",
-            "region_code",
-            "grounds",
-            "record_ids",
-            "decision_no",
-            "decided_on",
-            "published_on",
-            "term_ends_on",
-            "removed_on",
-            "removal_reason",
-            "measures",
-        )
-    ),
+# What an entry (``entry_view``, ``removals.removed_view``) reads of its case and entity,
+# in one flat row (no name is in both): these columns, not the whole rows (a page of full
+# ORM objects decoded and tracked a dozen columns no visitor sees; docs/performance.md,
+# sixth session).
+CASE_COLUMNS = tuple(
+    getattr(DishonestyCase, name)
+    for name in (
+        "id",
+        "state",
+        "region_code",
+        "grounds",
+        "record_ids",
+        "decision_no",
+        "decided_on",
+        "published_on",
+        "term_ends_on",
+        "removed_on",
+        "removal_reason",
+        "measures",
+    )
 )
-ENTITY = Bundle("entity", Entity.kind, Entity.identifier, Entity.name)
+ENTITY_COLUMNS = (Entity.kind, Entity.identifier, Entity.name)
+COLUMNS = CASE_COLUMNS + ENTITY_COLUMNS
 
 
-@functools.lru_cache(maxsize=64)
-def in_force(as_of: date) -> Any:
-    """SQL condition: the case is on the public list on ``as_of`` (``is_in_force``), built
-    once a day (as ``removals.answered``: an expression is never changed once built)."""
+def in_force(as_of: Any) -> Any:
+    """SQL condition: the case is on the public list on ``as_of`` (``is_in_force``): a
+    date, or the bind parameter of a statement built once (``public_search``)."""
     return and_(
         DishonestyCase.state == "published",
         DishonestyCase.published_on <= as_of,
@@ -117,107 +112,36 @@ class Filters:
         return bool(self.q or self.uscc) and not (self.domain or self.ground)
 
 
-def _filtered(session: Session, filters: Filters, as_of: date, removed: Any = None) -> Any:
-    """The search's query; ``removed`` (``removals.answered``) adds the removed entries
-    a name or USCC search finds."""
+def _filtered(dialect: str, filters: Filters, as_of: date) -> Any:
+    """The entries in force that ``filters`` choose, as ``COLUMNS`` (the download's)."""
     query = (
-        select(CASE, ENTITY)
+        select(*COLUMNS)
         .join(Entity, Entity.id == DishonestyCase.entity_id)
-        .where(_shown(as_of, removed))
+        .where(in_force(as_of))
     )
     named = entity_services.public_name_search(filters.q, filters.uscc, DishonestyCase.search_name)
     if named:
         query = query.where(*named)
-    return _listing_filters(session, query, filters)
+    return listing_filters(dialect, query, filters.region, filters.domain, filters.ground)
 
 
-@functools.lru_cache(maxsize=64)
-def _shown(as_of: date, removed: Any) -> Any:
-    """SQL condition: in force on ``as_of``, or (``removed``, ``removals.answered``)
-    removed within the period a name or USCC search still finds it (D22)."""
-    return in_force(as_of) if removed is None else or_(in_force(as_of), removed)
-
-
-def _listing_filters(session: Session, query: Any, filters: Filters) -> Any:
-    """``query`` narrowed by the listing's own facts: region, domain, ground."""
-    if filters.region:
-        query = query.where(DishonestyCase.region_code == filters.region)
-    if filters.domain:
-        query = query.where(DishonestyCase.domain == filters.domain)
-    if filters.ground:
-        query = query.where(_has_ground(session, filters.ground))
+def listing_filters(dialect: str, query: Any, region: Any, domain: Any, ground: Any) -> Any:
+    """``query`` narrowed by the listing's own facts (each None, a value, or the bind
+    parameter of a statement built once): its region, its domain, one of its grounds."""
+    if region is not None:
+        query = query.where(DishonestyCase.region_code == region)
+    if domain is not None:
+        query = query.where(DishonestyCase.domain == domain)
+    if ground is not None:
+        query = query.where(_has_ground(dialect, ground))
     return query
 
 
-def _has_ground(session: Session, ground: str) -> Any:
-    if session.connection().dialect.name == "postgresql":
+def _has_ground(dialect: str, ground: Any) -> Any:
+    if dialect == "postgresql":
         return DishonestyCase.grounds.op("@>")(func.jsonb_build_array(ground))
     values = func.json_each(DishonestyCase.grounds).table_valued("value")
     return exists(select(values.c.value).where(values.c.value == ground))
-
-
-def search(
-    ctx: Context, filters: Filters, *, cursor: str | None = None, limit: int = 20
-) -> Page[dict[str, Any]]:
-    """Entries in force, newest publication first (keyset pages); a name or USCC search
-    also finds the entries removed within the period their address says so, marked
-    ``status: removed`` and without their facts (``Filters.names_one``, D22)."""
-    today = ctx.today()
-    removed = removals.answered(ctx, today) if filters.names_one else None
-    with ctx.replica_session_factory() as session:
-        rows = session.execute(search_query(session, filters, today, removed, cursor, limit)).all()
-        if filters.q and any(entity.kind == "natural_person" for _, entity in rows):
-            # a person's case with a copy of a name (a defect): chosen again without persons,
-            # so that neither the page nor its cursor names one (D12)
-            query = search_query(session, filters, today, removed, cursor, limit, persons=False)
-            rows = session.execute(query).all()
-        rows, next_cursor = NEWEST.cut(rows, limit, lambda row: (row[0].published_on, row[0].id))
-        return Page(entry_views(ctx, session, rows), next_cursor)
-
-
-def search_query(
-    session: Session,
-    filters: Filters,
-    as_of: date,
-    removed: Any,
-    cursor: str | None,
-    limit: int,
-    *,
-    persons: bool = True,
-) -> Any:
-    """The search's statement: a page of ``limit + 1`` (case, entity) rows after
-    ``cursor``, chosen by ``_chosen``; with ``persons`` off, none of a natural person
-    (``search`` asks so when a page found by name would show one)."""
-    chosen = _chosen(session, filters, as_of, removed)
-    if not persons:
-        person = select(Entity.id).where(
-            Entity.id == DishonestyCase.entity_id, Entity.kind == "natural_person"
-        )
-        chosen = chosen.where(~person.exists())
-    page = NEWEST.select(chosen, cursor, limit).subquery()
-    query = (
-        select(CASE, ENTITY)
-        .join(page, page.c.id == DishonestyCase.id)
-        .join(Entity, Entity.id == DishonestyCase.entity_id)
-    )
-    return NEWEST.ordered(query)
-
-
-def _chosen(session: Session, filters: Filters, as_of: date, removed: Any) -> Any:
-    """The ids of the cases ``_filtered`` finds, chosen on the cases alone, so that the
-    database orders and cuts the page before it reads an entity: a search by a part of
-    a name matches about 120 of a province's 200,000 listings, and joining each to its
-    entity first was half the query (docs/performance.md, sixth session). A name is
-    matched in the case's copy, which no natural person's case has (``search_names``); a
-    search by USCC finds no natural person's number; should a person's case ever hold a
-    copy of a name, ``search`` chooses again without persons (D12)."""
-    query = select(DishonestyCase.id).where(_shown(as_of, removed))
-    if filters.q:
-        query = query.where(DishonestyCase.search_name.contains(filters.q, autoescape=True))
-    if filters.uscc:
-        owner = select(Entity.id).where(*entity_services.public_name_search(None, filters.uscc))
-        query = query.where(DishonestyCase.entity_id.in_(owner))
-    return _listing_filters(session, query, filters)
 
 
 def get_entry(ctx: Context, case_id: int) -> dict[str, Any]:
@@ -228,33 +152,36 @@ def get_entry(ctx: Context, case_id: int) -> dict[str, Any]:
     :raises Gone: removed longer ago than that period (D22).
     """
     today = ctx.today()
-    with ctx.replica_session_factory() as session:
+    factory = ctx.replica_session_factory
+    with factory() as session:
         row = session.execute(
-            select(CASE, ENTITY)
+            select(*COLUMNS)
             .join(Entity, Entity.id == DishonestyCase.entity_id)
             .where(DishonestyCase.id == case_id)
         ).first()
-        if row is not None and is_in_force(row[0], today):
-            return entry_views(ctx, session, [row])[0]
-        if row is not None and removals.removal_of(row[0], today) is not None:
-            return removals.removed_view(ctx, *row)
-        raise NotFound("entry-not-found", id=case_id)
+    if row is not None and is_in_force(row, today):
+        return entry_views(ctx, factory, [row])[0]
+    if row is not None and removals.removal_of(row, today) is not None:
+        return removals.removed_view(ctx, row, row)
+    raise NotFound("entry-not-found", id=case_id)
 
 
-def entry_views(ctx: Context, session: Session, rows: Sequence[Any]) -> list[dict[str, Any]]:
-    """The entries of (case, entity) rows, with their penalties' document numbers and
-    their marks 异议处理中 read for all of them at once (two queries a page); a removed
-    entry's row (a name search's) says only that (``removals.removed_view``)."""
+def entry_views(
+    ctx: Context, factory: sessionmaker[Session], rows: Sequence[Any]
+) -> list[dict[str, Any]]:
+    """The entries of rows of ``COLUMNS``, with their penalties' document numbers read
+    for all of them at once on ``factory``'s database and their marks 异议处理中; a
+    removed entry's row (a name search's) says only that (``removals.removed_view``)."""
     today = ctx.today()
-    cases = [case for case, _ in rows if is_in_force(case, today)]
-    refs = penalty_refs(session, cases)
+    cases = [row for row in rows if is_in_force(row, today)]
+    refs = penalty_refs(factory, cases)
     marks = listing_marks(ctx) if cases else {}
     basis = legal_basis(ctx)
     return [
-        entry_view(ctx, case, entity, refs[case.id], basis, mark=marks.get(case.id))
-        if case.id in refs
-        else removals.removed_view(ctx, case, entity)
-        for case, entity in rows
+        entry_view(ctx, row, row, refs[row.id], basis, mark=marks.get(row.id))
+        if row.id in refs
+        else removals.removed_view(ctx, row, row)
+        for row in rows
     ]
 
 
@@ -276,23 +203,36 @@ def listing_marks(ctx: Context) -> dict[int, int]:
     return marks
 
 
-def penalty_refs(session: Session, cases: list[Any]) -> dict[int, list[str]]:
+def penalty_refs(factory: sessionmaker[Session], cases: list[Any]) -> dict[int, list[str]]:
     """The document numbers of the penalties each case rests on (revoked ones left out),
-    for a whole page of cases in one query, its ids in one parameter (``in_list``): the
-    same statement for every page, which the driver prepares once per connection."""
+    for a whole page of cases in one statement, its ids in one parameter (``keys_in``),
+    read on the thread's own connection (``read_rows``): one statement for every page,
+    compiled once and prepared by the driver."""
     owner = {record_id: case.id for case in cases for record_id in case.record_ids}
     refs: dict[int, list[str]] = {case.id: [] for case in cases}
     if owner:
-        for record_id, ref in session.execute(
-            select(CreditRecord.id, CreditRecord.source_ref)
-            .where(
-                in_list(session, CreditRecord.id, list(owner), item_type=Integer),
-                CreditRecord.status != "revoked",
-            )
-            .order_by(CreditRecord.id)
-        ):
-            refs[owner[record_id]].append(ref)
+        dialect = dialect_name(factory)
+        keys = {"keys": keys_value(dialect, list(owner))}
+        for row in read_rows(factory, _refs_source(dialect), keys):
+            refs[owner[row.id]].append(row.source_ref)
     return refs
+
+
+@functools.cache
+def _refs_source(dialect: str) -> StatementSource:
+    """``penalty_refs``'s statement for a database kind (one source each: compiled once)."""
+    return functools.partial(_refs_statement, dialect)
+
+
+def _refs_statement(dialect: str) -> Any:
+    return (
+        select(CreditRecord.id, CreditRecord.source_ref)
+        .where(
+            keys_in(dialect, CreditRecord.id, item_type=Integer),
+            CreditRecord.status != "revoked",
+        )
+        .order_by(CreditRecord.id)
+    )
 
 
 def legal_basis(ctx: Context) -> list[str]:
@@ -311,7 +251,7 @@ def entry_view(
 ) -> dict[str, Any]:
     """The public fields of an entry (nothing of a natural person but the masked name),
     with the mark 异议处理中 while an accepted objection to it is open (``mark``); the
-    case and entity as ``CASE`` and ``ENTITY`` read them, or whole rows."""
+    case and entity as whole rows, or both one row of ``COLUMNS``."""
     identity = masked_identity(entity)
     person = entity.kind == "natural_person"
     measures = [ctx.catalogs.measures[m] for m in case.measures if m in ctx.catalogs.measures]
@@ -342,14 +282,15 @@ def download_rows(
     """Every entry in force, in id order, read in batches (streamed downloads)."""
     today, after = ctx.today(), 0
     while True:
-        with ctx.replica_session_factory() as session:
+        factory = ctx.replica_session_factory
+        with factory() as session:
             rows = session.execute(
-                _filtered(session, filters, today)
+                _filtered(dialect_name(factory), filters, today)
                 .where(DishonestyCase.id > after)
                 .order_by(DishonestyCase.id)
                 .limit(batch)
             ).all()
-            entries = entry_views(ctx, session, rows)
+        entries = entry_views(ctx, factory, rows)
         if not entries:
             return
         yield from entries

@@ -63,28 +63,28 @@ def _first_answered(as_of: date, months: int) -> date:
     return day
 
 
-def answered(ctx: Context, as_of: date) -> Any:
+def answered_bounds(ctx: Context, as_of: date) -> dict[str, date]:
+    """The values of ``answered``'s ``removed_from`` and ``ended_from`` on ``as_of``."""
+    first = first_removal_answered(ctx, as_of)
+    return {"removed_from": first, "ended_from": first - DAY}
+
+
+def answered(as_of: Any, removed_from: Any, ended_from: Any) -> Any:
     """SQL condition: the case's address answers "removed" on ``as_of`` (``removal_of``
-    within ``answered_until``)."""
-    return _answered(as_of, first_removal_answered(ctx, as_of))
-
-
-@functools.lru_cache(maxsize=64)
-def _answered(as_of: date, first: date) -> Any:
-    """``answered``, built once a day: every name search asks, and building it was a
-    tenth of the search's Python (docs/performance.md, seventh session); an expression
-    is never changed once built, so one serves every request and thread."""
+    within ``answered_until``): removed on or after ``removed_from``, or its term ended
+    on or after ``ended_from`` (``answered_bounds``). Values, or the bind parameters of a
+    statement built once (``public_search``)."""
     return or_(
         and_(
             DishonestyCase.state == "removed",
             DishonestyCase.removed_on <= as_of,
-            DishonestyCase.removed_on >= first,
+            DishonestyCase.removed_on >= removed_from,
         ),
         and_(
             DishonestyCase.state == "published",
             DishonestyCase.removed_on.is_(None),
             DishonestyCase.term_ends_on < as_of,
-            DishonestyCase.term_ends_on >= first - DAY,
+            DishonestyCase.term_ends_on >= ended_from,
         ),
     )
 

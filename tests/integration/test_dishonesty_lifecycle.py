@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from credit_service.access import SYSTEM, Actor
 from credit_service.clock import local_noon
 from credit_service.config import PROJECT_ROOT
-from credit_service.dishonesty import checks, public, public_changes, services
+from credit_service.dishonesty import checks, public, public_changes, public_search, services
 from credit_service.errors import Conflict, Forbidden, InvalidInput
 from credit_service.holidays import load_holiday_file
 from credit_service.procedures.models import ProcedureDocument
@@ -130,12 +130,12 @@ def feed_for(ctx, case_id: int) -> list[dict]:
 def searched_ids(ctx, **filters) -> list[int]:
     """The entries in force a search finds (a name or USCC search also finds the removed
     ones of the last year, ``status: removed``: those are ``removed_ids``)."""
-    found = public.search(ctx, public.Filters(**filters)).items
+    found = public_search.search(ctx, public.Filters(**filters)).items
     return [e["id"] for e in found if e["status"] == "listed"]
 
 
 def removed_ids(ctx, **filters) -> list[int]:
-    found = public.search(ctx, public.Filters(**filters)).items
+    found = public_search.search(ctx, public.Filters(**filters)).items
     return [e["id"] for e in found if e["status"] == "removed"]
 
 

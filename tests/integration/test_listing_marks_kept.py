@@ -26,12 +26,12 @@ def test_a_page_read_in_an_older_snapshot_shows_a_mark_put_on_since(live_ctx):
     objection = filed(client, enterprise, f"listing:{case['id']}", field="grounds")
     with ctx.replica_session_factory() as session:
         rows = session.execute(
-            select(public.CASE, public.ENTITY)
+            select(*public.COLUMNS)
             .join(Entity, Entity.id == DishonestyCase.entity_id)
             .where(DishonestyCase.id == case["id"])
         ).all()  # the session's snapshot begins here on SQLite
         took(client, regulator, objection["id"], "accept")  # the mark commits after it
-        views = public.entry_views(ctx, session, rows)
+        views = public.entry_views(ctx, ctx.replica_session_factory, rows)
     assert mark(views[0]) == (True, objection["id"])
     took(client, regulator, objection["id"], "not_uphold")
     assert mark(client.get(f"{LIST}/{case['id']}").get_json()) == (False, None)

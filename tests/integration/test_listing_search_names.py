@@ -13,7 +13,7 @@ from alembic import command
 from sqlalchemy import text
 
 from credit_service.access import SYSTEM
-from credit_service.dishonesty import public, removals
+from credit_service.dishonesty import public, public_search
 from credit_service.dishonesty.models import DishonestyCase
 from credit_service.entities import importer as entity_importer
 from credit_service.entities import services as entity_services
@@ -25,7 +25,7 @@ INDEX = "ix_dishonesty_cases_search_name_trgm"
 
 
 def _found(ctx, fragment: str) -> list[str]:  # type: ignore[no-untyped-def]
-    return [entry["name"] for entry in public.search(ctx, public.Filters(q=fragment)).items]
+    return [entry["name"] for entry in public_search.search(ctx, public.Filters(q=fragment)).items]
 
 
 def _search_name(ctx, case_id: int) -> str | None:  # type: ignore[no-untyped-def]
@@ -86,16 +86,16 @@ def test_the_public_name_search_reads_the_lists_trigram_index(live_ctx, db_kind)
         pytest.skip("the trigram index is PostgreSQL's (pg_trgm); SQLite scans the list")
     ctx = live_ctx
     listed_on(ctx, "宣城永兴江南商贸有限公司", XUANZHOU, DECIDED)
-    today = ctx.today()
+    filters = public.Filters(q="永兴江南")
+    values = public_search.page_values(ctx, filters, None, 20)
+    # the search's own statement (a name search also finds recent removals, D22)
+    query = public_search.page_statement(public_search.shape_of("postgresql", filters, values))
     with ctx.session_factory.begin() as session:
         session.execute(text("SET LOCAL enable_seqscan = off"))  # three rows: priced out
-        # the search's own query (a name search also finds recent removals, D22)
-        query = public.search_query(
-            session, public.Filters(q="永兴江南"), today, removals.answered(ctx, today), None, 20
-        )
-        assert [entity.name for _, entity in session.execute(query)] == ["宣城永兴江南商贸有限公司"]
+        assert [row.name for row in session.execute(query, values)] == ["宣城永兴江南商贸有限公司"]
         compiled = query.compile(session.get_bind())
-        explained = session.connection().exec_driver_sql(f"EXPLAIN {compiled}", compiled.params)
+        parameters = compiled.construct_params(values)
+        explained = session.connection().exec_driver_sql(f"EXPLAIN {compiled}", parameters)
         plan = "\n".join(explained.scalars())
     assert INDEX in plan, plan
     assert "ix_entities_name_trgm" not in plan, plan
@@ -156,8 +156,35 @@ def test_a_natural_person_is_never_found_by_name_whatever_the_copy_says(ctx):
         )
     assert _search_name(ctx, case["id"]) == "宣城永兴江南商贸有限公司"  # the copy stayed
     assert _found(ctx, "永兴江南") == []
-    by_number = public.search(ctx, public.Filters(uscc=owner["identifier"]))
+    by_number = public_search.search(ctx, public.Filters(uscc=owner["identifier"]))
     assert by_number.items == []
+
+
+def test_a_name_search_takes_the_wildcards_and_the_escape_as_typed(ctx):
+    """The pattern is built in Python for the statement compiled once
+    (``public_search.contains_pattern``): ``%``, ``_`` and the escape character match
+    only themselves."""
+    listed_on(ctx, "宣城百分%_/商贸有限公司", XUANZHOU, DECIDED)
+    listed_on(ctx, "宣城百分百商贸有限公司", XUANZHOU, DECIDED)
+    assert _found(ctx, "百分%") == ["宣城百分%_/商贸有限公司"]
+    assert _found(ctx, "%_/") == ["宣城百分%_/商贸有限公司"]
+    assert _found(ctx, "百分_") == []
+    assert _found(ctx, "百%商") == []
+    assert sorted(_found(ctx, "百分")) == ["宣城百分%_/商贸有限公司", "宣城百分百商贸有限公司"]
+
+
+def test_the_pages_of_a_name_search_follow_their_cursors(ctx):
+    """A cursor is a value of the statement compiled once (its shape ``after``)."""
+    for day in (date(2026, 10, 12), date(2026, 10, 20), date(2026, 10, 28)):
+        listed_on(ctx, f"宣城永兴{day.day}商贸有限公司", XUANZHOU, day)
+    names, cursor = [], None
+    while True:
+        page = public_search.search(ctx, public.Filters(q="永兴"), cursor=cursor, limit=2)
+        names += [entry["name"] for entry in page.items]
+        cursor = page.next_cursor
+        if cursor is None:
+            break
+    assert names == ["宣城永兴28商贸有限公司", "宣城永兴20商贸有限公司", "宣城永兴12商贸有限公司"]
 
 
 def test_a_page_never_names_a_person_not_even_in_its_cursor(ctx):
@@ -170,7 +197,7 @@ def test_a_page_never_names_a_person_not_even_in_its_cursor(ctx):
             sa.text("UPDATE entities SET kind = 'natural_person' WHERE identifier = :id"),
             {"id": newer["identifier"]},
         )
-    page = public.search(ctx, public.Filters(q="永兴江南"), limit=1)
+    page = public_search.search(ctx, public.Filters(q="永兴江南"), limit=1)
     assert [entry["name"] for entry in page.items] == ["宣城永兴江南商贸有限公司"]
     assert page.next_cursor is None
 

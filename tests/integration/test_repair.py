@@ -20,7 +20,7 @@ from credit_service.audit import services as audit
 from credit_service.auth import services as auth_services
 from credit_service.clock import local_noon
 from credit_service.config import PROJECT_ROOT
-from credit_service.dishonesty import public, public_changes
+from credit_service.dishonesty import public, public_changes, public_search
 from credit_service.dishonesty import services as dishonesty
 from credit_service.errors import Conflict, Forbidden, InvalidInput, NotFound
 from credit_service.holidays import load_holiday_file
@@ -120,7 +120,7 @@ def review(ctx, app_id: int, step: str, actor: Actor = CITY_REGULATOR, **kwargs)
 
 def searched_ids(ctx, **filters) -> list[int]:
     """The entries in force a search finds (not the removed ones it names, D22)."""
-    found = public.search(ctx, public.Filters(**filters)).items
+    found = public_search.search(ctx, public.Filters(**filters)).items
     return [e["id"] for e in found if e["status"] == "listed"]
 
 

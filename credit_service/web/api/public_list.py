@@ -17,7 +17,7 @@ from flask.views import MethodView
 
 from credit_service import ftm_export
 from credit_service.catalogs.schema import DOMAINS, LISTING_GROUNDS
-from credit_service.dishonesty import list_notices, public, public_changes
+from credit_service.dishonesty import list_notices, public, public_changes, public_search
 from credit_service.web import cache, kept_downloads
 from credit_service.web.access import public as public_endpoint
 from credit_service.web.api import ftm
@@ -192,7 +192,7 @@ class PublicList(MethodView):
         cursor, limit = args.pop("cursor", None), args.pop("limit")
 
         def render() -> object:
-            page = public.search(
+            page = public_search.search(
                 service_context(), public.Filters(**args), cursor=cursor, limit=limit
             )
             return dump_page({"items": page.items, "next_cursor": page.next_cursor})

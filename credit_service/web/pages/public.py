@@ -17,7 +17,7 @@ from flask import Blueprint, Response, g, request
 
 from credit_service.catalogs import services as catalog_services
 from credit_service.catalogs.schema import CATEGORIES, DISCLOSURES, DOMAINS, LISTING_GROUNDS
-from credit_service.dishonesty import public
+from credit_service.dishonesty import public, public_search
 from credit_service.dishonesty import statistics as list_statistics
 from credit_service.errors import CreditServiceError
 from credit_service.pagination import Page
@@ -109,7 +109,7 @@ def list_page() -> Response:
 def _list_page() -> Response:
     filters, values, errors = _filters()
     try:
-        found = public.search(ctx(), filters, cursor=request.args.get("cursor"), limit=20)
+        found = public_search.search(ctx(), filters, cursor=request.args.get("cursor"), limit=20)
     except CreditServiceError:
         found, errors["cursor"] = Page([], None), [t("public.list.error.cursor")]
     return page(
