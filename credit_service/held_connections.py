@@ -1,6 +1,7 @@
 """Connections kept by threads for the hottest paths, outside the pool: the reads every
-API call makes (its token), the tier lookups, the public list's version, and a credit
-check's audit row (``writing``). Split from ``db`` (engines and types), which they use.
+API call makes (its token), the tier lookups, the public list's version and its search
+(a page and its penalties' references), a single credit check's read, and its audit row
+(``writing``). Split from ``db`` (engines and types), which they use.
 """
 
 from __future__ import annotations
@@ -24,8 +25,9 @@ HELD_MAX_AGE_S = 1800.0  # as the pool's recycle: reopened before idle timeouts 
 
 
 class ThreadConnections:
-    """One connection per thread, outside the pool, for the reads on the hottest paths
-    (every API call's token check, tier lookups, the public list's version).
+    """One connection per thread and engine (the primary's, a replica's), outside the
+    pool, for the reads on the hottest paths (every API call's token check, tier lookups,
+    the public list's version and search, a single credit check).
 
     A pool checkout and its return cost more than a small indexed read (measured on
     PostgreSQL: about 550 µs for checkout, autocommit, query and return against 300 µs
@@ -67,6 +69,21 @@ class ThreadConnections:
                 self._opened.add(connection)
         return held[0]
 
+    def run(self, work: Callable[[Connection], Any]) -> Any:
+        """``work`` on this thread's connection. After a database error the connection
+        is replaced; the work runs once more only when the error was the connection's
+        loss (a restart, a failover: nothing ran), never for an error of the statement
+        itself, so that a failing search or check is not run twice."""
+        connection = self.get()
+        try:
+            return work(connection)
+        except self.engine.dialect.loaded_dbapi.Error as error:
+            lost = _lost(connection, error)
+            self.drop()
+            if not lost:
+                raise
+        return work(self.get())
+
     def drop(self) -> None:
         """Close this thread's connection (a new one opens on the next ``get``)."""
         held = getattr(self._local, "held", None)
@@ -86,6 +103,14 @@ class ThreadConnections:
             self._opened.discard(connection)
         with contextlib.suppress(Exception):
             connection.close()
+
+
+def _lost(connection: Connection, error: Exception) -> bool:
+    """Whether ``error`` says the connection itself is gone (as the pool would judge)."""
+    dbapi = connection.connection.dbapi_connection
+    if getattr(dbapi, "closed", False):
+        return True
+    return bool(connection.dialect.is_disconnect(error, dbapi, None))
 
 
 _THREAD_CONNECTIONS: weakref.WeakKeyDictionary[Engine, ThreadConnections] = (
@@ -156,8 +181,8 @@ def writing(factory: sessionmaker[Session]) -> Iterator[Connection]:
 class HeldQuery:
     """One tiny read on the hottest path, straight on the DB-API cursor of the thread's
     connection (``ThreadConnections``): about 6 µs on SQLite, against 40 µs more for
-    going through SQLAlchemy. A broken connection is replaced once before the error
-    reaches the caller.
+    going through SQLAlchemy. A lost connection is replaced and the read run again
+    (``ThreadConnections.run``).
     """
 
     def __init__(self, bind: Engine | Connection, sql: str) -> None:
@@ -170,12 +195,7 @@ class HeldQuery:
         ``:name``, psycopg's ``%(name)s``)."""
         if isinstance(self.bind, Connection):  # one shared transaction (tests): use it
             return self.bind.exec_driver_sql(self.sql, parameters).first()
-        held = self._held
-        try:
-            return self._run(held.get(), parameters)
-        except self.engine.dialect.loaded_dbapi.Error:
-            held.drop()
-            return self._run(held.get(), parameters)
+        return self._held.run(lambda connection: self._run(connection, parameters))  # type: ignore[no-any-return]
 
     def _run(
         self, connection: Connection, parameters: Mapping[str, Any] | None
@@ -194,7 +214,8 @@ class HeldQuery:
 class HeldStatement:
     """A Core statement compiled once for an engine's dialect and run straight on the
     DB-API cursor of the thread's connection (``ThreadConnections``, autocommit): for a
-    single credit check's read and audit row, where SQLAlchemy's execution (context,
+    single credit check's read and audit row and the public search's statements
+    (``dishonesty.public_search``), where SQLAlchemy's execution (context,
     result, events) cost more than the statements (about 150 µs a statement on SQLite).
 
     The column types still convert both ways (their bind and result processors, as
@@ -251,12 +272,15 @@ _STATEMENTS: weakref.WeakKeyDictionary[Engine, dict[StatementSource, HeldStateme
 
 
 def held_statement(engine: Engine, source: StatementSource) -> HeldStatement:
-    """``source``'s statement compiled for ``engine`` (once per engine)."""
+    """``source``'s statement compiled for ``engine`` (once per engine; compiled outside
+    the lock, so that a first search of a new shape holds up no other thread)."""
     with _THREAD_CONNECTIONS_LOCK:
-        compiled = _STATEMENTS.setdefault(engine, {})
-        if source not in compiled:
-            compiled[source] = HeldStatement(engine, source())
-        return compiled[source]
+        kept = _STATEMENTS.setdefault(engine, {}).get(source)
+    if kept is not None:
+        return kept
+    statement = HeldStatement(engine, source())
+    with _THREAD_CONNECTIONS_LOCK:
+        return _STATEMENTS[engine].setdefault(source, statement)
 
 
 def dialect_name(factory: sessionmaker[Session]) -> str:
@@ -306,13 +330,11 @@ def _on_held(
     write: bool = False,
     prepare: bool = True,
 ) -> Any:
-    """Run on the thread's connection; a broken one is replaced once (nothing was
-    committed on it) before the error reaches the caller."""
-    try:
-        return _run_held(held.get(), statement, values, result, write, prepare)
-    except held.engine.dialect.loaded_dbapi.Error:
-        held.drop()
-        return _run_held(held.get(), statement, values, result, write, prepare)
+    """Run on the thread's connection (``ThreadConnections.run``: a lost one is replaced
+    and the statement run again)."""
+    return held.run(
+        lambda connection: _run_held(connection, statement, values, result, write, prepare)
+    )
 
 
 def _run_held(
@@ -325,8 +347,8 @@ def _run_held(
 ) -> Any:
     dbapi = connection.connection.dbapi_connection
     queued = write and isinstance(dbapi, QueuedWriter)
-    # psycopg's own option (it prepares a statement run five times); sqlite3 has none
-    options = {} if prepare or connection.dialect.name == "sqlite" else {"prepare": False}
+    # psycopg's own option (it prepares a statement run five times); other drivers have none
+    options = {} if prepare or connection.dialect.driver != "psycopg" else {"prepare": False}
     cursor = dbapi.cursor()  # type: ignore[union-attr]
     try:
         if queued:

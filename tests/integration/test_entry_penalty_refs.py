@@ -1,7 +1,7 @@
 """The document numbers of the penalties an entry rests on, read for a whole page in one
-statement compiled once (``dishonesty.public.penalty_refs``): in filing order whatever
-the order of the case's list, a revoked one left out, the same on an entry's page, in a
-search and in the download."""
+statement compiled once and run through the driver (``dishonesty.public.penalty_refs``):
+in filing order whatever the order of the case's list, a revoked one left out, the same
+on an entry's page, in a search and in the download."""
 
 from __future__ import annotations
 
@@ -25,7 +25,8 @@ def _refs(ctx, case_id: int) -> list[list[str]]:  # type: ignore[no-untyped-def]
     ]
 
 
-def test_an_entrys_penalties_in_filing_order_and_without_a_revoked_one(ctx):
+def test_an_entrys_penalties_in_filing_order_and_without_a_revoked_one(live_ctx):
+    ctx = live_ctx  # commits are real: the references are read as served (``read_rows``)
     ctx.clock.set(local_noon(date(2026, 11, 20)))
     owner = create_entity(ctx, name="宣城星河光电科技有限公司", region_code=XUANZHOU)
     first, second = (

@@ -10,10 +10,11 @@ import threading
 import weakref
 
 import pytest
+from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import sessionmaker
 
-from credit_service.held_connections import HeldQuery, reading, thread_connections
+from credit_service.held_connections import HeldQuery, read_rows, reading, thread_connections
 
 
 @pytest.fixture
@@ -57,6 +58,40 @@ def test_a_lost_connection_is_replaced_and_threads_have_their_own(engine, probe_
     other.join()
     assert seen[0][0] == (3,) and seen[0][1] is not held.get()
     seen[0][1].close()
+    held.drop()
+
+
+def test_a_statement_that_fails_is_not_run_again(engine, db_kind):
+    """Only a lost connection is worth a second run: a statement's own error (a public
+    search that fails, a check) reaches the caller after one run, on a new connection."""
+    factory = sessionmaker(bind=engine)
+    held = thread_connections(engine)
+    first = held.get()
+    if db_kind == "postgresql":
+        sequence = f"held_runs_{secrets.token_hex(3)}"
+        with engine.begin() as conn:
+            conn.exec_driver_sql(f"CREATE SEQUENCE {sequence}")
+        failing = text(f"SELECT nextval('{sequence}') / 0")
+        with pytest.raises(engine.dialect.loaded_dbapi.Error):
+            read_rows(factory, lambda: failing, {})
+        with engine.begin() as conn:
+            runs = conn.exec_driver_sql(f"SELECT last_value FROM {sequence}").scalar()
+            conn.exec_driver_sql(f"DROP SEQUENCE {sequence}")
+        assert runs == 1
+    else:
+        runs = []
+
+        def refused() -> None:
+            runs.append(1)
+            raise ValueError("refused")
+
+        first.connection.dbapi_connection.create_function("refused", 0, refused)
+        failing = text("SELECT refused()")
+        # a second run, on a new connection without the function, would say "no such function"
+        with pytest.raises(engine.dialect.loaded_dbapi.Error, match="user-defined function"):
+            read_rows(factory, lambda: failing, {})
+        assert runs == [1]
+    assert held.get() is not first  # replaced all the same: its state is not known
     held.drop()
 
 

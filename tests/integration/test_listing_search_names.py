@@ -160,10 +160,12 @@ def test_a_natural_person_is_never_found_by_name_whatever_the_copy_says(ctx):
     assert by_number.items == []
 
 
-def test_a_name_search_takes_the_wildcards_and_the_escape_as_typed(ctx):
+def test_a_name_search_takes_the_wildcards_and_the_escape_as_typed(live_ctx):
     """The pattern is built in Python for the statement compiled once
     (``public_search.contains_pattern``): ``%``, ``_`` and the escape character match
-    only themselves."""
+    only themselves. On a database whose commits are real, so that the search runs
+    as served: compiled once, through the driver (``read_rows``)."""
+    ctx = live_ctx
     listed_on(ctx, "宣城百分%_/商贸有限公司", XUANZHOU, DECIDED)
     listed_on(ctx, "宣城百分百商贸有限公司", XUANZHOU, DECIDED)
     assert _found(ctx, "百分%") == ["宣城百分%_/商贸有限公司"]
@@ -173,8 +175,10 @@ def test_a_name_search_takes_the_wildcards_and_the_escape_as_typed(ctx):
     assert sorted(_found(ctx, "百分")) == ["宣城百分%_/商贸有限公司", "宣城百分百商贸有限公司"]
 
 
-def test_the_pages_of_a_name_search_follow_their_cursors(ctx):
-    """A cursor is a value of the statement compiled once (its shape ``after``)."""
+def test_the_pages_of_a_name_search_follow_their_cursors(live_ctx):
+    """A cursor is a value of the statement compiled once (its shape ``after``), run
+    through the driver as served."""
+    ctx = live_ctx
     for day in (date(2026, 10, 12), date(2026, 10, 20), date(2026, 10, 28)):
         listed_on(ctx, f"宣城永兴{day.day}商贸有限公司", XUANZHOU, day)
     names, cursor = [], None
