@@ -115,9 +115,7 @@ class Filters:
 def _filtered(dialect: str, filters: Filters, as_of: date) -> Any:
     """The entries in force that ``filters`` choose, as ``COLUMNS`` (the download's)."""
     query = (
-        select(*COLUMNS)
-        .join(Entity, Entity.id == DishonestyCase.entity_id)
-        .where(in_force(as_of))
+        select(*COLUMNS).join(Entity, Entity.id == DishonestyCase.entity_id).where(in_force(as_of))
     )
     named = entity_services.public_name_search(filters.q, filters.uscc, DishonestyCase.search_name)
     if named:

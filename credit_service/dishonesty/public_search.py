@@ -19,6 +19,7 @@ from typing import Any
 
 from sqlalchemy import Date, Integer, String, bindparam, or_, select
 
+from credit_service import identifiers
 from credit_service.context import Context
 from credit_service.dishonesty import removals
 from credit_service.dishonesty.models import DishonestyCase
@@ -93,9 +94,7 @@ def shape_of(dialect: str, filters: Filters, values: dict[str, Any]) -> Shape:
     )
 
 
-def page_values(
-    ctx: Context, filters: Filters, cursor: str | None, limit: int
-) -> dict[str, Any]:
+def page_values(ctx: Context, filters: Filters, cursor: str | None, limit: int) -> dict[str, Any]:
     """The values of the page's statement: today, the filters asked for, the position
     of ``cursor``, and ``limit + 1`` rows (the one more tells that a next page exists).
 
@@ -108,7 +107,7 @@ def page_values(
     if filters.q:
         values["pattern"] = contains_pattern(filters.q)
     if filters.uscc:
-        values["uscc"] = filters.uscc.strip().upper()
+        values["uscc"] = identifiers.canonical(filters.uscc)
     for name in ("region", "domain", "ground"):
         if getattr(filters, name):
             values[name] = getattr(filters, name)
@@ -183,4 +182,3 @@ def _shown(shape: Shape) -> Any:
 def _bound(shape: Shape, name: str) -> Any:
     """The bind parameter of the filter ``name`` when the shape has it, else None."""
     return bindparam(name, type_=String) if getattr(shape, name) else None
-

@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from credit_service import identifiers
 from credit_service.access import Actor
 from credit_service.audit import services as audit
 from credit_service.changes import EntitiesChanged, EntitiesRenamed, record
@@ -265,12 +266,16 @@ def entity_summary(entity: Entity) -> dict[str, Any]:
 def public_name_search(q: str | None, uscc: str | None, names: Any = Entity.name) -> list[Any]:
     """SQL conditions of a public search by name (a part of it, in the column ``names``:
     the registry's, or a copy kept by the list searched) or by USCC. Natural persons are
-    never found either way: a hit would confirm a full name or an ID number (D12)."""
+    never found either way: a hit would confirm a full name or an ID number (D12). A USCC
+    is compared in the registry's form (``identifiers.canonical``), however it was typed."""
     conditions: list[Any] = []
     if q:
         conditions += [Entity.kind != "natural_person", names.contains(q, autoescape=True)]
     if uscc:
-        conditions += [Entity.identifier == uscc.strip().upper(), Entity.kind != "natural_person"]
+        conditions += [
+            Entity.identifier == identifiers.canonical(uscc),
+            Entity.kind != "natural_person",
+        ]
     return conditions
 
 

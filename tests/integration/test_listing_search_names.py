@@ -227,3 +227,18 @@ def test_the_lists_trigram_index_keeps_no_pending_list(live_ctx, db_kind):
         INDEX: "fastupdate=off",
         "ix_entities_name_trgm": "gin_pending_list_limit=256",
     }
+
+
+def test_a_uscc_is_found_however_it_was_typed(live_ctx):
+    """A USCC typed in lower case, in full-width characters or with spaces finds its
+    listing, alike in the search (``public_search``) and in the download
+    (``public.download_rows``): both compare it in the registry's form."""
+    ctx = live_ctx
+    owner, _ = listed_on(ctx, "宣城永兴江南商贸有限公司", XUANZHOU, DECIDED)
+    code = owner["identifier"]
+    full_width = "".join(chr(ord(char) + 0xFEE0) for char in code[:4])
+    typed = f" {full_width}{code[4:9].lower()} {code[9:]} "
+    found = public_search.search(ctx, public.Filters(uscc=typed)).items
+    assert [entry["name"] for entry in found] == ["宣城永兴江南商贸有限公司"]
+    downloaded = list(public.download_rows(ctx, public.Filters(uscc=typed)))
+    assert [entry["name"] for entry in downloaded] == ["宣城永兴江南商贸有限公司"]
