@@ -73,16 +73,37 @@ class ThreadConnections:
         """``work`` on this thread's connection. After a database error the connection
         is replaced; the work runs once more only when the error was the connection's
         loss (a restart, a failover: nothing ran), never for an error of the statement
-        itself, so that a failing search or check is not run twice."""
+        itself, so that a failing search or check is not run twice.
+
+        :raises DBAPIError: the driver's error as SQLAlchemy's, as every other read
+            raises it: ``connection_invalidated`` when the connection was lost (again),
+            which the API answers 503 "try again", not 500.
+        """
+        try:
+            return self._once(work)
+        except DBAPIError as error:
+            if not error.connection_invalidated:
+                raise
+        return self._once(work)
+
+    def _once(self, work: Callable[[Connection], Any]) -> Any:
+        """``work`` once; after the driver's error the connection is dropped, and the
+        error raised as SQLAlchemy's, saying whether the connection was lost."""
         connection = self.get()
+        dialect = self.engine.dialect
         try:
             return work(connection)
-        except self.engine.dialect.loaded_dbapi.Error as error:
+        except dialect.loaded_dbapi.Error as error:
             lost = _lost(connection, error)
             self.drop()
-            if not lost:
-                raise
-        return work(self.get())
+            raise DBAPIError.instance(
+                None,
+                None,
+                error,
+                dialect.loaded_dbapi.Error,
+                connection_invalidated=lost,
+                dialect=dialect,
+            ) from error
 
     def drop(self) -> None:
         """Close this thread's connection (a new one opens on the next ``get``)."""

@@ -88,7 +88,7 @@ class SqlStorage(Storage):
 
     @property
     def base_exceptions(self) -> tuple[type[Exception], ...]:
-        return (SQLAlchemyError, *self._driver_errors())
+        return (SQLAlchemyError,)  # HeldQuery raises the driver's errors as SQLAlchemy's
 
     @property
     def statements(self) -> Statements:
@@ -157,10 +157,6 @@ class SqlStorage(Storage):
         if now - self._purged_at >= PURGE_EVERY_S:
             self._purged_at = now
             self.statements.purge.first({"now": now})
-
-    def _driver_errors(self) -> tuple[type[Exception], ...]:
-        statements = self._statements
-        return (statements.hit.engine.dialect.loaded_dbapi.Error,) if statements else ()
 
 
 def _held(engine: Engine, template: str) -> HeldQuery:

@@ -61,6 +61,26 @@ def test_a_lost_connection_is_replaced_and_threads_have_their_own(engine, probe_
     held.drop()
 
 
+def test_a_connection_lost_on_both_runs_is_raised_as_lost(engine):
+    """Lost again on its second run (the database still restarting), the read fails as
+    SQLAlchemy's error marked ``connection_invalidated``, which the API answers 503
+    "try again" (``web.errors.handle_unexpected``), not as the driver's own error (a 500)."""
+    held = thread_connections(engine)
+    runs: list[object] = []
+
+    def lost_each_time(connection):  # type: ignore[no-untyped-def]
+        runs.append(connection)
+        dbapi = connection.connection.dbapi_connection
+        dbapi.close()  # what a database restart does to it
+        dbapi.cursor().execute("SELECT 1")
+
+    with pytest.raises(DBAPIError) as raised:
+        held.run(lost_each_time)
+    assert raised.value.connection_invalidated
+    assert len(runs) == 2 and runs[0] is not runs[1]
+    held.drop()
+
+
 def test_a_statement_that_fails_is_not_run_again(engine, db_kind):
     """Only a lost connection is worth a second run: a statement's own error (a public
     search that fails, a check) reaches the caller after one run, on a new connection."""
@@ -72,7 +92,7 @@ def test_a_statement_that_fails_is_not_run_again(engine, db_kind):
         with engine.begin() as conn:
             conn.exec_driver_sql(f"CREATE SEQUENCE {sequence}")
         failing = text(f"SELECT nextval('{sequence}') / 0")
-        with pytest.raises(engine.dialect.loaded_dbapi.Error):
+        with pytest.raises(DBAPIError):
             read_rows(factory, lambda: failing, {})
         with engine.begin() as conn:
             runs = conn.exec_driver_sql(f"SELECT last_value FROM {sequence}").scalar()
@@ -88,7 +108,7 @@ def test_a_statement_that_fails_is_not_run_again(engine, db_kind):
         first.connection.dbapi_connection.create_function("refused", 0, refused)
         failing = text("SELECT refused()")
         # a second run, on a new connection without the function, would say "no such function"
-        with pytest.raises(engine.dialect.loaded_dbapi.Error, match="user-defined function"):
+        with pytest.raises(DBAPIError, match="user-defined function"):
             read_rows(factory, lambda: failing, {})
         assert runs == [1]
     assert held.get() is not first  # replaced all the same: its state is not known
