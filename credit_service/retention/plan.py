@@ -92,10 +92,16 @@ def plan_for(session: Session, ctx: Context, on: date) -> Plan:
         "records": records,
         "entities": sorted(set(_persons(session, ctx, on)) - kept_owners),
     }
-    moment = ctx.now() + (on - ctx.today())
+    moment = moment_of(ctx, on)
     audit = purge_plan(session, now=moment, retention_days=ctx.settings.audit_retention_days)
     runs = job_services.runs_before(session, job_runs_cutoff(ctx, moment))
     return Plan(on, due, held, audit, outbox_plan(session, ctx, moment), runs)
+
+
+def moment_of(ctx: Context, on: date) -> datetime:
+    """This time of day on ``on``: the instant the cutoffs kept in instants (the audit
+    trail, the outbox, the job runs) are counted back from for a purge of that day."""
+    return ctx.now() + (on - ctx.today())
 
 
 def job_runs_cutoff(ctx: Context, now: datetime) -> datetime:

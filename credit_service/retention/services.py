@@ -11,7 +11,7 @@ transaction committed.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import date
+from datetime import date, datetime
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -31,7 +31,14 @@ from credit_service.records import services as record_services
 from credit_service.records.models import CreditRecord
 from credit_service.repair import services as repair_services
 from credit_service.retention import reports
-from credit_service.retention.plan import KINDS, Plan, job_runs_cutoff, plan_for, record_holds
+from credit_service.retention.plan import (
+    KINDS,
+    Plan,
+    job_runs_cutoff,
+    moment_of,
+    plan_for,
+    record_holds,
+)
 from credit_service.sync import delivered
 from credit_service.tiers import services as tier_services
 
@@ -88,6 +95,7 @@ def purge(ctx: Context, actor: Actor, on: date | None = None) -> dict[str, Any]:
     }
     evidence = purged["purged_repair_evidence"] + purged["purged_objection_evidence"]
     through = reports.outbox_through(standing)
+    moment = moment_of(ctx, on)
     return {
         "code": "retention-purge-done",
         **counts,
@@ -95,11 +103,19 @@ def purge(ctx: Context, actor: Actor, on: date | None = None) -> dict[str, Any]:
         **purged,
         "purged_evidence": evidence,
         "purged_outbox": _drain(
-            ctx, actor, "outbox.purge", partial(delivered.purge_step, ctx=ctx, through_id=through)
+            ctx,
+            actor,
+            "outbox.purge",
+            partial(delivered.purge_step, ctx=ctx, through_id=through, now=moment),
         )
         if through
         else 0,
-        "purged_job_runs": _drain(ctx, actor, "job_runs.prune", partial(_job_runs_step, ctx)),
+        "purged_job_runs": _drain(
+            ctx,
+            actor,
+            "job_runs.prune",
+            partial(_job_runs_step, job_runs_cutoff(ctx, moment)),
+        ),
     }
 
 
@@ -154,10 +170,9 @@ def _drain(ctx: Context, actor: Actor, action: str, step: Drained) -> int:
         done += gone
 
 
-def _job_runs_step(ctx: Context, session: Session) -> tuple[int, dict[str, Any]]:
-    """One batch of the job runs past JOB_RUNS_RETENTION_DAYS (a run holds nobody's
-    data: no report needs to list it first)."""
-    before = job_runs_cutoff(ctx, ctx.now())
+def _job_runs_step(before: datetime, session: Session) -> tuple[int, dict[str, Any]]:
+    """One batch of the job runs scheduled ``before`` (past JOB_RUNS_RETENTION_DAYS on the
+    purge's day; a run holds nobody's data: no report needs to list it first)."""
     return job_services.prune_runs(session, before), {"before": before.isoformat()}
 
 

@@ -58,12 +58,14 @@ def plan_of(session: Session, ctx: Context, now: datetime) -> OutboxPurgePlan:
     return OutboxPurgePlan(rows, through if rows else None, days)
 
 
-def purge_step(session: Session, ctx: Context, through_id: int) -> tuple[int, dict[str, Any]]:
-    """One batch of the events past retention, none after ``through_id`` (a retention
-    report's) nor after what every platform has taken now: how many went, and what its
-    audit row says of them."""
+def purge_step(
+    session: Session, ctx: Context, through_id: int, now: datetime
+) -> tuple[int, dict[str, Any]]:
+    """One batch of the events past retention at ``now`` (the purge's day), none after
+    ``through_id`` (a retention report's) nor after what every platform has taken: how
+    many went, and what its audit row says of them."""
     through = min(through_id, taken_through(session, ctx))
-    cutoff = ctx.now() - timedelta(days=ctx.settings.outbox_retention_days)
+    cutoff = now - timedelta(days=ctx.settings.outbox_retention_days)
     return purge_batch(session, through, cutoff), {"through_id": through}
 
 

@@ -74,12 +74,13 @@ def remaining(ctx, ids: list[int]) -> list[int]:
         )
 
 
-def purge_after_report(ctx, clock, day: date) -> dict:
-    """A report on ``day``, then the purge its grace period later."""
+def purge_after_report(ctx, clock, day: date, on: date | None = None) -> dict:
+    """A report on ``day``, then the purge (of the day ``on``, default that day) its
+    grace period later."""
     at(clock, day)
     retention.report(ctx, ADMIN)
     at(clock, day + ctx.settings.retention_grace_days * DAY)
-    return retention.purge(ctx, ADMIN)
+    return retention.purge(ctx, ADMIN, on)
 
 
 def test_events_every_platform_took_go_after_their_retention_days(ctx, clock):
@@ -296,3 +297,32 @@ def test_job_runs_go_after_their_retention_days_but_each_jobs_last_success_stays
         ).scalar_one()
     assert left >= {seal[2], rare} and not left & {seal[0], seal[1], failed}
     assert audited == 1
+
+
+def test_a_purge_of_an_earlier_day_takes_only_what_was_past_retention_that_day(ctx, clock):
+    """``purge --on DAY`` counts the outbox's and the job runs' retention back from that
+    day, as its plan does, not from now: what passed retention only since stays."""
+    outbox_days = ctx.settings.outbox_retention_days
+    at(clock, START)
+    older_event = emit(ctx)
+    at(clock, START + 5 * DAY)
+    newer_event = emit(ctx)
+    taken_through(ctx, newer_event[-1])
+    report_day = START + (outbox_days + 6) * DAY  # both events past retention that day
+    today = report_day + ctx.settings.retention_grace_days * DAY
+    at(clock, today)
+    on = START + (outbox_days + 3) * DAY  # the newer event is 178 days old that day
+    runs_days, now = ctx.settings.job_runs_retention_days, ctx.now()
+    older_run = run(ctx, "audit.seal", now - (today - on) - (runs_days + 1) * DAY, "succeeded")
+    newer_run = run(ctx, "audit.seal", now - (runs_days + 1) * DAY, "succeeded")
+    run(ctx, "audit.seal", now, "succeeded")  # the last success, kept whatever its age
+
+    done = purge_after_report(ctx, clock, report_day, on=on)
+
+    assert done["day"] == on.isoformat()
+    assert done["purged_outbox"] == 1 == done["outbox_rows"]
+    assert remaining(ctx, older_event + newer_event) == newer_event
+    assert done["purged_job_runs"] == 1 == done["job_runs"]
+    with ctx.session_factory() as session:
+        left = set(session.execute(select(JobRun.id)).scalars())
+    assert newer_run in left and older_run not in left
