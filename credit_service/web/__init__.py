@@ -68,7 +68,7 @@ from credit_service.web.api import (
     tiers,
     trustworthy_list,
 )
-from credit_service.web.api.common import JSONProvider
+from credit_service.web.api.json_codec import JSONProvider
 from credit_service.web.cli import register_cli
 from credit_service.web.pages import auth as auth_pages
 from credit_service.web.pages import common as page_common

@@ -5,8 +5,6 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-import json
-import math
 import re
 from base64 import b64encode
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -16,7 +14,6 @@ from typing import IO, Any
 
 import marshmallow as ma
 from flask import Request, Response, current_app, request, send_file, stream_with_context
-from flask.json.provider import DefaultJSONProvider
 from flask_smorest import Blueprint as SmorestBlueprint
 from webargs.flaskparser import FlaskParser, is_json_request
 from werkzeug.datastructures import FileStorage
@@ -25,28 +22,8 @@ from credit_service.bounds import EARLIEST_DATE, FUTURE_YEARS, MAX_ID, date_erro
 from credit_service.context import Context
 from credit_service.errors import InvalidInput
 from credit_service.procedures import documents
+from credit_service.web.api.json_codec import json_bytes
 from credit_service.web.i18n import translate
-
-
-def _read_int(text: str) -> int | float:
-    """A JSON integer. One with more digits than Python reads (4,300) comes as an
-    infinity, as a float literal too large already does (1e400): every field then refuses
-    it as out of range, naming the field, where parsing would have failed with a 500."""
-    try:
-        return int(text)
-    except ValueError:
-        return -math.inf if text.startswith("-") else math.inf
-
-
-class JSONProvider(DefaultJSONProvider):
-    """Flask's JSON, writing Chinese as it is and reading integers with ``_read_int``
-    (request.get_json and the arguments of every API view read through it)."""
-
-    ensure_ascii = False
-
-    def loads(self, s: str | bytes, **kwargs: Any) -> Any:
-        kwargs.setdefault("parse_int", _read_int)
-        return super().loads(s, **kwargs)
 
 
 class StrictParser(FlaskParser):
@@ -81,23 +58,6 @@ def service_context() -> Context:
 
 
 ACCEPTS_ATTR = "_accepts"
-
-
-def shaped_json(data: Any) -> Response:
-    """``data`` as JSON, already in its response schema's shape (the keys the schema
-    declares, dates as ``date``): for the hottest answer, a single credit check, whose
-    schema dump cost more than its encoding. The bytes are the ones the dump and Flask's
-    JSON would give (sorted keys, compact, dates in ISO 8601): tests compare them."""
-    text = json.dumps(
-        data, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=_iso_date
-    )
-    return Response(f"{text}\n", mimetype="application/json")
-
-
-def _iso_date(value: Any) -> str:
-    if isinstance(value, date):
-        return value.isoformat()
-    raise TypeError(f"not JSON: {type(value).__name__}")
 
 
 def idempotency_key() -> str | None:
@@ -347,11 +307,11 @@ def json_array_response(
     """A public download as a JSON array of each entry's ``dump`` (a schema's, or
     ``plain_dump``'s of it), streamed: the CSV's twin with the stable English keys."""
 
-    def chunks() -> Iterator[str]:
-        yield "["
+    def chunks() -> Iterator[bytes]:
+        yield b"["
         for n, entry in enumerate(entries):
-            yield ("," if n else "") + json.dumps(dump(entry), ensure_ascii=False)
-        yield "]"
+            yield (b"," if n else b"") + json_bytes(dump(entry))
+        yield b"]"
 
     return Response(
         stream_with_context(chunks()),

@@ -24,8 +24,8 @@ from credit_service.web.api.common import (
     document_pdf,
     id_field,
     service_context,
-    shaped_json,
 )
+from credit_service.web.api.json_codec import shaped_json
 from credit_service.web.api.records import RecordSchema
 
 bp = Blueprint(

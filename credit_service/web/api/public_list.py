@@ -7,7 +7,6 @@ matches is answered 304 from two indexed aggregates, without running the search.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from functools import partial
 
@@ -28,6 +27,7 @@ from credit_service.web.api.common import (
     public_csv_response,
     service_context,
 )
+from credit_service.web.api.json_codec import json_bytes
 from credit_service.web.api.plain_dump import compile_dump
 from credit_service.web.notice_text import with_text
 
@@ -341,6 +341,6 @@ def _json(render: Callable[[], object]) -> Response:
     """The JSON answer to this request, rendered once per version of the list."""
     return cache.answer(
         service_context(),
-        lambda: json.dumps(render(), ensure_ascii=False).encode(),
+        lambda: json_bytes(render()),
         "application/json",
     )
