@@ -1,0 +1,59 @@
+"""The API's JSON written by orjson (``web/api/json_codec.py``) says what the standard
+library said: Chinese as it is, compact, keys sorted where Flask sorts them, Flask's HTTP
+dates in a ``jsonify`` and ISO 8601 dates in the public answers."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+from flask import Flask
+
+from credit_service.web.api.json_codec import JSONProvider, json_bytes, shaped_json
+
+
+@dataclass
+class Point:
+    x: int
+
+
+def test_the_provider_writes_as_flask_did_with_chinese_as_it_is():
+    app = Flask(__name__)
+    app.json = JSONProvider(app)
+    value = {
+        "名称": "宣城永兴江南商贸有限公司",
+        "b": [1, 2.5, None, True],
+        "a": {"when": datetime(2026, 12, 4, 8, 30, tzinfo=UTC), "day": date(2026, 12, 4)},
+        "amount": Decimal("12.50"),
+        "id": uuid.UUID(int=1),
+        "point": Point(3),
+    }
+    standard = Flask(__name__)  # Flask's own provider, with Chinese as it is
+    standard.json.ensure_ascii = False  # type: ignore[attr-defined]
+    with app.app_context():
+        ours = app.json.dumps(value)
+    with standard.app_context():
+        theirs = standard.json.dumps(value, separators=(",", ":"))
+    assert ours == theirs
+    assert "宣城永兴江南商贸有限公司" in ours and '"a":{"day":"Fri, 04 Dec 2026' in ours
+    with app.app_context():
+        assert app.json.loads('{"n": 1' + "0" * 5000 + "}")["n"] == float("inf")
+
+
+def test_the_public_answers_keep_their_order_and_write_iso_dates():
+    page = {"items": [{"name": "宣城", "published_on": date(2026, 12, 4)}], "next_cursor": None}
+    written = json_bytes(page)
+    assert (
+        written.decode()
+        == '{"items":[{"name":"宣城","published_on":"2026-12-04"}],"next_cursor":null}'
+    )
+    assert json.loads(written) == json.loads(json.dumps(page, default=str))
+
+
+def test_a_shaped_answer_is_sorted_compact_and_ends_with_a_newline():
+    answer = shaped_json({"z": 1, "a": date(2026, 1, 2), "名": "某"})
+    assert answer.get_data() == '{"a":"2026-01-02","z":1,"名":"某"}\n'.encode()
+    assert answer.mimetype == "application/json"
