@@ -12,6 +12,7 @@ from decimal import Decimal
 
 from flask import Flask
 
+from credit_service.db import json_value
 from credit_service.web.api.json_codec import JSONProvider, json_bytes, shaped_json
 
 
@@ -57,3 +58,18 @@ def test_a_shaped_answer_is_sorted_compact_and_ends_with_a_newline():
     answer = shaped_json({"z": 1, "a": date(2026, 1, 2), "名": "某"})
     assert answer.get_data() == '{"a":"2026-01-02","z":1,"名":"某"}\n'.encode()
     assert answer.mimetype == "application/json"
+
+
+def test_a_json_column_is_read_as_the_standard_library_reads_it():
+    """``db.json_value`` reads by orjson, and by the standard library what orjson would
+    read otherwise: an integer past 64 bits (orjson: a float) and NaN (orjson: refused)."""
+    texts = [
+        '["intentional_infringement", "patent"]',
+        '{"名称": "宣城永兴", "n": [1, 2.5, null, true]}',
+        "[123456789012345678901234567890, 9223372036854775807]",
+        '{"a": NaN}',
+    ]
+    for text in texts:
+        for given in (text, text.encode()):
+            assert repr(json_value(given)) == repr(json.loads(text))
+    assert json_value("[123456789012345678901234567890]") == [123456789012345678901234567890]
