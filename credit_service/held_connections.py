@@ -88,8 +88,13 @@ class ThreadConnections:
 
     def _once(self, work: Callable[[Connection], Any]) -> Any:
         """``work`` once; after the driver's error the connection is dropped, and the
-        error raised as SQLAlchemy's, saying whether the connection was lost."""
-        connection = self.get()
+        error raised as SQLAlchemy's, saying whether the connection was lost (as it is
+        when none can be opened: the database restarting, or failing over)."""
+        try:
+            connection = self.get()
+        except DBAPIError as error:
+            error.connection_invalidated = True
+            raise
         dialect = self.engine.dialect
         try:
             return work(connection)

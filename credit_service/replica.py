@@ -224,9 +224,9 @@ class ReplicaRouter:
             logger.info("public reads now from the %s (replica lag %s s)", source, seconds)
 
     def _is_read_failure(self, error: BaseException) -> bool:
-        dbapi = self.replica.kw["bind"].dialect.loaded_dbapi
-        failures = (exc.OperationalError, exc.InterfaceError)
-        return isinstance(error, failures + (dbapi.OperationalError, dbapi.InterfaceError))
+        """Whether ``error`` is the database's failing, not the statement's: every read
+        raises SQLAlchemy's errors, the held ones too (``ThreadConnections.run``)."""
+        return isinstance(error, exc.OperationalError | exc.InterfaceError)
 
 
 def primary_position(engine: Engine) -> int:

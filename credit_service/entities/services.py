@@ -267,7 +267,8 @@ def public_name_search(q: str | None, uscc: str | None, names: Any = Entity.name
     """SQL conditions of a public search by name (a part of it, in the column ``names``:
     the registry's, or a copy kept by the list searched) or by USCC. Natural persons are
     never found either way: a hit would confirm a full name or an ID number (D12). A USCC
-    is compared in the registry's form (``identifiers.canonical``), however it was typed."""
+    is compared in the registry's form (``identifiers.canonical``: a code typed in lower case
+    or in full-width characters finds it)."""
     conditions: list[Any] = []
     if q:
         conditions += [Entity.kind != "natural_person", names.contains(q, autoescape=True)]

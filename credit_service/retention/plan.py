@@ -61,7 +61,8 @@ HOLDS = ("repair_open", "objection_open", "listing", "inspection")
 class Plan:
     """What is past retention on ``on``: ``due`` ids per kind (``KINDS``), the records
     past retention that must still wait (``held``, per reason: ``HOLDS``), what the
-    audit purge will take, the outbox events that may go and the job runs that will."""
+    audit purge will take, the outbox events that may go and the job runs that will,
+    counted back from ``moment`` (``moment_of``)."""
 
     on: date
     due: dict[str, list[int]]
@@ -69,6 +70,7 @@ class Plan:
     audit: PurgePlan
     outbox: OutboxPurgePlan
     job_runs: int
+    moment: datetime
 
 
 def plan_for(session: Session, ctx: Context, on: date) -> Plan:
@@ -95,7 +97,7 @@ def plan_for(session: Session, ctx: Context, on: date) -> Plan:
     moment = moment_of(ctx, on)
     audit = purge_plan(session, now=moment, retention_days=ctx.settings.audit_retention_days)
     runs = job_services.runs_before(session, job_runs_cutoff(ctx, moment))
-    return Plan(on, due, held, audit, outbox_plan(session, ctx, moment), runs)
+    return Plan(on, due, held, audit, outbox_plan(session, ctx, moment), runs, moment)
 
 
 def moment_of(ctx: Context, on: date) -> datetime:

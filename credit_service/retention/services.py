@@ -35,7 +35,6 @@ from credit_service.retention.plan import (
     KINDS,
     Plan,
     job_runs_cutoff,
-    moment_of,
     plan_for,
     record_holds,
 )
@@ -95,7 +94,7 @@ def purge(ctx: Context, actor: Actor, on: date | None = None) -> dict[str, Any]:
     }
     evidence = purged["purged_repair_evidence"] + purged["purged_objection_evidence"]
     through = reports.outbox_through(standing)
-    moment = moment_of(ctx, on)
+    moment = plan.moment  # the plan's, not now's: the steps above may take minutes
     return {
         "code": "retention-purge-done",
         **counts,

@@ -83,10 +83,12 @@ def push_pending(
             summary.errors.append(exc.as_record())
             break
         except PermanentError as exc:
-            _refuse_batch(ctx, platform, batch, exc.as_record(), attempt)
+            if not _refuse_batch(ctx, platform, batch, exc.as_record(), attempt):
+                break
             summary.rejected += len(batch.event_ids)
             continue
-        _record_answers(ctx, platform, batch, answers, summary, attempt)
+        if not _record_answers(ctx, platform, batch, answers, summary, attempt):
+            break  # the platform was retired while its batch was out (sync/retire.py)
     return summary
 
 
@@ -206,10 +208,13 @@ def _record_answers(
     answers: dict[str, dict[str, Any]],
     summary: PushSummary,
     attempt: datetime,
-) -> None:
-    """Apply the platform's answer and move the position, in one transaction."""
+) -> bool:
+    """Apply the platform's answer and move the position, in one transaction; False
+    (nothing applied) when the batch is no longer in flight."""
     now = ctx.now()
     with ctx.session_factory.begin() as session:
+        if not _in_flight(session, batch):
+            return False
         uuids = dict(
             session.execute(
                 select(OutboxEvent.id, OutboxEvent.event_id).where(
@@ -235,6 +240,14 @@ def _record_answers(
                 )
         _finish(session, platform, batch, now, attempt)
     summary.batches += 1
+    return True
+
+
+def _in_flight(session: Session, batch: SyncBatch) -> bool:
+    """Whether ``batch`` is still in flight, locked until the transaction ends: a platform
+    retired while its batch was out (``sync/retire.py``) must not get back a position, nor
+    dead letters, from that batch's answer."""
+    return session.get(SyncBatch, batch.id, with_for_update=True) is not None
 
 
 def _finish(
@@ -264,16 +277,20 @@ def _refusal(answer: dict[str, Any] | None) -> dict[str, Any]:
 
 def _refuse_batch(
     ctx: Context, platform: Platform, batch: SyncBatch, refusal: dict[str, Any], attempt: datetime
-) -> None:
-    """A permanent refusal of the whole request: every event goes to the dead letters."""
+) -> bool:
+    """A permanent refusal of the whole request: every event goes to the dead letters;
+    False (nothing done) when the batch is no longer in flight."""
     now = ctx.now()
     reason = stored_text(refusal, REASON_LENGTH)
     with ctx.session_factory.begin() as session:
+        if not _in_flight(session, batch):
+            return False
         session.add_all(
             DeadLetter(platform_id=platform.id, event_id=e, reason=reason, at=now)
             for e in batch.event_ids
         )
         _finish(session, platform, batch, now, attempt)
+    return True
 
 
 def backoff_seconds(attempts: int, rng: random.Random) -> float:
@@ -292,7 +309,7 @@ def _defer(
     now = ctx.now()
     with ctx.session_factory.begin() as session:
         stored = session.get(SyncBatch, batch.id, with_for_update=True)
-        if stored is None:
+        if stored is None:  # retired meanwhile (sync/retire.py)
             return
         stored.attempts += 1
         wait = (

@@ -11,6 +11,7 @@ re-queued), audited, after which the outbox's retention no longer waits for it.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import delete, func, select
@@ -21,7 +22,7 @@ from credit_service.audit import services as audit
 from credit_service.context import Context
 from credit_service.errors import Conflict, NotFound
 from credit_service.sync.models import DeadLetter, Requeued, SyncBatch, SyncPosition
-from credit_service.sync.platforms import load_platforms
+from credit_service.sync.platforms import Platform, load_platforms
 
 
 @dataclass(frozen=True)
@@ -41,12 +42,20 @@ def unlisted(ctx: Context) -> list[Kept]:
     """What is kept for platforms the platforms file does not push to (any more): each
     holds the outbox's retention back until it is retired.
 
+    :raises Conflict: no platforms file (``_platforms``).
     :raises CatalogError: the platforms file cannot be read.
     """
-    pushing = {p.id for p in load_platforms(ctx.settings.sync_platforms_file).values() if p.pushes}
+    pushing = {p.id for p in _platforms(ctx).values() if p.pushes}
+    waiting = DeadLetter.requeued_at.is_(None)
     with ctx.read_session_factory() as session:
-        named = set(session.execute(select(SyncPosition.platform_id)).scalars())
-        named |= set(session.execute(select(SyncBatch.platform_id)).scalars())
+        named: set[str] = set()
+        for column, *conditions in (
+            (SyncPosition.platform_id,),
+            (SyncBatch.platform_id,),
+            (Requeued.platform_id,),
+            (DeadLetter.platform_id, waiting),
+        ):
+            named |= set(session.execute(select(column).where(*conditions).distinct()).scalars())
         return [_kept(session, platform) for platform in sorted(named - pushing)]
 
 
@@ -56,14 +65,15 @@ def retire(ctx: Context, actor: Actor, platform_id: str) -> Kept:
 
     :raises Conflict: the platforms file still pushes to it (take it out first).
     :raises NotFound: nothing is kept for it.
+    :raises Conflict: no platforms file (``_platforms``).
     :raises CatalogError: the platforms file cannot be read.
     """
-    platform = load_platforms(ctx.settings.sync_platforms_file).get(platform_id)
+    platform = _platforms(ctx).get(platform_id)
     if platform is not None and platform.pushes:
         raise Conflict("platform-still-pushed", platform=platform_id)
     with ctx.session_factory.begin() as session:
         kept = _kept(session, platform_id)
-        if kept.last_event_id is None and not kept.batch_in_flight:
+        if kept == Kept(platform_id, None, False, 0, 0):
             raise NotFound("platform-not-kept", platform=platform_id)
         waiting = DeadLetter.requeued_at.is_(None)
         session.execute(delete(DeadLetter).where(DeadLetter.platform_id == platform_id, waiting))
@@ -79,6 +89,20 @@ def retire(ctx: Context, actor: Actor, platform_id: str) -> Kept:
             details=_details(kept),
         )
     return kept
+
+
+def _platforms(ctx: Context) -> dict[str, Platform]:
+    """The platforms file's platforms. Without a file (unset, or not at its path: a shell
+    with another environment than the scheduler's, say) every platform would look
+    retired, so nothing is listed or retired then.
+
+    :raises Conflict: no platforms file.
+    :raises CatalogError: the file cannot be read.
+    """
+    path = ctx.settings.sync_platforms_file
+    if path is None or not Path(path).is_file():
+        raise Conflict("platforms-file-missing", path=str(path or ""))
+    return load_platforms(path)
 
 
 def _kept(session: Session, platform_id: str) -> Kept:

@@ -94,3 +94,36 @@ def test_a_platform_still_pushed_to_or_never_kept_is_not_retired(app, ctx):
             select(AuditEvent).where(AuditEvent.action == "sync.retire")
         ).first()
     assert taken(ctx) == events[0]
+
+
+def test_without_a_platforms_file_nothing_is_listed_or_retired(app, ctx, tmp_path):
+    """A shell whose environment names no platforms file (or one not there) would see
+    every platform as retired: it is refused, and nothing is deleted."""
+    events = a_retired_city(ctx)
+    for missing in (None, tmp_path / "nowhere.yaml"):
+        ctx.settings = ctx.settings.replace(sync_platforms_file=missing)
+        with pytest.raises(Conflict) as refused:
+            retire.unlisted(ctx)
+        assert refused.value.code == "platforms-file-missing"
+        with pytest.raises(Conflict):
+            retire.retire(ctx, ADMIN, "anhui")
+        answer = run(app, "retire", "anhui", "--confirm")
+        assert answer.exit_code == 1 and "no platforms file" in answer.stderr
+    with ctx.session_factory() as session:
+        kept = session.execute(select(SyncPosition.platform_id)).scalars().all()
+    assert sorted(kept) == ["anhui", "old-city"]
+    assert taken(ctx) == events[0]
+
+
+def test_a_platform_with_only_dead_letters_left_is_listed_and_retired(ctx):
+    events = emit(ctx, 2)
+    taken_through(ctx, events[-1])
+    with ctx.session_factory.begin() as session:
+        session.add(
+            DeadLetter(platform_id="old-city", event_id=events[0], reason="x", at=ctx.now())
+        )
+    (kept,) = retire.unlisted(ctx)
+    assert (kept.platform, kept.last_event_id, kept.dead_letters) == ("old-city", None, 1)
+
+    assert retire.retire(ctx, ADMIN, "old-city") == kept
+    assert retire.unlisted(ctx) == []

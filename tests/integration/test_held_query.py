@@ -14,7 +14,15 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import sessionmaker
 
-from credit_service.held_connections import HeldQuery, read_rows, reading, thread_connections
+from credit_service.db import make_engine
+from credit_service.held_connections import (
+    HeldQuery,
+    dispose,
+    read_rows,
+    reading,
+    thread_connections,
+)
+from tests.integration.test_access_log import free_port
 
 
 @pytest.fixture
@@ -79,6 +87,20 @@ def test_a_connection_lost_on_both_runs_is_raised_as_lost(engine):
     assert raised.value.connection_invalidated
     assert len(runs) == 2 and runs[0] is not runs[1]
     held.drop()
+
+
+def test_a_database_that_cannot_be_reached_is_raised_as_a_lost_connection():
+    """No connection can be opened (the database restarting, failing over): the read
+    fails as a lost connection, which the API answers 503 "try again", not 500."""
+    unreachable = make_engine(
+        f"postgresql://postgres@127.0.0.1:{free_port()}/x", connect_timeout_s=2
+    )
+    try:
+        with pytest.raises(DBAPIError) as raised:
+            thread_connections(unreachable).run(lambda connection: None)
+        assert raised.value.connection_invalidated
+    finally:
+        dispose(unreachable)
 
 
 def test_a_statement_that_fails_is_not_run_again(engine, db_kind):

@@ -229,10 +229,11 @@ def test_the_lists_trigram_index_keeps_no_pending_list(live_ctx, db_kind):
     }
 
 
-def test_a_uscc_is_found_however_it_was_typed(live_ctx):
-    """A USCC typed in lower case, in full-width characters or with spaces finds its
-    listing, alike in the search (``public_search``) and in the download
-    (``public.download_rows``): both compare it in the registry's form."""
+def test_a_uscc_typed_in_lower_case_or_full_width_is_found(live_ctx):
+    """A USCC typed in lower case or in full-width characters finds its listing, alike in
+    the search (``public_search``) and in the download (``public.download_rows``): both
+    compare it in the registry's form (``identifiers.canonical``, which also drops
+    spaces; the API and the pages take 18 characters, spaces around it stripped)."""
     ctx = live_ctx
     owner, _ = listed_on(ctx, "宣城永兴江南商贸有限公司", XUANZHOU, DECIDED)
     code = owner["identifier"]

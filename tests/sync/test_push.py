@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 import requests
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from credit_service.access import SYSTEM
 from credit_service.audit import sealing, verification
@@ -233,6 +233,32 @@ def test_a_batch_whose_answer_was_lost_is_resent_with_its_key_and_absorbed(
     # each event arrived at least twice (once per send), and was kept once
     assert stats["events_delivered_more_than_once"] == len(produced)
     assert position(live_ctx, platform) == last_outbox_id(live_ctx)
+
+
+def test_a_platform_retired_while_its_batch_is_out_gets_nothing_back_from_the_answer(
+    live_ctx, simulator, add_events, tuned, count_rows
+):
+    """``flask sync retire`` deletes the batch in flight and the position while a push
+    run waits for the platform's answer: the answer then moves no position (one made
+    anew would start from 0 and send the whole outbox again), writes no dead letter,
+    and the run stops."""
+    platform, _, _ = simulator
+    platform, client = tuned(platform, batch_size=10)
+    add_events(25)
+    answer = client.push
+
+    def retired_meanwhile(batch_key, events, checkpoint=None):  # type: ignore[no-untyped-def]
+        answers = answer(batch_key, events, checkpoint)
+        with live_ctx.session_factory.begin() as session:  # what sync/retire.py deletes
+            session.execute(delete(SyncBatch).where(SyncBatch.platform_id == platform.id))
+            session.execute(delete(SyncPosition).where(SyncPosition.platform_id == platform.id))
+        return {key: {"status": "rejected"} for key in answers}  # would be dead letters
+
+    client.push = retired_meanwhile  # type: ignore[method-assign]
+    summary = push.push_pending(live_ctx, platform, client)
+
+    assert (summary.batches, summary.rejected) == (0, 0)
+    assert count_rows(SyncPosition) == count_rows(SyncBatch) == count_rows(DeadLetter) == 0
 
 
 # --- Retry-After and backoff --------------------------------------------------------------------

@@ -60,6 +60,35 @@ def test_a_shaped_answer_is_sorted_compact_and_ends_with_a_newline():
     assert answer.mimetype == "application/json"
 
 
+def test_what_orjson_will_not_write_is_written_as_before():
+    """An integer past 64 bits (a raw row a platform sent, kept in quarantine), keys that
+    are not strings, nesting past orjson's 254 levels: written by the standard library,
+    as Flask wrote them, never a 500."""
+    app = Flask(__name__)
+    app.json = JSONProvider(app)
+    standard = Flask(__name__)
+    standard.json.ensure_ascii = False  # type: ignore[attr-defined]
+    deep: list = []
+    for _ in range(300):
+        deep = [deep]
+    values = [
+        {"revision": 123456789012345678901234, "名": "宣城"},
+        {10: "ten", 2: "two", 1: "one"},
+        {"deep": deep},
+    ]
+    for value in values:
+        with app.app_context():
+            ours = app.json.dumps(value)
+        with standard.app_context():
+            assert ours == standard.json.dumps(value, separators=(",", ":"))
+        assert json.loads(json_bytes(value)) == json.loads(json.dumps(value))
+        assert json.loads(shaped_json(value).get_data()) == json.loads(json.dumps(value))
+    with app.app_context():
+        assert app.json.dumps(values[1]) == '{"1":"one","2":"two","10":"ten"}'  # numbers
+    written = '{"revision":123456789012345678901234,"名":"宣城"}\n'
+    assert shaped_json(values[0]).get_data() == written.encode()
+
+
 def test_a_json_column_is_read_as_the_standard_library_reads_it():
     """``db.json_value`` reads by orjson, and by the standard library what orjson would
     read otherwise: an integer past 64 bits (orjson: a float) and NaN (orjson: refused)."""

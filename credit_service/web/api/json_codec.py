@@ -6,19 +6,22 @@ millisecond for a public search page of 20 entries in Chinese, a tenth of the wh
 request, and orjson 40 µs (docs/performance.md, ninth session). Its output is the
 standard library's with ``ensure_ascii=False`` and compact separators, dates in ISO 8601;
 Flask's own rule for dates and times in a ``jsonify`` (HTTP dates) is kept by passing
-them to Flask's default.
+them to Flask's default. What orjson will not write the standard library writes, as
+before: an integer past 64 bits (a raw row a platform sent, kept in quarantine), a
+mapping with keys that are not strings (Flask sorts those as numbers), nesting past 254
+levels.
 """
 
 from __future__ import annotations
 
+import json
 import math
+from datetime import date
 from typing import Any
 
 import orjson
 from flask import Response
 from flask.json.provider import DefaultJSONProvider
-
-_OPTIONS = orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATETIME
 
 
 def _read_int(text: str) -> int | float:
@@ -42,7 +45,13 @@ class JSONProvider(DefaultJSONProvider):
         if kwargs.get("indent") is not None:  # pretty-printed (debug): Flask's own
             return super().dumps(obj, **kwargs)
         sort = orjson.OPT_SORT_KEYS if kwargs.get("sort_keys", self.sort_keys) else 0
-        return orjson.dumps(obj, default=self.default, option=_OPTIONS | sort).decode()
+        try:
+            written = orjson.dumps(
+                obj, default=self.default, option=orjson.OPT_PASSTHROUGH_DATETIME | sort
+            )
+        except orjson.JSONEncodeError:  # what orjson will not write (see above): Flask's
+            return super().dumps(obj, **{"separators": (",", ":"), **kwargs})
+        return written.decode()
 
     def loads(self, s: str | bytes, **kwargs: Any) -> Any:
         kwargs.setdefault("parse_int", _read_int)
@@ -52,7 +61,7 @@ class JSONProvider(DefaultJSONProvider):
 def json_bytes(data: Any) -> bytes:
     """``data`` (plain JSON values and dates, as the public views build them) as compact
     UTF-8 JSON, its keys in the order given, dates in ISO 8601."""
-    return orjson.dumps(data)
+    return _written(data, sort_keys=False)
 
 
 def shaped_json(data: Any) -> Response:
@@ -60,6 +69,22 @@ def shaped_json(data: Any) -> Response:
     declares, dates as ``date``): for the hottest answer, a single credit check, whose
     schema dump cost more than its encoding. The bytes are the ones the dump and Flask's
     JSON would give (sorted keys, compact, dates in ISO 8601): tests compare them."""
-    return Response(
-        orjson.dumps(data, option=orjson.OPT_SORT_KEYS) + b"\n", mimetype="application/json"
-    )
+    return Response(_written(data, sort_keys=True) + b"\n", mimetype="application/json")
+
+
+def _written(data: Any, *, sort_keys: bool) -> bytes:
+    """``data`` written by orjson, or by the standard library, in the same form, where
+    orjson will not write it (see above)."""
+    try:
+        return orjson.dumps(data, option=orjson.OPT_SORT_KEYS if sort_keys else 0)
+    except orjson.JSONEncodeError:
+        text = json.dumps(
+            data, ensure_ascii=False, sort_keys=sort_keys, separators=(",", ":"), default=_iso_date
+        )
+        return text.encode()
+
+
+def _iso_date(value: Any) -> str:
+    if isinstance(value, date):
+        return value.isoformat()
+    raise TypeError(f"not JSON: {type(value).__name__}")
