@@ -1,6 +1,6 @@
 """Connections kept by threads for the hottest paths, outside the pool: the reads every
 API call makes (its token), the tier lookups, the public list's version and its search
-(a page and its penalties' references), a single credit check's read, and its audit row
+(a page with its penalties' references), a single credit check's read, and its audit row
 (``writing``). Split from ``db`` (engines and types), which they use.
 """
 

@@ -9,26 +9,25 @@ identifier and no other personal data (D12).
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Integer, and_, exists, func, select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import Integer, and_, cast, exists, func, select, type_coerce
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 
 from credit_service import objection_marks
-from credit_service.bulk import keys_in, keys_value
 from credit_service.catalogs.definitions import citations
 from credit_service.context import Context
+from credit_service.db import JSONType
 from credit_service.dishonesty import list_version, removals
 from credit_service.dishonesty.models import DishonestyCase
 from credit_service.entities import services as entity_services
 from credit_service.entities.models import Entity
 from credit_service.entities.rules import masked_identity
 from credit_service.errors import NotFound
-from credit_service.held_connections import StatementSource, dialect_name, read_rows
+from credit_service.held_connections import dialect_name
 from credit_service.records.models import CreditRecord
 
 DOWNLOAD_COLUMNS = (
@@ -113,14 +112,20 @@ class Filters:
 
 
 def _filtered(dialect: str, filters: Filters, as_of: date) -> Any:
-    """The entries in force that ``filters`` choose, as ``COLUMNS`` (the download's)."""
-    query = (
-        select(*COLUMNS).join(Entity, Entity.id == DishonestyCase.entity_id).where(in_force(as_of))
-    )
+    """The entries in force that ``filters`` choose, as ``COLUMNS`` and ``refs_column``
+    (the download's)."""
+    query = entries_query(dialect).where(in_force(as_of))
     named = entity_services.public_name_search(filters.q, filters.uscc, DishonestyCase.search_name)
     if named:
         query = query.where(*named)
     return listing_filters(dialect, query, filters.region, filters.domain, filters.ground)
+
+
+def entries_query(dialect: str) -> Any:
+    """Cases with their entities, as ``COLUMNS`` and ``refs_column``."""
+    return select(*COLUMNS, refs_column(dialect, DishonestyCase.record_ids)).join(
+        Entity, Entity.id == DishonestyCase.entity_id
+    )
 
 
 def listing_filters(dialect: str, query: Any, region: Any, domain: Any, ground: Any) -> Any:
@@ -153,31 +158,26 @@ def get_entry(ctx: Context, case_id: int) -> dict[str, Any]:
     factory = ctx.replica_session_factory
     with factory() as session:
         row = session.execute(
-            select(*COLUMNS)
-            .join(Entity, Entity.id == DishonestyCase.entity_id)
-            .where(DishonestyCase.id == case_id)
+            entries_query(dialect_name(factory)).where(DishonestyCase.id == case_id)
         ).first()
     if row is not None and is_in_force(row, today):
-        return entry_views(ctx, factory, [row])[0]
+        return entry_views(ctx, [row])[0]
     if row is not None and removals.removal_of(row, today) is not None:
         return removals.removed_view(ctx, row, row)
     raise NotFound("entry-not-found", id=case_id)
 
 
-def entry_views(
-    ctx: Context, factory: sessionmaker[Session], rows: Sequence[Any]
-) -> list[dict[str, Any]]:
-    """The entries of rows of ``COLUMNS``, with their penalties' document numbers read
-    for all of them at once on ``factory``'s database and their marks 异议处理中; a
-    removed entry's row (a name search's) says only that (``removals.removed_view``)."""
+def entry_views(ctx: Context, rows: Sequence[Any]) -> list[dict[str, Any]]:
+    """The entries of rows of ``COLUMNS`` and ``refs_column``, with their marks
+    异议处理中; a removed entry's row (a name search's) says only that
+    (``removals.removed_view``)."""
     today = ctx.today()
-    cases = [row for row in rows if is_in_force(row, today)]
-    refs = penalty_refs(factory, cases)
-    marks = listing_marks(ctx) if cases else {}
+    in_force_ids = {row.id for row in rows if is_in_force(row, today)}
+    marks = listing_marks(ctx) if in_force_ids else {}
     basis = legal_basis(ctx)
     return [
-        entry_view(ctx, row, row, refs[row.id], basis, mark=marks.get(row.id))
-        if row.id in refs
+        entry_view(ctx, row, row, row.penalty_refs, basis, mark=marks.get(row.id))
+        if row.id in in_force_ids
         else removals.removed_view(ctx, row, row)
         for row in rows
     ]
@@ -201,36 +201,37 @@ def listing_marks(ctx: Context) -> dict[int, int]:
     return marks
 
 
-def penalty_refs(factory: sessionmaker[Session], cases: list[Any]) -> dict[int, list[str]]:
-    """The document numbers of the penalties each case rests on (revoked ones left out),
-    for a whole page of cases in one statement, its ids in one parameter (``keys_in``),
-    read on the thread's own connection (``read_rows``): one statement for every page,
-    compiled once and prepared by the driver."""
-    owner = {record_id: case.id for case in cases for record_id in case.record_ids}
-    refs: dict[int, list[str]] = {case.id: [] for case in cases}
-    if owner:
-        dialect = dialect_name(factory)
-        keys = {"keys": keys_value(dialect, list(owner))}
-        for row in read_rows(factory, _refs_source(dialect), keys):
-            refs[owner[row.id]].append(row.source_ref)
-    return refs
-
-
-@functools.cache
-def _refs_source(dialect: str) -> StatementSource:
-    """``penalty_refs``'s statement for a database kind (one source each: compiled once)."""
-    return functools.partial(_refs_statement, dialect)
-
-
-def _refs_statement(dialect: str) -> Any:
-    return (
-        select(CreditRecord.id, CreditRecord.source_ref)
-        .where(
-            keys_in(dialect, CreditRecord.id, item_type=Integer),
-            CreditRecord.status != "revoked",
+def refs_column(dialect: str, record_ids: Any) -> Any:
+    """SQL, a column ``penalty_refs``: the document numbers of the penalties a case rests
+    on (``record_ids``, its JSON list of record ids, of the statement's own row), revoked
+    ones left out, in filing order, as a JSON list. Read in the statement that reads
+    the entries, not in a second one after it: a second statement a page was an eighth
+    of a name search's cost (docs/performance.md, tenth session)."""
+    if dialect == "postgresql":
+        ids = func.jsonb_array_elements_text(record_ids).table_valued("value")
+        refs = func.coalesce(
+            func.jsonb_agg(aggregate_order_by(CreditRecord.source_ref, CreditRecord.id)),
+            func.jsonb_build_array(),
         )
-        .order_by(CreditRecord.id)
-    )
+        chosen = select(refs).join_from(
+            CreditRecord, ids, CreditRecord.id == cast(ids.c.value, Integer)
+        )
+    else:  # SQLite before 3.44 has no ORDER BY in an aggregate: ordered in a subquery
+        ids = func.json_each(record_ids).table_valued("value")
+        ordered = (
+            select(CreditRecord.source_ref)
+            .join_from(CreditRecord, ids, CreditRecord.id == ids.c.value)
+            .where(CreditRecord.status != "revoked")
+            .order_by(CreditRecord.id)
+            .subquery()
+        )
+        return _json_label(select(func.json_group_array(ordered.c.source_ref)))
+    return _json_label(chosen.where(CreditRecord.status != "revoked"))
+
+
+def _json_label(chosen: Any) -> Any:
+    """``chosen``'s one value as the column ``penalty_refs``, decoded as JSON."""
+    return type_coerce(chosen.scalar_subquery(), JSONType).label("penalty_refs")
 
 
 def legal_basis(ctx: Context) -> list[str]:
@@ -288,7 +289,7 @@ def download_rows(
                 .order_by(DishonestyCase.id)
                 .limit(batch)
             ).all()
-        entries = entry_views(ctx, factory, rows)
+        entries = entry_views(ctx, rows)
         if not entries:
             return
         yield from entries

@@ -30,6 +30,7 @@ from credit_service.dishonesty.public import (
     entry_views,
     in_force,
     listing_filters,
+    refs_column,
 )
 from credit_service.entities.models import Entity
 from credit_service.held_connections import StatementSource, dialect_name, read_rows
@@ -77,7 +78,7 @@ def search(
         shape = replace(shape, persons=False)
         rows = read_rows(factory, page_source(shape), values, prepare=False)
     rows, next_cursor = NEWEST.cut(rows, limit, lambda row: (row.published_on, row.id))
-    return Page(entry_views(ctx, factory, rows), next_cursor)
+    return Page(entry_views(ctx, rows), next_cursor)
 
 
 def shape_of(dialect: str, filters: Filters, values: dict[str, Any]) -> Shape:
@@ -163,7 +164,11 @@ def page_statement(shape: Shape) -> Any:
         chosen = chosen.where(NEWEST.after(*after))
     page = NEWEST.ordered(chosen).limit(bindparam("limit", type_=Integer)).subquery()
     return (
-        select(*(page.c[column.key] for column in CASE_COLUMNS), *ENTITY_COLUMNS)
+        select(
+            *(page.c[column.key] for column in CASE_COLUMNS),
+            *ENTITY_COLUMNS,
+            refs_column(shape.dialect, page.c.record_ids),
+        )
         .join(Entity, Entity.id == page.c.entity_id)
         .order_by(page.c.published_on.desc(), page.c.id.desc())
     )

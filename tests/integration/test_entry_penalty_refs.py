@@ -1,5 +1,5 @@
-"""The document numbers of the penalties an entry rests on, read for a whole page in one
-statement compiled once and run through the driver (``dishonesty.public.penalty_refs``):
+"""The document numbers of the penalties an entry rests on, read in the statement that
+reads the entries (``dishonesty.public.refs_column``), run through the driver:
 in filing order whatever the order of the case's list, a revoked one left out, the same
 on an entry's page, in a search and in the download."""
 

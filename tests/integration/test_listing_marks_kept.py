@@ -5,11 +5,8 @@ session's first read, PostgreSQL's at each statement)."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
-
 from credit_service.dishonesty import public
 from credit_service.dishonesty.models import DishonestyCase
-from credit_service.entities.models import Entity
 from credit_service.web import create_app
 from tests.api.test_objections_api import LIST, filed, mark, took
 from tests.factories import bearer_for
@@ -25,13 +22,12 @@ def test_a_page_read_in_an_older_snapshot_shows_a_mark_put_on_since(live_ctx):
     assert mark(client.get(f"{LIST}/{case['id']}").get_json()) == (False, None)  # none kept
     objection = filed(client, enterprise, f"listing:{case['id']}", field="grounds")
     with ctx.replica_session_factory() as session:
+        dialect = session.get_bind().dialect.name
         rows = session.execute(
-            select(*public.COLUMNS)
-            .join(Entity, Entity.id == DishonestyCase.entity_id)
-            .where(DishonestyCase.id == case["id"])
+            public.entries_query(dialect).where(DishonestyCase.id == case["id"])
         ).all()  # the session's snapshot begins here on SQLite
         took(client, regulator, objection["id"], "accept")  # the mark commits after it
-        views = public.entry_views(ctx, ctx.replica_session_factory, rows)
+        views = public.entry_views(ctx, rows)
     assert mark(views[0]) == (True, objection["id"])
     took(client, regulator, objection["id"], "not_uphold")
     assert mark(client.get(f"{LIST}/{case['id']}").get_json()) == (False, None)
