@@ -18,6 +18,9 @@ class DishonestyCase(SQLModel, table=True):
     __table_args__ = (
         Index("ix_dishonesty_cases_entity", "entity_id"),
         Index("ix_dishonesty_cases_published", "state", "published_on"),
+        # the public list's page order: a search by a common fragment of a name reads the
+        # newest listings until a page is full (migration c3e5a7b9d1f3)
+        Index("ix_dishonesty_cases_newest", "published_on", "id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -81,26 +81,6 @@ def test_a_natural_persons_case_keeps_no_name_to_be_found_by(ctx):
     assert _search_name(ctx, case["id"]) is None
 
 
-def test_the_public_name_search_reads_the_lists_trigram_index(live_ctx, db_kind):
-    if db_kind != "postgresql":
-        pytest.skip("the trigram index is PostgreSQL's (pg_trgm); SQLite scans the list")
-    ctx = live_ctx
-    listed_on(ctx, "宣城永兴江南商贸有限公司", XUANZHOU, DECIDED)
-    filters = public.Filters(q="永兴江南")
-    values = public_search.page_values(ctx, filters, None, 20)
-    # the search's own statement (a name search also finds recent removals, D22)
-    query = public_search.page_statement(public_search.shape_of("postgresql", filters, values))
-    with ctx.session_factory.begin() as session:
-        session.execute(text("SET LOCAL enable_seqscan = off"))  # three rows: priced out
-        assert [row.name for row in session.execute(query, values)] == ["宣城永兴江南商贸有限公司"]
-        compiled = query.compile(session.get_bind())
-        parameters = compiled.construct_params(values)
-        explained = session.connection().exec_driver_sql(f"EXPLAIN {compiled}", parameters)
-        plan = "\n".join(explained.scalars())
-    assert INDEX in plan, plan
-    assert "ix_entities_name_trgm" not in plan, plan
-
-
 def test_the_migration_fills_the_names_of_cases_already_open(tmp_path):
     """Cases opened before the column came are found by name at once after it."""
     engine = sa.create_engine(f"sqlite:///{tmp_path / 'old.db'}")
