@@ -216,7 +216,8 @@ def refs_column(dialect: str, record_ids: Any) -> Any:
         chosen = select(refs).join_from(
             CreditRecord, ids, CreditRecord.id == cast(ids.c.value, Integer)
         )
-    else:  # SQLite before 3.44 has no ORDER BY in an aggregate: ordered in a subquery
+    else:  # SQLite before 3.44 has no ORDER BY in an aggregate: its json_group_array
+        # takes the rows in the order of the subquery it reads (run as a co-routine)
         ids = func.json_each(record_ids).table_valued("value")
         ordered = (
             select(CreditRecord.source_ref)

@@ -133,12 +133,13 @@ def page_source(shape: Shape) -> StatementSource:
 
 
 def page_statement(shape: Shape) -> Any:
-    """A page of ``:limit`` rows of ``public.COLUMNS``. The page is chosen, ordered and
-    cut on the cases alone before an entity is read: a search by a part of a name
-    matches about 120 of a province's 200,000 listings, and joining each to its entity
-    first was half the query (sixth session); the page's case columns come out of that
-    choice, not from a second look-up of each case by its id (eighth session). A name
-    is matched in the case's copy, which no natural person's case has
+    """A page of ``:limit`` rows of ``public.COLUMNS`` and ``public.refs_column``. The
+    page is chosen, ordered and cut on the cases alone before an entity is read: a
+    search by a part of a name matches about 120 of a province's 200,000 listings, and
+    joining each to its entity first was half the query (sixth session); the page's case
+    columns come out of that choice, not from a second look-up of each case by its id
+    (eighth session), and its penalties' references are read with it (tenth session). A
+    name is matched in the case's copy, which no natural person's case has
     (``search_names``); a search by USCC finds no natural person's number; should a
     person's case ever hold a copy of a name, ``search`` chooses again without persons
     (D12)."""

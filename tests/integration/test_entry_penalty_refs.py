@@ -11,6 +11,7 @@ import sqlalchemy as sa
 
 from credit_service.clock import local_noon
 from credit_service.dishonesty import public, public_search, services
+from credit_service.dishonesty.models import DishonestyCase
 from tests.api.test_public_list import HEAVIER, REGULATOR
 from tests.factories import XUANZHOU, create_entity, file_penalty, step_papers
 
@@ -43,6 +44,12 @@ def test_an_entrys_penalties_in_filing_order_and_without_a_revoked_one(live_ctx)
     for name in ("serve_notice", "waive", "decide_list", "publish"):
         case = services.advance(ctx, REGULATOR, case["id"], name, **step_papers(name))
     ctx.clock.set(local_noon(date(2026, 11, 25)))
+    with ctx.session_factory.begin() as session:  # kept sorted by ``propose``: unsorted here
+        session.execute(
+            sa.update(DishonestyCase)
+            .where(DishonestyCase.id == case["id"])
+            .values(record_ids=[second["id"], first["id"]])
+        )
 
     both = [first["source_ref"], second["source_ref"]]
     assert both == ["宣市监知罚〔2026〕21号", "宣市监知罚〔2026〕22号"]
@@ -54,3 +61,10 @@ def test_an_entrys_penalties_in_filing_order_and_without_a_revoked_one(live_ctx)
             {"id": first["id"]},
         )
     assert _refs(ctx, case["id"]) == [[second["source_ref"]]] * 3
+
+    with ctx.session_factory.begin() as session:
+        session.execute(
+            sa.text("UPDATE credit_records SET status = 'revoked' WHERE id = :id"),
+            {"id": second["id"]},
+        )
+    assert _refs(ctx, case["id"]) == [[]] * 3  # an empty list, never None

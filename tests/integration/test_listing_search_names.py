@@ -1,6 +1,6 @@
 """The name a listing is found by in the public search (``dishonesty/search_names.py``):
 written when the case opens, following a rename made by hand or by an import, never kept
-for a natural person; on PostgreSQL the search reads the list's own trigram index."""
+for a natural person (the plans that read it: ``test_listing_search_plans``)."""
 
 from __future__ import annotations
 
