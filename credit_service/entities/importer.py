@@ -14,7 +14,7 @@ from credit_service.audit import services as audit
 from credit_service.bulk import StatisticsRefresher, bulk_insert, in_list
 from credit_service.changes import EntitiesChanged, EntitiesRenamed, record
 from credit_service.context import Context
-from credit_service.entities import rules
+from credit_service.entities import name_index, rules
 from credit_service.entities.models import Entity
 from credit_service.errors import Forbidden, InvalidInput
 from credit_service.imports import BatchDone, ImportReport, batched, check_header, open_csv
@@ -56,15 +56,16 @@ def import_entities(
     header, rows = open_csv(stream, progress=progress)
     check_header(header, allowed=COLUMNS, required=REQUIRED_COLUMNS)
     statistics = StatisticsRefresher(Entity.__table__)
-    for batch in batched(rows, ctx.settings.import_batch_size):
-        lines: dict[str, int] = {}
-        valid = _validate_batch(ctx, actor, batch, today, report, lines)
-        if valid:
-            with ctx.session_factory.begin() as session:
-                created = _write_batch(session, ctx, actor, valid, report, lines)
-                statistics.note(session, created)
-        if on_batch:
-            on_batch(report)
+    with name_index.built_after_initial_load(ctx):
+        for batch in batched(rows, ctx.settings.import_batch_size):
+            lines: dict[str, int] = {}
+            valid = _validate_batch(ctx, actor, batch, today, report, lines)
+            if valid:
+                with ctx.session_factory.begin() as session:
+                    created = _write_batch(session, ctx, actor, valid, report, lines)
+                    statistics.note(session, created)
+            if on_batch:
+                on_batch(report)
     return report
 
 

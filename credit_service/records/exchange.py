@@ -4,17 +4,16 @@ party block rebuilt from the registry; other items carry their own fields."""
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
+
+import orjson
 
 from credit_service.event_ids import new_event_id
 
 if TYPE_CHECKING:  # the models stay out of the import workers, which only validate
     from credit_service.entities.models import Entity
 
-# built once: json.dumps with options builds a new encoder on every call
-_JSON = json.JSONEncoder(ensure_ascii=False)
 PARTY_TYPE = {"natural_person": "自然人", "individual_business": "个体工商户"}
 
 
@@ -36,8 +35,10 @@ def party_block(entity: Entity | Any) -> dict[str, Any]:
 
 
 def party_json(entity: Entity | Any) -> str:
-    """``party_block`` as JSON text (for ``complete_payload``)."""
-    return _JSON.encode(party_block(entity))
+    """``party_block`` as JSON text (for ``complete_payload``), written by orjson as
+    ``filed_event_parts``' head is: the text of a bulk import's events, one per row, is
+    only ever read as JSON, and orjson writes it in a fifth of the standard library's time."""
+    return orjson.dumps(party_block(entity)).decode()
 
 
 def record_key(source_authority: str, source_ref: str) -> str:
@@ -61,7 +62,7 @@ def filed_event_parts(values: Mapping[str, Any]) -> tuple[str, str, str]:
     party and the fields): made where a bulk import validates, so that the writing process
     only joins text (``complete_payload``)."""
     head = _payload_head(values)
-    return new_event_id(), head["record_key"], _JSON.encode(head)[:-1]
+    return new_event_id(), head["record_key"], orjson.dumps(head).decode()[:-1]
 
 
 def complete_payload(head_json: str, party_json: str, fields_json: str) -> str:

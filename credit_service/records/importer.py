@@ -55,7 +55,13 @@ def import_records(
         header, allowed=_allowed_columns(layout, items), required=_required_columns(layout)
     )
     preparer = BatchPreparer(
-        header, layout, items, ctx.catalogs.publicity, ctx.calendar, ctx.today()
+        header,
+        layout,
+        items,
+        ctx.catalogs.publicity,
+        ctx.calendar,
+        ctx.today(),
+        events=not actor.from_platform,
     )
     statistics = StatisticsRefresher(CreditRecord.__table__)
     batches = batched(rows, ctx.settings.import_batch_size)
@@ -182,10 +188,16 @@ def _owners(
 
 
 def _filed(
-    actor: Actor, owner: Row[Any], event: EventParts, fields_json: str, parties: dict[int, str]
+    actor: Actor,
+    owner: Row[Any],
+    event: EventParts | None,
+    fields_json: str,
+    parties: dict[int, str],
 ) -> changes.RecordFiled:
     """A new record's RecordFiled, with the record in the exchange format already (the
-    bulk rows' ids are not read back)."""
+    bulk rows' ids are not read back), unless no event leaves the city for it."""
+    if event is None:
+        return changes.RecordFiled(owner.id, None, actor.from_platform)
     party = parties.get(owner.id)
     if party is None:
         party = parties[owner.id] = exchange.party_json(owner)

@@ -113,7 +113,9 @@ def prepare_record(
 
 
 EventParts = tuple[str, str, str]  # event id, record key, payload head: exchange.filed_event_parts
-PreparedRow = tuple[int, str, dict[str, Any], EventParts]  # line, entity identifier, columns
+# line, entity identifier, columns, and the record.filed event's parts (None when the
+# records are a platform's own: ``BatchPreparer.events``)
+PreparedRow = tuple[int, str, dict[str, Any], EventParts | None]
 
 
 @dataclass
@@ -132,7 +134,10 @@ class PreparedBatch:
 
 @dataclass
 class BatchPreparer:
-    """Turns raw CSV rows of one layout into prepared rows (runs in worker processes)."""
+    """Turns raw CSV rows of one layout into prepared rows (runs in worker processes).
+
+    ``events`` is False for records a platform sent (``--from-platform``): no event
+    leaves the city for them, so none is made."""
 
     header: list[str]
     layout: str
@@ -140,6 +145,7 @@ class BatchPreparer:
     publicity: PublicityRules
     calendar: WorkdayCalendar
     today: date
+    events: bool = True
     memo: DatesMemo = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -156,7 +162,7 @@ class BatchPreparer:
             if len(values) > width:
                 out.errors.append((line, {"row": ["more-values-than-columns"]}))
                 continue
-            row = dict(zip(self.header, (v.strip() for v in values), strict=False))
+            row = dict(zip(self.header, map(str.strip, values), strict=False))
             self._prepare_row(line, row, out)
         return out
 
@@ -185,5 +191,5 @@ class BatchPreparer:
             return
         columns = record.columns()
         columns["fields"] = record.fields_json
-        event = exchange.filed_event_parts(columns)
+        event = exchange.filed_event_parts(columns) if self.events else None
         out.rows.append((line, lookup_key(mapped.identifier), columns, event))

@@ -612,6 +612,23 @@ def test_canonical_fields_is_the_same_text_in_any_key_order():
     assert "宣市监知罚" in canonical_fields(REFERENCE)  # stored readable, not \u-escaped
 
 
+@pytest.mark.parametrize(
+    "values",
+    [
+        REFERENCE,
+        {"BZ": "".join(map(chr, range(0x80))), "CF_JDRQ": "2026-01-02"},  # every ASCII char
+        {"BZ": "\u2028\u2029\ufeff\U0001f600 ＡＢ　", "B": True, "C": False, "D": None},
+        {"CF_NR_FK": 10**15, "N": -1, "L": [], "E": "", "Z": ["甲", "乙"]},
+        {"N": 2**70},  # past 64 bits: orjson refuses it, the standard library writes it
+    ],
+)
+def test_canonical_fields_is_the_standard_librarys_text_to_the_byte(values):
+    """Stored content hashes were computed over the standard library's text: a record
+    filed before the change must hash the same after it, or a re-import would correct it."""
+    expected = json.dumps(values, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    assert canonical_fields(values) == expected
+
+
 def test_content_hash_is_equal_for_equal_content_in_any_key_order():
     reordered = {"CF_CFLB": ["罚款"], "CF_NR_FK": "5", "CF_WSH": "宣市监知罚〔2026〕1号"}
     assert digest(PENALTY, REFERENCE) == digest(PENALTY, dict(REFERENCE))
