@@ -187,7 +187,7 @@ def load_dataset(ctx, entity_csv: Path, record_csv: Path) -> None:  # type: igno
     from credit_service.tiers import services as tier_services
 
     with open(entity_csv, encoding="utf-8", newline="") as stream:
-        import_entities(ctx, ACTOR, stream)
+        import_entities(ctx, ACTOR, stream, workers=ctx.settings.import_workers)
     with open(record_csv, encoding="utf-8", newline="") as stream:
         import_records(ctx, ACTOR, stream, workers=ctx.settings.import_workers)
     tier_services.apply_rule_set(ctx, ACTOR)

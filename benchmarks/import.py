@@ -37,9 +37,9 @@ def run_import(kind: str, entity_csv: str, record_csv: str) -> dict:
 
     with fresh_database(kind) as url, MemorySampler() as memory:
         ctx = context_for(url)
-        with open(entity_csv, encoding="utf-8", newline="") as stream, Timer() as t_entities:
-            entity_report = import_entities(ctx, ACTOR, stream)
         workers = ctx.settings.import_workers
+        with open(entity_csv, encoding="utf-8", newline="") as stream, Timer() as t_entities:
+            entity_report = import_entities(ctx, ACTOR, stream, workers=workers)
         with open(record_csv, encoding="utf-8", newline="") as stream, Timer() as t_records:
             record_report = import_records(ctx, ACTOR, stream, workers=workers)
         with open(record_csv, encoding="utf-8", newline="") as stream, Timer() as t_again:

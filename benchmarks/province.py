@@ -134,7 +134,7 @@ def stage_load(args, results: Results) -> None:  # type: ignore[no-untyped-def]
     ctx = context_for(database_url(args.database, create=True), data_dir=args.data_dir)
     with MemorySampler() as memory, Timer() as total:
         with open(files["entity_csv"], encoding="utf-8", newline="") as stream, Timer() as t_e:
-            entities = import_entities(ctx, ACTOR, stream)
+            entities = import_entities(ctx, ACTOR, stream, workers=ctx.settings.import_workers)
         with open(files["record_csv"], encoding="utf-8", newline="") as stream, Timer() as t_r:
             records = import_records(ctx, ACTOR, stream, workers=ctx.settings.import_workers)
     ctx.close()

@@ -49,7 +49,7 @@ def main() -> None:
 def _run(kind: str, url: str, entity_csv, record_csv, published: int, seconds: int) -> None:
     ctx = context_for(url)
     with open(entity_csv, encoding="utf-8", newline="") as stream:
-        import_entities(ctx, ACTOR, stream)
+        import_entities(ctx, ACTOR, stream, workers=ctx.settings.import_workers)
     with open(record_csv, encoding="utf-8", newline="") as stream:
         import_records(ctx, ACTOR, stream, workers=ctx.settings.import_workers)
     listed = publish_listings(ctx, published)

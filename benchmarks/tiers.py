@@ -48,7 +48,7 @@ def main() -> None:
 def _run(kind: str, url: str, entity_csv, record_csv, sample: list[str], seconds: int) -> None:
     ctx = context_for(url)
     with open(entity_csv, encoding="utf-8", newline="") as stream:
-        import_entities(ctx, ACTOR, stream)
+        import_entities(ctx, ACTOR, stream, workers=ctx.settings.import_workers)
     with open(record_csv, encoding="utf-8", newline="") as stream:
         import_records(ctx, ACTOR, stream, workers=ctx.settings.import_workers)
     with Timer() as first:

@@ -120,7 +120,7 @@ class Settings:
     import_workers: int = _setting(
         "IMPORT_WORKERS",
         1,
-        "Worker processes validating record rows while the CLI importer writes (0: none).",
+        "Worker processes validating the rows while the CLI importer writes (0: none).",
         int,
     )
     token_default_days: int = _setting(

@@ -110,24 +110,6 @@ def count_rows(stream: IO[str]) -> int:
     return sum(1 for _ in rows)
 
 
-def open_csv(
-    stream: IO[str], *, progress: Callable[[int], None] | None = None
-) -> tuple[list[str], Iterator[tuple[int, dict[str, str]]]]:
-    """Like ``read_csv`` but with rows as dicts; a row with too many values comes as
-    ``{"__extra__": …}`` so that the importer can report it."""
-    header, raw = read_csv(stream, progress=progress)
-    width = len(header)
-
-    def rows() -> Iterator[tuple[int, dict[str, str]]]:
-        for line, values in raw:
-            if len(values) > width:
-                yield line, {"__extra__": "; ".join(values[width:])}
-            else:
-                yield line, dict(zip(header, (v.strip() for v in values), strict=False))
-
-    return header, rows()
-
-
 def check_header(header: list[str], *, allowed: Iterable[str], required: Iterable[str]) -> None:
     """:raises InvalidInput: when the header has unknown or missing columns."""
     problems = []

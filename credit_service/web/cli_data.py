@@ -52,7 +52,13 @@ def _import(path: Path, run) -> None:  # type: ignore[no-untyped-def]
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def entities_import(path: Path) -> None:
     """Import entities from a CSV file (see docs/import-formats.md)."""
-    _import(path, entity_importer.import_entities)
+    workers = cli_context().settings.import_workers
+    _import(
+        path,
+        lambda ctx, actor, stream, **kw: entity_importer.import_entities(
+            ctx, actor, stream, **kw, workers=workers
+        ),
+    )
 
 
 @records_cli.command("import")

@@ -90,6 +90,41 @@ def test_entity_import_creates_valid_rows_and_reports_invalid_ones_by_line(ctx):
     assert count(ctx, Entity) == 2
 
 
+def test_entity_import_validating_in_a_worker_reports_what_it_reports_in_process(ctx):
+    def rows() -> list[dict[str, str]]:  # new entities each time, the same refused rows
+        bad = entity_row(LANGXI, identifier="91341802MA00000000")
+        return [entity_row(LANGXI), entity_row(XUANZHOU), bad, entity_row(LANGXI)]
+
+    reports = [
+        entity_importer.import_entities(
+            ctx, LANGXI_REGULATOR, csv_text(ENTITY_COLUMNS, rows()), workers=workers
+        ).as_dict()
+        for workers in (0, 1)
+    ]
+
+    assert reports[1] == reports[0]
+    assert (reports[0]["created"], reports[0]["invalid"]) == (2, 2)
+    assert [(e["line"], e["column"]) for e in reports[0]["errors"]] == [
+        (3, "region_code"),
+        (4, "identifier"),
+    ]
+
+
+def test_entity_import_stores_former_names_as_a_list_and_updates_them(ctx):
+    columns = (*ENTITY_COLUMNS, "former_names")
+    row = entity_row(former_names="宣城旧名甲有限公司；宣城旧名乙有限公司")
+
+    first = entity_importer.import_entities(ctx, SYSTEM, csv_text(columns, [row]), workers=1)
+    stored = entity_services.read_entity(ctx, SYSTEM, row["identifier"])["former_names"]
+    renamed = {**row, "former_names": "宣城旧名丙有限公司"}
+    second = entity_importer.import_entities(ctx, SYSTEM, csv_text(columns, [renamed]))
+
+    assert (first.created, second.updated) == (1, 1)
+    assert stored == ["宣城旧名甲有限公司", "宣城旧名乙有限公司"]
+    view = entity_services.read_entity(ctx, SYSTEM, row["identifier"])
+    assert view["former_names"] == ["宣城旧名丙有限公司"]
+
+
 def test_entity_import_reports_a_row_with_too_many_values(ctx):
     first, second = entity_row(), entity_row()
     header = ",".join(ENTITY_COLUMNS)
