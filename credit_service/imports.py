@@ -101,6 +101,19 @@ def read_csv(
     return header, rows
 
 
+def rows_by_column(
+    header: list[str], batch: list[tuple[int, list[str]]], errors: list[tuple[int, Any]]
+) -> Iterator[tuple[int, dict[str, str]]]:
+    """A batch's (line number, values) rows as dicts by column, the values stripped; a
+    row with more values than the header has columns goes to ``errors`` instead."""
+    width = len(header)
+    for line, values in batch:
+        if len(values) > width:
+            errors.append((line, {"row": ["more-values-than-columns"]}))
+        else:
+            yield line, dict(zip(header, map(str.strip, values), strict=False))
+
+
 def count_rows(stream: IO[str]) -> int:
     """How many rows an importer will read from the CSV (its header and blank lines aside).
 

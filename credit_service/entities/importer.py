@@ -21,7 +21,14 @@ from credit_service.db import json_text
 from credit_service.entities import name_index, rules
 from credit_service.entities.models import Entity
 from credit_service.errors import Forbidden, InvalidInput
-from credit_service.imports import BatchDone, ImportReport, batched, check_header, read_csv
+from credit_service.imports import (
+    BatchDone,
+    ImportReport,
+    batched,
+    check_header,
+    read_csv,
+    rows_by_column,
+)
 from credit_service.parallel import ordered_map
 
 COLUMNS = (
@@ -105,12 +112,8 @@ class BatchValidator:
 
     def __call__(self, batch: list[tuple[int, list[str]]]) -> CheckedBatch:
         out = CheckedBatch(count=len(batch))
-        width = len(self.header)
-        for line, row in batch:
-            if len(row) > width:
-                out.errors.append((line, {"row": ["more-values-than-columns"]}))
-                continue
-            data = _row_to_data(dict(zip(self.header, map(str.strip, row), strict=False)))
+        for line, row in rows_by_column(self.header, batch, out.errors):
+            data = _row_to_data(row)
             try:
                 values = rules.validate_entity(data, self.catalogs, today=self.today)
                 self.actor.ensure_region(values["region_code"])

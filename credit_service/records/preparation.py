@@ -16,6 +16,7 @@ from typing import Any
 from credit_service.catalogs.definitions import CONDUCT_END_FIELD, CatalogItem, PublicityRules
 from credit_service.entities.rules import lookup_key
 from credit_service.errors import InvalidInput
+from credit_service.imports import rows_by_column
 from credit_service.records import exchange, layouts, rules
 from credit_service.workdays import WorkdayCalendar
 
@@ -157,12 +158,7 @@ class BatchPreparer:
     def __call__(self, batch: list[tuple[int, list[str]]]) -> PreparedBatch:
         """Prepare a batch of (line number, CSV values) rows."""
         out = PreparedBatch(count=len(batch))
-        width = len(self.header)
-        for line, values in batch:
-            if len(values) > width:
-                out.errors.append((line, {"row": ["more-values-than-columns"]}))
-                continue
-            row = dict(zip(self.header, map(str.strip, values), strict=False))
+        for line, row in rows_by_column(self.header, batch, out.errors):
             self._prepare_row(line, row, out)
         return out
 
