@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import exists, select
+from sqlalchemy import exists, select, text
 from sqlalchemy.orm import Session
 
 from credit_service.context import Context
@@ -42,10 +42,13 @@ def built_after_initial_load(ctx: Context) -> Iterator[None]:
 
 
 def ensure(session: Session) -> None:
-    """Build the index where it is missing (PostgreSQL; SQLite has none)."""
+    """Build the index where it is missing (PostgreSQL; SQLite has none). Looked up
+    first: even ``CREATE INDEX IF NOT EXISTS`` locks the table against writes."""
     if not _is_postgresql(session):
         return
     connection = session.connection()
+    if connection.execute(text("SELECT to_regclass(:name)"), {"name": INDEX}).scalar():
+        return
     schema = ensure_trigram(connection)
     connection.exec_driver_sql(
         f'CREATE INDEX IF NOT EXISTS {INDEX} ON entities USING gin (name "{schema}".gin_trgm_ops)'
