@@ -71,10 +71,14 @@ def _initial_load(ctx: Context, holder: Connection, schema: str, key: str) -> bo
     holder.commit()
     if not got:
         return False
-    with ctx.session_factory.begin() as session:
-        empty = not session.scalar(select(exists().select_from(Entity)))
-        if empty:
-            session.connection().exec_driver_sql(f'DROP INDEX IF EXISTS "{schema}".{INDEX}')
+    try:
+        with ctx.session_factory.begin() as session:
+            empty = not session.scalar(select(exists().select_from(Entity)))
+            if empty:
+                session.connection().exec_driver_sql(f'DROP INDEX IF EXISTS "{schema}".{INDEX}')
+    except BaseException:
+        _release(holder, key)
+        raise
     if not empty:
         _release(holder, key)
     return empty
