@@ -17,7 +17,8 @@ import functools
 from dataclasses import dataclass, replace
 from typing import Any
 
-from sqlalchemy import Date, Integer, String, bindparam, or_, select
+from sqlalchemy import Date, Integer, String, Text, bindparam, func, or_, select
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from credit_service import identifiers
 from credit_service.context import Context
@@ -39,17 +40,22 @@ from credit_service.pagination import NewestFirst, Page
 # the newest entry first; the cursor names its date "p" (published)
 NEWEST = NewestFirst(DishonestyCase.published_on, DishonestyCase.id, key="p")
 LIKE_ESCAPE = "/"
+# a fragment this short has no trigram: PostgreSQL finds it through the names' single
+# characters and pairs (migration d4f6a8c0e2b4)
+GRAM_LENGTH = 2
 
 
 @dataclass(frozen=True)
 class Shape:
     """What a search's statement holds besides its values: the database kind, the
-    filters asked for, whether it starts after a cursor, whether it also finds the
-    entries removed within the period their address says so (a search by name or USCC,
-    ``Filters.names_one``, D22), and whether it may find a natural person's case."""
+    filters asked for, whether a name's fragment is short enough for the index of
+    characters and pairs (PostgreSQL), whether it starts after a cursor, whether it also
+    finds the entries removed within the period their address says so (a search by name
+    or USCC, ``Filters.names_one``, D22), and whether it may find a natural person's case."""
 
     dialect: str
     q: bool = False
+    gram: bool = False
     uscc: bool = False
     region: bool = False
     domain: bool = False
@@ -86,6 +92,7 @@ def shape_of(dialect: str, filters: Filters, values: dict[str, Any]) -> Shape:
     return Shape(
         dialect,
         q="pattern" in values,
+        gram=dialect == "postgresql" and "gram" in values,
         uscc="uscc" in values,
         region="region" in values,
         domain="domain" in values,
@@ -107,6 +114,8 @@ def page_values(ctx: Context, filters: Filters, cursor: str | None, limit: int) 
         values |= removals.answered_bounds(ctx, today)
     if filters.q:
         values["pattern"] = contains_pattern(filters.q)
+        if len(filters.q) <= GRAM_LENGTH:
+            values["gram"] = [filters.q]
     if filters.uscc:
         values["uscc"] = identifiers.canonical(filters.uscc)
     for name in ("region", "domain", "ground"):
@@ -138,7 +147,9 @@ def page_statement(shape: Shape) -> Any:
     search by a part of a name matches about 120 of a province's 200,000 listings, and
     joining each to its entity first was half the query (sixth session); the page's case
     columns come out of that choice, not from a second look-up of each case by its id
-    (eighth session), and its penalties' references are read with it (tenth session). A
+    (eighth session), and its penalties' references are read with it (tenth session); a
+    fragment of one or two characters is also looked up in the index of each name's
+    characters and pairs (twelfth session), which has it where the trigram index cannot. A
     name is matched in the case's copy, which no natural person's case has
     (``search_names``); a search by USCC finds no natural person's number; should a
     person's case ever hold a copy of a name, ``search`` chooses again without persons
@@ -147,6 +158,10 @@ def page_statement(shape: Shape) -> Any:
     if shape.q:
         pattern = bindparam("pattern", type_=String)
         chosen = chosen.where(DishonestyCase.search_name.like(pattern, escape=LIKE_ESCAPE))
+    if shape.gram:  # beside the LIKE, so that a common fragment keeps the page's order
+        gram = bindparam("gram", type_=ARRAY(Text))
+        grams = func.search_grams(DishonestyCase.search_name, type_=ARRAY(Text))
+        chosen = chosen.where(grams.contains(gram))
     if shape.uscc:
         owner = select(Entity.id).where(
             Entity.identifier == bindparam("uscc", type_=String), Entity.kind != "natural_person"

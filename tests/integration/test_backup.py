@@ -191,6 +191,8 @@ def test_a_backup_restored_into_an_empty_database_holds_every_row_and_file(
     assert entity_count(url) == 3
     if not url.startswith("sqlite"):  # the name search's index, on an extension the dump omits
         assert "ix_entities_name_trgm" in index_names(url)
+        # and the list's, on the schema's own function (restored with an empty search_path)
+        assert "ix_dishonesty_cases_search_name_grams" in index_names(url)
     for document in documents:
         assert (data_dir / "documents" / document.name).read_bytes() == document.read_bytes()
 

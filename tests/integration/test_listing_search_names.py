@@ -22,6 +22,7 @@ from tests.factories import XUANZHOU, create_person, file_penalty, listed_on
 
 DECIDED = date(2026, 10, 12)
 INDEX = "ix_dishonesty_cases_search_name_trgm"
+GRAMS_INDEX = "ix_dishonesty_cases_search_name_grams"
 
 
 def _found(ctx, fragment: str) -> list[str]:  # type: ignore[no-untyped-def]
@@ -155,6 +156,28 @@ def test_a_name_search_takes_the_wildcards_and_the_escape_as_typed(live_ctx):
     assert sorted(_found(ctx, "百分")) == ["宣城百分%_/商贸有限公司", "宣城百分百商贸有限公司"]
 
 
+def test_a_fragment_of_one_or_two_characters_is_found_as_typed(live_ctx):
+    """Too short for a trigram, such a fragment is also looked up in the index of each
+    name's characters and pairs on PostgreSQL (migration d4f6a8c0e2b4), which must find
+    exactly what the LIKE finds: a character anywhere in the name, a pair only where its
+    two characters stand side by side, wildcards as typed."""
+    ctx = live_ctx
+    listed_on(ctx, "宣城百分%_/商贸有限公司", XUANZHOU, DECIDED)
+    listed_on(ctx, "宣城百分百商贸有限公司", XUANZHOU, DECIDED)
+    listed_on(ctx, "宣城北辰光电有限公司", XUANZHOU, DECIDED)
+    both = ["宣城百分%_/商贸有限公司", "宣城百分百商贸有限公司"]
+    assert _found(ctx, "辰") == ["宣城北辰光电有限公司"]
+    assert _found(ctx, "北辰") == ["宣城北辰光电有限公司"]
+    assert sorted(_found(ctx, "百分")) == both
+    assert _found(ctx, "分百") == ["宣城百分百商贸有限公司"]
+    assert _found(ctx, "辰北") == []  # both characters, not side by side in this order
+    assert _found(ctx, "龘") == []
+    assert _found(ctx, "%") == ["宣城百分%_/商贸有限公司"]
+    assert _found(ctx, "_/") == ["宣城百分%_/商贸有限公司"]
+    assert _found(ctx, "百%") == []
+    assert len(_found(ctx, "宣")) == 3
+
+
 def test_the_pages_of_a_name_search_follow_their_cursors(live_ctx):
     """A cursor is a value of the statement compiled once (its shape ``after``), run
     through the driver as served."""
@@ -188,8 +211,8 @@ def test_a_page_never_names_a_person_not_even_in_its_cursor(ctx):
 
 def test_the_lists_trigram_index_keeps_no_pending_list(live_ctx, db_kind):
     """A GIN pending list is read whole by every search until VACUUM merges it: the
-    list's index (a few listings a day) takes its entries directly, the registry's
-    (written in bulk) keeps a short one (migration b7d9f1a3c5e7)."""
+    list's indexes (a few listings a day) take their entries directly, the registry's
+    (written in bulk) keeps a short one (migrations b7d9f1a3c5e7, d4f6a8c0e2b4)."""
     if db_kind != "postgresql":
         pytest.skip("GIN indexes are PostgreSQL's")
     with live_ctx.session_factory() as session:
@@ -197,14 +220,15 @@ def test_the_lists_trigram_index_keeps_no_pending_list(live_ctx, db_kind):
             session.execute(
                 text(
                     "SELECT relname, array_to_string(reloptions, ',') FROM pg_class"
-                    " WHERE relname IN (:list, 'ix_entities_name_trgm')"
+                    " WHERE relname IN (:list, :grams, 'ix_entities_name_trgm')"
                     " AND relnamespace = to_regnamespace(current_schema())::oid"
                 ),
-                {"list": INDEX},
+                {"list": INDEX, "grams": GRAMS_INDEX},
             ).all()
         )
     assert options == {
         INDEX: "fastupdate=off",
+        GRAMS_INDEX: "fastupdate=off",
         "ix_entities_name_trgm": "gin_pending_list_limit=256",
     }
 

@@ -1,6 +1,7 @@
 """The plans PostgreSQL makes for the public search by a part of a name: a rare fragment
-is read through the list's trigram index, one that most listings hold walks the index in
-the page's order until the page is full (migration c3e5a7b9d1f3; docs/performance.md,
+is read through the list's trigram index (or, of one or two characters, its index of
+characters and pairs), one that most listings hold walks the index in the page's order
+until the page is full (migration c3e5a7b9d1f3; docs/performance.md,
 tenth session: 215 ms in the database for 有限公 at province size before, 2.6 ms after)."""
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from tests.factories import XUANZHOU
 
 TRIGRAM_INDEX = "ix_dishonesty_cases_search_name_trgm"
 NEWEST_INDEX = "ix_dishonesty_cases_newest"
+GRAMS_INDEX = "ix_dishonesty_cases_search_name_grams"
 AT = "TIMESTAMP '2026-11-01 02:00:00'"
 
 
@@ -54,6 +56,30 @@ def test_a_fragment_most_listings_hold_reads_the_newest_until_the_page_is_full(
     for plan in (common_plan, rare_plan):  # the list's own copy of a name, not the registry
         assert "ix_entities_name_trgm" not in plan, plan
     assert rare == [_name(2_500, rare={2_500}), _name(17, rare={17})]
+
+
+def test_a_fragment_of_one_or_two_characters_is_read_through_the_grams_index(
+    live_ctx, on_postgresql
+):
+    """No trigram in 江南 or 龘: a pair two listings hold and a character none holds are
+    read through the index of each name's characters and pairs (migration d4f6a8c0e2b4;
+    docs/performance.md, twelfth session: the whole list read before), a pair most hold
+    (有限) still walks the page's order."""
+    ctx = live_ctx
+    with ctx.session_factory.begin() as session:
+        _listings(session, 3_000, rare={17, 2_500})
+        session.execute(text("ANALYZE entities"))
+        session.execute(text("ANALYZE dishonesty_cases"))
+    with ctx.session_factory.begin() as session:
+        rare_plan, rare = _plan_and_names(session, ctx, "江南")
+        absent_plan, absent = _plan_and_names(session, ctx, "龘")
+        common_plan, common = _plan_and_names(session, ctx, "有限")
+    for plan in (rare_plan, absent_plan):
+        assert GRAMS_INDEX in plan and NEWEST_INDEX not in plan, plan
+    assert rare == [_name(2_500, rare={2_500}), _name(17, rare={17})]
+    assert absent == []
+    assert NEWEST_INDEX in common_plan and GRAMS_INDEX not in common_plan, common_plan
+    assert common[:20] == [_name(n, rare={17, 2_500}) for n in range(3_000, 2_980, -1)]
 
 
 def _name(n: int, *, rare: set[int]) -> str:
