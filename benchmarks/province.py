@@ -299,29 +299,30 @@ def _p99(serve: dict | None, load: str) -> float | None:
     return serve[load]["p99_ms"]
 
 
-def _whole_load(load: dict | None) -> tuple[str, float | None]:
-    """The load's target line: a run smaller than the province is scaled to it at the
-    run's own rates (entities and records apart), and says so, since its own minutes
-    would pass a target meant for 7,000,000 + 20,000,000 rows."""
+def _whole_load(load: dict | None, sizes: tuple[int, int]) -> tuple[str, float | None]:
+    """The load's target line: a run of fewer than the province's ``sizes`` (entities,
+    records asked for) is scaled to it at the rows it loaded and the run's own rates,
+    and says so, since its own minutes would pass a target meant for 7,000,000 +
+    20,000,000 rows."""
     if not load:
         return "whole load (min)", None
-    sizes = (load["entities"], load["records"])
     if sizes[0] >= PROVINCE[0] and sizes[1] >= PROVINCE[1]:
         return "whole load (min)", load["minutes"]
-    seconds = load["entities_s"] * PROVINCE[0] / sizes[0]
-    seconds += load["records_s"] * PROVINCE[1] / sizes[1]
+    seconds = load["entities_s"] * PROVINCE[0] / load["entities"]
+    seconds += load["records_s"] * PROVINCE[1] / load["records"]
     label = f"whole load, projected to {PROVINCE[0]:,} + {PROVINCE[1]:,} rows (min)"
     return label, round(seconds / 60, 1)
 
 
-def verdicts(data: dict) -> None:
-    """Each measured figure against its target (a stage not run says so)."""
+def verdicts(data: dict, sizes: tuple[int, int]) -> None:
+    """Each measured figure of a run of ``sizes`` (entities, records) against its target
+    (a stage not run says so)."""
     load, recompute = data.get("load"), data.get("recompute")
     for stage in ("backup", "restore"):
         if stage in data:
             print(f"  {stage}: {data[stage]['minutes']} min (no target)")
     rows = [
-        (*_whole_load(load), TARGETS["load_minutes"]),
+        (*_whole_load(load, sizes), TARGETS["load_minutes"]),
         ("full recompute (min)", recompute and recompute["minutes"], TARGETS["recompute_minutes"]),
     ]
     runs = [key for key in data if key.startswith("serve")] or ["serve"]
@@ -400,7 +401,7 @@ def main() -> None:
             print(f"[{kept}] done {results.data[kept]['finished_at']}: skipped")
             continue
         globals()[f"stage_{stage}"](args, results)
-    verdicts(results.data)
+    verdicts(results.data, (args.entities, args.records))
 
 
 if __name__ == "__main__":
