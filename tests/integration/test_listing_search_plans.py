@@ -24,6 +24,17 @@ def on_postgresql(db_kind):  # type: ignore[no-untyped-def]
         pytest.skip("the plans are PostgreSQL's (SQLite scans a city's list)")
 
 
+@pytest.fixture
+def listed(live_ctx, on_postgresql):  # type: ignore[no-untyped-def]
+    """3,000 listings named 宣城…有限公司, two of them (the 17th and the 2,500th) also
+    永兴江南, with the statistics PostgreSQL plans from; the context."""
+    with live_ctx.session_factory.begin() as session:
+        _listings(session, 3_000, rare={17, 2_500})
+        session.execute(text("ANALYZE entities"))
+        session.execute(text("ANALYZE dishonesty_cases"))
+    return live_ctx
+
+
 def _plan_and_names(session, ctx, fragment: str) -> tuple[str, list[str]]:  # type: ignore[no-untyped-def]
     """The plan of the search's own statement for ``fragment`` and the names it finds."""
     filters = public.Filters(q=fragment)
@@ -36,17 +47,11 @@ def _plan_and_names(session, ctx, fragment: str) -> tuple[str, list[str]]:  # ty
     return "\n".join(explained.scalars()), names
 
 
-def test_a_fragment_most_listings_hold_reads_the_newest_until_the_page_is_full(
-    live_ctx, on_postgresql
-):
+def test_a_fragment_most_listings_hold_reads_the_newest_until_the_page_is_full(listed):
     """3,000 listings named 宣城…有限公司, two of them also 永兴江南: 有限公 reads the list in
     the page's order (sorting 3,000 matches for 20 was the plan before), 永兴江南 its trigram
     index; both pages newest first."""
-    ctx = live_ctx
-    with ctx.session_factory.begin() as session:
-        _listings(session, 3_000, rare={17, 2_500})
-        session.execute(text("ANALYZE entities"))
-        session.execute(text("ANALYZE dishonesty_cases"))
+    ctx = listed
     with ctx.session_factory.begin() as session:
         common_plan, common = _plan_and_names(session, ctx, "有限公")
         rare_plan, rare = _plan_and_names(session, ctx, "永兴江南")
@@ -58,18 +63,12 @@ def test_a_fragment_most_listings_hold_reads_the_newest_until_the_page_is_full(
     assert rare == [_name(2_500, rare={2_500}), _name(17, rare={17})]
 
 
-def test_a_fragment_of_one_or_two_characters_is_read_through_the_grams_index(
-    live_ctx, on_postgresql
-):
+def test_a_fragment_of_one_or_two_characters_is_read_through_the_grams_index(listed):
     """No trigram in 江南 or 龘: a pair two listings hold and a character none holds are
     read through the index of each name's characters and pairs (migration d4f6a8c0e2b4;
     docs/performance.md, twelfth session: the whole list read before), a pair most hold
     (有限) still walks the page's order."""
-    ctx = live_ctx
-    with ctx.session_factory.begin() as session:
-        _listings(session, 3_000, rare={17, 2_500})
-        session.execute(text("ANALYZE entities"))
-        session.execute(text("ANALYZE dishonesty_cases"))
+    ctx = listed
     with ctx.session_factory.begin() as session:
         rare_plan, rare = _plan_and_names(session, ctx, "江南")
         absent_plan, absent = _plan_and_names(session, ctx, "龘")
