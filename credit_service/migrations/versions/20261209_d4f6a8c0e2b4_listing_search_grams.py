@@ -7,13 +7,13 @@ Create Date: 2026-12-09 09:00:00
 A trigram needs three characters, so a search by one or two (华, 科技: most Chinese
 searches are two characters) cannot use the list's trigram index. Where many listings
 hold the fragment, reading the newest listings until a page is full is quick; where few
-or none do, PostgreSQL read every listing: 19–30 ms for a rare pair at 200,000 listings,
-156 ms with the list's own columns (docs/performance.md, twelfth session). Each name's
-single characters and pairs (``search_grams``, an immutable SQL function in the
-service's schema) now have a GIN index without a pending list, as the trigram index
-(migration b7d9f1a3c5e7), and a sample of 1,000 as the names (migration c3e5a7b9d1f3):
-a rare pair is then read through it (0.1–0.6 ms). SQLite: nothing (a city's list is
-scanned).
+or none do, PostgreSQL read every listing: 19–30 ms in the database for a rare pair at
+200,000 listed names, a p99 of 1.4 s served at 32 connections (docs/performance.md,
+twelfth session). Each name's single characters and pairs (``search_grams``, an
+immutable SQL function in the service's schema) now have a GIN index without a pending
+list, as the trigram index (migration b7d9f1a3c5e7), and a sample of 1,000 as the names
+(migration c3e5a7b9d1f3): a rare pair is then read through it (0.1–0.6 ms). SQLite:
+nothing (a city's list is scanned).
 """
 
 from collections.abc import Sequence
