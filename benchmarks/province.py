@@ -304,7 +304,7 @@ def _whole_load(load: dict | None, sizes: tuple[int, int]) -> tuple[str, float |
     records asked for) is scaled to it at the rows it loaded and the run's own rates,
     and says so, since its own minutes would pass a target meant for 7,000,000 +
     20,000,000 rows."""
-    if not load:
+    if not load or not (load["entities"] and load["records"]):  # nothing to scale from
         return "whole load (min)", None
     if sizes[0] >= PROVINCE[0] and sizes[1] >= PROVINCE[1]:
         return "whole load (min)", load["minutes"]
