@@ -21,7 +21,10 @@ looking healthy while no notice comes) and is replaced every ``LISTENER_MAX_AGE_
 
 Delivery takes a fraction of a millisecond after the commit: a request another worker
 answers inside that window may still use the value from before, as it would had it
-arrived a moment earlier.
+arrived a moment earlier. The worker that wrote the change does not wait for its own
+notice: a session of its context that wrote to a table of ``ANNOUNCED_TABLES`` moves
+that topic's generation when it commits (``ChangeNotices.follow``), so the next read in
+that worker (the regulator's own next page) sees the change.
 """
 
 from __future__ import annotations
@@ -31,10 +34,12 @@ import logging
 import os
 import threading
 import time
+from itertools import chain
 from typing import Any
 
 import psycopg
-from sqlalchemy import Connection
+from sqlalchemy import Connection, event
+from sqlalchemy.orm import Session, sessionmaker
 
 from credit_service.context import Context
 from credit_service.db import is_sqlite
@@ -44,6 +49,11 @@ logger = logging.getLogger(__name__)
 
 CHANNEL = "credit_service_changes"
 TOPICS = ("list", "auth")
+# The tables whose triggers announce a topic (migrations a6c1e0d2b7f3, b7e2c4d9a1f0): a
+# write to one through the ORM moves the topic in the writing worker at its commit. Any
+# write counts, not only of the triggers' columns: an extra move costs one re-read.
+ANNOUNCED_TABLES = {"dishonesty_list_changes": "list", "api_tokens": "auth", "users": "auth"}
+WRITTEN_TOPICS = "notices_written_topics"  # the key in a session's ``info``
 RECONNECT_AFTER_S = 1.0  # a listener that failed is tried again at most this often
 LISTENER_MAX_AGE_S = 1800.0  # replaced as the pool's connections are (and all kept reads)
 # A listener only receives, so a connection cut silently (a NAT or firewall dropping it)
@@ -88,6 +98,20 @@ class ChangeNotices:
         with self._lock:
             self._close()
 
+    def follow(self, factory: sessionmaker[Session]) -> None:
+        """Move a topic when a session of ``factory`` that wrote to one of its tables
+        commits: the writing worker need not wait for the notice of its own change."""
+        event.listen(factory, "after_flush", _note_written_topics)
+        event.listen(factory, "after_commit", self._moved_by)
+        event.listen(factory, "after_transaction_end", _forget_written_topics)
+
+    def _moved_by(self, session: Session) -> None:
+        topics = session.info.get(WRITTEN_TOPICS, ())
+        if topics:
+            with self._lock:
+                for topic in topics:
+                    self._generations[topic] += 1
+
     def _listening(self) -> bool:
         if self._pid != os.getpid():  # a forked child: the parent's socket is not ours
             self._connection, self._pid = None, os.getpid()
@@ -127,6 +151,19 @@ class ChangeNotices:
                 connection.close()
 
 
+def _note_written_topics(session: Session, _flush_context: Any) -> None:
+    written = chain(session.new, session.dirty, session.deleted)
+    topics = {ANNOUNCED_TABLES.get(getattr(row, "__tablename__", "")) for row in written}
+    session.info.setdefault(WRITTEN_TOPICS, set()).update(topics - {None})
+
+
+def _forget_written_topics(session: Session, transaction: Any) -> None:
+    """Forget the topics when the outermost transaction ends, after ``after_commit``
+    (committed or not): every follower of the factory has read them by then."""
+    if transaction.parent is None:
+        session.info.pop(WRITTEN_TOPICS, None)
+
+
 class SqliteGenerations:
     """SQLite's stand-in for the listener: triggers count each change of tokens and users
     in ``change_generations`` (migration ``b5d7f9a1c3e5``), and the count is the topic's
@@ -159,8 +196,16 @@ def change_notices(ctx: Context) -> ChangeNotices | SqliteGenerations | None:
     transaction (whose writes never commit, so they would never be announced)."""
     notices = ctx.extras.get("change_notices")
     if notices is None:  # decided once per context: this runs on every request
-        bind = ctx.session_factory.kw["bind"]
-        usable = ctx.settings.change_notices and not isinstance(bind, Connection)
-        source = (SqliteGenerations if is_sqlite(bind) else ChangeNotices) if usable else None
-        notices = ctx.extras.setdefault("change_notices", source and source(bind))
+        created = _source_for(ctx)
+        notices = ctx.extras.setdefault("change_notices", created)
+        if notices is created and isinstance(created, ChangeNotices):
+            created.follow(ctx.session_factory)
     return notices or None
+
+
+def _source_for(ctx: Context) -> ChangeNotices | SqliteGenerations | None:
+    """The source ``change_notices`` keeps for ``ctx``, or None where there is none."""
+    bind = ctx.session_factory.kw["bind"]
+    if not ctx.settings.change_notices or isinstance(bind, Connection):
+        return None
+    return SqliteGenerations(bind) if is_sqlite(bind) else ChangeNotices(bind)

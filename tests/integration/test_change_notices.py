@@ -70,6 +70,48 @@ def test_a_listing_moves_the_list_generation_and_not_the_tokens(pg_ctx):
     assert notices.generation("auth") == auth_before
 
 
+def listeners_after(ctx, write) -> tuple[int, int]:  # type: ignore[no-untyped-def]
+    """The list and auth generations of a source that follows ``ctx``'s sessions minus
+    those of one that does not, counted after ``write(ctx)``. Both connect only after
+    it (connecting moves each topic once), so no notice of it can reach either: what
+    the follower has more it moved at its own commits."""
+    engine = ctx.session_factory.kw["bind"]
+    follower = notices_module.ChangeNotices(engine)
+    bystander = notices_module.ChangeNotices(engine)
+    follower.follow(ctx.session_factory)
+    write(ctx)
+    try:
+        return tuple(  # type: ignore[return-value]
+            follower.generation(topic) - bystander.generation(topic) for topic in ("list", "auth")
+        )
+    finally:
+        follower.close()
+        bystander.close()
+
+
+def test_the_writing_worker_moves_its_own_topics_at_commit(pg_ctx):
+    """The worker that listed an entity or changed a token reads the change at once
+    (the regulator's own next page), without waiting for the notice of it."""
+    list_moves, _ = listeners_after(
+        pg_ctx, lambda c: listed_on(c, "宣城通知测试四科技有限公司", XUANZHOU, date(2026, 11, 2))
+    )
+    _, auth_moves = listeners_after(pg_ctx, lambda c: token_for(c, "notice-own"))
+    assert list_moves >= 1 and auth_moves >= 1
+
+
+def test_a_write_rolled_back_moves_nothing(pg_ctx):
+    token_for(pg_ctx, "notice-rolled-back")
+
+    def rolled_back(ctx) -> None:  # type: ignore[no-untyped-def]
+        with ctx.session_factory() as session:
+            user = session.scalars(select(User).where(User.username == "notice-rolled-back")).one()
+            user.is_active = False
+            session.flush()
+            session.rollback()
+
+    assert listeners_after(pg_ctx, rolled_back) == (0, 0)
+
+
 def test_the_newest_change_is_kept_until_a_notice_says_otherwise(pg_ctx, monkeypatch):
     assert list_version.newest_list_change(pg_ctx) == 0
     (probe,) = pg_ctx.extras["list_change_probes"].values()
