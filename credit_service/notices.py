@@ -1,12 +1,13 @@
 """Change notices from PostgreSQL (LISTEN/NOTIFY): which hot data changed since a worker
 last read it.
 
-Two reads run on every request of their kind although their data changes a few times a
-day: the public list's version (every answer and every 304) and the token behind a
-bearer header (every API call). Each was a database round trip, a third of such a
-request's cost. On PostgreSQL, triggers (migration ``a6c1e0d2b7f3``) send a notice on
+Three reads run on every request of their kind although their data changes a few times
+a day: the public list's version (every answer and every 304), the token behind a
+bearer header (every API call) and the marks 异议处理中 (every credit check of an entity
+with records). Each was a database round trip, a third of such a request's cost. On
+PostgreSQL, triggers (migrations ``a6c1e0d2b7f3``, ``e5a7c9b1d3f6``) send a notice on
 ``CHANNEL`` from the transaction that changes that data (the list's change feed; tokens
-and users); PostgreSQL delivers it when the transaction commits. Each worker process
+and users; objections); PostgreSQL delivers it when the transaction commits. Each worker process
 keeps one listening connection and, before it uses a value it keeps, drains what has
 arrived: one non-blocking read of the socket, no round trip.
 
@@ -48,11 +49,17 @@ from credit_service.held_connections import HeldQuery
 logger = logging.getLogger(__name__)
 
 CHANNEL = "credit_service_changes"
-TOPICS = ("list", "auth")
-# The tables whose triggers announce a topic (migrations a6c1e0d2b7f3, b7e2c4d9a1f0): a
+TOPICS = ("list", "auth", "marks")
+# The tables whose triggers announce a topic (migrations a6c1e0d2b7f3, b7e2c4d9a1f0,
+# e5a7c9b1d3f6): a
 # write to one through the ORM moves the topic in the writing worker at its commit. Any
 # write counts, not only of the triggers' columns: an extra move costs one re-read.
-ANNOUNCED_TABLES = {"dishonesty_list_changes": "list", "api_tokens": "auth", "users": "auth"}
+ANNOUNCED_TABLES = {
+    "dishonesty_list_changes": "list",
+    "api_tokens": "auth",
+    "users": "auth",
+    "objections": "marks",
+}
 WRITTEN_TOPICS = "notices_written_topics"  # the key in a session's ``info``
 RECONNECT_AFTER_S = 1.0  # a listener that failed is tried again at most this often
 LISTENER_MAX_AGE_S = 1800.0  # replaced as the pool's connections are (and all kept reads)

@@ -14,6 +14,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from credit_service.notices import ChangeNotices, change_notices
+
 if TYPE_CHECKING:
     from credit_service.context import Context
 
@@ -23,6 +25,7 @@ MarkReader = Callable[[Any, Mapping[str, Iterable[int]]], dict[tuple[str, int], 
 EveryReader = Callable[[Any, str], dict[int, int]]
 _READER = "objection_marks"
 _EVERY = "objection_marks_every"
+_KEPT = "objection_marks_kept"  # (generation of the topic "marks", {kind: every mark})
 
 
 def install(ctx: Context, reader: MarkReader, every: EveryReader) -> None:
@@ -37,8 +40,7 @@ def read(
     """The targets among ``wanted`` (records and listings by id) that carry the mark,
     each with the id of the objection marking it: one query whatever their number, none
     when nothing is wanted."""
-    ids = {kind: list(dict.fromkeys(targets)) for kind, targets in wanted.items()}
-    ids = {kind: targets for kind, targets in ids.items() if targets}
+    ids = _wanted(wanted)
     if not ids:
         return {}
     reader = ctx.extras.get(_READER)
@@ -46,6 +48,55 @@ def read(
         raise RuntimeError("the objection mark reader is not installed on this context")
     marks: dict[tuple[str, int], int] = reader(connection, ids)
     return marks
+
+
+def read_kept(
+    ctx: Context, connection: Any, wanted: Mapping[str, Iterable[int]]
+) -> dict[tuple[str, int], int]:
+    """``read``, answered from every mark the worker keeps while PostgreSQL announces no
+    change of an objection (the topic ``marks`` of ``credit_service.notices``; the
+    worker's own commits move it too): the marks are a handful and change a few times a
+    day, and their query was one of a single credit check's three round trips. For a
+    read in no transaction that changes objections (it would not see its own change).
+    Without notices (SQLite, the listener down), ``read`` on ``connection``."""
+    ids = _wanted(wanted)
+    if not ids:
+        return {}
+    every = _kept_marks(ctx, set(ids))
+    if every is None:
+        return read(ctx, connection, ids)
+    return {
+        (kind, target): every[kind][target]
+        for kind, targets in ids.items()
+        for target in targets
+        if target in every[kind]
+    }
+
+
+def _kept_marks(ctx: Context, kinds: set[str]) -> dict[str, dict[int, int]] | None:
+    """Every mark of ``kinds`` as kept under the current generation of ``marks`` (kinds
+    not kept yet read on the primary, where the notices come from), or None."""
+    notices = change_notices(ctx)
+    generation = notices.generation("marks") if isinstance(notices, ChangeNotices) else None
+    if generation is None:
+        return None
+    kept = ctx.extras.get(_KEPT)
+    if kept is None or kept[0] != generation:
+        kept = (generation, {})  # read after the generation: a notice since moves it on
+    missing = kinds - kept[1].keys()
+    if missing:
+        with ctx.read_session_factory() as session:
+            fresh = {kind: every_of_kind(ctx, session, kind) for kind in missing}
+        kept = (generation, {**kept[1], **fresh})
+        ctx.extras[_KEPT] = kept
+    marks: dict[str, dict[int, int]] = kept[1]
+    return marks
+
+
+def _wanted(wanted: Mapping[str, Iterable[int]]) -> dict[str, list[int]]:
+    """Each kind's target ids once, in order, kinds without one left out."""
+    ids = {kind: list(dict.fromkeys(targets)) for kind, targets in wanted.items()}
+    return {kind: targets for kind, targets in ids.items() if targets}
 
 
 def of_kind(ctx: Context, connection: Any, kind: str, ids: Iterable[int]) -> dict[int, int]:

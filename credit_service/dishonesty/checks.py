@@ -236,8 +236,9 @@ def _marks(
     records: dict[int, list[Any]],
     today: date,
 ) -> dict[tuple[str, int], int]:
-    """The marks 异议处理中 of the listings and records the batch reports, in one query
-    for the whole batch (none when it reports neither)."""
+    """The marks 异议处理中 of the listings and records the batch reports: as the worker
+    keeps them on PostgreSQL (``read_kept``: no round trip while no objection changes),
+    else in one query for the whole batch (none when it reports neither)."""
     listings = [read.listings[e].case_id for e in records if e in read.listings]
     reported = [r.record_id for rows in records.values() for r in in_publicity(rows, today)]
-    return objection_marks.read(ctx, source, {"listing": listings, "record": reported})
+    return objection_marks.read_kept(ctx, source, {"listing": listings, "record": reported})

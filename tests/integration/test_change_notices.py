@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import select, text, update
 
 from credit_service import notices as notices_module
+from credit_service import objection_marks
 from credit_service.access import SYSTEM
 from credit_service.auth import accounts, tokens
 from credit_service.auth import services as auth_services
@@ -21,7 +22,11 @@ from credit_service.auth.models import ApiToken, User
 from credit_service.dishonesty import list_version
 from credit_service.errors import Unauthenticated
 from credit_service.notices import change_notices
-from tests.factories import LISTING_REGULATOR, XUANZHOU, create_entity, listed_on
+from credit_service.objections.models import Objection
+from credit_service.web import create_app
+from tests.api.test_objections_api import filed, took
+from tests.factories import LISTING_REGULATOR, XUANZHOU, bearer_for, create_entity, listed_on
+from tests.integration.test_repair import listed
 
 
 @pytest.fixture
@@ -222,6 +227,34 @@ def test_a_lost_listener_means_reading_the_database_until_it_is_back(pg_ctx, mon
     again = notices.generation("list")
     assert again is not None and again > before  # reconnected: whatever was kept is stale
     assert notices._connection.info.backend_pid != pid
+
+
+def test_the_marks_are_kept_until_an_objection_changes(pg_ctx, monkeypatch):
+    """A credit check's marks 异议处理中 (``objection_marks.read_kept``): read once, then
+    kept; the worker's own acceptance shows at once; another's change (a write this
+    worker's sessions did not make) once its notice has come."""
+    client = create_app(context=pg_ctx).test_client()
+    owner, record, _ = listed(pg_ctx)
+    enterprise = bearer_for(pg_ctx, "enterprise", uscc=owner["identifier"])
+    objection = filed(client, enterprise, f"record:{record['id']}")
+    reads: list[str] = []
+    every = pg_ctx.extras["objection_marks_every"]
+    pg_ctx.extras["objection_marks_every"] = lambda c, kind: reads.append(kind) or every(c, kind)
+
+    def marks():  # type: ignore[no-untyped-def]
+        return objection_marks.read_kept(pg_ctx, None, {"record": [record["id"]]})
+
+    assert marks() == {} and marks() == {} and reads == ["record"]  # kept: read once
+    took(client, bearer_for(pg_ctx, "regulator"), objection["id"], "accept")
+    assert marks() == {("record", record["id"]): objection["id"]}  # this worker's commit
+    notices = change_notices(pg_ctx)
+    before = notices.generation("marks")
+    with pg_ctx.session_factory.kw["bind"].begin() as connection:  # as another worker would
+        connection.execute(
+            update(Objection).where(Objection.id == objection["id"]).values(state="refused")
+        )
+    moved_on(notices, "marks", before)
+    assert marks() == {} and reads == ["record"] * 3
 
 
 def test_the_listener_detects_a_silent_cut_and_is_replaced_when_old(pg_ctx, monkeypatch):
