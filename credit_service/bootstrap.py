@@ -55,7 +55,11 @@ def build_context(
     """
     replica = None
     if session_factory is None:
-        engine = make_engine(settings.database_url, busy_timeout_ms=settings.sqlite_busy_timeout_ms)
+        engine = make_engine(
+            settings.database_url,
+            busy_timeout_ms=settings.sqlite_busy_timeout_ms,
+            parallel_workers=settings.db_parallel_workers,
+        )
         session_factory = make_session_factory(engine)
         read_session_factory = make_session_factory(_read_engine(settings, engine))
         if settings.database_replica_url:
@@ -134,7 +138,11 @@ def rules_key_reports(directory: Path) -> dict[str, KeyReport]:
 
 def _replica_router(settings: Settings, primary: sessionmaker) -> ReplicaRouter:
     """Public reads that may lag go to DATABASE_REPLICA_URL while it is within bounds."""
-    replica = make_engine(settings.database_replica_url, connect_timeout_s=CONNECT_TIMEOUT_S)
+    replica = make_engine(
+        settings.database_replica_url,
+        connect_timeout_s=CONNECT_TIMEOUT_S,
+        parallel_workers=settings.db_parallel_workers,
+    )
     return ReplicaRouter(
         make_session_factory(replica),
         primary,

@@ -108,6 +108,15 @@ class Settings:
         "How long a SQLite writer waits for the lock before failing.",
         int,
     )
+    db_parallel_workers: int = _setting(
+        "DB_PARALLEL_WORKERS",
+        0,
+        "PostgreSQL: parallel workers one query of the service may start (its sessions' "
+        "max_parallel_workers_per_gather). 0: none; a request's read is short, and their "
+        "start cost a search 15-20 ms (docs/performance.md).",
+        int,
+        check=_at_least(0, "workers"),
+    )
     max_content_length: int = _setting(
         "MAX_CONTENT_LENGTH",
         10 * 1024 * 1024,

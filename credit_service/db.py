@@ -28,7 +28,7 @@ from sqlalchemy import (
     event,
 )
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, SQLModel
 
@@ -97,9 +97,11 @@ def make_engine(
     busy_timeout_ms: int = 10_000,
     writer: bool = True,
     connect_timeout_s: int | None = None,
+    parallel_workers: int | None = None,
 ) -> Engine:
     """Build an engine; a SQLite ``writer`` takes the write lock at BEGIN (no upgrade
-    deadlocks); a PostgreSQL one gives up connecting after ``connect_timeout_s``."""
+    deadlocks); a PostgreSQL one gives up connecting after ``connect_timeout_s`` and,
+    given ``parallel_workers``, lets no query start more (the server's setting else)."""
     url = normalize_url(url)
     kwargs: dict[str, Any] = {
         "json_serializer": json_text,
@@ -120,7 +122,16 @@ def make_engine(
     kwargs.update(pool_pre_ping=False, pool_recycle=1800, pool_size=5, max_overflow=10)
     if connect_timeout_s is not None:
         kwargs["connect_args"] = {"connect_timeout": connect_timeout_s}
+    if parallel_workers is not None:  # set as the session starts: no round trip per query
+        url = _with_option(url, f"-c max_parallel_workers_per_gather={int(parallel_workers)}")
     return create_engine(url, **kwargs)
+
+
+def _with_option(url: str, option: str) -> URL:
+    """``url`` whose libpq ``options`` (a schema's search_path, say) also hold ``option``."""
+    parsed = make_url(url)
+    options = " ".join(filter(None, (parsed.query.get("options"), option)))  # type: ignore[arg-type]
+    return parsed.update_query_dict({"options": options})
 
 
 def _create_privately(url: str) -> None:
