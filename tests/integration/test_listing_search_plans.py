@@ -63,6 +63,22 @@ def test_a_fragment_most_listings_hold_reads_the_newest_until_the_page_is_full(l
     assert rare == [_name(2_500, rare={2_500}), _name(17, rare={17})]
 
 
+def test_the_walk_in_page_order_reads_the_index_alone(listed):
+    """The page-order index holds what the walk tests (migration f6b8d0a2c4e7): once
+    the list's pages are all visible (vacuumed, as autovacuum keeps a list that changes
+    a few times a day), no listing's row is read until the page is chosen (docs/
+    performance.md, thirteenth session: 23 ms to 3.5 ms for a fragment some hundreds of
+    a province's listings hold)."""
+    ctx = listed
+    bind = ctx.session_factory.kw["bind"]
+    with bind.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.execute(text("VACUUM (ANALYZE) dishonesty_cases"))
+    with ctx.session_factory.begin() as session:
+        plan, names = _plan_and_names(session, ctx, "有限公")
+    assert f"Index Only Scan Backward using {NEWEST_INDEX}" in plan, plan
+    assert names[:20] == [_name(n, rare={17, 2_500}) for n in range(3_000, 2_980, -1)]
+
+
 def test_a_fragment_of_one_or_two_characters_is_read_through_the_grams_index(listed):
     """No trigram in 江南 or 龘: a pair two listings hold and a character none holds are
     read through the index of each name's characters and pairs (migration d4f6a8c0e2b4;
