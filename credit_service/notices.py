@@ -51,9 +51,9 @@ logger = logging.getLogger(__name__)
 CHANNEL = "credit_service_changes"
 TOPICS = ("list", "auth", "marks")
 # The tables whose triggers announce a topic (migrations a6c1e0d2b7f3, b7e2c4d9a1f0,
-# e5a7c9b1d3f6): a
-# write to one through the ORM moves the topic in the writing worker at its commit. Any
-# write counts, not only of the triggers' columns: an extra move costs one re-read.
+# e5a7c9b1d3f6): a write to one through the ORM moves the topic in the writing worker at
+# its commit. Any write counts, not only of the triggers' columns: an extra move costs
+# one re-read.
 ANNOUNCED_TABLES = {
     "dishonesty_list_changes": "list",
     "api_tokens": "auth",
