@@ -35,6 +35,7 @@ def measure(url: str, files: dict, args) -> dict:  # type: ignore[no-untyped-def
         "DATA_DIR": str(args.data_dir),
         "RATELIMIT_PUBLIC": "100000000 per minute",
         "LOG_LEVEL": "WARNING",
+        "DB_PARALLEL_WORKERS": "0",  # as docs/deploy.md sets the server, whatever this one's
     }
     seconds = args.seconds
     with gunicorn(env, workers=args.workers) as base:

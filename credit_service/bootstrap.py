@@ -17,7 +17,7 @@ from marshmallow import Schema
 from sqlalchemy import Engine
 from sqlalchemy.orm import sessionmaker
 
-from credit_service import changes, objection_marks, rules_files
+from credit_service import changes, notices, objection_marks, rules_files
 from credit_service.calendar_refresh import holidays_dir
 from credit_service.calendar_rules import CalendarRulesSchema, load_calendar_rules
 from credit_service.catalogs.definitions import CatalogSet
@@ -51,7 +51,8 @@ def build_context(
     here, the one place every entry point builds its Context, so that the facts a service
     records are always handled before its transaction commits. The objections area's
     reader of the mark 异议处理中 is plugged into the port the areas below it read
-    (``objection_marks``) here too.
+    (``objection_marks``) here too, and the change notices follow the context's own
+    commits from here, before any thread commits (``notices.follow_commits``).
     """
     replica = None
     if session_factory is None:
@@ -80,6 +81,7 @@ def build_context(
     )
     changes.install(ctx.session_factory, HANDLERS, ctx)
     objection_marks.install(ctx, objection_services.marks_of, objection_services.every_mark)
+    notices.follow_commits(ctx)
     return ctx
 
 

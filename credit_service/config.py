@@ -108,12 +108,12 @@ class Settings:
         "How long a SQLite writer waits for the lock before failing.",
         int,
     )
-    db_parallel_workers: int = _setting(
+    db_parallel_workers: int | None = _setting(
         "DB_PARALLEL_WORKERS",
-        0,
-        "PostgreSQL: parallel workers one query of the service may start (its sessions' "
-        "max_parallel_workers_per_gather). 0: none; a request's read is short, and their "
-        "start cost a search 15-20 ms (docs/performance.md).",
+        None,
+        "PostgreSQL: parallel workers one query of the service may start, set on each of "
+        "its sessions (max_parallel_workers_per_gather); unset: the server's. 0 suits a "
+        "few cores (docs/deploy.md); not behind PgBouncer, which refuses the option.",
         int,
         check=_at_least(0, "workers"),
     )

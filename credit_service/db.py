@@ -130,8 +130,9 @@ def make_engine(
 def _with_option(url: str, option: str) -> URL:
     """``url`` whose libpq ``options`` (a schema's search_path, say) also hold ``option``."""
     parsed = make_url(url)
-    options = " ".join(filter(None, (parsed.query.get("options"), option)))  # type: ignore[arg-type]
-    return parsed.update_query_dict({"options": options})
+    given = parsed.query.get("options") or ()
+    options = [*((given,) if isinstance(given, str) else given), option]
+    return parsed.update_query_dict({"options": " ".join(options)})
 
 
 def _create_privately(url: str) -> None:

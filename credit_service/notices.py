@@ -86,6 +86,10 @@ class ChangeNotices:
         self._pid = 0
         self._retry_at = self._opened_at = 0.0
         self._generations = dict.fromkeys(TOPICS, 0)
+        # the moves of this process's own commits, counted apart (``_moved_by``) so that
+        # a commit never waits for the lock a reconnecting listener holds
+        self._own_moves = dict.fromkeys(TOPICS, 0)
+        self._own_lock = threading.Lock()
 
     def generation(self, topic: str) -> int | None:
         """The topic's generation now, or None when notices are not being received (the
@@ -99,7 +103,7 @@ class ChangeNotices:
                 logger.warning("change notices: listener lost; reconnecting", exc_info=True)
                 self._close()
                 return None
-            return self._generations[topic]
+            return self._generations[topic] + self._own_moves[topic]
 
     def close(self) -> None:
         with self._lock:
@@ -107,7 +111,9 @@ class ChangeNotices:
 
     def follow(self, factory: sessionmaker[Session]) -> None:
         """Move a topic when a session of ``factory`` that wrote to one of its tables
-        commits: the writing worker need not wait for the notice of its own change."""
+        commits: the writing worker need not wait for the notice of its own change.
+        Called as the context is built (``follow_commits``), before any thread commits:
+        adding a listener while another thread runs the same event would fail it."""
         event.listen(factory, "after_flush", _note_written_topics)
         event.listen(factory, "after_commit", self._moved_by)
         event.listen(factory, "after_transaction_end", _forget_written_topics)
@@ -115,9 +121,9 @@ class ChangeNotices:
     def _moved_by(self, session: Session) -> None:
         topics = session.info.get(WRITTEN_TOPICS, ())
         if topics:
-            with self._lock:
+            with self._own_lock:
                 for topic in topics:
-                    self._generations[topic] += 1
+                    self._own_moves[topic] += 1
 
     def _listening(self) -> bool:
         if self._pid != os.getpid():  # a forked child: the parent's socket is not ours
@@ -197,22 +203,22 @@ class SqliteGenerations:
         """Nothing to close: the probe reads on the thread's own connection."""
 
 
+def follow_commits(ctx: Context) -> None:
+    """Let ``ctx``'s own commits move its topics (``ChangeNotices.follow``); the
+    composition calls this once, as it builds the context."""
+    notices = change_notices(ctx)
+    if isinstance(notices, ChangeNotices):
+        notices.follow(ctx.session_factory)
+
+
 def change_notices(ctx: Context) -> ChangeNotices | SqliteGenerations | None:
     """The process's source of generations for ``ctx``'s database: PostgreSQL's listener,
     SQLite's counters, or None with ``CHANGE_NOTICES`` off or in a test's single shared
     transaction (whose writes never commit, so they would never be announced)."""
     notices = ctx.extras.get("change_notices")
     if notices is None:  # decided once per context: this runs on every request
-        created = _source_for(ctx)
-        notices = ctx.extras.setdefault("change_notices", created)
-        if notices is created and isinstance(created, ChangeNotices):
-            created.follow(ctx.session_factory)
+        bind = ctx.session_factory.kw["bind"]
+        usable = ctx.settings.change_notices and not isinstance(bind, Connection)
+        source = (SqliteGenerations if is_sqlite(bind) else ChangeNotices) if usable else None
+        notices = ctx.extras.setdefault("change_notices", source and source(bind))
     return notices or None
-
-
-def _source_for(ctx: Context) -> ChangeNotices | SqliteGenerations | None:
-    """The source ``change_notices`` keeps for ``ctx``, or None where there is none."""
-    bind = ctx.session_factory.kw["bind"]
-    if not ctx.settings.change_notices or isinstance(bind, Connection):
-        return None
-    return SqliteGenerations(bind) if is_sqlite(bind) else ChangeNotices(bind)

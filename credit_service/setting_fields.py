@@ -28,8 +28,11 @@ def parse_path(value: str) -> Path:
     return Path(value).expanduser().resolve()
 
 
-def at_least(minimum: int, why: str) -> Callable[[int], str | None]:
-    return lambda value: None if value >= minimum else f"must be at least {minimum} ({why})"
+def at_least(minimum: int, why: str) -> Callable[[int | None], str | None]:
+    """At least ``minimum``, or unset (None) where the setting may be."""
+    return lambda value: (
+        None if value is None or value >= minimum else f"must be at least {minimum} ({why})"
+    )
 
 
 def positive(value: float) -> str | None:

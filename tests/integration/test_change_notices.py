@@ -11,7 +11,7 @@ import time
 from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import select, text, update
+from sqlalchemy import event, select, text, update
 
 from credit_service import notices as notices_module
 from credit_service import objection_marks
@@ -102,6 +102,8 @@ def test_the_writing_worker_moves_its_own_topics_at_commit(pg_ctx):
     )
     _, auth_moves = listeners_after(pg_ctx, lambda c: token_for(c, "notice-own"))
     assert list_moves >= 1 and auth_moves >= 1
+    built = change_notices(pg_ctx)  # the context's own source follows from its building on
+    assert event.contains(pg_ctx.session_factory, "after_commit", built._moved_by)
 
 
 def test_a_write_rolled_back_moves_nothing(pg_ctx):
@@ -113,6 +115,7 @@ def test_a_write_rolled_back_moves_nothing(pg_ctx):
             user.is_active = False
             session.flush()
             session.rollback()
+            session.commit()  # a commit after it, of nothing: what was rolled back is forgotten
 
     assert listeners_after(pg_ctx, rolled_back) == (0, 0)
 
@@ -229,7 +232,7 @@ def test_a_lost_listener_means_reading_the_database_until_it_is_back(pg_ctx, mon
     assert notices._connection.info.backend_pid != pid
 
 
-def test_the_marks_are_kept_until_an_objection_changes(pg_ctx, monkeypatch):
+def test_the_marks_are_kept_until_an_objection_changes(pg_ctx):
     """A credit check's marks 异议处理中 (``objection_marks.read_kept``): read once, then
     kept; the worker's own acceptance shows at once; another's change (a write this
     worker's sessions did not make) once its notice has come."""

@@ -11,7 +11,8 @@ of the case's row, 23 ms in the database for 锦程新 at a province's 200,000 l
 The index now includes the columns that walk tests (the state and dates that say the
 entry is shown, the list's copy of the name), so it is read alone (an index-only scan):
 3.5 ms for the same walk (docs/performance.md, thirteenth session). SQLite has no
-INCLUDE: nothing to do there.
+INCLUDE: nothing to do there. The list is locked while the index is built again (about a
+second at 200,000 listings): public reads of it wait that long during the upgrade.
 """
 
 from collections.abc import Sequence
