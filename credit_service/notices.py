@@ -167,7 +167,9 @@ class ChangeNotices:
 def _note_written_topics(session: Session, _flush_context: Any) -> None:
     written = chain(session.new, session.dirty, session.deleted)
     topics = {ANNOUNCED_TABLES.get(getattr(row, "__tablename__", "")) for row in written}
-    session.info.setdefault(WRITTEN_TOPICS, set()).update(topics - {None})
+    topics.discard(None)
+    if topics:  # most flushes touch no announced table: leave the session's info alone
+        session.info.setdefault(WRITTEN_TOPICS, set()).update(topics)
 
 
 def _forget_written_topics(session: Session, transaction: Any) -> None:

@@ -10,9 +10,6 @@ from sqlmodel import Field, SQLModel
 
 from credit_service.db import JSONType, UTCDateTime
 
-# what the public search tests of a listing as it walks the page order (PostgreSQL)
-NEWEST_INCLUDES = ("state", "removed_on", "term_ends_on", "search_name")
-
 
 class DishonestyCase(SQLModel, table=True):
     """A listing case from proposal to removal; a published case is a list entry."""
@@ -28,7 +25,7 @@ class DishonestyCase(SQLModel, table=True):
             "ix_dishonesty_cases_newest",
             "published_on",
             "id",
-            postgresql_include=list(NEWEST_INCLUDES),
+            postgresql_include=["state", "removed_on", "term_ends_on", "search_name"],
         ),
     )
 
