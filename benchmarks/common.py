@@ -11,7 +11,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -50,6 +50,16 @@ def peak_rss_mb() -> float:
         if line.startswith("VmHWM:"):
             return int(line.split()[1]) / 1024
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def reset_peak_rss() -> float:
+    """Start this process's peak (VmHWM) again from what it holds now, and return that, in
+    MB: a stage that follows another in the same process (``province.py``'s load after
+    its generation) must not report the earlier stage's peak as its own. What the earlier
+    stage left resident still counts, hence the value returned, which the stage reports."""
+    with suppress(OSError):  # Linux 4.0 and later; else the peak stays the process's
+        Path("/proc/self/clear_refs").write_text("5")
+    return _rss_mb(os.getpid())
 
 
 def peak_child_rss_mb() -> float:

@@ -47,7 +47,16 @@ import shutil
 import time
 from pathlib import Path
 
-from common import ACTOR, OUT, MemorySampler, Timer, context_for, peak_rss_mb, write_dataset
+from common import (
+    ACTOR,
+    OUT,
+    MemorySampler,
+    Timer,
+    context_for,
+    peak_rss_mb,
+    reset_peak_rss,
+    write_dataset,
+)
 from sqlalchemy import text
 
 from credit_service.db import make_engine
@@ -133,6 +142,7 @@ def stage_load(args, results: Results) -> None:  # type: ignore[no-untyped-def]
 
     files = results.data["generate"]
     ctx = context_for(database_url(args.database, create=True), data_dir=args.data_dir)
+    resident_before = reset_peak_rss()  # not the generation's peak, when it ran just before
     with MemorySampler() as memory, Timer() as total:
         with open(files["entity_csv"], encoding="utf-8", newline="") as stream, Timer() as t_e:
             entities = import_entities(ctx, ACTOR, stream, workers=ctx.settings.import_workers)
@@ -151,6 +161,7 @@ def stage_load(args, results: Results) -> None:  # type: ignore[no-untyped-def]
             "minutes": round(total.seconds / 60, 1),
             "rows_per_s": round(rows / total.seconds),
             "peak_rss_mb": round(max(peak_rss_mb(), memory.peak_total_mb)),
+            "rss_before_mb": round(resident_before),
         },
     )
 
