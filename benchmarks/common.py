@@ -272,7 +272,9 @@ def publish_listings(ctx, wanted: int) -> list[tuple[str, str, str]]:  # type: i
         )
     if ctx.engine.dialect.name == "postgresql":  # as autovacuum would, soon after, in service
         with ctx.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-            connection.exec_driver_sql("ANALYZE dishonesty_cases, dishonesty_list_changes")
+            connection.exec_driver_sql(
+                "VACUUM (ANALYZE) dishonesty_cases, dishonesty_list_changes"
+            )  # the visibility map too: the search's index-only page walk needs it
     return [(identifier, name, region) for _, identifier, name, region, _, _ in chosen]
 
 
