@@ -11,7 +11,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -52,13 +52,21 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def reset_peak_rss() -> float:
-    """Start this process's peak (VmHWM) again from what it holds now, and return that, in
-    MB: a stage that follows another in the same process (``province.py``'s load after
-    its generation) must not report the earlier stage's peak as its own. What the earlier
-    stage left resident still counts, hence the value returned, which the stage reports."""
-    with suppress(OSError):  # Linux 4.0 and later; else the peak stays the process's
+def reset_peak_rss() -> bool:
+    """Start this process's peak (VmHWM) again from what it holds now: a stage that follows
+    another in the same process (``province.py``'s load after its generation) must not
+    report the earlier stage's peak as its own. What the earlier stage left resident
+    still counts (``resident_mb``). False: the kernel refused (before Linux 4.0), and
+    the peak is still the whole process's."""
+    try:
         Path("/proc/self/clear_refs").write_text("5")
+    except OSError:
+        return False
+    return True
+
+
+def resident_mb() -> float:
+    """Resident memory of this process now, in MB."""
     return _rss_mb(os.getpid())
 
 

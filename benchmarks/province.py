@@ -14,7 +14,8 @@ skipped when the file says it is done (``--redo STAGE`` runs one again):
 - ``disk``: the database's size and each table's (indexes included), per entity and per
   record, so that a bigger run can be sized before it is started.
 - ``recompute``: the nightly full tier recompute.
-- ``serve``: gunicorn (2 workers, or ``--workers``) and wrk at 32 connections:
+- ``serve``: the database vacuumed and analyzed first (as ``deploy.md`` has it after a
+  bulk load), then gunicorn (2 workers, or ``--workers``) and wrk at 32 connections:
   ``/healthz`` as the constant endpoint, the tier lookup, a single credit check, the
   public list search with ``--published`` entries (200,000: five searches in turn,
   which each worker soon keeps in memory, then the search by name with 4,000 different
@@ -55,6 +56,7 @@ from common import (
     context_for,
     peak_rss_mb,
     reset_peak_rss,
+    resident_mb,
     write_dataset,
 )
 from sqlalchemy import text
@@ -142,7 +144,8 @@ def stage_load(args, results: Results) -> None:  # type: ignore[no-untyped-def]
 
     files = results.data["generate"]
     ctx = context_for(database_url(args.database, create=True), data_dir=args.data_dir)
-    resident_before = reset_peak_rss()  # not the generation's peak, when it ran just before
+    peak_of = "load" if reset_peak_rss() else "process"  # not the generation's, run before
+    resident_before = resident_mb()
     with MemorySampler() as memory, Timer() as total:
         with open(files["entity_csv"], encoding="utf-8", newline="") as stream, Timer() as t_e:
             entities = import_entities(ctx, ACTOR, stream, workers=ctx.settings.import_workers)
@@ -161,6 +164,7 @@ def stage_load(args, results: Results) -> None:  # type: ignore[no-untyped-def]
             "minutes": round(total.seconds / 60, 1),
             "rows_per_s": round(rows / total.seconds),
             "peak_rss_mb": round(max(peak_rss_mb(), memory.peak_total_mb)),
+            "peak_rss_of": peak_of,
             "rss_before_mb": round(resident_before),
         },
     )
